@@ -1,0 +1,99 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { Config } from './config.js'
+import authPlugin from './plugins/auth.js'
+import corsPlugin from './plugins/cors.js'
+import dbPlugin from './plugins/db.js'
+import docsPlugin from './plugins/docs.js'
+import errorsPlugin from './plugins/errors.js'
+import limitsPlugin from './plugins/limits.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
+import adminAuthRoutes from './routes/admin/auth.js'
+import adminSessionRoutes from './routes/admin/sessions.js'
+import adminSiteRoutes from './routes/admin/sites.js'
+import adminStatsRoutes from './routes/admin/stats.js'
+import adminUserRoutes from './routes/admin/users.js'
+import healthRoutes from './routes/health.js'
+import publicMessageRoutes from './routes/public/messages.js'
+import publicSessionRoutes from './routes/public/sessions.js'
+
+export type AppOptions = {
+  config: Config
+  databaseUrl: string
+  logger?: FastifyServerOptions['logger']
+}
+
+function makeAjv(coerceTypes: boolean | 'array') {
+  // removeAdditional: false so that unknown body fields are rejected, not silently dropped
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
+  addFormats.default(ajv)
+  return ajv
+}
+
+/** Query strings and params arrive as text and are coerced; JSON bodies are taken as typed. */
+function validatorCompiler() {
+  const bodyAjv = makeAjv(false)
+  const textAjv = makeAjv('array')
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
+}
+
+const SECRET_QUERY_PARAMS = /([?&](?:token|apiKey|api_key)=)[^&]*/gi
+
+export const redactUrl = (url: string) => url.replace(SECRET_QUERY_PARAMS, '$1[redacted]')
+
+/** Builds the whole product as a Fastify instance; server.ts only listens. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers["x-api-secret"]', 'req.headers["x-session-token"]', 'req.headers.cookie'],
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+      },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    // the dashboard and the docs UI use /admin/ and /docs/ alike
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler())
+  // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
+  // clients often send the header on body-less POSTs such as /close.
+  app.removeAllContentTypeParsers()
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body.toString().trim() === '') return done(null, undefined)
+    return parseJson(req, body.toString(), done)
+  })
+
+  app.decorate('config', config)
+  await app.register(errorsPlugin)
+  await app.register(securityHeadersPlugin)
+  await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
+  await app.register(limitsPlugin)
+  await app.register(authPlugin)
+  await app.register(corsPlugin)
+  await app.register(docsPlugin)
+
+  await app.register(healthRoutes)
+  await app.register(async (pub) => {
+    await pub.register(publicSessionRoutes)
+    await pub.register(publicMessageRoutes)
+  }, { prefix: '/api/public/chat' })
+  await app.register(adminAuthRoutes, { prefix: '/api/auth' })
+  await app.register(async (chat) => {
+    await chat.register(adminSessionRoutes)
+    await chat.register(adminStatsRoutes)
+  }, { prefix: '/api/chat' })
+  await app.register(async (admin) => {
+    await admin.register(adminUserRoutes)
+    await admin.register(adminSiteRoutes)
+  }, { prefix: '/api/admin' })
+  return app
+}

@@ -1,0 +1,50 @@
+import { count, eq } from 'drizzle-orm'
+import type { Config } from './config.js'
+import type { Db } from './db/client.js'
+import { sites, users } from './db/schema.js'
+import { randomToken } from './chat/secrets.js'
+import { createSite, ensureSite, type Site } from './chat/sites.js'
+import { createUser, ensureAdmin } from './chat/users.js'
+
+export const DEMO_ADMIN_EMAIL = 'admin@example.com'
+
+export type BootstrapReport = {
+  admin: { email: string; password?: string; created: boolean; demo: boolean } | undefined
+  site: { site: Site; apiSecret?: string; created: boolean; demo: boolean } | undefined
+}
+
+/**
+ * Makes sure the configured admin and site exist; with none configured and none in the
+ * database, creates a demo admin and a demo site (open to every origin) and returns their
+ * one-time secrets for the console.
+ */
+export async function bootstrap(db: Db, config: Config): Promise<BootstrapReport> {
+  const report: BootstrapReport = { admin: undefined, site: undefined }
+  if (config.adminEmail && config.adminPassword) {
+    const { user, created } = await ensureAdmin(db, config.adminEmail, config.adminPassword)
+    report.admin = { email: user.email, created, demo: false }
+  } else {
+    const [admins] = await db.select({ n: count() }).from(users).where(eq(users.role, 'admin'))
+    if (!admins?.n) {
+      const password = randomToken('', 12)
+      const user = await createUser(db, { email: DEMO_ADMIN_EMAIL, name: 'Demo Admin', password, role: 'admin' })
+      report.admin = { email: user.email, password, created: true, demo: true }
+    }
+  }
+  const telegram = config.telegramBotToken && config.telegramChatId
+    ? { telegramBotToken: config.telegramBotToken, telegramChatId: config.telegramChatId }
+    : {}
+  if (config.siteApiKey) {
+    const r = await ensureSite(db, { name: 'Main site', apiKey: config.siteApiKey, apiSecret: config.siteApiSecret, origins: config.siteOrigins, ...telegram })
+    report.site = { ...r, demo: false }
+  } else {
+    const [existing] = await db.select().from(sites).orderBy(sites.createdAt).limit(1)
+    if (existing) {
+      report.site = { site: existing, created: false, demo: false }
+    } else {
+      const { site, apiSecret } = await createSite(db, { name: 'Demo site', origins: ['*'], ...telegram })
+      report.site = { site, apiSecret, created: true, demo: true }
+    }
+  }
+  return report
+}

@@ -1,0 +1,126 @@
+import { asc, eq, sql } from 'drizzle-orm'
+import type { Executor } from '../db/client.js'
+import { sites, type BotSettings } from '../db/schema.js'
+import { conflict, notFound } from './errors.js'
+import { notify } from './events.js'
+import { hashToken, randomToken, sameHash } from './secrets.js'
+
+export type Site = typeof sites.$inferSelect
+
+export type SiteView = {
+  id: string
+  name: string
+  apiKey: string
+  origins: string[]
+  telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null }
+  bot: BotSettings | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** The bot token is a secret: only its last characters ever leave the server. */
+export function siteView(site: Site): SiteView {
+  return {
+    id: site.id,
+    name: site.name,
+    apiKey: site.apiKey,
+    origins: site.origins,
+    telegram: {
+      chatId: site.telegramChatId,
+      botTokenSet: site.telegramBotToken !== null,
+      botTokenHint: site.telegramBotToken ? `…${site.telegramBotToken.slice(-4)}` : null,
+    },
+    bot: site.bot,
+    createdAt: site.createdAt,
+    updatedAt: site.updatedAt,
+  }
+}
+
+export const newApiKey = () => randomToken('pk_', 18)
+export const newApiSecret = () => randomToken('sk_', 32)
+
+export function siteSecretMatches(site: Site, secret: string): boolean {
+  return sameHash(hashToken(secret), site.apiSecretHash)
+}
+
+/** `*` allows every origin; otherwise an exact match of scheme://host[:port]. */
+export function originAllowed(site: Pick<Site, 'origins'>, origin: string): boolean {
+  return site.origins.includes('*') || site.origins.includes(origin.replace(/\/+$/, ''))
+}
+
+export type SiteInput = {
+  name: string
+  origins: string[]
+  telegramBotToken?: string | null
+  telegramChatId?: string | null
+  bot?: BotSettings | null
+}
+
+export async function findSiteByApiKey(db: Executor, apiKey: string): Promise<Site | undefined> {
+  const [site] = await db.select().from(sites).where(eq(sites.apiKey, apiKey))
+  return site
+}
+
+export async function getSite(db: Executor, id: string): Promise<Site> {
+  const [site] = await db.select().from(sites).where(eq(sites.id, id))
+  if (!site) throw notFound('Site')
+  return site
+}
+
+export async function listSites(db: Executor): Promise<Site[]> {
+  return db.select().from(sites).orderBy(asc(sites.createdAt))
+}
+
+export async function createSite(
+  db: Executor,
+  input: SiteInput & { apiKey?: string; apiSecret?: string },
+): Promise<{ site: Site; apiSecret: string }> {
+  const apiSecret = input.apiSecret ?? newApiSecret()
+  const [site] = await db.insert(sites).values({
+    name: input.name,
+    origins: input.origins,
+    apiKey: input.apiKey ?? newApiKey(),
+    apiSecretHash: hashToken(apiSecret),
+    telegramBotToken: input.telegramBotToken ?? null,
+    telegramChatId: input.telegramChatId ?? null,
+    bot: input.bot ?? null,
+  }).onConflictDoNothing().returning()
+  if (!site) throw conflict('A site with this API key exists')
+  return { site, apiSecret }
+}
+
+export async function updateSite(db: Executor, id: string, patch: Partial<SiteInput>): Promise<Site> {
+  const [site] = await db.update(sites).set({ ...patch, updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
+  if (!site) throw notFound('Site')
+  await notify(db, { k: 'site', site: site.id })
+  return site
+}
+
+/** New key and secret; the old ones stop working at once on every instance (a 'site' event drops caches). */
+export async function rotateSiteCredentials(db: Executor, id: string): Promise<{ site: Site; apiSecret: string }> {
+  const apiSecret = newApiSecret()
+  const [site] = await db.update(sites)
+    .set({ apiKey: newApiKey(), apiSecretHash: hashToken(apiSecret), updatedAt: sql`now()` })
+    .where(eq(sites.id, id)).returning()
+  if (!site) throw notFound('Site')
+  await notify(db, { k: 'site', site: site.id })
+  return { site, apiSecret }
+}
+
+/** Bootstrap from configuration: the site with this key exists and matches the given settings. */
+export async function ensureSite(
+  db: Executor,
+  input: SiteInput & { apiKey: string; apiSecret?: string },
+): Promise<{ site: Site; created: boolean; apiSecret?: string }> {
+  const existing = await findSiteByApiKey(db, input.apiKey)
+  if (!existing) {
+    const { site, apiSecret } = await createSite(db, input)
+    return { site, created: true, apiSecret }
+  }
+  const patch: Partial<typeof sites.$inferInsert> = { origins: input.origins }
+  if (input.apiSecret !== undefined) patch.apiSecretHash = hashToken(input.apiSecret)
+  if (input.telegramBotToken !== undefined) patch.telegramBotToken = input.telegramBotToken
+  if (input.telegramChatId !== undefined) patch.telegramChatId = input.telegramChatId
+  const [site] = await db.update(sites).set({ ...patch, updatedAt: sql`now()` }).where(eq(sites.id, existing.id)).returning()
+  return { site: site ?? existing, created: false }
+}

@@ -1,0 +1,95 @@
+import { asc, eq, sql } from 'drizzle-orm'
+import type { Executor } from '../db/client.js'
+import { users } from '../db/schema.js'
+import { conflict, notFound } from './errors.js'
+import { notify } from './events.js'
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
+
+export type User = typeof users.$inferSelect
+export type Role = User['role']
+
+export type UserView = {
+  id: string
+  email: string
+  name: string
+  role: Role
+  disabled: boolean
+  telegramUserId: number | null
+  createdAt: Date
+}
+
+export function userView(u: User): UserView {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    disabled: u.disabled,
+    telegramUserId: u.telegramUserId,
+    createdAt: u.createdAt,
+  }
+}
+
+export const normaliseEmail = (email: string) => email.trim().toLowerCase()
+
+export async function getUser(db: Executor, id: string): Promise<User | undefined> {
+  const [u] = await db.select().from(users).where(eq(users.id, id))
+  return u
+}
+
+export async function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
+  const [u] = await db.select().from(users).where(eq(users.email, normaliseEmail(email)))
+  return u
+}
+
+export async function listUsers(db: Executor): Promise<User[]> {
+  return db.select().from(users).orderBy(asc(users.createdAt))
+}
+
+/** The user for these credentials, or undefined; costs the same whether or not the email exists. */
+export async function authenticate(db: Executor, email: string, password: string): Promise<User | undefined> {
+  const user = await findUserByEmail(db, email)
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+  return ok && user && !user.disabled ? user : undefined
+}
+
+export type NewUser = { email: string; name: string; password: string; role: Role }
+
+export async function createUser(db: Executor, input: NewUser): Promise<User> {
+  const [user] = await db.insert(users).values({
+    email: normaliseEmail(input.email),
+    name: input.name,
+    role: input.role,
+    passwordHash: await hashPassword(input.password),
+  }).onConflictDoNothing().returning()
+  if (!user) throw conflict('A user with this email exists')
+  return user
+}
+
+export type UserPatch = { name?: string; role?: Role; password?: string; disabled?: boolean; telegramUserId?: number | null }
+
+export async function updateUser(db: Executor, id: string, patch: UserPatch): Promise<User> {
+  const { password, ...rest } = patch
+  const set: Partial<typeof users.$inferInsert> = { ...rest }
+  if (password !== undefined) set.passwordHash = await hashPassword(password)
+  // tokens issued before a password change, a role change or disabling stop working
+  const revokes = password !== undefined || patch.disabled === true || patch.role !== undefined
+  const [user] = await db.update(users)
+    .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
+    .where(eq(users.id, id)).returning()
+  if (!user) throw notFound('User')
+  if (revokes) await notify(db, { k: 'user', user: user.id })
+  return user
+}
+
+/** Bootstrap from configuration: this admin exists, is enabled and has this password. */
+export async function ensureAdmin(db: Executor, email: string, password: string): Promise<{ user: User; created: boolean }> {
+  const existing = await findUserByEmail(db, email)
+  if (!existing) return { user: await createUser(db, { email, password, name: 'Admin', role: 'admin' }), created: true }
+  const patch: UserPatch = {}
+  if (existing.role !== 'admin') patch.role = 'admin'
+  if (existing.disabled) patch.disabled = false
+  if (!(await verifyPassword(password, existing.passwordHash))) patch.password = password
+  const user = Object.keys(patch).length ? await updateUser(db, existing.id, patch) : existing
+  return { user, created: false }
+}

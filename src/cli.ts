@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util'
+import { loadConfig } from './config.js'
+import { connectDb } from './db/client.js'
+import { startEmbeddedPostgres } from './db/embedded.js'
+import { runMigrations } from './db/migrate.js'
+import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
+import { createUser, findUserByEmail, listUsers, updateUser, userView } from './chat/users.js'
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+  migrate                                   apply database migrations (same as npm run create:chat-tables)
+  create-user --email E --name N --password P [--role admin|agent]
+  set-password --email E --password P
+  disable-user --email E
+  list-users
+  create-site --name N [--origin https://example.com ...]
+  rotate-site --id SITE_ID
+  list-sites
+
+Uses DATABASE_URL, or the embedded Postgres under DATA_DIR (default ./.data).`
+
+function required(values: Record<string, unknown>, name: string): string {
+  const v = values[name]
+  if (typeof v !== 'string' || v === '') throw new Error(`--${name} is required\n\n${USAGE}`)
+  return v
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
+      origin: { type: 'string', multiple: true }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const command = positionals[0]
+  if (!command || values.help) {
+    console.log(USAGE)
+    return
+  }
+  const config = loadConfig()
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
+  const url = config.databaseUrl ?? embedded?.url ?? ''
+  const { db, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  try {
+    await runMigrations(db)
+    const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
+    switch (command) {
+      case 'migrate':
+        console.log('migrations applied')
+        break
+      case 'create-user': {
+        const role = values.role ?? 'agent'
+        if (role !== 'admin' && role !== 'agent') throw new Error('--role is admin or agent')
+        const password = required(values, 'password')
+        if (password.length < 8) throw new Error('--password needs at least 8 characters')
+        print(userView(await createUser(db, { email: required(values, 'email'), name: required(values, 'name'), password, role })))
+        break
+      }
+      case 'set-password':
+      case 'disable-user': {
+        const user = await findUserByEmail(db, required(values, 'email'))
+        if (!user) throw new Error('no user with this email')
+        const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
+        print(userView(await updateUser(db, user.id, patch)))
+        break
+      }
+      case 'list-users':
+        print((await listUsers(db)).map(userView))
+        break
+      case 'create-site': {
+        const { site, apiSecret } = await createSite(db, { name: required(values, 'name'), origins: values.origin ?? [] })
+        print({ site: siteView(site), apiSecret })
+        break
+      }
+      case 'rotate-site': {
+        const { site, apiSecret } = await rotateSiteCredentials(db, required(values, 'id'))
+        print({ site: siteView(site), apiSecret })
+        break
+      }
+      case 'list-sites':
+        print((await listSites(db)).map(siteView))
+        break
+      default:
+        throw new Error(`unknown command "${command}"\n\n${USAGE}`)
+    }
+  } finally {
+    await close()
+    await embedded?.stop()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+})

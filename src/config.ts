@@ -1,0 +1,141 @@
+import { resolve } from 'node:path'
+
+export type RateLimitConfig = {
+  /** requests per minute for one site key from one IP, all public routes together */
+  publicPerMinute: number
+  /** messages per minute one session may send */
+  sendsPerMinute: number
+  /** sessions one IP may create per minute */
+  sessionsPerMinute: number
+  /** login attempts per minute for one IP and email */
+  loginPerMinute: number
+  /** admin API requests per minute per user */
+  adminPerMinute: number
+}
+
+export type Config = {
+  port: number
+  host: string
+  nodeEnv: string
+  /** unset: an embedded Postgres is started under dataDir */
+  databaseUrl: string | undefined
+  dataDir: string
+  dbPoolSize: number
+  /** unset: a random secret is generated once and kept in the database, shared by all instances */
+  jwtSecret: string | undefined
+  jwtTtlSeconds: number
+  adminEmail: string | undefined
+  adminPassword: string | undefined
+  siteApiKey: string | undefined
+  siteApiSecret: string | undefined
+  siteOrigins: string[]
+  telegramBotToken: string | undefined
+  telegramChatId: string | undefined
+  telegramApiUrl: string
+  telegramWebhookUrl: string | undefined
+  telegramWebhookSecret: string | undefined
+  /** origin the dashboard links point at (Telegram notifications); defaults to http://localhost:PORT */
+  publicUrl: string
+  redisUrl: string | undefined
+  metricsToken: string | undefined
+  trustProxy: boolean
+  logLevel: string
+  rateLimits: RateLimitConfig
+  /** maximum JSON body in bytes */
+  bodyLimitBytes: number
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim()
+  return v === undefined || v === '' ? undefined : v
+}
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = str(env, name)
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+  }
+  return n
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)
+  if (raw === undefined) return fallback
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
+function url(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = str(env, name) ?? fallback
+  if (raw === undefined) return undefined
+  try {
+    new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`)
+  }
+  return raw.replace(/\/+$/, '')
+}
+
+/** Reads the environment once into a typed, validated object; nothing else reads process.env. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
+  const port = int(env, 'PORT', 3000, 0, 65535)
+  const jwtSecret = str(env, 'JWT_SECRET')
+  if (nodeEnv === 'production' && !jwtSecret) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production')
+  if (jwtSecret !== undefined && jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters')
+  const adminEmail = str(env, 'ADMIN_EMAIL')
+  const adminPassword = str(env, 'ADMIN_PASSWORD')
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD go together')
+  }
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters')
+  const siteApiKey = str(env, 'SITE_API_KEY')
+  const siteApiSecret = str(env, 'SITE_API_SECRET')
+  if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
+  const siteOrigins = (str(env, 'SITE_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  const telegramBotToken = str(env, 'TELEGRAM_BOT_TOKEN')
+  const telegramChatId = str(env, 'TELEGRAM_CHAT_ID')
+  if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
+    throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
+  }
+  return {
+    port,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    nodeEnv,
+    databaseUrl: str(env, 'DATABASE_URL'),
+    dataDir: resolve(str(env, 'DATA_DIR') ?? './.data'),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 500),
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 12 * 3600, 60),
+    adminEmail: adminEmail?.toLowerCase(),
+    adminPassword,
+    siteApiKey,
+    siteApiSecret,
+    siteOrigins,
+    telegramBotToken,
+    telegramChatId,
+    telegramApiUrl: url(env, 'TELEGRAM_API_URL', 'https://api.telegram.org') ?? 'https://api.telegram.org',
+    telegramWebhookUrl: url(env, 'TELEGRAM_WEBHOOK_URL'),
+    telegramWebhookSecret: str(env, 'TELEGRAM_WEBHOOK_SECRET'),
+    publicUrl: url(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
+    redisUrl: url(env, 'REDIS_URL'),
+    metricsToken: str(env, 'METRICS_TOKEN'),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    rateLimits: {
+      publicPerMinute: int(env, 'RATE_LIMIT_PUBLIC_PER_MINUTE', 1200, 1),
+      sendsPerMinute: int(env, 'RATE_LIMIT_SENDS_PER_MINUTE', 120, 1),
+      sessionsPerMinute: int(env, 'RATE_LIMIT_SESSIONS_PER_MINUTE', 200, 1),
+      loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1),
+      adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
+    },
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
+  }
+}

@@ -1,0 +1,33 @@
+import postgres from 'postgres'
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
+import * as schema from './schema.js'
+
+export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql }
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+/** Anything queries can run on: the pool or an open transaction. */
+export type Executor = Db | Tx
+export type Sql = postgres.Sql
+
+export type DbHandle = { db: Db; sql: Sql; close: () => Promise<void> }
+
+export function connectDb(url: string, opts: { poolSize?: number; appName?: string } = {}): DbHandle {
+  const sql = postgres(url, {
+    // two at least: migrations hold a lock on one connection while running on another
+    max: Math.max(2, opts.poolSize ?? 10),
+    // fail fast when the database is away, so /healthz and requests answer 503 quickly
+    connect_timeout: 3,
+    idle_timeout: 60,
+    onnotice: () => {},
+    // Timestamps cross the wire as text (drizzle turns off postgres.js date parsing); UTC
+    // keeps that text unambiguous for the few raw queries that read it.
+    connection: { TimeZone: 'UTC', application_name: opts.appName ?? 'livechat' },
+  })
+  const db = drizzle(sql, { schema })
+  return { db, sql, close: () => sql.end({ timeout: 5 }) }
+}
+
+/** Postgres text timestamps ("2026-11-24 10:15:30.12+00") as a Date. */
+export function parseDbTime(value: string | Date): Date {
+  if (value instanceof Date) return value
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))
+}

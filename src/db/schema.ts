@@ -1,0 +1,149 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+// Every timestamp is stored with millisecond precision: the wire format has milliseconds,
+// and `since=<createdAt>` must compare exactly against what the client was sent.
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
+
+export type BotSettings = {
+  name?: string
+  greeting?: string
+  offHoursText?: string
+  timeZone?: string
+  // weekday 0 (Sunday) .. 6 → [open "HH:MM", close "HH:MM"]; a missing day is closed all day
+  hours?: Partial<Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', [string, string]>>
+  followUpMinutes?: number
+  followUpText?: string
+}
+
+export const sites = pgTable('sites', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  apiKey: text('api_key').notNull(),
+  apiSecretHash: text('api_secret_hash').notNull(),
+  origins: text('origins').array().notNull().default(sql`'{}'::text[]`),
+  telegramBotToken: text('telegram_bot_token'),
+  telegramChatId: text('telegram_chat_id'),
+  bot: jsonb('bot').$type<BotSettings>(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey)])
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['admin', 'agent'] }).notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  // bumped on password change and disabling, so tokens issued before stop working
+  tokenVersion: integer('token_version').notNull().default(0),
+  telegramUserId: bigint('telegram_user_id', { mode: 'number' }),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('users_email_uq').on(t.email)])
+
+export const chatSessions = pgTable('chat_sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  userSessionId: text('user_session_id').notNull(),
+  status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+  name: text('name'),
+  phone: text('phone'),
+  email: text('email'),
+  pageUrl: text('page_url'),
+  locale: text('locale'),
+  userAgent: text('user_agent'),
+  lastSeq: integer('last_seq').notNull().default(0),
+  lastMessageAt: ts('last_message_at'),
+  lastVisitorMessageAt: ts('last_visitor_message_at'),
+  unreadCount: integer('unread_count').notNull().default(0),
+  assignedTo: uuid('assigned_to').references(() => users.id, { onDelete: 'set null' }),
+  firstResponseAt: ts('first_response_at'),
+  closedAt: ts('closed_at'),
+  botFollowUpAt: ts('bot_follow_up_at'),
+  telegramThreadId: bigint('telegram_thread_id', { mode: 'number' }),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [
+  // one open conversation per visitor id and site; closed ones are history
+  uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
+  index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
+  index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
+])
+
+export const chatMessages = pgTable('chat_messages', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  seq: integer('seq').notNull(),
+  sender: text('sender', { enum: ['visitor', 'agent', 'bot', 'system'] }).notNull(),
+  senderName: text('sender_name'),
+  text: text('text').notNull(),
+  clientMessageId: text('client_message_id'),
+  agentId: uuid('agent_id').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq),
+  uniqueIndex('chat_messages_client_id_uq').on(t.sessionId, t.clientMessageId),
+])
+
+// Small key/value store for values every instance must agree on (e.g. a generated JWT
+// secret when none is configured, the Telegram update offset).
+export const appSettings = pgTable('app_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+})
+
+export const webhooks = pgTable('webhooks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  url: text('url').notNull(),
+  secret: text('secret').notNull(),
+  events: text('events').array().notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+// Everything that leaves the building (Telegram, webhooks) is written here in the same
+// transaction as the change it reports, then delivered by workers with retries.
+export const outbox = pgTable('outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  eventId: uuid('event_id').notNull().defaultRandom(),
+  siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  channel: text('channel', { enum: ['telegram', 'webhook'] }).notNull(),
+  webhookId: uuid('webhook_id').references(() => webhooks.id, { onDelete: 'cascade' }),
+  sessionId: uuid('session_id').references(() => chatSessions.id, { onDelete: 'cascade' }),
+  kind: text('kind').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  doneAt: ts('done_at'),
+}, (t) => [
+  index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('outbox_site_idx').on(t.siteId, t.createdAt),
+])
+
+// Which Telegram message belongs to which conversation, so a manager's reply finds it.
+export const telegramMessages = pgTable('telegram_messages', {
+  chatId: text('chat_id').notNull(),
+  messageId: bigint('message_id', { mode: 'number' }).notNull(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.chatId, t.messageId] })])

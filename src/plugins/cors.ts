@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+import { sql } from 'drizzle-orm'
+import { findSiteByApiKey, originAllowed } from '../chat/sites.js'
+
+const PUBLIC_PREFIX = '/api/public/'
+const PUBLIC_HEADERS = ['Content-Type', 'X-API-Key', 'X-API-Secret', 'X-Session-Token']
+const EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
+const PREFLIGHT_MAX_AGE_S = 600
+
+/**
+ * CORS only for the public widget API, and only for the origins of the site whose key the
+ * request carries. A preflight carries no key, so it is granted to any origin some site
+ * allows; the real request that follows is then checked against its own site.
+ */
+export default fp(async (app) => {
+  async function anySiteAllows(origin: string): Promise<boolean> {
+    const rows = await app.db.execute<{ ok: boolean }>(
+      sql`select exists (select 1 from sites where '*' = any(origins) or ${origin.replace(/\/+$/, '')} = any(origins)) as ok`)
+    return rows[0]?.ok === true
+  }
+
+  await app.register(cors, {
+    hideOptionsRoute: true,
+    delegator: async (req: FastifyRequest) => {
+      const origin = req.headers.origin
+      const path = req.url
+      const deny = { origin: false }
+      if (!origin || !path.startsWith(PUBLIC_PREFIX)) return deny
+      const base = {
+        methods: ['GET', 'POST', 'OPTIONS'],
+        allowedHeaders: PUBLIC_HEADERS,
+        exposedHeaders: EXPOSED_HEADERS,
+        maxAge: PREFLIGHT_MAX_AGE_S,
+        strictPreflight: false,
+      }
+      if (req.method === 'OPTIONS') return (await anySiteAllows(origin)) ? { ...base, origin } : deny
+      const key = req.headers['x-api-key']
+      const site = typeof key === 'string' && key.length <= 128 ? await findSiteByApiKey(app.db, key) : undefined
+      return site && originAllowed(site, origin) ? { ...base, origin } : deny
+    },
+  })
+}, { name: 'cors', dependencies: ['db'] })

@@ -1,0 +1,36 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+
+/** OpenAPI generated from the routes' TypeBox schemas: UI at /docs, JSON at /docs/json (or /docs with Accept: application/json). */
+export default fp(async (app) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Live chat API',
+        version: '1.0.0',
+        description: 'Public widget API (`/api/public/chat`, X-API-Key + X-Session-Token or X-API-Secret), admin API (`/api/chat`, `/api/auth`, `/api/admin`, Bearer JWT). Every JSON response is `{ success, data }` or `{ success: false, error: { code, message, details? } }`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          sessionToken: { type: 'apiKey', in: 'header', name: 'X-Session-Token' },
+          apiSecret: { type: 'apiKey', in: 'header', name: 'X-API-Secret' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiHooks: {
+      onRequest: async (req, reply) => {
+        const path = req.url.split('?')[0]
+        if ((path === '/docs' || path === '/docs/') && /application\/json/.test(req.headers.accept ?? '') && !/text\/html/.test(req.headers.accept ?? '')) {
+          return reply.send(app.swagger())
+        }
+      },
+    },
+  })
+}, { name: 'docs' })

@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import { ChatError } from '../chat/errors.js'
+
+type RouteLimit = {
+  max: number
+  timeWindow: number
+  keyGenerator: (req: FastifyRequest) => string
+  hook?: 'onRequest' | 'preHandler'
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** per-route `config.rateLimit` values, by audience */
+    limits: {
+      public: RouteLimit
+      sessionCreate: RouteLimit
+      login: RouteLimit
+      admin: RouteLimit
+      /** messages one session (req.params.id) may send; throws RATE_LIMITED (HTTP and socket sends share it) */
+      checkSend: (req: FastifyRequest) => Promise<void>
+    }
+  }
+}
+
+const MINUTE_MS = 60_000
+
+const rateLimited = (after: string, retryAfterSeconds?: number) =>
+  new ChatError(429, 'RATE_LIMITED', `Too many requests; retry in ${after}`, undefined, retryAfterSeconds)
+
+function headerValue(req: FastifyRequest, name: string): string {
+  const v = req.headers[name]
+  return (Array.isArray(v) ? v[0] : v) ?? ''
+}
+
+/** Rate limits with numbers from the config; 429 in the envelope with Retry-After and x-ratelimit-* headers. */
+export default fp(async (app) => {
+  const { rateLimits } = app.config
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => rateLimited(ctx.after),
+  })
+  const sendLimiter = app.createRateLimit({
+    max: rateLimits.sendsPerMinute,
+    timeWindow: MINUTE_MS,
+    keyGenerator: (req) => `send:${(req.params as { id?: string }).id ?? ''}`,
+  })
+  app.decorate('limits', {
+    public: { max: rateLimits.publicPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `pub:${headerValue(req, 'x-api-key')}:${req.ip}` },
+    sessionCreate: { max: rateLimits.sessionsPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `new:${req.ip}` },
+    login: {
+      max: rateLimits.loginPerMinute,
+      timeWindow: MINUTE_MS,
+      hook: 'preHandler',
+      keyGenerator: (req) => `login:${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
+    },
+    admin: { max: rateLimits.adminPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `admin:${req.ip}` },
+    checkSend: async (req: FastifyRequest) => {
+      const r = await sendLimiter(req)
+      if (r.isAllowed || !r.isExceeded) return
+      throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
+    },
+  })
+}, { name: 'limits' })

@@ -1,0 +1,60 @@
+import { buildApp } from './app.js'
+import { bootstrap, type BootstrapReport } from './bootstrap.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
+
+function printWelcome(config: Config, report: BootstrapReport, embedded: boolean): void {
+  const base = `http://localhost:${config.port}`
+  const lines = ['', '  Live chat is running', '']
+  lines.push(`  Dashboard:       ${base}/admin`)
+  if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
+  lines.push(`  API docs:        ${base}/docs`)
+  if (embedded) lines.push(`  Database:        embedded Postgres in ${config.dataDir}`)
+  if (report.admin) {
+    lines.push(`  Admin email:     ${report.admin.email}`)
+    if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
+  }
+  if (report.site) {
+    lines.push(`  Site API key:    ${report.site.site.apiKey}`)
+    if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
+    lines.push(`  Embed:           <script src="${config.publicUrl}/widget.js" data-api-key="${report.site.site.apiKey}" async></script>`)
+  }
+  console.log(lines.join('\n') + '\n')
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
+  const databaseUrl = config.databaseUrl ?? embedded?.url
+  if (!databaseUrl) throw new Error('no database')
+  const app = await buildApp({ config, databaseUrl })
+  const report = await bootstrap(app.db, config)
+  await app.listen({ port: config.port, host: config.host })
+  printWelcome(config, report, embedded !== undefined)
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'draining')
+    try {
+      await app.close()
+      await embedded?.stop()
+      process.exit(0)
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EmbeddedDbError) {
+    console.error(`Cannot start: ${err.message}`)
+  } else {
+    console.error('Cannot start:', err)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,21 @@
+import type { Config } from '../config.js'
+import type { Db, Sql } from '../db/client.js'
+import type { Session } from '../chat/sessions.js'
+import type { Site } from '../chat/sites.js'
+import type { User } from '../chat/users.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Db
+    sql: Sql
+  }
+  interface FastifyRequest {
+    /** set by requireSite / requireSessionAccess */
+    site: Site | null
+    /** set by requireSessionAccess */
+    chatSession: Session | null
+    /** set by requireStaff */
+    staff: User | null
+  }
+}
