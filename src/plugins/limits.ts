@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
+import { Redis } from 'ioredis'
 import { ChatError } from '../chat/errors.js'
 
 type RouteLimit = {
@@ -34,12 +35,26 @@ function headerValue(req: FastifyRequest, name: string): string {
   return (Array.isArray(v) ? v[0] : v) ?? ''
 }
 
-/** Rate limits with numbers from the config; 429 in the envelope with Retry-After and x-ratelimit-* headers. */
+/**
+ * Rate limits with numbers from the config; 429 in the envelope with Retry-After and
+ * x-ratelimit-* headers. Counters live in memory, or in Redis when REDIS_URL is set so that
+ * several instances share them. A Redis outage lets requests through rather than failing them.
+ */
 export default fp(async (app) => {
-  const { rateLimits } = app.config
+  const { rateLimits, redisUrl } = app.config
+  const redis = redisUrl
+    ? new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, lazyConnect: false })
+    : undefined
+  if (redis) {
+    redis.on('error', (err) => app.log.warn({ err: err.message }, 'rate-limit redis error'))
+    app.addHook('onClose', async () => {
+      await redis.quit().catch(() => redis.disconnect())
+    })
+  }
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) => rateLimited(ctx.after),
+    ...(redis ? { redis, nameSpace: 'livechat-rl:', skipOnError: true } : {}),
   })
   const sendLimiter = app.createRateLimit({
     max: rateLimits.sendsPerMinute,
