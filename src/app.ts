@@ -9,6 +9,7 @@ import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
+import metricsPlugin from './plugins/metrics.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
@@ -80,6 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)
+  await app.register(metricsPlugin)
 
   await app.register(healthRoutes)
   await app.register(async (pub) => {
