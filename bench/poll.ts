@@ -4,7 +4,7 @@
  */
 import autocannon from 'autocannon'
 import { createSite } from '../src/chat/sites.js'
-import { sendMessage } from '../src/chat/messages.js'
+import { sendMessage, type Message } from '../src/chat/messages.js'
 import { startSession } from '../src/chat/sessions.js'
 import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row } from './lib.js'
 
@@ -22,7 +22,7 @@ const db = await startBenchDb()
 try {
   const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
   const { session } = await startSession(db.handle.db, site, { userSessionId: 'bench-visitor' })
-  const sent = []
+  const sent: Message[] = []
   for (let i = 0; i < HISTORY; i++) sent.push((await sendMessage(db.handle.db, { sessionId: session.id, sender: i % 2 ? 'agent' : 'visitor', senderName: null, text: `message ${i} `.repeat(8) })).message)
   const since = sent[HISTORY - NEW_SINCE - 1]?.createdAt.toISOString() ?? ''
 

@@ -17,7 +17,7 @@ const db = await startBenchDb()
 try {
   const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
   const maxC = Math.max(...CONCURRENCY)
-  const sessions = []
+  const sessions: Awaited<ReturnType<typeof startSession>>["session"][] = []
   for (let i = 0; i < maxC; i++) sessions.push((await startSession(db.handle.db, site, { userSessionId: `bench-visitor-${i}` })).session)
 
   /** Same statements as the app's write path, in a transaction, through a plain pool. */
