@@ -61,7 +61,7 @@ export async function startServer(script: string, env: Record<string, string>): 
   const path = fileURLToPath(new URL(script, import.meta.url))
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under load
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', path], {
+  const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, '--import', 'tsx', path], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
