@@ -4,7 +4,7 @@ import { parseDbTime } from '../db/client.js'
 import { queryPrepared } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
-import { EVENTS_CHANNEL } from './events.js'
+import { notify } from './events.js'
 import { isUuid } from './ids.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
@@ -70,17 +70,18 @@ type RawMessageRow = {
 
 /**
  * Stores one message in a single statement: the UPDATE takes the session's row lock and
- * claims the next seq and a createdAt strictly after the previous one, the INSERT stores
- * the message, and pg_notify queues the event; all commit together. The lock serialises
- * writers of one session until commit, so commit order = seq order = createdAt order, and
- * `since`/`after` are exact. Returns undefined when the session is closed or missing.
+ * claims the next seq and a createdAt strictly after the previous one, and the INSERT stores
+ * the message; both commit together. The lock serialises writers of one session until
+ * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
+ * event is announced after the commit (see Notifier in events.ts for why not inside it).
+ * Returns undefined when the session is closed, missing or another site's.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  */
 export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
-  const rows = await queryPrepared<RawMessageRow>(db, sql`
+  const rows = await queryPrepared<RawMessageRow & { site_id: string }>(db, sql`
     with claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
@@ -97,10 +98,12 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
       from claimed
       returning *
     )
-    select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at,
-      pg_notify(${EVENTS_CHANNEL}, json_build_object('k', 'message', 'site', c.site_id, 'session', i.session_id, 'seq', i.seq)::text)
+    select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at, c.site_id
     from inserted i cross join claimed c`)
-  return rows[0] && messageFromRow(rows[0])
+  const row = rows[0]
+  if (!row) return undefined
+  await notify(db, { k: 'message', site: row.site_id, session: row.session_id, seq: row.seq })
+  return messageFromRow(row)
 }
 
 function messageFromRow(row: RawMessageRow): Message {
