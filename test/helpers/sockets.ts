@@ -100,3 +100,10 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
     ws.once('error', () => {})
   })
 }
+
+/** A socket that is dropped when the test ends. */
+export async function openSocket(t: { teardown: (fn: () => unknown) => void }, url: string, opts: ClientOptions = {}): Promise<TestSocket> {
+  const socket = await TestSocket.open(url, opts)
+  t.teardown(() => socket.close())
+  return socket
+}
