@@ -17,6 +17,8 @@ export const CloseCode = {
   slowConsumer: 4008,
 } as const
 
+const SLOW_CLOSE_GRACE_MS = 5_000
+
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -267,6 +269,8 @@ export class Hub {
     if (socket.readyState !== WebSocket.OPEN) return false
     if (socket.bufferedAmount > this.opts.maxBufferedBytes) {
       socket.close(CloseCode.slowConsumer, 'too slow: reconnect and resume')
+      // the close frame waits behind the unread frames; a peer that never reads is not waited for long
+      setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS).unref()
       return false
     }
     socket.send(frame)

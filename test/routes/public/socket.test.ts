@@ -147,3 +147,10 @@ t.test('socket sends share the per-session rate limit', async (t) => {
   await socket.waitForSeq(2)
   t.same((await poll(app, s)).map((m) => m.text), ['one', 'two'])
 })
+
+t.test('the OpenAPI description lists both socket routes', async (t) => {
+  const app = await buildTestApp(t)
+  const paths = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths
+  t.match(paths['/api/public/chat/sessions/{id}/ws']?.get, { summary: /WebSocket/, description: /after/ })
+  t.match(paths['/api/chat/ws']?.get, { summary: /WebSocket/, description: /4001/ })
+})
