@@ -3,16 +3,17 @@ import { WebSocket } from 'ws'
 import type { ChatEvent } from '../chat/events.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getAdminSession, getSession, type Session } from '../chat/sessions.js'
+import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
 
-/** Close codes a client acts on; all but authExpired mean "reconnect with after=<last seq> and resume". */
+/** Close codes a client acts on; all but unauthorized mean "reconnect with after=<last seq> and resume". */
 export const CloseCode = {
   /** the server is shutting down or restarting */
   restarting: 1012,
   /** the server could not read what this socket needs right now */
   tryAgainLater: 1013,
-  /** the dashboard's JWT expired or was revoked: log in again before reconnecting */
-  authExpired: 4001,
+  /** the socket's credentials expired or were revoked (JWT expiry, disabled user, rotated site key): get new ones first */
+  unauthorized: 4001,
   /** the client did not read its frames fast enough */
   slowConsumer: 4008,
 } as const
@@ -34,7 +35,9 @@ export type HubOptions = {
 
 type Peer = { socket: WebSocket; alive: boolean }
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
-type Watcher = Peer & { lastSeq: number; status: Session['status'] | undefined }
+type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
+/** The session a widget socket watches and the site key it was opened with. */
+export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
 type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
@@ -89,8 +92,9 @@ export class Hub {
    * stored meanwhile is either in the backlog or read again for its notification, and the
    * lastSeq rule sends it once.
    */
-  watchSession(socket: WebSocket, sessionId: string, after: number): void {
-    const watcher: Watcher = { socket, alive: true, lastSeq: after, status: undefined }
+  watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
+    const { sessionId } = watched
+    const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
     const room = this.room(sessionId)
     room.watchers.add(watcher)
     this.track(watcher, () => {
@@ -105,7 +109,7 @@ export class Hub {
     const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
     if (expiresAt) {
       const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
-      dashboard.expiry = setTimeout(() => socket.close(CloseCode.authExpired, 'token expired'), delayMs)
+      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs)
     }
     this.dashboards.add(dashboard)
     this.track(dashboard, () => {
@@ -118,6 +122,7 @@ export class Hub {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
+    else if (event.k === 'site') this.closeRevokedKeys(event.site)
     for (const handler of this.eventHandlers) {
       try {
         handler(event)
@@ -161,7 +166,20 @@ export class Hub {
   }
 
   private closeUser(userId: string): void {
-    for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.authExpired, 'token revoked')
+    for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
+  }
+
+  /** After a key rotation the old key stops working, for open sockets too. */
+  private closeRevokedKeys(siteId: string): void {
+    const watchers = [...this.rooms.values()].flatMap((room) => [...room.watchers]).filter((w) => w.siteId === siteId)
+    if (watchers.length === 0) return
+    const keys = [...new Set(watchers.map((w) => w.apiKey))]
+    Promise.all(keys.map(async (key) => ({ key, valid: (await findSiteByApiKey(this.opts.db, key))?.id === siteId })))
+      .then((checked) => {
+        const revoked = new Set(checked.filter((c) => !c.valid).map((c) => c.key))
+        for (const w of watchers) if (revoked.has(w.apiKey)) w.socket.close(CloseCode.unauthorized, 'API key no longer valid')
+      })
+      .catch((err: unknown) => this.opts.log.warn({ err, siteId }, 'could not check site keys after a site change'))
   }
 
   /** A read already waiting to start will see this notification's row too. */

@@ -27,7 +27,8 @@ export default (async (app) => {
         '`{type:"message",message}` and `{type:"session",session:{id,status}}` frames. The client may send',
         '`{type:"message",text,clientMessageId}` (the rules of POST /sessions/:id/messages; failures come back as',
         '`{type:"error",error:{code,message},clientMessageId}`) and `{type:"ping"}` (answered by `{type:"pong"}`).',
-        'Close codes: 1012 server restarting, 1013 temporary failure, 4008 too slow — reconnect with after=<last seq> in all three. See the README.',
+        'Close codes: 1012 server restarting, 1013 temporary failure, 4008 too slow — reconnect with after=<last seq> in all three;',
+        '4001 the site key was rotated. See the README.',
       ].join(' '),
       tags: ['public'],
       params: IdParams,
@@ -51,9 +52,10 @@ export default (async (app) => {
       throw upgradeRequired()
     },
     wsHandler: (socket, req) => {
-      const sessionId = req.chatSession?.id
-      if (sessionId === undefined) throw new Error('the preHandler did not run')
-      app.hub.watchSession(socket, sessionId, req.query.after ?? 0)
+      const { chatSession, site } = req
+      if (!chatSession || !site) throw new Error('the preHandler did not run')
+      const sessionId = chatSession.id
+      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, req.query.after ?? 0)
       // Frames of one socket are handled one after another, so its messages keep their order.
       let previous = Promise.resolve()
       socket.on('message', (data, isBinary) => {
