@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
-import { CloseCode, Hub } from '../realtime/hub.js'
+import { Hub } from '../realtime/hub.js'
+import { CloseCode } from '../realtime/peers.js'
 import { startListener } from '../realtime/listener.js'
 
 declare module 'fastify' {

@@ -1,24 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { WebSocket } from 'ws'
+import type { WebSocket } from 'ws'
 import type { ChatEvent } from '../chat/events.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getAdminSession, getSession, type Session } from '../chat/sessions.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
-
-/** Close codes a client acts on; all but unauthorized mean "reconnect with after=<last seq> and resume". */
-export const CloseCode = {
-  /** the server is shutting down or restarting */
-  restarting: 1012,
-  /** the server could not read what this socket needs right now */
-  tryAgainLater: 1013,
-  /** the socket's credentials expired or were revoked (JWT expiry, disabled user, rotated site key): get new ones first */
-  unauthorized: 4001,
-  /** the client did not read its frames fast enough */
-  slowConsumer: 4008,
-} as const
-
-const SLOW_CLOSE_GRACE_MS = 5_000
+import { CloseCode, Peers, type Peer } from './peers.js'
 
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -33,7 +20,6 @@ export type HubOptions = {
   maxBufferedBytes: number
 }
 
-type Peer = { socket: WebSocket; alive: boolean }
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
 /** The session a widget socket watches and the site key it was opened with. */
@@ -61,14 +47,12 @@ type EventHandler = (event: ChatEvent) => void
 export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
-  private readonly peers = new Set<Peer>()
+  private readonly peers: Peers
   private readonly eventHandlers = new Set<EventHandler>()
   private readonly resyncHandlers = new Set<() => void>()
-  private readonly heartbeat: NodeJS.Timeout
 
   constructor(private readonly opts: HubOptions) {
-    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs)
-    this.heartbeat.unref()
+    this.peers = new Peers(opts)
   }
 
   /** Every event from the listener, for other plugins (caches, workers). Returns the unsubscribe. */
@@ -97,7 +81,7 @@ export class Hub {
     const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
     const room = this.room(sessionId)
     room.watchers.add(watcher)
-    this.track(watcher, () => {
+    this.peers.track(watcher, () => {
       room.watchers.delete(watcher)
       this.releaseIfIdle(sessionId, room)
     })
@@ -109,10 +93,10 @@ export class Hub {
     const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
     if (expiresAt) {
       const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
-      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs)
+      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
     }
     this.dashboards.add(dashboard)
-    this.track(dashboard, () => {
+    this.peers.track(dashboard, () => {
       clearTimeout(dashboard.expiry)
       this.dashboards.delete(dashboard)
     })
@@ -145,8 +129,7 @@ export class Hub {
   }
 
   closeAll(code: number, reason: string): void {
-    clearInterval(this.heartbeat)
-    for (const peer of this.peers) peer.socket.close(code, reason)
+    this.peers.closeAll(code, reason)
   }
 
   private onMessage(sessionId: string, seq: number): void {
@@ -195,7 +178,8 @@ export class Hub {
   private async readNew(sessionId: string, room: Room): Promise<void> {
     const dashboardSeqs = room.dashboardSeqs.splice(0)
     let after = Infinity
-    for (const w of room.watchers) after = Math.min(after, w.lastSeq)
+    // a socket already closing (cut off, going away) must not widen the read
+    for (const w of room.watchers) if (w.socket.readyState === w.socket.OPEN) after = Math.min(after, w.lastSeq)
     for (const seq of dashboardSeqs) after = Math.min(after, seq - 1)
     if (after === Infinity) return
     const messages = await listMessages(this.opts.db, sessionId, { after })
@@ -224,7 +208,7 @@ export class Hub {
         if (seq <= w.lastSeq) continue
         // a gap means this read started before the socket's backlog: that read fills it
         if (seq !== w.lastSeq + 1) break
-        if (!this.send(w, frame)) {
+        if (!this.peers.send(w, frame)) {
           delivered = false
           break
         }
@@ -247,7 +231,7 @@ export class Hub {
     }
     const frame = JSON.stringify({ type: 'session', session: { id: sessionId, status } })
     for (const w of room.watchers) {
-      if (w.status !== status && this.send(w, frame)) w.status = status
+      if (w.status !== status && this.peers.send(w, frame)) w.status = status
     }
   }
 
@@ -278,43 +262,6 @@ export class Hub {
   }
 
   private broadcast(frame: string): void {
-    for (const d of this.dashboards) this.send(d, frame)
-  }
-
-  /** A peer that has let more than the bound pile up unread is cut off; it resumes on reconnect. */
-  private send(peer: Peer, frame: string): boolean {
-    const { socket } = peer
-    if (socket.readyState !== WebSocket.OPEN) return false
-    if (socket.bufferedAmount > this.opts.maxBufferedBytes) {
-      socket.close(CloseCode.slowConsumer, 'too slow: reconnect and resume')
-      // the close frame waits behind the unread frames; a peer that never reads is not waited for long
-      setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS).unref()
-      return false
-    }
-    socket.send(frame)
-    return true
-  }
-
-  private track(peer: Peer, onGone: () => void): void {
-    this.peers.add(peer)
-    peer.socket.on('pong', () => {
-      peer.alive = true
-    })
-    peer.socket.once('close', () => {
-      this.peers.delete(peer)
-      onGone()
-    })
-  }
-
-  /** One timer for all sockets: a peer that has not answered the previous ping is dropped. */
-  private beat(): void {
-    for (const peer of this.peers) {
-      if (!peer.alive) {
-        peer.socket.terminate()
-        continue
-      }
-      peer.alive = false
-      peer.socket.ping()
-    }
+    for (const d of this.dashboards) this.peers.send(d, frame)
   }
 }
