@@ -13,6 +13,10 @@ const SocketQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'the last seq the client holds: every later message is sent first' })),
 })
 
+const MAX_FRAMES_IN_FLIGHT = 32
+
+const tooManyFrames = () => new ChatError(429, 'RATE_LIMITED', `More than ${MAX_FRAMES_IN_FLIGHT} frames are waiting; wait for the answers`)
+
 export const upgradeRequired = () => new ChatError(426, 'UPGRADE_REQUIRED', 'Connect with a WebSocket client')
 
 export default (async (app) => {
@@ -56,9 +60,13 @@ export default (async (app) => {
       if (!chatSession || !site) throw new Error('the preHandler did not run')
       const sessionId = chatSession.id
       app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, req.query.after ?? 0)
-      // Frames of one socket are handled one after another, so its messages keep their order.
+      // Frames of one socket are handled one after another, so its messages keep their order;
+      // a client that keeps sending without waiting is told to slow down rather than queued.
       let previous = Promise.resolve()
+      let inFlight = 0
       socket.on('message', (data, isBinary) => {
+        if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
+        inFlight++
         previous = previous.then(async () => {
           let clientMessageId: string | null | undefined
           try {
@@ -71,6 +79,8 @@ export default (async (app) => {
             await sendMessage(app.db, { sessionId, sender: 'visitor', senderName: session.name, text: frame.text, clientMessageId: clientMessageId ?? null })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
+          } finally {
+            inFlight--
           }
         })
       })
