@@ -21,6 +21,8 @@ declare module 'fastify' {
       admin: RouteLimit
       /** messages one session (req.params.id) may send; throws RATE_LIMITED (HTTP and socket sends share it) */
       checkSend: (req: FastifyRequest) => Promise<void>
+      /** the same per-session budget for a send that arrives on a socket (no request of its own) */
+      checkSessionSend: (sessionId: string) => Promise<void>
     }
   }
 }
@@ -61,6 +63,11 @@ export default fp(async (app) => {
     timeWindow: MINUTE_MS,
     keyGenerator: (req) => `send:${(req.params as { id?: string }).id ?? ''}`,
   })
+  async function enforceSendLimit(req: FastifyRequest): Promise<void> {
+    const r = await sendLimiter(req)
+    if (r.isAllowed || !r.isExceeded) return
+    throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
+  }
   app.decorate('limits', {
     public: { max: rateLimits.publicPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `pub:${headerValue(req, 'x-api-key')}:${req.ip}` },
     sessionCreate: { max: rateLimits.sessionsPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `new:${req.ip}` },
@@ -71,10 +78,9 @@ export default fp(async (app) => {
       keyGenerator: (req) => `login:${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
     },
     admin: { max: rateLimits.adminPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `admin:${req.ip}` },
-    checkSend: async (req: FastifyRequest) => {
-      const r = await sendLimiter(req)
-      if (r.isAllowed || !r.isExceeded) return
-      throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
-    },
+    checkSend: (req: FastifyRequest) => enforceSendLimit(req),
+    // The limiter reads only what its key generator needs and the route's rate-limit config;
+    // a socket keeps no request per frame, so it passes this stand-in keyed like the HTTP route.
+    checkSessionSend: (sessionId: string) => enforceSendLimit({ params: { id: sessionId }, routeOptions: { config: {} } } as unknown as FastifyRequest),
   })
 }, { name: 'limits' })
