@@ -3,8 +3,8 @@ import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
 
-function printWelcome(config: Config, report: BootstrapReport, embedded: boolean): void {
-  const base = `http://localhost:${config.port}`
+function printWelcome(config: Config, port: number, report: BootstrapReport, embedded: boolean): void {
+  const base = `http://localhost:${port}`
   const lines = ['', '  Live chat is running', '']
   lines.push(`  Dashboard:       ${base}/admin`)
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, databaseUrl })
   const report = await bootstrap(app.db, config)
   await app.listen({ port: config.port, host: config.host })
-  printWelcome(config, report, embedded !== undefined)
+  // PORT=0 picks a free port: print the one actually bound
+  const bound = app.server.address()
+  printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded !== undefined)
 
   let closing = false
   const shutdown = async (signal: string) => {
