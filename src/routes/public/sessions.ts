@@ -43,7 +43,7 @@ export default (async (app) => {
       response: { 200: StartReply, 201: StartReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    onRequest: app.rateLimit(app.limits.sessionCreate),
+    onRequest: app.limits.checkNewSession,
     // every field is optional, so a POST with no body at all is an empty request
     preValidation: async (req) => {
       req.body ??= {}
