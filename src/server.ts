@@ -3,6 +3,8 @@ import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
 
+const DRAIN_SWEEP_MS = 100
+
 function printWelcome(config: Config, port: number, report: BootstrapReport, embedded: boolean): void {
   const base = `http://localhost:${port}`
   const lines = ['', '  Live chat is running', '']
@@ -39,8 +41,12 @@ async function main(): Promise<void> {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'draining')
+    // app.close() closes the connections idle at that moment; one whose in-flight request
+    // ends later would stay open for the keep-alive timeout (72 s), so keep sweeping.
+    const idleSweep = setInterval(() => app.server.closeIdleConnections(), DRAIN_SWEEP_MS)
     try {
       await app.close()
+      clearInterval(idleSweep)
       await embedded?.stop()
       process.exit(0)
     } catch (err) {
