@@ -43,6 +43,27 @@ export type Config = {
   rateLimits: RateLimitConfig
   /** maximum JSON body in bytes */
   bodyLimitBytes: number
+  outbox: OutboxConfig
+}
+
+export type OutboxConfig = {
+  /** how often each instance looks for due notifications */
+  pollMs: number
+  /** rows one worker takes per round */
+  batchSize: number
+  /** first retry delay; doubles per attempt (with jitter) up to retryMaxMs */
+  retryBaseMs: number
+  retryMaxMs: number
+  /** after this many failed attempts a row is marked failed (about two hours with the defaults) */
+  maxAttempts: number
+  /** one HTTP call to Telegram or a webhook receiver */
+  sendTimeoutMs: number
+  /** getUpdates long-poll wait in seconds (0: short polling, for tests) */
+  telegramLongPollSeconds: number
+  /** pause between getUpdates rounds and between attempts to take the reader lock */
+  telegramIdleMs: number
+  /** how often the bot's "we will get back to you" follow-ups are looked for */
+  botFollowUpPollMs: number
 }
 
 export class ConfigError extends Error {}
@@ -137,5 +158,16 @@ export function loadConfig(env: Env = process.env): Config {
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10),
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 20, 1, 1000),
+      retryBaseMs: int(env, 'OUTBOX_RETRY_BASE_MS', 2000, 1),
+      retryMaxMs: int(env, 'OUTBOX_RETRY_MAX_MS', 10 * 60_000, 1),
+      maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 20, 1, 1000),
+      sendTimeoutMs: int(env, 'OUTBOX_SEND_TIMEOUT_MS', 10_000, 100),
+      telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
+      telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
+      botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
   }
 }

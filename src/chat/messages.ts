@@ -4,6 +4,7 @@ import { parseDbTime } from '../db/client.js'
 import { chatMessages } from '../db/schema.js'
 import { sessionClosed, validationError } from './errors.js'
 import { EVENTS_CHANNEL } from './events.js'
+import { messageOutboxCtes } from '../outbox/enqueue.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -50,6 +51,8 @@ export type NewMessage = {
   text: string
   clientMessageId?: string | null
   agentId?: string | null
+  /** visitor messages go to the site's Telegram chat unless false (a new session's card already quotes its first message) */
+  forwardToTelegram?: boolean
 }
 
 type RawMessageRow = {
@@ -70,6 +73,7 @@ type RawMessageRow = {
  * writers of one session until commit, so commit order = seq order = createdAt order, and
  * `since`/`after` are exact. Returns undefined when the session is closed or missing.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
+ * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
 export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
@@ -91,7 +95,7 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
       select id, last_seq, ${m.sender}, ${m.senderName}, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
       from claimed
       returning *
-    )
+    )${messageOutboxCtes(m.sender === 'visitor' && m.forwardToTelegram !== false)}
     select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at,
       pg_notify(${EVENTS_CHANNEL}, json_build_object('k', 'message', 'site', c.site_id, 'session', i.session_id, 'seq', i.seq)::text)
     from inserted i cross join claimed c`)
