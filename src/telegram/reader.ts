@@ -3,7 +3,7 @@ import type { ReservedSql } from 'postgres'
 import type { OutboxConfig } from '../config.js'
 import type { Sql } from '../db/client.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
-import { botIdOf, type TelegramUpdate } from './client.js'
+import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
 import { processUpdate, storedOffset, type UpdateDeps } from './updates.js'
 
@@ -66,8 +66,15 @@ function startReader(deps: ReaderDeps, token: string): Loop {
     if (!(await holdsLock())) return
     const offset = await storedOffset(deps.db, botId)
     const wait = deps.cfg.telegramLongPollSeconds
-    const updates = await deps.api(token, signal).call<TelegramUpdate[]>(
-      'getUpdates', { offset, timeout: wait, allowed_updates: ['message'] }, wait * 1000 + deps.cfg.sendTimeoutMs)
+    const api = deps.api(token, signal)
+    let updates: TelegramUpdate[]
+    try {
+      updates = await api.call<TelegramUpdate[]>('getUpdates', { offset, timeout: wait, allowed_updates: ['message'] }, wait * 1000 + deps.cfg.sendTimeoutMs)
+    } catch (err) {
+      // left over from webhook mode: Telegram refuses getUpdates while a webhook is set
+      if (err instanceof TelegramError && err.status === 409 && /webhook/i.test(err.description)) await api.call('deleteWebhook', {})
+      throw err
+    }
     // in order; a failure stops the batch, and the next round asks again from the stored offset
     for (const update of updates) await processUpdate(deps, token, update)
     if (updates.length > 0) loop.wake()
