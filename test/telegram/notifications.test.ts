@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { makeSession, makeSite, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv } from '../helpers/telegram.js'
+import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
+import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('a new session and a visitor message reach the chat as cards, visitor text escaped', async (t) => {
@@ -118,7 +118,6 @@ t.test('a notification that keeps failing is marked failed, listed for admins, a
   const bot = await startBotApi(t)
   bot.setMode({ kind: 'error' })
   const app = await buildTestApp(t, { env: telegramEnv(bot, { OUTBOX_MAX_ATTEMPTS: '2' }) })
-  const { makeStaff, bearer } = await import('../helpers/fixtures.js')
   const admin = await makeStaff(app, 'admin')
   const site = await makeTelegramSite(app)
   await makeSession(app, site)
@@ -127,6 +126,7 @@ t.test('a notification that keeps failing is marked failed, listed for admins, a
     return res.json().data.notifications[0]
   })
   t.match(failed, { status: 'failed', attempts: 2, channel: 'telegram', kind: 'session.created', lastError: /500/ })
+  t.notMatch(JSON.stringify(failed), TEST_BOT_TOKEN.split(':')[1], 'the bot token is not in the error')
   bot.setMode({ kind: 'ok' })
   const retry = await app.inject({ method: 'POST', url: `/api/admin/notifications/${failed.id}/retry`, headers: bearer(admin) })
   t.equal(retry.statusCode, 200)
