@@ -14,14 +14,21 @@ export const DEFAULT_FOLLOW_UP_TEXT = 'Thank you for waiting. Our team has your 
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 
+/** An IANA zone name this runtime knows (e.g. "Europe/Kyiv"). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Weekday (0 = Sunday) and "HH:MM" at `at` in the time zone; an unknown zone counts as UTC. */
 export function localWeekdayAndTime(at: Date, timeZone = 'UTC'): { weekday: number; time: string } {
-  let format: Intl.DateTimeFormat
-  try {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-  } catch {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-  }
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: isTimeZone(timeZone) ? timeZone : 'UTC', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  })
   const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]))
   return { weekday: WEEKDAYS.indexOf(parts.weekday ?? 'Sun'), time: `${parts.hour}:${parts.minute}` }
 }

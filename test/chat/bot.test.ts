@@ -74,3 +74,12 @@ t.test('the follow-up comes once when no agent answered within N minutes, never 
   t.same((await poll(app, waiting)).map((m) => [m.sender, m.text]), [['visitor', 'anyone?'], ['bot', 'We will get back to you shortly.']])
   t.same((await poll(app, answered)).map((m) => m.sender), ['visitor', 'agent'])
 })
+
+t.test('an unknown time zone is refused', async (t) => {
+  const app = await buildTestApp(t)
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const res = await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { bot: { timeZone: 'Mars/Olympus' } } })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error.code, 'VALIDATION_ERROR')
+})
