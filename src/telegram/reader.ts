@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
-import type { ReservedSql } from 'postgres'
 import type { OutboxConfig } from '../config.js'
 import type { Sql } from '../db/client.js'
+import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
@@ -29,37 +29,18 @@ export function webhookSecretFor(configured: string | undefined, token: string):
 
 /**
  * Reads one bot's updates with getUpdates while this instance holds the bot's advisory
- * lock, on a connection reserved for it: one reader per bot across all instances, and when
- * the holder dies its connection closes and another instance takes over. Each round starts
- * from the offset in the database, so a restart neither replays nor skips updates.
+ * lock: one reader per bot across all instances, and when the holder dies its connection
+ * closes and another instance takes over. Each round starts from the offset in the
+ * database, so a restart neither replays nor skips updates.
  */
-function startReader(deps: ReaderDeps, token: string): Loop {
+function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loop {
   const botId = botIdOf(token)
   const key = lockKey(botId)
-  let conn: ReservedSql | undefined
+  let holding = false
 
   async function holdsLock(): Promise<boolean> {
-    if (!conn) {
-      const reserved = await deps.sql.reserve()
-      const [row] = await reserved<{ locked: boolean }[]>`select pg_try_advisory_lock(${LOCK_NAMESPACE}, ${key}) as locked`
-      if (!row?.locked) {
-        reserved.release()
-        return false
-      }
-      conn = reserved
-      return true
-    }
-    try {
-      const [row] = await conn<{ held: boolean }[]>`
-        select exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted
-          and classid = ${LOCK_NAMESPACE} and objid = ${key} and objsubid = 2) as held`
-      if (row?.held) return true
-    } catch {
-      // the connection is gone, and the lock with it
-    }
-    conn.release()
-    conn = undefined
-    return false
+    holding = holding ? await locks.holds(key) : await locks.tryLock(key)
+    return holding
   }
 
   const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
@@ -84,14 +65,8 @@ function startReader(deps: ReaderDeps, token: string): Loop {
     wake: loop.wake,
     stop: async () => {
       await loop.stop()
-      if (!conn) return
-      try {
-        await conn`select pg_advisory_unlock(${LOCK_NAMESPACE}, ${key})`
-      } catch {
-        // a closed connection has dropped the lock already
-      }
-      conn.release()
-      conn = undefined
+      if (holding) await locks.unlock(key).catch(() => undefined)
+      holding = false
     },
   }
 }
@@ -104,6 +79,7 @@ function startReader(deps: ReaderDeps, token: string): Loop {
 export function startTelegramIntake(deps: ReaderDeps): Loop {
   const readers = new Map<string, Loop>()
   const webhooksSet = new Set<string>()
+  const locks = advisoryLocks(deps.sql, LOCK_NAMESPACE)
 
   async function ensureWebhook(token: string, signal: AbortSignal): Promise<void> {
     await deps.api(token, signal).call('setWebhook', {
@@ -120,7 +96,7 @@ export function startTelegramIntake(deps: ReaderDeps): Loop {
       for (const token of tokens) if (!webhooksSet.has(token)) await ensureWebhook(token, signal)
       return
     }
-    for (const token of tokens) if (!readers.has(token)) readers.set(token, startReader(deps, token))
+    for (const token of tokens) if (!readers.has(token)) readers.set(token, startReader(deps, locks, token))
     for (const [token, reader] of readers) {
       if (tokens.has(token)) continue
       readers.delete(token)
@@ -137,6 +113,7 @@ export function startTelegramIntake(deps: ReaderDeps): Loop {
       await discovery.stop()
       await Promise.all([...readers.values()].map((r) => r.stop()))
       readers.clear()
+      await locks.close()
     },
   }
 }

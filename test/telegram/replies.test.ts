@@ -112,3 +112,18 @@ t.test('a visitor message after a reply is still forwarded', async (t) => {
   const note = await waitFor('the forwarded message', () => bot.sent.find((m) => m.text.includes('thanks!')))
   t.equal(note.chat_id, site.chatId)
 })
+
+t.test('when the reading instance stops, another takes over', async (t) => {
+  const bot = await startBotApi(t)
+  const env = telegramEnv(bot)
+  const first = await buildTestApp(t, { env })
+  const { site, s, cardId } = await notifiedSession(first, bot)
+  const lockHolders = async () => (await first.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = 746001 and granted
+    and database = (select oid from pg_database where datname = current_database())`)[0]?.n
+  await waitFor('the first instance to read', async () => (await lockHolders()) === 1)
+  const second = await buildTestApp(t, { env })
+  await first.close()
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the handover' })
+  await waitFor('the reply', async () => (await poll(second, s)).some((m) => m.text === 'after the handover'))
+  t.pass('the second instance read it')
+})
