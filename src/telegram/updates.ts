@@ -96,17 +96,24 @@ async function forwardReply(db: Executor, msg: TelegramMessage, text: string, se
   return { kind: 'ack' }
 }
 
+// what managers may send that has no text to forward
+const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
+
 async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
-  const text = msg.text
-  if (text === undefined || msg.from?.is_bot) return undefined
+  if (msg.from?.is_bot) return undefined
+  const isMedia = MEDIA_FIELDS.some((field) => field in msg)
+  if (msg.text === undefined && !isMedia) return undefined
   const sites = await sitesOfBotChat(db, botId, String(msg.chat.id))
   if (sites.length === 0) return undefined
   const session = await conversationOf(db, msg, sites.map((s) => s.id))
-  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s|$)/i.exec(text)?.[1]?.toLowerCase()
+  if (msg.text === undefined) {
+    return session ? { kind: 'text', html: 'Not sent: only text reaches the visitor.' } : undefined
+  }
+  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s|$)/i.exec(msg.text)?.[1]?.toLowerCase()
   if (!session) {
     return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
   }
-  return command ? runCommand(db, command, msg, session, publicUrl) : forwardReply(db, msg, text, session)
+  return command ? runCommand(db, command, msg, session, publicUrl) : forwardReply(db, msg, msg.text, session)
 }
 
 /**

@@ -24,7 +24,8 @@ export type SentMessage = {
 }
 
 export type FakeUpdateMessage = {
-  text: string
+  /** unset: a photo */
+  text?: string
   chatId: string
   from?: { id: number; first_name: string; last_name?: string; is_bot?: boolean }
   replyTo?: number
@@ -83,7 +84,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
         date: Math.floor(Date.now() / 1000),
         chat: { id: Number(m.chatId), type: 'supergroup' },
         from: { is_bot: false, ...(m.from ?? { id: 42, first_name: 'Taras', last_name: 'Manager' }) },
-        text: m.text,
+        ...(m.text === undefined ? { photo: [{ file_id: 'f1', width: 90, height: 90 }] } : { text: m.text }),
         ...(m.replyTo ? { reply_to_message: { message_id: m.replyTo } } : {}),
         ...(m.threadId ? { message_thread_id: m.threadId, is_topic_message: true } : {}),
       },

@@ -51,6 +51,16 @@ t.test('messages that are not replies, and messages from other chats, are never 
   t.equal(Number(stored[0]?.value), last + 1)
 })
 
+t.test('a photo as a reply is not sent, and the manager is told', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId })
+  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text')))
+  t.equal(note.chat_id, site.chatId)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+})
+
 t.test('the update offset survives a restart: nothing is replayed and nothing skipped', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
