@@ -51,7 +51,10 @@ export type NewMessage = {
   text: string
   clientMessageId?: string | null
   agentId?: string | null
-  /** visitor messages go to the site's Telegram chat unless false (a new session's card already quotes its first message) */
+  /**
+   * post it to the site's Telegram chat; by default visitor messages only (a new session's
+   * card already quotes its first message; a dashboard reply is shown to the managers in Telegram)
+   */
   forwardToTelegram?: boolean
 }
 
@@ -95,7 +98,7 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
       select id, last_seq, ${m.sender}, ${m.senderName}, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
       from claimed
       returning *
-    )${messageOutboxCtes(m.sender === 'visitor' && m.forwardToTelegram !== false)}
+    )${messageOutboxCtes(m.forwardToTelegram ?? m.sender === 'visitor')}
     select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at,
       pg_notify(${EVENTS_CHANNEL}, json_build_object('k', 'message', 'site', c.site_id, 'session', i.session_id, 'seq', i.seq)::text)
     from inserted i cross join claimed c`)

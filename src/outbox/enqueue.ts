@@ -17,7 +17,7 @@ const telegramConfigured = sql`s.telegram_bot_token is not null and s.telegram_c
 /**
  * CTEs to append to appendMessage's statement (they read its `claimed` and `inserted`), so
  * that the outbox rows commit with the message: message.created for the site's webhooks,
- * and, when asked, the visitor's text for Telegram. For a site with neither, both insert
+ * and, when asked, the message for Telegram. For a site with neither, both insert
  * nothing after a primary-key probe on sites and a look at its (small) webhooks table.
  */
 export function messageOutboxCtes(forwardToTelegram: boolean): SQL {
@@ -36,7 +36,7 @@ export function messageOutboxCtes(forwardToTelegram: boolean): SQL {
     , outbox_telegram as (
       insert into outbox (event_id, site_id, channel, session_id, kind, payload)
       select ${eventId('telegram.message.created', sql`i.id::text`)}, c.site_id, 'telegram', i.session_id, 'message.created',
-        jsonb_build_object('name', i.sender_name, 'text', i.text)
+        jsonb_build_object('sender', i.sender, 'name', i.sender_name, 'text', i.text)
       from inserted i cross join claimed c join sites s on s.id = c.site_id
       where ${telegramConfigured}
     )`

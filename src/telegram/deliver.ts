@@ -5,8 +5,8 @@ import { DeliveryError, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
 import {
-  conversationLabel, formatContactDetails, formatNewSession, formatNotify, formatVisitorMessage,
-  type ContactCard, type NewSessionCard, type NotifyCard, type VisitorMessageCard,
+  conversationLabel, formatContactDetails, formatMessage, formatNewSession, formatNotify,
+  type ContactCard, type MessageCard, type NewSessionCard, type NotifyCard,
 } from './format.js'
 import { rememberTelegramMessage, setTopic } from './store.js'
 
@@ -62,7 +62,7 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
     const card = { ...row.payload, sessionId: session.id }
     let html: string
     if (row.kind === 'session.created') html = formatNewSession({ ...(card as NewSessionCard), siteName }, publicUrl)
-    else if (row.kind === 'message.created') html = formatVisitorMessage(card as VisitorMessageCard, publicUrl)
+    else if (row.kind === 'message.created') html = formatMessage(card as MessageCard, publicUrl)
     else if (row.kind === 'contact.updated') html = formatContactDetails(card as ContactCard, publicUrl)
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
     const threadId = await topicFor(bot, chatId, session)

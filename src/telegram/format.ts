@@ -57,15 +57,14 @@ export function formatNewSession(card: NewSessionCard, publicUrl: string): strin
   return lines.join('\n')
 }
 
-export type VisitorMessageCard = { sessionId: string; name?: string | null; text: string }
+export type MessageCard = { sessionId: string; sender?: string; name?: string | null; text: string }
 
-export function formatVisitorMessage(card: VisitorMessageCard, publicUrl: string): string {
-  return [
-    `💬 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`,
-    escapeHtml(clip(card.text)),
-    '',
-    openLink(publicUrl, card.sessionId),
-  ].join('\n')
+/** A visitor's message, or (sender 'agent') a reply written in the dashboard, so managers in Telegram see it too. */
+export function formatMessage(card: MessageCard, publicUrl: string): string {
+  const heading = card.sender === 'agent'
+    ? `↪️ <b>${escapeHtml(card.name || 'Agent')}</b> (dashboard) · #${card.sessionId.slice(0, 8)}`
+    : `💬 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
+  return [heading, escapeHtml(clip(card.text)), '', openLink(publicUrl, card.sessionId)].join('\n')
 }
 
 export type ContactCard = ContactFields & { sessionId: string }

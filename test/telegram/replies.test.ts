@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { bearer, makeSession, makeStaff, poll, sendRequest } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 import type { FastifyInstance } from 'fastify'
@@ -136,4 +136,18 @@ t.test('when the reading instance stops, another takes over', async (t) => {
   bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the handover' })
   await waitFor('the reply', async () => (await poll(second, s)).some((m) => m.text === 'after the handover'))
   t.pass('the second instance read it')
+})
+
+t.test('a reply written in the dashboard is shown to the managers in Telegram; one from Telegram is not echoed', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const agent = await makeStaff(app, 'agent', 'Olena')
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'from telegram' })
+  await waitFor('the Telegram reply', async () => (await poll(app, s)).some((m) => m.text === 'from telegram'))
+  t.equal((await app.inject(replyRequest(agent, s.id, 'from the <dashboard>'))).statusCode, 201)
+  const mirrored = await waitFor('the mirrored reply', () => bot.sent.find((m) => m.text.includes('from the &lt;dashboard&gt;')))
+  t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
+  await new Promise((r) => setTimeout(r, 150))
+  t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
 })
