@@ -12,12 +12,19 @@ import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import outboxPlugin from './plugins/outbox.js'
+import telegramPlugin from './plugins/telegram.js'
+import botPlugin from './plugins/bot.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
 import adminSiteRoutes from './routes/admin/sites.js'
 import adminSocketRoutes from './routes/admin/socket.js'
 import adminStatsRoutes from './routes/admin/stats.js'
 import adminUserRoutes from './routes/admin/users.js'
+import adminWebhookRoutes from './routes/admin/webhooks.js'
+import adminNotificationRoutes from './routes/admin/notifications.js'
+import telegramWebhookRoutes from './routes/telegram/webhook.js'
+import publicNotifyRoutes from './routes/public/notify.js'
 import healthRoutes from './routes/health.js'
 import publicMessageRoutes from './routes/public/messages.js'
 import publicSessionRoutes from './routes/public/sessions.js'
@@ -29,6 +36,8 @@ export type AppOptions = {
   logger?: FastifyServerOptions['logger']
   /** where the default logger writes (stdout when unset); tests read the log lines from it */
   logStream?: { write: (line: string) => void }
+  /** defaults to the real time; tests pass a fixed one */
+  clock?: () => Date
 }
 
 function makeAjv(coerceTypes: boolean | 'array') {
@@ -80,6 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   })
 
   app.decorate('config', config)
+  app.decorate('clock', opts.clock ?? (() => new Date()))
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
@@ -89,13 +99,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(realtimePlugin, { databaseUrl: opts.databaseUrl })
+  await app.register(outboxPlugin)
+  await app.register(telegramPlugin)
+  await app.register(botPlugin)
 
   await app.register(healthRoutes)
   await app.register(async (pub) => {
     await pub.register(publicSessionRoutes)
     await pub.register(publicMessageRoutes)
     await pub.register(publicSocketRoutes)
+    await pub.register(publicNotifyRoutes)
   }, { prefix: '/api/public/chat' })
+  if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)
   await app.register(adminAuthRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(adminSessionRoutes)
@@ -105,6 +120,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)
     await admin.register(adminSiteRoutes)
+    await admin.register(adminWebhookRoutes)
+    await admin.register(adminNotificationRoutes)
   }, { prefix: '/api/admin' })
   return app
 }

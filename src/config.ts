@@ -49,6 +49,27 @@ export type Config = {
   wsMaxBufferedBytes: number
   /** how often the hub looks for messages whose notification was lost */
   wsSweepMs: number
+  outbox: OutboxConfig
+}
+
+export type OutboxConfig = {
+  /** how often each instance looks for due notifications */
+  pollMs: number
+  /** rows one worker takes per round */
+  batchSize: number
+  /** first retry delay; doubles per attempt (with jitter) up to retryMaxMs */
+  retryBaseMs: number
+  retryMaxMs: number
+  /** after this many failed attempts a row is marked failed (about two hours with the defaults) */
+  maxAttempts: number
+  /** one HTTP call to Telegram or a webhook receiver */
+  sendTimeoutMs: number
+  /** getUpdates long-poll wait in seconds (0: short polling, for tests) */
+  telegramLongPollSeconds: number
+  /** pause between getUpdates rounds and between attempts to take the reader lock */
+  telegramIdleMs: number
+  /** how often the bot's "we will get back to you" follow-ups are looked for */
+  botFollowUpPollMs: number
 }
 
 export class ConfigError extends Error {}
@@ -146,5 +167,16 @@ export function loadConfig(env: Env = process.env): Config {
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
     wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10),
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 20, 1, 1000),
+      retryBaseMs: int(env, 'OUTBOX_RETRY_BASE_MS', 2000, 1),
+      retryMaxMs: int(env, 'OUTBOX_RETRY_MAX_MS', 10 * 60_000, 1),
+      maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 20, 1, 1000),
+      sendTimeoutMs: int(env, 'OUTBOX_SEND_TIMEOUT_MS', 10_000, 100),
+      telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
+      telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
+      botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
   }
 }

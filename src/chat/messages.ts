@@ -6,6 +6,7 @@ import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { notify } from './events.js'
 import { isUuid } from './ids.js'
+import { messageOutboxCtes } from '../outbox/enqueue.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -57,6 +58,11 @@ export type NewMessage = {
   text: string
   clientMessageId?: string | null
   agentId?: string | null
+  /**
+   * post it to the site's Telegram chat; by default visitor messages only (a new session's
+   * card already quotes its first message; a dashboard reply is shown to the managers in Telegram)
+   */
+  forwardToTelegram?: boolean
 }
 
 type RawMessageRow = {
@@ -78,6 +84,7 @@ type RawMessageRow = {
  * event is announced after the commit (see Notifier in events.ts for why not inside it).
  * Returns undefined when the session is closed, missing or another site's.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
+ * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
 export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
@@ -99,7 +106,7 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
       select id, last_seq, ${m.sender}, case when ${m.sender} = 'visitor' then name else ${m.senderName ?? null} end, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
       from claimed
       returning *
-    )
+    )${messageOutboxCtes(m.forwardToTelegram ?? m.sender === 'visitor')}
     select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at, c.site_id
     from inserted i cross join claimed c`)
   const row = rows[0]

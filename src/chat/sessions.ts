@@ -7,6 +7,8 @@ import { isUuid } from './ids.js'
 import { notify } from './events.js'
 import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
 import { randomToken, sameHash } from './secrets.js'
+import { appendBotMessages, newSessionReplies } from './bot.js'
+import { enqueueSessionEvent } from '../outbox/enqueue.js'
 import type { Site } from './sites.js'
 
 export type Session = typeof chatSessions.$inferSelect
@@ -100,6 +102,7 @@ async function resume(tx: Executor, site: Site, existing: Session, input: StartI
     const [updated] = await tx.update(chatSessions).set({ ...patch, updatedAt: sql`now()` }).where(eq(chatSessions.id, existing.id)).returning()
     if (updated) session = updated
     await notify(tx, { k: 'session', site: site.id, session: session.id })
+    await enqueueSessionEvent(tx, session, 'contact.updated', { name: session.name, phone: session.phone, email: session.email })
   }
   if (input.firstMessage !== undefined) {
     await sendMessage(tx, { sessionId: session.id, sender: 'visitor', senderName: session.name, text: input.firstMessage })
@@ -115,9 +118,10 @@ function isOpenVisitorConflict(err: unknown): boolean {
 
 /**
  * The seed's "create or get": the site's open session for this userSessionId, with contact
- * details updated and firstMessage appended, or a new session (firstMessage as seq 1).
+ * details updated and firstMessage appended, or a new session (firstMessage as seq 1, then
+ * the bot's greeting and out-of-hours note, judged at `now`).
  */
-export async function startSession(db: Db, site: Site, input: StartInput): Promise<StartResult> {
+export async function startSession(db: Db, site: Site, input: StartInput, now: Date = new Date()): Promise<StartResult> {
   if (input.firstMessage !== undefined) assertMessageText(input.firstMessage, 'firstMessage')
   const userSessionId = input.userSessionId ?? randomToken('', 18)
   for (let attempt = 0; ; attempt++) {
@@ -135,11 +139,16 @@ export async function startSession(db: Db, site: Site, input: StartInput): Promi
         }).returning()
         if (!created) throw new Error('session insert returned nothing')
         await notify(tx, { k: 'session', site: site.id, session: created.id, created: true })
-        let session = created
+        const { name, phone, email, pageUrl, locale } = created
+        await enqueueSessionEvent(tx, created, 'session.created', { name, phone, email, pageUrl, locale, firstMessage: input.firstMessage ?? null })
         if (input.firstMessage !== undefined) {
-          await sendMessage(tx, { sessionId: created.id, sender: 'visitor', senderName: created.name, text: input.firstMessage })
-          session = await getSession(tx, created.id)
+          // the Telegram card above already quotes it
+          await sendMessage(tx, { sessionId: created.id, sender: 'visitor', senderName: created.name, text: input.firstMessage, forwardToTelegram: false })
         }
+        const botReplies = newSessionReplies(site.bot, now)
+        await appendBotMessages(tx, created.id, site.bot, botReplies)
+        const appended = input.firstMessage !== undefined || botReplies.length > 0
+        const session = appended ? await getSession(tx, created.id) : created
         return { session, created: true, messages: await listMessages(tx, session.id) }
       })
     } catch (err) {
@@ -161,14 +170,17 @@ export async function markSessionRead(db: Executor, id: string): Promise<Session
 /** Closing a closed session changes nothing and is not an error. */
 export async function closeSession(db: Executor, id: string): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
-  const [closed] = await db.update(chatSessions)
-    .set({ status: 'closed', closedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'))).returning()
-  if (closed) {
-    await notify(db, { k: 'session', site: closed.siteId, session: closed.id })
-    return closed
-  }
-  return getSession(db, id)
+  const closed = await db.transaction(async (tx) => {
+    const [row] = await tx.update(chatSessions)
+      .set({ status: 'closed', closedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'))).returning()
+    if (row) {
+      await notify(tx, { k: 'session', site: row.siteId, session: row.id })
+      await enqueueSessionEvent(tx, row, 'session.closed')
+    }
+    return row
+  })
+  return closed ?? getSession(db, id)
 }
 
 export type SessionFilters = {
@@ -225,4 +237,12 @@ export async function getAdminSession(db: Executor, id: string): Promise<AdminSe
 export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<{ id: string; lastSeq: number }[]> {
   return db.select({ id: chatSessions.id, lastSeq: chatSessions.lastSeq }).from(chatSessions)
     .where(sql`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt}) > now() - make_interval(secs => ${withinMs / 1000})`)
+}
+
+/** Assigns the session to an agent (or nobody); the dashboards see it as a session update. */
+export async function assignSession(db: Executor, id: string, userId: string | null): Promise<Session> {
+  const [s] = await db.update(chatSessions).set({ assignedTo: userId, updatedAt: sql`now()` }).where(eq(chatSessions.id, id)).returning()
+  if (!s) throw notFound('Session')
+  await notify(db, { k: 'session', site: s.siteId, session: s.id })
+  return s
 }

@@ -93,3 +93,9 @@ export async function ensureAdmin(db: Executor, email: string, password: string)
   const user = Object.keys(patch).length ? await updateUser(db, existing.id, patch) : existing
   return { user, created: false }
 }
+
+/** The enabled user linked to this Telegram account (users.telegramUserId), if any. */
+export async function findUserByTelegramId(db: Executor, telegramUserId: number): Promise<User | undefined> {
+  const [u] = await db.select().from(users).where(eq(users.telegramUserId, telegramUserId))
+  return u && !u.disabled ? u : undefined
+}

@@ -9,6 +9,8 @@ declare module 'fastify' {
     config: Config
     db: Db
     sql: Sql
+    /** the time as the app sees it (injected in tests: business hours, follow-ups, webhook timestamps) */
+    clock: () => Date
   }
   interface FastifyRequest {
     /** set by requireSite / requireSessionAccess */

@@ -57,8 +57,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 /** The app on this file's database (or `databaseUrl`), closed when the test ends. */
-export async function buildTestApp(t: Test, opts: { env?: Record<string, string>; databaseUrl?: string } = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ config: testConfig(opts.env), databaseUrl: opts.databaseUrl ?? (await fileDatabaseUrl()), logger: false })
+export async function buildTestApp(
+  t: Test,
+  opts: { env?: Record<string, string>; databaseUrl?: string; clock?: () => Date } = {},
+): Promise<FastifyInstance> {
+  const app = await buildApp({ config: testConfig(opts.env), databaseUrl: opts.databaseUrl ?? (await fileDatabaseUrl()), logger: false, clock: opts.clock })
   t.teardown(() => app.close())
   await app.ready()
   return app

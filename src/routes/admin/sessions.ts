@@ -77,6 +77,7 @@ export default (async (app) => {
       senderName: staff.name,
       agentId: staff.id,
       text: req.body.text,
+      forwardToTelegram: true,
       clientMessageId: req.body.clientMessageId ?? null,
     })
     return reply.code(created ? 201 : 200).send(ok({ message }))

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { notFound } from '../../chat/errors.js'
+import { isTimeZone } from '../../chat/bot.js'
+import { notFound, validationError } from '../../chat/errors.js'
 import { isUuid } from '../../chat/sessions.js'
 import { createSite, getSite, listSites, rotateSiteCredentials, siteView, updateSite, type SiteInput } from '../../chat/sites.js'
 import { DateTime, ErrorBody, IdParams, Nullable, Ok, ok } from '../schemas.js'
@@ -46,6 +47,10 @@ const SiteWithSecret = Ok(Type.Object({ site: Site, apiSecret: Type.String({ des
 
 function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput> {
   const { telegram, ...rest } = body
+  const timeZone = body.bot?.timeZone
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    throw validationError(`bot.timeZone must be an IANA time zone such as Europe/Kyiv, got "${timeZone}"`, [{ field: 'bot.timeZone', message: 'unknown time zone' }])
+  }
   return {
     ...rest,
     ...(telegram?.botToken !== undefined ? { telegramBotToken: telegram.botToken } : {}),

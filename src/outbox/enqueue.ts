@@ -1,0 +1,84 @@
+import { sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../db/client.js'
+import type { Session } from '../chat/sessions.js'
+
+/** Events a site's webhooks can subscribe to. */
+export const WEBHOOK_EVENTS = ['session.created', 'message.created', 'session.closed'] as const
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
+
+/** What the Telegram worker can post; the payload holds what the card shows, as it was at the time. */
+export type TelegramKind = 'session.created' | 'message.created' | 'contact.updated' | 'notify'
+
+// An event's id is derived from what it reports, so every receiver (and every retry) sees the same id.
+const eventId = (kind: string, subjectId: SQL | string) => sql`md5(${kind}::text || ':' || ${subjectId}::text)::uuid`
+
+const telegramConfigured = sql`s.telegram_bot_token is not null and s.telegram_chat_id is not null`
+
+/**
+ * CTEs to append to appendMessage's statement (they read its `claimed` and `inserted`), so
+ * that the outbox rows commit with the message: message.created for the site's webhooks,
+ * and, when asked, the message for Telegram. For a site with neither, both insert
+ * nothing after a primary-key probe on sites and a look at its (small) webhooks table.
+ */
+export function messageOutboxCtes(forwardToTelegram: boolean): SQL {
+  const webhookRows = sql`
+    , outbox_webhooks as (
+      insert into outbox (event_id, site_id, channel, webhook_id, session_id, kind, payload)
+      select ${eventId('message.created', sql`i.id::text`)}, c.site_id, 'webhook', w.id, i.session_id, 'message.created',
+        jsonb_build_object('message', jsonb_build_object(
+          'id', i.id, 'sessionId', i.session_id, 'seq', i.seq, 'sender', i.sender, 'senderName', i.sender_name, 'text', i.text,
+          'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+      from inserted i cross join claimed c join webhooks w on w.site_id = c.site_id
+      where w.active and 'message.created' = any(w.events)
+    )`
+  if (!forwardToTelegram) return webhookRows
+  return sql`${webhookRows}
+    , outbox_telegram as (
+      insert into outbox (event_id, site_id, channel, session_id, kind, payload)
+      select ${eventId('telegram.message.created', sql`i.id::text`)}, c.site_id, 'telegram', i.session_id, 'message.created',
+        jsonb_build_object('sender', i.sender, 'name', i.sender_name, 'text', i.text)
+      from inserted i cross join claimed c join sites s on s.id = c.site_id
+      where ${telegramConfigured}
+    )`
+}
+
+/** The session as webhook receivers get it (the admin view's fields, without the last message). */
+function sessionPayload(s: Session) {
+  return {
+    session: {
+      id: s.id, siteId: s.siteId, userSessionId: s.userSessionId, status: s.status, name: s.name, phone: s.phone, email: s.email,
+      pageUrl: s.pageUrl, locale: s.locale, assignedTo: s.assignedTo, createdAt: s.createdAt, closedAt: s.closedAt, lastSeq: s.lastSeq,
+    },
+  }
+}
+
+/**
+ * Queues a session event for the site's subscribed webhooks and, with `telegram`, a card for
+ * its Telegram chat; call it inside the transaction that made the change.
+ */
+export async function enqueueSessionEvent(
+  db: Executor,
+  session: Session,
+  kind: WebhookEvent | 'contact.updated',
+  telegram?: Record<string, unknown>,
+): Promise<void> {
+  const subject = kind === 'contact.updated' ? `${session.id}:${session.updatedAt.getTime()}` : session.id
+  await db.execute(sql`
+    insert into outbox (event_id, site_id, channel, webhook_id, session_id, kind, payload)
+    select ${eventId(kind, subject)}, w.site_id, 'webhook', w.id, ${session.id}::uuid, ${kind}::text, ${JSON.stringify(sessionPayload(session))}::jsonb
+    from webhooks w where w.site_id = ${session.siteId} and w.active and ${kind}::text = any(w.events)
+    union all
+    select ${eventId(`telegram.${kind}`, subject)}, s.id, 'telegram', null, ${session.id}::uuid, ${kind}::text, ${JSON.stringify(telegram ?? {})}::jsonb
+    from sites s where s.id = ${session.siteId} and ${telegram !== undefined}::boolean and ${telegramConfigured}`)
+}
+
+export type NotifyInput = { name?: string; phone?: string; message?: string; pageUrl?: string }
+
+/** Queues a legacy /notify note; false when the site has no Telegram chat to send it to. */
+export async function enqueueNotify(db: Executor, siteId: string, note: NotifyInput): Promise<boolean> {
+  const rows = await db.execute(sql`
+    insert into outbox (site_id, channel, kind, payload)
+    select s.id, 'telegram', 'notify', ${JSON.stringify(note)}::jsonb from sites s where s.id = ${siteId} and ${telegramConfigured}
+    returning id`)
+  return rows.length > 0
+}

@@ -1,0 +1,119 @@
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../db/client.js'
+import { parseDbTime } from '../db/client.js'
+import { outbox } from '../db/schema.js'
+
+export type OutboxRow = typeof outbox.$inferSelect
+
+type RawOutboxRow = {
+  id: string
+  event_id: string
+  site_id: string
+  channel: OutboxRow['channel']
+  webhook_id: string | null
+  session_id: string | null
+  kind: string
+  payload: Record<string, unknown>
+  status: OutboxRow['status']
+  attempts: number
+  next_attempt_at: string
+  last_error: string | null
+  created_at: string
+  done_at: string | null
+}
+
+function fromRaw(r: RawOutboxRow): OutboxRow {
+  return {
+    id: Number(r.id),
+    eventId: r.event_id,
+    siteId: r.site_id,
+    channel: r.channel,
+    webhookId: r.webhook_id,
+    sessionId: r.session_id,
+    kind: r.kind,
+    payload: r.payload,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: parseDbTime(r.next_attempt_at),
+    lastError: r.last_error,
+    createdAt: parseDbTime(r.created_at),
+    doneAt: r.done_at === null ? null : parseDbTime(r.done_at),
+  }
+}
+
+/**
+ * Takes up to `limit` due rows and leases them for `leaseMs`: the attempt is counted and
+ * next_attempt_at moved past the lease in the same statement, so no other instance takes
+ * them while this one sends (SKIP LOCKED lets instances claim side by side without
+ * waiting), and a row whose sender died comes back when the lease ends. A row waits while
+ * an earlier row of the same conversation and destination is pending, so each receiver
+ * gets a conversation's events in order.
+ */
+export async function claimDue(db: Executor, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const rows = await db.execute<RawOutboxRow>(sql`
+    with due as (
+      select o.id from outbox o
+      where o.status = 'pending' and o.next_attempt_at <= now()
+        and not exists (
+          select 1 from outbox e
+          where e.status = 'pending' and e.id < o.id and e.session_id = o.session_id
+            and e.channel = o.channel and e.webhook_id is not distinct from o.webhook_id)
+      order by o.next_attempt_at, o.id
+      limit ${limit}
+      for update skip locked
+    )
+    update outbox o set attempts = o.attempts + 1, next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
+    from due where o.id = due.id
+    returning o.*`)
+  return rows.map(fromRaw).sort((a, b) => a.id - b.id)
+}
+
+// Only the holder of the lease (same attempt count, still pending) may settle a row.
+const leaseHeld = (row: OutboxRow) => and(eq(outbox.id, row.id), eq(outbox.attempts, row.attempts), eq(outbox.status, 'pending'))
+
+export async function markDone(db: Executor, row: OutboxRow): Promise<void> {
+  await db.update(outbox).set({ status: 'done', doneAt: sql`now()`, lastError: null }).where(leaseHeld(row))
+}
+
+export async function markFailed(db: Executor, row: OutboxRow, error: string): Promise<void> {
+  await db.update(outbox).set({ status: 'failed', doneAt: sql`now()`, lastError: error }).where(leaseHeld(row))
+}
+
+export async function scheduleRetry(db: Executor, row: OutboxRow, delayMs: number, error: string): Promise<void> {
+  await db.update(outbox)
+    .set({ nextAttemptAt: sql`now() + ${Math.round(delayMs)} * interval '1 millisecond'`, lastError: error })
+    .where(leaseHeld(row))
+}
+
+/** Gives back a claimed row untried (its destination asked us to wait), without counting the attempt. */
+export async function postpone(db: Executor, row: OutboxRow, delayMs: number): Promise<void> {
+  await db.update(outbox)
+    .set({ attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: sql`now() + ${Math.round(delayMs)} * interval '1 millisecond'` })
+    .where(leaseHeld(row))
+}
+
+export type OutboxFilter = { status?: OutboxRow['status']; siteId?: string; webhookId?: string; channel?: OutboxRow['channel']; before?: number; limit: number }
+
+/** Newest first; `before` pages by id. */
+export async function listOutbox(db: Executor, f: OutboxFilter): Promise<OutboxRow[]> {
+  const where: SQL[] = []
+  if (f.status) where.push(eq(outbox.status, f.status))
+  if (f.siteId) where.push(eq(outbox.siteId, f.siteId))
+  if (f.webhookId) where.push(eq(outbox.webhookId, f.webhookId))
+  if (f.channel) where.push(eq(outbox.channel, f.channel))
+  if (f.before !== undefined) where.push(lt(outbox.id, f.before))
+  return db.select().from(outbox).where(and(...where)).orderBy(desc(outbox.id)).limit(f.limit)
+}
+
+/** A failed row goes back to the queue with a fresh attempt budget; undefined when it is not failed. */
+export async function retryFailed(db: Executor, id: number): Promise<OutboxRow | undefined> {
+  const [row] = await db.update(outbox)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, doneAt: null })
+    .where(and(eq(outbox.id, id), eq(outbox.status, 'failed'))).returning()
+  return row
+}
+
+export async function getOutboxRow(db: Executor, id: number): Promise<OutboxRow | undefined> {
+  const [row] = await db.select().from(outbox).where(eq(outbox.id, id))
+  return row
+}

@@ -1,0 +1,19 @@
+import fp from 'fastify-plugin'
+import { botApi } from '../telegram/client.js'
+import { telegramDeliverer } from '../telegram/deliver.js'
+import { webhookDeliverer } from '../outbox/webhooks.js'
+import { startOutboxWorker } from '../outbox/worker.js'
+
+/**
+ * Every instance delivers the outbox (Telegram notifications, webhooks); rows are claimed
+ * with SKIP LOCKED, so instances share the work and never send a row twice at once.
+ */
+export default fp(async (app) => {
+  const { config } = app
+  const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
+  const worker = startOutboxWorker(app.db, config.outbox, {
+    telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
+    webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
+  }, app.log)
+  app.addHook('onClose', () => worker.stop())
+}, { name: 'outbox', dependencies: ['db'] })

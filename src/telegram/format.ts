@@ -1,0 +1,92 @@
+/**
+ * What the managers see in Telegram. Messages use HTML parse mode; every string that came
+ * from a visitor goes through escapeHtml, so `<b>` typed by a visitor shows as text.
+ */
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+// Telegram caps a message at 4096 characters; the cards add a few lines around the text.
+const MAX_QUOTED_CHARS = 3500
+
+function clip(text: string): string {
+  const chars = Array.from(text)
+  return chars.length <= MAX_QUOTED_CHARS ? text : chars.slice(0, MAX_QUOTED_CHARS).join('') + '…'
+}
+
+export type ContactFields = {
+  name?: string | null
+  phone?: string | null
+  email?: string | null
+  pageUrl?: string | null
+  locale?: string | null
+}
+
+const CONTACT_LABELS: [keyof ContactFields, string][] = [
+  ['name', '👤'],
+  ['phone', '📞'],
+  ['email', '✉️'],
+  ['pageUrl', '🌐'],
+  ['locale', '🗣'],
+]
+
+function contactLines(c: ContactFields): string[] {
+  return CONTACT_LABELS.flatMap(([key, icon]) => {
+    const value = c[key]
+    return value ? [`${icon} ${escapeHtml(value)}`] : []
+  })
+}
+
+export const dashboardLink = (publicUrl: string, sessionId: string) => `${publicUrl}/admin#/sessions/${sessionId}`
+
+const openLink = (publicUrl: string, sessionId: string) =>
+  `<a href="${escapeHtml(dashboardLink(publicUrl, sessionId))}">Open in dashboard</a>`
+
+/** A short, stable label for a conversation: the visitor's name or "Visitor", and the id's first characters. */
+export function conversationLabel(sessionId: string, name?: string | null): string {
+  return `${name || 'Visitor'} · #${sessionId.slice(0, 8)}`
+}
+
+export type NewSessionCard = ContactFields & { sessionId: string; siteName: string; firstMessage?: string | null }
+
+export function formatNewSession(card: NewSessionCard, publicUrl: string): string {
+  const lines = [`🆕 <b>New chat</b> on ${escapeHtml(card.siteName)} · #${card.sessionId.slice(0, 8)}`, ...contactLines(card)]
+  if (card.firstMessage) lines.push('', `💬 ${escapeHtml(clip(card.firstMessage))}`)
+  lines.push('', `${openLink(publicUrl, card.sessionId)} · reply to this message to answer`)
+  return lines.join('\n')
+}
+
+export type MessageCard = { sessionId: string; sender?: string; name?: string | null; text: string }
+
+/** A visitor's message, or (sender 'agent') a reply written in the dashboard, so managers in Telegram see it too. */
+export function formatMessage(card: MessageCard, publicUrl: string): string {
+  const heading = card.sender === 'agent'
+    ? `↪️ <b>${escapeHtml(card.name || 'Agent')}</b> (dashboard) · #${card.sessionId.slice(0, 8)}`
+    : `💬 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
+  return [heading, escapeHtml(clip(card.text)), '', openLink(publicUrl, card.sessionId)].join('\n')
+}
+
+export type ContactCard = ContactFields & { sessionId: string }
+
+export function formatContactDetails(card: ContactCard, publicUrl: string): string {
+  return [`📇 <b>Contact details</b> · #${card.sessionId.slice(0, 8)}`, ...contactLines(card), '', openLink(publicUrl, card.sessionId)].join('\n')
+}
+
+export type NotifyCard = { siteName: string; name?: string | null; phone?: string | null; message?: string | null; pageUrl?: string | null }
+
+export function formatNotify(card: NotifyCard): string {
+  const lines = [`🔔 <b>Request from ${escapeHtml(card.siteName)}</b>`, ...contactLines(card)]
+  if (card.message) lines.push('', `💬 ${escapeHtml(clip(card.message))}`)
+  return lines.join('\n')
+}
+
+export type SessionInfo = ContactFields & { id: string; status: string; createdAt: Date; assignedToName?: string | null }
+
+export function formatInfo(s: SessionInfo, publicUrl: string): string {
+  const lines = [`ℹ️ <b>${escapeHtml(conversationLabel(s.id, s.name))}</b> · ${s.status}`, ...contactLines(s)]
+  lines.push(`🕒 started ${s.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`)
+  if (s.assignedToName) lines.push(`🙋 assigned to ${escapeHtml(s.assignedToName)}`)
+  lines.push('', openLink(publicUrl, s.id))
+  return lines.join('\n')
+}

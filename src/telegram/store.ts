@@ -1,0 +1,41 @@
+import { and, eq, inArray, isNull, like } from 'drizzle-orm'
+import type { Executor } from '../db/client.js'
+import { chatSessions, sites, telegramMessages } from '../db/schema.js'
+import type { Session } from '../chat/sessions.js'
+import type { Site } from '../chat/sites.js'
+
+/** Remembers which conversation a Telegram message (or forum topic) belongs to, so replies find it. */
+export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, sessionId: string): Promise<void> {
+  await db.insert(telegramMessages).values({ chatId, messageId, sessionId }).onConflictDoNothing()
+}
+
+export async function sessionOfTelegramMessage(db: Executor, chatId: string, messageId: number): Promise<Session | undefined> {
+  const [row] = await db.select({ session: chatSessions }).from(telegramMessages)
+    .innerJoin(chatSessions, eq(chatSessions.id, telegramMessages.sessionId))
+    .where(and(eq(telegramMessages.chatId, chatId), eq(telegramMessages.messageId, messageId)))
+  return row?.session
+}
+
+export async function sessionOfTopic(db: Executor, siteIds: string[], threadId: number): Promise<Session | undefined> {
+  if (siteIds.length === 0) return undefined
+  const [s] = await db.select().from(chatSessions)
+    .where(and(inArray(chatSessions.siteId, siteIds), eq(chatSessions.telegramThreadId, threadId)))
+  return s
+}
+
+/** Sets the conversation's forum topic unless it already has one (a concurrent retry may have set it). */
+export async function setTopic(db: Executor, sessionId: string, threadId: number): Promise<void> {
+  await db.update(chatSessions).set({ telegramThreadId: threadId })
+    .where(and(eq(chatSessions.id, sessionId), isNull(chatSessions.telegramThreadId)))
+}
+
+/** Sites that post to this chat with this bot (the bot is known by its id, the token's public part). */
+export async function sitesOfBotChat(db: Executor, botId: string, chatId: string): Promise<Site[]> {
+  return db.select().from(sites).where(and(like(sites.telegramBotToken, `${botId}:%`), eq(sites.telegramChatId, chatId)))
+}
+
+/** Distinct bot tokens of all sites with Telegram configured. */
+export async function configuredBotTokens(db: Executor): Promise<string[]> {
+  const rows = await db.selectDistinct({ token: sites.telegramBotToken }).from(sites)
+  return rows.flatMap((r) => (r.token ? [r.token] : []))
+}

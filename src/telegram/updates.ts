@@ -1,0 +1,152 @@
+import { sql } from 'drizzle-orm'
+import type { Db, Executor } from '../db/client.js'
+import { ChatError } from '../chat/errors.js'
+import { appendMessage, assertMessageText } from '../chat/messages.js'
+import { assignSession, closeSession, type Session } from '../chat/sessions.js'
+import { findUserByTelegramId, getUser } from '../chat/users.js'
+import { botIdOf, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
+import { escapeHtml, formatInfo } from './format.js'
+import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './store.js'
+
+/**
+ * Turns managers' Telegram messages into chat actions. A reply to a notification (or any
+ * message in a conversation's forum topic) becomes an agent message; /close, /take and
+ * /info act on that conversation. Anything else is ignored, so chatter in the group never
+ * reaches a visitor.
+ */
+
+export type UpdateDeps = {
+  db: Db
+  publicUrl: string
+  /** a Bot API client for this token; the signal aborts its calls (app shutdown) */
+  api: (token: string, signal?: AbortSignal) => BotApi
+  log: { warn: (obj: object, msg: string) => void }
+}
+
+/** What to tell the manager once the update's changes are committed. */
+type Answer = { kind: 'ack' } | { kind: 'text'; html: string }
+
+const offsetKey = (botId: string) => `telegram_offset:${botId}`
+
+/** The next update id to ask getUpdates for (Telegram's `offset`). */
+export async function storedOffset(db: Executor, botId: string): Promise<number> {
+  const rows = await db.execute<{ value: string }>(sql`select value from app_settings where key = ${offsetKey(botId)}`)
+  return Number(rows[0]?.value ?? 0)
+}
+
+/**
+ * Moves the stored offset past this update unless it already is: true for the one
+ * transaction that gets to handle the update, false for a replay (a webhook redelivery,
+ * or a getUpdates answer another reader has already handled).
+ */
+async function claimUpdate(db: Executor, botId: string, updateId: number): Promise<boolean> {
+  const next = String(updateId + 1)
+  const rows = await db.execute(sql`
+    insert into app_settings (key, value) values (${offsetKey(botId)}, ${next})
+    on conflict (key) do update set value = excluded.value, updated_at = now()
+    where app_settings.value::bigint < excluded.value::bigint
+    returning key`)
+  return rows.length > 0
+}
+
+const managerName = (from: TelegramMessage['from']) =>
+  from ? [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username || 'Manager' : 'Manager'
+
+async function conversationOf(db: Executor, msg: TelegramMessage, siteIds: string[]): Promise<Session | undefined> {
+  const chatId = String(msg.chat.id)
+  const replied = msg.reply_to_message && await sessionOfTelegramMessage(db, chatId, msg.reply_to_message.message_id)
+  if (replied && siteIds.includes(replied.siteId)) return replied
+  if (msg.is_topic_message && msg.message_thread_id) return sessionOfTopic(db, siteIds, msg.message_thread_id)
+  return undefined
+}
+
+async function runCommand(db: Executor, command: string, msg: TelegramMessage, session: Session, publicUrl: string): Promise<Answer> {
+  if (command === 'info') {
+    const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
+    return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name }, publicUrl) }
+  }
+  if (command === 'close') {
+    const wasOpen = session.status === 'open'
+    await closeSession(db, session.id)
+    return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
+  }
+  if (command === 'take') {
+    const user = msg.from && await findUserByTelegramId(db, msg.from.id)
+    if (!user) {
+      return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
+    }
+    await assignSession(db, session.id, user.id)
+    return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
+  }
+  return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
+}
+
+async function forwardReply(db: Executor, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
+  try {
+    assertMessageText(text)
+  } catch (err) {
+    if (err instanceof ChatError) return { kind: 'text', html: `Not sent: ${escapeHtml(err.message)}.` }
+    throw err
+  }
+  const agent = msg.from && await findUserByTelegramId(db, msg.from.id)
+  const stored = session.status === 'open' && await appendMessage(db, {
+    sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text,
+  })
+  if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
+  return { kind: 'ack' }
+}
+
+// what managers may send that has no text to forward
+const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
+
+async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
+  if (msg.from?.is_bot) return undefined
+  const isMedia = MEDIA_FIELDS.some((field) => field in msg)
+  if (msg.text === undefined && !isMedia) return undefined
+  const sites = await sitesOfBotChat(db, botId, String(msg.chat.id))
+  if (sites.length === 0) return undefined
+  const session = await conversationOf(db, msg, sites.map((s) => s.id))
+  if (msg.text === undefined) {
+    return session ? { kind: 'text', html: 'Not sent: only text reaches the visitor.' } : undefined
+  }
+  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s|$)/i.exec(msg.text)?.[1]?.toLowerCase()
+  if (!session) {
+    return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
+  }
+  return command ? runCommand(db, command, msg, session, publicUrl) : forwardReply(db, msg, msg.text, session)
+}
+
+/**
+ * Handles one update exactly once: the offset moves in the same transaction as what the
+ * update changes, and the manager is answered (a reaction, or a short note) only after
+ * that commits, so an acknowledged reply is a stored reply.
+ */
+export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<void> {
+  const botId = botIdOf(token)
+  const msg = update.message
+  const answer = await deps.db.transaction(async (tx) => {
+    if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
+    return msg && handleMessage(tx, botId, msg, deps.publicUrl)
+  })
+  if (!answer || !msg) return
+  try {
+    await sendAnswer(deps.api(token), msg, answer)
+  } catch (err) {
+    // the update is handled and stays handled; only the manager's feedback is lost
+    deps.log.warn({ err: err instanceof Error ? err.message : String(err), updateId: update.update_id }, 'could not answer in Telegram')
+  }
+}
+
+async function sendAnswer(api: BotApi, msg: TelegramMessage, answer: Answer): Promise<void> {
+  const where = { threadId: msg.is_topic_message ? msg.message_thread_id : undefined, replyTo: msg.message_id }
+  if (answer.kind === 'text') {
+    await api.sendHtml(String(msg.chat.id), answer.html, where)
+    return
+  }
+  try {
+    await api.call('setMessageReaction', { chat_id: msg.chat.id, message_id: msg.message_id, reaction: [{ type: 'emoji', emoji: '👍' }] })
+  } catch {
+    // reactions can be turned off in a chat; a short note says the same
+    await api.sendHtml(String(msg.chat.id), '✓ Sent to the visitor.', where)
+  }
+}

@@ -1,0 +1,109 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait.js'
+
+const fastOutbox = { OUTBOX_POLL_MS: '25', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
+
+type Received = { headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
+
+/** A webhook receiver; answers `failFirst` requests with 500, then 204. */
+async function startReceiver(t: { teardown: (fn: () => unknown) => void }, failFirst = 0) {
+  const received: Received[] = []
+  let requests = 0
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      requests++
+      if (requests <= failFirst) return res.writeHead(500).end('down')
+      received.push({ headers: req.headers, body, json: JSON.parse(body) })
+      return res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, requests: () => requests }
+}
+
+/** What the README tells receivers to do. */
+function verify(secret: string, headers: IncomingHttpHeaders, body: string, now = Date.now()): boolean {
+  const timestamp = Number(headers['x-webhook-timestamp'])
+  if (!Number.isFinite(timestamp) || Math.abs(now / 1000 - timestamp) > 300) return false
+  const expected = Buffer.from('v1=' + createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex'))
+  const given = Buffer.from(String(headers['x-webhook-signature'] ?? ''))
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+t.test('session and message events arrive in order, signed with the secret shown once', async (t) => {
+  const receiver = await startReceiver(t)
+  const app = await buildTestApp(t, { env: fastOutbox })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const created = await app.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: receiver.url } })
+  t.equal(created.statusCode, 201)
+  const { webhook, secret } = created.json().data
+  t.same(webhook.events, ['session.created', 'message.created', 'session.closed'])
+  const listed = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin) })
+  t.notMatch(listed.body, secret)
+  t.equal(listed.json().data.webhooks[0].secretHint, `…${secret.slice(-4)}`)
+
+  const s = await makeSession(app, site, { firstMessage: 'hi', name: 'Ann' })
+  await app.inject(replyRequest(admin, s.id, 'hello Ann'))
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
+  await waitFor('four events', () => receiver.received.length >= 4)
+  t.same(receiver.received.map((r) => r.json.type), ['session.created', 'message.created', 'message.created', 'session.closed'])
+  for (const r of receiver.received) {
+    t.ok(verify(secret, r.headers, r.body), `${r.json.type} verifies`)
+    t.notOk(verify('whsec_wrong', r.headers, r.body), 'a wrong secret does not')
+    t.equal(r.headers['x-webhook-id'], r.json.id)
+    t.equal(r.json.siteId, site.id)
+  }
+  t.match(receiver.received[1]?.json.data, { message: { sessionId: s.id, seq: 1, sender: 'visitor', text: 'hi' } })
+  t.match(receiver.received[2]?.json.data, { message: { seq: 2, sender: 'agent', senderName: 'Olena', text: 'hello Ann' } })
+  t.match(receiver.received[3]?.json.data, { session: { id: s.id, status: 'closed', name: 'Ann' } })
+})
+
+t.test('a failing receiver gets the same event again until it accepts, and the log shows the attempts', async (t) => {
+  const receiver = await startReceiver(t, 2)
+  const app = await buildTestApp(t, { env: fastOutbox })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const created = await app.inject({
+    method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: receiver.url, events: ['message.created'] },
+  })
+  const { webhook, secret } = created.json().data
+  const s = await makeSession(app, site)
+  const sent = await app.inject(sendRequest(s, { text: 'ping' }))
+  const [event] = await waitFor('the event', () => receiver.received.length === 1 && receiver.received)
+  t.equal(receiver.requests(), 3)
+  t.ok(event && verify(secret, event.headers, event.body))
+  t.equal(event?.json.type, 'message.created')
+  t.match(event?.json.data, { message: { id: sent.json().data.message.id, text: 'ping' } })
+  const log = await waitFor('a settled log', async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}/webhooks/${webhook.id}/deliveries`, headers: bearer(admin) })
+    const [row] = res.json().data.deliveries
+    return row?.status === 'done' && res.json().data.deliveries
+  })
+  t.equal(log.length, 1, 'only subscribed events')
+  t.match(log[0], { status: 'done', attempts: 3, kind: 'message.created', eventId: event?.json.id })
+})
+
+t.test('webhooks can be removed, and only admins manage them', async (t) => {
+  const app = await buildTestApp(t, { env: fastOutbox })
+  const admin = await makeStaff(app, 'admin')
+  const agent = await makeStaff(app, 'agent')
+  const site = await makeSite(app)
+  const url = `/api/admin/sites/${site.id}/webhooks`
+  t.equal((await app.inject({ method: 'POST', url, headers: bearer(agent), payload: { url: 'https://example.com/h' } })).statusCode, 403)
+  t.equal((await app.inject({ method: 'POST', url, headers: bearer(admin), payload: { url: 'ftp://example.com/h' } })).statusCode, 400)
+  t.equal((await app.inject({ method: 'POST', url, headers: bearer(admin), payload: { url: 'https://example.com/h', events: ['nope'] } })).statusCode, 400)
+  const { webhook } = (await app.inject({ method: 'POST', url, headers: bearer(admin), payload: { url: 'https://example.com/h' } })).json().data
+  const removed = await app.inject({ method: 'DELETE', url: `${url}/${webhook.id}`, headers: bearer(admin) })
+  t.equal(removed.statusCode, 200)
+  t.same((await app.inject({ method: 'GET', url, headers: bearer(admin) })).json().data.webhooks, [])
+  t.equal((await app.inject({ method: 'DELETE', url: `${url}/${webhook.id}`, headers: bearer(admin) })).statusCode, 404)
+})

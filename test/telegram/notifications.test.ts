@@ -1,0 +1,139 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
+import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
+import { waitFor } from '../helpers/wait.js'
+
+t.test('a new session and a visitor message reach the chat as cards, visitor text escaped', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site, { name: 'Ann <script>', phone: '+380 44 123', pageUrl: 'https://shop.example/p?a=1&b=2' })
+  t.equal((await app.inject(sendRequest(s, { text: 'Is <b>this</b> & that in stock?' }))).statusCode, 201)
+  const [card, message] = await waitFor('two messages', () => bot.sent.length >= 2 && bot.sent)
+  t.equal(card?.chat_id, site.chatId)
+  t.equal(card?.parse_mode, 'HTML')
+  t.match(card?.text, /New chat/)
+  t.match(card?.text, /👤 Ann &lt;script&gt;/)
+  t.match(card?.text, /📞 \+380 44 123/)
+  t.match(card?.text, /🌐 https:\/\/shop\.example\/p\?a=1&amp;b=2/)
+  t.match(card?.text, `<a href="https://chat.example.com/admin#/sessions/${s.id}">`)
+  t.match(message?.text, 'Is &lt;b&gt;this&lt;/b&gt; &amp; that in stock?')
+  t.notMatch(message?.text, '<b>this</b>')
+})
+
+t.test("a new session's first message is quoted in its card, not sent twice", async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const site = await makeTelegramSite(app)
+  await makeSession(app, site, { firstMessage: 'hello there' })
+  const [card] = await waitFor('the card', () => bot.sent.length >= 1 && bot.sent)
+  t.match(card?.text, /💬 hello there/)
+  await app.inject(startSessionRequest(site, { userSessionId: 'another-visitor-1', name: 'Bo' }))
+  await waitFor('the second card', () => bot.sent.length >= 2)
+  t.equal(bot.sent.filter((m) => m.text.includes('hello there')).length, 1)
+})
+
+t.test('contact details given later are posted', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site)
+  const res = await app.inject(startSessionRequest(site, { userSessionId: s.userSessionId, name: 'Olha', phone: '+1 555' }))
+  t.equal(res.statusCode, 200)
+  const contact = await waitFor('contact card', () => bot.sent.find((m) => m.text.includes('Contact details')))
+  t.match(contact.text, /👤 Olha/)
+  t.match(contact.text, /📞 \+1 555/)
+})
+
+t.test('a site without Telegram queues nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const s = await makeSession(app, site, { firstMessage: 'hi' })
+  await app.inject(sendRequest(s, { text: 'anyone?' }))
+  const rows = await app.sql`select count(*)::int as n from outbox where site_id = ${site.id}`
+  t.equal(rows[0]?.n, 0)
+})
+
+t.test('while Telegram fails, chat requests succeed, and after it recovers every note arrives once, with two instances', async (t) => {
+  const bot = await startBotApi(t)
+  bot.setMode({ kind: 'error' })
+  const env = telegramEnv(bot)
+  const first = await buildTestApp(t, { env })
+  const second = await buildTestApp(t, { env })
+  const site = await makeTelegramSite(first)
+  const sessions = await Promise.all([1, 2, 3].map(() => makeSession(first, site)))
+  const texts: string[] = []
+  for (const [i, s] of sessions.entries()) {
+    for (let n = 0; n < 4; n++) {
+      const text = `message ${i}-${n}`
+      texts.push(text)
+      const res = await (n % 2 ? second : first).inject(sendRequest(s, { text }))
+      t.equal(res.statusCode, 201)
+    }
+  }
+  await waitFor('failed attempts', () => bot.calls.filter((c) => c.method !== 'getUpdates').length >= 6)
+  t.equal(bot.sent.length, 0)
+  bot.setMode({ kind: 'ok' })
+  await waitFor('every note', () => bot.sent.length >= sessions.length + texts.length, 15_000)
+  // a moment for any duplicate to show up
+  await new Promise((r) => setTimeout(r, 300))
+  for (const text of texts) t.equal(bot.sent.filter((m) => m.text.includes(text)).length, 1, text)
+  t.equal(bot.sent.filter((m) => m.text.includes('New chat')).length, sessions.length)
+  // each conversation's notes arrive in order
+  for (const i of [0, 1, 2]) {
+    const order = bot.sent.filter((m) => m.text.includes(`message ${i}-`)).map((m) => /message \d-(\d)/.exec(m.text)?.[1])
+    t.same(order, ['0', '1', '2', '3'])
+  }
+})
+
+t.test('a 429 is retried no sooner than retry_after', async (t) => {
+  const bot = await startBotApi(t)
+  bot.setMode({ kind: 'rateLimit', retryAfter: 1 })
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const site = await makeTelegramSite(app)
+  await makeSession(app, site)
+  const limited = await waitFor('a rate-limited call', () => bot.calls.find((c) => c.method !== 'getUpdates'))
+  bot.setMode({ kind: 'ok' })
+  await waitFor('delivery', () => bot.sent.length === 1, 5000)
+  const retries = bot.calls.filter((c) => c.method !== 'getUpdates' && c !== limited)
+  t.ok(retries.length >= 1)
+  t.ok((retries[0]?.at ?? 0) - limited.at >= 950, 'waited for retry_after')
+})
+
+t.test('a Telegram that does not answer is given up on after the timeout and retried', async (t) => {
+  const bot = await startBotApi(t)
+  bot.setMode({ kind: 'hang' })
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site)
+  t.equal((await app.inject(sendRequest(s, { text: 'still here' }))).statusCode, 201)
+  await waitFor('a hanging call', () => bot.calls.some((c) => c.method !== 'getUpdates'))
+  bot.setMode({ kind: 'ok' })
+  await waitFor('both notes', () => bot.sent.length >= 2, 5000)
+  t.equal(bot.sent.filter((m) => m.text.includes('still here')).length, 1)
+})
+
+t.test('a notification that keeps failing is marked failed, listed for admins, and can be retried', async (t) => {
+  const bot = await startBotApi(t)
+  bot.setMode({ kind: 'error' })
+  const app = await buildTestApp(t, { env: telegramEnv(bot, { OUTBOX_MAX_ATTEMPTS: '2' }) })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeTelegramSite(app)
+  await makeSession(app, site)
+  const failed = await waitFor('a failed notification', async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/admin/notifications?siteId=${site.id}`, headers: bearer(admin) })
+    return res.json().data.notifications[0]
+  })
+  t.match(failed, { status: 'failed', attempts: 2, channel: 'telegram', kind: 'session.created', lastError: /500/ })
+  t.notMatch(JSON.stringify(failed), TEST_BOT_TOKEN.split(':')[1], 'the bot token is not in the error')
+  bot.setMode({ kind: 'ok' })
+  const retry = await app.inject({ method: 'POST', url: `/api/admin/notifications/${failed.id}/retry`, headers: bearer(admin) })
+  t.equal(retry.statusCode, 200)
+  t.equal(retry.json().data.notification.status, 'pending')
+  await waitFor('delivery', () => bot.sent.length === 1)
+  const again = await app.inject({ method: 'POST', url: `/api/admin/notifications/${failed.id}/retry`, headers: bearer(admin) })
+  t.equal(again.statusCode, 409)
+  const agent = await makeStaff(app, 'agent')
+  t.equal((await app.inject({ method: 'GET', url: '/api/admin/notifications', headers: bearer(agent) })).statusCode, 403)
+})

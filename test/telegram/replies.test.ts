@@ -1,0 +1,153 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
+import { waitFor } from '../helpers/wait.js'
+import type { FastifyInstance } from 'fastify'
+
+/** A session whose new-session card has reached the stand-in; returns the card's Telegram message id. */
+async function notifiedSession(app: FastifyInstance, bot: BotApiStandIn) {
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site, { name: 'Ann' })
+  const card = await waitFor('the card', () => bot.sent.find((m) => m.chat_id === site.chatId && m.text.includes(s.id.slice(0, 8))))
+  return { site, s, cardId: card.message_id }
+}
+
+t.test("a manager's reply to a notification becomes an agent message the visitor polls, then is acknowledged", async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'Hello, <how> can I help?', from: { id: 7, first_name: 'Taras', last_name: 'K' } })
+  const reply = await waitFor('the agent message', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
+  t.match(reply, { sender: 'agent', senderName: 'Taras K', text: 'Hello, <how> can I help?' })
+  await waitFor('the reaction', () => bot.reactions.length === 1)
+  const stats = await app.sql`select first_response_at from chat_sessions where id = ${s.id}`
+  t.ok(stats[0]?.first_response_at, 'counts as the first response')
+})
+
+t.test('a reply to a closed conversation is not delivered and the manager is told', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const admin = await makeStaff(app, 'admin')
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'late answer' })
+  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('closed')))
+  t.equal(note.chat_id, site.chatId)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+  t.equal(bot.reactions.length, 0)
+})
+
+t.test('messages that are not replies, and messages from other chats, are never forwarded', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  bot.pushUpdate({ chatId: site.chatId, text: 'lunch anyone?' })
+  bot.pushUpdate({ chatId: '-100999', replyTo: cardId, text: 'from elsewhere' })
+  const last = bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'the real answer' })
+  await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.text === 'the real answer'))
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['the real answer'])
+  const stored = await app.sql`select value from app_settings where key = ${'telegram_offset:' + TEST_BOT_TOKEN.split(':')[0]}`
+  t.equal(Number(stored[0]?.value), last + 1)
+})
+
+t.test('a photo as a reply is not sent, and the manager is told', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId })
+  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text')))
+  t.equal(note.chat_id, site.chatId)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+})
+
+t.test('the update offset survives a restart: nothing is replayed and nothing skipped', async (t) => {
+  const bot = await startBotApi(t)
+  const env = telegramEnv(bot)
+  const first = await buildTestApp(t, { env })
+  const { site, s, cardId } = await notifiedSession(first, bot)
+  const handled = bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'before restart' })
+  await waitFor('the first reply', async () => (await poll(first, s)).some((m) => m.text === 'before restart'))
+  await first.close()
+  // the stand-in still offers the handled update as if its confirmation got lost, plus a new one
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'while down' })
+  const callsBefore = bot.calls.length
+  const second = await buildTestApp(t, { env })
+  const resumed = await waitFor('a getUpdates', () => bot.calls.slice(callsBefore).find((c) => c.method === 'getUpdates'))
+  t.equal(resumed.params.offset, handled + 1, 'asks from the stored offset')
+  await waitFor('the second reply', async () => (await poll(second, s)).some((m) => m.text === 'while down'))
+  await new Promise((r) => setTimeout(r, 200))
+  t.same((await poll(second, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['before restart', 'while down'])
+})
+
+t.test('with two instances only one reads updates at a time, and each reply is stored once', async (t) => {
+  const bot = await startBotApi(t)
+  const env = telegramEnv(bot)
+  const apps = [await buildTestApp(t, { env }), await buildTestApp(t, { env })]
+  const { site, s, cardId } = await notifiedSession(apps[0] as FastifyInstance, bot)
+  for (let i = 0; i < 5; i++) bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: `answer ${i}` })
+  const app = apps[1] as FastifyInstance
+  await waitFor('all replies', async () => (await poll(app, s)).filter((m) => m.sender === 'agent').length >= 5)
+  await new Promise((r) => setTimeout(r, 200))
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), [0, 1, 2, 3, 4].map((i) => `answer ${i}`))
+  const holders = await app.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = 746001 and granted
+    and database = (select oid from pg_database where datname = current_database())`
+  t.equal(holders[0]?.n, 1)
+})
+
+t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redelivered update handled once', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot, { TELEGRAM_WEBHOOK_URL: 'https://chat.example.com', TELEGRAM_WEBHOOK_SECRET: 'hook-secret_1' }) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const hook = await waitFor('setWebhook', () => bot.webhooks[0])
+  t.match(hook, { url: 'https://chat.example.com/api/telegram/webhook/123456', secret_token: 'hook-secret_1' })
+  t.notOk(bot.calls.some((c) => c.method === 'getUpdates'), 'no polling in webhook mode')
+  const update = bot.updateBody(Date.now(), { chatId: site.chatId, replyTo: cardId, text: 'via webhook' })
+  const post = (secret: string) => app.inject({
+    method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': secret }, payload: update,
+  })
+  t.equal((await post('wrong')).statusCode, 401)
+  t.equal((await post('hook-secret_1')).statusCode, 200)
+  t.equal((await post('hook-secret_1')).statusCode, 200)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook'])
+})
+
+t.test('a visitor message after a reply is still forwarded', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'hi from TG' })
+  await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.sender === 'agent'))
+  await app.inject(sendRequest(s, { text: 'thanks!' }))
+  const note = await waitFor('the forwarded message', () => bot.sent.find((m) => m.text.includes('thanks!')))
+  t.equal(note.chat_id, site.chatId)
+})
+
+t.test('when the reading instance stops, another takes over', async (t) => {
+  const bot = await startBotApi(t)
+  const env = telegramEnv(bot)
+  const first = await buildTestApp(t, { env })
+  const { site, s, cardId } = await notifiedSession(first, bot)
+  const lockHolders = async () => (await first.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = 746001 and granted
+    and database = (select oid from pg_database where datname = current_database())`)[0]?.n
+  await waitFor('the first instance to read', async () => (await lockHolders()) === 1)
+  const second = await buildTestApp(t, { env })
+  await first.close()
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the handover' })
+  await waitFor('the reply', async () => (await poll(second, s)).some((m) => m.text === 'after the handover'))
+  t.pass('the second instance read it')
+})
+
+t.test('a reply written in the dashboard is shown to the managers in Telegram; one from Telegram is not echoed', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const agent = await makeStaff(app, 'agent', 'Olena')
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'from telegram' })
+  await waitFor('the Telegram reply', async () => (await poll(app, s)).some((m) => m.text === 'from telegram'))
+  t.equal((await app.inject(replyRequest(agent, s.id, 'from the <dashboard>'))).statusCode, 201)
+  const mirrored = await waitFor('the mirrored reply', () => bot.sent.find((m) => m.text.includes('from the &lt;dashboard&gt;')))
+  t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
+  await new Promise((r) => setTimeout(r, 150))
+  t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
+})
