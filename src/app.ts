@@ -10,6 +10,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import webPlugin from './plugins/web.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
 import adminSiteRoutes from './routes/admin/sites.js'
@@ -95,5 +96,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminUserRoutes)
     await admin.register(adminSiteRoutes)
   }, { prefix: '/api/admin' })
+  await app.register(webPlugin)
   return app
 }

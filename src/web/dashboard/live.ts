@@ -1,0 +1,69 @@
+import { auth } from './api.js'
+import type { Message, Session } from './api.js'
+
+export type LiveEvent =
+  | { type: 'session.created'; session: Session }
+  | { type: 'session.updated'; session: Session }
+  | { type: 'message.created'; message: Message }
+
+const FALLBACK_REFETCH_MS = 5000
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * The dashboard socket with back-off. While it is down the caller is told so (banner) and
+ * asked to refetch over REST every few seconds, so nothing is missed either way.
+ */
+export function startLive(on: { event: (e: LiveEvent) => void; state: (up: boolean) => void; refetch: () => void }): () => void {
+  let socket: WebSocket | undefined
+  let failures = 0
+  let stopped = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let fallback: ReturnType<typeof setInterval> | undefined
+
+  const down = () => {
+    on.state(false)
+    fallback ??= setInterval(on.refetch, FALLBACK_REFETCH_MS)
+  }
+
+  function open(): void {
+    if (stopped || !auth.token) return
+    const url = new URL('/api/chat/ws', location.href)
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+    url.searchParams.set('token', auth.token)
+    const ws = new WebSocket(url)
+    socket = ws
+    ws.onopen = () => {
+      failures = 0
+      clearInterval(fallback)
+      fallback = undefined
+      on.state(true)
+      // whatever happened while we were away
+      on.refetch()
+    }
+    ws.onmessage = (e) => on.event(JSON.parse(String(e.data)) as LiveEvent)
+    ws.onclose = (e) => {
+      socket = undefined
+      if (stopped) return
+      down()
+      const delay = e.code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
+      retry = setTimeout(open, delay)
+    }
+  }
+
+  const wake = () => {
+    if (document.visibilityState === 'visible' && !socket && !stopped) {
+      clearTimeout(retry)
+      failures = 0
+      open()
+    }
+  }
+  document.addEventListener('visibilitychange', wake)
+  open()
+  return () => {
+    stopped = true
+    clearTimeout(retry)
+    clearInterval(fallback)
+    document.removeEventListener('visibilitychange', wake)
+    socket?.close()
+  }
+}

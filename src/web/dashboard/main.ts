@@ -1,0 +1,82 @@
+/** The managers' dashboard: a small hash-routed app over the admin API and the dashboard socket. */
+import { h } from '../shared/dom.js'
+import { api, auth, type User } from './api.js'
+import { showUnreadChats, sound } from './attention.js'
+import { createInbox } from './inbox.js'
+import { startLive } from './live.js'
+import { loginView } from './login.js'
+import { sitesView, usersView } from './manage.js'
+import { statsView } from './stats.js'
+
+const app = document.getElementById('app') ?? document.body
+
+function showLogin(): void {
+  app.replaceChildren(loginView((user) => {
+    location.hash = '#/inbox'
+    showApp(user)
+  }))
+  app.querySelector('input')?.focus()
+}
+
+function showApp(me: User): void {
+  const inbox = createInbox((id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'))
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, 'Live updates are offline. Reconnecting… (the list refreshes every few seconds meanwhile)')
+  const main = h('main', { class: 'main' })
+  const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
+  const links: [string, string][] = [['#/inbox', 'Inbox'], ['#/stats', 'Statistics']]
+  if (me.role === 'admin') links.push(['#/users', 'Users'], ['#/sites', 'Sites'])
+  const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, 'Live chat')),
+    h('ul', {}, links.map(([href, label]) => h('li', {}, h('a', { href }, label)))),
+    h('div', { class: 'me' },
+      h('label', { class: 'check' }, soundBox, 'Sound on new chat'),
+      h('span', { class: 'muted' }, `${me.name} · ${me.role}`),
+      h('button', { type: 'button', class: 'ghost', onclick: () => { stop(); auth.token = null; showUnreadChats(0); showLogin() } }, 'Sign out')))
+  app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
+
+  const stop = startLive({
+    event: (e) => inbox.event(e),
+    state: (up) => (banner.hidden = up),
+    refetch: () => void inbox.refetch().catch(() => {}),
+  })
+  auth.onExpired = () => {
+    stop()
+    showLogin()
+  }
+
+  async function route(): Promise<void> {
+    const [, page = 'inbox', id] = location.hash.split('/')
+    for (const a of nav.querySelectorAll('a')) a.toggleAttribute('aria-current', a.getAttribute('href') === `#/${page}`)
+    try {
+      if (page === 'stats') main.replaceChildren(await statsView())
+      else if (page === 'users' && me.role === 'admin') main.replaceChildren(await usersView(me, () => void route()))
+      else if (page === 'sites' && me.role === 'admin') {
+        const render = async (notice?: HTMLElement) => main.replaceChildren(await sitesView((n) => void render(n), notice))
+        await render()
+      } else {
+        if (!main.contains(inbox.el)) {
+          main.replaceChildren(inbox.el)
+          await inbox.load()
+        }
+        await inbox.open(id ?? null)
+      }
+    } catch (err) {
+      main.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : 'Could not load this page'))
+    }
+  }
+  window.onhashchange = () => void route()
+  void route()
+}
+
+async function start(): Promise<void> {
+  if (!auth.token) return showLogin()
+  try {
+    const { user } = await api<{ user: User }>('/api/auth/me')
+    showApp(user)
+  } catch {
+    auth.token = null
+    showLogin()
+  }
+}
+
+void start()

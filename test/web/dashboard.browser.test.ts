@@ -1,0 +1,103 @@
+import t from 'tap'
+import type { Browser } from 'playwright-core'
+import { ARTIFACTS, embedPage, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
+
+let browser: Browser
+t.before(async () => {
+  browser = await launchBrowser(t)
+})
+
+t.test('a manager logs in, sees a new chat appear, answers it and closes it; the visitor sees both', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  let html = ''
+  const pageOrigin = await hostSite(t, () => html)
+  const site = await makeSite(app, [pageOrigin])
+  html = embedPage(origin, site.apiKey)
+  const admin = await makeStaff(app, 'admin', 'Olena')
+
+  const managerContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const visitorContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => Promise.all([managerContext.close(), visitorContext.close()]))
+  const dash = await managerContext.newPage()
+  const cspViolations: string[] = []
+  dash.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
+  })
+
+  await dash.goto(`${origin}/admin`)
+  await dash.getByLabel('Email').fill(admin.email)
+  await dash.getByLabel('Password').fill(admin.password)
+  await dash.getByRole('button', { name: 'Sign in' }).click()
+  await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
+
+  const visitor = await visitorContext.newPage()
+  await visitor.goto(pageOrigin)
+  await visitor.getByRole('button', { name: /chat/i }).first().click()
+  await visitor.getByRole('textbox', { name: 'Message' }).fill('Where is my order #1042?')
+  await visitor.getByRole('textbox', { name: 'Message' }).press('Enter')
+
+  const row = dash.getByRole('link', { name: /Where is my order #1042\?/ })
+  await row.waitFor({ timeout: 20_000 })
+  await t.resolveMatch(dash.title(), /^\(1\) /, 'the tab title counts the unread chat')
+  await row.click()
+  const reply = dash.getByRole('textbox', { name: 'Reply' })
+  await reply.fill('It ships today.')
+  await reply.press('Enter')
+  await visitor.getByText('It ships today.').waitFor({ timeout: 15_000 })
+
+  const res = await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(admin) })
+  t.match(res.json().data.sessions, [{ unreadCount: 0, lastMessage: { text: 'It ships today.', senderName: 'Olena' } }], 'opening the chat marked it read')
+  await dash.getByText(pageOrigin, { exact: false }).first().waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-conversation.png` })
+
+  await dash.getByRole('button', { name: 'Close chat' }).click()
+  await dash.getByRole('textbox', { name: 'Reply' }).and(dash.locator('[disabled]')).waitFor()
+  await visitor.getByText('This conversation has ended.').waitFor({ timeout: 15_000 })
+  await visitor.getByRole('button', { name: 'Start a new chat' }).waitFor()
+  await visitor.screenshot({ path: `${ARTIFACTS}/widget-closed.png` })
+
+  await dash.setViewportSize({ width: 390, height: 844 })
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png` })
+  await dash.setViewportSize({ width: 1280, height: 800 })
+  t.same(cspViolations, [], 'the dashboard runs under the server CSP')
+})
+
+t.test('stats, users and sites: an admin finds the figures and a ready embed snippet', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const site = await makeSite(app, ['https://shop.example'])
+  const admin = await makeStaff(app, 'admin', 'Olena')
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
+  await dash.goto(`${origin}/admin#/stats`)
+  await dash.reload()
+  await dash.getByRole('img', { name: 'Sessions per day' }).waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-stats.png` })
+
+  await dash.getByRole('link', { name: 'Sites' }).click()
+  await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()
+
+  await dash.getByRole('link', { name: 'Users' }).click()
+  await dash.getByRole('textbox', { name: 'Name' }).fill('Taras')
+  await dash.getByRole('textbox', { name: 'Email' }).fill('taras@example.com')
+  await dash.getByLabel('Password').fill('long enough pw')
+  await dash.getByRole('button', { name: 'Add user' }).click()
+  await dash.getByText('taras@example.com').waitFor()
+  t.pass('a user was added from the dashboard')
+})
+
+t.test('an agent sees no administration links', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const agent = await makeStaff(app, 'agent')
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
+  await dash.reload()
+  await dash.getByRole('link', { name: 'Statistics' }).waitFor()
+  t.equal(await dash.getByRole('link', { name: 'Sites' }).count(), 0)
+})
