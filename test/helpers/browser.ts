@@ -61,7 +61,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 }
 
 export const embedPage = (appOrigin: string, apiKey: string, attrs = '') =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Shop</title>
 <style>button{all:unset;color:red!important;font-size:40px!important}</style></head>
 <body><h1>A customer's shop</h1>
 <script src="${appOrigin}/widget.js" data-api-key="${apiKey}" data-locale="en" ${attrs} async></script></body></html>`

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page, WebSocketRoute } from 'playwright-core'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff, replyRequest, type Staff } from '../helpers/fixtures.js'
 
@@ -12,14 +12,14 @@ t.before(async () => {
 })
 
 /** The app, a customer's page on another origin embedding the widget, an agent, and a fresh browser context. */
-async function setup(t: Test) {
+async function setup(t: Test, contextOptions: BrowserContextOptions = {}) {
   const { app, origin } = await listeningApp(t)
   let html = ''
   const pageOrigin = await hostSite(t, () => html)
   const site = await makeSite(app, [pageOrigin])
   html = embedPage(origin, site.apiKey)
   const agent = await makeStaff(app)
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions })
   t.teardown(() => context.close())
   const page = await context.newPage()
   return { app, origin, pageOrigin, agent, context, page }
@@ -141,9 +141,8 @@ t.test('a reply with HTML and script is shown as text and runs nothing', async (
   t.same(result, { pwned: undefined, images: 0, scripts: 0, link: { href: 'https://example.com/a?b=1', rel: 'noopener noreferrer nofollow ugc', target: '_blank' } })
 })
 
-t.test('on a phone-width screen the open panel fills the screen', async (t) => {
-  const { pageOrigin, page } = await setup(t)
-  await page.setViewportSize({ width: 390, height: 760 })
+t.test('on a phone-width screen the open panel fills the screen at once when motion is reduced', async (t) => {
+  const { pageOrigin, page } = await setup(t, { viewport: { width: 390, height: 760 }, reducedMotion: 'reduce', isMobile: true, hasTouch: true })
   await page.goto(pageOrigin)
   await launcher(page).click()
   const panel = page.getByRole('dialog')
@@ -152,4 +151,42 @@ t.test('on a phone-width screen the open panel fills the screen', async (t) => {
   t.same(box && { w: box.width, h: box.height }, { w: 390, h: 760 })
   t.equal(await messageBox(page).evaluate((el) => getComputedStyle(el).fontSize), '16px', 'no zoom on focus in iOS')
   await page.screenshot({ path: `${ARTIFACTS}/widget-phone.png` })
+})
+
+t.test('the widget takes live frames from its socket without polling, and resumes with after=<last seq> after a restart (1012)', async (t) => {
+  const { pageOrigin, context, page } = await setup(t)
+  const sockets: WebSocketRoute[] = []
+  // a stand-in for the widget socket, so the resume protocol is checked whatever the server offers
+  await context.routeWebSocket(/\/ws/, (ws) => void sockets.push(ws))
+  let polls = 0
+  page.on('request', (r) => {
+    if (r.method() === 'GET' && r.url().includes('/messages')) polls++
+  })
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Is the socket there?')
+  await page.getByText('Is the socket there?').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  const first = await eventually(async () => sockets[0], 'the first socket')
+  const url = new URL(first.url())
+  const sessionId = await page.evaluate(() => localStorage.getItem('chatSessionId'))
+  t.equal(url.pathname, `/api/public/chat/sessions/${sessionId}/ws`)
+  t.ok(url.searchParams.get('apiKey') && url.searchParams.get('token'), 'key and token ride in the query')
+
+  const frame = { id: '00000000-0000-4000-8000-000000000002', sessionId, seq: 2, sender: 'agent', senderName: 'Olena', text: 'Straight from the socket', createdAt: new Date().toISOString() }
+  first.send(JSON.stringify({ type: 'message', message: frame }))
+  first.send(JSON.stringify({ type: 'message', message: frame }))
+  await page.getByText('Straight from the socket').waitFor()
+  t.equal(await page.getByText('Straight from the socket').count(), 1, 'a repeated frame shows once')
+
+  await first.close({ code: 1012, reason: 'restart' })
+  const second = await eventually(async () => sockets[1], 'the reconnect')
+  t.equal(new URL(second.url()).searchParams.get('after'), '2', 'resumes after the last seq it holds')
+  second.send(JSON.stringify({ type: 'message', message: { ...frame, id: '00000000-0000-4000-8000-000000000004', seq: 4, text: 'fourth' } }))
+  second.send(JSON.stringify({ type: 'message', message: { ...frame, id: '00000000-0000-4000-8000-000000000003', seq: 3, text: 'third' } }))
+  await page.getByText('third').waitFor()
+  const texts = await page.locator('[data-chat-widget] .bubble').allTextContents()
+  t.same(texts.slice(-2), ['third', 'fourth'], 'shown in seq order whatever order they arrive in')
+  second.send(JSON.stringify({ type: 'session', session: { id: sessionId, status: 'closed' } }))
+  await page.getByRole('button', { name: 'Start a new chat' }).waitFor()
+  t.equal(polls, 0, 'no polling while the socket is up')
 })

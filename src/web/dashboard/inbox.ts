@@ -172,7 +172,7 @@ export function createInbox(navigate: (id: string | null) => void) {
     current.messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq)
     const log = convEl.querySelector('.log')
     if (!log) return
-    for (const m of fresh) log.append(messageEl(m))
+    log.replaceChildren(...current.messages.map(messageEl))
     log.scrollTop = log.scrollHeight
   }
 

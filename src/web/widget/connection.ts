@@ -30,6 +30,7 @@ export function connect(o: WidgetOptions, on: Events) {
   let sessionId = load(KEYS.sessionId)
   let token = load(KEYS.token)
   let status: Status = 'open'
+  const held = new Map<number, string>()
   let lastSeq = 0
   let newestAt: string | undefined
   let chatOpen = false
@@ -55,14 +56,19 @@ export function connect(o: WidgetOptions, on: Events) {
     return { status: res.status, data: json.data ?? {} }
   }
 
+  /**
+   * A send's reply can overtake the socket frame of an earlier message, so the messages held
+   * may have a gap; `lastSeq` (what resume and polling ask after) only counts the gap-free start.
+   */
   function take(list: Message[]): void {
-    const fresh = list.filter((m) => m.seq > lastSeq)
+    const fresh = list.filter((m) => !held.has(m.seq))
     if (!fresh.length) return
-    for (const m of fresh) {
-      lastSeq = m.seq
-      newestAt = m.createdAt
+    for (const m of fresh) held.set(m.seq, m.createdAt)
+    for (let at = held.get(lastSeq + 1); at !== undefined; at = held.get(lastSeq + 1)) {
+      lastSeq++
+      newestAt = at
     }
-    on.messages(fresh)
+    on.messages(fresh.sort((a, b) => a.seq - b.seq))
   }
 
   function setStatus(next: Status): void {
@@ -77,6 +83,7 @@ export function connect(o: WidgetOptions, on: Events) {
     sessionId = token = null
     save(KEYS.sessionId, null)
     save(KEYS.token, null)
+    held.clear()
     lastSeq = 0
     newestAt = undefined
     status = 'open'

@@ -93,9 +93,11 @@ export function mount(host: Host): UI {
           pending.delete(m.clientMessageId)
           mine.replaceWith(el)
         } else {
-          // pending messages stay last, below everything the server has confirmed
-          const firstPending = pending.values().next().value
-          log.insertBefore(el, firstPending ?? null)
+          // in seq order; pending messages stay last, below everything the server has confirmed
+          let next: HTMLElement | undefined
+          let nextSeq = Infinity
+          for (const [seq, row] of rows) if (seq > m.seq && seq < nextSeq) [next, nextSeq] = [row, seq]
+          log.insertBefore(el, next ?? pending.values().next().value ?? null)
         }
         rows.set(m.seq, el)
         for (const fn of host.listeners) fn(m)
