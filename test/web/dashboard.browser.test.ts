@@ -1,6 +1,6 @@
 import t from 'tap'
-import type { Browser } from 'playwright-core'
-import { ARTIFACTS, embedPage, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import type { Browser, WebSocketRoute } from 'playwright-core'
+import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -100,4 +100,37 @@ t.test('an agent sees no administration links', async (t) => {
   await dash.reload()
   await dash.getByRole('link', { name: 'Statistics' }).waitFor()
   t.equal(await dash.getByRole('link', { name: 'Sites' }).count(), 0)
+})
+
+t.test('the dashboard socket puts a new chat on top and updates its preview live, with no offline banner', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const agent = await makeStaff(app, 'agent')
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const sockets: WebSocketRoute[] = []
+  // a stand-in for the dashboard socket: the events are the contract's, whatever the server offers yet
+  await context.routeWebSocket(/\/api\/chat\/ws/, (ws) => void sockets.push(ws))
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
+  await dash.reload()
+  await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
+  const socket = await eventually(async () => sockets[0], 'the dashboard socket')
+  t.equal(new URL(socket.url()).searchParams.get('token'), agent.token)
+  t.equal(await dash.getByRole('status').filter({ hasText: 'offline' }).isVisible(), false, 'no banner while the socket is up')
+
+  const now = new Date().toISOString()
+  const session = {
+    id: '00000000-0000-4000-8000-0000000000aa', userSessionId: 'visitor-live-1', status: 'open', name: 'Marta', phone: null, email: null,
+    pageUrl: 'https://shop.example/cart', locale: 'uk', siteId: '00000000-0000-4000-8000-0000000000bb', createdAt: now, lastSeq: 0,
+    lastMessage: null, lastMessageAt: now, unreadCount: 0, assignedTo: null, closedAt: null, firstResponseAt: null, updatedAt: now,
+  }
+  socket.send(JSON.stringify({ type: 'session.created', session }))
+  await dash.getByRole('link', { name: /Marta/ }).waitFor()
+  socket.send(JSON.stringify({ type: 'message.created', message: { id: '00000000-0000-4000-8000-0000000000cc', sessionId: session.id, seq: 1, sender: 'visitor', senderName: null, text: 'Do you deliver to Lviv?', createdAt: now } }))
+  await dash.getByRole('link', { name: /Marta.*Do you deliver to Lviv\?.*1 unread/ }).waitFor()
+
+  await socket.close({ code: 1011 })
+  await dash.getByText('Live updates are offline').waitFor()
+  t.pass('a dropped socket shows the banner')
 })
