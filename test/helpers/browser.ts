@@ -62,6 +62,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 
 export const embedPage = (appOrigin: string, apiKey: string, attrs = '') =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Shop</title>
-<style>button{all:unset;color:red!important;font-size:40px!important}</style></head>
-<body><h1>A customer's shop</h1>
+<style>body{margin:0;font:18px/1.6 Georgia,serif;background:#f4efe6;color:#2b2118}main{max-width:640px;padding:72px 48px}
+h1{font-size:48px;line-height:1.1;margin:0 0 16px}
+/* hostile host CSS: must not reach the widget inside its shadow root */
+button{all:unset;color:red!important;font-size:40px!important}</style></head>
+<body><main><h1>Northwind Coffee</h1><p>Single-origin beans, roasted on Tuesdays, at your door by Friday.</p></main>
 <script src="${appOrigin}/widget.js" data-api-key="${apiKey}" data-locale="en" ${attrs} async></script></body></html>`

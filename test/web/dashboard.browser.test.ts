@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
-import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
 
 let browser: Browser
 t.before(async () => {
@@ -63,17 +63,33 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
   t.same(cspViolations, [], 'the dashboard runs under the server CSP')
 })
 
-t.test('stats, users and sites: an admin finds the figures and a ready embed snippet', async (t) => {
+t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready embed snippet', async (t) => {
   const { app, origin } = await listeningApp(t)
   const site = await makeSite(app, ['https://shop.example'])
   const admin = await makeStaff(app, 'admin', 'Olena')
+  const chats = [
+    { name: 'Marta Kovalenko', phone: '+380 67 123 4567', pageUrl: 'https://shop.example/beans/ethiopia', firstMessage: 'Hi! Is the Ethiopia Guji available in 1 kg bags?', reply: 'Hi Marta! Yes, 1 kg bags ship on Friday.' },
+    { name: 'Daniel Weber', pageUrl: 'https://shop.example/checkout', firstMessage: 'My card was declined at checkout, can you help?' },
+    { pageUrl: 'https://shop.example/', firstMessage: 'Do you deliver to Lviv?' },
+  ]
+  for (const { reply, ...body } of chats) {
+    const s = await makeSession(app, site, body)
+    if (reply) await app.inject(replyRequest(admin, s.id, reply))
+  }
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
+  // an open stand-in socket: these pages are about REST data, not live delivery
+  await context.routeWebSocket(/\/api\/chat\/ws/, () => {})
   const dash = await context.newPage()
   await dash.goto(`${origin}/admin`)
   await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
-  await dash.goto(`${origin}/admin#/stats`)
   await dash.reload()
+  await dash.getByRole('link', { name: /Marta Kovalenko/ }).click()
+  await dash.getByText('Yes, 1 kg bags ship on Friday.', { exact: false }).waitFor()
+  await dash.getByRole('link', { name: /Daniel Weber.*1 unread/ }).waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-inbox.png` })
+
+  await dash.getByRole('link', { name: 'Statistics' }).click()
   await dash.getByRole('img', { name: 'Sessions per day' }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-stats.png` })
 
@@ -81,8 +97,8 @@ t.test('stats, users and sites: an admin finds the figures and a ready embed sni
   await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()
 
   await dash.getByRole('link', { name: 'Users' }).click()
-  await dash.getByRole('textbox', { name: 'Name' }).fill('Taras')
-  await dash.getByRole('textbox', { name: 'Email' }).fill('taras@example.com')
+  await dash.getByRole('textbox', { name: 'Name', exact: true }).fill('Taras')
+  await dash.getByRole('textbox', { name: 'Email', exact: true }).fill('taras@example.com')
   await dash.getByLabel('Password').fill('long enough pw')
   await dash.getByRole('button', { name: 'Add user' }).click()
   await dash.getByText('taras@example.com').waitFor()
@@ -118,17 +134,19 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
   const socket = await eventually(async () => sockets[0], 'the dashboard socket')
   t.equal(new URL(socket.url()).searchParams.get('token'), agent.token)
   t.equal(await dash.getByRole('status').filter({ hasText: 'offline' }).isVisible(), false, 'no banner while the socket is up')
+  // the catch-up read the socket's opening triggers is over before the events come
+  await dash.waitForLoadState('networkidle')
 
   const now = new Date().toISOString()
   const session = {
-    id: '00000000-0000-4000-8000-0000000000aa', userSessionId: 'visitor-live-1', status: 'open', name: 'Marta', phone: null, email: null,
+    id: '00000000-0000-4000-8000-0000000000aa', userSessionId: 'visitor-live-1', status: 'open', name: 'Iryna', phone: null, email: null,
     pageUrl: 'https://shop.example/cart', locale: 'uk', siteId: '00000000-0000-4000-8000-0000000000bb', createdAt: now, lastSeq: 0,
     lastMessage: null, lastMessageAt: now, unreadCount: 0, assignedTo: null, closedAt: null, firstResponseAt: null, updatedAt: now,
   }
   socket.send(JSON.stringify({ type: 'session.created', session }))
-  await dash.getByRole('link', { name: /Marta/ }).waitFor()
+  await dash.getByRole('link', { name: /Iryna/ }).waitFor()
   socket.send(JSON.stringify({ type: 'message.created', message: { id: '00000000-0000-4000-8000-0000000000cc', sessionId: session.id, seq: 1, sender: 'visitor', senderName: null, text: 'Do you deliver to Lviv?', createdAt: now } }))
-  await dash.getByRole('link', { name: /Marta.*Do you deliver to Lviv\?.*1 unread/ }).waitFor()
+  await dash.getByRole('link', { name: /Iryna.*Do you deliver to Lviv\?.*1 unread/ }).waitFor()
 
   await socket.close({ code: 1011 })
   await dash.getByText('Live updates are offline').waitFor()

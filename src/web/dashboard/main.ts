@@ -44,24 +44,28 @@ function showApp(me: User): void {
     showLogin()
   }
 
+  // a slow page must not overwrite the one the user has moved on to
+  let routeSeq = 0
   async function route(): Promise<void> {
+    const mine = ++routeSeq
+    const show = (el: HTMLElement) => void (mine === routeSeq && main.replaceChildren(el))
     const [, page = 'inbox', id] = location.hash.split('/')
     for (const a of nav.querySelectorAll('a')) a.toggleAttribute('aria-current', a.getAttribute('href') === `#/${page}`)
     try {
-      if (page === 'stats') main.replaceChildren(await statsView())
-      else if (page === 'users' && me.role === 'admin') main.replaceChildren(await usersView(me, () => void route()))
+      if (page === 'stats') show(await statsView())
+      else if (page === 'users' && me.role === 'admin') show(await usersView(me, () => void route()))
       else if (page === 'sites' && me.role === 'admin') {
-        const render = async (notice?: HTMLElement) => main.replaceChildren(await sitesView((n) => void render(n), notice))
+        const render = async (notice?: HTMLElement) => show(await sitesView((n) => void render(n), notice))
         await render()
       } else {
         if (!main.contains(inbox.el)) {
-          main.replaceChildren(inbox.el)
+          show(inbox.el)
           await inbox.load()
         }
-        await inbox.open(id ?? null)
+        if (mine === routeSeq) await inbox.open(id ?? null)
       }
     } catch (err) {
-      main.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : 'Could not load this page'))
+      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : 'Could not load this page'))
     }
   }
   window.onhashchange = () => void route()
