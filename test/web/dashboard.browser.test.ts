@@ -85,7 +85,7 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
   await dash.reload()
   await dash.getByRole('link', { name: /Marta Kovalenko/ }).click()
-  await dash.getByText('Yes, 1 kg bags ship on Friday.', { exact: false }).waitFor()
+  await dash.getByRole('heading', { name: 'Marta Kovalenko' }).waitFor()
   await dash.getByRole('link', { name: /Daniel Weber.*1 unread/ }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-inbox.png` })
 

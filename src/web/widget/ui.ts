@@ -10,6 +10,7 @@ import type { Host, Message, UI } from './types.js'
 
 const SEND_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.3 10l12.6 2-12.6 2z"/></svg>'
 const CLOSE_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/></svg>'
+const AGENT_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" d="M12 2a7 7 0 0 0-7 7v3a3 3 0 0 0 3 3h1v-6H7a5 5 0 0 1 10 0h-2v6h2v1a2 2 0 0 1-2 2h-2v2h2a4 4 0 0 0 4-4v-1.2A3 3 0 0 0 19 12V9a7 7 0 0 0-7-7Z"/></svg>'
 const NARROW = '(max-width: 480px)'
 
 function icon(markup: string): HTMLSpanElement {
@@ -35,7 +36,7 @@ export function mount(host: Host): UI {
   const titleId = 'chat-title'
   const panel = h('div', { class: 'panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
     h('header', {},
-      h('div', { class: 'avatar', 'aria-hidden': 'true' }, (o.title ?? t.title).slice(0, 1).toUpperCase()),
+      h('div', { class: 'avatar', 'aria-hidden': 'true' }, icon(AGENT_ICON)),
       h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, h('span', { class: 'dot' }), t.subtitle)),
       closeBtn),
     log, netState, ended, composer)
