@@ -211,3 +211,31 @@ t.test('a reply that arrives while the chat is closed shows on the launcher badg
   await page.getByRole('button', { name: 'Open chat', exact: true }).waitFor()
   t.pass('the badge counts unread replies and clears on open')
 })
+
+t.test('a send whose response is lost is retried and stored and shown once; the contact form reaches the session', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  let lost = 0
+  await page.route(/\/messages$/, async (route) => {
+    if (route.request().method() !== 'POST' || lost > 0) return route.fallback()
+    lost++
+    // the server stores the message, the browser never hears back
+    await route.fetch()
+    await route.abort('connectionreset')
+  })
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Sent over a bad network')
+  await page.getByText('Sent over a bad network').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  const session = await sessionWith(app, agent, 'Sent over a bad network')
+  const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
+  t.equal(lost, 1, 'the first response was lost')
+  t.same(history.map((m) => m.text), ['Sent over a bad network'], 'stored once')
+  t.equal(await page.getByText('Sent over a bad network').count(), 1, 'shown once')
+
+  await page.getByRole('textbox', { name: 'Name' }).fill('Marta')
+  await page.getByRole('textbox', { name: 'Phone' }).fill('+380 67 123 4567')
+  await page.getByRole('button', { name: 'Save contact' }).click()
+  await page.getByText('Thanks! We will get back to you.').waitFor()
+  const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
+  t.match(res.json().data.session, { id: session.id, name: 'Marta', phone: '+380 67 123 4567' }, 'the same session got the contact details')
+})

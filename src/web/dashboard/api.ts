@@ -1,5 +1,8 @@
 import type { Message } from '../widget/types.js'
 
+// the stats reply holds only numbers and date strings, so the server's type is the wire type
+export type { Stats } from '../../chat/stats.js'
+
 export type { Message }
 export type Session = {
   id: string
@@ -21,19 +24,6 @@ export type Session = {
 }
 export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
 export type Site = { id: string; name: string; apiKey: string; origins: string[]; createdAt: string }
-export type Stats = {
-  totalSessions: number
-  openSessions: number
-  closedSessions: number
-  sessionsToday: number
-  totalMessages: number
-  visitorMessages: number
-  agentMessages: number
-  unansweredSessions: number
-  avgFirstResponseSeconds: number | null
-  medianFirstResponseSeconds: number | null
-  sessionsPerDay: { date: string; count: number }[]
-}
 
 const TOKEN_KEY = 'chatAdminToken'
 
