@@ -6,6 +6,7 @@ import type { LiveEvent } from './live.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
+const RELOAD_DEBOUNCE_MS = 300
 
 type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number }
 type Conversation = { session: Session; messages: Message[] }
@@ -55,6 +56,13 @@ export function createInbox(navigate: (id: string | null) => void) {
     total = r.total
     renderList()
     void countUnread()
+  }
+
+  // a burst of events about chats not on screen costs one reload
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined
+  function reloadSoon(): void {
+    clearTimeout(reloadTimer)
+    reloadTimer = setTimeout(() => void loadList().catch(() => {}), RELOAD_DEBOUNCE_MS)
   }
 
   async function countUnread(): Promise<void> {
@@ -191,7 +199,7 @@ export function createInbox(navigate: (id: string | null) => void) {
   function noteMessage(m: Message): void {
     addMessages(m.sessionId, [m])
     const s = sessions.find((x) => x.id === m.sessionId)
-    if (!s) return void loadList()
+    if (!s) return reloadSoon()
     if (s.lastMessage && s.lastMessage.seq >= m.seq) return
     const viewing = current?.session.id === m.sessionId && document.visibilityState === 'visible'
     s.lastMessage = m

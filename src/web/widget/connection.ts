@@ -118,7 +118,12 @@ export function connect(o: WidgetOptions, on: Events) {
       pingTimer = setInterval(() => ws.send('{"type":"ping"}'), PING_MS)
     }
     ws.onmessage = (e) => {
-      const frame = JSON.parse(String(e.data)) as { type: string; message?: Message; session?: { status: Status }; error?: { code: string } }
+      let frame: { type?: string; message?: Message; session?: { status: Status }; error?: { code: string } }
+      try {
+        frame = JSON.parse(String(e.data))
+      } catch {
+        return
+      }
       if (frame.type === 'message' && frame.message) take([frame.message])
       else if (frame.type === 'session' && frame.session) setStatus(frame.session.status)
       else if (frame.type === 'error' && (frame.error?.code === 'NOT_FOUND' || frame.error?.code === 'UNAUTHORIZED')) forget()

@@ -119,7 +119,8 @@ function start(script: HTMLScriptElement): void {
 }
 
 const self = (document.currentScript ?? document.querySelector('script[src*="/widget.js"][data-api-key]')) as HTMLScriptElement | null
-if (self && !window.ChatWidget) {
+if (self && !self.dataset.apiKey) console.warn('chat widget: the script tag needs data-api-key')
+else if (self && !window.ChatWidget) {
   if (document.body) start(self)
   else document.addEventListener('DOMContentLoaded', () => start(self))
 }
