@@ -39,7 +39,8 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
 
   const row = dash.getByRole('link', { name: /Where is my order #1042\?/ })
   await row.waitFor({ timeout: 20_000 })
-  await t.resolveMatch(dash.title(), /^\(1\) /, 'the tab title counts the unread chat')
+  await eventually(async () => (/^\(1\) /.test(await dash.title()) ? true : undefined), 'the tab title to count the unread chat')
+  t.match(await dash.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href), /^data:image\/svg\+xml,.*%3E1%3C/, 'so does the favicon')
   await row.click()
   const reply = dash.getByRole('textbox', { name: 'Reply' })
   await reply.fill('It ships today.')
