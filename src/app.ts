@@ -9,16 +9,20 @@ import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
+import metricsPlugin from './plugins/metrics.js'
+import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import webPlugin from './plugins/web.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
 import adminSiteRoutes from './routes/admin/sites.js'
+import adminSocketRoutes from './routes/admin/socket.js'
 import adminStatsRoutes from './routes/admin/stats.js'
 import adminUserRoutes from './routes/admin/users.js'
 import healthRoutes from './routes/health.js'
 import publicMessageRoutes from './routes/public/messages.js'
 import publicSessionRoutes from './routes/public/sessions.js'
+import publicSocketRoutes from './routes/public/socket.js'
 
 export type AppOptions = {
   config: Config
@@ -81,16 +85,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)
+  await app.register(metricsPlugin)
+  await app.register(realtimePlugin, { databaseUrl: opts.databaseUrl })
 
   await app.register(healthRoutes)
   await app.register(async (pub) => {
     await pub.register(publicSessionRoutes)
     await pub.register(publicMessageRoutes)
+    await pub.register(publicSocketRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(adminAuthRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(adminSessionRoutes)
     await chat.register(adminStatsRoutes)
+    await chat.register(adminSocketRoutes)
   }, { prefix: '/api/chat' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)

@@ -43,6 +43,10 @@ export type Config = {
   rateLimits: RateLimitConfig
   /** maximum JSON body in bytes */
   bodyLimitBytes: number
+  /** WebSocket ping interval; a peer that misses one is dropped */
+  wsHeartbeatMs: number
+  /** a socket whose unsent frames pass this many bytes is closed with 4008 (reconnect and resume) */
+  wsMaxBufferedBytes: number
 }
 
 export class ConfigError extends Error {}
@@ -137,5 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
+    wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
+    wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
   }
 }

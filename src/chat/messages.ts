@@ -1,9 +1,11 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { parseDbTime } from '../db/client.js'
-import { chatMessages } from '../db/schema.js'
-import { sessionClosed, validationError } from './errors.js'
-import { EVENTS_CHANNEL } from './events.js'
+import { queryPrepared } from '../db/prepared.js'
+import { chatMessages, chatSessions } from '../db/schema.js'
+import { notFound, sessionClosed, validationError } from './errors.js'
+import { notify } from './events.js'
+import { isUuid } from './ids.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -45,8 +47,11 @@ export function assertMessageText(text: string, field = 'text'): void {
 
 export type NewMessage = {
   sessionId: string
+  /** when given, a session of another site counts as missing */
+  siteId?: string
   sender: Sender
-  senderName: string | null
+  /** visitors' messages carry the session's current name instead */
+  senderName?: string | null
   text: string
   clientMessageId?: string | null
   agentId?: string | null
@@ -65,17 +70,18 @@ type RawMessageRow = {
 
 /**
  * Stores one message in a single statement: the UPDATE takes the session's row lock and
- * claims the next seq and a createdAt strictly after the previous one, the INSERT stores
- * the message, and pg_notify queues the event; all commit together. The lock serialises
- * writers of one session until commit, so commit order = seq order = createdAt order, and
- * `since`/`after` are exact. Returns undefined when the session is closed or missing.
+ * claims the next seq and a createdAt strictly after the previous one, and the INSERT stores
+ * the message; both commit together. The lock serialises writers of one session until
+ * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
+ * event is announced after the commit (see Notifier in events.ts for why not inside it).
+ * Returns undefined when the session is closed, missing or another site's.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  */
 export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
-  const rows = await db.execute<RawMessageRow>(sql`
+  const rows = await queryPrepared<RawMessageRow & { site_id: string }>(db, sql`
     with claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
@@ -84,19 +90,23 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
         unread_count = case ${m.sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
         first_response_at = case when ${m.sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
         updated_at = ${at}
-      where s.id = ${m.sessionId} and s.status = 'open'
-      returning s.id, s.site_id, s.last_seq, s.last_message_at
+      where s.id = ${m.sessionId} and s.status = 'open' and (${m.siteId ?? null}::uuid is null or s.site_id = ${m.siteId ?? null}::uuid)
+      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
     ), inserted as (
       insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, created_at)
-      select id, last_seq, ${m.sender}, ${m.senderName}, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
+      select id, last_seq, ${m.sender}, case when ${m.sender} = 'visitor' then name else ${m.senderName ?? null} end, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
       from claimed
       returning *
     )
-    select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at,
-      pg_notify(${EVENTS_CHANNEL}, json_build_object('k', 'message', 'site', c.site_id, 'session', i.session_id, 'seq', i.seq)::text)
+    select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at, c.site_id
     from inserted i cross join claimed c`)
   const row = rows[0]
   if (!row) return undefined
+  await notify(db, { k: 'message', site: row.site_id, session: row.session_id, seq: row.seq })
+  return messageFromRow(row)
+}
+
+function messageFromRow(row: RawMessageRow): Message {
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -127,14 +137,17 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
  */
 export async function sendMessage(db: Executor, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   assertMessageText(m.text)
+  if (!isUuid(m.sessionId)) throw notFound('Session')
   if (m.clientMessageId) {
     const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
     if (existing) return { message: existing, created: false }
   }
   try {
     const message = await appendMessage(db, m)
-    if (!message) throw sessionClosed()
-    return { message, created: true }
+    if (message) return { message, created: true }
+    // nothing claimed: tell a missing (or other site's) session from a closed one
+    const [session] = await db.select({ siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
+    throw !session || (m.siteId && session.siteId !== m.siteId) ? notFound('Session') : sessionClosed()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
       const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
@@ -153,4 +166,30 @@ export async function listMessages(db: Executor, sessionId: string, q: MessageQu
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
   return q.limit === undefined ? query : query.limit(q.limit)
+}
+
+export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number }
+
+/**
+ * The polling route in one prepared statement: the session (of this site only) with its
+ * status and lastSeq, and the page of messages, read in one snapshot so they agree.
+ * Undefined when the session is missing or another site's.
+ */
+export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
+  if (!isUuid(sessionId)) return undefined
+  const rows = await queryPrepared<{ status: 'open' | 'closed'; last_seq: number } & Partial<RawMessageRow>>(db, sql`
+    select s.status, s.last_seq, m.id, m.session_id, m.seq, m.sender, m.sender_name, m.text, m.client_message_id, m.created_at
+    from chat_sessions s
+    left join lateral (
+      select * from chat_messages
+      where session_id = s.id and seq > coalesce(${q.after ?? null}::int, 0)
+        and created_at > coalesce(${q.since?.toISOString() ?? null}::timestamptz, '-infinity')
+      order by seq limit ${q.limit ?? DEFAULT_PAGE}
+    ) m on true
+    where s.id = ${sessionId} and s.site_id = ${siteId}
+    order by m.seq`)
+  const first = rows[0]
+  if (!first) return undefined
+  const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as RawMessageRow)]))
+  return { messages, status: first.status, lastSeq: first.last_seq }
 }

@@ -3,6 +3,7 @@ import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
+import { isUuid } from './ids.js'
 import { notify } from './events.js'
 import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
 import { randomToken, sameHash } from './secrets.js'
@@ -62,8 +63,7 @@ export type StartInput = ContactDetails & {
 
 export type StartResult = { session: Session; created: boolean; messages: Message[] }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-export const isUuid = (s: string) => UUID_RE.test(s)
+export { isUuid }
 
 export async function getSession(db: Executor, id: string): Promise<Session> {
   const [s] = isUuid(id) ? await db.select().from(chatSessions).where(eq(chatSessions.id, id)) : []

@@ -10,6 +10,11 @@ import { getUser, type User } from '../chat/users.js'
 
 type StaffClaims = { sub: string; role: User['role']; tv: number }
 
+// Short enough that a change made on another instance before its notification arrives is
+// seen soon; each instance drops the cache at once on site events and its own changes.
+const SITE_CACHE_MS = 5_000
+const SITE_CACHE_MAX = 10_000
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Bearer JWT → request.staff (an enabled user whose token version still matches) */
@@ -22,6 +27,10 @@ declare module 'fastify' {
     issueStaffToken: (user: User) => string
     verifyStaffToken: (token: string) => Promise<User>
     siteByApiKey: (apiKey: string | undefined) => Promise<Site>
+    /** drops cached sites (after a site changes; the realtime listener calls it for other instances' changes) */
+    forgetSites: () => void
+    /** key + (X-Session-Token | X-API-Secret) for :id → request.site, without loading the session (hot routes load it in their own query) */
+    requireSessionCredentials: (req: FastifyRequest) => Promise<void>
     sessionTokenFor: (sessionId: string) => string
     sessionTokenValid: (sessionId: string, token: string) => boolean
   }
@@ -76,10 +85,17 @@ export default fp(async (app) => {
     if (req.staff?.role !== 'admin') throw forbidden('Admins only')
   })
 
+  // Every public request names its site; caching the lookup saves a query on each poll.
+  const siteCache = new Map<string, { site: Site; at: number }>()
+  app.decorate('forgetSites', () => siteCache.clear())
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
+    const cached = siteCache.get(apiKey)
+    if (cached && Date.now() - cached.at < SITE_CACHE_MS) return cached.site
     const site = apiKey.length <= 128 ? await findSiteByApiKey(db, apiKey) : undefined
     if (!site) throw unauthorized('Unknown API key')
+    if (siteCache.size >= SITE_CACHE_MAX) siteCache.clear()
+    siteCache.set(apiKey, { site, at: Date.now() })
     return site
   })
 
@@ -90,13 +106,13 @@ export default fp(async (app) => {
   app.decorate('sessionTokenFor', (sessionId: string) => sessionToken(tokenSecret, sessionId))
   app.decorate('sessionTokenValid', (sessionId: string, token: string) => sessionTokenMatches(tokenSecret, sessionId, token))
 
-  app.decorate('requireSessionAccess', async (req: FastifyRequest) => {
+  // Credentials are checked before the session is looked up, so a wrong one never reveals
+  // whether a session exists; a right one for another site's session is a 404 later.
+  app.decorate('requireSessionCredentials', async (req: FastifyRequest) => {
     const site = await app.siteByApiKey(header(req, 'x-api-key'))
     const sessionId = (req.params as { id?: string }).id ?? ''
     const secret = header(req, 'x-api-secret')
     const token = header(req, 'x-session-token')
-    // Credentials are checked before the session is looked up, so a wrong one never
-    // reveals whether a session exists; a right one for another site's session is a 404.
     if (secret !== undefined) {
       if (!siteSecretMatches(site, secret)) throw unauthorized('Wrong API secret')
     } else if (token !== undefined) {
@@ -105,6 +121,10 @@ export default fp(async (app) => {
       throw unauthorized('X-Session-Token or X-API-Secret header is required')
     }
     req.site = site
-    req.chatSession = await getSiteSession(db, site.id, sessionId)
+  })
+
+  app.decorate('requireSessionAccess', async (req: FastifyRequest) => {
+    await app.requireSessionCredentials(req)
+    req.chatSession = await getSiteSession(db, req.site?.id ?? '', (req.params as { id?: string }).id ?? '')
   })
 }, { name: 'auth', dependencies: ['db'] })

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DEFAULT_PAGE, listMessages, MAX_PAGE, sendMessage } from '../../chat/messages.js'
+import { notFound } from '../../chat/errors.js'
+import { DEFAULT_PAGE, MAX_PAGE, pollMessages, sendMessage } from '../../chat/messages.js'
 import { ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../schemas.js'
 import { parseTimeParam } from '../time.js'
 
@@ -36,14 +37,12 @@ export default (async (app) => {
       response: { 200: MessageReply, 201: MessageReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionAccess, app.limits.checkSend],
+    preHandler: [app.requireSessionCredentials, app.limits.checkSend],
   }, async (req, reply) => {
-    const session = req.chatSession
-    if (!session) throw new Error('requireSessionAccess did not run')
     const { message, created } = await sendMessage(app.db, {
-      sessionId: session.id,
+      sessionId: req.params.id,
+      siteId: req.site?.id,
       sender: 'visitor',
-      senderName: session.name,
       text: req.body.text,
       clientMessageId: req.body.clientMessageId ?? null,
     })
@@ -61,14 +60,11 @@ export default (async (app) => {
       response: { 200: PollReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionAccess,
+    preHandler: app.requireSessionCredentials,
   }, async (req) => {
-    const session = req.chatSession
-    if (!session) throw new Error('requireSessionAccess did not run')
     const since = parseTimeParam(req.query.since, 'since')
-    const messages = await listMessages(app.db, session.id, { since, after: req.query.after, limit: req.query.limit ?? DEFAULT_PAGE })
-    // the session row was read before the messages: never report a lastSeq below what we return
-    const lastSeq = Math.max(session.lastSeq, messages.at(-1)?.seq ?? 0)
-    return ok({ messages, status: session.status, lastSeq })
+    const poll = await pollMessages(app.db, req.site?.id ?? '', req.params.id, { since, after: req.query.after, limit: req.query.limit ?? DEFAULT_PAGE })
+    if (!poll) throw notFound('Session')
+    return ok(poll)
   })
 }) satisfies FastifyPluginAsyncTypebox

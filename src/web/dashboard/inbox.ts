@@ -2,7 +2,7 @@ import { h, linkified, timeOf } from '../shared/dom.js'
 import { api, ApiError, type Message, type Session } from './api.js'
 import { chime, showUnreadChats } from './attention.js'
 import { ago, dateTime, displayName } from './format.js'
-import type { LiveEvent } from './live.js'
+import type { ChatEvent } from './live.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
@@ -204,7 +204,9 @@ export function createInbox(navigate: (id: string | null) => void) {
     const viewing = current?.session.id === m.sessionId && document.visibilityState === 'visible'
     s.lastMessage = m
     s.lastMessageAt = m.createdAt
+    // as on the server: a visitor message adds one, an agent's reply reads the chat
     if (m.sender === 'visitor' && !viewing) s.unreadCount++
+    if (m.sender === 'agent') s.unreadCount = 0
     sessions = [s, ...sessions.filter((x) => x !== s)]
     renderList()
     if (m.sender === 'visitor' && viewing) void markRead(m.sessionId)
@@ -226,7 +228,7 @@ export function createInbox(navigate: (id: string | null) => void) {
         updateSession(fresh.session)
       }
     },
-    event(e: LiveEvent): void {
+    event(e: ChatEvent): void {
       if (e.type === 'session.created') {
         chime()
         if (firstPageUnfiltered() && !sessions.some((s) => s.id === e.session.id)) {

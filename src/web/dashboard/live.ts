@@ -5,15 +5,19 @@ export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'resync' }
+/** what the socket tells the inbox; `resync` is handled here */
+export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
 
 const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
+const CREDENTIALS_REVOKED = 4001
 
 /**
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
  * asked to refetch over REST every few seconds, so nothing is missed either way.
  */
-export function startLive(on: { event: (e: LiveEvent) => void; state: (up: boolean) => void; refetch: () => void }): () => void {
+export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boolean) => void; refetch: () => void; expired: () => void }): () => void {
   let socket: WebSocket | undefined
   let failures = 0
   let stopped = false
@@ -40,10 +44,17 @@ export function startLive(on: { event: (e: LiveEvent) => void; state: (up: boole
       // whatever happened while we were away
       on.refetch()
     }
-    ws.onmessage = (e) => on.event(JSON.parse(String(e.data)) as LiveEvent)
+    ws.onmessage = (e) => {
+      const event = JSON.parse(String(e.data)) as LiveEvent
+      // the server may have missed events: the REST API rebuilds the list exactly
+      if (event.type === 'resync') on.refetch()
+      else on.event(event)
+    }
     ws.onclose = (e) => {
       socket = undefined
       if (stopped) return
+      // 4001: the token stopped working (expired, user disabled); only a new login helps
+      if (e.code === CREDENTIALS_REVOKED) return on.expired()
       down()
       const delay = e.code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
       retry = setTimeout(open, delay)

@@ -34,15 +34,18 @@ function showApp(me: User): void {
       h('button', { type: 'button', class: 'ghost', onclick: () => { stop(); auth.token = null; showUnreadChats(0); showLogin() } }, 'Sign out')))
   app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
 
+  const expired = () => {
+    stop()
+    auth.token = null
+    showLogin()
+  }
   const stop = startLive({
     event: (e) => inbox.event(e),
     state: (up) => (banner.hidden = up),
     refetch: () => void inbox.refetch().catch(() => {}),
+    expired,
   })
-  auth.onExpired = () => {
-    stop()
-    showLogin()
-  }
+  auth.onExpired = expired
 
   // a slow page must not overwrite the one the user has moved on to
   let routeSeq = 0

@@ -5,6 +5,7 @@ export const POLL_MS = 2000
 const PING_MS = 25_000
 const MAX_BACKOFF_MS = 30_000
 const SEND_ATTEMPTS = 6
+const CREDENTIALS_REVOKED = 4001
 
 type Status = 'open' | 'closed'
 export type Events = {
@@ -133,6 +134,8 @@ export function connect(o: WidgetOptions, on: Events) {
       socket = undefined
       socketOpen = false
       updatePolling()
+      // 4001: the site key was rotated; the page needs the new key, retrying cannot help
+      if (e.code === CREDENTIALS_REVOKED) return
       // 1012: the server restarts; come back at once (with jitter, so instances are not stampeded)
       const delay = e.code === 1012 ? 250 + Math.random() * 750 : backoff(socketFailures++)
       reconnectTimer = setTimeout(openSocket, delay)

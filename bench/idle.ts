@@ -1,0 +1,35 @@
+/**
+ * idle: server RSS per idle widget socket at 10,000 sockets (after a full GC in the
+ * server), against a bare `ws` server holding the same number of sockets.
+ */
+import { createSite } from '../src/chat/sites.js'
+import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer } from './lib.js'
+import { closeSockets, makeSessions, openSockets, serverMemory } from './sockets.js'
+
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000)
+
+async function perSocketBytes(port: number, url: (i: number) => string): Promise<number> {
+  const before = await serverMemory(port)
+  const sockets = await openSockets(Array.from({ length: SOCKETS }, (_, i) => url(i)), () => {})
+  await sleep(1000)
+  const after = await serverMemory(port)
+  await closeSockets(sockets)
+  return (after - before) / SOCKETS
+}
+
+const db = await startBenchDb()
+try {
+  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
+  const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
+  const ours = await perSocketBytes(app.port, (i) => `ws://127.0.0.1:${app.port}/api/public/chat/sessions/${sessions[i]?.id}/ws?apiKey=${site.apiKey}&token=${sessions[i]?.token}`)
+  await app.stop()
+  const bare = await startServer('serve-ws-baseline.ts', {})
+  const baseline = await perSocketBytes(bare.port, (i) => `ws://127.0.0.1:${bare.port}/ws/${sessions[i]?.id}`)
+  await bare.stop()
+  printTable(`idle: RSS per idle socket at ${SOCKETS} sockets, after GC`, [
+    { name: 'bytes per socket', value: ours / 1024, baseline: baseline / 1024, unit: 'KiB', target: '≤ 1.5×' },
+  ])
+} finally {
+  await db.stop()
+}

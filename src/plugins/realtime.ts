@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import websocket from '@fastify/websocket'
+import { Hub } from '../realtime/hub.js'
+import { CloseCode } from '../realtime/peers.js'
+import { startListener } from '../realtime/listener.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** live sockets of this process; `hub.onEvent` / `hub.onResync` for anything else that reacts to chat events */
+    hub: Hub
+  }
+}
+
+/** WebSockets fed by one LISTEN connection per process (the routes live in routes/{public,admin}/socket.ts). */
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
+  const { config } = app
+  const hub = new Hub({ db: app.db, log: app.log, heartbeatMs: config.wsHeartbeatMs, maxBufferedBytes: config.wsMaxBufferedBytes })
+  app.decorate('hub', hub)
+  // Added before @fastify/websocket's own preClose, which would close without a code.
+  app.addHook('preClose', async () => {
+    hub.closeAll(CloseCode.restarting, 'server restarting: reconnect')
+  })
+  await app.register(websocket, { options: { maxPayload: config.bodyLimitBytes } })
+  const listener = await startListener(opts.databaseUrl, {
+    onEvent: (event) => hub.handle(event),
+    onReconnect: () => {
+      app.log.warn('chat_events listener reconnected; catching sockets up')
+      hub.resync()
+    },
+  })
+  app.addHook('onClose', async () => {
+    await listener.close()
+  })
+}, { name: 'realtime', dependencies: ['db'] })

@@ -1,0 +1,267 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { WebSocket } from 'ws'
+import type { ChatEvent } from '../chat/events.js'
+import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
+import { getAdminSession, getSession, type Session } from '../chat/sessions.js'
+import { findSiteByApiKey } from '../chat/sites.js'
+import type { Db } from '../db/client.js'
+import { CloseCode, Peers, type Peer } from './peers.js'
+
+// setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Tells a dashboard that it may have missed events: refetch through the REST API. */
+const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
+
+export type HubOptions = {
+  db: Db
+  log: Pick<FastifyBaseLogger, 'warn' | 'error'>
+  heartbeatMs: number
+  maxBufferedBytes: number
+}
+
+/** A widget socket; it holds only the last seq and status it was sent, never history. */
+type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
+/** The session a widget socket watches and the site key it was opened with. */
+export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
+type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
+
+/** Everything this process does for one session runs through `tail` in order, one step at a time. */
+type Room = {
+  watchers: Set<Watcher>
+  tail: Promise<void>
+  pending: number
+  readQueued: boolean
+  /** seqs notified since the last read that dashboards still have to get */
+  dashboardSeqs: number[]
+}
+
+type EventHandler = (event: ChatEvent) => void
+
+/**
+ * Fans chat events out to this process's sockets. A notification only says "session S has
+ * news"; the rows are re-read once per notification for all of S's sockets, and each socket
+ * gets only the messages right after its own lastSeq, so duplicate, late or lost
+ * notifications cause neither duplicates nor gaps.
+ */
+export class Hub {
+  private readonly rooms = new Map<string, Room>()
+  private readonly dashboards = new Set<Dashboard>()
+  private readonly peers: Peers
+  private readonly eventHandlers = new Set<EventHandler>()
+  private readonly resyncHandlers = new Set<() => void>()
+
+  constructor(private readonly opts: HubOptions) {
+    this.peers = new Peers(opts)
+  }
+
+  /** Every event from the listener, for other plugins (caches, workers). Returns the unsubscribe. */
+  onEvent(handler: EventHandler): () => void {
+    this.eventHandlers.add(handler)
+    return () => this.eventHandlers.delete(handler)
+  }
+
+  /** Called after the listener reconnected: events may have been lost, so re-read what you cache. */
+  onResync(handler: () => void): () => void {
+    this.resyncHandlers.add(handler)
+    return () => this.resyncHandlers.delete(handler)
+  }
+
+  get socketCount(): number {
+    return this.peers.size
+  }
+
+  /**
+   * Subscribes first, then sends the backlog after `after` and the session status: a message
+   * stored meanwhile is either in the backlog or read again for its notification, and the
+   * lastSeq rule sends it once.
+   */
+  watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
+    const { sessionId } = watched
+    const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
+    const room = this.room(sessionId)
+    room.watchers.add(watcher)
+    this.peers.track(watcher, () => {
+      room.watchers.delete(watcher)
+      this.releaseIfIdle(sessionId, room)
+    })
+    this.enqueue(sessionId, room, () => this.sendBacklog(sessionId, room, watcher))
+    this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
+  }
+
+  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined): void {
+    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
+    if (expiresAt) {
+      const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
+      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
+    }
+    this.dashboards.add(dashboard)
+    this.peers.track(dashboard, () => {
+      clearTimeout(dashboard.expiry)
+      this.dashboards.delete(dashboard)
+    })
+  }
+
+  handle(event: ChatEvent): void {
+    if (event.k === 'message') this.onMessage(event.session, event.seq)
+    else if (event.k === 'session') this.onSession(event.session, event.created === true)
+    else if (event.k === 'user') this.closeUser(event.user)
+    else if (event.k === 'site') this.closeRevokedKeys(event.site)
+    for (const handler of this.eventHandlers) {
+      try {
+        handler(event)
+      } catch (err) {
+        this.opts.log.error({ err }, 'chat event handler failed')
+      }
+    }
+  }
+
+  /** After a listener reconnect: catch every watched session up from its sockets' lastSeq. */
+  resync(): void {
+    for (const [sessionId, room] of this.rooms) {
+      if (room.watchers.size === 0) continue
+      this.queueRead(sessionId, room)
+      this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
+    }
+    // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
+    this.broadcast(RESYNC_FRAME)
+    for (const handler of this.resyncHandlers) handler()
+  }
+
+  closeAll(code: number, reason: string): void {
+    this.peers.closeAll(code, reason)
+  }
+
+  private onMessage(sessionId: string, seq: number): void {
+    const room = this.rooms.get(sessionId)
+    const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
+    if (this.dashboards.size === 0 && !watcherBehind) return
+    const target = room ?? this.room(sessionId)
+    if (this.dashboards.size > 0) target.dashboardSeqs.push(seq)
+    this.queueRead(sessionId, target)
+  }
+
+  private onSession(sessionId: string, created: boolean): void {
+    const room = this.rooms.get(sessionId)
+    if (this.dashboards.size === 0 && (room === undefined || room.watchers.size === 0)) return
+    const target = room ?? this.room(sessionId)
+    this.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
+  }
+
+  private closeUser(userId: string): void {
+    for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
+  }
+
+  /** After a key rotation the old key stops working, for open sockets too. */
+  private closeRevokedKeys(siteId: string): void {
+    const watchers = [...this.rooms.values()].flatMap((room) => [...room.watchers]).filter((w) => w.siteId === siteId)
+    if (watchers.length === 0) return
+    const keys = [...new Set(watchers.map((w) => w.apiKey))]
+    Promise.all(keys.map(async (key) => ({ key, valid: (await findSiteByApiKey(this.opts.db, key))?.id === siteId })))
+      .then((checked) => {
+        const revoked = new Set(checked.filter((c) => !c.valid).map((c) => c.key))
+        for (const w of watchers) if (revoked.has(w.apiKey)) w.socket.close(CloseCode.unauthorized, 'API key no longer valid')
+      })
+      .catch((err: unknown) => this.opts.log.warn({ err, siteId }, 'could not check site keys after a site change'))
+  }
+
+  /** A read already waiting to start will see this notification's row too. */
+  private queueRead(sessionId: string, room: Room): void {
+    if (room.readQueued) return
+    room.readQueued = true
+    this.enqueue(sessionId, room, () => {
+      room.readQueued = false
+      return this.readNew(sessionId, room)
+    })
+  }
+
+  private async readNew(sessionId: string, room: Room): Promise<void> {
+    const dashboardSeqs = room.dashboardSeqs.splice(0)
+    let after = Infinity
+    // a socket already closing (cut off, going away) must not widen the read
+    for (const w of room.watchers) if (w.socket.readyState === w.socket.OPEN) after = Math.min(after, w.lastSeq)
+    for (const seq of dashboardSeqs) after = Math.min(after, seq - 1)
+    if (after === Infinity) return
+    const messages = await listMessages(this.opts.db, sessionId, { after })
+    if (room.watchers.size > 0) this.deliver(room.watchers, messages)
+    const wanted = new Set(dashboardSeqs)
+    for (const message of messages) {
+      if (wanted.has(message.seq)) this.broadcast(JSON.stringify({ type: 'message.created', message }))
+    }
+  }
+
+  private async sendBacklog(sessionId: string, room: Room, watcher: Watcher): Promise<void> {
+    for (;;) {
+      if (!room.watchers.has(watcher)) return
+      const page = await listMessages(this.opts.db, sessionId, { after: watcher.lastSeq, limit: MAX_PAGE })
+      if (!this.deliver([watcher], page) || page.length < MAX_PAGE) return
+    }
+  }
+
+  /** Sends each watcher the messages right after its lastSeq; false when a send was refused. */
+  private deliver(watchers: Iterable<Watcher>, messages: Message[]): boolean {
+    // serialised once, shared by every socket
+    const batch = messages.map((message) => ({ seq: message.seq, frame: JSON.stringify({ type: 'message', message }) }))
+    let delivered = true
+    for (const w of watchers) {
+      for (const { seq, frame } of batch) {
+        if (seq <= w.lastSeq) continue
+        // a gap means this read started before the socket's backlog: that read fills it
+        if (seq !== w.lastSeq + 1) break
+        if (!this.peers.send(w, frame)) {
+          delivered = false
+          break
+        }
+        w.lastSeq = seq
+      }
+    }
+    return delivered
+  }
+
+  private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
+    let status: Session['status']
+    if (dashboardEvent && this.dashboards.size > 0) {
+      const session = await getAdminSession(this.opts.db, sessionId)
+      this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
+      status = session.status
+    } else if (room.watchers.size > 0) {
+      status = (await getSession(this.opts.db, sessionId)).status
+    } else {
+      return
+    }
+    const frame = JSON.stringify({ type: 'session', session: { id: sessionId, status } })
+    for (const w of room.watchers) {
+      if (w.status !== status && this.peers.send(w, frame)) w.status = status
+    }
+  }
+
+  private room(sessionId: string): Room {
+    let room = this.rooms.get(sessionId)
+    if (!room) {
+      room = { watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
+      this.rooms.set(sessionId, room)
+    }
+    return room
+  }
+
+  private enqueue(sessionId: string, room: Room, step: () => Promise<void>): void {
+    room.pending++
+    room.tail = room.tail.then(step).catch((err: unknown) => {
+      // whatever this step should have sent is now unknown: the sockets resume from their lastSeq
+      this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
+      for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
+      this.broadcast(RESYNC_FRAME)
+    }).finally(() => {
+      room.pending--
+      this.releaseIfIdle(sessionId, room)
+    })
+  }
+
+  private releaseIfIdle(sessionId: string, room: Room): void {
+    if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
+  }
+
+  private broadcast(frame: string): void {
+    for (const d of this.dashboards) this.peers.send(d, frame)
+  }
+}

@@ -1,0 +1,74 @@
+import { WebSocket } from 'ws'
+
+/** Close codes a client acts on; all but unauthorized mean "reconnect with after=<last seq> and resume". */
+export const CloseCode = {
+  /** the server is shutting down or restarting */
+  restarting: 1012,
+  /** the server could not read what this socket needs right now */
+  tryAgainLater: 1013,
+  /** the socket's credentials expired or were revoked (JWT expiry, disabled user, rotated site key): get new ones first */
+  unauthorized: 4001,
+  /** the client did not read its frames fast enough */
+  slowConsumer: 4008,
+} as const
+
+const SLOW_CLOSE_GRACE_MS = 5_000
+
+export type Peer = { socket: WebSocket; alive: boolean }
+
+/** Every socket of this process: heartbeats, the send-buffer bound, closing them all. */
+export class Peers {
+  private readonly peers = new Set<Peer>()
+  private readonly heartbeat: NodeJS.Timeout
+
+  constructor(private readonly opts: { heartbeatMs: number; maxBufferedBytes: number }) {
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs)
+    this.heartbeat.unref()
+  }
+
+  get size(): number {
+    return this.peers.size
+  }
+
+  track(peer: Peer, onGone: () => void): void {
+    this.peers.add(peer)
+    peer.socket.on('pong', () => {
+      peer.alive = true
+    })
+    peer.socket.once('close', () => {
+      this.peers.delete(peer)
+      onGone()
+    })
+  }
+
+  /** A peer that has let more than the bound pile up unread is cut off; it resumes on reconnect. */
+  send(peer: Peer, frame: string): boolean {
+    const { socket } = peer
+    if (socket.readyState !== WebSocket.OPEN) return false
+    if (socket.bufferedAmount > this.opts.maxBufferedBytes) {
+      socket.close(CloseCode.slowConsumer, 'too slow: reconnect and resume')
+      // the close frame waits behind the unread frames; a peer that never reads is not waited for long
+      setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS).unref()
+      return false
+    }
+    socket.send(frame)
+    return true
+  }
+
+  closeAll(code: number, reason: string): void {
+    clearInterval(this.heartbeat)
+    for (const peer of this.peers) peer.socket.close(code, reason)
+  }
+
+  /** One timer for all sockets: a peer that has not answered the previous ping is dropped. */
+  private beat(): void {
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        peer.socket.terminate()
+        continue
+      }
+      peer.alive = false
+      peer.socket.ping()
+    }
+  }
+}

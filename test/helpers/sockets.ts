@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import WebSocket, { type ClientOptions } from 'ws'
+import type { Staff, TestSession, WireMessage } from './fixtures.js'
+
+export type Frame = { type: string; message?: WireMessage; session?: Record<string, unknown>; error?: { code: string; message: string }; clientMessageId?: string }
+export type Closed = { code: number; reason: string }
+
+const WAIT_MS = 10_000
+
+/** Listens on a free loopback port (closed with the app) and returns the ws:// base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+export const widgetUrl = (base: string, s: TestSession, query: Record<string, string | number> = {}) =>
+  `${base}/api/public/chat/sessions/${s.id}/ws?${new URLSearchParams({ apiKey: s.site.apiKey, token: s.token, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) })}`
+
+export const dashboardUrl = (base: string, staff: Staff) => `${base}/api/chat/ws?token=${encodeURIComponent(staff.token)}`
+
+/** A real ws client that records every frame from the moment it is created. */
+export class TestSocket {
+  readonly frames: Frame[] = []
+  readonly closed: Promise<Closed>
+  private readonly changed = new Set<() => void>()
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame)
+      for (const fn of this.changed) fn()
+    })
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+  }
+
+  static open(url: string, opts: ClientOptions = {}): Promise<TestSocket> {
+    const socket = new TestSocket(new WebSocket(url, opts))
+    return new Promise((resolve, reject) => {
+      socket.ws.once('open', () => resolve(socket))
+      socket.ws.once('error', reject)
+    })
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  }
+
+  /** Frames of one type, in arrival order. */
+  ofType(type: string): Frame[] {
+    return this.frames.filter((f) => f.type === type)
+  }
+
+  seqs(): number[] {
+    return this.ofType('message').map((f) => f.message?.seq ?? -1)
+  }
+
+  /** Resolves once `done()` holds; rejects with `what` after a bounded wait. */
+  waitUntil(what: string, done: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+    if (done()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done()) return
+        clearTimeout(timer)
+        this.changed.delete(check)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.changed.delete(check)
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.map((f) => f.type === 'message' ? f.message?.seq : f.type))}`))
+      }, timeoutMs)
+      this.changed.add(check)
+    })
+  }
+
+  waitForSeq(seq: number): Promise<void> {
+    return this.waitUntil(`message ${seq}`, () => this.seqs().includes(seq))
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+}
+
+/** The HTTP answer to an upgrade the server refused (no socket is opened). */
+export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { success: boolean; error?: { code: string } } }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    ws.once('open', () => {
+      ws.terminate()
+      reject(new Error('the upgrade was accepted'))
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => {
+        ws.terminate()
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as { success: boolean; error?: { code: string } } })
+      })
+    })
+    ws.once('error', () => {})
+  })
+}
+
+/** A socket that is dropped when the test ends. */
+export async function openSocket(t: { teardown: (fn: () => unknown) => void }, url: string, opts: ClientOptions = {}): Promise<TestSocket> {
+  const socket = await TestSocket.open(url, opts)
+  t.teardown(() => socket.close())
+  return socket
+}

@@ -1,0 +1,101 @@
+import t from 'tap'
+import postgres from 'postgres'
+import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
+import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.js'
+import { LISTENER_APP_NAME } from '../../src/realtime/listener.js'
+
+t.test('two instances on one database deliver each other\'s writes', async (t) => {
+  const a = await buildTestApp(t)
+  const b = await buildTestApp(t)
+  const [baseA, baseB] = await Promise.all([listen(a), listen(b)])
+  const staff = await makeStaff(a)
+  const dashboardOnB = await openSocket(t, dashboardUrl(baseB, staff))
+  const s = await makeSession(a, await makeSite(a), { firstMessage: 'from A' })
+  const widgetOnA = await openSocket(t, widgetUrl(baseA, s))
+  await widgetOnA.waitForSeq(1)
+  await b.inject(replyRequest(staff, s.id, 'from B'))
+  await widgetOnA.waitForSeq(2)
+  t.same(widgetOnA.ofType('message').map((f) => f.message?.text), ['from A', 'from B'])
+  await dashboardOnB.waitUntil('the session and both messages', () =>
+    dashboardOnB.ofType('session.created').length === 1 && dashboardOnB.ofType('message.created').length === 2)
+  t.equal(dashboardOnB.ofType('session.created')[0]?.session?.id, s.id)
+})
+
+t.test('killing the listener\'s connection while messages are written loses nothing and duplicates nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const admin = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  let resyncs = 0
+  app.hub.onResync(() => resyncs++)
+  const site = await makeSite(app)
+  const sessions = [await makeSession(app, site), await makeSession(app, site)]
+  const staff = await makeStaff(app)
+  const dashboard = await openSocket(t, dashboardUrl(base, staff))
+  const sockets = await Promise.all(sessions.flatMap((s) => [0, 0, 0].map(() => openSocket(t, widgetUrl(base, s)))))
+  const perSession = 40
+  const kills: number[] = []
+  for (let i = 1; i <= perSession; i++) {
+    if (i === 10 || i === perSession - 2) {
+      const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
+        where application_name = ${LISTENER_APP_NAME} and datname = current_database()`
+      kills.push(killed.length)
+    }
+    for (const s of sessions) await app.inject(i % 2 ? sendRequest(s, { text: `v${i}` }) : replyRequest(staff, s.id, `a${i}`))
+  }
+  t.same(kills, [1, 1], 'the listener backend was found and killed twice')
+  await Promise.all(sockets.map((socket) => socket.waitForSeq(perSession)))
+  const expected = Array.from({ length: perSession }, (_, i) => i + 1)
+  for (const socket of sockets) t.same(socket.seqs(), expected)
+  await dashboard.waitUntil('resync frames', () => dashboard.ofType('resync').length >= 1)
+  t.ok(resyncs >= 1, 'the listener reconnected and caught up')
+})
+
+t.test('a socket that stops reading is closed with 4008 and resumes with after', async (t) => {
+  const app = await buildTestApp(t, { env: { WS_MAX_BUFFERED_BYTES: '65536' } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app))
+  const staff = await makeStaff(app)
+  const slow = await openSocket(t, widgetUrl(base, s))
+  const socketOf = (ws: unknown) => (ws as { _socket: { pause: () => void; resume: () => void } })._socket
+  socketOf(slow.ws).pause()
+  // 4000 emoji are 16 kB of UTF-8: the kernel's socket buffers fill after a few hundred
+  const big = '😀'.repeat(4000)
+  const cutOff = () => [...app.websocketServer.clients].some((c) => c.readyState === c.CLOSING)
+  let written = 0
+  while (!cutOff() && written < 3000) {
+    await Promise.all(Array.from({ length: 10 }, () => app.inject(replyRequest(staff, s.id, big))))
+    written += 10
+  }
+  t.ok(cutOff(), `cut off after ${written} messages`)
+  socketOf(slow.ws).resume()
+  const closed = await slow.closed
+  t.equal(closed.code, 4008)
+  const got = slow.seqs()
+  t.same(got, got.map((_, i) => i + 1), 'what it did get is complete and in order')
+  t.ok(got.length < written)
+  const resumed = await openSocket(t, widgetUrl(base, s, { after: got.length }))
+  await resumed.waitForSeq(written)
+  t.same([...got, ...resumed.seqs()], Array.from({ length: written }, (_, i) => i + 1))
+})
+
+t.test('a peer that does not answer pings is dropped', async (t) => {
+  const app = await buildTestApp(t, { env: { WS_HEARTBEAT_MS: '100' } })
+  const s = await makeSession(app, await makeSite(app))
+  const base = await listen(app)
+  const mute = await openSocket(t, widgetUrl(base, s), { autoPong: false })
+  const lively = await openSocket(t, widgetUrl(base, s))
+  t.equal((await mute.closed).code, 1006)
+  t.equal(lively.ws.readyState, lively.ws.OPEN)
+})
+
+t.test('closing the app closes every socket with 1012', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const widget = await openSocket(t, widgetUrl(base, await makeSession(app, await makeSite(app))))
+  const dashboard = await openSocket(t, dashboardUrl(base, await makeStaff(app)))
+  await app.close()
+  t.same((await widget.closed).code, 1012)
+  t.same((await dashboard.closed).code, 1012)
+})
