@@ -57,6 +57,11 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
   await visitor.getByText('This conversation has ended.').waitFor({ timeout: 15_000 })
   await visitor.getByRole('button', { name: 'Start a new chat' }).waitFor()
   await visitor.screenshot({ path: `${ARTIFACTS}/widget-closed.png` })
+  t.equal(await visitor.getByRole('button', { name: 'Save contact' }).count(), 0, 'no contact form on a closed chat')
+  await visitor.getByRole('button', { name: 'Start a new chat' }).click()
+  await visitor.getByRole('textbox', { name: 'Message' }).waitFor()
+  t.equal(await visitor.getByText('It ships today.').count(), 0, 'a new chat starts empty')
+  t.equal(await visitor.evaluate(() => localStorage.getItem('chatSessionId')), null, 'until the first message, no session')
 
   await dash.setViewportSize({ width: 390, height: 844 })
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png` })

@@ -111,6 +111,8 @@ export function mount(host: Host): UI {
     status(status) {
       ended.hidden = status === 'open'
       composer.hidden = status === 'closed'
+      // contact details sent now would open a new session behind the visitor's back
+      if (status === 'closed') root.querySelector('.contact')?.remove()
       if (status === 'closed' && !panel.hidden) ended.querySelector('button')?.focus()
     },
     online(online) {
