@@ -101,6 +101,14 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
 
   await dash.getByRole('link', { name: 'Sites' }).click()
   await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()
+  const siteName = (await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })).json().data.site.name
+  const origins = dash.getByRole('textbox', { name: `Allowed origins of ${siteName}` })
+  await origins.fill('https://shop.example, https://www.shop.example')
+  await origins.press('Enter')
+  await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })
+    return res.json().data.site.origins.length === 2 ? true : undefined
+  }, 'the new origins to be saved')
 
   await dash.getByRole('link', { name: 'Users' }).click()
   await dash.getByRole('textbox', { name: 'Name', exact: true }).fill('Taras')

@@ -12,6 +12,7 @@ export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
 const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
 const CREDENTIALS_REVOKED = 4001
+const STABLE_SOCKET_MS = 60_000
 
 /**
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
@@ -20,6 +21,7 @@ const CREDENTIALS_REVOKED = 4001
 export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boolean) => void; refetch: () => void; expired: () => void }): () => void {
   let socket: WebSocket | undefined
   let failures = 0
+  let openedAt = Number.POSITIVE_INFINITY
   let stopped = false
   let retry: ReturnType<typeof setTimeout> | undefined
   let fallback: ReturnType<typeof setInterval> | undefined
@@ -37,7 +39,7 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     const ws = new WebSocket(url)
     socket = ws
     ws.onopen = () => {
-      failures = 0
+      openedAt = Date.now()
       clearInterval(fallback)
       fallback = undefined
       on.state(true)
@@ -56,6 +58,9 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
       // 4001: the token stopped working (expired, user disabled); only a new login helps
       if (e.code === CREDENTIALS_REVOKED) return on.expired()
       down()
+      // a socket that opens and drops again at once must not reconnect in a tight loop
+      if (Date.now() - openedAt > STABLE_SOCKET_MS) failures = 0
+      openedAt = Number.POSITIVE_INFINITY
       const delay = e.code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
       retry = setTimeout(open, delay)
     }

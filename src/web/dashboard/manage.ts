@@ -39,6 +39,8 @@ export async function usersView(me: User, rerender: Rerender): Promise<HTMLEleme
     create)
 }
 
+const splitOrigins = (text: string) => text.split(/[\s,]+/).filter(Boolean)
+
 export const embedSnippet = (site: Pick<Site, 'apiKey'>) => `<script src="${location.origin}/widget.js" data-api-key="${site.apiKey}" async></script>`
 
 function copyButton(text: string): HTMLButtonElement {
@@ -62,7 +64,7 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
   const [error, showError] = formError()
   const cards = sites.map((s) => h('article', { class: 'card site' },
     h('div', { class: 'site-head' }, h('h2', {}, s.name), h('span', { class: 'muted' }, `since ${dateTime(s.createdAt)}`)),
-    h('dl', {}, h('dt', {}, 'API key'), h('dd', {}, h('code', {}, s.apiKey)), h('dt', {}, 'Allowed origins'), h('dd', {}, s.origins.join(', ') || 'none')),
+    h('dl', {}, h('dt', {}, 'API key'), h('dd', {}, h('code', {}, s.apiKey)), h('dt', {}, 'Allowed origins'), h('dd', {}, originsForm(s))),
     h('div', { class: 'snippet' }, h('pre', {}, embedSnippet(s)), copyButton(embedSnippet(s))),
     h('div', { class: 'actions' }, h('button', {
       type: 'button', class: 'ghost danger',
@@ -72,14 +74,24 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
       },
     }, 'Rotate key and secret'))))
 
+  function originsForm(site: Site): HTMLFormElement {
+    const input = h('input', { value: site.origins.join(', '), 'aria-label': `Allowed origins of ${site.name}`, placeholder: 'https://shop.example (or * for any)' })
+    return h('form', {
+      class: 'origins',
+      onsubmit: (e: Event) => {
+        e.preventDefault()
+        void api(`/api/admin/sites/${site.id}`, { method: 'PATCH', body: { origins: splitOrigins(input.value) } }).then(() => rerender(), showError)
+      },
+    }, input, h('button', { type: 'submit', class: 'ghost' }, 'Save'))
+  }
+
   const name = h('input', { required: true, maxlength: 100, 'aria-label': 'Site name', placeholder: 'Site name' })
   const origins = h('input', { 'aria-label': 'Allowed origins', placeholder: 'https://shop.example, https://www.shop.example' })
   const create = h('form', {
     class: 'card inline-form',
     onsubmit: (e: Event) => {
       e.preventDefault()
-      const list = origins.value.split(/[\s,]+/).filter(Boolean)
-      void api<{ apiSecret: string }>('/api/admin/sites', { method: 'POST', body: { name: name.value, origins: list } }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
+      void api<{ apiSecret: string }>('/api/admin/sites', { method: 'POST', body: { name: name.value, origins: splitOrigins(origins.value) } }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
     },
   }, h('h2', {}, 'Add a site'), name, origins, h('button', { type: 'submit', class: 'primary' }, 'Create site'), error)
   return h('section', { class: 'page' }, h('h1', {}, 'Sites'), notice ?? null, ...cards, create)

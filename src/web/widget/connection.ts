@@ -6,6 +6,7 @@ const PING_MS = 25_000
 const MAX_BACKOFF_MS = 30_000
 const SEND_ATTEMPTS = 6
 const CREDENTIALS_REVOKED = 4001
+const STABLE_SOCKET_MS = 60_000
 
 type Status = 'open' | 'closed'
 export type Events = {
@@ -38,6 +39,8 @@ export function connect(o: WidgetOptions, on: Events) {
   let socket: WebSocket | undefined
   let socketOpen = false
   let socketFailures = 0
+  let openedAt = 0
+  const socketOpenedLongEnough = () => openedAt > 0 && Date.now() - openedAt > STABLE_SOCKET_MS
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined
   let pingTimer: ReturnType<typeof setInterval> | undefined
   let pollTimer: ReturnType<typeof setInterval> | undefined
@@ -113,13 +116,13 @@ export function connect(o: WidgetOptions, on: Events) {
     socket = ws
     ws.onopen = () => {
       socketOpen = true
-      socketFailures = 0
+      openedAt = Date.now()
       on.online(true)
       updatePolling()
       pingTimer = setInterval(() => ws.send('{"type":"ping"}'), PING_MS)
     }
     ws.onmessage = (e) => {
-      let frame: { type?: string; message?: Message; session?: { status: Status }; error?: { code: string } }
+      let frame: { type?: string; message?: Message; session?: { status: Status } }
       try {
         frame = JSON.parse(String(e.data))
       } catch {
@@ -127,13 +130,15 @@ export function connect(o: WidgetOptions, on: Events) {
       }
       if (frame.type === 'message' && frame.message) take([frame.message])
       else if (frame.type === 'session' && frame.session) setStatus(frame.session.status)
-      else if (frame.type === 'error' && (frame.error?.code === 'NOT_FOUND' || frame.error?.code === 'UNAUTHORIZED')) forget()
     }
     ws.onclose = (e) => {
       clearInterval(pingTimer)
       socket = undefined
       socketOpen = false
       updatePolling()
+      // a socket that opens and drops again at once must not reconnect in a tight loop
+      if (socketOpenedLongEnough()) socketFailures = 0
+      openedAt = 0
       // 4001: the site key was rotated; the page needs the new key, retrying cannot help
       if (e.code === CREDENTIALS_REVOKED) return
       // 1012: the server restarts; come back at once (with jitter, so instances are not stampeded)

@@ -181,7 +181,10 @@ export function mount(host: Host): UI {
   // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one
   const vv = window.visualViewport
   const fitViewport = () => {
-    if (!vv || panel.hidden || !matchMedia(NARROW).matches) return void panel.style.removeProperty('height')
+    if (!vv || panel.hidden || !matchMedia(NARROW).matches) {
+      panel.style.removeProperty('height')
+      return void panel.style.removeProperty('top')
+    }
     panel.style.height = `${vv.height}px`
     panel.style.top = `${vv.offsetTop}px`
   }
