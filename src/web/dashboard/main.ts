@@ -53,7 +53,10 @@ function showApp(me: User): void {
     const mine = ++routeSeq
     const show = (el: HTMLElement) => void (mine === routeSeq && main.replaceChildren(el))
     const [, page = 'inbox', id] = location.hash.split('/')
-    for (const a of nav.querySelectorAll('a')) a.toggleAttribute('aria-current', a.getAttribute('href') === `#/${page}`)
+    for (const a of nav.querySelectorAll('a')) {
+      if (a.getAttribute('href') === `#/${page}`) a.setAttribute('aria-current', 'page')
+      else a.removeAttribute('aria-current')
+    }
     try {
       if (page === 'stats') show(await statsView())
       else if (page === 'users' && me.role === 'admin') show(await usersView(me, () => void route()))
