@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     })
     await pause(1000)
     const after = settle()
-    console.log(`${count} idle widget sockets (${app.hub.socketCount} in the hub): ` +
+    console.log(`${count} idle widget sockets (${app.hub.widgetSocketCount} in the hub): ` +
       `RSS +${((after.rss - before.rss) / MiB).toFixed(1)} MiB (${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB each), ` +
       `heap +${((after.heap - before.heap) / MiB).toFixed(1)} MiB (${((after.heap - before.heap) / count / 1024).toFixed(1)} KiB each)`)
     child.kill()

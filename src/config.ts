@@ -47,6 +47,8 @@ export type Config = {
   wsHeartbeatMs: number
   /** a socket whose unsent frames pass this many bytes is closed with 4008 (reconnect and resume) */
   wsMaxBufferedBytes: number
+  /** how often the hub looks for messages whose notification was lost */
+  wsSweepMs: number
 }
 
 export class ConfigError extends Error {}
@@ -143,5 +145,6 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
+    wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),
   }
 }

@@ -218,3 +218,9 @@ export async function getAdminSession(db: Executor, id: string): Promise<AdminSe
   const [last] = session.lastSeq > 0 ? await listMessages(db, id, { after: session.lastSeq - 1 }) : []
   return adminSessionView(session, last ?? null)
 }
+
+/** Sessions with a message or a start in the last `withinMs` (Postgres's clock), with their lastSeq. */
+export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<{ id: string; lastSeq: number }[]> {
+  return db.select({ id: chatSessions.id, lastSeq: chatSessions.lastSeq }).from(chatSessions)
+    .where(sql`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt}) > now() - make_interval(secs => ${withinMs / 1000})`)
+}

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { Gauge } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
@@ -14,8 +15,23 @@ declare module 'fastify' {
 /** WebSockets fed by one LISTEN connection per process (the routes live in routes/{public,admin}/socket.ts). */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
-  const hub = new Hub({ db: app.db, log: app.log, heartbeatMs: config.wsHeartbeatMs, maxBufferedBytes: config.wsMaxBufferedBytes })
+  const hub = new Hub({ db: app.db, log: app.log, heartbeatMs: config.wsHeartbeatMs, maxBufferedBytes: config.wsMaxBufferedBytes, sweepMs: config.wsSweepMs })
   app.decorate('hub', hub)
+  // site changes made by other instances (rotation, origins) reach this one's site cache
+  hub.onEvent((event) => {
+    if (event.k === 'site') app.forgetSites()
+  })
+  hub.onResync(() => app.forgetSites())
+  new Gauge({
+    name: 'chat_open_sockets',
+    help: 'Open WebSockets of this instance by kind',
+    labelNames: ['kind'] as const,
+    registers: [app.metrics],
+    collect() {
+      this.set({ kind: 'widget' }, hub.widgetSocketCount)
+      this.set({ kind: 'dashboard' }, hub.dashboardSocketCount)
+    },
+  })
   // Added before @fastify/websocket's own preClose, which would close without a code.
   app.addHook('preClose', async () => {
     hub.closeAll(CloseCode.restarting, 'server restarting: reconnect')
@@ -31,4 +47,4 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
   app.addHook('onClose', async () => {
     await listener.close()
   })
-}, { name: 'realtime', dependencies: ['db'] })
+}, { name: 'realtime', dependencies: ['db', 'auth', 'metrics'] })

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { ChatEvent } from '../chat/events.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
-import { getAdminSession, getSession, type Session } from '../chat/sessions.js'
+import { getAdminSession, getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
@@ -10,10 +10,15 @@ import { CloseCode, Peers, type Peer } from './peers.js'
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+// a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
+const SWEEP_WINDOW_FACTOR = 5
+
 /** Tells a dashboard that it may have missed events: refetch through the REST API. */
 const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 
 export type HubOptions = {
+  /** how often watched sessions are checked for messages whose notification never came */
+  sweepMs: number
   db: Db
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
@@ -51,8 +56,11 @@ export class Hub {
   private readonly eventHandlers = new Set<EventHandler>()
   private readonly resyncHandlers = new Set<() => void>()
 
+  private readonly sweeper: NodeJS.Timeout
+
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
+    this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
   }
 
   /** Every event from the listener, for other plugins (caches, workers). Returns the unsubscribe. */
@@ -67,8 +75,12 @@ export class Hub {
     return () => this.resyncHandlers.delete(handler)
   }
 
-  get socketCount(): number {
-    return this.peers.size
+  get dashboardSocketCount(): number {
+    return this.dashboards.size
+  }
+
+  get widgetSocketCount(): number {
+    return this.peers.size - this.dashboards.size
   }
 
   /**
@@ -129,7 +141,25 @@ export class Hub {
   }
 
   closeAll(code: number, reason: string): void {
+    clearInterval(this.sweeper)
     this.peers.closeAll(code, reason)
+  }
+
+  /**
+   * Events are announced after their commit, so one can be lost with the process that
+   * stored it. Every sweep looks at the sessions active since a little before the previous
+   * one and reads again any watched session whose stored lastSeq is ahead of a socket.
+   */
+  private async sweep(): Promise<void> {
+    if (this.rooms.size === 0) return
+    try {
+      for (const { id, lastSeq } of await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)) {
+        const room = this.rooms.get(id)
+        if (room && [...room.watchers].some((w) => w.lastSeq < lastSeq)) this.queueRead(id, room)
+      }
+    } catch (err) {
+      this.opts.log.warn({ err }, 'sweep for missed notifications failed')
+    }
   }
 
   private onMessage(sessionId: string, seq: number): void {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import postgres from 'postgres'
+import { sql } from 'drizzle-orm'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.js'
@@ -98,4 +99,20 @@ t.test('closing the app closes every socket with 1012', async (t) => {
   await app.close()
   t.same((await widget.closed).code, 1012)
   t.same((await dashboard.closed).code, 1012)
+})
+
+t.test('a message whose notification was never sent still reaches the sockets (the sweep)', async (t) => {
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'announced' })
+  const socket = await openSocket(t, widgetUrl(base, s))
+  await socket.waitForSeq(1)
+  // what a process that died between its commit and its notification leaves behind
+  await app.db.execute(sql`
+    with claimed as (update chat_sessions set last_seq = last_seq + 1, last_message_at = clock_timestamp()
+                     where id = ${s.id} returning id, last_seq, last_message_at)
+    insert into chat_messages (session_id, seq, sender, text, created_at)
+    select id, last_seq, 'agent', 'never announced', last_message_at from claimed`)
+  await socket.waitForSeq(2)
+  t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
 })

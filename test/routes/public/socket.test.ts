@@ -55,7 +55,7 @@ t.test('the upgrade is refused with 401 for a wrong key, token or the site secre
     t.equal(res.status, status, name)
     t.equal(res.body.success, false, name)
   }
-  t.equal(app.hub.socketCount, 0)
+  t.equal(app.hub.widgetSocketCount, 0)
 })
 
 t.test('a browser origin the site does not allow is refused with 403; one it allows gets a socket', async (t) => {
