@@ -1,7 +1,7 @@
 import { KEYS, load, randomId, save } from './storage.js'
 import type { Message, WidgetOptions } from './types.js'
 
-export const POLL_MS = 2000
+const POLL_MS = 2000
 const PING_MS = 25_000
 const MAX_BACKOFF_MS = 30_000
 const SEND_ATTEMPTS = 6
