@@ -6,6 +6,7 @@ import { dashboardHtml, demoHtml } from '../web/pages.js'
 
 const LOADER_MAX_AGE_S = 300
 const IMMUTABLE = 'public, max-age=31536000, immutable'
+const UI_CHUNK_NAME = /^ui\.[\w-]{1,64}\.js$/
 
 // one build per process, started with the first app and shared by every later one (tests build many apps)
 let assets: Promise<WebAssets> | undefined
@@ -33,10 +34,11 @@ export default (async (app) => {
 
   app.get<{ Params: { file: string } }>('/widget/:file', { schema: { hide: true } }, async (req, reply) => {
     const { ui } = await webAssets()
-    if (req.params.file !== ui.name) throw notFound('File')
+    if (!UI_CHUNK_NAME.test(req.params.file)) throw notFound('File')
     // the loader imports the chunk as a module from the host page's origin, which needs CORS
     reply.header('access-control-allow-origin', '*')
-    return sendAsset(req, reply, ui, IMMUTABLE)
+    // a loader cached before a deploy asks for the old chunk: it gets the current one, uncached under that name
+    return sendAsset(req, reply, ui, req.params.file === ui.name ? IMMUTABLE : 'no-cache')
   })
 
   app.get('/admin', { schema: { hide: true } }, async (_req, reply) => {

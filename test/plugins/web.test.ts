@@ -26,7 +26,15 @@ t.test('the loader names its hashed UI chunk, which is cached for a year; other 
   t.equal(chunk.statusCode, 200)
   t.equal(chunk.headers['cache-control'], 'public, max-age=31536000, immutable')
   t.equal(chunk.headers['access-control-allow-origin'], '*')
-  t.equal((await app.inject({ method: 'GET', url: '/widget/ui.nope.js' })).statusCode, 404)
+  t.equal((await app.inject({ method: 'GET', url: '/widget/other.js' })).statusCode, 404)
+})
+
+t.test('a loader cached before a deploy still gets a chunk, the current one, not cached under the old name', async (t) => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/widget/ui.from-last-deploy.js' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'no-cache')
+  t.match(res.body, /export\s*\{/, 'the chat UI module')
 })
 
 t.test('the dashboard page loads only its own hashed script and stylesheet, under the CSP', async (t) => {
