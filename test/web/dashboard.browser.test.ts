@@ -98,6 +98,10 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   await dash.getByRole('link', { name: 'Statistics' }).click()
   await dash.getByRole('img', { name: 'Sessions per day' }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-stats.png` })
+  await dash.locator('.tile').filter({ hasText: /^[1-9]\d*Sessions$/ }).waitFor()
+  await dash.getByLabel('Stats from date').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10))
+  await dash.locator('.tile').filter({ hasText: /^0Sessions$/ }).waitFor()
+  t.pass('the stats follow the date range')
 
   await dash.getByRole('link', { name: 'Sites' }).click()
   await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()

@@ -17,3 +17,6 @@ export function duration(seconds: number | null): string {
 }
 
 export const dateTime = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+
+/** A date picker's day is meant inclusively; the API's `to` is exclusive, so it gets the next day. */
+export const dayAfter = (day: string) => new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10)

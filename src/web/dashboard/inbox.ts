@@ -1,12 +1,13 @@
 import { h, linkified, timeOf } from '../shared/dom.js'
 import { api, ApiError, type Message, type Session } from './api.js'
 import { chime, showUnreadChats } from './attention.js'
-import { ago, dateTime, displayName } from './format.js'
+import { ago, dateTime, dayAfter, displayName } from './format.js'
 import type { ChatEvent } from './live.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
 const RELOAD_DEBOUNCE_MS = 300
+const AGE_REFRESH_MS = 60_000
 
 type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number }
 type Conversation = { session: Session; messages: Message[] }
@@ -49,8 +50,7 @@ export function createInbox(navigate: (id: string | null) => void) {
     if (filters.search) q.set('search', filters.search)
     if (filters.unread) q.set('unread', 'true')
     if (filters.from) q.set('from', filters.from)
-    // the API's `to` is exclusive; the picker's day is meant inclusively
-    if (filters.to) q.set('to', new Date(Date.parse(filters.to) + 86_400_000).toISOString().slice(0, 10))
+    if (filters.to) q.set('to', dayAfter(filters.to))
     const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${q}`)
     sessions = r.sessions
     total = r.total
@@ -112,14 +112,20 @@ export function createInbox(navigate: (id: string | null) => void) {
     const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${displayName(s)}` }, messages.map(messageEl))
     const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? 'Write a reply… (Enter sends, Shift+Enter for a new line)' : 'This chat is closed', 'aria-label': 'Reply', disabled: s.status === 'closed', maxlength: 4000 })
     const error = h('p', { class: 'error', role: 'alert' })
+    // a reply that failed keeps its id, so sending it again cannot store it twice
+    let unsent: { text: string; clientMessageId: string } | undefined
     const send = async () => {
       const value = text.value
       if (!value.trim()) return
+      const clientMessageId = unsent?.text === value ? unsent.clientMessageId : crypto.randomUUID()
       text.value = ''
+      error.textContent = ''
       try {
-        const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body: { text: value } })
+        const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body: { text: value, clientMessageId } })
+        unsent = undefined
         noteMessage(r.message)
       } catch (err) {
+        unsent = { text: value, clientMessageId }
         text.value = value
         error.textContent = err instanceof ApiError ? err.message : 'Not sent'
       }
@@ -215,8 +221,12 @@ export function createInbox(navigate: (id: string | null) => void) {
 
   const firstPageUnfiltered = () => filters.page === 1 && !filters.search && !filters.from && !filters.to && filters.status !== 'closed' && !filters.unread
 
+  // "2 min" ages while the list stays on screen
+  const clock = setInterval(renderList, AGE_REFRESH_MS)
+
   return {
     el: root,
+    dispose: () => clearInterval(clock),
     load: loadList,
     open: (id: string | null) => openConversation(id).catch(() => navigate(null)),
     /** REST catch-up when the socket was down or has just come back */

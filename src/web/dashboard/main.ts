@@ -31,21 +31,23 @@ function showApp(me: User): void {
     h('div', { class: 'me' },
       h('label', { class: 'check' }, soundBox, 'Sound on new chat'),
       h('span', { class: 'muted' }, `${me.name} · ${me.role}`),
-      h('button', { type: 'button', class: 'ghost', onclick: () => { stop(); auth.token = null; showUnreadChats(0); showLogin() } }, 'Sign out')))
+      h('button', { type: 'button', class: 'ghost', onclick: () => signOut() }, 'Sign out')))
   app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
 
-  const expired = () => {
+  const signOut = () => {
     stop()
+    inbox.dispose()
     auth.token = null
+    showUnreadChats(0)
     showLogin()
   }
   const stop = startLive({
     event: (e) => inbox.event(e),
     state: (up) => (banner.hidden = up),
     refetch: () => void inbox.refetch().catch(() => {}),
-    expired,
+    expired: signOut,
   })
-  auth.onExpired = expired
+  auth.onExpired = signOut
 
   // a slow page must not overwrite the one the user has moved on to
   let routeSeq = 0

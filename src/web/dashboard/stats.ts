@@ -1,6 +1,6 @@
 import { h } from '../shared/dom.js'
 import { api, type Stats } from './api.js'
-import { duration } from './format.js'
+import { dayAfter, duration } from './format.js'
 
 const SVG = 'http://www.w3.org/2000/svg'
 
@@ -31,14 +31,24 @@ function chart(days: Stats['sessionsPerDay']): SVGElement {
   return root
 }
 
-export async function statsView(): Promise<HTMLElement> {
-  const s = await api<Stats>('/api/chat/stats')
+type Range = { from: string; to: string }
+
+export async function statsView(range: Range = { from: '', to: '' }): Promise<HTMLElement> {
+  const q = new URLSearchParams()
+  if (range.from) q.set('from', range.from)
+  if (range.to) q.set('to', dayAfter(range.to))
+  const s = await api<Stats>(`/api/chat/stats?${q}`)
   const tile = (label: string, value: string | number) => h('div', { class: 'tile' }, h('div', { class: 'value' }, String(value)), h('div', { class: 'label' }, label))
-  return h('section', { class: 'page' },
-    h('h1', {}, 'Statistics'),
+  const page = h('section', { class: 'page' })
+  const rerender = async () => page.replaceWith(await statsView({ from: from.value, to: to.value }))
+  const from = h('input', { type: 'date', value: range.from, 'aria-label': 'Stats from date', onchange: () => void rerender() })
+  const to = h('input', { type: 'date', value: range.to, 'aria-label': 'Stats to date', onchange: () => void rerender() })
+  page.append(
+    h('div', { class: 'page-head' }, h('h1', {}, 'Statistics'), h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to)),
     h('div', { class: 'tiles' },
       tile('Sessions', s.totalSessions), tile('Open now', s.openSessions), tile('Today', s.sessionsToday),
       tile('Unanswered', s.unansweredSessions), tile('Messages', s.totalMessages),
       tile('First response, average', duration(s.avgFirstResponseSeconds)), tile('First response, median', duration(s.medianFirstResponseSeconds))),
     h('div', { class: 'card' }, h('h2', {}, 'Sessions per day'), chart(s.sessionsPerDay)))
+  return page
 }
