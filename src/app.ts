@@ -28,6 +28,8 @@ export type AppOptions = {
   config: Config
   databaseUrl: string
   logger?: FastifyServerOptions['logger']
+  /** where the default logger writes (stdout when unset); tests read the log lines from it */
+  logStream?: { write: (line: string) => void }
 }
 
 function makeAjv(coerceTypes: boolean | 'array') {
@@ -54,6 +56,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? {
       level: config.logLevel,
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
       redact: ['req.headers.authorization', 'req.headers["x-api-secret"]', 'req.headers["x-session-token"]', 'req.headers.cookie'],
       serializers: {
         req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),

@@ -36,7 +36,8 @@ export async function bootstrap(db: Db, config: Config): Promise<BootstrapReport
     : {}
   if (config.siteApiKey) {
     const r = await ensureSite(db, { name: 'Main site', apiKey: config.siteApiKey, apiSecret: config.siteApiSecret, origins: config.siteOrigins, ...telegram })
-    report.site = { ...r, demo: false }
+    // a secret the operator configured is theirs already: never echo it
+    report.site = { site: r.site, created: r.created, apiSecret: config.siteApiSecret ? undefined : r.apiSecret, demo: false }
   } else {
     const [existing] = await db.select().from(sites).orderBy(sites.createdAt).limit(1)
     if (existing) {

@@ -3,8 +3,10 @@ import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
 
-function printWelcome(config: Config, report: BootstrapReport, embedded: boolean): void {
-  const base = `http://localhost:${config.port}`
+const DRAIN_SWEEP_MS = 100
+
+function printWelcome(config: Config, port: number, report: BootstrapReport, embedded: boolean): void {
+  const base = `http://localhost:${port}`
   const lines = ['', '  Live chat is running', '']
   lines.push(`  Dashboard:       ${base}/admin`)
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
@@ -30,15 +32,21 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, databaseUrl })
   const report = await bootstrap(app.db, config)
   await app.listen({ port: config.port, host: config.host })
-  printWelcome(config, report, embedded !== undefined)
+  // PORT=0 picks a free port: print the one actually bound
+  const bound = app.server.address()
+  printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded !== undefined)
 
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'draining')
+    // app.close() closes the connections idle at that moment; one whose in-flight request
+    // ends later would stay open for the keep-alive timeout (72 s), so keep sweeping.
+    const idleSweep = setInterval(() => app.server.closeIdleConnections(), DRAIN_SWEEP_MS)
     try {
       await app.close()
+      clearInterval(idleSweep)
       await embedded?.stop()
       process.exit(0)
     } catch (err) {

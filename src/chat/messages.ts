@@ -23,6 +23,8 @@ export type Message = {
 export const MAX_TEXT_CHARS = 4000
 export const MAX_PAGE = 200
 export const DEFAULT_PAGE = 100
+/** seq is a Postgres integer */
+export const MAX_SEQ = 2_147_483_647
 
 const messageColumns = {
   id: chatMessages.id,

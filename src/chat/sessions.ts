@@ -151,6 +151,7 @@ export async function startSession(db: Db, site: Site, input: StartInput): Promi
 }
 
 export async function markSessionRead(db: Executor, id: string): Promise<Session> {
+  if (!isUuid(id)) throw notFound('Session')
   const [s] = await db.update(chatSessions).set({ unreadCount: 0, updatedAt: sql`now()` }).where(eq(chatSessions.id, id)).returning()
   if (!s) throw notFound('Session')
   await notify(db, { k: 'session', site: s.siteId, session: s.id })
@@ -159,6 +160,7 @@ export async function markSessionRead(db: Executor, id: string): Promise<Session
 
 /** Closing a closed session changes nothing and is not an error. */
 export async function closeSession(db: Executor, id: string): Promise<Session> {
+  if (!isUuid(id)) throw notFound('Session')
   const [closed] = await db.update(chatSessions)
     .set({ status: 'closed', closedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'))).returning()

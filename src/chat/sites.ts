@@ -43,9 +43,12 @@ export function siteSecretMatches(site: Site, secret: string): boolean {
   return sameHash(hashToken(secret), site.apiSecretHash)
 }
 
+/** Browsers send `https://shop.example`; operators often type `https://shop.example/`. */
+export const normaliseOrigin = (origin: string) => origin.trim().replace(/\/+$/, '')
+
 /** `*` allows every origin; otherwise an exact match of scheme://host[:port]. */
 export function originAllowed(site: Pick<Site, 'origins'>, origin: string): boolean {
-  return site.origins.includes('*') || site.origins.includes(origin.replace(/\/+$/, ''))
+  return site.origins.includes('*') || site.origins.includes(normaliseOrigin(origin))
 }
 
 export type SiteInput = {
@@ -84,7 +87,7 @@ export async function createSite(
   const apiSecret = input.apiSecret ?? newApiSecret()
   const [site] = await db.insert(sites).values({
     name: input.name,
-    origins: input.origins,
+    origins: input.origins.map(normaliseOrigin),
     apiKey: input.apiKey ?? newApiKey(),
     apiSecretHash: hashToken(apiSecret),
     telegramBotToken: input.telegramBotToken ?? null,
@@ -96,7 +99,8 @@ export async function createSite(
 }
 
 export async function updateSite(db: Executor, id: string, patch: Partial<SiteInput>): Promise<Site> {
-  const [site] = await db.update(sites).set({ ...patch, updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
+  const origins = patch.origins?.map(normaliseOrigin)
+  const [site] = await db.update(sites).set({ ...patch, ...(origins ? { origins } : {}), updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
   await notify(db, { k: 'site', site: site.id })
   return site
@@ -123,7 +127,7 @@ export async function ensureSite(
     const { site, apiSecret } = await createSite(db, input)
     return { site, created: true, apiSecret }
   }
-  const patch: Partial<typeof sites.$inferInsert> = { origins: input.origins }
+  const patch: Partial<typeof sites.$inferInsert> = { origins: input.origins.map(normaliseOrigin) }
   if (input.apiSecret !== undefined) patch.apiSecretHash = hashToken(input.apiSecret)
   if (input.telegramBotToken !== undefined) patch.telegramBotToken = input.telegramBotToken
   if (input.telegramChatId !== undefined) patch.telegramChatId = input.telegramChatId

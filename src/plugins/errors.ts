@@ -31,6 +31,18 @@ export function isDatabaseDown(err: unknown): boolean {
   return e.cause !== undefined && e.cause !== err && isDatabaseDown(e.cause)
 }
 
+/**
+ * Postgres class 22 ("data exception") means a value the client sent cannot be stored or
+ * compared: a NUL character in text (Postgres text cannot hold U+0000), a number or date out
+ * of range. Text is stored verbatim, so such input is refused (400), never altered or a 500.
+ */
+export function isUnstorableValue(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: unknown } | undefined
+  if (!e || typeof e !== 'object') return false
+  if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true
+  return e.cause !== undefined && e.cause !== err && isUnstorableValue(e.cause)
+}
+
 type AjvIssue = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }
 
 function describeValidation(issues: AjvIssue[], context: string | undefined): { message: string; details: unknown[] } {
@@ -53,6 +65,11 @@ export function envelopeFor(err: FastifyError | ChatError | Error, log?: Fastify
   if (fe.validation) {
     const { message, details } = describeValidation(fe.validation, fe.validationContext)
     return { status: 400, body: { success: false, error: { code: 'VALIDATION_ERROR', message, details } } }
+  }
+  if (isUnstorableValue(err)) {
+    log?.info('a request value was refused by the database (Postgres class 22)')
+    const message = 'A value cannot be stored: text must not contain NUL (U+0000) characters, and numbers and dates must be in range'
+    return { status: 400, body: { success: false, error: { code: 'VALIDATION_ERROR', message } } }
   }
   if (isDatabaseDown(err)) {
     log?.warn({ err }, 'database unavailable')

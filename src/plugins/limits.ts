@@ -1,8 +1,9 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import { ChatError } from '../chat/errors.js'
+import { SharedRateStore, sharedRedisStore } from './shared-rate-store.js'
 
 type RouteLimit = {
   max: number
@@ -16,13 +17,14 @@ declare module 'fastify' {
     /** per-route `config.rateLimit` values, by audience */
     limits: {
       public: RouteLimit
-      sessionCreate: RouteLimit
       login: RouteLimit
       admin: RouteLimit
       /** messages one session (req.params.id) may send; throws RATE_LIMITED (HTTP and socket sends share it) */
-      checkSend: (req: FastifyRequest) => Promise<void>
+      checkSend: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
       /** the same per-session budget for a send that arrives on a socket (no request of its own) */
       checkSessionSend: (sessionId: string) => Promise<void>
+      /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
+      checkNewSession: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
     }
   }
 }
@@ -45,7 +47,7 @@ function headerValue(req: FastifyRequest, name: string): string {
 export default fp(async (app) => {
   const { rateLimits, redisUrl } = app.config
   const redis = redisUrl
-    ? new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, lazyConnect: false })
+    ? new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 })
     : undefined
   if (redis) {
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'rate-limit redis error'))
@@ -55,22 +57,23 @@ export default fp(async (app) => {
   }
   await app.register(rateLimit, {
     global: false,
+    store: redis ? sharedRedisStore(redis) : SharedRateStore,
+    skipOnError: true,
     errorResponseBuilder: (_req, ctx) => rateLimited(ctx.after),
-    ...(redis ? { redis, nameSpace: 'livechat-rl:', skipOnError: true } : {}),
   })
-  const sendLimiter = app.createRateLimit({
-    max: rateLimits.sendsPerMinute,
-    timeWindow: MINUTE_MS,
-    keyGenerator: (req) => `send:${(req.params as { id?: string }).id ?? ''}`,
-  })
-  async function enforceSendLimit(req: FastifyRequest): Promise<void> {
-    const r = await sendLimiter(req)
-    if (r.isAllowed || !r.isExceeded) return
-    throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
+  // Checks beside the route limit: @fastify/rate-limit runs only the first route limit of a request.
+  const extraCheck = (max: number, keyGenerator: (req: FastifyRequest) => string) => {
+    const limiter = app.createRateLimit({ max, timeWindow: MINUTE_MS, keyGenerator })
+    return async (req: FastifyRequest, reply?: FastifyReply) => {
+      const r = await limiter(req)
+      if (r.isAllowed || !r.isExceeded) return
+      reply?.headers({ 'x-ratelimit-limit': r.max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': r.ttlInSeconds })
+      throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
+    }
   }
+  const checkSend = extraCheck(rateLimits.sendsPerMinute, (req) => `send:${(req.params as { id?: string }).id ?? ''}`)
   app.decorate('limits', {
     public: { max: rateLimits.publicPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `pub:${headerValue(req, 'x-api-key')}:${req.ip}` },
-    sessionCreate: { max: rateLimits.sessionsPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `new:${req.ip}` },
     login: {
       max: rateLimits.loginPerMinute,
       timeWindow: MINUTE_MS,
@@ -78,9 +81,10 @@ export default fp(async (app) => {
       keyGenerator: (req) => `login:${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
     },
     admin: { max: rateLimits.adminPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `admin:${req.ip}` },
-    checkSend: (req: FastifyRequest) => enforceSendLimit(req),
+    checkSend,
     // The limiter reads only what its key generator needs and the route's rate-limit config;
     // a socket keeps no request per frame, so it passes this stand-in keyed like the HTTP route.
-    checkSessionSend: (sessionId: string) => enforceSendLimit({ params: { id: sessionId }, routeOptions: { config: {} } } as unknown as FastifyRequest),
+    checkSessionSend: (sessionId: string) => checkSend({ params: { id: sessionId }, routeOptions: { config: {} } } as unknown as FastifyRequest),
+    checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${req.ip}`),
   })
 }, { name: 'limits' })

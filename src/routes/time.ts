@@ -1,6 +1,12 @@
 import { validationError } from '../chat/errors.js'
 
 const ISO_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
+// Postgres rejects year 0, and JavaScript writes years past 9999 in a form Postgres does not read
+const MIN_YEAR = 1
+const MAX_YEAR = 9999
+
+const invalidTime = (name: string) =>
+  validationError(`${name} must be an ISO 8601 time such as 2026-11-24T10:15:30.123Z`, [{ field: name, location: 'querystring', message: 'invalid time' }])
 
 /**
  * A time in a query string: ISO 8601 (no zone means UTC; a `+` that arrived unencoded as a
@@ -19,8 +25,18 @@ export function parseTimeParam(raw: string | undefined, name: string): Date | un
   } else {
     ms = NaN
   }
-  if (Number.isNaN(ms)) {
-    throw validationError(`${name} must be an ISO 8601 time such as 2026-11-24T10:15:30.123Z`, [{ field: name, location: 'querystring', message: 'invalid time' }])
+  const time = new Date(ms)
+  const year = time.getUTCFullYear()
+  if (Number.isNaN(year) || year < MIN_YEAR || year > MAX_YEAR) throw invalidTime(name)
+  return time
+}
+
+/** `from` (inclusive) and `to` (exclusive) from a query string; a range that ends before it starts is a 400. */
+export function parseTimeRange(q: { from?: string; to?: string }): { from?: Date; to?: Date } {
+  const from = parseTimeParam(q.from, 'from')
+  const to = parseTimeParam(q.to, 'to')
+  if (from && to && from.getTime() > to.getTime()) {
+    throw validationError('from must not be later than to', [{ field: 'from', location: 'querystring', message: 'later than to' }])
   }
-  return new Date(ms)
+  return { from, to }
 }

@@ -12,15 +12,15 @@ const adminUrl = () => {
   return url
 }
 
-/** A new database cloned from the migrated template: each test file gets its own. */
-export async function freshDatabase(): Promise<string> {
+/** A new database cloned from the migrated template (or another template): each test file gets its own. */
+export async function freshDatabase(template = process.env.TEST_TEMPLATE_DB ?? 'chat_template'): Promise<string> {
   const name = `t_${randomBytes(6).toString('hex')}`
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} })
   try {
     // CREATE DATABASE ... TEMPLATE fails while another file clones the same template; retry
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.unsafe(`create database ${name} template ${process.env.TEST_TEMPLATE_DB ?? 'chat_template'}`)
+        await admin.unsafe(`create database ${name} template ${template}`)
         break
       } catch (err) {
         if (attempt >= 50 || (err as { code?: string }).code !== '55006') throw err
@@ -34,6 +34,9 @@ export async function freshDatabase(): Promise<string> {
   url.pathname = `/${name}`
   return url.toString()
 }
+
+/** A new database without any tables. */
+export const emptyDatabase = () => freshDatabase('template0')
 
 let fileDatabase: Promise<string> | undefined
 /** The database of this test file (created on first use). */

@@ -4,7 +4,7 @@ import { unauthorized } from '../../chat/errors.js'
 import { listMessages, sendMessage } from '../../chat/messages.js'
 import { closeSession, getAdminSession, getSession, listSessions, markSessionRead } from '../../chat/sessions.js'
 import { AdminSession, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../schemas.js'
-import { parseTimeParam } from '../time.js'
+import { parseTimeRange } from '../time.js'
 
 const ListQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')], { default: 'all' })),
@@ -44,8 +44,7 @@ export default (async (app) => {
       status: q.status,
       search: search || undefined,
       siteId: q.siteId,
-      from: parseTimeParam(q.from, 'from'),
-      to: parseTimeParam(q.to, 'to'),
+      ...parseTimeRange(q),
       unread: q.unread,
       page,
       limit,
@@ -87,15 +86,15 @@ export default (async (app) => {
     ...common,
     schema: { summary: "Mark the session's visitor messages read", tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    await markSessionRead(app.db, (await getSession(app.db, req.params.id)).id)
-    return ok({ session: await getAdminSession(app.db, req.params.id) })
+    const session = await markSessionRead(app.db, req.params.id)
+    return ok({ session: await getAdminSession(app.db, session.id) })
   })
 
   app.post('/sessions/:id/close', {
     ...common,
     schema: { summary: 'Close the session (closing twice is fine)', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    await closeSession(app.db, (await getSession(app.db, req.params.id)).id)
-    return ok({ session: await getAdminSession(app.db, req.params.id) })
+    const session = await closeSession(app.db, req.params.id)
+    return ok({ session: await getAdminSession(app.db, session.id) })
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -45,10 +45,9 @@ const SiteReply = Ok(Type.Object({ site: Site }))
 const SiteWithSecret = Ok(Type.Object({ site: Site, apiSecret: Type.String({ description: 'shown only here; stored hashed' }) }))
 
 function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput> {
-  const { telegram, origins, ...rest } = body
+  const { telegram, ...rest } = body
   return {
     ...rest,
-    ...(origins ? { origins: origins.map((o) => o.replace(/\/+$/, '')) } : {}),
     ...(telegram?.botToken !== undefined ? { telegramBotToken: telegram.botToken } : {}),
     ...(telegram?.chatId !== undefined ? { telegramChatId: telegram.chatId } : {}),
   }
@@ -68,7 +67,7 @@ export default (async (app) => {
 
   app.post('/sites', { ...common, schema: { summary: 'Create a site; the secret is shown once', tags, security, body: CreateBody, response: { 201: SiteWithSecret, '4xx': ErrorBody } } },
     async (req, reply) => {
-      const { site, apiSecret } = await createSite(app.db, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins.map((o) => o.replace(/\/+$/, '')) })
+      const { site, apiSecret } = await createSite(app.db, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
       return reply.code(201).send(ok({ site: siteView(site), apiSecret }))
     })
 

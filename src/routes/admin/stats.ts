@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getStats } from '../../chat/stats.js'
 import { ErrorBody, Nullable, Ok, ok } from '../schemas.js'
-import { parseTimeParam } from '../time.js'
+import { parseTimeRange } from '../time.js'
 
 const StatsBody = Type.Object({
   totalSessions: Type.Integer(),
@@ -32,6 +32,6 @@ export default (async (app) => {
     config: { rateLimit: app.limits.admin },
     preHandler: app.requireStaff,
   }, async (req) => {
-    return ok(await getStats(app.db, { from: parseTimeParam(req.query.from, 'from'), to: parseTimeParam(req.query.to, 'to') }))
+    return ok(await getStats(app.db, parseTimeRange(req.query)))
   })
 }) satisfies FastifyPluginAsyncTypebox

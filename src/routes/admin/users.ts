@@ -15,7 +15,7 @@ const PatchBody = Type.Object({
   role: Type.Optional(Role),
   password: Type.Optional(Password),
   disabled: Type.Optional(Type.Boolean()),
-  telegramUserId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+  telegramUserId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))),
 }, { additionalProperties: false, minProperties: 1 })
 
 const UserReply = Ok(Type.Object({ user: User }))

@@ -39,17 +39,21 @@ export default (async (app) => {
       description: 'Returns 201 for a new session, 200 for an existing open one (contact details updated, firstMessage appended). The token opens this session on the session routes (X-Session-Token).',
       tags: ['public'],
       security: [{ apiKey: [] }],
-      body: Type.Optional(StartBody),
+      body: StartBody,
       response: { 200: StartReply, 201: StartReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    onRequest: app.rateLimit(app.limits.sessionCreate),
+    onRequest: app.limits.checkNewSession,
+    // every field is optional, so a POST with no body at all is an empty request
+    preValidation: async (req) => {
+      req.body ??= {}
+    },
     preHandler: app.requireSite,
   }, async (req, reply) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')
     const userAgent = req.headers['user-agent']?.slice(0, 512)
-    const { session, created, messages } = await startSession(app.db, site, { ...given(req.body ?? {}), userAgent })
+    const { session, created, messages } = await startSession(app.db, site, { ...given(req.body), userAgent })
     return reply.code(created ? 201 : 200).send(ok({
       session: publicSessionView(session),
       sessionId: session.id,

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t from 'tap'
+import postgres from 'postgres'
+import { buildTestApp, emptyDatabase } from './helpers/app.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const run = promisify(execFile)
+
+/** `npm run <script> -- args` against this database, as an operator would type it. */
+async function npmRun(databaseUrl: string, script: string, ...args: string[]) {
+  return run('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl } })
+}
+
+t.test('create:chat-tables migrates an empty database, and again is harmless', async (t) => {
+  const url = await emptyDatabase()
+  const first = await npmRun(url, 'create:chat-tables')
+  t.match(first.stdout, 'migrations applied')
+  await npmRun(url, 'create:chat-tables')
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end())
+  const tables = (await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public'`).map((r) => r.table_name)
+  for (const name of ['sites', 'users', 'chat_sessions', 'chat_messages']) t.ok(tables.includes(name), name)
+})
+
+t.test('cli create-user and create-site make a user who can log in and a site whose key works', async (t) => {
+  const url = await emptyDatabase()
+  const user = JSON.parse((await npmRun(url, 'cli', 'create-user', '--email', 'Agent@Example.com', '--name', 'Olena', '--password', 'a-long-password', '--role', 'agent')).stdout)
+  t.match(user, { email: 'agent@example.com', name: 'Olena', role: 'agent' })
+  const created = JSON.parse((await npmRun(url, 'cli', 'create-site', '--name', 'Shop', '--origin', 'https://shop.example', '--origin', 'https://www.shop.example/')).stdout)
+  t.same(created.site.origins, ['https://shop.example', 'https://www.shop.example'])
+  t.match(created.apiSecret, /^sk_/)
+
+  const app = await buildTestApp(t, { databaseUrl: url })
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'agent@example.com', password: 'a-long-password' } })
+  t.equal(login.statusCode, 200)
+  const session = await app.inject({ method: 'POST', url: '/api/public/chat/sessions', headers: { 'x-api-key': created.site.apiKey }, payload: {} })
+  t.equal(session.statusCode, 201)
+
+  const failure = await npmRun(url, 'cli', 'create-user', '--email', 'x@example.com', '--name', 'X', '--password', 'short').then(() => undefined, (err: { code: number; stderr: string }) => err)
+  t.equal(failure?.code, 1, 'a bad password is refused with exit code 1')
+  t.match(failure?.stderr, '--password')
+  const duplicate = await npmRun(url, 'cli', 'create-user', '--email', 'agent@example.com', '--name', 'Again', '--password', 'a-long-password').then(() => undefined, (err: { code: number; stderr: string }) => err)
+  t.equal(duplicate?.code, 1)
+  t.match(duplicate?.stderr, 'exists')
+})

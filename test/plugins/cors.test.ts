@@ -1,0 +1,52 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { makeSite, startSessionRequest } from '../helpers/fixtures.js'
+
+t.test("a site's allowed origin gets the CORS grant, other origins none", async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app, ['https://shop.example'])
+  const allowed = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://shop.example' } })
+  t.equal(allowed.statusCode, 201)
+  t.equal(allowed.headers['access-control-allow-origin'], 'https://shop.example')
+  t.match(String(allowed.headers['access-control-expose-headers']), /Retry-After/i)
+  const other = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://evil.example' } })
+  t.equal(other.headers['access-control-allow-origin'], undefined)
+  const otherSite = await makeSite(app, ['https://other.example'])
+  const crossSite = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://other.example' } })
+  t.equal(crossSite.headers['access-control-allow-origin'], undefined, "another site's origin does not open this site")
+  t.ok(otherSite)
+  const admin = await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: { origin: 'https://shop.example' } })
+  t.equal(admin.headers['access-control-allow-origin'], undefined, 'the admin API grants no origin')
+})
+
+t.test('a preflight for the custom headers is answered for an allowed origin', async (t) => {
+  const app = await buildTestApp(t)
+  await makeSite(app, ['https://preflight.example'])
+  const res = await app.inject({
+    method: 'OPTIONS',
+    url: '/api/public/chat/sessions/00000000-0000-4000-8000-000000000000/messages',
+    headers: {
+      origin: 'https://preflight.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,x-api-key,x-api-secret,x-session-token',
+    },
+  })
+  t.equal(res.statusCode, 204)
+  t.equal(res.headers['access-control-allow-origin'], 'https://preflight.example')
+  const allowedHeaders = String(res.headers['access-control-allow-headers']).toLowerCase()
+  for (const h of ['content-type', 'x-api-key', 'x-api-secret', 'x-session-token']) t.match(allowedHeaders, h)
+  t.match(String(res.headers['access-control-allow-methods']), /POST/)
+  const denied = await app.inject({
+    method: 'OPTIONS',
+    url: '/api/public/chat/sessions',
+    headers: { origin: 'https://nobody.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+  })
+  t.equal(denied.headers['access-control-allow-origin'], undefined)
+})
+
+t.test("a site open to '*' grants any origin", async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app, ['*'])
+  const res = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://anywhere.example' } })
+  t.equal(res.headers['access-control-allow-origin'], 'https://anywhere.example')
+})

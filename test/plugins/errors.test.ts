@@ -1,0 +1,35 @@
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
+import { bearer, makeSession, makeSite, makeStaff, pollRequest } from '../helpers/fixtures.js'
+
+t.test('an unknown route is a 404 in the envelope', async (t) => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/api/nothing/here?token=secret' })
+  t.equal(res.statusCode, 404)
+  t.match(res.json(), { success: false, error: { code: 'NOT_FOUND' } })
+  t.notMatch(res.body, 'secret', 'the query string is not echoed')
+  const wrongMethod = await app.inject({ method: 'DELETE', url: '/api/public/chat/sessions' })
+  t.equal(wrongMethod.statusCode, 404)
+  t.equal(wrongMethod.json().success, false)
+})
+
+t.test('logs carry request ids and never secrets, tokens or passwords', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const site = await makeSite(app)
+  const staff = await makeStaff(app)
+  const s = await makeSession(app, site)
+  await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: staff.email, password: staff.password } })
+  await app.inject({ ...pollRequest(s), headers: { 'x-api-key': site.apiKey, 'x-api-secret': site.apiSecret, 'x-request-id': 'req-abc-123' } })
+  await app.inject(pollRequest(s))
+  await app.inject({ method: 'GET', url: `/api/public/chat/sessions/${s.id}/ws?apiKey=${site.apiKey}&token=${s.token}` })
+  await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(staff) })
+  const log = lines.join('')
+  t.ok(lines.length > 5, 'requests are logged')
+  t.match(log, '"reqId":"req-abc-123"', 'the request id comes from X-Request-Id')
+  for (const [name, secret] of Object.entries({ password: staff.password, jwt: staff.token, apiSecret: site.apiSecret, sessionToken: s.token })) {
+    t.notOk(log.includes(secret), `no ${name} in the logs`)
+  }
+})
