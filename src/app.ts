@@ -15,6 +15,7 @@ import securityHeadersPlugin from './plugins/security-headers.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
+import webPlugin from './plugins/web.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
 import adminSiteRoutes from './routes/admin/sites.js'
@@ -123,5 +124,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
   }, { prefix: '/api/admin' })
+  await app.register(webPlugin)
   return app
 }

@@ -70,6 +70,12 @@ export async function getSite(db: Executor, id: string): Promise<Site> {
   return site
 }
 
+/** The first site created: the demo page's site when SITE_API_KEY is not set. */
+export async function findOldestSite(db: Executor): Promise<Site | undefined> {
+  const [site] = await db.select().from(sites).orderBy(asc(sites.createdAt)).limit(1)
+  return site
+}
+
 export async function listSites(db: Executor): Promise<Site[]> {
   return db.select().from(sites).orderBy(asc(sites.createdAt))
 }

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build, type BuildOptions } from 'esbuild'
+
+const WEB_DIR = dirname(fileURLToPath(import.meta.url))
+
+/** gzip bytes the issue allows: the launcher every page pays, and the UI loaded on intent. */
+export const WIDGET_BUDGETS = { loaderGzipBytes: 4 * 1024, uiGzipBytes: 12 * 1024 }
+export type WidgetBudgets = typeof WIDGET_BUDGETS
+
+export type Asset = { body: Buffer; etag: string; type: string }
+export type WebAssets = {
+  loader: Asset
+  /** served under /widget/<name>; the name carries the content hash */
+  ui: Asset & { name: string }
+  dashboardJs: Asset & { name: string }
+  dashboardCss: Asset & { name: string }
+  sizes: { loaderGzipBytes: number; uiGzipBytes: number }
+}
+
+export class BudgetError extends Error {}
+
+const hashOf = (body: Buffer) => createHash('sha256').update(body).digest('base64url').slice(0, 12)
+const asset = (body: Buffer, type: string): Asset => ({ body, type, etag: `"${hashOf(body)}"` })
+const gzipBytes = (body: Buffer) => gzipSync(body, { level: 9 }).length
+
+async function bundle(entry: string, options: BuildOptions = {}): Promise<Buffer> {
+  const result = await build({
+    entryPoints: [join(WEB_DIR, entry)],
+    bundle: true,
+    minify: true,
+    write: false,
+    legalComments: 'none',
+    target: ['es2020', 'safari15'],
+    logLevel: 'silent',
+    ...options,
+  })
+  const [out] = result.outputFiles ?? []
+  if (!out) throw new Error(`esbuild produced nothing for ${entry}`)
+  return Buffer.from(out.contents)
+}
+
+/** Bundles the widget and the dashboard in memory (about a quarter of a second). */
+export async function buildWebAssets(): Promise<WebAssets> {
+  const [uiBody, dashboardJsBody, dashboardCssBody] = await Promise.all([
+    bundle('widget/ui.ts', { format: 'esm' }),
+    bundle('dashboard/main.ts', { format: 'iife' }),
+    bundle('dashboard/styles.css'),
+  ])
+  const uiName = `ui.${hashOf(uiBody)}.js`
+  // the loader learns its chunk's hashed name at build time, so the chunk can be cached forever
+  const loaderBody = await bundle('widget/loader.ts', { format: 'iife', define: { __UI_CHUNK__: JSON.stringify(`widget/${uiName}`) } })
+  return {
+    loader: asset(loaderBody, 'text/javascript; charset=utf-8'),
+    ui: { ...asset(uiBody, 'text/javascript; charset=utf-8'), name: uiName },
+    dashboardJs: { ...asset(dashboardJsBody, 'text/javascript; charset=utf-8'), name: `app.${hashOf(dashboardJsBody)}.js` },
+    dashboardCss: { ...asset(dashboardCssBody, 'text/css; charset=utf-8'), name: `app.${hashOf(dashboardCssBody)}.css` },
+    sizes: { loaderGzipBytes: gzipBytes(loaderBody), uiGzipBytes: gzipBytes(uiBody) },
+  }
+}
+
+/** Throws a BudgetError naming every part over its budget. */
+export function checkBudgets(sizes: WebAssets['sizes'], budgets: WidgetBudgets = WIDGET_BUDGETS): void {
+  const over = (Object.keys(budgets) as (keyof WidgetBudgets)[])
+    .filter((k) => sizes[k] > budgets[k])
+    .map((k) => `${k}: ${sizes[k]} B > ${budgets[k]} B`)
+  if (over.length) throw new BudgetError(`widget over its size budget: ${over.join(', ')}`)
+}

@@ -1,0 +1,65 @@
+import type { Message } from '../widget/types.js'
+
+// the stats reply holds only numbers and date strings, so the server's type is the wire type
+export type { Stats } from '../../chat/stats.js'
+
+export type { Message }
+export type Session = {
+  id: string
+  userSessionId: string
+  status: 'open' | 'closed'
+  name: string | null
+  phone: string | null
+  email: string | null
+  pageUrl: string | null
+  locale: string | null
+  siteId: string
+  createdAt: string
+  lastSeq: number
+  lastMessage: Message | null
+  lastMessageAt: string | null
+  unreadCount: number
+  closedAt: string | null
+  firstResponseAt: string | null
+}
+export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
+export type Site = { id: string; name: string; apiKey: string; origins: string[]; createdAt: string }
+
+const TOKEN_KEY = 'chatAdminToken'
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+export const auth = {
+  get token(): string | null {
+    return localStorage.getItem(TOKEN_KEY)
+  },
+  set token(v: string | null) {
+    if (v) localStorage.setItem(TOKEN_KEY, v)
+    else localStorage.removeItem(TOKEN_KEY)
+  },
+  onExpired: () => {},
+}
+
+/** The admin API: JSON in, the envelope's data out, ApiError otherwise; a 401 logs out. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = {}
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`
+  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  let res: Response
+  try {
+    res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection.')
+  }
+  const json = (await res.json().catch(() => ({}))) as { data?: T; error?: { code: string; message: string } }
+  if (res.ok && json.data !== undefined) return json.data
+  if (res.status === 401 && auth.token && !path.endsWith('/login')) {
+    auth.token = null
+    auth.onExpired()
+  }
+  throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? `Request failed (${res.status})`)
+}

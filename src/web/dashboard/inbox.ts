@@ -1,0 +1,258 @@
+import { h, linkified, timeOf } from '../shared/dom.js'
+import { api, ApiError, type Message, type Session } from './api.js'
+import { chime, showUnreadChats } from './attention.js'
+import { ago, dateTime, dayAfter, displayName } from './format.js'
+import type { ChatEvent } from './live.js'
+
+const PAGE_SIZE = 20
+const SEARCH_DEBOUNCE_MS = 300
+const RELOAD_DEBOUNCE_MS = 300
+const AGE_REFRESH_MS = 60_000
+
+type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number }
+type Conversation = { session: Session; messages: Message[] }
+
+/** The session list with its filters, and the open conversation beside it (or instead of it on a phone). */
+export function createInbox(navigate: (id: string | null) => void) {
+  const filters: Filters = { status: 'all', search: '', unread: false, from: '', to: '', page: 1 }
+  let sessions: Session[] = []
+  let total = 0
+  let current: Conversation | undefined
+  let selectedId: string | null = null
+
+  const listEl = h('ul', { class: 'sessions', 'aria-label': 'Chats' })
+  const pager = h('div', { class: 'pager' })
+  const convEl = h('section', { class: 'conversation', 'aria-label': 'Conversation' })
+  const root = h('div', { class: 'inbox' }, h('section', { class: 'list-pane' }, filterBar(), listEl, pager), convEl)
+
+  function filterBar(): HTMLElement {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const change = () => {
+      filters.page = 1
+      void loadList()
+    }
+    const search = h('input', { type: 'search', placeholder: 'Search name, phone, text…', 'aria-label': 'Search chats', oninput: () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => { filters.search = search.value.trim(); change() }, SEARCH_DEBOUNCE_MS)
+    } })
+    const status = h('select', { 'aria-label': 'Status', onchange: () => { filters.status = status.value as Filters['status']; change() } },
+      h('option', { value: 'all' }, 'All chats'), h('option', { value: 'open' }, 'Open'), h('option', { value: 'closed' }, 'Closed'))
+    const unread = h('input', { type: 'checkbox', onchange: () => { filters.unread = unread.checked; change() } })
+    const from = h('input', { type: 'date', 'aria-label': 'From date', onchange: () => { filters.from = from.value; change() } })
+    const to = h('input', { type: 'date', 'aria-label': 'To date', onchange: () => { filters.to = to.value; change() } })
+    return h('div', { class: 'filters' }, search,
+      h('div', { class: 'filter-row' }, status, h('label', { class: 'check' }, unread, 'Unread')),
+      h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to))
+  }
+
+  async function loadList(): Promise<void> {
+    const q = new URLSearchParams({ status: filters.status, page: String(filters.page), limit: String(PAGE_SIZE) })
+    if (filters.search) q.set('search', filters.search)
+    if (filters.unread) q.set('unread', 'true')
+    if (filters.from) q.set('from', filters.from)
+    if (filters.to) q.set('to', dayAfter(filters.to))
+    const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${q}`)
+    sessions = r.sessions
+    total = r.total
+    renderList()
+    void countUnread()
+  }
+
+  // a burst of events about chats not on screen costs one reload
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined
+  function reloadSoon(): void {
+    clearTimeout(reloadTimer)
+    reloadTimer = setTimeout(() => void loadList().catch(() => {}), RELOAD_DEBOUNCE_MS)
+  }
+
+  async function countUnread(): Promise<void> {
+    const r = await api<{ total: number }>('/api/chat/sessions?unread=true&limit=1')
+    showUnreadChats(r.total)
+  }
+
+  function renderList(): void {
+    listEl.replaceChildren(...sessions.map((s) => {
+      const last = s.lastMessage
+      const preview = last ? `${last.sender === 'visitor' ? '' : 'You: '}${last.text}` : 'No messages yet'
+      return h('li', {}, h('a', {
+        href: `#/inbox/${s.id}`,
+        class: `row${s.id === selectedId ? ' selected' : ''}${s.unreadCount ? ' unread' : ''}`,
+        'aria-current': s.id === selectedId ? 'true' : undefined,
+      },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, displayName(s).slice(0, 1).toUpperCase()),
+      h('span', { class: 'row-main' },
+        h('span', { class: 'row-top' }, h('span', { class: 'who' }, displayName(s)), h('time', {}, ago(s.lastMessageAt ?? s.createdAt))),
+        h('span', { class: 'row-bottom' },
+          h('span', { class: 'preview' }, preview),
+          s.status === 'closed' ? h('span', { class: 'pill closed' }, 'closed') : null,
+          s.unreadCount ? h('span', { class: 'count', 'aria-label': `${s.unreadCount} unread` }, String(s.unreadCount)) : null))))
+    }))
+    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filters.search || filters.unread ? 'No chats match these filters.' : 'No chats yet. They appear here the moment a visitor writes.'))
+    const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
+    pager.replaceChildren(
+      h('button', { type: 'button', class: 'ghost', disabled: filters.page <= 1, onclick: () => { filters.page--; void loadList() } }, '‹ Newer'),
+      h('span', {}, `${first}–${Math.min(total, filters.page * PAGE_SIZE)} of ${total}`),
+      h('button', { type: 'button', class: 'ghost', disabled: filters.page * PAGE_SIZE >= total, onclick: () => { filters.page++; void loadList() } }, 'Older ›'))
+  }
+
+  function messageEl(m: Message): HTMLElement {
+    return h('div', { class: `msg ${m.sender === 'visitor' ? 'in' : 'out'} ${m.sender}`, 'data-seq': m.seq },
+      h('div', { class: 'bubble' }, linkified(m.text)),
+      h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? m.sender, timeOf(m.createdAt)].filter(Boolean).join(' · ')))
+  }
+
+  function renderConversation(): void {
+    if (!current) {
+      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Pick a chat on the left to read and answer it.')))
+      root.classList.remove('has-conversation')
+      return
+    }
+    root.classList.add('has-conversation')
+    const { session: s, messages } = current
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${displayName(s)}` }, messages.map(messageEl))
+    const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? 'Write a reply… (Enter sends, Shift+Enter for a new line)' : 'This chat is closed', 'aria-label': 'Reply', disabled: s.status === 'closed', maxlength: 4000 })
+    const error = h('p', { class: 'error', role: 'alert' })
+    // a reply that failed keeps its id, so sending it again cannot store it twice
+    let unsent: { text: string; clientMessageId: string } | undefined
+    const send = async () => {
+      const value = text.value
+      if (!value.trim()) return
+      const clientMessageId = unsent?.text === value ? unsent.clientMessageId : crypto.randomUUID()
+      text.value = ''
+      error.textContent = ''
+      try {
+        const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body: { text: value, clientMessageId } })
+        unsent = undefined
+        noteMessage(r.message)
+      } catch (err) {
+        unsent = { text: value, clientMessageId }
+        text.value = value
+        error.textContent = err instanceof ApiError ? err.message : 'Not sent'
+      }
+    }
+    text.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault()
+        void send()
+      }
+    })
+    const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
+    convEl.replaceChildren(
+      h('header', { class: 'conv-head' },
+        h('a', { href: '#/inbox', class: 'back', 'aria-label': 'Back to chats' }, '‹'),
+        h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, s.status)),
+        s.status === 'open'
+          ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, 'Close chat')
+          : null),
+      h('div', { class: 'conv-body' },
+        log,
+        h('aside', { class: 'details', 'aria-label': 'Contact details' }, h('dl', {},
+          ...detail('Name', s.name),
+          ...detail('Phone', s.phone ? h('a', { href: `tel:${s.phone.replace(/[^0-9+]/g, '')}` }, s.phone) : null),
+          ...detail('Email', s.email ? h('a', { href: `mailto:${s.email}` }, s.email) : null),
+          ...detail('Page', s.pageUrl ? linkified(s.pageUrl) : null),
+          ...detail('Language', s.locale),
+          ...detail('Started', dateTime(s.createdAt)),
+          ...detail('Closed', s.closedAt ? dateTime(s.closedAt) : null)))),
+      h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, text,
+        h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, 'Send'), error))
+    log.scrollTop = log.scrollHeight
+  }
+
+  async function openConversation(id: string | null): Promise<void> {
+    selectedId = id
+    renderList()
+    if (!id) {
+      current = undefined
+      return renderConversation()
+    }
+    current = await api<Conversation>(`/api/chat/sessions/${id}`)
+    renderConversation()
+    convEl.querySelector('textarea')?.focus()
+    await markRead(id)
+  }
+
+  async function markRead(id: string): Promise<void> {
+    const r = await api<{ session: Session }>(`/api/chat/sessions/${id}/read`, { method: 'POST' })
+    updateSession(r.session)
+    void countUnread()
+  }
+
+  function addMessages(sessionId: string, list: Message[]): void {
+    if (current?.session.id !== sessionId) return
+    const known = new Set(current.messages.map((m) => m.seq))
+    const fresh = list.filter((m) => !known.has(m.seq))
+    if (!fresh.length) return
+    current.messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq)
+    const log = convEl.querySelector('.log')
+    if (!log) return
+    log.replaceChildren(...current.messages.map(messageEl))
+    log.scrollTop = log.scrollHeight
+  }
+
+  function updateSession(s: Session): void {
+    const i = sessions.findIndex((x) => x.id === s.id)
+    if (i >= 0) sessions[i] = { ...sessions[i], ...s }
+    renderList()
+    if (current?.session.id === s.id) {
+      const statusChanged = current.session.status !== s.status
+      current.session = { ...current.session, ...s }
+      if (statusChanged) renderConversation()
+    }
+  }
+
+  /** A new message moves its chat to the top, updates the preview and, unless it is being read, the unread count. */
+  function noteMessage(m: Message): void {
+    addMessages(m.sessionId, [m])
+    const s = sessions.find((x) => x.id === m.sessionId)
+    if (!s) return reloadSoon()
+    if (s.lastMessage && s.lastMessage.seq >= m.seq) return
+    const viewing = current?.session.id === m.sessionId && document.visibilityState === 'visible'
+    s.lastMessage = m
+    s.lastMessageAt = m.createdAt
+    // as on the server: a visitor message adds one, an agent's reply reads the chat
+    if (m.sender === 'visitor' && !viewing) s.unreadCount++
+    if (m.sender === 'agent') s.unreadCount = 0
+    sessions = [s, ...sessions.filter((x) => x !== s)]
+    renderList()
+    if (m.sender === 'visitor' && viewing) void markRead(m.sessionId)
+    else void countUnread()
+  }
+
+  const firstPageUnfiltered = () => filters.page === 1 && !filters.search && !filters.from && !filters.to && filters.status !== 'closed' && !filters.unread
+
+  // "2 min" ages while the list stays on screen
+  const clock = setInterval(renderList, AGE_REFRESH_MS)
+
+  return {
+    el: root,
+    dispose: () => clearInterval(clock),
+    load: loadList,
+    open: (id: string | null) => openConversation(id).catch(() => navigate(null)),
+    /** REST catch-up when the socket was down or has just come back */
+    async refetch(): Promise<void> {
+      await loadList()
+      if (current) {
+        const fresh = await api<Conversation>(`/api/chat/sessions/${current.session.id}`)
+        addMessages(fresh.session.id, fresh.messages)
+        updateSession(fresh.session)
+      }
+    },
+    event(e: ChatEvent): void {
+      if (e.type === 'session.created') {
+        chime()
+        if (firstPageUnfiltered() && !sessions.some((s) => s.id === e.session.id)) {
+          sessions = [e.session, ...sessions].slice(0, PAGE_SIZE)
+          total++
+          renderList()
+        }
+        void countUnread()
+      } else if (e.type === 'session.updated') {
+        updateSession(e.session)
+        void countUnread()
+      } else {
+        noteMessage(e.message)
+      }
+    },
+  }
+}

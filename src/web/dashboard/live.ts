@@ -1,0 +1,85 @@
+import { auth } from './api.js'
+import type { Message, Session } from './api.js'
+
+export type LiveEvent =
+  | { type: 'session.created'; session: Session }
+  | { type: 'session.updated'; session: Session }
+  | { type: 'message.created'; message: Message }
+  | { type: 'resync' }
+/** what the socket tells the inbox; `resync` is handled here */
+export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
+
+const FALLBACK_REFETCH_MS = 5000
+const MAX_BACKOFF_MS = 30_000
+const CREDENTIALS_REVOKED = 4001
+const STABLE_SOCKET_MS = 60_000
+
+/**
+ * The dashboard socket with back-off. While it is down the caller is told so (banner) and
+ * asked to refetch over REST every few seconds, so nothing is missed either way.
+ */
+export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boolean) => void; refetch: () => void; expired: () => void }): () => void {
+  let socket: WebSocket | undefined
+  let failures = 0
+  let openedAt = Number.POSITIVE_INFINITY
+  let stopped = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let fallback: ReturnType<typeof setInterval> | undefined
+
+  const down = () => {
+    on.state(false)
+    fallback ??= setInterval(on.refetch, FALLBACK_REFETCH_MS)
+  }
+
+  function open(): void {
+    if (stopped || !auth.token) return
+    const url = new URL('/api/chat/ws', location.href)
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+    url.searchParams.set('token', auth.token)
+    const ws = new WebSocket(url)
+    socket = ws
+    ws.onopen = () => {
+      openedAt = Date.now()
+      clearInterval(fallback)
+      fallback = undefined
+      on.state(true)
+      // whatever happened while we were away
+      on.refetch()
+    }
+    ws.onmessage = (e) => {
+      const event = JSON.parse(String(e.data)) as LiveEvent
+      // the server may have missed events: the REST API rebuilds the list exactly
+      if (event.type === 'resync') on.refetch()
+      else on.event(event)
+    }
+    ws.onclose = (e) => {
+      socket = undefined
+      if (stopped) return
+      // 4001: the token stopped working (expired, user disabled); only a new login helps
+      if (e.code === CREDENTIALS_REVOKED) return on.expired()
+      down()
+      // a socket that opens and drops again at once must not reconnect in a tight loop
+      if (Date.now() - openedAt > STABLE_SOCKET_MS) failures = 0
+      openedAt = Number.POSITIVE_INFINITY
+      const delay = e.code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
+      retry = setTimeout(open, delay)
+    }
+  }
+
+  const wake = () => {
+    if (document.visibilityState === 'visible' && !socket && !stopped) {
+      clearTimeout(retry)
+      failures = 0
+      open()
+    }
+  }
+  document.addEventListener('visibilitychange', wake)
+  open()
+  return () => {
+    stopped = true
+    clearTimeout(retry)
+    clearInterval(fallback)
+    document.removeEventListener('visibilitychange', wake)
+    socket?.close()
+  }
+}

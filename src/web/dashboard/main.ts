@@ -1,0 +1,94 @@
+/** The managers' dashboard: a small hash-routed app over the admin API and the dashboard socket. */
+import { h } from '../shared/dom.js'
+import { api, auth, type User } from './api.js'
+import { showUnreadChats, sound } from './attention.js'
+import { createInbox } from './inbox.js'
+import { startLive } from './live.js'
+import { loginView } from './login.js'
+import { sitesView, usersView } from './manage.js'
+import { statsView } from './stats.js'
+
+const app = document.getElementById('app') ?? document.body
+
+function showLogin(): void {
+  app.replaceChildren(loginView((user) => {
+    location.hash = '#/inbox'
+    showApp(user)
+  }))
+  app.querySelector('input')?.focus()
+}
+
+function showApp(me: User): void {
+  const inbox = createInbox((id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'))
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, 'Live updates are offline. Reconnecting… (the list refreshes every few seconds meanwhile)')
+  const main = h('main', { class: 'main' })
+  const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
+  const links: [string, string][] = [['#/inbox', 'Inbox'], ['#/stats', 'Statistics']]
+  if (me.role === 'admin') links.push(['#/users', 'Users'], ['#/sites', 'Sites'])
+  const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, 'Live chat')),
+    h('ul', {}, links.map(([href, label]) => h('li', {}, h('a', { href }, label)))),
+    h('div', { class: 'me' },
+      h('label', { class: 'check' }, soundBox, 'Sound on new chat'),
+      h('span', { class: 'muted' }, `${me.name} · ${me.role}`),
+      h('button', { type: 'button', class: 'ghost', onclick: () => signOut() }, 'Sign out')))
+  app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
+
+  const signOut = () => {
+    stop()
+    inbox.dispose()
+    auth.token = null
+    showUnreadChats(0)
+    showLogin()
+  }
+  const stop = startLive({
+    event: (e) => inbox.event(e),
+    state: (up) => (banner.hidden = up),
+    refetch: () => void inbox.refetch().catch(() => {}),
+    expired: signOut,
+  })
+  auth.onExpired = signOut
+
+  // a slow page must not overwrite the one the user has moved on to
+  let routeSeq = 0
+  async function route(): Promise<void> {
+    const mine = ++routeSeq
+    const show = (el: HTMLElement) => void (mine === routeSeq && main.replaceChildren(el))
+    const [, page = 'inbox', id] = location.hash.split('/')
+    for (const a of nav.querySelectorAll('a')) {
+      if (a.getAttribute('href') === `#/${page}`) a.setAttribute('aria-current', 'page')
+      else a.removeAttribute('aria-current')
+    }
+    try {
+      if (page === 'stats') show(await statsView())
+      else if (page === 'users' && me.role === 'admin') show(await usersView(me, () => void route()))
+      else if (page === 'sites' && me.role === 'admin') {
+        const render = async (notice?: HTMLElement) => show(await sitesView((n) => void render(n), notice))
+        await render()
+      } else {
+        if (!main.contains(inbox.el)) {
+          show(inbox.el)
+          await inbox.load()
+        }
+        if (mine === routeSeq) await inbox.open(id ?? null)
+      }
+    } catch (err) {
+      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : 'Could not load this page'))
+    }
+  }
+  window.onhashchange = () => void route()
+  void route()
+}
+
+async function start(): Promise<void> {
+  if (!auth.token) return showLogin()
+  try {
+    const { user } = await api<{ user: User }>('/api/auth/me')
+    showApp(user)
+  } catch {
+    auth.token = null
+    showLogin()
+  }
+}
+
+void start()

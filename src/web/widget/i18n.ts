@@ -1,0 +1,73 @@
+import type { Locale } from './types.js'
+
+const en = {
+  title: 'Chat with us',
+  subtitle: 'We usually reply in a few minutes',
+  greeting: 'Hi! How can we help you today?',
+  placeholder: 'Write a message…',
+  message: 'Message',
+  send: 'Send message',
+  close: 'Close chat',
+  you: 'You',
+  support: 'Support',
+  sending: 'Sending…',
+  failed: 'Not sent. Tap to retry',
+  ended: 'This conversation has ended.',
+  newChat: 'Start a new chat',
+  contactAsk: 'Leave your name and phone so we can reach you if you step away.',
+  name: 'Name',
+  phone: 'Phone',
+  save: 'Save contact',
+  thanks: 'Thanks! We will get back to you.',
+  offline: 'Connecting…',
+  log: 'Conversation',
+}
+export type Strings = typeof en
+
+const uk: Strings = {
+  title: 'Напишіть нам',
+  subtitle: 'Зазвичай відповідаємо за кілька хвилин',
+  greeting: 'Вітаємо! Чим можемо допомогти?',
+  placeholder: 'Напишіть повідомлення…',
+  message: 'Повідомлення',
+  send: 'Надіслати',
+  close: 'Закрити чат',
+  you: 'Ви',
+  support: 'Підтримка',
+  sending: 'Надсилаємо…',
+  failed: 'Не надіслано. Натисніть, щоб повторити',
+  ended: 'Цю розмову завершено.',
+  newChat: 'Почати новий чат',
+  contactAsk: 'Залиште ім’я та телефон, щоб ми могли з вами зв’язатися.',
+  name: 'Ім’я',
+  phone: 'Телефон',
+  save: 'Зберегти контакт',
+  thanks: 'Дякуємо! Ми з вами зв’яжемося.',
+  offline: 'З’єднання…',
+  log: 'Розмова',
+}
+
+const ru: Strings = {
+  title: 'Напишите нам',
+  subtitle: 'Обычно отвечаем за несколько минут',
+  greeting: 'Здравствуйте! Чем можем помочь?',
+  placeholder: 'Напишите сообщение…',
+  message: 'Сообщение',
+  send: 'Отправить',
+  close: 'Закрыть чат',
+  you: 'Вы',
+  support: 'Поддержка',
+  sending: 'Отправляем…',
+  failed: 'Не отправлено. Нажмите, чтобы повторить',
+  ended: 'Этот разговор завершён.',
+  newChat: 'Начать новый чат',
+  contactAsk: 'Оставьте имя и телефон, чтобы мы могли с вами связаться.',
+  name: 'Имя',
+  phone: 'Телефон',
+  save: 'Сохранить контакт',
+  thanks: 'Спасибо! Мы с вами свяжемся.',
+  offline: 'Соединение…',
+  log: 'Разговор',
+}
+
+export const STRINGS: Record<Locale, Strings> = { en, uk, ru }

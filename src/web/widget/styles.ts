@@ -1,0 +1,51 @@
+/** The panel's look: one accent colour, soft depth, readable type; 16 px inputs so iOS does not zoom. */
+export const panelCss = (c: string, ink: string, side: 'left' | 'right') => `
+.panel{position:fixed;bottom:92px;${side}:20px;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 120px));display:flex;flex-direction:column;
+background:#fff;color:#111827;border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(15,23,42,.28),0 2px 8px rgba(15,23,42,.08);
+font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;animation:rise .22s ease-out;transform-origin:bottom ${side}}
+.panel[hidden]{display:none}
+@keyframes rise{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}
+header{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;background:linear-gradient(135deg,${c},color-mix(in srgb,${c} 70%,#000));color:${ink}}
+.avatar{width:40px;height:40px;border-radius:50%;display:grid;place-items:center;font-weight:700;font-size:18px;background:rgba(255,255,255,.22);flex:none}
+.who{flex:1;min-width:0}
+h2{margin:0;font-size:17px;font-weight:650;letter-spacing:-.01em}
+.who p{margin:2px 0 0;font-size:13px;opacity:.88;display:flex;align-items:center;gap:6px}
+.dot{width:8px;height:8px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.5)}
+button{font:inherit;cursor:pointer}
+.icon{width:40px;height:40px;border:0;border-radius:10px;background:transparent;color:inherit;display:grid;place-items:center}
+.icon:hover{background:rgba(255,255,255,.16)}
+.ico{display:grid;place-items:center}
+:focus-visible{outline:3px solid ${c};outline-offset:2px}
+header :focus-visible{outline-color:${ink}}
+.log{flex:1;overflow-y:auto;padding:18px 16px 8px;display:flex;flex-direction:column;gap:10px;background:#f7f8fb;overscroll-behavior:contain}
+.msg{display:flex;flex-direction:column;max-width:82%}
+.msg.in{align-self:flex-start}
+.msg.out{align-self:flex-end;align-items:flex-end}
+.name{font-size:12px;color:#6b7280;margin:0 0 3px 4px}
+.bubble{padding:10px 14px;border-radius:18px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;box-shadow:0 1px 2px rgba(15,23,42,.08)}
+.in .bubble{border-bottom-left-radius:6px}
+.out .bubble{background:${c};color:${ink};border-bottom-right-radius:6px}
+.out a{color:inherit}
+a{color:${c};text-decoration:underline}
+.system .bubble{background:transparent;box-shadow:none;color:#6b7280;font-size:13px}
+.meta{font-size:11px;color:#9ca3af;margin:3px 6px 0}
+.pending .bubble{opacity:.7}
+.failed .bubble{background:#fee2e2;color:#991b1b}
+.retry{border:0;background:none;color:#b91c1c;font-size:12px;padding:0;text-decoration:underline}
+.contact{align-self:stretch;background:#fff;border:1px solid #e5e7eb;border-radius:14px;padding:12px;display:grid;grid-template-columns:1fr 1fr;gap:8px}
+.contact p,.contact button{grid-column:1/-1}
+.contact p,.ended p{margin:0;color:#374151;font-size:14px}
+input,textarea{font-size:16px;line-height:1.4;font-family:inherit;color:#111827;border:1px solid #d1d5db;border-radius:12px;padding:10px 12px;background:#fff;box-sizing:border-box;width:100%}
+input:focus,textarea:focus{outline:none;border-color:${c};box-shadow:0 0 0 3px color-mix(in srgb,${c} 25%,transparent)}
+.primary{border:0;border-radius:12px;padding:10px 14px;background:${c};color:${ink};font-weight:600}
+.ended{padding:14px 16px;display:grid;gap:10px;text-align:center;border-top:1px solid #eef0f4}
+.ended[hidden],.composer[hidden]{display:none}
+.net{font-size:12px;color:#92400e;background:#fef3c7;text-align:center}
+.net:empty{display:none}
+.composer{display:flex;align-items:flex-end;gap:8px;padding:10px 12px 12px;border-top:1px solid #eef0f4;background:#fff}
+textarea{resize:none;max-height:120px;border-radius:20px;padding:10px 16px}
+.send{width:44px;height:44px;border:0;border-radius:50%;background:${c};color:${ink};display:grid;place-items:center;flex:none}
+.send:hover{filter:brightness(1.08)}
+@media (max-width:480px){.panel{inset:0;width:100%;height:100%;border-radius:0;bottom:auto}}
+@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
+`

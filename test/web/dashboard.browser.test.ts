@@ -1,0 +1,172 @@
+import t from 'tap'
+import type { Browser, WebSocketRoute } from 'playwright-core'
+import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
+
+let browser: Browser
+t.before(async () => {
+  browser = await launchBrowser(t)
+})
+
+t.test('a manager logs in, sees a new chat appear, answers it and closes it; the visitor sees both', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  let html = ''
+  const pageOrigin = await hostSite(t, () => html)
+  const site = await makeSite(app, [pageOrigin])
+  html = embedPage(origin, site.apiKey)
+  const admin = await makeStaff(app, 'admin', 'Olena')
+
+  const managerContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const visitorContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => Promise.all([managerContext.close(), visitorContext.close()]))
+  const dash = await managerContext.newPage()
+  const cspViolations: string[] = []
+  dash.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
+  })
+
+  await dash.goto(`${origin}/admin`)
+  await dash.getByLabel('Email').fill(admin.email)
+  await dash.getByLabel('Password').fill(admin.password)
+  await dash.getByRole('button', { name: 'Sign in' }).click()
+  await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
+
+  const visitor = await visitorContext.newPage()
+  await visitor.goto(pageOrigin)
+  await visitor.getByRole('button', { name: /chat/i }).first().click()
+  await visitor.getByRole('textbox', { name: 'Message' }).fill('Where is my order #1042?')
+  await visitor.getByRole('textbox', { name: 'Message' }).press('Enter')
+
+  const row = dash.getByRole('link', { name: /Where is my order #1042\?/ })
+  await row.waitFor({ timeout: 20_000 })
+  await eventually(async () => (/^\(1\) /.test(await dash.title()) ? true : undefined), 'the tab title to count the unread chat')
+  t.match(await dash.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href), /^data:image\/svg\+xml,.*%3E1%3C/, 'so does the favicon')
+  await row.click()
+  const reply = dash.getByRole('textbox', { name: 'Reply' })
+  await reply.fill('It ships today.')
+  await reply.press('Enter')
+  await visitor.getByText('It ships today.').waitFor({ timeout: 15_000 })
+
+  const res = await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(admin) })
+  t.match(res.json().data.sessions, [{ unreadCount: 0, lastMessage: { text: 'It ships today.', senderName: 'Olena' } }], 'opening the chat marked it read')
+  await dash.getByText(pageOrigin, { exact: false }).first().waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-conversation.png` })
+
+  await dash.getByRole('button', { name: 'Close chat' }).click()
+  await dash.getByRole('textbox', { name: 'Reply' }).and(dash.locator('[disabled]')).waitFor()
+  await visitor.getByText('This conversation has ended.').waitFor({ timeout: 15_000 })
+  await visitor.getByRole('button', { name: 'Start a new chat' }).waitFor()
+  await visitor.screenshot({ path: `${ARTIFACTS}/widget-closed.png` })
+  t.equal(await visitor.getByRole('button', { name: 'Save contact' }).count(), 0, 'no contact form on a closed chat')
+  await visitor.getByRole('button', { name: 'Start a new chat' }).click()
+  await visitor.getByRole('textbox', { name: 'Message' }).waitFor()
+  t.equal(await visitor.getByText('It ships today.').count(), 0, 'a new chat starts empty')
+  t.equal(await visitor.evaluate(() => localStorage.getItem('chatSessionId')), null, 'until the first message, no session')
+
+  await dash.setViewportSize({ width: 390, height: 844 })
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png` })
+  await dash.setViewportSize({ width: 1280, height: 800 })
+  t.same(cspViolations, [], 'the dashboard runs under the server CSP')
+})
+
+t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready embed snippet', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const site = await makeSite(app, ['https://shop.example'])
+  const admin = await makeStaff(app, 'admin', 'Olena')
+  const chats = [
+    { name: 'Marta Kovalenko', phone: '+380 67 123 4567', pageUrl: 'https://shop.example/beans/ethiopia', firstMessage: 'Hi! Is the Ethiopia Guji available in 1 kg bags?', reply: 'Hi Marta! Yes, 1 kg bags ship on Friday.' },
+    { name: 'Daniel Weber', pageUrl: 'https://shop.example/checkout', firstMessage: 'My card was declined at checkout, can you help?' },
+    { pageUrl: 'https://shop.example/', firstMessage: 'Do you deliver to Lviv?' },
+  ]
+  for (const { reply, ...body } of chats) {
+    const s = await makeSession(app, site, body)
+    if (reply) await app.inject(replyRequest(admin, s.id, reply))
+  }
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  // an open stand-in socket: these pages are about REST data, not live delivery
+  await context.routeWebSocket(/\/api\/chat\/ws/, () => {})
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
+  await dash.reload()
+  await dash.getByRole('link', { name: /Marta Kovalenko/ }).click()
+  await dash.getByRole('heading', { name: 'Marta Kovalenko' }).waitFor()
+  await dash.getByRole('link', { name: /Daniel Weber.*1 unread/ }).waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-inbox.png` })
+
+  await dash.getByRole('link', { name: 'Statistics' }).click()
+  await dash.getByRole('img', { name: 'Sessions per day' }).waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-stats.png` })
+  await dash.locator('.tile').filter({ hasText: /^[1-9]\d*Sessions$/ }).waitFor()
+  await dash.getByLabel('Stats from date').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10))
+  await dash.locator('.tile').filter({ hasText: /^0Sessions$/ }).waitFor()
+  t.pass('the stats follow the date range')
+
+  await dash.getByRole('link', { name: 'Sites' }).click()
+  await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()
+  const siteName = (await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })).json().data.site.name
+  const origins = dash.getByRole('textbox', { name: `Allowed origins of ${siteName}` })
+  await origins.fill('https://shop.example, https://www.shop.example')
+  await origins.press('Enter')
+  await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })
+    return res.json().data.site.origins.length === 2 ? true : undefined
+  }, 'the new origins to be saved')
+
+  await dash.getByRole('link', { name: 'Users' }).click()
+  await dash.getByRole('textbox', { name: 'Name', exact: true }).fill('Taras')
+  await dash.getByRole('textbox', { name: 'Email', exact: true }).fill('taras@example.com')
+  await dash.getByLabel('Password').fill('long enough pw')
+  await dash.getByRole('button', { name: 'Add user' }).click()
+  await dash.getByText('taras@example.com').waitFor()
+  t.pass('a user was added from the dashboard')
+})
+
+t.test('an agent sees no administration links', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const agent = await makeStaff(app, 'agent')
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
+  await dash.reload()
+  await dash.getByRole('link', { name: 'Statistics' }).waitFor()
+  t.equal(await dash.getByRole('link', { name: 'Sites' }).count(), 0)
+})
+
+t.test('the dashboard socket puts a new chat on top and updates its preview live, with no offline banner', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const agent = await makeStaff(app, 'agent')
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const sockets: WebSocketRoute[] = []
+  // a stand-in for the dashboard socket: the events are the contract's, whatever the server offers yet
+  await context.routeWebSocket(/\/api\/chat\/ws/, (ws) => void sockets.push(ws))
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
+  await dash.reload()
+  await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
+  const socket = await eventually(async () => sockets[0], 'the dashboard socket')
+  t.equal(new URL(socket.url()).searchParams.get('token'), agent.token)
+  t.equal(await dash.getByRole('status').filter({ hasText: 'offline' }).isVisible(), false, 'no banner while the socket is up')
+  // the catch-up read the socket's opening triggers is over before the events come
+  await dash.waitForLoadState('networkidle')
+
+  const now = new Date().toISOString()
+  const session = {
+    id: '00000000-0000-4000-8000-0000000000aa', userSessionId: 'visitor-live-1', status: 'open', name: 'Iryna', phone: null, email: null,
+    pageUrl: 'https://shop.example/cart', locale: 'uk', siteId: '00000000-0000-4000-8000-0000000000bb', createdAt: now, lastSeq: 0,
+    lastMessage: null, lastMessageAt: now, unreadCount: 0, assignedTo: null, closedAt: null, firstResponseAt: null, updatedAt: now,
+  }
+  socket.send(JSON.stringify({ type: 'session.created', session }))
+  await dash.getByRole('link', { name: /Iryna/ }).waitFor()
+  socket.send(JSON.stringify({ type: 'message.created', message: { id: '00000000-0000-4000-8000-0000000000cc', sessionId: session.id, seq: 1, sender: 'visitor', senderName: null, text: 'Do you deliver to Lviv?', createdAt: now } }))
+  await dash.getByRole('link', { name: /Iryna.*Do you deliver to Lviv\?.*1 unread/ }).waitFor()
+
+  await socket.close({ code: 1011 })
+  await dash.getByText('Live updates are offline').waitFor()
+  t.pass('a dropped socket shows the banner')
+})
