@@ -38,6 +38,8 @@ export type BotApiStandIn = {
   calls: Call[]
   /** sendMessage calls that succeeded */
   sent: SentMessage[]
+  /** those to one chat (tests of a file share a database, so another test's late notes can arrive here) */
+  sentTo: (chatId: string) => SentMessage[]
   reactions: { chat_id: unknown; message_id: unknown }[]
   topics: { chat_id: string; name: string; message_thread_id: number }[]
   webhooks: Record<string, unknown>[]
@@ -71,6 +73,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   const sockets = new Set<Socket>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
     calls: [], sent: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
+    sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
     pushUpdate: (m) => {
       const id = nextUpdateId++
@@ -172,7 +175,8 @@ export function telegramEnv(standIn: { url: string }, extra: Record<string, stri
     OUTBOX_POLL_MS: '25',
     OUTBOX_RETRY_BASE_MS: '20',
     OUTBOX_RETRY_MAX_MS: '200',
-    OUTBOX_SEND_TIMEOUT_MS: '400',
+    // generous: a send that times out after the stand-in took it is sent again (at-least-once), which would fail exactly-once checks on a busy machine
+    OUTBOX_SEND_TIMEOUT_MS: '5000',
     TELEGRAM_LONG_POLL_SECONDS: '0',
     TELEGRAM_IDLE_MS: '25',
     BOT_FOLLOW_UP_POLL_MS: '25',

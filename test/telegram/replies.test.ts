@@ -10,6 +10,8 @@ async function notifiedSession(app: FastifyInstance, bot: BotApiStandIn) {
   const site = await makeTelegramSite(app)
   const s = await makeSession(app, site, { name: 'Ann' })
   const card = await waitFor('the card', () => bot.sent.find((m) => m.chat_id === site.chatId && m.text.includes(s.id.slice(0, 8))))
+  // the worker remembers the card just after Telegram answers; a manager cannot reply sooner
+  await waitFor('the card to be remembered', async () => (await app.sql`select 1 from telegram_messages where message_id = ${card.message_id}`).length > 0)
   return { site, s, cardId: card.message_id }
 }
 
