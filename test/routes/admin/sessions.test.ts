@@ -70,6 +70,8 @@ t.test('invalid list parameters are 400', async (t) => {
     t.equal(res.statusCode, 400, q)
     t.equal(res.json().error.code, 'VALIDATION_ERROR', q)
   }
+  const status = await app.inject({ method: 'GET', url: '/api/chat/sessions?status=pending', headers: bearer(agent) })
+  t.equal(status.json().error.message, 'status must be equal to one of the allowed values', 'one readable message')
   t.equal((await app.inject({ method: 'GET', url: '/api/chat/sessions' })).statusCode, 401, 'no token')
 })
 
