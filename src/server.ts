@@ -7,6 +7,8 @@ const DRAIN_SWEEP_MS = 100
 
 function printWelcome(config: Config, port: number, report: BootstrapReport, embedded: boolean): void {
   const base = `http://localhost:${port}`
+  // the default PUBLIC_URL names the configured port, which is 0 when the system picked one
+  const publicUrl = config.publicUrl === `http://localhost:${config.port}` ? base : config.publicUrl
   const lines = ['', '  Live chat is running', '']
   lines.push(`  Dashboard:       ${base}/admin`)
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
@@ -19,7 +21,7 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   if (report.site) {
     lines.push(`  Site API key:    ${report.site.site.apiKey}`)
     if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
-    lines.push(`  Embed:           <script src="${config.publicUrl}/widget.js" data-api-key="${report.site.site.apiKey}" async></script>`)
+    lines.push(`  Embed:           <script src="${publicUrl}/widget.js" data-api-key="${report.site.site.apiKey}" async></script>`)
   }
   console.log(lines.join('\n') + '\n')
 }

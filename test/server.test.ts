@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import postgres from 'postgres'
 import { freshDatabase } from './helpers/app.js'
 
@@ -18,15 +21,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
-  const databaseUrl = await freshDatabase()
+const EXIT_TIMEOUT_MS = 10_000
+
+type RunningServer = { api: string; output: () => string; exitCode: () => Promise<number | null | 'still running'>; kill: (signal: NodeJS.Signals) => void }
+
+/** `src/server.ts` as a child process, as `npm start` runs it; answers once the banner shows the bound port. */
+async function startServer(t: Test, env: Record<string, string>): Promise<RunningServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test',
-      JWT_SECRET: 'server-test-secret-server-test', ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'boss-password',
-      SITE_API_KEY: SITE_KEY, SITE_API_SECRET: 'sk_server_test_secret',
-    },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
@@ -34,9 +37,30 @@ t.test('SIGTERM lets an in-flight request finish, then the server exits 0', asyn
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr.on('data', (c: Buffer) => { output += c.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const base = await waitFor('the welcome banner', async () => {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${output}`)
+    return /Dashboard:\s+(http:\/\/localhost:\d+)\/admin/.exec(output)?.[1]
+  }, STARTUP_TIMEOUT_MS)
+  return {
+    api: base.replace('localhost', '127.0.0.1'),
+    output: () => output,
+    kill: (signal) => child.kill(signal),
+    exitCode: async () => {
+      let timer: NodeJS.Timeout | undefined
+      const code = await Promise.race([exited, new Promise<'still running'>((r) => { timer = setTimeout(() => r('still running'), EXIT_TIMEOUT_MS) })])
+      clearTimeout(timer)
+      return code
+    },
+  }
+}
 
-  const base = await waitFor('the welcome banner', async () => /Dashboard:\s+(http:\/\/localhost:\d+)\/admin/.exec(output)?.[1], STARTUP_TIMEOUT_MS)
-  const api = base.replace('localhost', '127.0.0.1')
+t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
+  const databaseUrl = await freshDatabase()
+  const server = await startServer(t, {
+    DATABASE_URL: databaseUrl, JWT_SECRET: 'server-test-secret-server-test', ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'boss-password',
+    SITE_API_KEY: SITE_KEY, SITE_API_SECRET: 'sk_server_test_secret',
+  })
+  const { api } = server
   t.equal((await fetch(`${api}/healthz`)).status, 200)
   const created = await fetch(`${api}/api/public/chat/sessions`, {
     method: 'POST', headers: { 'X-API-Key': SITE_KEY, 'Content-Type': 'application/json' }, body: JSON.stringify({ firstMessage: 'hi' }),
@@ -58,9 +82,9 @@ t.test('SIGTERM lets an in-flight request finish, then the server exits 0', asyn
     return row && row.n > 0 ? true : undefined
   })
 
-  child.kill('SIGTERM')
+  server.kill('SIGTERM')
   await new Promise((r) => setTimeout(r, 300))
-  t.equal(child.exitCode, null, 'still draining while the request runs')
+  t.equal(await Promise.race([server.exitCode(), new Promise((r) => setTimeout(() => r('draining'), 10))]), 'draining', 'still draining while the request runs')
   const late = await fetch(`${api}/healthz`).then((r) => r.status, () => 'refused')
   t.not(late, 200, `new requests are not served while draining (${late})`)
   await holder`commit`
@@ -69,12 +93,41 @@ t.test('SIGTERM lets an in-flight request finish, then the server exits 0', asyn
   const res = await inFlight
   t.equal(res.status, 201, 'the in-flight request finished')
   t.equal((await res.json() as { data: { message: { text: string } } }).data.message.text, 'in flight')
-  const EXIT_TIMEOUT_MS = 10_000
-  let timer: NodeJS.Timeout | undefined
-  const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('still running'), EXIT_TIMEOUT_MS) })])
-  clearTimeout(timer)
-  t.equal(code, 0, output)
+  t.equal(await server.exitCode(), 0, server.output())
   const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from chat_messages where session_id = ${sessionId}`
   t.equal(stored?.n, 2)
-  t.notMatch(output, 'sk_server_test_secret', 'the configured secret is not printed')
+  t.notMatch(server.output(), 'sk_server_test_secret', 'the configured secret is not printed')
+})
+
+t.test('without DATABASE_URL an embedded Postgres starts, prints demo credentials once, and keeps the data for the next start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const env = { DATA_DIR: dataDir }
+  const first = await startServer(t, env)
+  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  const password = /Admin password:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  t.match(key, /^pk_/)
+  t.ok(password, 'the demo admin password is printed')
+  const created = await fetch(`${first.api}/api/public/chat/sessions`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ userSessionId: 'visitor-restart', firstMessage: 'remember me' }),
+  })
+  t.equal(created.status, 201)
+  first.kill('SIGTERM')
+  t.equal(await first.exitCode(), 0)
+
+  const second = await startServer(t, env)
+  t.notMatch(second.output(), 'Admin password', 'credentials are shown only the first time')
+  t.match(second.output(), key, 'the same site')
+  const resumed = await fetch(`${second.api}/api/public/chat/sessions`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ userSessionId: 'visitor-restart' }),
+  })
+  t.equal(resumed.status, 200)
+  t.same((await resumed.json() as { data: { messages: { text: string }[] } }).data.messages.map((m) => m.text), ['remember me'])
+  const login = await fetch(`${second.api}/api/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password }),
+  })
+  t.equal(login.status, 200, 'the demo admin from the first start logs in')
+  second.kill('SIGTERM')
+  t.equal(await second.exitCode(), 0)
 })

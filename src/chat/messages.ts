@@ -38,8 +38,12 @@ const messageColumns = {
   createdAt: chatMessages.createdAt,
 }
 
+const LONE_SURROGATE = /\p{Cs}/u
+
 /** 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. */
 export function assertMessageText(text: string, field = 'text'): void {
+  // a lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD, not verbatim
+  if (LONE_SURROGATE.test(text)) throw validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])
   const trimmed = text.trim()
   if (trimmed === '') throw validationError(`${field} is required`, [{ field, message: `${field} must contain a non-space character` }])
   // code points, not UTF-16 units; the cheap length check skips the count for short texts

@@ -83,7 +83,7 @@ export function envelopeFor(err: FastifyError | ChatError | Error, log?: Fastify
   // Fastify's own client errors (bad JSON, body too large, media type, ...): their messages carry no internals
   const message = fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
     ? 'Content-Type must be application/json'
-    : fe.message
+    : fe.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (a malformed %-escape)' : fe.message
   return { status, body: { success: false, error: { code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message } } }
 }
 

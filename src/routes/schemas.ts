@@ -4,6 +4,9 @@ import { MAX_TEXT_CHARS } from '../chat/messages.js'
 /** Shapes shared by several route files; each route keeps its own request schemas beside it. */
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+/** One of these strings; for input, since a union of literals makes Ajv report every branch. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 // Handlers hand over Date objects; the serialiser writes them as ISO 8601 UTC with milliseconds.
 export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
 

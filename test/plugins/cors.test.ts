@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { makeSite, startSessionRequest } from '../helpers/fixtures.js'
+import { bearer, makeSite, makeStaff, startSessionRequest } from '../helpers/fixtures.js'
 
 t.test("a site's allowed origin gets the CORS grant, other origins none", async (t) => {
   const app = await buildTestApp(t)
@@ -49,4 +49,16 @@ t.test("a site open to '*' grants any origin", async (t) => {
   const site = await makeSite(app, ['*'])
   const res = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://anywhere.example' } })
   t.equal(res.headers['access-control-allow-origin'], 'https://anywhere.example')
+})
+
+t.test("changing a site's origins through the admin API takes effect at once", async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app, ['https://old.example'])
+  const admin = await makeStaff(app, 'admin')
+  const patched = await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { origins: ['https://new.example/'] } })
+  t.equal(patched.statusCode, 200)
+  const fromNew = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://new.example' } })
+  t.equal(fromNew.headers['access-control-allow-origin'], 'https://new.example')
+  const fromOld = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://old.example' } })
+  t.equal(fromOld.headers['access-control-allow-origin'], undefined)
 })

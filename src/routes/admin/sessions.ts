@@ -3,11 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../chat/errors.js'
 import { listMessages, sendMessage } from '../../chat/messages.js'
 import { closeSession, getAdminSession, getSession, listSessions, markSessionRead } from '../../chat/sessions.js'
-import { AdminSession, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../schemas.js'
+import { AdminSession, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../schemas.js'
 import { parseTimeRange } from '../time.js'
 
 const ListQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')], { default: 'all' })),
+  status: Type.Optional(StringEnum(['open', 'closed', 'all'], { default: 'all' })),
   search: Type.Optional(Type.String({ maxLength: 200 })),
   siteId: Type.Optional(Type.String({ format: 'uuid' })),
   from: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, inclusive, on createdAt' })),

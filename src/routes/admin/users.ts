@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { conflict, notFound } from '../../chat/errors.js'
 import { isUuid } from '../../chat/sessions.js'
 import { createUser, getUser, listUsers, updateUser, userView } from '../../chat/users.js'
-import { Email, ErrorBody, IdParams, Nullable, Ok, ok, User } from '../schemas.js'
+import { Email, ErrorBody, IdParams, Nullable, Ok, ok, StringEnum, User } from '../schemas.js'
 
-const Role = Type.Union([Type.Literal('admin'), Type.Literal('agent')])
+const Role = StringEnum(['admin', 'agent'])
 const Password = Type.String({ minLength: 8, maxLength: 1024 })
 const UserName = Type.String({ minLength: 1, maxLength: 100 })
 

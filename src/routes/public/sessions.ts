@@ -46,7 +46,7 @@ export default (async (app) => {
     onRequest: app.limits.checkNewSession,
     // every field is optional, so a POST with no body at all is an empty request
     preValidation: async (req) => {
-      req.body ??= {}
+      if (req.body === undefined) req.body = {}
     },
     preHandler: app.requireSite,
   }, async (req, reply) => {

@@ -70,6 +70,8 @@ t.test('invalid list parameters are 400', async (t) => {
     t.equal(res.statusCode, 400, q)
     t.equal(res.json().error.code, 'VALIDATION_ERROR', q)
   }
+  const status = await app.inject({ method: 'GET', url: '/api/chat/sessions?status=pending', headers: bearer(agent) })
+  t.equal(status.json().error.message, 'status must be equal to one of the allowed values', 'one readable message')
   t.equal((await app.inject({ method: 'GET', url: '/api/chat/sessions' })).statusCode, 401, 'no token')
 })
 
@@ -106,6 +108,11 @@ t.test('a reply is 201 as the agent with their name, reaches the visitor, and se
   const detail = await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}`, headers: bearer(agent) })
   t.equal(detail.json().data.session.unreadCount, 0, 'answering reads the session')
   t.ok(detail.json().data.session.firstResponseAt)
+  const replyOnce = () => app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/messages`, headers: bearer(agent), payload: { text: 'once', clientMessageId: 'agent-1' } })
+  const first = await replyOnce()
+  const again = await replyOnce()
+  t.same([first.statusCode, again.statusCode], [201, 200], 'a reply retried with its clientMessageId is stored once')
+  t.equal(again.json().data.message.id, first.json().data.message.id)
   for (const body of [{ text: '  ' }, { text: 'x'.repeat(4001) }, { text: 'hi', sender: 'bot' }]) {
     const bad = await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/messages`, headers: bearer(agent), payload: body })
     t.equal(bad.statusCode, 400, JSON.stringify(body).slice(0, 40))

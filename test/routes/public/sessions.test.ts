@@ -102,6 +102,8 @@ t.test('a body that is not JSON is 415, malformed JSON 400, an oversized body 41
   t.same(text.json().error.code, 'UNSUPPORTED_MEDIA_TYPE')
   const form = await app.inject({ method: 'POST', url: URL, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' })
   t.equal(form.statusCode, 415)
+  const charset = await app.inject({ method: 'POST', url: URL, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, payload: '{"firstMessage":"hi"}' })
+  t.equal(charset.statusCode, 201, 'a charset parameter is fine')
   const broken = await app.inject({ method: 'POST', url: URL, headers: { ...headers, 'content-type': 'application/json' }, payload: '{"firstMessage": "hi"' })
   t.equal(broken.statusCode, 400)
   t.match(broken.json(), { success: false, error: { code: 'VALIDATION_ERROR' } })
