@@ -29,5 +29,7 @@ export function connectDb(url: string, opts: { poolSize?: number; appName?: stri
 /** Postgres text timestamps ("2026-11-24 10:15:30.12+00") as a Date. */
 export function parseDbTime(value: string | Date): Date {
   if (value instanceof Date) return value
+  // the connection's TimeZone is UTC, so the text ends in +00: the common case without a regex
+  if (value.endsWith('+00')) return new Date(`${value.slice(0, 10)}T${value.slice(11, -3)}Z`)
   return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))
 }

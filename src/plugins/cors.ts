@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import { sql } from 'drizzle-orm'
-import { findSiteByApiKey, originAllowed } from '../chat/sites.js'
+import { originAllowed } from '../chat/sites.js'
 
 const PUBLIC_PREFIX = '/api/public/'
 const PUBLIC_HEADERS = ['Content-Type', 'X-API-Key', 'X-API-Secret', 'X-Session-Token']
@@ -37,8 +37,9 @@ export default fp(async (app) => {
       }
       if (req.method === 'OPTIONS') return (await anySiteAllows(origin)) ? { ...base, origin } : deny
       const key = req.headers['x-api-key']
-      const site = typeof key === 'string' && key.length <= 128 ? await findSiteByApiKey(app.db, key) : undefined
+      // the auth plugin's cached lookup: a browser's every poll carries an Origin
+      const site = typeof key === 'string' ? await app.siteByApiKey(key).catch(() => undefined) : undefined
       return site && originAllowed(site, origin) ? { ...base, origin } : deny
     },
   })
-}, { name: 'cors', dependencies: ['db'] })
+}, { name: 'cors', dependencies: ['db', 'auth'] })

@@ -30,9 +30,10 @@ export default fp(async (app) => {
     buckets: LATENCY_BUCKETS_S,
     registers: [registry],
   })
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched'
     latency.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
 
   // Read from Postgres at scrape time: cluster-wide figures, the same whichever instance is asked.
