@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../chat/errors.js'
 import { listMessages, sendMessage } from '../../chat/messages.js'
-import { closeSession, getAdminSession, getSession, listSessions, markSessionRead } from '../../chat/sessions.js'
+import { closeSession, getAdminSession, listSessions, markSessionRead } from '../../chat/sessions.js'
 import { AdminSession, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../schemas.js'
 import { parseTimeRange } from '../time.js'
 
@@ -70,9 +70,9 @@ export default (async (app) => {
   }, async (req, reply) => {
     const staff = req.staff
     if (!staff) throw unauthorized()
-    const session = await getSession(app.db, req.params.id)
+    // sendMessage tells a missing session (404) from a closed one (409) itself
     const { message, created } = await sendMessage(app.db, {
-      sessionId: session.id,
+      sessionId: req.params.id,
       sender: 'agent',
       senderName: staff.name,
       agentId: staff.id,
