@@ -7,7 +7,8 @@ const app = await buildApp({ config, databaseUrl: process.env.BENCH_DB_URL ?? ''
 // memory as the idle bench reads it: after a full GC (the server runs with --expose-gc)
 app.get('/__bench/memory', async () => {
   (globalThis as { gc?: () => void }).gc?.()
-  return { rss: process.memoryUsage().rss }
+  const { rss, heapUsed } = process.memoryUsage()
+  return { rss, heapUsed }
 })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()

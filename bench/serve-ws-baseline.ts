@@ -11,7 +11,8 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     if (req.url === '/__bench/memory') {
       (globalThis as { gc?: () => void }).gc?.()
-      res.end(JSON.stringify({ rss: process.memoryUsage().rss }))
+      const { rss, heapUsed } = process.memoryUsage()
+      res.end(JSON.stringify({ rss, heapUsed }))
       return
     }
     const [, verb, id] = (req.url ?? '').split('/')

@@ -60,9 +60,12 @@ export async function closeSockets(sockets: WebSocket[]): Promise<void> {
   })))
 }
 
-export async function serverMemory(port: number): Promise<number> {
+export type Memory = { rss: number; heapUsed: number }
+
+/** The server's memory after a full GC (bench servers run with --expose-gc). */
+export async function serverMemory(port: number): Promise<Memory> {
   const res = await fetch(`http://127.0.0.1:${port}/__bench/memory`)
-  return ((await res.json()) as { rss: number }).rss
+  return (await res.json()) as Memory
 }
 
 export const widgetSocketUrl = (port: number, apiKey: string, s: BenchSession | undefined) =>

@@ -17,6 +17,21 @@ const SLOW_CLOSE_GRACE_MS = 5_000
 export type Peer = { socket: WebSocket; alive: boolean }
 
 /** Every socket of this process: heartbeats, the send-buffer bound, closing them all. */
+type UpgradedSocket = { _socket?: { _httpMessage?: { detachSocket: (socket: unknown) => void } | null } }
+
+/**
+ * @fastify/websocket leaves the upgrade's request and reply reachable from every socket: the
+ * TCP socket keeps the stand-in ServerResponse it was assigned (and through its listeners the
+ * Fastify request and reply), and its error listener closes over both. That was ~20 KiB per
+ * idle socket (bench/idle.ts). Detach the response and keep an error listener of our own.
+ */
+function releaseUpgrade(socket: WebSocket): void {
+  const tcp = (socket as unknown as UpgradedSocket)._socket
+  tcp?._httpMessage?.detachSocket(tcp)
+  socket.removeAllListeners('error')
+  socket.on('error', () => socket.terminate())
+}
+
 export class Peers {
   private readonly peers = new Set<Peer>()
   private readonly heartbeat: NodeJS.Timeout
@@ -32,6 +47,7 @@ export class Peers {
 
   track(peer: Peer, onGone: () => void): void {
     this.peers.add(peer)
+    releaseUpgrade(peer.socket)
     peer.socket.on('pong', () => {
       peer.alive = true
     })
