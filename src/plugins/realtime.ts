@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Gauge } from 'prom-client'
+import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
@@ -15,7 +15,20 @@ declare module 'fastify' {
 /** WebSockets fed by one LISTEN connection per process (the routes live in routes/{public,admin}/socket.ts). */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
-  const hub = new Hub({ db: app.db, log: app.log, heartbeatMs: config.wsHeartbeatMs, maxBufferedBytes: config.wsMaxBufferedBytes, sweepMs: config.wsSweepMs })
+  const lag = new Histogram({
+    name: 'chat_notification_lag_seconds',
+    help: 'From a message\'s commit to this instance reading it for its sockets',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [app.metrics],
+  })
+  const hub = new Hub({
+    db: app.db,
+    log: app.log,
+    heartbeatMs: config.wsHeartbeatMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    sweepMs: config.wsSweepMs,
+    observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
+  })
   app.decorate('hub', hub)
   // site changes made by other instances (rotation, origins) reach this one's site cache
   hub.onEvent((event) => {

@@ -17,6 +17,8 @@ const SWEEP_WINDOW_FACTOR = 5
 const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 
 export type HubOptions = {
+  /** told, for each message read after a notification, how long after its commit that was */
+  observeLagMs?: (ms: number) => void
   /** how often watched sessions are checked for messages whose notification never came */
   sweepMs: number
   db: Db
@@ -213,6 +215,8 @@ export class Hub {
     for (const seq of dashboardSeqs) after = Math.min(after, seq - 1)
     if (after === Infinity) return
     const messages = await listMessages(this.opts.db, sessionId, { after })
+    const now = Date.now()
+    for (const m of messages) this.opts.observeLagMs?.(now - m.createdAt.getTime())
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
     for (const message of messages) {

@@ -22,6 +22,8 @@ t.test('/metrics needs the token and reports requests, messages and the outbox',
   t.match(res.headers['content-type'], /text\/plain/)
   t.match(res.body, /http_request_duration_seconds_count\{method="POST",route="\/api\/public\/chat\/sessions\/:id\/messages",status="201"\} 1/)
   t.match(res.body, /outbox_rows\{status="pending"\} \d+/)
+  t.match(res.body, /chat_open_sockets\{kind="widget"\} 0/)
+  t.match(res.body, /chat_notification_lag_seconds_count \d+/)
   const stored = /chat_messages_stored_total (\d+)/.exec(res.body)
   t.ok(stored, 'messages stored is reported')
 })

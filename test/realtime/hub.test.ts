@@ -5,6 +5,7 @@ import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/listener.js'
+import { waitFor } from '../helpers/wait.js'
 
 t.test('two instances on one database deliver each other\'s writes', async (t) => {
   const a = await buildTestApp(t)
@@ -39,6 +40,8 @@ t.test('killing the listener\'s connection while messages are written loses noth
   const kills: number[] = []
   for (let i = 1; i <= perSession; i++) {
     if (i === 10 || i === perSession - 2) {
+      // writes are fast enough to reach the second kill before the first reconnect is done
+      await waitFor('the listener to be back', () => kills.length === resyncs)
       const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
         where application_name = ${LISTENER_APP_NAME} and datname = current_database()`
       kills.push(killed.length)
