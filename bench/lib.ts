@@ -4,34 +4,22 @@
  * event loop, and a table printer that shows every figure next to its same-run baseline.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { connectDb, type DbHandle } from '../src/db/client.js'
-import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 
 export type BenchDb = { url: string; handle: DbHandle; stop: () => Promise<void> }
 
 /** A migrated database on a fresh embedded cluster (or BENCH_DATABASE_URL's server). */
 export async function startBenchDb(): Promise<BenchDb> {
-  let serverUrl = process.env.BENCH_DATABASE_URL
-  let stopServer = async () => {}
-  let dir: string | undefined
-  if (!serverUrl) {
-    dir = mkdtempSync(join(tmpdir(), 'livechat-bench-'))
-    chmodSync(dir, 0o755)
-    const pg = await startEmbeddedPostgres(dir)
-    serverUrl = pg.url
-    stopServer = pg.stop
-  }
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  const server = await existingOrTemporaryPostgres(process.env.BENCH_DATABASE_URL, 'livechat-bench-')
+  const admin = postgres(server.url, { max: 1, onnotice: () => {} })
   const name = `bench_${Date.now()}`
   await admin.unsafe(`create database ${name}`)
   await admin.end()
-  const url = new URL(serverUrl)
+  const url = new URL(server.url)
   url.pathname = `/${name}`
   const handle = connectDb(url.toString(), { poolSize: 4 })
   await runMigrations(handle.db)
@@ -40,8 +28,7 @@ export async function startBenchDb(): Promise<BenchDb> {
     handle,
     stop: async () => {
       await handle.close()
-      await stopServer()
-      if (dir) rmSync(dir, { recursive: true, force: true })
+      await server.stop()
     },
   }
 }

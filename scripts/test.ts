@@ -5,12 +5,9 @@
  * "N passed, M failed" line for CI.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import postgres from 'postgres'
 import { connectDb } from '../src/db/client.js'
-import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 
 export const TEMPLATE_DB = 'chat_template'
@@ -18,16 +15,8 @@ export const TEMPLATE_DB = 'chat_template'
 const stripAnsi = (s: string) => s.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')
 
 async function main(): Promise<number> {
-  let adminUrl = process.env.TEST_DATABASE_URL
-  let stop = async () => {}
-  let dir: string | undefined
-  if (!adminUrl) {
-    dir = mkdtempSync(join(tmpdir(), 'livechat-test-'))
-    chmodSync(dir, 0o755)
-    const pg = await startEmbeddedPostgres(dir)
-    adminUrl = pg.url
-    stop = pg.stop
-  }
+  const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
+  const adminUrl = server.url
   try {
     const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
     await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`)
@@ -58,8 +47,7 @@ async function main(): Promise<number> {
     })
     return code
   } finally {
-    await stop()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await server.stop()
   }
 }
 

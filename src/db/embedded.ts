@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 export type EmbeddedDb = {
@@ -107,5 +108,24 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     stop: () => pg.stop(),
+  }
+}
+
+/**
+ * The Postgres server at `url`, or a throwaway embedded cluster in a new temporary folder
+ * (removed on stop) when there is none: the tests' and benchmarks' database server.
+ */
+export async function existingOrTemporaryPostgres(url: string | undefined, prefix: string): Promise<EmbeddedDb> {
+  if (url) return { url, stop: async () => {} }
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  // as root the cluster runs as `postgres`, which must be able to enter the folder
+  chmodSync(dir, 0o755)
+  const pg = await startEmbeddedPostgres(dir)
+  return {
+    url: pg.url,
+    stop: async () => {
+      await pg.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
   }
 }
