@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,4 +130,27 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
   t.equal(login.status, 200, 'the demo admin from the first start logs in')
   second.kill('SIGTERM')
   t.equal(await second.exitCode(), 0)
+})
+
+t.test('two servers on one DATA_DIR share the embedded Postgres, and the first to stop leaves it to the other', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const env = { DATA_DIR: dataDir }
+  const first = await startServer(t, env)
+  const second = await startServer(t, env)
+  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  t.match(second.output(), key, 'one demo site for both')
+  first.kill('SIGTERM')
+  t.equal(await first.exitCode(), 0)
+  const health = await fetch(`${second.api}/healthz`)
+  t.equal(health.status, 200, 'the database outlives the server that started it')
+  const created = await fetch(`${second.api}/api/public/chat/sessions`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ firstMessage: 'still here' }),
+  })
+  t.equal(created.status, 201)
+  second.kill('SIGTERM')
+  t.equal(await second.exitCode(), 0)
+  const pidFile = join(dataDir, 'pg', 'postmaster.pid')
+  await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
 })

