@@ -22,22 +22,18 @@ const MAX_PAYLOAD_BYTES = 7900
  * the message's own transaction serialises every writer (bench/notify.ts: flat at any
  * concurrency). Sent after the commit instead, in a transaction that writes nothing, the
  * lock is held only for an instant; and while one notification is on its way, the events
- * that arrive meanwhile wait and go together as one JSON array (so callers waiting for
- * theirs share round trips). An event lost here (the process dies, the database is away)
- * is made good by the hub's periodic catch-up.
+ * that arrive meanwhile wait and go together as one JSON array. An event lost here (the
+ * process dies, the database is away) is made good by the hub's periodic catch-up.
  */
 class Notifier {
-  private pending: { event: string; sent: () => void }[] = []
+  private pending: string[] = []
   private flushing: Promise<void> | undefined
 
   constructor(private readonly sql: Sql) {}
 
-  /** Resolves once the event's notification has been sent (or given up on), never rejects. */
-  publish(event: ChatEvent): Promise<void> {
-    return new Promise((sent) => {
-      this.pending.push({ event: JSON.stringify(event), sent })
-      this.flushing ??= this.flush()
-    })
+  publish(event: ChatEvent): void {
+    this.pending.push(JSON.stringify(event))
+    this.flushing ??= this.flush()
   }
 
   /** Resolves once everything published so far has been sent (or given up on). */
@@ -46,25 +42,20 @@ class Notifier {
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.takeBatch()
-      try {
-        await this.sql`select pg_notify(${EVENTS_CHANNEL}, ${`[${batch.map((p) => p.event).join(',')}]`})`
-      } catch {
-        // the database is away: the change is committed and the hub's sweep will find it
-      }
-      for (const p of batch) p.sent()
+    try {
+      while (this.pending.length > 0) await this.sql`select pg_notify(${EVENTS_CHANNEL}, ${this.takeBatch()})`
+    } catch {
+      this.pending = []
+    } finally {
+      this.flushing = undefined
     }
-    this.flushing = undefined
   }
 
-  private takeBatch(): { event: string; sent: () => void }[] {
+  private takeBatch(): string {
     let bytes = 2
     let n = 0
-    while (n < this.pending.length && bytes + (this.pending[n]?.event.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) {
-      bytes += (this.pending[n++]?.event.length ?? 0) + 1
-    }
-    return this.pending.splice(0, Math.max(n, 1))
+    while (n < this.pending.length && bytes + (this.pending[n]?.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) bytes += (this.pending[n++]?.length ?? 0) + 1
+    return `[${this.pending.splice(0, Math.max(n, 1)).join(',')}]`
   }
 }
 
@@ -81,11 +72,9 @@ const onPool = (db: Executor): db is Db => '$client' in db
 /**
  * Announces a change. Inside a transaction the NOTIFY joins it (delivered at commit, dropped
  * on rollback); on the pool the change has already committed and the event goes out at once.
- * Either way it resolves only once the notification is on its way, so a client that hears
- * "stored" and acts next (closes the chat, say) cannot have its next event overtake this one.
  */
 export async function notify(db: Executor, event: ChatEvent): Promise<void> {
-  if (onPool(db)) await notifierOf(db).publish(event)
+  if (onPool(db)) notifierOf(db).publish(event)
   else await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`)
 }
 
