@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 import { buildTestApp } from './app.js'
+import { waitFor } from './wait.js'
 
 type Test = { teardown: (fn: () => unknown) => void }
 
@@ -50,15 +51,8 @@ export async function hostSite(t: Test, page: () => string): Promise<string> {
 }
 
 /** Retries `check` until it returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+export const eventually = <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs)
 
 export const embedPage = (appOrigin: string, apiKey: string, attrs = '') =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Shop</title>
