@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
-import { getSiteSession, sessionToken, sessionTokenMatches } from '../chat/sessions.js'
+import { getSiteSession, isUuid, sessionToken, sessionTokenMatches } from '../chat/sessions.js'
 import { getOrCreateSetting } from '../chat/settings.js'
 import { findSiteByApiKey, siteSecretMatches, type Site } from '../chat/sites.js'
 import { getUser, type User } from '../chat/users.js'
@@ -68,7 +68,7 @@ export default fp(async (app) => {
     } catch {
       throw unauthorized('Invalid or expired token')
     }
-    const user = typeof claims.sub === 'string' ? await getUser(db, claims.sub) : undefined
+    const user = typeof claims.sub === 'string' && isUuid(claims.sub) ? await getUser(db, claims.sub) : undefined
     if (!user || user.disabled || user.tokenVersion !== claims.tv) throw unauthorized('Invalid or expired token')
     return user
   })

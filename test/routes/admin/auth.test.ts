@@ -60,6 +60,7 @@ t.test('missing, malformed, forged, expired and wrong-algorithm tokens are 401',
       return `${unsigned}.${createHmac('sha384', realSecret).update(unsigned).digest('base64url')}`
     })())),
     unknownUser: await app.inject(me(signHs256({ ...claims, sub: '00000000-0000-4000-8000-000000000000', exp: now + 600 }, realSecret))),
+    malformedSubject: await app.inject(me(signHs256({ ...claims, sub: 'not-a-uuid', exp: now + 600 }, realSecret))),
   }
   for (const [name, res] of Object.entries(bad)) {
     t.equal(res.statusCode, 401, name)
