@@ -65,8 +65,6 @@ export type StartInput = ContactDetails & {
 
 export type StartResult = { session: Session; created: boolean; messages: Message[] }
 
-export { isUuid }
-
 export async function getSession(db: Executor, id: string): Promise<Session> {
   const [s] = isUuid(id) ? await db.select().from(chatSessions).where(eq(chatSessions.id, id)) : []
   if (!s) throw notFound('Session')
@@ -105,7 +103,7 @@ async function resume(tx: Executor, site: Site, existing: Session, input: StartI
     await enqueueSessionEvent(tx, session, 'contact.updated', { name: session.name, phone: session.phone, email: session.email })
   }
   if (input.firstMessage !== undefined) {
-    await sendMessage(tx, { sessionId: session.id, sender: 'visitor', senderName: session.name, text: input.firstMessage })
+    await sendMessage(tx, { sessionId: session.id, sender: 'visitor', text: input.firstMessage })
     session = await getSession(tx, session.id)
   }
   return { session, created: false, messages: await listMessages(tx, session.id) }
@@ -143,7 +141,7 @@ export async function startSession(db: Db, site: Site, input: StartInput, now: D
         await enqueueSessionEvent(tx, created, 'session.created', { name, phone, email, pageUrl, locale, firstMessage: input.firstMessage ?? null })
         if (input.firstMessage !== undefined) {
           // the Telegram card above already quotes it
-          await sendMessage(tx, { sessionId: created.id, sender: 'visitor', senderName: created.name, text: input.firstMessage, forwardToTelegram: false })
+          await sendMessage(tx, { sessionId: created.id, sender: 'visitor', text: input.firstMessage, forwardToTelegram: false })
         }
         const botReplies = newSessionReplies(site.bot, now)
         await appendBotMessages(tx, created.id, site.bot, botReplies)

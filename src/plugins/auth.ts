@@ -3,7 +3,8 @@ import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
-import { getSiteSession, isUuid, sessionToken, sessionTokenMatches } from '../chat/sessions.js'
+import { isUuid } from '../chat/ids.js'
+import { sessionToken, sessionTokenMatches } from '../chat/sessions.js'
 import { getOrCreateSetting } from '../chat/settings.js'
 import { findSiteByApiKey, siteSecretMatches, type Site } from '../chat/sites.js'
 import { getUser, type User } from '../chat/users.js'
@@ -22,8 +23,6 @@ declare module 'fastify' {
     requireAdmin: (req: FastifyRequest) => Promise<void>
     /** X-API-Key → request.site */
     requireSite: (req: FastifyRequest) => Promise<void>
-    /** key + (X-Session-Token | X-API-Secret) + :id → request.site, request.chatSession */
-    requireSessionAccess: (req: FastifyRequest) => Promise<void>
     issueStaffToken: (user: User) => string
     verifyStaffToken: (token: string) => Promise<User>
     siteByApiKey: (apiKey: string | undefined) => Promise<Site>
@@ -121,10 +120,5 @@ export default fp(async (app) => {
       throw unauthorized('X-Session-Token or X-API-Secret header is required')
     }
     req.site = site
-  })
-
-  app.decorate('requireSessionAccess', async (req: FastifyRequest) => {
-    await app.requireSessionCredentials(req)
-    req.chatSession = await getSiteSession(db, req.site?.id ?? '', (req.params as { id?: string }).id ?? '')
   })
 }, { name: 'auth', dependencies: ['db'] })

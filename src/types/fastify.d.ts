@@ -13,9 +13,9 @@ declare module 'fastify' {
     clock: () => Date
   }
   interface FastifyRequest {
-    /** set by requireSite / requireSessionAccess */
+    /** set by requireSite / requireSessionCredentials */
     site: Site | null
-    /** set by requireSessionAccess */
+    /** set by the widget socket route before its upgrade */
     chatSession: Session | null
     /** set by requireStaff */
     staff: User | null

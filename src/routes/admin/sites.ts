@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isTimeZone } from '../../chat/bot.js'
 import { notFound, validationError } from '../../chat/errors.js'
-import { isUuid } from '../../chat/sessions.js'
+import { isUuid } from '../../chat/ids.js'
 import { createSite, getSite, listSites, rotateSiteCredentials, siteView, updateSite, type SiteInput } from '../../chat/sites.js'
 import { DateTime, ErrorBody, IdParams, Nullable, Ok, ok } from '../schemas.js'
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { conflict, notFound } from '../../chat/errors.js'
-import { isUuid } from '../../chat/sessions.js'
+import { isUuid } from '../../chat/ids.js'
 import { createUser, getUser, listUsers, updateUser, userView } from '../../chat/users.js'
 import { Email, ErrorBody, IdParams, Nullable, Ok, ok, StringEnum, User } from '../schemas.js'
 

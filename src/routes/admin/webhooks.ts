@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../chat/errors.js'
-import { isUuid } from '../../chat/sessions.js'
+import { isUuid } from '../../chat/ids.js'
 import { getSite } from '../../chat/sites.js'
 import { WEBHOOK_EVENTS } from '../../outbox/enqueue.js'
 import { listOutbox } from '../../outbox/store.js'

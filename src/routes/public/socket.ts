@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ChatError, forbidden, unauthorized } from '../../chat/errors.js'
 import { sendMessage } from '../../chat/messages.js'
-import { getSession, getSiteSession } from '../../chat/sessions.js'
+import { getSiteSession } from '../../chat/sessions.js'
 import { originAllowed } from '../../chat/sites.js'
 import { parseClientFrame, PONG_FRAME, sendError } from '../../realtime/frames.js'
 import { ErrorBody, IdParams } from '../schemas.js'
@@ -74,9 +74,9 @@ export default (async (app) => {
             if (frame.type === 'ping') return socket.send(PONG_FRAME)
             clientMessageId = frame.clientMessageId
             await app.limits.checkSessionSend(sessionId)
-            const session = await getSession(app.db, sessionId)
-            // the stored message reaches this socket (and every other) as a `message` frame
-            await sendMessage(app.db, { sessionId, sender: 'visitor', senderName: session.name, text: frame.text, clientMessageId: clientMessageId ?? null })
+            // the stored message reaches this socket (and every other) as a `message` frame;
+            // it carries the session's current name, read by the same statement
+            await sendMessage(app.db, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
           } finally {
