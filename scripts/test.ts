@@ -5,16 +5,43 @@
  * "N passed, M failed" line for CI.
  */
 import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import postgres from 'postgres'
 import { connectDb } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
+import { gateTestFiles, skipReason } from './system-requirements.js'
 
 export const TEMPLATE_DB = 'chat_template'
 
 const stripAnsi = (s: string) => s.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')
 
+const isTestFile = (arg: string) => arg.endsWith('.test.ts')
+
+function allTestFiles(dir = 'test'): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name)
+    return e.isDirectory() ? allTestFiles(path) : isTestFile(e.name) ? [path] : []
+  }).sort()
+}
+
+/** The files to run; those needing a missing system service are skipped loudly, or fail the run under TEST_REQUIRE_ALL=1. */
+function testFiles(args: string[]): { files: string[]; refused: boolean; skippedFiles: number } {
+  const named = args.filter(isTestFile)
+  const { run, skipped } = gateTestFiles(named.length > 0 ? named : allTestFiles())
+  const requireAll = process.env.TEST_REQUIRE_ALL === '1'
+  for (const { file, missing } of skipped) {
+    console.error(`\n*** ${requireAll ? 'CANNOT RUN' : 'SKIPPED'} ${file}: it needs ${skipReason(missing)} ***`)
+  }
+  if (skipped.length > 0 && requireAll) console.error('*** TEST_REQUIRE_ALL=1: a skipped test fails the run ***\n')
+  return { files: run, refused: skipped.length > 0 && requireAll, skippedFiles: skipped.length }
+}
+
 async function main(): Promise<number> {
+  const args = process.argv.slice(2)
+  const { files, refused, skippedFiles } = testFiles(args)
+  if (refused) return 1
   const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
   const adminUrl = server.url
   try {
@@ -28,9 +55,8 @@ async function main(): Promise<number> {
     await runMigrations(handle.db)
     await handle.close()
 
-    const args = process.argv.slice(2)
     const code = await new Promise<number>((resolve) => {
-      const child = spawn('npx', ['tap', ...args], {
+      const child = spawn('npx', ['tap', ...args.filter((a) => !isTestFile(a)), ...files], {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, TEST_DATABASE_URL: adminUrl, TEST_TEMPLATE_DB: TEMPLATE_DB },
       })
@@ -41,7 +67,7 @@ async function main(): Promise<number> {
       })
       child.on('close', (c) => {
         const m = /# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/.exec(stripAnsi(tail))
-        if (m) console.log(`\ntests: ${m[2]} passed, ${m[3] ?? 0} failed`)
+        if (m) console.log(`\ntests: ${m[2]} passed, ${m[3] ?? 0} failed${skippedFiles > 0 ? `; ${skippedFiles} file(s) SKIPPED for missing system packages (see above)` : ''}`)
         resolve(c ?? 1)
       })
     })

@@ -1,3 +1,4 @@
+// requires: redis-server
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'

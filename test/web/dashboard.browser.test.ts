@@ -1,3 +1,4 @@
+// requires: chromium
 import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'

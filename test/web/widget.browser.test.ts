@@ -1,3 +1,4 @@
+// requires: chromium
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Browser, BrowserContextOptions, Page, WebSocketRoute } from 'playwright-core'
