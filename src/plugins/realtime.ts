@@ -12,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-/** WebSockets fed by one LISTEN connection per process (the routes live in routes/{public,admin}/socket.ts). */
+/** WebSockets fed by one LISTEN connection per process (the routes live in routes/api/public/chat/socket.ts and routes/api/chat/socket.ts). */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
   const lag = new Histogram({

@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/telegram). */
+/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/api/telegram). */
 export default fp(async (app) => {
   const { config } = app
   const deps: UpdateDeps = {
