@@ -5,7 +5,7 @@ import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
 import { isUuid } from './ids.js'
 import { notify } from './events.js'
-import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
+import { assertMessageText, listMessages, messageColumns, messageFromRow, sendMessage, type Message } from './messages.js'
 import { randomToken, sameHash } from './secrets.js'
 import { appendBotMessages, newSessionReplies } from './bot.js'
 import { enqueueSessionEvent } from '../outbox/enqueue.js'
@@ -213,16 +213,12 @@ export async function listSessions(db: Executor, f: SessionFilters): Promise<{ s
   }
   const condition = where.length ? and(...where) : undefined
   const [countRow] = await db.select({ total: sql<number>`count(*)::int` }).from(chatSessions).where(condition)
-  const rows = await db.select({ session: chatSessions, last: chatMessages }).from(chatSessions)
+  const rows = await db.select({ session: chatSessions, last: messageColumns }).from(chatSessions)
     .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.seq, chatSessions.lastSeq)))
     .where(condition)
     .orderBy(desc(sql`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`), desc(chatSessions.id))
     .limit(f.limit).offset((f.page - 1) * f.limit)
-  return { sessions: rows.map((r) => adminSessionView(r.session, r.last && toMessage(r.last))), total: countRow?.total ?? 0 }
-}
-
-function toMessage(m: typeof chatMessages.$inferSelect): Message {
-  return { id: m.id, sessionId: m.sessionId, seq: m.seq, sender: m.sender, senderName: m.senderName, text: m.text, clientMessageId: m.clientMessageId, createdAt: m.createdAt }
+  return { sessions: rows.map((r) => adminSessionView(r.session, r.last && messageFromRow(r.last))), total: countRow?.total ?? 0 }
 }
 
 export async function getAdminSession(db: Executor, id: string): Promise<AdminSessionView> {
