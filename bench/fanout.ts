@@ -3,7 +3,7 @@
  * reply, against a bare `ws` broadcast of the same payload to the same number of sockets.
  */
 import { createSite } from '../src/chat/sites.js'
-import { startSession } from '../src/chat/sessions.js'
+import { startSession } from '../src/chat/session-start.js'
 import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { closeSockets, openSockets, staffToken } from './sockets.js'
 

@@ -10,7 +10,8 @@
  */
 import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
-import { startSession, type Session } from '../src/chat/sessions.js'
+import { startSession } from '../src/chat/session-start.js'
+import type { Session } from '../src/chat/sessions.js'
 import { printTable, sleep, startBenchDb, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)

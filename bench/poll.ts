@@ -5,7 +5,7 @@
 import autocannon from 'autocannon'
 import { createSite } from '../src/chat/sites.js'
 import { sendMessage, type Message } from '../src/chat/messages.js'
-import { startSession } from '../src/chat/sessions.js'
+import { startSession } from '../src/chat/session-start.js'
 import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)

@@ -6,7 +6,7 @@
 import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
-import { startSession } from '../src/chat/sessions.js'
+import { startSession } from '../src/chat/session-start.js'
 import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { startSession, publicSessionView, type StartInput } from '../../../../chat/sessions.js'
+import { startSession, type StartInput } from '../../../../chat/session-start.js'
+import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, Email, Locale, Message, Name, Nullable, Ok, ok, PageUrl, Phone, PublicSession } from '../../../../http/schemas.js'
 
 const StartBody = Type.Object({
