@@ -4,6 +4,7 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
+import busPlugin from './plugins/bus.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
@@ -100,12 +101,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
+  await app.register(busPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(limitsPlugin)
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(realtimePlugin, { databaseUrl: opts.databaseUrl })
+  await app.register(realtimePlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin)
   await app.register(botPlugin)

@@ -4,9 +4,9 @@ import { parseDbTime } from '../db/client.js'
 import { queryPrepared } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
-import { notify } from './events.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
+import type { Publisher } from '../realtime/bus.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -101,12 +101,13 @@ export function messageFromRow(row: MessageRow): Message {
  * claims the next seq and a createdAt strictly after the previous one, and the INSERT stores
  * the message; both commit together. The lock serialises writers of one session until
  * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
- * event is announced after the commit (see Notifier in events.ts for why not inside it).
+ * event is announced after the commit (see PostgresBus for why not inside it), or, inside a
+ * transaction, held by its Publisher until that commits.
  * Returns undefined when the session is closed, missing or another site's.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
-export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
+export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
@@ -138,7 +139,7 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
     from inserted i cross join claimed c`)
   const row = rows[0]
   if (!row) return undefined
-  await notify(db, { k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
+  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
   return messageFromRow(row)
 }
 
@@ -158,7 +159,7 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
  * Appends a message; with a clientMessageId, a retry (also a concurrent one) returns the
  * message already stored under it instead of storing a second copy.
  */
-export async function sendMessage(db: Executor, m: NewMessage): Promise<{ message: Message; created: boolean }> {
+export async function sendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   assertMessageText(m.text)
   if (!isUuid(m.sessionId)) throw notFound('Session')
   if (m.clientMessageId) {
@@ -166,7 +167,7 @@ export async function sendMessage(db: Executor, m: NewMessage): Promise<{ messag
     if (existing) return { message: existing, created: false }
   }
   try {
-    const message = await appendMessage(db, m)
+    const message = await appendMessage(db, events, m)
     if (message) return { message, created: true }
     // nothing claimed: tell a missing (or other site's) session from a closed one
     const [session] = await db.select({ siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))

@@ -1,13 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import { chatSessions } from '../db/schema.js'
-import { notify } from './events.js'
 import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
 import { randomToken } from './secrets.js'
 import { appendBotMessages, newSessionReplies } from './bot.js'
 import { enqueueSessionEvent } from '../outbox/enqueue.js'
+import type { Publisher } from '../realtime/bus.js'
 import { getSession, type Session } from './sessions.js'
 import type { Site } from './sites.js'
+import { transaction } from './transaction.js'
 
 export type ContactDetails = { name?: string; phone?: string; email?: string }
 
@@ -35,18 +36,18 @@ function contactPatch(input: StartInput): Partial<Session> {
   return patch
 }
 
-async function resume(tx: Executor, site: Site, existing: Session, input: StartInput): Promise<StartResult> {
+async function resume(tx: Executor, events: Publisher, site: Site, existing: Session, input: StartInput): Promise<StartResult> {
   const patch = contactPatch(input)
   const changed = (Object.keys(patch) as (keyof Session)[]).some((k) => patch[k] !== existing[k])
   let session = existing
   if (changed) {
     const [updated] = await tx.update(chatSessions).set({ ...patch, updatedAt: sql`now()` }).where(eq(chatSessions.id, existing.id)).returning()
     if (updated) session = updated
-    await notify(tx, { k: 'session', site: site.id, session: session.id })
+    events.publish({ k: 'session', site: site.id, session: session.id })
     await enqueueSessionEvent(tx, session, 'contact.updated', { name: session.name, phone: session.phone, email: session.email })
   }
   if (input.firstMessage !== undefined) {
-    await sendMessage(tx, { sessionId: session.id, sender: 'visitor', text: input.firstMessage })
+    await sendMessage(tx, events, { sessionId: session.id, sender: 'visitor', text: input.firstMessage })
     session = await getSession(tx, session.id)
   }
   return { session, created: false, messages: await listMessages(tx, session.id) }
@@ -62,14 +63,14 @@ function isOpenVisitorConflict(err: unknown): boolean {
  * details updated and firstMessage appended, or a new session (firstMessage as seq 1, then
  * the bot's greeting and out-of-hours note, judged at `now`).
  */
-export async function startSession(db: Db, site: Site, input: StartInput, now: Date = new Date()): Promise<StartResult> {
+export async function startSession(db: Db, events: Publisher, site: Site, input: StartInput, now: Date = new Date()): Promise<StartResult> {
   if (input.firstMessage !== undefined) assertMessageText(input.firstMessage, 'firstMessage')
   const userSessionId = input.userSessionId ?? randomToken('', 18)
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction(async (tx) => {
+      return await transaction(db, events, async (tx, txEvents) => {
         const existing = await findOpenSession(tx, site.id, userSessionId)
-        if (existing) return resume(tx, site, existing, input)
+        if (existing) return resume(tx, txEvents, site, existing, input)
         const [created] = await tx.insert(chatSessions).values({
           siteId: site.id,
           userSessionId,
@@ -79,15 +80,15 @@ export async function startSession(db: Db, site: Site, input: StartInput, now: D
           userAgent: input.userAgent ?? null,
         }).returning()
         if (!created) throw new Error('session insert returned nothing')
-        await notify(tx, { k: 'session', site: site.id, session: created.id, created: true })
+        txEvents.publish({ k: 'session', site: site.id, session: created.id, created: true })
         const { name, phone, email, pageUrl, locale } = created
         await enqueueSessionEvent(tx, created, 'session.created', { name, phone, email, pageUrl, locale, firstMessage: input.firstMessage ?? null })
         if (input.firstMessage !== undefined) {
           // the Telegram card above already quotes it
-          await sendMessage(tx, { sessionId: created.id, sender: 'visitor', text: input.firstMessage, forwardToTelegram: false })
+          await sendMessage(tx, txEvents, { sessionId: created.id, sender: 'visitor', text: input.firstMessage, forwardToTelegram: false })
         }
         const botReplies = newSessionReplies(site.bot, now)
-        await appendBotMessages(tx, created.id, site.bot, botReplies)
+        await appendBotMessages(tx, txEvents, created.id, site.bot, botReplies)
         const appended = input.firstMessage !== undefined || botReplies.length > 0
         const session = appended ? await getSession(tx, created.id) : created
         return { session, created: true, messages: await listMessages(tx, session.id) }

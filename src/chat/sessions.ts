@@ -3,8 +3,9 @@ import type { Executor } from '../db/client.js'
 import { chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
 import { isUuid } from './ids.js'
-import { notify } from './events.js'
 import { enqueueSessionEvent } from '../outbox/enqueue.js'
+import type { Publisher } from '../realtime/bus.js'
+import { transaction } from './transaction.js'
 
 /**
  * A session's row and its lifecycle (read, mark read, close). Starting or resuming one is in
@@ -27,23 +28,23 @@ export async function getSiteSession(db: Executor, siteId: string, id: string): 
   return s
 }
 
-export async function markSessionRead(db: Executor, id: string): Promise<Session> {
+export async function markSessionRead(db: Executor, events: Publisher, id: string): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
   const [s] = await db.update(chatSessions).set({ unreadCount: 0, updatedAt: sql`now()` }).where(eq(chatSessions.id, id)).returning()
   if (!s) throw notFound('Session')
-  await notify(db, { k: 'session', site: s.siteId, session: s.id })
+  events.publish({ k: 'session', site: s.siteId, session: s.id })
   return s
 }
 
 /** Closing a closed session changes nothing and is not an error. */
-export async function closeSession(db: Executor, id: string): Promise<Session> {
+export async function closeSession(db: Executor, events: Publisher, id: string): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
-  const closed = await db.transaction(async (tx) => {
+  const closed = await transaction(db, events, async (tx, txEvents) => {
     const [row] = await tx.update(chatSessions)
       .set({ status: 'closed', closedAt: sql`now()`, updatedAt: sql`now()` })
       .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'))).returning()
     if (row) {
-      await notify(tx, { k: 'session', site: row.siteId, session: row.id })
+      txEvents.publish({ k: 'session', site: row.siteId, session: row.id })
       await enqueueSessionEvent(tx, row, 'session.closed')
     }
     return row

@@ -87,6 +87,13 @@ export default fp(async (app) => {
   // Every public request names its site; caching the lookup saves a query on each poll.
   const siteCache = new Map<string, { site: Site; at: number }>()
   app.decorate('forgetSites', () => siteCache.clear())
+  // site changes made by other instances (rotation, origins) reach this one's cache
+  await app.bus.subscribe({
+    onEvent: (event) => {
+      if (event.k === 'site') siteCache.clear()
+    },
+    onReconnect: () => siteCache.clear(),
+  })
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
     const cached = siteCache.get(apiKey)
@@ -121,4 +128,4 @@ export default fp(async (app) => {
     }
     req.site = site
   })
-}, { name: 'auth', dependencies: ['db'] })
+}, { name: 'auth', dependencies: ['db', 'bus'] })

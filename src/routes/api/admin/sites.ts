@@ -81,14 +81,14 @@ export default (async (app) => {
 
   app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram or bot settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
-      const site = await updateSite(app.db, siteId(req.params.id), siteInput(req.body))
+      const site = await updateSite(app.db, app.bus, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
       return ok({ site: siteView(site) })
     })
 
   app.post('/sites/:id/rotate', { ...common, schema: { summary: 'New API key and secret; the old ones stop working', tags, security, params: IdParams, response: { 200: SiteWithSecret, '4xx': ErrorBody } } },
     async (req) => {
-      const { site, apiSecret } = await rotateSiteCredentials(app.db, siteId(req.params.id))
+      const { site, apiSecret } = await rotateSiteCredentials(app.db, app.bus, siteId(req.params.id))
       app.forgetSites()
       return ok({ site: siteView(site), apiSecret })
     })

@@ -47,6 +47,6 @@ export default (async (app) => {
     if (req.params.id === req.staff?.id && (req.body.disabled === true || req.body.role === 'agent')) {
       throw conflict('You cannot disable or demote yourself')
     }
-    return ok({ user: userView(await updateUser(app.db, req.params.id, req.body)) })
+    return ok({ user: userView(await updateUser(app.db, app.bus, req.params.id, req.body)) })
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -73,7 +73,7 @@ export default (async (app) => {
     const staff = req.staff
     if (!staff) throw unauthorized()
     // sendMessage tells a missing session (404) from a closed one (409) itself
-    const { message, created } = await sendMessage(app.db, {
+    const { message, created } = await sendMessage(app.db, app.bus, {
       sessionId: req.params.id,
       sender: 'agent',
       senderName: staff.name,
@@ -89,7 +89,7 @@ export default (async (app) => {
     ...common,
     schema: { summary: "Mark the session's visitor messages read", tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    const session = await markSessionRead(app.db, req.params.id)
+    const session = await markSessionRead(app.db, app.bus, req.params.id)
     return ok({ session: await getAdminSession(app.db, session.id) })
   })
 
@@ -97,7 +97,7 @@ export default (async (app) => {
     ...common,
     schema: { summary: 'Close the session (closing twice is fine)', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    const session = await closeSession(app.db, req.params.id)
+    const session = await closeSession(app.db, app.bus, req.params.id)
     return ok({ session: await getAdminSession(app.db, session.id) })
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -72,7 +72,7 @@ t.test("a disabled user's token stops working and the user cannot log in", async
   const app = await buildTestApp(t)
   const staff = await makeStaff(app)
   t.equal((await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(staff) })).statusCode, 200)
-  await updateUser(app.db, staff.id, { disabled: true })
+  await updateUser(app.db, app.bus, staff.id, { disabled: true })
   t.equal((await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(staff) })).statusCode, 401)
   t.equal((await app.inject(me(staff.token))).statusCode, 401)
   t.equal((await app.inject(login({ email: staff.email, password: staff.password }))).statusCode, 401)
@@ -81,7 +81,7 @@ t.test("a disabled user's token stops working and the user cannot log in", async
 t.test('a password change revokes earlier tokens', async (t) => {
   const app = await buildTestApp(t)
   const staff = await makeStaff(app)
-  await updateUser(app.db, staff.id, { password: 'a new password here' })
+  await updateUser(app.db, app.bus, staff.id, { password: 'a new password here' })
   t.equal((await app.inject(me(staff.token))).statusCode, 401)
   const fresh = await app.inject(login({ email: staff.email, password: 'a new password here' }))
   t.equal((await app.inject(me(fresh.json().data.token))).statusCode, 200)

@@ -39,7 +39,7 @@ export default (async (app) => {
     config: { rateLimit: app.limits.public },
     preHandler: [app.requireSessionCredentials, app.limits.checkSend],
   }, async (req, reply) => {
-    const { message, created } = await sendMessage(app.db, {
+    const { message, created } = await sendMessage(app.db, app.bus, {
       sessionId: req.params.id,
       siteId: req.site?.id,
       sender: 'visitor',

@@ -54,7 +54,7 @@ export default (async (app) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')
     const userAgent = req.headers['user-agent']?.slice(0, 512)
-    const { session, created, messages } = await startSession(app.db, site, { ...given(req.body), userAgent }, app.clock())
+    const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, app.clock())
     return reply.code(created ? 201 : 200).send(ok({
       session: publicSessionView(session),
       sessionId: session.id,

@@ -75,7 +75,7 @@ export default (async (app) => {
             await app.limits.checkSessionSend(sessionId)
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
-            await sendMessage(app.db, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
+            await sendMessage(app.db, app.bus, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
           } finally {

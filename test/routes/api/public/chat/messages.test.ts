@@ -57,7 +57,7 @@ t.test('a closed session refuses messages with 409 SESSION_CLOSED and polling sh
   const app = await buildTestApp(t)
   const s = await makeSession(app, await makeSite(app))
   await app.inject(sendRequest(s, { text: 'before' }))
-  await closeSession(app.db, s.id)
+  await closeSession(app.db, app.bus, s.id)
   const res = await app.inject(sendRequest(s, { text: 'after' }))
   t.equal(res.statusCode, 409)
   t.match(res.json(), { success: false, error: { code: 'SESSION_CLOSED' } })

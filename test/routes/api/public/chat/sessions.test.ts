@@ -56,7 +56,7 @@ t.test('a closed session is not resumed: the same userSessionId starts a new one
   const app = await buildTestApp(t)
   const site = await makeSite(app)
   const s = await makeSession(app, site)
-  await closeSession(app.db, s.id)
+  await closeSession(app.db, app.bus, s.id)
   const res = await app.inject(startSessionRequest(site, { userSessionId: s.userSessionId }))
   t.equal(res.statusCode, 201)
   t.not(res.json().data.sessionId, s.id)
