@@ -94,7 +94,7 @@ export type Row = {
   target?: Target
 }
 
-export type ResultRow = Row & { ratio: number | null; target: string | null; met: boolean | null }
+export type ResultRow = Omit<Row, 'target'> & { ratio: number | null; target: string | null; met: boolean | null }
 
 const fmt = (n: number) => (!Number.isFinite(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2))
 
@@ -125,7 +125,7 @@ export function printTable(title: string, rows: ResultRow[], note = ''): void {
   for (const r of rows) {
     const baseline = r.baseline === undefined ? '—' : `${fmt(r.baseline)} ${r.unit}${r.baselineName ? ` (${r.baselineName})` : ''}`
     const met = r.met === null ? '—' : r.met ? 'yes' : '**no**'
-    console.log(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${baseline} | ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} | ${r.target ?? '—'} | ${met} |`)
+    console.log(`| ${r.name} | ${Number.isFinite(r.value) ? `${fmt(r.value)} ${r.unit}` : 'not measured'} | ${baseline} | ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} | ${r.target ?? '—'} | ${met} |`)
   }
   if (note) console.log(`\n${note}`)
 }
