@@ -7,8 +7,8 @@
  *               with its seq in one statement (bench/serve-baseline.ts)
  *   raw loop    the same statement in a postgres.js loop, no HTTP
  * The product runs twice: with the Postgres bus (after-commit NOTIFY) and, when nats-server
- * is installed, with NATS. Rounds alternate (A B C, C B A) so drift in the machine's load
- * hits every contender alike.
+ * is installed, with NATS. Short rounds alternate (A B C D, D C B A, …) so drift in the
+ * machine's load hits every contender alike.
  */
 import postgres from 'postgres'
 import { sql as dsql } from 'drizzle-orm'
@@ -20,7 +20,9 @@ import { fail, HIGH_LIMITS, runBench, startBenchDb, startServer, type Row, type 
 import { closedLoop, startSink } from './load.js'
 import { makeSessions } from './sockets.js'
 
-const ROUND_MS = Number(process.env.BENCH_DURATION_S ?? 4) * 1000
+// short rounds, many of them, alternating: the machine's load drifts within seconds
+const ROUND_MS = 2000
+const ROUNDS = Math.max(2, Math.round(Number(process.env.BENCH_DURATION_S ?? 8) / (ROUND_MS / 1000)))
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,32').split(',').map(Number)
 const SESSIONS = 32
 // four pools of this size (two products, the bare route, the raw loop) stay under Postgres's 100 connections
@@ -95,7 +97,8 @@ await runBench('send', async () => {
     const rows: Row[] = []
     for (const c of CONCURRENCY) {
       const rates = new Map<string, number[]>()
-      for (const order of [contenders, [...contenders].reverse()]) {
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? contenders : [...contenders].reverse()
         for (const x of order) rates.set(x.name, [...(rates.get(x.name) ?? []), await x.run(c, ROUND_MS)])
       }
       const mean = (name: string) => { const r = rates.get(name) ?? []; return r.reduce((a, b) => a + b, 0) / r.length }
@@ -113,7 +116,7 @@ await runBench('send', async () => {
     // the product's messages each wrote two outbox rows; the baselines' wrote none
     if (!outbox || outbox.webhook === 0 || outbox.webhook !== outbox.telegram) fail(`outbox rows were not written with every product message: ${JSON.stringify(outbox)}`)
     return {
-      title: `send: visitor messages over ${SESSIONS} sessions, Telegram + 1 webhook configured, ${(2 * ROUND_MS) / 1000} s per figure`,
+      title: `send: visitor messages over ${SESSIONS} sessions, Telegram + 1 webhook configured, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s per figure`,
       rows,
       note: `Every product message also wrote its two outbox rows (${outbox.webhook} webhook + ${outbox.telegram} Telegram rows); delivery by the outbox worker is paused during the bench. ` +
         `Baselines: a bare Fastify route (token check + one statement) and the raw statement in a loop.${nats ? '' : ' nats-server not installed: no NATS row.'}`,
