@@ -7,7 +7,9 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # 1. Build: all dependencies, then whatever `npm run build` produces (if the project has one).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# patches/ fixes dependencies' bugs at install time (patch-package, npm's postinstall)
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build --if-present \
@@ -22,6 +24,7 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /out/ ./

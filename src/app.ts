@@ -15,6 +15,7 @@ import securityHeadersPlugin from './plugins/security-headers.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
+import backupsPlugin from './plugins/backups.js'
 import webPlugin from './plugins/web.js'
 import adminAuthRoutes from './routes/admin/auth.js'
 import adminSessionRoutes from './routes/admin/sessions.js'
@@ -24,6 +25,7 @@ import adminStatsRoutes from './routes/admin/stats.js'
 import adminUserRoutes from './routes/admin/users.js'
 import adminWebhookRoutes from './routes/admin/webhooks.js'
 import adminNotificationRoutes from './routes/admin/notifications.js'
+import adminBackupRoutes from './routes/admin/backups.js'
 import telegramWebhookRoutes from './routes/telegram/webhook.js'
 import publicNotifyRoutes from './routes/public/notify.js'
 import healthRoutes from './routes/health.js'
@@ -108,6 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(outboxPlugin)
   await app.register(telegramPlugin)
   await app.register(botPlugin)
+  await app.register(backupsPlugin)
 
   await app.register(healthRoutes)
   await app.register(async (pub) => {
@@ -128,6 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminSiteRoutes)
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
+    await admin.register(adminBackupRoutes)
   }, { prefix: '/api/admin' })
   await app.register(webPlugin)
   return app
