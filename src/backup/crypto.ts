@@ -148,8 +148,9 @@ export function decryptingStream(passphrase: string): Transform {
       try {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
         if (!header && !readHeader()) return callback()
-        for (let frame = openFrame(); frame; frame = openFrame()) {
-          if (finished) throw new BackupError('the backup file is damaged (data after its last frame)')
+        while (!finished) {
+          const frame = openFrame()
+          if (!frame) break
           if (frame.plain.length > 0) this.push(frame.plain)
           finished = frame.final
         }

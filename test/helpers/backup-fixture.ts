@@ -44,7 +44,7 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   const hook = await createWebhook(app.db, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])
   const { sql } = app
   await sql`insert into outbox (site_id, channel, webhook_id, session_id, kind, payload, status, attempts, last_error)
-    values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${JSON.stringify({ text: AWKWARD_TEXT, big: 12345678901234567890, nested: { a: [1, 2.5, null, true, 'é'] } })}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`
+    values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${`{"text": ${JSON.stringify(AWKWARD_TEXT)}, "big": 12345678901234567890, "nested": {"a": [1, 2.5, null, true, "é"]}}`}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`
   await sql`insert into telegram_messages (chat_id, message_id, session_id) values ('-1001234567890', 9007199254740991, ${open.id})`
   await sql`insert into app_settings (key, value) values ('backup.test', ${AWKWARD_TEXT}) on conflict do nothing`
   return { site, admin, open, closed }
