@@ -12,6 +12,7 @@ import { createGunzip, createGzip } from 'node:zlib'
 import postgres from 'postgres'
 import { backupToFile } from '../src/backup/backup.js'
 import { listTables, qualified, type TableInfo } from '../src/backup/catalog.js'
+import { put } from '../src/backup/format.js'
 import { restoreFromFile } from '../src/backup/restore.js'
 import { connectDb } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
@@ -53,7 +54,13 @@ try {
   const rawFile = (table: TableInfo) => join(dir, `${table.name}.gz`)
   const rawBackup = await peakRssGrowth(async () => {
     for (const table of tables) {
-      await pipeline(await source.unsafe(`copy ${qualified(table)} to stdout`).readable(), createGzip({ level: 1 }), createWriteStream(rawFile(table)))
+      const gzip = createGzip({ level: 1 })
+      const written = pipeline(gzip, createWriteStream(rawFile(table)))
+      // read as an async iterator, which hands over what has piled up at once: piping the
+      // COPY stream into gzip instead writes every row on its own and was 4x slower here
+      for await (const chunk of await source.unsafe(`copy ${qualified(table)} to stdout`).readable() as AsyncIterable<Buffer>) await put(gzip, chunk)
+      gzip.end()
+      await written
     }
   })
   const rawBytes = tables.reduce((sum, table) => sum + statSync(rawFile(table)).size, 0)
