@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
-import { BACKUP_LOCK_NAMESPACE, checkIntervalMs, readBackupStatus, scheduledBackupRound } from '../backup/schedule.js'
+import { BACKUP_LOCK_NAMESPACE, checkIntervalMs, readBackupStatus, scheduledBackupRound, type BackupStatus } from '../backup/schedule.js'
 import { advisoryLocks } from '../jobs/locks.js'
 import { startLoop } from '../jobs/loop.js'
 
@@ -13,32 +13,15 @@ const seconds = (iso: string) => Date.parse(iso) / 1000
  */
 export default fp(async (app) => {
   const { backup } = app.config
-  new Gauge({
-    name: 'backup_last_success_timestamp_seconds',
-    help: 'When the last scheduled backup was taken (Unix time; 0: never)',
-    registers: [app.metrics],
+  const gauge = (name: string, help: string, value: (status: BackupStatus) => number) => new Gauge({
+    name, help, registers: [app.metrics],
     async collect() {
-      const { last } = await readBackupStatus(app.db)
-      this.set(last ? seconds(last.at) : 0)
+      this.set(value(await readBackupStatus(app.db)))
     },
   })
-  new Gauge({
-    name: 'backup_last_size_bytes',
-    help: 'Size of the last scheduled backup file (0: none yet)',
-    registers: [app.metrics],
-    async collect() {
-      this.set((await readBackupStatus(app.db)).last?.bytes ?? 0)
-    },
-  })
-  new Gauge({
-    name: 'backup_last_failure_timestamp_seconds',
-    help: 'When a scheduled backup last failed (Unix time; 0: never)',
-    registers: [app.metrics],
-    async collect() {
-      const { lastFailure } = await readBackupStatus(app.db)
-      this.set(lastFailure ? seconds(lastFailure.at) : 0)
-    },
-  })
+  gauge('backup_last_success_timestamp_seconds', 'When the last scheduled backup was taken (Unix time; 0: never)', (s) => (s.last ? seconds(s.last.at) : 0))
+  gauge('backup_last_size_bytes', 'Size of the last scheduled backup file (0: none yet)', (s) => s.last?.bytes ?? 0)
+  gauge('backup_last_failure_timestamp_seconds', 'When a scheduled backup last failed (Unix time; 0: never)', (s) => (s.lastFailure ? seconds(s.lastFailure.at) : 0))
 
   const { dir, everyHours } = backup
   if (dir === undefined || everyHours === undefined) return

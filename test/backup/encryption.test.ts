@@ -8,8 +8,8 @@ import { backupToFile } from '../../src/backup/backup.js'
 import { decryptingStream, encryptingStream, ENCRYPTED_MAGIC, FRAME_PLAIN_BYTES } from '../../src/backup/crypto.js'
 import { restoreFromFile } from '../../src/backup/restore.js'
 import { appliedSchemaVersion } from '../../src/db/migrate.js'
-import { buildTestApp, emptyDatabase, freshDatabase } from '../helpers/app.js'
-import { connect, dumpRows, schemaTables, seedEveryTable, tempDir } from '../helpers/backup-fixture.js'
+import { emptyDatabase } from '../helpers/app.js'
+import { connect, dumpRows, schemaTables, seededBackup, tempDir } from '../helpers/backup-fixture.js'
 
 const KEY = 'correct horse battery staple'
 const HEADER_BYTES = 48
@@ -24,19 +24,6 @@ t.test('the encrypted stream gives back exactly what went in, whatever its size'
   }
 })
 
-/** An encrypted backup of a seeded database, big enough for several frames. */
-async function encryptedBackup(t: { teardown: (fn: () => unknown) => void }): Promise<{ file: string; sourceUrl: string; apiKey: string }> {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  const { site } = await seedEveryTable(app)
-  // incompressible, so that the file holds several frames
-  await app.sql`insert into app_settings (key, value) values ('backup.noise', ${randomBytes(300_000).toString('base64')})`
-  await app.close()
-  const file = join(tempDir(t), 'secret.backup')
-  await backupToFile(connect(t, sourceUrl), file, { key: KEY })
-  return { file, sourceUrl, apiKey: site.apiKey }
-}
-
 /** Walks the frames of an encrypted file: [start, end) of each. */
 function frames(bytes: Buffer): [number, number][] {
   const out: [number, number][] = []
@@ -49,7 +36,12 @@ function frames(bytes: Buffer): [number, number][] {
 }
 
 t.test('with BACKUP_KEY the file is encrypted; restore needs the same key and refuses any damage', async (t) => {
-  const { file, sourceUrl, apiKey } = await encryptedBackup(t)
+  const { file, sourceUrl, seeded } = await seededBackup(t, {
+    key: KEY,
+    // incompressible, so that the file holds several frames
+    beforeClose: async (app) => void (await app.sql`insert into app_settings (key, value) values ('backup.noise', ${randomBytes(300_000).toString('base64')})`),
+  })
+  const apiKey = seeded.site.apiKey
   const bytes = readFileSync(file)
   t.equal(statSync(file).mode & 0o777, 0o600)
   t.ok(bytes.subarray(0, ENCRYPTED_MAGIC.length).equals(ENCRYPTED_MAGIC), 'starts with the encrypted format mark')
@@ -93,13 +85,8 @@ t.test('with BACKUP_KEY the file is encrypted; restore needs the same key and re
 })
 
 t.test('an unencrypted backup that is cut short or is not a backup at all is refused', async (t) => {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  await seedEveryTable(app)
-  await app.close()
+  const { sourceUrl, file } = await seededBackup(t)
   const dir = tempDir(t)
-  const file = join(dir, 'plain.backup')
-  await backupToFile(connect(t, sourceUrl), file)
   const bytes = readFileSync(file)
   t.ok(bytes[0] === 0x1f && bytes[1] === 0x8b, 'gzip')
   writeFileSync(join(dir, 'cut'), bytes.subarray(0, Math.floor(bytes.length * 0.8)))

@@ -1,27 +1,18 @@
 import { statSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import postgres from 'postgres'
-import { backupToFile } from '../../src/backup/backup.js'
 import { restoreFromFile } from '../../src/backup/restore.js'
 import { buildTestApp, emptyDatabase, freshDatabase } from '../helpers/app.js'
-import { connect, dumpRows, schemaTables, seedEveryTable, tempDir } from '../helpers/backup-fixture.js'
-import { bearer, poll, sendRequest } from '../helpers/fixtures.js'
+import { connect, dumpRows, schemaTables, seededBackup, seedEveryTable } from '../helpers/backup-fixture.js'
+import { bearer, poll, sendRequest, type WireMessage } from '../helpers/fixtures.js'
 
 const sequences = async (sql: postgres.Sql) =>
   (await sql<{ name: string; last: string | null }[]>`select sequencename::text as name, last_value::text as last from pg_sequences where schemaname = 'public' order by 1`)
 
 t.test('a backup holds every table of the schema and a restore brings back every row exactly', async (t) => {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  const seeded = await seedEveryTable(app)
-  const before = await poll(app, seeded.open)
-  // a quiet source: the outbox worker must not change rows between the backup and the comparison
-  await app.close()
-
-  const file = join(tempDir(t), 'all.backup')
+  let before: WireMessage[] = []
+  const { sourceUrl, file, seeded, backup: taken } = await seededBackup(t, { beforeClose: async (app, seeded) => void (before = await poll(app, seeded.open)) })
   const source = connect(t, sourceUrl)
-  const taken = await backupToFile(source, file)
   t.equal(statSync(file).mode & 0o777, 0o600, 'the file holds secrets: only its owner may read it')
   const tables = schemaTables()
   const inBackup = taken.tables.map((x) => x.name)
@@ -54,13 +45,7 @@ t.test('a backup holds every table of the schema and a restore brings back every
 })
 
 t.test('restoring over data is refused unless forced, and a forced restore replaces everything', async (t) => {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  await seedEveryTable(app)
-  await app.close()
-  const file = join(tempDir(t), 'a.backup')
-  await backupToFile(connect(t, sourceUrl), file)
-
+  const { sourceUrl, file } = await seededBackup(t)
   const busyUrl = await freshDatabase()
   const busyApp = await buildTestApp(t, { databaseUrl: busyUrl })
   await seedEveryTable(busyApp)
@@ -75,12 +60,7 @@ t.test('restoring over data is refused unless forced, and a forced restore repla
 })
 
 t.test('a migrated database with no rows counts as empty', async (t) => {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  await seedEveryTable(app)
-  await app.close()
-  const file = join(tempDir(t), 'a.backup')
-  await backupToFile(connect(t, sourceUrl), file)
+  const { sourceUrl, file } = await seededBackup(t)
   const targetUrl = await freshDatabase()
   await restoreFromFile(connect(t, targetUrl), file)
   t.same(await dumpRows(targetUrl, schemaTables()), await dumpRows(sourceUrl, schemaTables()))

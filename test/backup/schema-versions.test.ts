@@ -3,9 +3,9 @@ import t from 'tap'
 import { backupToFile } from '../../src/backup/backup.js'
 import { restoreFromFile } from '../../src/backup/restore.js'
 import { appliedSchemaVersion, applyMigrations, readMigrations, type Migration } from '../../src/db/migrate.js'
-import { buildTestApp, emptyDatabase, freshDatabase } from '../helpers/app.js'
-import { AWKWARD_TEXT, connect, dumpRows, schemaTables, seedEveryTable, tempDir } from '../helpers/backup-fixture.js'
-import { poll } from '../helpers/fixtures.js'
+import { buildTestApp, emptyDatabase } from '../helpers/app.js'
+import { AWKWARD_TEXT, connect, dumpRows, schemaTables, seededBackup, tempDir } from '../helpers/backup-fixture.js'
+import { poll, type WireMessage } from '../helpers/fixtures.js'
 
 const released = readMigrations()
 const latest = released[released.length - 1]
@@ -18,13 +18,8 @@ const nextRelease = after(latest, '9999_message_words', [
 ])
 
 t.test('a backup from an older schema version is restored at its version, then migrated to the current one', async (t) => {
-  const sourceUrl = await freshDatabase()
-  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
-  const seeded = await seedEveryTable(app)
-  const history = await poll(app, seeded.open)
-  await app.close()
-  const file = join(tempDir(t), 'old.backup')
-  const taken = await backupToFile(connect(t, sourceUrl), file)
+  let history: WireMessage[] = []
+  const { file, seeded, backup: taken } = await seededBackup(t, { beforeClose: async (app, seeded) => void (history = await poll(app, seeded.open)) })
   t.equal(taken.schema.tag, latest?.tag, 'the backup records the last migration applied')
 
   const targetUrl = await emptyDatabase()

@@ -4,8 +4,10 @@ import { join } from 'node:path'
 import { is } from 'drizzle-orm'
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core'
 import type { FastifyInstance } from 'fastify'
+import { backupToFile, type BackupFile } from '../../src/backup/backup.js'
 import postgres from 'postgres'
 import * as schema from '../../src/db/schema.js'
+import { buildTestApp, freshDatabase } from './app.js'
 import { createSite } from '../../src/chat/sites.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
 import { bearer, makeSession, makeStaff, replyRequest, sendRequest, type Staff, type TestSession, type TestSite } from './fixtures.js'
@@ -86,3 +88,21 @@ export function connect(t: Test, url: string): postgres.Sql {
   return sql
 }
 
+
+/**
+ * A database seeded by seedEveryTable, then quiet (its app closed, so no worker changes a
+ * row after the backup), and a backup of it. `beforeClose` adds to it while the app runs.
+ */
+export async function seededBackup(
+  t: Test,
+  opts: { key?: string; beforeClose?: (app: FastifyInstance, seeded: Seeded) => Promise<void> } = {},
+): Promise<{ sourceUrl: string; file: string; seeded: Seeded; backup: BackupFile }> {
+  const sourceUrl = await freshDatabase()
+  const app = await buildTestApp(t, { databaseUrl: sourceUrl })
+  const seeded = await seedEveryTable(app)
+  await opts.beforeClose?.(app, seeded)
+  await app.close()
+  const file = join(tempDir(t), 'seeded.backup')
+  const backup = await backupToFile(connect(t, sourceUrl), file, { key: opts.key })
+  return { sourceUrl, file, seeded, backup }
+}
