@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
+import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
   const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  // running instances hear of revoked users and rotated keys
+  const bus = new PostgresBus({ sql, databaseUrl: url, log: { error: (obj, msg) => console.error(msg, obj) } })
   try {
     // a backup records the schema as it is; a restore rebuilds the one its file needs
     if (command !== 'backup' && command !== 'restore') await runMigrations(db)
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
         const user = await findUserByEmail(db, required(values, 'email'))
         if (!user) throw new Error('no user with this email')
         const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
-        print(userView(await updateUser(db, user.id, patch)))
+        print(userView(await updateUser(db, bus, user.id, patch)))
         break
       }
       case 'list-users':
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
         break
       }
       case 'rotate-site': {
-        const { site, apiSecret } = await rotateSiteCredentials(db, required(values, 'id'))
+        const { site, apiSecret } = await rotateSiteCredentials(db, bus, required(values, 'id'))
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
         throw new Error(`unknown command "${command}"\n\n${USAGE}`)
     }
   } finally {
+    await bus.close()
     await close()
     await embedded?.stop()
   }
