@@ -61,9 +61,6 @@ t.test('scheduled backups keep the newest BACKUP_KEEP files; /metrics and the ad
   const res = await app.inject({ method: 'GET', url: '/api/admin/backups', headers: bearer(admin) })
   t.equal(res.statusCode, 200)
   t.match(res.json().data.backup, { scheduled: true, everyHours: Number(EVERY_HOURS), keep: 2, directory: dir, encrypted: true, failure: null, last: { file: String, bytes: Number } })
-  const agent = await makeStaff(app, 'agent')
-  t.equal((await app.inject({ method: 'GET', url: '/api/admin/backups', headers: bearer(agent) })).statusCode, 403, 'admins only')
-  t.equal((await app.inject({ method: 'GET', url: '/api/admin/backups' })).statusCode, 401)
 })
 
 t.test('a backup that cannot be written is reported, and the schedule keeps trying', async (t) => {
@@ -81,11 +78,4 @@ t.test('a backup that cannot be written is reported, and the schedule keeps tryi
   const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
   t.match(metrics.body, /^backup_last_failure_timestamp_seconds [1-9]/m)
   t.match(metrics.body, /^backup_last_success_timestamp_seconds 0$/m)
-})
-
-t.test('without BACKUP_DIR nothing is scheduled, and the admin API says how to turn it on', async (t) => {
-  const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
-  const admin = await makeStaff(app, 'admin')
-  const res = await app.inject({ method: 'GET', url: '/api/admin/backups', headers: bearer(admin) })
-  t.match(res.json().data.backup, { scheduled: false, everyHours: null, directory: null, last: null, nextAt: null })
 })
