@@ -52,7 +52,8 @@ export async function writeBackup(sql: postgres.Sql, out: Writable, now: Date): 
     const counts: BackupSummary['tables'] = []
     for (const table of tables) {
       await put(out, line({ table: { schema: table.schema, name: table.name }, columns: table.columns }))
-      const rows = await tx.unsafe(`copy ${qualified(table)} (${table.columns.map(quoteIdent).join(', ')}) to stdout`).readable()
+      // COPY of a query, not of the table: it also reads a partitioned table through its parent
+      const rows = await tx.unsafe(`copy (select ${table.columns.map(quoteIdent).join(', ')} from ${qualified(table)}) to stdout`).readable()
       let count = 0
       for await (const chunk of rows as AsyncIterable<Buffer>) {
         count += countLines(chunk)

@@ -11,6 +11,8 @@ import { MiB, peakRssGrowth, seedManyMessages } from '../helpers/many-messages.j
 const MESSAGES = Number(process.env.BACKUP_MEMORY_MESSAGES ?? 100_000)
 const TEXT_BYTES = Number(process.env.BACKUP_MEMORY_TEXT_BYTES ?? 1000)
 const MAX_GROWTH_BYTES = 100 * MiB
+// a million messages take minutes; the default run about one
+t.setTimeout(1_800_000)
 
 t.test(`backup and restore of ${MESSAGES} messages stay under ${MAX_GROWTH_BYTES / MiB} MiB of RSS growth`, { timeout: 1_800_000 }, async (t) => {
   const sourceUrl = await freshDatabase()

@@ -9,6 +9,9 @@ import { tempDir } from '../helpers/backup-fixture.js'
 import { checkOut, previousRelease, ROOT, startServer, type RunningServer } from '../helpers/previous-release.js'
 import { TestSocket } from '../helpers/sockets.js'
 
+// starts the previous release three times (Node and tsx compiling it): slow on a loaded machine
+t.setTimeout(600_000)
+
 const ADMIN = { email: 'upgrade-admin@example.com', password: 'upgrade admin password' }
 const SITE = { key: 'pk_rolling_upgrade_site', secret: 'sk_rolling_upgrade_site_secret' }
 const HIGH_LIMITS = Object.fromEntries(['PUBLIC', 'SENDS', 'SESSIONS', 'LOGIN', 'ADMIN'].map((k) => [`RATE_LIMIT_${k}_PER_MINUTE`, '100000']))
