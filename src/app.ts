@@ -106,7 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   await app.register(realtimePlugin, { databaseUrl: opts.databaseUrl })
   await app.register(outboxPlugin)
-  await app.register(telegramPlugin)
+  await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
 
   await app.register(healthRoutes)

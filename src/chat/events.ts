@@ -15,6 +15,10 @@ export type ChatEvent =
 
 // NOTIFY payloads are capped at 8000 bytes; events are ~120 ASCII bytes each.
 const MAX_PAYLOAD_BYTES = 7900
+// about 1 MB of events waiting for the database at most
+const MAX_PENDING_EVENTS = 10_000
+const RETRY_BASE_MS = 100
+const RETRY_MAX_MS = 1000
 
 /**
  * Sends events committed on the pool. Postgres takes one instance-wide lock at the commit
@@ -23,40 +27,70 @@ const MAX_PAYLOAD_BYTES = 7900
  * concurrency). Sent after the commit instead, in a transaction that writes nothing, the
  * lock is held only for an instant; and while one notification is on its way, the events
  * that arrive meanwhile wait and go together as one JSON array. An event lost here (the
- * process dies, the database is away) is made good by the hub's periodic catch-up.
+ * process dies) is made good by the hub's periodic catch-up; while the database is away
+ * they wait and are sent when it is back.
  */
 class Notifier {
   private pending: string[] = []
   private flushing: Promise<void> | undefined
+  private draining = false
+  private dropped = 0
+  log: NotifierLog | undefined
 
   constructor(private readonly sql: Sql) {}
 
   publish(event: ChatEvent): void {
     this.pending.push(JSON.stringify(event))
+    // while the database is away events wait; past the cap the oldest go (the sweep and a resync make them good)
+    if (this.pending.length > MAX_PENDING_EVENTS) this.drop(this.pending.length - MAX_PENDING_EVENTS, 'too many waiting')
     this.flushing ??= this.flush()
   }
 
-  /** Resolves once everything published so far has been sent (or given up on). */
+  /** Resolves once everything published so far has been sent, or given up on because the database is away. */
   drain(): Promise<void> {
+    this.draining = true
     return this.flushing ?? Promise.resolve()
   }
 
   private async flush(): Promise<void> {
     try {
-      while (this.pending.length > 0) await this.sql`select pg_notify(${EVENTS_CHANNEL}, ${this.takeBatch()})`
-    } catch {
-      this.pending = []
+      for (let failures = 0; this.pending.length > 0;) {
+        const count = this.batchSize()
+        try {
+          await this.sql`select pg_notify(${EVENTS_CHANNEL}, ${`[${this.pending.slice(0, count).join(',')}]`})`
+          this.pending.splice(0, count)
+          failures = 0
+        } catch (err) {
+          if (this.draining) return this.drop(this.pending.length, 'the database is away at shutdown', err)
+          if (failures++ === 0) this.log?.warn({ err, waiting: this.pending.length }, 'chat notifications wait for the database')
+          await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures)))
+        }
+      }
     } finally {
       this.flushing = undefined
     }
   }
 
-  private takeBatch(): string {
+  private drop(count: number, why: string, err?: unknown): void {
+    this.pending.splice(0, count)
+    this.dropped += count
+    this.log?.error({ err, dropped: count, droppedInAll: this.dropped }, `chat notifications dropped (${why}); sockets catch up by the sweep`)
+  }
+
+  /** How many of the oldest events fit in one payload (at least one). */
+  private batchSize(): number {
     let bytes = 2
     let n = 0
     while (n < this.pending.length && bytes + (this.pending[n]?.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) bytes += (this.pending[n++]?.length ?? 0) + 1
-    return `[${this.pending.splice(0, Math.max(n, 1)).join(',')}]`
+    return Math.max(n, 1)
   }
+}
+
+export type NotifierLog = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void }
+
+/** Where the notifier of this pool reports waiting for the database and dropping events. */
+export function reportNotifications(db: Db, log: NotifierLog): void {
+  notifierOf(db).log = log
 }
 
 const notifiers = new WeakMap<Sql, Notifier>()

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { drainNotifications } from '../chat/events.js'
+import { drainNotifications, reportNotifications } from '../chat/events.js'
 import { connectDb } from '../db/client.js'
 import { runMigrations } from '../db/migrate.js'
 
@@ -13,6 +13,7 @@ export default fp<{ databaseUrl: string; poolSize: number }>(async (app, opts) =
     throw err
   }
   app.decorate('db', handle.db)
+  reportNotifications(handle.db, app.log)
   app.decorate('sql', handle.sql)
   app.addHook('onClose', async () => {
     await drainNotifications(handle.db)

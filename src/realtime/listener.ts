@@ -3,6 +3,9 @@ import { EVENTS_CHANNEL, parseEvents, type ChatEvent } from '../chat/events.js'
 
 export const LISTENER_APP_NAME = 'livechat-listener'
 
+// between attempts to LISTEN again while the database is away
+const RELISTEN_PAUSE_MS = 250
+
 export type ListenerHandlers = {
   onEvent: (event: ChatEvent) => void
   /** the LISTEN is back after a drop: whatever was notified meanwhile is lost, re-read the tables */
@@ -12,30 +15,62 @@ export type ListenerHandlers = {
 export type Listener = { close: () => Promise<void> }
 
 /**
- * One dedicated LISTEN connection per process, whatever the number of sockets. It is its
- * own postgres.js client (not the pool's `sql.listen`) so that it can reconnect with a
- * short back-off: with the default one, re-LISTEN came ~12 s after a 15 s outage, and
- * every notification in that window is gone (see RECIPES.md).
+ * One dedicated LISTEN connection per process, whatever the number of sockets: a client of
+ * its own with one connection that never idles out. Not postgres.js's `sql.listen`: that
+ * one re-LISTENs once when its connection closes and, if the database is still away,
+ * swallows the failure and never listens again; with its default back-off, re-LISTEN also
+ * came ~12 s after a 15 s outage (see RECIPES.md). Here every close starts attempts that
+ * go on, a short back-off apart, until LISTEN succeeds.
  */
 export async function startListener(databaseUrl: string, handlers: ListenerHandlers): Promise<Listener> {
-  const sql = postgres(databaseUrl, {
+  let closing = false
+  let listens = 0
+  let attempts: Promise<void> | undefined
+  // onnotify is an option postgres.js reads (its own listen() uses it) but does not declare
+  const options: postgres.Options<Record<string, never>> & { onnotify: (channel: string, payload: string) => void } = {
     max: 1,
-    backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
+    idle_timeout: 0,
+    max_lifetime: 0,
+    fetch_types: false,
+    backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 1),
     connect_timeout: 3,
     onnotice: () => {},
     connection: { application_name: LISTENER_APP_NAME },
-  })
-  let listens = 0
+    onnotify: (channel, payload) => {
+      if (channel === EVENTS_CHANNEL) for (const event of parseEvents(payload)) handlers.onEvent(event)
+    },
+    // also called for each failed attempt to connect; one loop of attempts at a time
+    onclose: () => {
+      if (!closing) attempts ??= listenUntilListening().finally(() => (attempts = undefined))
+    },
+  }
+  const sql = postgres(databaseUrl, options)
+
+  async function listenUntilListening(): Promise<void> {
+    while (!closing) {
+      try {
+        await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
+        if (listens++ > 0) handlers.onReconnect()
+        return
+      } catch {
+        await new Promise((r) => setTimeout(r, RELISTEN_PAUSE_MS))
+      }
+    }
+  }
+
   try {
-    await sql.listen(EVENTS_CHANNEL, (payload) => {
-      for (const event of parseEvents(payload)) handlers.onEvent(event)
-    }, () => {
-      // postgres.js calls this after the first LISTEN and after every reconnect
-      if (listens++ > 0) handlers.onReconnect()
-    })
+    await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
+    listens++
   } catch (err) {
+    closing = true
     await sql.end({ timeout: 0 })
     throw err
   }
-  return { close: () => sql.end({ timeout: 1 }) }
+  return {
+    close: async () => {
+      closing = true
+      await sql.end({ timeout: 1 })
+      await attempts
+    },
+  }
 }
