@@ -1,49 +1,13 @@
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import postgres from 'postgres'
 import { freshDatabase } from './helpers/app.js'
+import { startServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const STARTUP_TIMEOUT_MS = 30_000
 const SITE_KEY = 'pk_server_test_key'
-
-const EXIT_TIMEOUT_MS = 10_000
-
-type RunningServer = { api: string; output: () => string; exitCode: () => Promise<number | null | 'still running'>; kill: (signal: NodeJS.Signals) => void }
-
-/** `src/server.ts` as a child process, as `npm start` runs it; answers once the banner shows the bound port. */
-async function startServer(t: Test, env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  let output = ''
-  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const base = await waitFor('the welcome banner', async () => {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${output}`)
-    return /Dashboard:\s+(http:\/\/localhost:\d+)\/admin/.exec(output)?.[1]
-  }, STARTUP_TIMEOUT_MS)
-  return {
-    api: base.replace('localhost', '127.0.0.1'),
-    output: () => output,
-    kill: (signal) => child.kill(signal),
-    exitCode: async () => {
-      let timer: NodeJS.Timeout | undefined
-      const code = await Promise.race([exited, new Promise<'still running'>((r) => { timer = setTimeout(() => r('still running'), EXIT_TIMEOUT_MS) })])
-      clearTimeout(timer)
-      return code
-    },
-  }
-}
 
 t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
