@@ -1,4 +1,5 @@
 import postgres from 'postgres'
+import { reconnectDelaySeconds } from '../db/client.js'
 
 export const LOCKS_APP_NAME = 'livechat-locks'
 
@@ -29,6 +30,7 @@ export function advisoryLocks(databaseUrl: string, namespace: number): AdvisoryL
     max_lifetime: 0,
     fetch_types: false,
     connect_timeout: 3,
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     connection: { application_name: LOCKS_APP_NAME },
   })

@@ -1,4 +1,5 @@
 import postgres from 'postgres'
+import { reconnectDelaySeconds } from '../db/client.js'
 import { EVENTS_CHANNEL, parseEvents, type ChatEvent } from '../chat/events.js'
 
 export const LISTENER_APP_NAME = 'livechat-listener'
@@ -32,7 +33,7 @@ export async function startListener(databaseUrl: string, handlers: ListenerHandl
     idle_timeout: 0,
     max_lifetime: 0,
     fetch_types: false,
-    backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 1),
+    backoff: reconnectDelaySeconds,
     connect_timeout: 3,
     onnotice: () => {},
     connection: { application_name: LISTENER_APP_NAME },
