@@ -109,3 +109,30 @@ t.test('two servers on one DATA_DIR share the embedded Postgres, and the first t
   const pidFile = join(dataDir, 'pg', 'postmaster.pid')
   await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
 })
+
+t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
+  const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
+  t.equal((await fetch(`${server.api}/healthz`)).status, 200)
+  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? ''
+  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
+  server.killGroup('SIGTERM')
+  t.equal(await server.exitCode(), 0, `npm exits 0: ${server.output().slice(-2000)}`)
+  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
+})
+
+t.test('an uncaught exception is logged with its stack before the process exits', async (t) => {
+  // a throw outside any request or promise, when the test asks for it (SIGUSR2)
+  const thrower = 'data:text/javascript,process.on("SIGUSR2", () => setImmediate(() => { throw new Error("boom outside any request") }))'
+  const server = await startServer(t, { DATABASE_URL: await freshDatabase(), JWT_SECRET: 'server-test-secret-server-test' }, { nodeArgs: ['--import', thrower] })
+  server.kill('SIGUSR2')
+  t.equal(await server.exitCode(), 1, 'the process exits 1')
+  const line = server.output().split('\n').find((l) => l.includes('boom outside any request')) ?? ''
+  const logged = JSON.parse(line || '{}') as { level?: number; msg?: string; err?: { stack?: string } }
+  t.equal(logged.level, 60, 'logged as fatal')
+  t.equal(logged.msg, 'uncaught exception; exiting')
+  t.match(logged.err?.stack ?? '', /Error: boom outside any request\n\s+at /, 'with its stack')
+})
