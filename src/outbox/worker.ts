@@ -103,8 +103,8 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
       byDestination.set(key, [...(byDestination.get(key) ?? []), row])
     }
     await Promise.all([...byDestination.values()].map((destinationRows) => deliverInOrder(destinationRows, signal)))
-    // a full batch means more may be waiting
-    if (rows.length === cfg.batchSize) loop.wake()
+    // more may be due at once: the rest of a full batch, or a conversation's next row, which waited for this one
+    if (rows.length > 0) loop.wake()
   }, (err) => log.error({ err }, 'outbox round failed'))
   return loop
 }
