@@ -9,6 +9,10 @@ import postgres from 'postgres'
 import { connectDb, type DbHandle } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
+import type { Publisher } from '../src/realtime/bus.js'
+
+/** For the set-up writes a bench makes before any server runs: nobody listens for their events yet. */
+export const SETUP_EVENTS: Publisher = { publish: () => {} }
 
 export type BenchDb = { url: string; handle: DbHandle; stop: () => Promise<void> }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
+import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
-  const { db, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  // running instances hear of revoked users and rotated keys
+  const bus = new PostgresBus({ sql, databaseUrl: url, log: { warn: (obj, msg) => console.error(msg, obj), error: (obj, msg) => console.error(msg, obj) } })
   try {
     await runMigrations(db)
     const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
         const user = await findUserByEmail(db, required(values, 'email'))
         if (!user) throw new Error('no user with this email')
         const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
-        print(userView(await updateUser(db, user.id, patch)))
+        print(userView(await updateUser(db, bus, user.id, patch)))
         break
       }
       case 'list-users':
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
         break
       }
       case 'rotate-site': {
-        const { site, apiSecret } = await rotateSiteCredentials(db, required(values, 'id'))
+        const { site, apiSecret } = await rotateSiteCredentials(db, bus, required(values, 'id'))
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
         throw new Error(`unknown command "${command}"\n\n${USAGE}`)
     }
   } finally {
+    await bus.close()
     await close()
     await embedded?.stop()
   }

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) throw new Error('no database')
   const app = await buildApp({ config, databaseUrl })
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
-  const report = await bootstrap(app.db, config)
+  const report = await bootstrap(app.db, app.bus, config)
   await app.listen({ port: config.port, host: config.host })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()

@@ -2,7 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { sites, type BotSettings } from '../db/schema.js'
 import { conflict, notFound } from './errors.js'
-import { notify } from './events.js'
+import type { Publisher } from '../realtime/bus.js'
 import { hashToken, randomToken, sameHash } from './secrets.js'
 
 export type Site = typeof sites.$inferSelect
@@ -98,22 +98,22 @@ export async function createSite(
   return { site, apiSecret }
 }
 
-export async function updateSite(db: Executor, id: string, patch: Partial<SiteInput>): Promise<Site> {
+export async function updateSite(db: Executor, events: Publisher, id: string, patch: Partial<SiteInput>): Promise<Site> {
   const origins = patch.origins?.map(normaliseOrigin)
   const [site] = await db.update(sites).set({ ...patch, ...(origins ? { origins } : {}), updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
-  await notify(db, { k: 'site', site: site.id })
+  events.publish({ k: 'site', site: site.id })
   return site
 }
 
 /** New key and secret; the old ones stop working at once on every instance (a 'site' event drops caches). */
-export async function rotateSiteCredentials(db: Executor, id: string): Promise<{ site: Site; apiSecret: string }> {
+export async function rotateSiteCredentials(db: Executor, events: Publisher, id: string): Promise<{ site: Site; apiSecret: string }> {
   const apiSecret = newApiSecret()
   const [site] = await db.update(sites)
     .set({ apiKey: newApiKey(), apiSecretHash: hashToken(apiSecret), updatedAt: sql`now()` })
     .where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
-  await notify(db, { k: 'site', site: site.id })
+  events.publish({ k: 'site', site: site.id })
   return { site, apiSecret }
 }
 

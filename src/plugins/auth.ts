@@ -4,7 +4,7 @@ import jwt from '@fastify/jwt'
 import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
 import { isUuid } from '../chat/ids.js'
-import { sessionToken, sessionTokenMatches } from '../chat/sessions.js'
+import { sessionToken, sessionTokenMatches } from '../chat/session-tokens.js'
 import { getOrCreateSetting } from '../chat/settings.js'
 import { findSiteByApiKey, siteSecretMatches, type Site } from '../chat/sites.js'
 import { getUser, type User } from '../chat/users.js'
@@ -87,6 +87,13 @@ export default fp(async (app) => {
   // Every public request names its site; caching the lookup saves a query on each poll.
   const siteCache = new Map<string, { site: Site; at: number }>()
   app.decorate('forgetSites', () => siteCache.clear())
+  // site changes made by other instances (rotation, origins) reach this one's cache
+  await app.bus.subscribe({
+    onEvent: (event) => {
+      if (event.k === 'site') siteCache.clear()
+    },
+    onReconnect: () => siteCache.clear(),
+  })
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
     const cached = siteCache.get(apiKey)
@@ -121,4 +128,4 @@ export default fp(async (app) => {
     }
     req.site = site
   })
-}, { name: 'auth', dependencies: ['db'] })
+}, { name: 'auth', dependencies: ['db', 'bus'] })

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import { drainNotifications, reportNotifications } from '../chat/events.js'
 import { connectDb } from '../db/client.js'
 import { runMigrations } from '../db/migrate.js'
 
@@ -13,10 +12,8 @@ export default fp<{ databaseUrl: string; poolSize: number }>(async (app, opts) =
     throw err
   }
   app.decorate('db', handle.db)
-  reportNotifications(handle.db, app.log)
   app.decorate('sql', handle.sql)
   app.addHook('onClose', async () => {
-    await drainNotifications(handle.db)
     await handle.close()
   })
 }, { name: 'db' })

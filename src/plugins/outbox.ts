@@ -17,8 +17,11 @@ export default fp(async (app) => {
     webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
-  app.hub.onEvent((event) => {
-    if (event.k === 'message' || event.k === 'session') worker.wake()
+  await app.bus.subscribe({
+    onEvent: (event) => {
+      if (event.k === 'message' || event.k === 'session') worker.wake()
+    },
+    onReconnect: () => worker.wake(),
   })
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db', 'realtime'] })
+}, { name: 'outbox', dependencies: ['db', 'bus'] })

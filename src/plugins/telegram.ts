@@ -14,11 +14,12 @@ declare module 'fastify' {
   }
 }
 
-/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/telegram). */
+/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/api/telegram). */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
   const deps: UpdateDeps = {
     db: app.db,
+    events: app.bus,
     publicUrl: config.publicUrl,
     api: (token, signal) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs, signal),
     log: app.log,
@@ -27,4 +28,4 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret })
   const intake = startTelegramIntake({ ...deps, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
-}, { name: 'telegram', dependencies: ['db'] })
+}, { name: 'telegram', dependencies: ['db', 'bus'] })

@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
+import type { Publisher } from '../realtime/bus.js'
+import { transaction } from '../chat/transaction.js'
 import { ChatError } from '../chat/errors.js'
 import { appendMessage, assertMessageText } from '../chat/messages.js'
-import { assignSession, closeSession, type Session } from '../chat/sessions.js'
+import { assignSession } from '../chat/assignment.js'
+import { closeSession, type Session } from '../chat/sessions.js'
 import { findUserByTelegramId, getUser } from '../chat/users.js'
 import { botIdOf, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
 import { escapeHtml, formatInfo } from './format.js'
@@ -17,6 +20,7 @@ import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './stor
 
 export type UpdateDeps = {
   db: Db
+  events: Publisher
   publicUrl: string
   /** a Bot API client for this token; the signal aborts its calls (app shutdown) */
   api: (token: string, signal?: AbortSignal) => BotApi
@@ -60,14 +64,14 @@ async function conversationOf(db: Executor, msg: TelegramMessage, siteIds: strin
   return undefined
 }
 
-async function runCommand(db: Executor, command: string, msg: TelegramMessage, session: Session, publicUrl: string): Promise<Answer> {
+async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
     return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name }, publicUrl) }
   }
   if (command === 'close') {
     const wasOpen = session.status === 'open'
-    await closeSession(db, session.id)
+    await closeSession(db, events, session.id)
     return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
   }
   if (command === 'take') {
@@ -75,13 +79,13 @@ async function runCommand(db: Executor, command: string, msg: TelegramMessage, s
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
-    await assignSession(db, session.id, user.id)
+    await assignSession(db, events, session.id, user.id)
     return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
   }
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
   try {
     assertMessageText(text)
   } catch (err) {
@@ -89,7 +93,7 @@ async function forwardReply(db: Executor, msg: TelegramMessage, text: string, se
     throw err
   }
   const agent = msg.from && await findUserByTelegramId(db, msg.from.id)
-  const stored = session.status === 'open' && await appendMessage(db, {
+  const stored = session.status === 'open' && await appendMessage(db, events, {
     sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text,
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
@@ -99,7 +103,7 @@ async function forwardReply(db: Executor, msg: TelegramMessage, text: string, se
 // what managers may send that has no text to forward
 const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
 
-async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
+async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
   if (msg.from?.is_bot) return undefined
   const isMedia = MEDIA_FIELDS.some((field) => field in msg)
   if (msg.text === undefined && !isMedia) return undefined
@@ -113,7 +117,7 @@ async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, 
   if (!session) {
     return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
   }
-  return command ? runCommand(db, command, msg, session, publicUrl) : forwardReply(db, msg, msg.text, session)
+  return command ? runCommand(db, events, command, msg, session, publicUrl) : forwardReply(db, events, msg, msg.text, session)
 }
 
 /**
@@ -124,9 +128,9 @@ async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, 
 export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<void> {
   const botId = botIdOf(token)
   const msg = update.message
-  const answer = await deps.db.transaction(async (tx) => {
+  const answer = await transaction(deps.db, deps.events, async (tx, events) => {
     if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
-    return msg && handleMessage(tx, botId, msg, deps.publicUrl)
+    return msg && handleMessage(tx, events, botId, msg, deps.publicUrl)
   })
   if (!answer || !msg) return
   try {

@@ -7,7 +7,7 @@ import { assertAllAlive, startInstances, stopAll, waitForTelegramOnce } from '..
 import { ResumingSocket } from '../helpers/sockets.js'
 import { startBotApi } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
-import { LISTENER_APP_NAME } from '../../src/realtime/listener.js'
+import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { LOCKS_APP_NAME } from '../../src/jobs/locks.js'
 
 /**
