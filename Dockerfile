@@ -7,8 +7,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # 1. Build: all dependencies, then whatever `npm run build` produces (if the project has one).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# patches/ fixes dependencies' bugs at install time (patch-package, npm's postinstall)
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ (a driver fix, see README) to node_modules
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .

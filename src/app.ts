@@ -111,9 +111,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   await app.register(realtimePlugin)
   await app.register(outboxPlugin)
-  await app.register(telegramPlugin)
+  await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
-  await app.register(backupsPlugin)
+  await app.register(backupsPlugin, { databaseUrl: opts.databaseUrl })
 
   // each folder under routes/ is the URL prefix its files serve
   await app.register(healthRoutes)

@@ -11,7 +11,7 @@ const seconds = (iso: string) => Date.parse(iso) / 1000
  * instance looks, one at a time takes it. The last one's time and size are metrics, read
  * from the shared record at scrape time so every instance reports the same.
  */
-export default fp(async (app) => {
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { backup } = app.config
   const gauge = (name: string, help: string, value: (status: BackupStatus) => number) => new Gauge({
     name, help, registers: [app.metrics],
@@ -25,7 +25,7 @@ export default fp(async (app) => {
 
   const { dir, everyHours } = backup
   if (dir === undefined || everyHours === undefined) return
-  const locks = advisoryLocks(app.sql, BACKUP_LOCK_NAMESPACE)
+  const locks = advisoryLocks(opts.databaseUrl, BACKUP_LOCK_NAMESPACE)
   const deps = { db: app.db, sql: app.sql, locks, config: { ...backup, dir, everyHours }, clock: app.clock }
   const loop = startLoop(checkIntervalMs(everyHours), async () => {
     const outcome = await scheduledBackupRound(deps)

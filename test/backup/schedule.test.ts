@@ -20,7 +20,7 @@ t.test('two instances due at once take one backup between them', async (t) => {
   const b = await buildTestApp(t, { databaseUrl })
   const dir = tempDir(t)
   const deps = (app: typeof a): ScheduleDeps => {
-    const locks = advisoryLocks(app.sql, BACKUP_LOCK_NAMESPACE)
+    const locks = advisoryLocks(databaseUrl, BACKUP_LOCK_NAMESPACE)
     t.teardown(() => locks.close())
     return { db: app.db, sql: app.sql, locks, config: { dir, everyHours: 24, keep: 3, key: undefined }, clock: () => new Date() }
   }

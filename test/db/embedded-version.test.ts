@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { clusterDirFor } from '../../src/db/cluster.js'
 import { bundledPostgresMajor, EmbeddedDbError, startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { tempDir } from '../helpers/backup-fixture.js'
 
@@ -15,8 +16,10 @@ const older = String(bundled - 1)
 /** A DATA_DIR whose cluster folder says it was made by another major version. */
 function dataDirFromAnotherMajor(t: { teardown: (fn: () => unknown) => void }): { dataDir: string; clusterDir: string } {
   const dataDir = tempDir(t)
-  const clusterDir = join(dataDir, 'pg')
-  mkdirSync(clusterDir)
+  // open to user postgres (as root), so the cluster lives in DATA_DIR/pg
+  chmodSync(dataDir, 0o755)
+  const clusterDir = clusterDirFor(dataDir)
+  mkdirSync(clusterDir, { recursive: true })
   writeFileSync(join(clusterDir, 'PG_VERSION'), `${older}\n`)
   return { dataDir, clusterDir }
 }
