@@ -58,6 +58,10 @@ export async function startServer(script: string, env: Record<string, string>): 
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  // a bench that fails exits at once; its servers must not outlive it
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {

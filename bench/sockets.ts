@@ -84,6 +84,7 @@ export const widgetSocketUrl = (port: number, apiKey: string, s: BenchSession | 
 /** A POST that must succeed: anything but 2xx stops the bench. */
 export async function post(url: string, headers: Record<string, string>, body: string): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+    .catch((err: Error) => fail(`POST ${url} got no answer: ${String((err.cause as Error | undefined)?.message ?? err.message)}`))
   const text = await res.text()
   if (res.status < 200 || res.status > 299) fail(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`)
 }
@@ -126,7 +127,9 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
     const text = `push ${k} ${'x'.repeat(60)}`
     started.set(text, performance.now())
     const first = target.firstMeasured ?? 0
-    posts.push(target.post(first + Math.floor(Math.random() * (n - first)), text))
+    const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
+    posted.catch(() => {}) // reported by the Promise.all below, not as an unhandled rejection
+    posts.push(posted)
   }
   await Promise.all(posts)
   for (let i = 0; i < 100 && started.size > 0; i++) await sleep(50)
