@@ -153,6 +153,9 @@ const RESULTS_DIR = fileURLToPath(new URL('results/', import.meta.url))
  */
 export async function runBench(name: string, body: () => Promise<BenchOutput>): Promise<void> {
   const loadBefore = loadavg()
+  // stopped from outside (a `timeout`, Ctrl-C): exit, so that the servers it started are killed too
+  process.once('SIGTERM', () => process.exit(143))
+  process.once('SIGINT', () => process.exit(130))
   try {
     const out = await body()
     const rows = out.rows.map(resultRow)
