@@ -3,7 +3,7 @@
  * against the same with the socket on A (same run, same database).
  */
 import { createSite } from '../src/chat/sites.js'
-import { HIGH_LIMITS, percentile, printTable, startBenchDb, startServer } from './lib.js'
+import { HIGH_LIMITS, percentile, printTable, startBenchDb, startServer, benchSecretBox } from './lib.js'
 import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 500)
@@ -12,7 +12,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
   const a = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
   const b = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })

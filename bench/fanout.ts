@@ -4,7 +4,7 @@
  */
 import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/sessions.js'
-import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
 import { closeSockets, openSockets, staffToken } from './sockets.js'
 
 const SOCKETS = (process.env.BENCH_SOCKETS ?? '1000,5000,10000').split(',').map(Number)
@@ -26,7 +26,7 @@ async function deliver(n: number, url: string, post: (k: number) => Promise<void
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const { session } = await startSession(db.handle.db, site, { userSessionId: 'bench-visitor' })
   const rows: Row[] = []
   for (const n of SOCKETS) {

@@ -3,7 +3,7 @@
  * server), against a bare `ws` server holding the same number of sockets.
  */
 import { createSite } from '../src/chat/sites.js'
-import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer } from './lib.js'
+import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer, benchSecretBox } from './lib.js'
 import { closeSockets, makeSessions, openSockets, serverMemory, type Memory } from './sockets.js'
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000)
@@ -19,7 +19,7 @@ async function perSocketBytes(port: number, url: (i: number) => string): Promise
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
   const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
   const ours = await perSocketBytes(app.port, (i) => `ws://127.0.0.1:${app.port}/api/public/chat/sessions/${sessions[i]?.id}/ws?apiKey=${site.apiKey}&token=${sessions[i]?.token}`)

@@ -11,7 +11,7 @@
 import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
 import { startSession, type Session } from '../src/chat/sessions.js'
-import { printTable, sleep, startBenchDb, type Row } from './lib.js'
+import { printTable, sleep, startBenchDb, type Row, benchSecretBox } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONCURRENCY = [1, 8, 32]
@@ -20,7 +20,7 @@ type Mode = 'in-tx' | 'none' | 'after' | 'batched'
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions: Session[] = []
   for (let i = 0; i < 32; i++) sessions.push((await startSession(db.handle.db, site, { userSessionId: `bench-visitor-${i}` })).session)
 

@@ -6,7 +6,7 @@ import autocannon from 'autocannon'
 import { createSite } from '../src/chat/sites.js'
 import { sendMessage, type Message } from '../src/chat/messages.js'
 import { startSession } from '../src/chat/sessions.js'
-import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row } from './lib.js'
+import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 const CONNECTIONS = 100
@@ -20,7 +20,7 @@ async function load(url: string, headers: Record<string, string>) {
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const { session } = await startSession(db.handle.db, site, { userSessionId: 'bench-visitor' })
   const sent: Message[] = []
   for (let i = 0; i < HISTORY; i++) sent.push((await sendMessage(db.handle.db, { sessionId: session.id, sender: i % 2 ? 'agent' : 'visitor', senderName: null, text: `message ${i} `.repeat(8) })).message)

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'undici'
 import { createSite } from '../src/chat/sites.js'
-import { HIGH_LIMITS, percentile, sleep, startBenchDb, startServer } from './lib.js'
+import { HIGH_LIMITS, percentile, sleep, startBenchDb, startServer, benchSecretBox } from './lib.js'
 import { makeSessions } from './sockets.js'
 
 const STEPS = (process.env.BENCH_STEPS ?? '2000,4000,8000,16000,20000,24000').split(',').map(Number)
@@ -15,7 +15,7 @@ const P99_LIMIT_MS = 100
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions = await makeSessions(db.handle.db, site.id, Math.max(...STEPS))
   const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
   const since = encodeURIComponent(new Date().toISOString())

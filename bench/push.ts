@@ -4,7 +4,7 @@
  * sends the same frame when POSTed to (same run, same client process).
  */
 import { createSite } from '../src/chat/sites.js'
-import { HIGH_LIMITS, percentile, printTable, startBenchDb, startServer, type Row } from './lib.js'
+import { HIGH_LIMITS, percentile, printTable, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
 import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = (process.env.BENCH_SOCKETS ?? '1000,10000').split(',').map(Number)
@@ -13,7 +13,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions = await makeSessions(db.handle.db, site.id, Math.max(...SOCKETS))
   const rows: Row[] = []
   for (const n of SOCKETS) {

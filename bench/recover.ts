@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { createSite } from '../src/chat/sites.js'
-import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer } from './lib.js'
+import { HIGH_LIMITS, printTable, sleep, startBenchDb, startServer, benchSecretBox } from './lib.js'
 import { agentPost, closeSockets, makeSessions, openSockets, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = 200
@@ -15,7 +15,7 @@ const KILL_AT_S = 3
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
   const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
   const jwt = await staffToken(app.port, db.handle.db)

@@ -7,7 +7,7 @@ import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/sessions.js'
-import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row } from './lib.js'
+import { HIGH_LIMITS, printTable, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
 const CONCURRENCY = [1, 8, 32]
@@ -15,7 +15,7 @@ const TEXT = 'Hello, I would like to know the price of delivery to Kyiv, please.
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const maxC = Math.max(...CONCURRENCY)
   const sessions: Awaited<ReturnType<typeof startSession>>["session"][] = []
   for (let i = 0; i < maxC; i++) sessions.push((await startSession(db.handle.db, site, { userSessionId: `bench-visitor-${i}` })).session)

@@ -12,6 +12,7 @@ import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import secretsPlugin from './plugins/secrets.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
@@ -55,6 +56,8 @@ function validatorCompiler() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 const SECRET_QUERY_PARAMS = /([?&](?:token|apiKey|api_key)=)[^&]*/gi
 
 export const redactUrl = (url: string) => url.replace(SECRET_QUERY_PARAMS, '$1[redacted]')
@@ -72,7 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       },
     },
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // a hop count as Fastify itself compiles one (its types take no number): the client is hop n
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     requestIdHeader: 'x-request-id',
     // the dashboard and the docs UI use /admin/ and /docs/ alike
     routerOptions: { ignoreTrailingSlash: true },
@@ -100,6 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
   await app.register(limitsPlugin)
+  await app.register(secretsPlugin)
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)

@@ -3,6 +3,8 @@ import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
+import { resealSecrets } from './chat/reseal.js'
+import { secretBoxFor } from './chat/secret-box.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
 import { createUser, findUserByEmail, listUsers, updateUser, userView } from './chat/users.js'
 
@@ -16,6 +18,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   create-site --name N [--origin https://example.com ...]
   rotate-site --id SITE_ID
   list-sites
+  reseal-secrets                            seal stored secrets with SECRETS_KEY: plain text left by older
+                                            releases, and values sealed with SECRETS_KEY_PREVIOUS (key rotation)
 
 Uses DATABASE_URL, or the embedded Postgres under DATA_DIR (default ./.data).`
 
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
   const { db, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  const box = secretBoxFor(config)
   try {
     await runMigrations(db)
     const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
@@ -69,7 +74,7 @@ async function main(): Promise<void> {
         print((await listUsers(db)).map(userView))
         break
       case 'create-site': {
-        const { site, apiSecret } = await createSite(db, { name: required(values, 'name'), origins: values.origin ?? [] })
+        const { site, apiSecret } = await createSite(db, box, { name: required(values, 'name'), origins: values.origin ?? [] })
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -80,6 +85,9 @@ async function main(): Promise<void> {
       }
       case 'list-sites':
         print((await listSites(db)).map(siteView))
+        break
+      case 'reseal-secrets':
+        print(await resealSecrets(db, box))
         break
       default:
         throw new Error(`unknown command "${command}"\n\n${USAGE}`)

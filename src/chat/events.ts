@@ -12,6 +12,8 @@ export type ChatEvent =
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
   | { k: 'user'; user: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
 
 // NOTIFY payloads are capped at 8000 bytes; events are ~120 ASCII bytes each.
 const MAX_PAYLOAD_BYTES = 7900

@@ -26,6 +26,13 @@ export const MAX_PAGE = 200
 export const DEFAULT_PAGE = 100
 /** seq is a Postgres integer */
 export const MAX_SEQ = 2_147_483_647
+/**
+ * What a client may send as `after`: any seq it might hold, up to 2^53 − 1. Above the
+ * session's lastSeq it means "nothing yet"; it is clamped before it reaches the integer
+ * column, where it would be an error.
+ */
+export const MAX_AFTER = Number.MAX_SAFE_INTEGER
+const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
 const messageColumns = {
   id: chatMessages.id,
@@ -132,9 +139,15 @@ function messageFromRow(row: RawMessageRow): Message {
   }
 }
 
-export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string): Promise<Message | undefined> {
+/** The message stored under this clientMessageId; with `siteId`, only in a session of that site. */
+export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, siteId?: string): Promise<Message | undefined> {
   const [m] = await db.select(messageColumns).from(chatMessages)
-    .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.clientMessageId, clientMessageId)))
+    .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
+    .where(and(
+      eq(chatMessages.sessionId, sessionId),
+      eq(chatMessages.clientMessageId, clientMessageId),
+      siteId === undefined ? undefined : eq(chatSessions.siteId, siteId),
+    ))
   return m
 }
 
@@ -151,8 +164,9 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 export async function sendMessage(db: Executor, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   assertMessageText(m.text)
   if (!isUuid(m.sessionId)) throw notFound('Session')
+  // scoped by site: another site's key and secret must not read a message through a retry
   if (m.clientMessageId) {
-    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
     if (existing) return { message: existing, created: false }
   }
   try {
@@ -163,7 +177,7 @@ export async function sendMessage(db: Executor, m: NewMessage): Promise<{ messag
     throw !session || (m.siteId && session.siteId !== m.siteId) ? notFound('Session') : sessionClosed()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
-      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
       if (existing) return { message: existing, created: false }
     }
     throw err
@@ -175,7 +189,7 @@ export type MessageQuery = { since?: Date; after?: number; limit?: number }
 /** Oldest first: messages newer than `since` and with seq above `after` (either, both or neither). */
 export async function listMessages(db: Executor, sessionId: string, q: MessageQuery = {}): Promise<Message[]> {
   const conditions = [eq(chatMessages.sessionId, sessionId)]
-  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, q.after))
+  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, seqBound(q.after)))
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
   return q.limit === undefined ? query : query.limit(q.limit)
@@ -195,7 +209,7 @@ export async function pollMessages(db: Executor, siteId: string, sessionId: stri
     from chat_sessions s
     left join lateral (
       select * from chat_messages
-      where session_id = s.id and seq > coalesce(${q.after ?? null}::int, 0)
+      where session_id = s.id and seq > coalesce(${q.after === undefined ? null : seqBound(q.after)}::int, 0)
         and created_at > coalesce(${q.since?.toISOString() ?? null}::timestamptz, '-infinity')
       order by seq limit ${q.limit ?? DEFAULT_PAGE}
     ) m on true

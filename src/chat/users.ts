@@ -3,6 +3,7 @@ import type { Executor } from '../db/client.js'
 import { users } from '../db/schema.js'
 import { conflict, notFound } from './errors.js'
 import { notify } from './events.js'
+import type { PasswordHashGate } from './password-gate.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
 
 export type User = typeof users.$inferSelect
@@ -46,10 +47,13 @@ export async function listUsers(db: Executor): Promise<User[]> {
   return db.select().from(users).orderBy(asc(users.createdAt))
 }
 
-/** The user for these credentials, or undefined; costs the same whether or not the email exists. */
-export async function authenticate(db: Executor, email: string, password: string): Promise<User | undefined> {
+/**
+ * The user for these credentials, or undefined; costs the same whether or not the email
+ * exists. The hash runs through `gate` (bounded concurrency, see PasswordHashGate).
+ */
+export async function authenticate(db: Executor, email: string, password: string, gate: PasswordHashGate): Promise<User | undefined> {
   const user = await findUserByEmail(db, email)
-  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+  const ok = await gate.run(() => verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH))
   return ok && user && !user.disabled ? user : undefined
 }
 
@@ -74,12 +78,15 @@ export async function updateUser(db: Executor, id: string, patch: UserPatch): Pr
   if (password !== undefined) set.passwordHash = await hashPassword(password)
   // tokens issued before a password change, a role change or disabling stop working
   const revokes = password !== undefined || patch.disabled === true || patch.role !== undefined
-  const [user] = await db.update(users)
-    .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
-    .where(eq(users.id, id)).returning()
-  if (!user) throw notFound('User')
-  if (revokes) await notify(db, { k: 'user', user: user.id })
-  return user
+  // the event goes out with the commit, so every instance closes the user's sockets as the change lands
+  return db.transaction(async (tx) => {
+    const [user] = await tx.update(users)
+      .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
+      .where(eq(users.id, id)).returning()
+    if (!user) throw notFound('User')
+    if (revokes) await notify(tx, { k: 'user', user: user.id })
+    return user
+  })
 }
 
 /** Bootstrap from configuration: this admin exists, is enabled and has this password. */

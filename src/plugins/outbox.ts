@@ -12,8 +12,8 @@ export default fp(async (app) => {
   const { config } = app
   const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
   const worker = startOutboxWorker(app.db, config.outbox, {
-    telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
-    webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
+    telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api }),
+    webhook: webhookDeliverer(app.db, app.secretBox, { allowPrivate: config.webhookAllowPrivate }, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db'] })
+}, { name: 'outbox', dependencies: ['db', 'secrets'] })

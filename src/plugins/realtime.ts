@@ -27,6 +27,7 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
+    verifyStaffToken: (token) => app.verifyStaffToken(token),
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)

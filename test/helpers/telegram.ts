@@ -187,6 +187,6 @@ export function telegramEnv(standIn: { url: string }, extra: Record<string, stri
 /** A site posting to `chatId` through the test bot. */
 export async function makeTelegramSite(app: FastifyInstance, chatId = `-100${randomInt(1e9)}`): Promise<TestSite & { chatId: string }> {
   const site = await makeSite(app)
-  await updateSite(app.db, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await updateSite(app.db, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
   return { ...site, chatId }
 }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../chat/errors.js'
-import { authenticate, userView } from '../../chat/users.js'
+import { authenticate, normaliseEmail, userView } from '../../chat/users.js'
 import { ErrorBody, Ok, ok, User } from '../schemas.js'
 
 const LoginBody = Type.Object({
@@ -18,8 +18,14 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ token: Type.String(), expiresIn: Type.Integer(), user: User })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.login },
+    // the account is counted and looked up by its normalised email, so "  Admin@x" is admin@x
+    preValidation: async (req) => {
+      const body = req.body as { email?: unknown } | undefined
+      if (body && typeof body.email === 'string') body.email = normaliseEmail(body.email)
+    },
+    preHandler: app.limits.checkLoginAccount,
   }, async (req) => {
-    const user = await authenticate(app.db, req.body.email, req.body.password)
+    const user = await authenticate(app.db, req.body.email, req.body.password, app.passwordHashGate)
     // one message whether the email is unknown, the password wrong or the account disabled
     if (!user) throw unauthorized('Wrong email or password')
     return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user) })

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../chat/errors.js'
+import { staffTokenHash } from '../../chat/revocations.js'
 import { parseClientFrame, PONG_FRAME, sendError } from '../../realtime/frames.js'
 import { upgradeRequired } from '../public/socket.js'
 import { ErrorBody } from '../schemas.js'
@@ -36,8 +37,8 @@ export default (async (app) => {
     wsHandler: (socket, req) => {
       const { staff } = req
       if (!staff) throw new Error('the preHandler did not run')
-      const exp = req.query.token ? app.jwt.decode<{ exp?: number }>(req.query.token)?.exp : undefined
-      app.hub.addDashboard(socket, staff.id, exp === undefined ? undefined : new Date(exp * 1000))
+      const token = req.query.token ?? ''
+      app.hub.addDashboard(socket, { userId: staff.id, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) })
       socket.on('message', (data, isBinary) => {
         try {
           parseClientFrame(data, isBinary, ['ping'])

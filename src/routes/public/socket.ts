@@ -73,7 +73,7 @@ export default (async (app) => {
             const frame = parseClientFrame(data, isBinary, ['message', 'ping'])
             if (frame.type === 'ping') return socket.send(PONG_FRAME)
             clientMessageId = frame.clientMessageId
-            await app.limits.checkSessionSend(sessionId)
+            await app.limits.checkSocketSend(sessionId, req.ip)
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
             await sendMessage(app.db, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
