@@ -2,6 +2,7 @@ import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
+import { SecretKeyMissing } from './chat/secret-box.js'
 
 const DRAIN_SWEEP_MS = 100
 
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedDbError) {
+  if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)
