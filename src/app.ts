@@ -7,7 +7,7 @@ import authPlugin from './plugins/auth.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { envelopeFor } from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, envelopeFor } from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -81,6 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // the dashboard and the docs UI use /admin/ and /docs/ alike
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    clientErrorHandler,
     // errors the router raises before any route (a malformed %-escape in the path) skip the error handler
     frameworkErrors: (err, req, reply: FastifyReply) => {
       const { status, body } = envelopeFor(err, req.log)

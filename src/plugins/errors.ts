@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ChatError } from '../chat/errors.js'
@@ -98,3 +100,22 @@ export default fp(async (app) => {
     return reply.code(404).send({ success: false, error: { code: 'NOT_FOUND', message: `Route ${req.method} ${req.url.split('?')[0]} not found` } })
   })
 }, { name: 'errors' })
+
+/**
+ * Answers what Node's HTTP parser refuses before any route runs (headers too large, a
+ * malformed request line, a request that took too long) in the envelope too; Fastify's
+ * default writes a body of its own shape.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'TIMEOUT', 'The request took too long to arrive']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large']
+      : [400, 'VALIDATION_ERROR', 'The request is not valid HTTP']
+  const body = JSON.stringify({ success: false, error: { code, message } })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
