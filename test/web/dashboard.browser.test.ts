@@ -1,6 +1,7 @@
 // requires: chromium
 import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
+import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
 
@@ -27,6 +28,8 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
   })
 
   await dash.goto(`${origin}/admin`)
+  await dash.getByRole('button', { name: 'Sign in' }).waitFor()
+  await expectAccessible(t, dash, 'dashboard login')
   await dash.getByLabel('Email').fill(admin.email)
   await dash.getByLabel('Password').fill(admin.password)
   await dash.getByRole('button', { name: 'Sign in' }).click()
@@ -52,12 +55,15 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
   t.match(res.json().data.sessions, [{ unreadCount: 0, lastMessage: { text: 'It ships today.', senderName: 'Olena' } }], 'opening the chat marked it read')
   await dash.getByText(pageOrigin, { exact: false }).first().waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-conversation.png` })
+  await expectAccessible(t, dash, 'dashboard conversation')
 
   await dash.getByRole('button', { name: 'Close chat' }).click()
   await dash.getByRole('textbox', { name: 'Reply' }).and(dash.locator('[disabled]')).waitFor()
   await visitor.getByText('This conversation has ended.').waitFor({ timeout: 15_000 })
   await visitor.getByRole('button', { name: 'Start a new chat' }).waitFor()
   await visitor.screenshot({ path: `${ARTIFACTS}/widget-closed.png` })
+  await expectAccessible(t, visitor, 'widget, chat closed by the agent')
+  await expectAccessible(t, dash, 'dashboard, closed conversation')
   t.equal(await visitor.getByRole('button', { name: 'Save contact' }).count(), 0, 'no contact form on a closed chat')
   await visitor.getByRole('button', { name: 'Start a new chat' }).click()
   await visitor.getByRole('textbox', { name: 'Message' }).waitFor()
@@ -91,14 +97,18 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   await dash.goto(`${origin}/admin`)
   await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
   await dash.reload()
+  await dash.getByRole('link', { name: /Marta Kovalenko/ }).waitFor()
+  await expectAccessible(t, dash, 'dashboard inbox list')
   await dash.getByRole('link', { name: /Marta Kovalenko/ }).click()
   await dash.getByRole('heading', { name: 'Marta Kovalenko' }).waitFor()
   await dash.getByRole('link', { name: /Daniel Weber.*1 unread/ }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-inbox.png` })
+  await expectAccessible(t, dash, 'dashboard inbox with a conversation open')
 
   await dash.getByRole('link', { name: 'Statistics' }).click()
   await dash.getByRole('img', { name: 'Sessions per day' }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-stats.png` })
+  await expectAccessible(t, dash, 'dashboard statistics')
   await dash.locator('.tile').filter({ hasText: /^[1-9]\d*Sessions$/ }).waitFor()
   await dash.getByLabel('Stats from date').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10))
   await dash.locator('.tile').filter({ hasText: /^0Sessions$/ }).waitFor()
@@ -106,6 +116,7 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
 
   await dash.getByRole('link', { name: 'Sites' }).click()
   await dash.getByText(`<script src="${origin}/widget.js" data-api-key="${site.apiKey}" async></script>`).waitFor()
+  await expectAccessible(t, dash, 'dashboard sites')
   const siteName = (await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })).json().data.site.name
   const origins = dash.getByRole('textbox', { name: `Allowed origins of ${siteName}` })
   await origins.fill('https://shop.example, https://www.shop.example')
@@ -116,6 +127,8 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   }, 'the new origins to be saved')
 
   await dash.getByRole('link', { name: 'Users' }).click()
+  await dash.getByRole('button', { name: 'Add user' }).waitFor()
+  await expectAccessible(t, dash, 'dashboard users')
   await dash.getByRole('textbox', { name: 'Name', exact: true }).fill('Taras')
   await dash.getByRole('textbox', { name: 'Email', exact: true }).fill('taras@example.com')
   await dash.getByLabel('Password').fill('long enough pw')

@@ -2,6 +2,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Browser, BrowserContextOptions, Page, WebSocketRoute } from 'playwright-core'
+import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff, replyRequest, type Staff } from '../helpers/fixtures.js'
 
@@ -47,6 +48,7 @@ t.test('a visitor on another site chats with an agent and finds the conversation
   await page.goto(pageOrigin)
   const box = await launcher(page).boundingBox()
   t.equal(box?.width, 60, "the host page's CSS does not reach the launcher in its shadow root")
+  await expectAccessible(t, page, 'widget closed (launcher)')
 
   await launcher(page).click()
   await send(page, 'Hello from the shop')
@@ -57,6 +59,7 @@ t.test('a visitor on another site chats with an agent and finds the conversation
   await page.getByText('Hi! What can I do for you?').waitFor({ timeout: 15_000 })
   t.equal(await page.getByText('Hello from the shop').count(), 1, 'the sent message shows once')
   await page.screenshot({ path: `${ARTIFACTS}/widget-conversation.png` })
+  await expectAccessible(t, page, 'widget open with a conversation')
 
   const stored = await page.evaluate(() => [localStorage.getItem('chatSessionId'), localStorage.getItem('chatSessionToken'), localStorage.getItem('chatUserSessionId')])
   t.equal(stored[0], session.id)
@@ -189,6 +192,7 @@ t.test('the widget takes live frames from its socket without polling, and resume
   t.same(texts.slice(-2), ['third', 'fourth'], 'shown in seq order whatever order they arrive in')
   second.send(JSON.stringify({ type: 'session', session: { id: sessionId, status: 'closed' } }))
   await page.getByRole('button', { name: 'Start a new chat' }).waitFor()
+  await expectAccessible(t, page, 'widget, chat closed')
   t.equal(polls, 0, 'no polling while the socket is up')
 })
 
@@ -233,6 +237,7 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
   t.same(history.map((m) => m.text), ['Sent over a bad network'], 'stored once')
   t.equal(await page.getByText('Sent over a bad network').count(), 1, 'shown once')
 
+  await expectAccessible(t, page, 'widget contact form')
   await page.getByRole('textbox', { name: 'Name' }).fill('Marta')
   await page.getByRole('textbox', { name: 'Phone' }).fill('+380 67 123 4567')
   await page.getByRole('button', { name: 'Save contact' }).click()

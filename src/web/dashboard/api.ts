@@ -1,4 +1,5 @@
 import type { Message } from '../widget/types.js'
+import { t } from './i18n.js'
 
 // the stats reply holds only numbers and date strings, so the server's type is the wire type
 export type { Stats } from '../../chat/stats.js'
@@ -53,7 +54,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   try {
     res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
   } catch {
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection.')
+    throw new ApiError(0, 'NETWORK', t('error.network'))
   }
   const json = (await res.json().catch(() => ({}))) as { data?: T; error?: { code: string; message: string } }
   if (res.ok && json.data !== undefined) return json.data
@@ -61,5 +62,5 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     auth.token = null
     auth.onExpired()
   }
-  throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? `Request failed (${res.status})`)
+  throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? t('error.request', { status: res.status }))
 }

@@ -1,7 +1,8 @@
 /** Tab title and favicon show how many chats wait; an optional chime on a new chat. */
 
+import { t } from './i18n.js'
+
 const SOUND_KEY = 'chatAdminSound'
-const BASE_TITLE = 'Inbox · Live chat'
 
 function favicon(count: number): string {
   const badge = count > 0
@@ -12,7 +13,7 @@ function favicon(count: number): string {
 }
 
 export function showUnreadChats(count: number): void {
-  document.title = count > 0 ? `(${count}) ${BASE_TITLE}` : BASE_TITLE
+  document.title = count > 0 ? `(${count}) ${t('app.title')}` : t('app.title')
   let link = document.querySelector<HTMLLinkElement>('link[rel="icon"]')
   if (!link) {
     link = document.createElement('link')

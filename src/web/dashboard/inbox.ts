@@ -1,7 +1,8 @@
-import { h, linkified, timeOf } from '../shared/dom.js'
+import { h, linkified } from '../shared/dom.js'
 import { api, ApiError, type Message, type Session } from './api.js'
 import { chime, showUnreadChats } from './attention.js'
-import { ago, dateTime, dayAfter, displayName } from './format.js'
+import { ago, dateTime, dayAfter, displayName, languageName, number, time } from './format.js'
+import { plural, t } from './i18n.js'
 import type { ChatEvent } from './live.js'
 
 const PAGE_SIZE = 20
@@ -20,9 +21,9 @@ export function createInbox(navigate: (id: string | null) => void) {
   let current: Conversation | undefined
   let selectedId: string | null = null
 
-  const listEl = h('ul', { class: 'sessions', 'aria-label': 'Chats' })
+  const listEl = h('ul', { class: 'sessions', 'aria-label': t('inbox.chats') })
   const pager = h('div', { class: 'pager' })
-  const convEl = h('section', { class: 'conversation', 'aria-label': 'Conversation' })
+  const convEl = h('section', { class: 'conversation', 'aria-label': t('conv.region') })
   const root = h('div', { class: 'inbox' }, h('section', { class: 'list-pane' }, filterBar(), listEl, pager), convEl)
 
   function filterBar(): HTMLElement {
@@ -31,17 +32,17 @@ export function createInbox(navigate: (id: string | null) => void) {
       filters.page = 1
       void loadList()
     }
-    const search = h('input', { type: 'search', placeholder: 'Search name, phone, text…', 'aria-label': 'Search chats', oninput: () => {
+    const search = h('input', { type: 'search', placeholder: t('inbox.searchPlaceholder'), 'aria-label': t('inbox.search'), oninput: () => {
       clearTimeout(timer)
       timer = setTimeout(() => { filters.search = search.value.trim(); change() }, SEARCH_DEBOUNCE_MS)
     } })
-    const status = h('select', { 'aria-label': 'Status', onchange: () => { filters.status = status.value as Filters['status']; change() } },
-      h('option', { value: 'all' }, 'All chats'), h('option', { value: 'open' }, 'Open'), h('option', { value: 'closed' }, 'Closed'))
+    const status = h('select', { 'aria-label': t('field.status'), onchange: () => { filters.status = status.value as Filters['status']; change() } },
+      h('option', { value: 'all' }, t('inbox.all')), h('option', { value: 'open' }, t('inbox.open')), h('option', { value: 'closed' }, t('inbox.closed')))
     const unread = h('input', { type: 'checkbox', onchange: () => { filters.unread = unread.checked; change() } })
-    const from = h('input', { type: 'date', 'aria-label': 'From date', onchange: () => { filters.from = from.value; change() } })
-    const to = h('input', { type: 'date', 'aria-label': 'To date', onchange: () => { filters.to = to.value; change() } })
+    const from = h('input', { type: 'date', 'aria-label': t('inbox.fromDate'), onchange: () => { filters.from = from.value; change() } })
+    const to = h('input', { type: 'date', 'aria-label': t('inbox.toDate'), onchange: () => { filters.to = to.value; change() } })
     return h('div', { class: 'filters' }, search,
-      h('div', { class: 'filter-row' }, status, h('label', { class: 'check' }, unread, 'Unread')),
+      h('div', { class: 'filter-row' }, status, h('label', { class: 'check' }, unread, t('inbox.unreadOnly'))),
       h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to))
   }
 
@@ -73,7 +74,7 @@ export function createInbox(navigate: (id: string | null) => void) {
   function renderList(): void {
     listEl.replaceChildren(...sessions.map((s) => {
       const last = s.lastMessage
-      const preview = last ? `${last.sender === 'visitor' ? '' : 'You: '}${last.text}` : 'No messages yet'
+      const preview = !last ? t('inbox.noMessages') : last.sender === 'visitor' ? last.text : t('inbox.you', { text: last.text })
       return h('li', {}, h('a', {
         href: `#/inbox/${s.id}`,
         class: `row${s.id === selectedId ? ' selected' : ''}${s.unreadCount ? ' unread' : ''}`,
@@ -84,33 +85,33 @@ export function createInbox(navigate: (id: string | null) => void) {
         h('span', { class: 'row-top' }, h('span', { class: 'who' }, displayName(s)), h('time', {}, ago(s.lastMessageAt ?? s.createdAt))),
         h('span', { class: 'row-bottom' },
           h('span', { class: 'preview' }, preview),
-          s.status === 'closed' ? h('span', { class: 'pill closed' }, 'closed') : null,
-          s.unreadCount ? h('span', { class: 'count', 'aria-label': `${s.unreadCount} unread` }, String(s.unreadCount)) : null))))
+          s.status === 'closed' ? h('span', { class: 'pill closed' }, t('status.closed')) : null,
+          s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null))))
     }))
-    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filters.search || filters.unread ? 'No chats match these filters.' : 'No chats yet. They appear here the moment a visitor writes.'))
+    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filters.search || filters.unread ? t('inbox.noMatch') : t('inbox.empty')))
     const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
     pager.replaceChildren(
-      h('button', { type: 'button', class: 'ghost', disabled: filters.page <= 1, onclick: () => { filters.page--; void loadList() } }, '‹ Newer'),
-      h('span', {}, `${first}–${Math.min(total, filters.page * PAGE_SIZE)} of ${total}`),
-      h('button', { type: 'button', class: 'ghost', disabled: filters.page * PAGE_SIZE >= total, onclick: () => { filters.page++; void loadList() } }, 'Older ›'))
+      h('button', { type: 'button', class: 'ghost', disabled: filters.page <= 1, onclick: () => { filters.page--; void loadList() } }, t('inbox.newer')),
+      h('span', {}, t('inbox.range', { first, last: Math.min(total, filters.page * PAGE_SIZE), total })),
+      h('button', { type: 'button', class: 'ghost', disabled: filters.page * PAGE_SIZE >= total, onclick: () => { filters.page++; void loadList() } }, t('inbox.older')))
   }
 
   function messageEl(m: Message): HTMLElement {
     return h('div', { class: `msg ${m.sender === 'visitor' ? 'in' : 'out'} ${m.sender}`, 'data-seq': m.seq },
       h('div', { class: 'bubble' }, linkified(m.text)),
-      h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? m.sender, timeOf(m.createdAt)].filter(Boolean).join(' · ')))
+      h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt)].filter(Boolean).join(' · ')))
   }
 
   function renderConversation(): void {
     if (!current) {
-      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Pick a chat on the left to read and answer it.')))
+      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, t('conv.pick'))))
       root.classList.remove('has-conversation')
       return
     }
     root.classList.add('has-conversation')
     const { session: s, messages } = current
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${displayName(s)}` }, messages.map(messageEl))
-    const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? 'Write a reply… (Enter sends, Shift+Enter for a new line)' : 'This chat is closed', 'aria-label': 'Reply', disabled: s.status === 'closed', maxlength: 4000 })
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, messages.map(messageEl))
+    const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder'), 'aria-label': t('conv.reply'), disabled: s.status === 'closed', maxlength: 4000 })
     const error = h('p', { class: 'error', role: 'alert' })
     // a reply that failed keeps its id, so sending it again cannot store it twice
     let unsent: { text: string; clientMessageId: string } | undefined
@@ -127,7 +128,7 @@ export function createInbox(navigate: (id: string | null) => void) {
       } catch (err) {
         unsent = { text: value, clientMessageId }
         text.value = value
-        error.textContent = err instanceof ApiError ? err.message : 'Not sent'
+        error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
       }
     }
     text.addEventListener('keydown', (e) => {
@@ -139,23 +140,23 @@ export function createInbox(navigate: (id: string | null) => void) {
     const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
     convEl.replaceChildren(
       h('header', { class: 'conv-head' },
-        h('a', { href: '#/inbox', class: 'back', 'aria-label': 'Back to chats' }, '‹'),
-        h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, s.status)),
+        h('a', { href: '#/inbox', class: 'back', 'aria-label': t('conv.back') }, '‹'),
+        h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
         s.status === 'open'
-          ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, 'Close chat')
+          ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
           : null),
       h('div', { class: 'conv-body' },
         log,
-        h('aside', { class: 'details', 'aria-label': 'Contact details' }, h('dl', {},
-          ...detail('Name', s.name),
-          ...detail('Phone', s.phone ? h('a', { href: `tel:${s.phone.replace(/[^0-9+]/g, '')}` }, s.phone) : null),
-          ...detail('Email', s.email ? h('a', { href: `mailto:${s.email}` }, s.email) : null),
-          ...detail('Page', s.pageUrl ? linkified(s.pageUrl) : null),
-          ...detail('Language', s.locale),
-          ...detail('Started', dateTime(s.createdAt)),
-          ...detail('Closed', s.closedAt ? dateTime(s.closedAt) : null)))),
+        h('aside', { class: 'details', 'aria-label': t('conv.details') }, h('dl', {},
+          ...detail(t('field.name'), s.name),
+          ...detail(t('field.phone'), s.phone ? h('a', { href: `tel:${s.phone.replace(/[^0-9+]/g, '')}` }, s.phone) : null),
+          ...detail(t('field.email'), s.email ? h('a', { href: `mailto:${s.email}` }, s.email) : null),
+          ...detail(t('conv.page'), s.pageUrl ? linkified(s.pageUrl) : null),
+          ...detail(t('language'), s.locale ? languageName(s.locale) : null),
+          ...detail(t('conv.started'), dateTime(s.createdAt)),
+          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null)))),
       h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, text,
-        h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, 'Send'), error))
+        h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, t('conv.send')), error))
     log.scrollTop = log.scrollHeight
   }
 

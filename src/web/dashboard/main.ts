@@ -2,6 +2,7 @@
 import { h } from '../shared/dom.js'
 import { api, auth, type User } from './api.js'
 import { showUnreadChats, sound } from './attention.js'
+import { languageSelect, onLocaleChange, t } from './i18n.js'
 import { createInbox } from './inbox.js'
 import { startLive } from './live.js'
 import { loginView } from './login.js'
@@ -10,7 +11,17 @@ import { statsView } from './stats.js'
 
 const app = document.getElementById('app') ?? document.body
 
+/** Draws the current screen again, in the new language; set by whichever screen is up. */
+let redraw: () => void = () => {}
+onLocaleChange(() => {
+  redraw()
+  // the language select was replaced with the screen: keep a keyboard user where they were
+  app.querySelector<HTMLSelectElement>('select.language')?.focus()
+})
+
 function showLogin(): void {
+  redraw = showLogin
+  showUnreadChats(0)
   app.replaceChildren(loginView((user) => {
     location.hash = '#/inbox'
     showApp(user)
@@ -20,26 +31,36 @@ function showLogin(): void {
 
 function showApp(me: User): void {
   const inbox = createInbox((id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'))
-  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, 'Live updates are offline. Reconnecting… (the list refreshes every few seconds meanwhile)')
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, t('nav.offline'))
   const main = h('main', { class: 'main' })
   const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
-  const links: [string, string][] = [['#/inbox', 'Inbox'], ['#/stats', 'Statistics']]
-  if (me.role === 'admin') links.push(['#/users', 'Users'], ['#/sites', 'Sites'])
-  const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
-    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, 'Live chat')),
+  const links: [string, string][] = [['#/inbox', t('nav.inbox')], ['#/stats', t('nav.stats')]]
+  if (me.role === 'admin') links.push(['#/users', t('nav.users')], ['#/sites', t('nav.sites')])
+  const nav = h('nav', { class: 'nav', 'aria-label': t('nav.main') },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, t('app.name'))),
     h('ul', {}, links.map(([href, label]) => h('li', {}, h('a', { href }, label)))),
     h('div', { class: 'me' },
-      h('label', { class: 'check' }, soundBox, 'Sound on new chat'),
-      h('span', { class: 'muted' }, `${me.name} · ${me.role}`),
-      h('button', { type: 'button', class: 'ghost', onclick: () => signOut() }, 'Sign out')))
+      languageSelect(),
+      h('label', { class: 'check' }, soundBox, t('nav.sound')),
+      h('span', { class: 'muted' }, `${me.name} · ${t(me.role === 'admin' ? 'role.admin' : 'role.agent')}`),
+      h('button', { type: 'button', class: 'ghost', onclick: () => signOut() }, t('nav.signOut'))))
   app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
 
-  const signOut = () => {
+  const leave = () => {
     stop()
     inbox.dispose()
+    window.onhashchange = null
+  }
+  const signOut = () => {
+    leave()
     auth.token = null
     showUnreadChats(0)
     showLogin()
+  }
+  // the whole app again in the new language: lists and pages are refetched, the route kept
+  redraw = () => {
+    leave()
+    showApp(me)
   }
   const stop = startLive({
     event: (e) => inbox.event(e),
@@ -73,7 +94,7 @@ function showApp(me: User): void {
         if (mine === routeSeq) await inbox.open(id ?? null)
       }
     } catch (err) {
-      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : 'Could not load this page'))
+      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : t('error.page')))
     }
   }
   window.onhashchange = () => void route()

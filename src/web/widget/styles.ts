@@ -21,14 +21,14 @@ header :focus-visible{outline-color:${ink}}
 .msg{display:flex;flex-direction:column;max-width:82%}
 .msg.in{align-self:flex-start}
 .msg.out{align-self:flex-end;align-items:flex-end}
-.name{font-size:12px;color:#6b7280;margin:0 0 3px 4px}
+.name{font-size:12px;color:#5b6472;margin:0 0 3px 4px}
 .bubble{padding:10px 14px;border-radius:18px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;box-shadow:0 1px 2px rgba(15,23,42,.08)}
 .in .bubble{border-bottom-left-radius:6px}
 .out .bubble{background:${c};color:${ink};border-bottom-right-radius:6px}
 .out a{color:inherit}
 a{color:${c};text-decoration:underline}
-.system .bubble{background:transparent;box-shadow:none;color:#6b7280;font-size:13px}
-.meta{font-size:11px;color:#9ca3af;margin:3px 6px 0}
+.system .bubble{background:transparent;box-shadow:none;color:#5b6472;font-size:13px}
+.meta{font-size:11px;color:#5b6472;margin:3px 6px 0}
 .pending .bubble{opacity:.7}
 .failed .bubble{background:#fee2e2;color:#991b1b}
 .retry{border:0;background:none;color:#b91c1c;font-size:12px;padding:0;text-decoration:underline}

@@ -1,0 +1,200 @@
+/**
+ * The dashboard's words in English, Ukrainian and Russian, and the current language.
+ *
+ * Adding a string: add ONE line to TEXTS below, `key: [English, Українська, Русский]`, then
+ * use `t('key')` where the text is shown. A missing translation is a tuple of the wrong
+ * length and an unknown key is not a `TextKey`: both fail `tsc`.
+ * - Variables: write `{name}` in the text and call `t('key', { name })`; numbers are
+ *   formatted for the language (`1 234` in Ukrainian).
+ * - Counts: give plural forms instead of a string, English `{ one, other }` and Ukrainian
+ *   and Russian `{ one, few, many, other }` (Intl.PluralRules picks one), with `{n}` for the
+ *   number, and call `plural('key', n)`.
+ * - Dates, times and numbers: the helpers in format.ts (Intl in the current locale).
+ * - A screen rebuilt on `onLocaleChange` picks the new language up; no string is cached.
+ * Keys are grouped by screen (`inbox.…`, `stats.…`); the English text is the accessible name
+ * tests and screen readers use (API.md, "Web parts"), so change it only with them.
+ */
+import { h } from '../shared/dom.js'
+
+export const LOCALES = ['en', 'uk', 'ru'] as const
+export type Locale = (typeof LOCALES)[number]
+/** Each language's own name: never translated, so anyone finds their language. */
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', uk: 'Українська', ru: 'Русский' }
+
+type EnglishPlural = { one: string; other: string }
+type SlavicPlural = { one: string; few: string; many: string; other: string }
+type Entry = readonly [en: string, uk: string, ru: string] | readonly [en: EnglishPlural, uk: SlavicPlural, ru: SlavicPlural]
+
+const TEXTS = {
+  'app.name': ['Live chat', 'Live chat', 'Live chat'],
+  'app.title': ['Inbox · Live chat', 'Вхідні · Live chat', 'Входящие · Live chat'],
+  language: ['Language', 'Мова', 'Язык'],
+  'error.network': ['The server cannot be reached. Check your connection.', 'Сервер недоступний. Перевірте з’єднання.', 'Сервер недоступен. Проверьте соединение.'],
+  'error.request': ['Request failed ({status})', 'Запит не вдався ({status})', 'Запрос не удался ({status})'],
+  'error.generic': ['Something went wrong', 'Щось пішло не так', 'Что-то пошло не так'],
+  'field.name': ['Name', 'Ім’я', 'Имя'],
+  'field.email': ['Email', 'Email', 'Email'],
+  'field.password': ['Password', 'Пароль', 'Пароль'],
+  'field.phone': ['Phone', 'Телефон', 'Телефон'],
+  'field.status': ['Status', 'Статус', 'Статус'],
+  'error.page': ['Could not load this page', 'Не вдалося завантажити сторінку', 'Не удалось загрузить страницу'],
+
+  'login.heading': ['Sign in to your inbox', 'Вхід до вхідних', 'Вход во входящие'],
+  'login.submit': ['Sign in', 'Увійти', 'Войти'],
+  'login.failed': ['Sign-in failed', 'Не вдалося увійти', 'Не удалось войти'],
+  'login.hint': ['First run? The admin email and password are printed in the server console.', 'Перший запуск? Email і пароль адміністратора виведено в консолі сервера.', 'Первый запуск? Email и пароль администратора выведены в консоли сервера.'],
+
+  'nav.main': ['Main', 'Головне меню', 'Главное меню'],
+  'nav.inbox': ['Inbox', 'Вхідні', 'Входящие'],
+  'nav.stats': ['Statistics', 'Статистика', 'Статистика'],
+  'nav.users': ['Users', 'Користувачі', 'Пользователи'],
+  'nav.sites': ['Sites', 'Сайти', 'Сайты'],
+  'nav.sound': ['Sound on new chat', 'Звук при новому чаті', 'Звук при новом чате'],
+  'nav.signOut': ['Sign out', 'Вийти', 'Выйти'],
+  'nav.offline': ['Live updates are offline. Reconnecting… (the list refreshes every few seconds meanwhile)', 'Оновлення наживо недоступні. Перепідключаємося… (тим часом список оновлюється кожні кілька секунд)', 'Обновления в реальном времени недоступны. Переподключаемся… (пока список обновляется каждые несколько секунд)'],
+  'role.admin': ['admin', 'адміністратор', 'администратор'],
+  'role.agent': ['agent', 'агент', 'агент'],
+  'status.open': ['open', 'відкритий', 'открыт'],
+  'status.closed': ['closed', 'закритий', 'закрыт'],
+
+  'inbox.chats': ['Chats', 'Чати', 'Чаты'],
+  'inbox.searchPlaceholder': ['Search name, phone, text…', 'Пошук: ім’я, телефон, текст…', 'Поиск: имя, телефон, текст…'],
+  'inbox.search': ['Search chats', 'Пошук чатів', 'Поиск чатов'],
+  'inbox.all': ['All chats', 'Усі чати', 'Все чаты'],
+  'inbox.open': ['Open', 'Відкриті', 'Открытые'],
+  'inbox.closed': ['Closed', 'Закриті', 'Закрытые'],
+  'inbox.unreadOnly': ['Unread', 'Непрочитані', 'Непрочитанные'],
+  'inbox.fromDate': ['From date', 'З дати', 'С даты'],
+  'inbox.toDate': ['To date', 'По дату', 'По дату'],
+  'inbox.you': ['You: {text}', 'Ви: {text}', 'Вы: {text}'],
+  'inbox.noMessages': ['No messages yet', 'Ще немає повідомлень', 'Пока нет сообщений'],
+  'inbox.unread': [{ one: '{n} unread', other: '{n} unread' }, { one: '{n} непрочитане', few: '{n} непрочитані', many: '{n} непрочитаних', other: '{n} непрочитаного' }, { one: '{n} непрочитанное', few: '{n} непрочитанных', many: '{n} непрочитанных', other: '{n} непрочитанного' }],
+  'inbox.noMatch': ['No chats match these filters.', 'Немає чатів за цими фільтрами.', 'Нет чатов по этим фильтрам.'],
+  'inbox.empty': ['No chats yet. They appear here the moment a visitor writes.', 'Чатів ще немає. Вони з’являться тут, щойно відвідувач напише.', 'Чатов пока нет. Они появятся здесь, как только посетитель напишет.'],
+  'inbox.newer': ['‹ Newer', '‹ Новіші', '‹ Новее'],
+  'inbox.older': ['Older ›', 'Старіші ›', 'Старее ›'],
+  'inbox.range': ['{first}–{last} of {total}', '{first}–{last} з {total}', '{first}–{last} из {total}'],
+  'inbox.visitor': ['Visitor {id}', 'Відвідувач {id}', 'Посетитель {id}'],
+
+  'conv.region': ['Conversation', 'Розмова', 'Разговор'],
+  'conv.pick': ['Pick a chat on the left to read and answer it.', 'Оберіть чат ліворуч, щоб прочитати його й відповісти.', 'Выберите чат слева, чтобы прочитать его и ответить.'],
+  'conv.messagesWith': ['Messages with {name}', 'Повідомлення з {name}', 'Сообщения с {name}'],
+  'conv.replyPlaceholder': ['Write a reply… (Enter sends, Shift+Enter for a new line)', 'Напишіть відповідь… (Enter надсилає, Shift+Enter — новий рядок)', 'Напишите ответ… (Enter отправляет, Shift+Enter — новая строка)'],
+  'conv.closedPlaceholder': ['This chat is closed', 'Цей чат закрито', 'Этот чат закрыт'],
+  'conv.reply': ['Reply', 'Відповідь', 'Ответ'],
+  'conv.send': ['Send', 'Надіслати', 'Отправить'],
+  'conv.notSent': ['Not sent', 'Не надіслано', 'Не отправлено'],
+  'conv.back': ['Back to chats', 'Назад до чатів', 'Назад к чатам'],
+  'conv.close': ['Close chat', 'Закрити чат', 'Закрыть чат'],
+  'conv.details': ['Contact details', 'Контактні дані', 'Контактные данные'],
+  'conv.page': ['Page', 'Сторінка', 'Страница'],
+  'conv.started': ['Started', 'Почато', 'Начат'],
+  'conv.closedAt': ['Closed', 'Закрито', 'Закрыт'],
+  'sender.agent': ['agent', 'агент', 'агент'],
+  'sender.bot': ['bot', 'бот', 'бот'],
+  'sender.system': ['system', 'система', 'система'],
+
+  'stats.from': ['Stats from date', 'Статистика з дати', 'Статистика с даты'],
+  'stats.to': ['Stats to date', 'Статистика по дату', 'Статистика по дату'],
+  'stats.sessions': ['Sessions', 'Сесії', 'Сессии'],
+  'stats.open': ['Open now', 'Відкриті зараз', 'Открыто сейчас'],
+  'stats.today': ['Today', 'Сьогодні', 'Сегодня'],
+  'stats.unanswered': ['Unanswered', 'Без відповіді', 'Без ответа'],
+  'stats.messages': ['Messages', 'Повідомлення', 'Сообщения'],
+  'stats.firstAvg': ['First response, average', 'Перша відповідь, у середньому', 'Первый ответ, в среднем'],
+  'stats.firstMedian': ['First response, median', 'Перша відповідь, медіана', 'Первый ответ, медиана'],
+  'stats.perDay': ['Sessions per day', 'Сесії за днями', 'Сессии по дням'],
+  'stats.dayCount': [{ one: '{date}: {n} session', other: '{date}: {n} sessions' }, { one: '{date}: {n} сесія', few: '{date}: {n} сесії', many: '{date}: {n} сесій', other: '{date}: {n} сесії' }, { one: '{date}: {n} сессия', few: '{date}: {n} сессии', many: '{date}: {n} сессий', other: '{date}: {n} сессии' }],
+
+  'users.user': ['User', 'Користувач', 'Пользователь'],
+  'users.role': ['Role', 'Роль', 'Роль'],
+  'users.actions': ['Actions', 'Дії', 'Действия'],
+  'users.roleOf': ['Role of {name}', 'Роль: {name}', 'Роль: {name}'],
+  'users.active': ['active', 'активний', 'активен'],
+  'users.disabled': ['disabled', 'вимкнений', 'отключён'],
+  'users.you': ['you', 'ви', 'вы'],
+  'users.enable': ['Enable', 'Увімкнути', 'Включить'],
+  'users.disable': ['Disable', 'Вимкнути', 'Отключить'],
+  'users.add': ['Add a teammate', 'Додати колегу', 'Добавить коллегу'],
+  'users.passwordHint': ['Password (8+ characters)', 'Пароль (від 8 символів)', 'Пароль (от 8 символов)'],
+  'users.submit': ['Add user', 'Додати користувача', 'Добавить пользователя'],
+
+  'sites.since': ['since {date}', 'з {date}', 'с {date}'],
+  'sites.apiKey': ['API key', 'API-ключ', 'API-ключ'],
+  'sites.origins': ['Allowed origins', 'Дозволені джерела (origins)', 'Разрешённые источники (origins)'],
+  'sites.originsOf': ['Allowed origins of {name}', 'Дозволені джерела сайту {name}', 'Разрешённые источники сайта {name}'],
+  'sites.originsHint': ['https://shop.example (or * for any)', 'https://shop.example (або * для будь-якого)', 'https://shop.example (или * для любого)'],
+  'sites.save': ['Save', 'Зберегти', 'Сохранить'],
+  'sites.rotate': ['Rotate key and secret', 'Замінити ключ і секрет', 'Заменить ключ и секрет'],
+  'sites.rotateConfirm': ['New key and secret for {name}? The old ones stop working at once.', 'Новий ключ і секрет для {name}? Старі одразу перестануть працювати.', 'Новый ключ и секрет для {name}? Старые сразу перестанут работать.'],
+  'sites.secret': ['API secret (shown once, for server-to-server calls): ', 'API-секрет (показано один раз, для запитів сервер–сервер): ', 'API-секрет (показан один раз, для запросов сервер–сервер): '],
+  'sites.copy': ['Copy', 'Копіювати', 'Копировать'],
+  'sites.copied': ['Copied', 'Скопійовано', 'Скопировано'],
+  'sites.copyFailed': ['Select and copy', 'Виділіть і скопіюйте', 'Выделите и скопируйте'],
+  'sites.name': ['Site name', 'Назва сайту', 'Название сайта'],
+  'sites.add': ['Add a site', 'Додати сайт', 'Добавить сайт'],
+  'sites.submit': ['Create site', 'Створити сайт', 'Создать сайт'],
+} as const satisfies Record<string, Entry>
+
+type Key = keyof typeof TEXTS
+export type TextKey = { [K in Key]: (typeof TEXTS)[K][0] extends string ? K : never }[Key]
+export type PluralKey = Exclude<Key, TextKey>
+type Vars = Record<string, string | number>
+
+const STORAGE_KEY = 'chatAdminLocale'
+const isLocale = (v: unknown): v is Locale => LOCALES.includes(v as Locale)
+
+/** The remembered choice, else the first of the browser's languages we speak, else English. */
+function initialLocale(): Locale {
+  const saved = localStorage.getItem(STORAGE_KEY)
+  if (isLocale(saved)) return saved
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const primary = tag.split('-')[0]?.toLowerCase()
+    if (isLocale(primary)) return primary
+  }
+  return 'en'
+}
+
+let current: Locale = initialLocale()
+document.documentElement.lang = current
+const listeners = new Set<() => void>()
+
+export const locale = (): Locale => current
+
+export function setLocale(next: Locale): void {
+  if (next === current) return
+  current = next
+  localStorage.setItem(STORAGE_KEY, next)
+  document.documentElement.lang = next
+  for (const fn of listeners) fn()
+}
+
+/** Calls `fn` after each language change; returns the unsubscribe. */
+export function onLocaleChange(fn: () => void): () => void {
+  listeners.add(fn)
+  return () => listeners.delete(fn)
+}
+
+const fill = (text: string, vars: Vars) =>
+  text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const v = vars[name]
+    return v === undefined ? whole : typeof v === 'number' ? new Intl.NumberFormat(current).format(v) : v
+  })
+
+/** The text under `key` in the current language, with `{name}` variables filled in. */
+export function t(key: TextKey, vars: Vars = {}): string {
+  return fill(TEXTS[key][LOCALES.indexOf(current)] as string, vars)
+}
+
+/** The form of `key` for `n` in the current language (Intl.PluralRules), with `{n}` and other variables filled in. */
+export function plural(key: PluralKey, n: number, vars: Vars = {}): string {
+  const forms = TEXTS[key][LOCALES.indexOf(current)] as Partial<Record<Intl.LDMLPluralRule, string>> & { other: string }
+  return fill(forms[new Intl.PluralRules(current).select(n)] ?? forms.other, { ...vars, n })
+}
+
+/** The "Language" select: each option in its own language, the choice remembered. */
+export function languageSelect(): HTMLSelectElement {
+  const select: HTMLSelectElement = h('select', { class: 'language', 'aria-label': t('language'), onchange: () => setLocale(select.value as Locale) },
+    LOCALES.map((l) => h('option', { value: l, lang: l, selected: l === current }, LANGUAGE_NAMES[l])))
+  return select
+}
