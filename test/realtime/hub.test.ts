@@ -3,7 +3,7 @@ import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
-import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.js'
+import { listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/listener.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -12,7 +12,7 @@ t.test('two instances on one database deliver each other\'s writes', async (t) =
   const b = await buildTestApp(t)
   const [baseA, baseB] = await Promise.all([listen(a), listen(b)])
   const staff = await makeStaff(a)
-  const dashboardOnB = await openSocket(t, dashboardUrl(baseB, staff))
+  const dashboardOnB = await openDashboard(t, baseB, staff)
   const s = await makeSession(a, await makeSite(a), { firstMessage: 'from A' })
   const widgetOnA = await openSocket(t, widgetUrl(baseA, s))
   await widgetOnA.waitForSeq(1)
@@ -34,7 +34,7 @@ t.test('killing the listener\'s connection while messages are written loses noth
   const site = await makeSite(app)
   const sessions = [await makeSession(app, site), await makeSession(app, site)]
   const staff = await makeStaff(app)
-  const dashboard = await openSocket(t, dashboardUrl(base, staff))
+  const dashboard = await openDashboard(t, base, staff)
   const sockets = await Promise.all(sessions.flatMap((s) => [0, 0, 0].map(() => openSocket(t, widgetUrl(base, s)))))
   const perSession = 40
   const kills: number[] = []
@@ -98,7 +98,7 @@ t.test('closing the app closes every socket with 1012', async (t) => {
   const app = await buildTestApp(t)
   const base = await listen(app)
   const widget = await openSocket(t, widgetUrl(base, await makeSession(app, await makeSite(app))))
-  const dashboard = await openSocket(t, dashboardUrl(base, await makeStaff(app)))
+  const dashboard = await openDashboard(t, base, await makeStaff(app))
   await app.close()
   t.same((await widget.closed).code, 1012)
   t.same((await dashboard.closed).code, 1012)

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../chat/errors.js'
 import { authenticate, normaliseEmail, userView } from '../../chat/users.js'
+import { bearerToken } from '../../plugins/auth.js'
 import { ErrorBody, Ok, ok, User } from '../schemas.js'
 
 const LoginBody = Type.Object({
@@ -29,6 +30,22 @@ export default (async (app) => {
     // one message whether the email is unknown, the password wrong or the account disabled
     if (!user) throw unauthorized('Wrong email or password')
     return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user) })
+  })
+
+  app.post('/logout', {
+    schema: {
+      summary: 'Sign out: the token stops working at once, on every instance, and its dashboard sockets close (4001)',
+      tags: ['auth'],
+      security: [{ bearer: [] }],
+      response: { 204: Type.Null(), '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.admin },
+    preHandler: app.requireStaff,
+  }, async (req, reply) => {
+    const token = bearerToken(req)
+    if (!req.staff || !token) throw unauthorized()
+    await app.revokeStaffToken(token, req.staff)
+    return reply.code(204).send(null)
   })
 
   app.get('/me', {
