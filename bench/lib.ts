@@ -10,10 +10,14 @@ import { connectDb, type DbHandle } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { secretBoxFor } from '../src/chat/secret-box.js'
+import type { Publisher } from '../src/realtime/bus.js'
 
 /** The JWT secret the benchmarked server runs with, and so the key its secrets are sealed with. */
 export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench'
 export const benchSecretBox = secretBoxFor({ jwtSecret: BENCH_JWT_SECRET })
+
+/** For the set-up writes a bench makes before any server runs: nobody listens for their events yet. */
+export const SETUP_EVENTS: Publisher = { publish: () => {} }
 
 export type BenchDb = { url: string; handle: DbHandle; stop: () => Promise<void> }
 

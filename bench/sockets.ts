@@ -4,7 +4,7 @@ import WebSocket from 'ws'
 import { benchSecretBox, sleep } from './lib.js'
 import type { Db } from '../src/db/client.js'
 import { getOrCreateSecretSetting } from '../src/chat/settings.js'
-import { sessionToken } from '../src/chat/sessions.js'
+import { sessionToken } from '../src/chat/session-tokens.js'
 import { randomToken } from '../src/chat/secrets.js'
 import { createUser } from '../src/chat/users.js'
 

@@ -4,10 +4,12 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
+import busPlugin from './plugins/bus.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { clientErrorHandler, envelopeFor } from './plugins/errors.js'
+import errorsPlugin from './plugins/errors.js'
+import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -17,20 +19,20 @@ import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
 import webPlugin from './plugins/web.js'
-import adminAuthRoutes from './routes/admin/auth.js'
-import adminSessionRoutes from './routes/admin/sessions.js'
-import adminSiteRoutes from './routes/admin/sites.js'
-import adminSocketRoutes from './routes/admin/socket.js'
-import adminStatsRoutes from './routes/admin/stats.js'
-import adminUserRoutes from './routes/admin/users.js'
-import adminWebhookRoutes from './routes/admin/webhooks.js'
-import adminNotificationRoutes from './routes/admin/notifications.js'
-import telegramWebhookRoutes from './routes/telegram/webhook.js'
-import publicNotifyRoutes from './routes/public/notify.js'
 import healthRoutes from './routes/health.js'
-import publicMessageRoutes from './routes/public/messages.js'
-import publicSessionRoutes from './routes/public/sessions.js'
-import publicSocketRoutes from './routes/public/socket.js'
+import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
+import publicChatMessageRoutes from './routes/api/public/chat/messages.js'
+import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
+import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
+import authRoutes from './routes/api/auth/index.js'
+import chatSessionRoutes from './routes/api/chat/sessions.js'
+import chatStatsRoutes from './routes/api/chat/stats.js'
+import chatSocketRoutes from './routes/api/chat/socket.js'
+import adminUserRoutes from './routes/api/admin/users.js'
+import adminSiteRoutes from './routes/api/admin/sites.js'
+import adminWebhookRoutes from './routes/api/admin/webhooks.js'
+import adminNotificationRoutes from './routes/api/admin/notifications.js'
+import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
   config: Config
@@ -104,30 +106,31 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
+  await app.register(busPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(limitsPlugin)
   await app.register(secretsPlugin)
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(realtimePlugin, { databaseUrl: opts.databaseUrl })
+  await app.register(realtimePlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin)
   await app.register(botPlugin)
 
+  // each folder under routes/ is the URL prefix its files serve
   await app.register(healthRoutes)
   await app.register(async (pub) => {
-    await pub.register(publicSessionRoutes)
-    await pub.register(publicMessageRoutes)
-    await pub.register(publicSocketRoutes)
-    await pub.register(publicNotifyRoutes)
+    await pub.register(publicChatSessionRoutes)
+    await pub.register(publicChatMessageRoutes)
+    await pub.register(publicChatSocketRoutes)
+    await pub.register(publicChatNotifyRoutes)
   }, { prefix: '/api/public/chat' })
-  if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)
-  await app.register(adminAuthRoutes, { prefix: '/api/auth' })
+  await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
-    await chat.register(adminSessionRoutes)
-    await chat.register(adminStatsRoutes)
-    await chat.register(adminSocketRoutes)
+    await chat.register(chatSessionRoutes)
+    await chat.register(chatStatsRoutes)
+    await chat.register(chatSocketRoutes)
   }, { prefix: '/api/chat' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)
@@ -135,6 +138,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
   }, { prefix: '/api/admin' })
+  // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
+  if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)
   await app.register(webPlugin)
   return app
 }

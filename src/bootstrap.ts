@@ -1,6 +1,7 @@
 import { count, eq } from 'drizzle-orm'
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
+import type { Publisher } from './realtime/bus.js'
 import { sites, users } from './db/schema.js'
 import { randomToken } from './chat/secrets.js'
 import type { SecretBox } from './chat/secret-box.js'
@@ -19,10 +20,10 @@ export type BootstrapReport = {
  * database, creates a demo admin and a demo site (open to every origin outside production) and returns their
  * one-time secrets for the console.
  */
-export async function bootstrap(db: Db, box: SecretBox, config: Config): Promise<BootstrapReport> {
+export async function bootstrap(db: Db, events: Publisher, box: SecretBox, config: Config): Promise<BootstrapReport> {
   const report: BootstrapReport = { admin: undefined, site: undefined }
   if (config.adminEmail && config.adminPassword) {
-    const { user, created } = await ensureAdmin(db, config.adminEmail, config.adminPassword)
+    const { user, created } = await ensureAdmin(db, events, config.adminEmail, config.adminPassword)
     report.admin = { email: user.email, created, demo: false }
   } else {
     const [admins] = await db.select({ n: count() }).from(users).where(eq(users.role, 'admin'))

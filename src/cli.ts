@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
+import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
 import { resealSecrets } from './chat/reseal.js'
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
-  const { db, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
+  // running instances hear of revoked users and rotated keys
+  const bus = new PostgresBus({ sql, databaseUrl: url, log: { error: (obj, msg) => console.error(msg, obj) } })
   const box = secretBoxFor(config)
   try {
     await runMigrations(db)
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
         const user = await findUserByEmail(db, required(values, 'email'))
         if (!user) throw new Error('no user with this email')
         const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
-        print(userView(await updateUser(db, user.id, patch)))
+        print(userView(await updateUser(db, bus, user.id, patch)))
         break
       }
       case 'list-users':
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
         break
       }
       case 'rotate-site': {
-        const { site, apiSecret } = await rotateSiteCredentials(db, required(values, 'id'))
+        const { site, apiSecret } = await rotateSiteCredentials(db, bus, required(values, 'id'))
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
         throw new Error(`unknown command "${command}"\n\n${USAGE}`)
     }
   } finally {
+    await bus.close()
     await close()
     await embedded?.stop()
   }

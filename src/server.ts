@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
   const app = await buildApp({ config, databaseUrl })
-  const report = await bootstrap(app.db, app.secretBox, config)
+  const report = await bootstrap(app.db, app.bus, app.secretBox, config)
   await app.listen({ port: config.port, host: config.host })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()

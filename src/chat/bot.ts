@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import type { BotSettings } from '../db/schema.js'
+import type { Publisher } from '../realtime/bus.js'
 import { appendMessage } from './messages.js'
+import { transaction } from './transaction.js'
 
 /**
  * The site's auto-replies: a greeting for a new session, an out-of-hours note, and a
@@ -52,9 +54,9 @@ export function newSessionReplies(bot: BotSettings | null, at: Date): string[] {
   return replies
 }
 
-export async function appendBotMessages(db: Executor, sessionId: string, bot: BotSettings | null, texts: string[]): Promise<void> {
+export async function appendBotMessages(db: Executor, events: Publisher, sessionId: string, bot: BotSettings | null, texts: string[]): Promise<void> {
   for (const text of texts) {
-    await appendMessage(db, { sessionId, sender: 'bot', senderName: bot?.name || DEFAULT_BOT_NAME, text })
+    await appendMessage(db, events, { sessionId, sender: 'bot', senderName: bot?.name || DEFAULT_BOT_NAME, text })
   }
 }
 
@@ -66,7 +68,7 @@ const FOLLOW_UP_BATCH = 100
  * instances: the marker is set under the session's row lock in the same transaction as the
  * message, and a session already marked is skipped. Returns how many were sent.
  */
-export async function sendDueFollowUps(db: Db, now: Date): Promise<number> {
+export async function sendDueFollowUps(db: Db, events: Publisher, now: Date): Promise<number> {
   const due = await db.execute<{ id: string; bot: BotSettings }>(sql`
     select cs.id, st.bot from chat_sessions cs join sites st on st.id = cs.site_id
     where (st.bot->>'followUpMinutes') is not null and cs.status = 'open' and cs.first_response_at is null and cs.bot_follow_up_at is null
@@ -74,12 +76,12 @@ export async function sendDueFollowUps(db: Db, now: Date): Promise<number> {
     limit ${FOLLOW_UP_BATCH}`)
   let sent = 0
   for (const { id, bot } of due) {
-    await db.transaction(async (tx) => {
+    await transaction(db, events, async (tx, txEvents) => {
       const claimed = await tx.execute(sql`
         update chat_sessions set bot_follow_up_at = ${now.toISOString()}::timestamptz
         where id = ${id} and status = 'open' and first_response_at is null and bot_follow_up_at is null returning id`)
       if (claimed.length === 0) return
-      await appendBotMessages(tx, id, bot, [bot.followUpText?.trim() ? bot.followUpText : DEFAULT_FOLLOW_UP_TEXT])
+      await appendBotMessages(tx, txEvents, id, bot, [bot.followUpText?.trim() ? bot.followUpText : DEFAULT_FOLLOW_UP_TEXT])
       sent++
     })
   }

@@ -4,9 +4,9 @@ import { parseDbTime } from '../db/client.js'
 import { queryPrepared } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
-import { notify } from './events.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
+import type { Publisher } from '../realtime/bus.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -34,7 +34,8 @@ export const MAX_SEQ = 2_147_483_647
 export const MAX_AFTER = Number.MAX_SAFE_INTEGER
 const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
-const messageColumns = {
+/** The columns a Message shows, for drizzle selects (map the rows with messageFromRow). */
+export const messageColumns = {
   id: chatMessages.id,
   sessionId: chatMessages.sessionId,
   seq: chatMessages.seq,
@@ -76,15 +77,30 @@ export type NewMessage = {
   forwardToTelegram?: boolean
 }
 
-type RawMessageRow = {
-  id: string
-  session_id: string
-  seq: number
-  sender: Sender
-  sender_name: string | null
-  text: string
-  client_message_id: string | null
-  created_at: string
+/**
+ * A row with a Message's columns: as drizzle reads them (`messageColumns`), or as a raw
+ * statement reads them (`messageFields`), which returns timestamps as text.
+ */
+type MessageRow = Omit<Message, 'createdAt'> & { createdAt: Date | string }
+
+/** The raw-SQL twin of `messageColumns`: the same columns of the row aliased `alias`, named as in Message. */
+const messageFields = (alias: 'i' | 'm') => sql.raw([
+  'id', 'session_id as "sessionId"', 'seq', 'sender', 'sender_name as "senderName"', 'text',
+  'client_message_id as "clientMessageId"', 'created_at as "createdAt"',
+].map((column) => `${alias}.${column}`).join(', '))
+
+/** The one row → Message mapper. */
+export function messageFromRow(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    seq: row.seq,
+    sender: row.sender,
+    senderName: row.senderName,
+    text: row.text,
+    clientMessageId: row.clientMessageId,
+    createdAt: parseDbTime(row.createdAt),
+  }
 }
 
 /**
@@ -92,17 +108,17 @@ type RawMessageRow = {
  * claims the next seq and a createdAt strictly after the previous one, and the INSERT stores
  * the message; both commit together. The lock serialises writers of one session until
  * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
- * event is announced after the commit (see Notifier in events.ts for why not inside it).
+ * event is announced after the commit (see PostgresBus for why not inside it), or, inside a
+ * transaction, held by its Publisher until that commits.
  * Returns undefined when the session is closed, missing or another site's.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
-export async function appendMessage(db: Executor, m: NewMessage): Promise<Message | undefined> {
+export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
-  const rows = await queryPrepared<RawMessageRow & { site_id: string }>(db, sql`
-    with claimed as (
+  const claimed = sql`claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
         last_message_at = ${at},
@@ -112,43 +128,38 @@ export async function appendMessage(db: Executor, m: NewMessage): Promise<Messag
         updated_at = ${at}
       where s.id = ${m.sessionId} and s.status = 'open' and (${m.siteId ?? null}::uuid is null or s.site_id = ${m.siteId ?? null}::uuid)
       returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
-    ), inserted as (
+    )`
+  const inserted = sql`inserted as (
       insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, created_at)
       select id, last_seq, ${m.sender}, case when ${m.sender} = 'visitor' then name else ${m.senderName ?? null} end, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
       from claimed
       returning *
-    )${messageOutboxCtes(m.forwardToTelegram ?? m.sender === 'visitor')}
-    select i.id, i.session_id, i.seq, i.sender, i.sender_name, i.text, i.client_message_id, i.created_at, c.site_id
+    )`
+  const outbox = messageOutboxCtes({
+    from: sql`inserted i cross join claimed c`,
+    id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
+    sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, createdAt: sql`i.created_at`,
+  }, m.forwardToTelegram ?? m.sender === 'visitor')
+  const rows = await queryPrepared<MessageRow & { siteId: string }>(db, sql`
+    with ${sql.join([claimed, inserted, ...outbox], sql`, `)}
+    select ${messageFields('i')}, c.site_id as "siteId"
     from inserted i cross join claimed c`)
   const row = rows[0]
   if (!row) return undefined
-  await notify(db, { k: 'message', site: row.site_id, session: row.session_id, seq: row.seq })
+  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
   return messageFromRow(row)
-}
-
-function messageFromRow(row: RawMessageRow): Message {
-  return {
-    id: row.id,
-    sessionId: row.session_id,
-    seq: row.seq,
-    sender: row.sender,
-    senderName: row.sender_name,
-    text: row.text,
-    clientMessageId: row.client_message_id,
-    createdAt: parseDbTime(row.created_at),
-  }
 }
 
 /** The message stored under this clientMessageId; with `siteId`, only in a session of that site. */
 export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, siteId?: string): Promise<Message | undefined> {
-  const [m] = await db.select(messageColumns).from(chatMessages)
+  const [row] = await db.select(messageColumns).from(chatMessages)
     .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
     .where(and(
       eq(chatMessages.sessionId, sessionId),
       eq(chatMessages.clientMessageId, clientMessageId),
       siteId === undefined ? undefined : eq(chatSessions.siteId, siteId),
     ))
-  return m
+  return row && messageFromRow(row)
 }
 
 function isUniqueViolation(err: unknown, constraint: string): boolean {
@@ -161,7 +172,7 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
  * Appends a message; with a clientMessageId, a retry (also a concurrent one) returns the
  * message already stored under it instead of storing a second copy.
  */
-export async function sendMessage(db: Executor, m: NewMessage): Promise<{ message: Message; created: boolean }> {
+export async function sendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   assertMessageText(m.text)
   if (!isUuid(m.sessionId)) throw notFound('Session')
   // scoped by site: another site's key and secret must not read a message through a retry
@@ -170,7 +181,7 @@ export async function sendMessage(db: Executor, m: NewMessage): Promise<{ messag
     if (existing) return { message: existing, created: false }
   }
   try {
-    const message = await appendMessage(db, m)
+    const message = await appendMessage(db, events, m)
     if (message) return { message, created: true }
     // nothing claimed: tell a missing (or other site's) session from a closed one
     const [session] = await db.select({ siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
@@ -192,7 +203,7 @@ export async function listMessages(db: Executor, sessionId: string, q: MessageQu
   if (q.after !== undefined) conditions.push(gt(chatMessages.seq, seqBound(q.after)))
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
-  return q.limit === undefined ? query : query.limit(q.limit)
+  return (await (q.limit === undefined ? query : query.limit(q.limit))).map(messageFromRow)
 }
 
 export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number }
@@ -204,8 +215,8 @@ export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: nu
  */
 export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
   if (!isUuid(sessionId)) return undefined
-  const rows = await queryPrepared<{ status: 'open' | 'closed'; last_seq: number } & Partial<RawMessageRow>>(db, sql`
-    select s.status, s.last_seq, m.id, m.session_id, m.seq, m.sender, m.sender_name, m.text, m.client_message_id, m.created_at
+  const rows = await queryPrepared<{ status: 'open' | 'closed'; last_seq: number } & Partial<MessageRow>>(db, sql`
+    select s.status, s.last_seq, ${messageFields('m')}
     from chat_sessions s
     left join lateral (
       select * from chat_messages
@@ -217,6 +228,6 @@ export async function pollMessages(db: Executor, siteId: string, sessionId: stri
     order by m.seq`)
   const first = rows[0]
   if (!first) return undefined
-  const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as RawMessageRow)]))
+  const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as MessageRow)]))
   return { messages, status: first.status, lastSeq: first.last_seq }
 }

@@ -1,7 +1,7 @@
 import { eq, lt, sql } from 'drizzle-orm'
-import type { Db, Executor } from '../db/client.js'
+import type { Executor } from '../db/client.js'
 import { revokedTokens, users } from '../db/schema.js'
-import { notify } from './events.js'
+import type { Publisher } from '../realtime/bus.js'
 import { hashToken } from './secrets.js'
 import type { User } from './users.js'
 
@@ -9,16 +9,14 @@ import type { User } from './users.js'
 export const staffTokenHash = (token: string) => hashToken(token)
 
 /**
- * Signs a token out for good, on every instance: the row makes every later check refuse it,
- * and the event, sent in the same transaction (so it goes out exactly when the row is
- * visible), closes its dashboard sockets. Rows of tokens that have expired anyway go.
+ * Signs a token out for good, on every instance: the row makes every later check refuse it
+ * (each request reads it), and the event, published once the row is committed, closes its
+ * dashboard sockets. Rows of tokens that have expired anyway go.
  */
-export async function revokeStaffToken(db: Db, token: string, userId: string, expiresAt: Date): Promise<void> {
+export async function revokeStaffToken(db: Executor, events: Publisher, token: string, userId: string, expiresAt: Date): Promise<void> {
   const tokenHash = staffTokenHash(token)
-  await db.transaction(async (tx) => {
-    await tx.insert(revokedTokens).values({ tokenHash, userId, expiresAt }).onConflictDoNothing()
-    await notify(tx, { k: 'revoked', user: userId, token: tokenHash })
-  })
+  await db.insert(revokedTokens).values({ tokenHash, userId, expiresAt }).onConflictDoNothing()
+  events.publish({ k: 'revoked', user: userId, token: tokenHash })
   await db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, sql`now()`))
 }
 

@@ -2,7 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { sites, type BotSettings } from '../db/schema.js'
 import { conflict, notFound } from './errors.js'
-import { notify } from './events.js'
+import type { Publisher } from '../realtime/bus.js'
 import { hashToken, randomToken, sameHash } from './secrets.js'
 import type { SecretBox } from './secret-box.js'
 import { botIdOf } from '../telegram/client.js'
@@ -109,7 +109,7 @@ export async function listSites(db: Executor): Promise<Site[]> {
   return db.select().from(sites).orderBy(asc(sites.createdAt))
 }
 
-/** A new site; a key that was looked up before (and cached as unknown) works everywhere at once. */
+/** A new site (a key some instance had cached as unknown works there within a second). */
 export async function createSite(
   db: Executor,
   box: SecretBox,
@@ -127,25 +127,24 @@ export async function createSite(
     apiSecretHash: hashToken(apiSecret),
   }).onConflictDoNothing().returning()
   if (!site) throw conflict('A site with this API key exists')
-  await notify(db, { k: 'site', site: site.id })
   return { site, apiSecret }
 }
 
-export async function updateSite(db: Executor, box: SecretBox, id: string, patch: Partial<SiteInput>): Promise<Site> {
+export async function updateSite(db: Executor, events: Publisher, box: SecretBox, id: string, patch: Partial<SiteInput>): Promise<Site> {
   const [site] = await db.update(sites).set({ ...siteColumns(box, patch), updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
-  await notify(db, { k: 'site', site: site.id })
+  events.publish({ k: 'site', site: site.id })
   return site
 }
 
 /** New key and secret; the old ones stop working at once on every instance (a 'site' event drops caches). */
-export async function rotateSiteCredentials(db: Executor, id: string): Promise<{ site: Site; apiSecret: string }> {
+export async function rotateSiteCredentials(db: Executor, events: Publisher, id: string): Promise<{ site: Site; apiSecret: string }> {
   const apiSecret = newApiSecret()
   const [site] = await db.update(sites)
     .set({ apiKey: newApiKey(), apiSecretHash: hashToken(apiSecret), updatedAt: sql`now()` })
     .where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
-  await notify(db, { k: 'site', site: site.id })
+  events.publish({ k: 'site', site: site.id })
   return { site, apiSecret }
 }
 
@@ -168,6 +167,5 @@ export async function ensureSite(
   })
   if (input.apiSecret !== undefined) patch.apiSecretHash = hashToken(input.apiSecret)
   const [site] = await db.update(sites).set({ ...patch, updatedAt: sql`now()` }).where(eq(sites.id, existing.id)).returning()
-  await notify(db, { k: 'site', site: existing.id })
   return { site: site ?? existing, created: false }
 }

@@ -2,7 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { users } from '../db/schema.js'
 import { conflict, notFound } from './errors.js'
-import { notify } from './events.js'
+import type { Publisher } from '../realtime/bus.js'
 import type { PasswordHashGate } from './password-gate.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
 
@@ -72,32 +72,29 @@ export async function createUser(db: Executor, input: NewUser): Promise<User> {
 
 export type UserPatch = { name?: string; role?: Role; password?: string; disabled?: boolean; telegramUserId?: number | null }
 
-export async function updateUser(db: Executor, id: string, patch: UserPatch): Promise<User> {
+export async function updateUser(db: Executor, events: Publisher, id: string, patch: UserPatch): Promise<User> {
   const { password, ...rest } = patch
   const set: Partial<typeof users.$inferInsert> = { ...rest }
   if (password !== undefined) set.passwordHash = await hashPassword(password)
   // tokens issued before a password change, a role change or disabling stop working
   const revokes = password !== undefined || patch.disabled === true || patch.role !== undefined
-  // the event goes out with the commit, so every instance closes the user's sockets as the change lands
-  return db.transaction(async (tx) => {
-    const [user] = await tx.update(users)
-      .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
-      .where(eq(users.id, id)).returning()
-    if (!user) throw notFound('User')
-    if (revokes) await notify(tx, { k: 'user', user: user.id })
-    return user
-  })
+  const [user] = await db.update(users)
+    .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
+    .where(eq(users.id, id)).returning()
+  if (!user) throw notFound('User')
+  if (revokes) events.publish({ k: 'user', user: user.id })
+  return user
 }
 
 /** Bootstrap from configuration: this admin exists, is enabled and has this password. */
-export async function ensureAdmin(db: Executor, email: string, password: string): Promise<{ user: User; created: boolean }> {
+export async function ensureAdmin(db: Executor, events: Publisher, email: string, password: string): Promise<{ user: User; created: boolean }> {
   const existing = await findUserByEmail(db, email)
   if (!existing) return { user: await createUser(db, { email, password, name: 'Admin', role: 'admin' }), created: true }
   const patch: UserPatch = {}
   if (existing.role !== 'admin') patch.role = 'admin'
   if (existing.disabled) patch.disabled = false
   if (!(await verifyPassword(password, existing.passwordHash))) patch.password = password
-  const user = Object.keys(patch).length ? await updateUser(db, existing.id, patch) : existing
+  const user = Object.keys(patch).length ? await updateUser(db, events, existing.id, patch) : existing
   return { user, created: false }
 }
 

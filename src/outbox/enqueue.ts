@@ -15,31 +15,38 @@ const eventId = (kind: string, subjectId: SQL | string) => sql`md5(${kind}::text
 const telegramConfigured = sql`s.telegram_bot_token is not null and s.telegram_chat_id is not null`
 
 /**
- * CTEs to append to appendMessage's statement (they read its `claimed` and `inserted`), so
- * that the outbox rows commit with the message: message.created for the site's webhooks,
- * and, when asked, the message for Telegram. For a site with neither, both insert
- * nothing after a primary-key probe on sites and a look at its (small) webhooks table.
+ * A message being stored by the caller's statement, as SQL expressions over `from` (the
+ * statement's own CTEs): the outbox needs no name the caller chose, and the caller no name
+ * the outbox chooses.
  */
-export function messageOutboxCtes(forwardToTelegram: boolean): SQL {
-  const webhookRows = sql`
-    , outbox_webhooks as (
+export type StoredMessageSql = Record<'id' | 'sessionId' | 'siteId' | 'seq' | 'sender' | 'senderName' | 'text' | 'createdAt', SQL> & { from: SQL }
+
+/**
+ * Data-modifying CTEs (`outbox_… as (…)`) for the caller to list in the WITH of the statement
+ * that stores the message, so that the outbox rows commit with it in one round trip:
+ * message.created for the site's webhooks and, when asked, the message for Telegram. For a
+ * site with neither, both insert nothing after a primary-key probe on sites and a look at
+ * its (small) webhooks table.
+ */
+export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolean): SQL[] {
+  const webhookRows = sql`outbox_webhooks as (
       insert into outbox (event_id, site_id, channel, webhook_id, session_id, kind, payload)
-      select ${eventId('message.created', sql`i.id::text`)}, c.site_id, 'webhook', w.id, i.session_id, 'message.created',
+      select ${eventId('message.created', sql`${m.id}::text`)}, ${m.siteId}, 'webhook', w.id, ${m.sessionId}, 'message.created',
         jsonb_build_object('message', jsonb_build_object(
-          'id', i.id, 'sessionId', i.session_id, 'seq', i.seq, 'sender', i.sender, 'senderName', i.sender_name, 'text', i.text,
-          'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-      from inserted i cross join claimed c join webhooks w on w.site_id = c.site_id
+          'id', ${m.id}, 'sessionId', ${m.sessionId}, 'seq', ${m.seq}, 'sender', ${m.sender}, 'senderName', ${m.senderName}, 'text', ${m.text},
+          'createdAt', to_char(${m.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+      from ${m.from} join webhooks w on w.site_id = ${m.siteId}
       where w.active and 'message.created' = any(w.events)
     )`
-  if (!forwardToTelegram) return webhookRows
-  return sql`${webhookRows}
-    , outbox_telegram as (
+  if (!forwardToTelegram) return [webhookRows]
+  const telegramRow = sql`outbox_telegram as (
       insert into outbox (event_id, site_id, channel, session_id, kind, payload)
-      select ${eventId('telegram.message.created', sql`i.id::text`)}, c.site_id, 'telegram', i.session_id, 'message.created',
-        jsonb_build_object('sender', i.sender, 'name', i.sender_name, 'text', i.text)
-      from inserted i cross join claimed c join sites s on s.id = c.site_id
+      select ${eventId('telegram.message.created', sql`${m.id}::text`)}, ${m.siteId}, 'telegram', ${m.sessionId}, 'message.created',
+        jsonb_build_object('sender', ${m.sender}, 'name', ${m.senderName}, 'text', ${m.text})
+      from ${m.from} join sites s on s.id = ${m.siteId}
       where ${telegramConfigured}
     )`
+  return [webhookRows, telegramRow]
 }
 
 /** The session as webhook receivers get it (the admin view's fields, without the last message). */

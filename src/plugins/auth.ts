@@ -6,7 +6,7 @@ import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
 import { isUuid } from '../chat/ids.js'
 import { revokeStaffToken, staffForToken, staffTokenHash } from '../chat/revocations.js'
-import { sessionToken, sessionTokenMatches } from '../chat/sessions.js'
+import { sessionToken, sessionTokenMatches } from '../chat/session-tokens.js'
 import { getOrCreateSecretSetting } from '../chat/settings.js'
 import { findSiteByApiKey, originAllowed, siteSecretMatches, type Site } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
@@ -106,7 +106,7 @@ export default fp(async (app) => {
 
   app.decorate('revokeStaffToken', async (token: string, user: User) => {
     const expiresAt = app.staffTokenExpiry(token) ?? new Date(Date.now() + config.jwtTtlSeconds * 1000)
-    await revokeStaffToken(db, token, user.id, expiresAt)
+    await revokeStaffToken(db, app.bus, token, user.id, expiresAt)
   })
 
   app.decorate('requireStaff', async (req: FastifyRequest) => {
@@ -124,6 +124,13 @@ export default fp(async (app) => {
   // caching an unknown key saves one for each retry of it.
   const siteCache = new LRUCache<string, { site: Site | undefined }>({ max: SITE_CACHE_MAX, ttl: SITE_CACHE_MS })
   app.decorate('forgetSites', () => siteCache.clear())
+  // site changes made by other instances (rotation, origins) reach this one's cache
+  await app.bus.subscribe({
+    onEvent: (event) => {
+      if (event.k === 'site') siteCache.clear()
+    },
+    onReconnect: () => siteCache.clear(),
+  })
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
     if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
@@ -168,4 +175,4 @@ export default fp(async (app) => {
     }
     req.site = site
   })
-}, { name: 'auth', dependencies: ['db', 'secrets'] })
+}, { name: 'auth', dependencies: ['db', 'bus', 'secrets'] })

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import { drainNotifications } from '../chat/events.js'
 import { connectDb } from '../db/client.js'
 import { runMigrations } from '../db/migrate.js'
 
@@ -15,7 +14,6 @@ export default fp<{ databaseUrl: string; poolSize: number }>(async (app, opts) =
   app.decorate('db', handle.db)
   app.decorate('sql', handle.sql)
   app.addHook('onClose', async () => {
-    await drainNotifications(handle.db)
     await handle.close()
   })
 }, { name: 'db' })

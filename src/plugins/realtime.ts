@@ -3,17 +3,16 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
-import { startListener } from '../realtime/listener.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** live sockets of this process; `hub.onEvent` / `hub.onResync` for anything else that reacts to chat events */
+    /** live sockets of this process */
     hub: Hub
   }
 }
 
-/** WebSockets fed by one LISTEN connection per process (the routes live in routes/{public,admin}/socket.ts). */
-export default fp<{ databaseUrl: string }>(async (app, opts) => {
+/** WebSockets fed by the realtime bus (the routes live in routes/api/public/chat/socket.ts and routes/api/chat/socket.ts). */
+export default fp(async (app) => {
   const { config } = app
   const lag = new Histogram({
     name: 'chat_notification_lag_seconds',
@@ -31,11 +30,6 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
-  // site changes made by other instances (rotation, origins) reach this one's site cache
-  hub.onEvent((event) => {
-    if (event.k === 'site') app.forgetSites()
-  })
-  hub.onResync(() => app.forgetSites())
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',
@@ -51,14 +45,11 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     hub.closeAll(CloseCode.restarting, 'server restarting: reconnect')
   })
   await app.register(websocket, { options: { maxPayload: config.bodyLimitBytes } })
-  const listener = await startListener(opts.databaseUrl, {
+  await app.bus.subscribe({
     onEvent: (event) => hub.handle(event),
     onReconnect: () => {
-      app.log.warn('chat_events listener reconnected; catching sockets up')
+      app.log.warn('realtime bus reconnected; catching sockets up')
       hub.resync()
     },
   })
-  app.addHook('onClose', async () => {
-    await listener.close()
-  })
-}, { name: 'realtime', dependencies: ['db', 'auth', 'metrics'] })
+}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics'] })

@@ -19,11 +19,12 @@ declare module 'fastify' {
   }
 }
 
-/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/telegram). */
+/** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/api/telegram). */
 export default fp(async (app) => {
   const { config } = app
   const deps: UpdateDeps = {
     db: app.db,
+    events: app.bus,
     publicUrl: config.publicUrl,
     api: (token, signal) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs, signal),
     log: app.log,
@@ -42,4 +43,4 @@ export default fp(async (app) => {
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
   const intake = startTelegramIntake({ ...deps, box: app.secretBox, sql: app.sql, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
-}, { name: 'telegram', dependencies: ['db', 'secrets'] })
+}, { name: 'telegram', dependencies: ['db', 'bus', 'secrets'] })

@@ -3,8 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { ChatError, validationError } from '../chat/errors.js'
-import { envelopeFor } from '../plugins/errors.js'
-import { ClientMessageId, Nullable } from '../routes/schemas.js'
+import { envelopeFor } from '../http/errors.js'
+import { ClientMessageId, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, or a ping. */
 const MessageFrame = Type.Object({

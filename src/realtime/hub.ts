@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
-import type { ChatEvent } from '../chat/events.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
-import { getAdminSession, getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
+import type { BusEvent } from './bus.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
 
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
@@ -47,8 +48,6 @@ type Room = {
   dashboardSeqs: number[]
 }
 
-type EventHandler = (event: ChatEvent) => void
-
 /**
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
@@ -59,26 +58,12 @@ export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
-  private readonly eventHandlers = new Set<EventHandler>()
-  private readonly resyncHandlers = new Set<() => void>()
 
   private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
-  }
-
-  /** Every event from the listener, for other plugins (caches, workers). Returns the unsubscribe. */
-  onEvent(handler: EventHandler): () => void {
-    this.eventHandlers.add(handler)
-    return () => this.eventHandlers.delete(handler)
-  }
-
-  /** Called after the listener reconnected: events may have been lost, so re-read what you cache. */
-  onResync(handler: () => void): () => void {
-    this.resyncHandlers.add(handler)
-    return () => this.resyncHandlers.delete(handler)
   }
 
   get dashboardSocketCount(): number {
@@ -120,22 +105,16 @@ export class Hub {
     })
   }
 
-  handle(event: ChatEvent): void {
+  /** A bus event; the ephemeral ones are not the hub's (yet). */
+  handle(event: BusEvent): void {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
     else if (event.k === 'revoked') this.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
-    for (const handler of this.eventHandlers) {
-      try {
-        handler(event)
-      } catch (err) {
-        this.opts.log.error({ err }, 'chat event handler failed')
-      }
-    }
   }
 
-  /** After a listener reconnect: catch every watched session up from its sockets' lastSeq. */
+  /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
   resync(): void {
     for (const [sessionId, room] of this.rooms) {
       if (room.watchers.size === 0) continue
@@ -148,7 +127,6 @@ export class Hub {
     for (const d of this.dashboards) {
       this.opts.verifyStaffToken(d.token).catch(() => d.socket.close(CloseCode.unauthorized, 'token no longer valid'))
     }
-    for (const handler of this.resyncHandlers) handler()
   }
 
   closeAll(code: number, reason: string): void {

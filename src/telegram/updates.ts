@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
+import type { Publisher } from '../realtime/bus.js'
+import { transaction } from '../chat/transaction.js'
 import { ChatError } from '../chat/errors.js'
 import { appendMessage, assertMessageText } from '../chat/messages.js'
-import { assignSession, closeSession, type Session } from '../chat/sessions.js'
+import { assignSession } from '../chat/assignment.js'
+import { closeSession, type Session } from '../chat/sessions.js'
 import { findUserByTelegramId, getUser, type User } from '../chat/users.js'
 import { botIdOf, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
 import { escapeHtml, formatInfo } from './format.js'
@@ -18,6 +21,7 @@ import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './stor
 
 export type UpdateDeps = {
   db: Db
+  events: Publisher
   publicUrl: string
   /** a Bot API client for this token; the signal aborts its calls (app shutdown) */
   api: (token: string, signal?: AbortSignal) => BotApi
@@ -69,7 +73,7 @@ const notLinked = (msg: TelegramMessage): Answer => ({
   html: `Only agents linked to their Telegram account can answer visitors or close conversations here. An admin can link yours by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.`,
 })
 
-async function runCommand(db: Executor, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
+async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
     return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name }, publicUrl) }
@@ -77,7 +81,7 @@ async function runCommand(db: Executor, command: string, msg: TelegramMessage, s
   if (command === 'close') {
     if (!author.agent && !author.anyMember) return notLinked(msg)
     const wasOpen = session.status === 'open'
-    await closeSession(db, session.id)
+    await closeSession(db, events, session.id)
     return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
   }
   if (command === 'take') {
@@ -85,13 +89,13 @@ async function runCommand(db: Executor, command: string, msg: TelegramMessage, s
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
-    await assignSession(db, session.id, user.id)
+    await assignSession(db, events, session.id, user.id)
     return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
   }
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, msg: TelegramMessage, text: string, session: Session, author: Author): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author): Promise<Answer> {
   if (!author.agent && !author.anyMember) return notLinked(msg)
   try {
     assertMessageText(text)
@@ -99,7 +103,7 @@ async function forwardReply(db: Executor, msg: TelegramMessage, text: string, se
     if (err instanceof ChatError) return { kind: 'text', html: `Not sent: ${escapeHtml(err.message)}.` }
     throw err
   }
-  const stored = session.status === 'open' && await appendMessage(db, {
+  const stored = session.status === 'open' && await appendMessage(db, events, {
     sessionId: session.id, sender: 'agent', senderName: author.agent?.name ?? managerName(msg.from), agentId: author.agent?.id ?? null, text,
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
@@ -109,7 +113,7 @@ async function forwardReply(db: Executor, msg: TelegramMessage, text: string, se
 // what managers may send that has no text to forward
 const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
 
-async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
+async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
   if (msg.from?.is_bot) return undefined
   const isMedia = MEDIA_FIELDS.some((field) => field in msg)
   if (msg.text === undefined && !isMedia) return undefined
@@ -128,7 +132,7 @@ async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, 
     agent: msg.from && await findUserByTelegramId(db, msg.from.id),
     anyMember: sites.find((s) => s.id === session.siteId)?.telegramAnyMember === true,
   }
-  return command ? runCommand(db, command, msg, session, author, publicUrl) : forwardReply(db, msg, msg.text, session, author)
+  return command ? runCommand(db, events, command, msg, session, author, publicUrl) : forwardReply(db, events, msg, msg.text, session, author)
 }
 
 /**
@@ -139,9 +143,9 @@ async function handleMessage(db: Executor, botId: string, msg: TelegramMessage, 
 export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<void> {
   const botId = botIdOf(token)
   const msg = update.message
-  const answer = await deps.db.transaction(async (tx) => {
+  const answer = await transaction(deps.db, deps.events, async (tx, events) => {
     if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
-    return msg && handleMessage(tx, botId, msg, deps.publicUrl)
+    return msg && handleMessage(tx, events, botId, msg, deps.publicUrl)
   })
   if (!answer || !msg) return
   try {

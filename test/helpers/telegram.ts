@@ -191,13 +191,13 @@ export const DEFAULT_MANAGER_ID = 42
 /** An agent linked to a Telegram account (users.telegramUserId): only such agents may answer from Telegram. */
 export async function linkTelegramAgent(app: FastifyInstance, telegramUserId: number, name: string): Promise<void> {
   const user = await createUser(app.db, { email: `${uniq('tg-')}@example.com`, name, password: 'correct horse battery', role: 'agent' })
-  await updateUser(app.db, user.id, { telegramUserId })
+  await updateUser(app.db, app.bus, user.id, { telegramUserId })
 }
 
 /** A site posting to `chatId` through the test bot, whose default manager is a linked agent. */
 export async function makeTelegramSite(app: FastifyInstance, chatId = `-100${randomInt(1e9)}`): Promise<TestSite & { chatId: string }> {
   const site = await makeSite(app)
-  await updateSite(app.db, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await updateSite(app.db, app.bus, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
   await linkTelegramAgent(app, DEFAULT_MANAGER_ID, 'Taras Manager')
   return { ...site, chatId }
 }

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
-import { LISTENER_APP_NAME } from '../../src/realtime/listener.js'
+import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('two instances on one database deliver each other\'s writes', async (t) => {
@@ -30,7 +30,7 @@ t.test('killing the listener\'s connection while messages are written loses noth
   const admin = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
   t.teardown(() => admin.end())
   let resyncs = 0
-  app.hub.onResync(() => resyncs++)
+  await app.bus.subscribe({ onEvent: () => {}, onReconnect: () => resyncs++ })
   const site = await makeSite(app)
   const sessions = [await makeSession(app, site), await makeSession(app, site)]
   const staff = await makeStaff(app)

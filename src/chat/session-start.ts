@@ -1,0 +1,102 @@
+import { and, eq, sql } from 'drizzle-orm'
+import type { Db, Executor } from '../db/client.js'
+import { chatSessions } from '../db/schema.js'
+import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
+import { randomToken } from './secrets.js'
+import { appendBotMessages, newSessionReplies } from './bot.js'
+import { enqueueSessionEvent } from '../outbox/enqueue.js'
+import type { Publisher } from '../realtime/bus.js'
+import { getSession, type Session } from './sessions.js'
+import type { Site } from './sites.js'
+import { transaction } from './transaction.js'
+
+export type ContactDetails = { name?: string; phone?: string; email?: string }
+
+export type StartInput = ContactDetails & {
+  userSessionId?: string
+  firstMessage?: string
+  pageUrl?: string
+  locale?: string
+  userAgent?: string
+}
+
+export type StartResult = { session: Session; created: boolean; messages: Message[] }
+
+async function findOpenSession(db: Executor, siteId: string, userSessionId: string): Promise<Session | undefined> {
+  const [s] = await db.select().from(chatSessions)
+    .where(and(eq(chatSessions.siteId, siteId), eq(chatSessions.userSessionId, userSessionId), eq(chatSessions.status, 'open')))
+  return s
+}
+
+function contactPatch(input: StartInput): Partial<Session> {
+  const patch: Partial<Session> = {}
+  if (input.name !== undefined) patch.name = input.name
+  if (input.phone !== undefined) patch.phone = input.phone
+  if (input.email !== undefined) patch.email = input.email
+  return patch
+}
+
+async function resume(tx: Executor, events: Publisher, site: Site, existing: Session, input: StartInput): Promise<StartResult> {
+  const patch = contactPatch(input)
+  const changed = (Object.keys(patch) as (keyof Session)[]).some((k) => patch[k] !== existing[k])
+  let session = existing
+  if (changed) {
+    const [updated] = await tx.update(chatSessions).set({ ...patch, updatedAt: sql`now()` }).where(eq(chatSessions.id, existing.id)).returning()
+    if (updated) session = updated
+    events.publish({ k: 'session', site: site.id, session: session.id })
+    await enqueueSessionEvent(tx, session, 'contact.updated', { name: session.name, phone: session.phone, email: session.email })
+  }
+  if (input.firstMessage !== undefined) {
+    await sendMessage(tx, events, { sessionId: session.id, sender: 'visitor', text: input.firstMessage })
+    session = await getSession(tx, session.id)
+  }
+  return { session, created: false, messages: await listMessages(tx, session.id) }
+}
+
+function isOpenVisitorConflict(err: unknown): boolean {
+  const e = err as { code?: string; constraint_name?: string; cause?: unknown }
+  return (e?.code === '23505' && e.constraint_name === 'chat_sessions_open_visitor_uq') || (e?.cause !== undefined && isOpenVisitorConflict(e.cause))
+}
+
+/**
+ * The seed's "create or get": the site's open session for this userSessionId, with contact
+ * details updated and firstMessage appended, or a new session (firstMessage as seq 1, then
+ * the bot's greeting and out-of-hours note, judged at `now`).
+ */
+export async function startSession(db: Db, events: Publisher, site: Site, input: StartInput, now: Date = new Date()): Promise<StartResult> {
+  if (input.firstMessage !== undefined) assertMessageText(input.firstMessage, 'firstMessage')
+  const userSessionId = input.userSessionId ?? randomToken('', 18)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await transaction(db, events, async (tx, txEvents) => {
+        const existing = await findOpenSession(tx, site.id, userSessionId)
+        if (existing) return resume(tx, txEvents, site, existing, input)
+        const [created] = await tx.insert(chatSessions).values({
+          siteId: site.id,
+          userSessionId,
+          ...contactPatch(input),
+          pageUrl: input.pageUrl ?? null,
+          locale: input.locale ?? null,
+          userAgent: input.userAgent ?? null,
+        }).returning()
+        if (!created) throw new Error('session insert returned nothing')
+        txEvents.publish({ k: 'session', site: site.id, session: created.id, created: true })
+        const { name, phone, email, pageUrl, locale } = created
+        await enqueueSessionEvent(tx, created, 'session.created', { name, phone, email, pageUrl, locale, firstMessage: input.firstMessage ?? null })
+        if (input.firstMessage !== undefined) {
+          // the Telegram card above already quotes it
+          await sendMessage(tx, txEvents, { sessionId: created.id, sender: 'visitor', text: input.firstMessage, forwardToTelegram: false })
+        }
+        const botReplies = newSessionReplies(site.bot, now)
+        await appendBotMessages(tx, txEvents, created.id, site.bot, botReplies)
+        const appended = input.firstMessage !== undefined || botReplies.length > 0
+        const session = appended ? await getSession(tx, created.id) : created
+        return { session, created: true, messages: await listMessages(tx, session.id) }
+      })
+    } catch (err) {
+      // two first requests of one visitor raced; the loser resumes the winner's session
+      if (attempt === 0 && isOpenVisitorConflict(err)) continue
+      throw err
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+import { MAX_TEXT_CHARS } from '../chat/messages.js'
+
+/** Shapes shared by several route files; each route keeps its own request schemas beside it. */
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+/** One of these strings; for input, since a union of literals makes Ajv report every branch. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+// Handlers hand over Date objects; the serialiser writes them as ISO 8601 UTC with milliseconds.
+export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
+
+export const Message = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  sessionId: Type.String({ format: 'uuid' }),
+  seq: Type.Integer({ minimum: 1 }),
+  sender: Type.Union([Type.Literal('visitor'), Type.Literal('agent'), Type.Literal('bot'), Type.Literal('system')]),
+  senderName: Nullable(Type.String()),
+  text: Type.String(),
+  clientMessageId: Nullable(Type.String()),
+  createdAt: DateTime,
+})
+
+const publicSessionFields = {
+  id: Type.String({ format: 'uuid' }),
+  userSessionId: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  name: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  createdAt: DateTime,
+  lastSeq: Type.Integer({ minimum: 0 }),
+}
+
+export const PublicSession = Type.Object(publicSessionFields)
+
+export const AdminSession = Type.Object({
+  ...publicSessionFields,
+  email: Nullable(Type.String()),
+  pageUrl: Nullable(Type.String()),
+  locale: Nullable(Type.String()),
+  siteId: Type.String({ format: 'uuid' }),
+  lastMessage: Nullable(Message),
+  lastMessageAt: Nullable(DateTime),
+  unreadCount: Type.Integer({ minimum: 0 }),
+  assignedTo: Nullable(Type.String({ format: 'uuid' })),
+  closedAt: Nullable(DateTime),
+  firstResponseAt: Nullable(DateTime),
+  updatedAt: DateTime,
+})
+
+export const User = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  name: Type.String(),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('agent')]),
+  disabled: Type.Boolean(),
+  telegramUserId: Nullable(Type.Integer()),
+  createdAt: DateTime,
+})
+
+export const ErrorBody = Type.Object({
+  success: Type.Literal(false),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Array(Type.Unknown())),
+  }),
+})
+
+/** `{ success: true, data }` */
+export const Ok = <T extends TSchema>(data: T) => Type.Object({ success: Type.Literal(true), data })
+
+export const ok = <T>(data: T) => ({ success: true as const, data })
+
+export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, pattern: '\\S' })
+export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64 })
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+// Field formats the seed's forms send; stored as given.
+export const Name = Type.String({ maxLength: 100 })
+export const Phone = Type.String({ maxLength: 32, pattern: '^[0-9 +()\\-]*$' })
+export const Email = Type.String({ maxLength: 254, format: 'email' })
+export const PageUrl = Type.String({ maxLength: 2048 })
+export const Locale = Type.String({ maxLength: 35, pattern: '^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$' })
+
+const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('done'), Type.Literal('failed')])
+
+/** One outbox row as admins see it: where it goes, how it went, and what it carries. */
+export const Delivery = Type.Object({
+  id: Type.Integer(),
+  eventId: Type.String({ format: 'uuid' }),
+  siteId: Type.String({ format: 'uuid' }),
+  channel: Type.Union([Type.Literal('telegram'), Type.Literal('webhook')]),
+  webhookId: Nullable(Type.String()),
+  sessionId: Nullable(Type.String()),
+  kind: Type.String(),
+  status: DeliveryStatus,
+  attempts: Type.Integer(),
+  nextAttemptAt: DateTime,
+  lastError: Nullable(Type.String()),
+  createdAt: DateTime,
+  doneAt: Nullable(DateTime),
+  payload: Type.Record(Type.String(), Type.Unknown()),
+})
+
+export const DeliveryQuery = Type.Object({
+  status: Type.Optional(DeliveryStatus),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'only rows with a smaller id (paging)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+})

@@ -1,0 +1,18 @@
+import fp from 'fastify-plugin'
+import type { RealtimeBus } from '../realtime/bus.js'
+import { PostgresBus } from '../realtime/postgres-bus.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the realtime bus (realtime/bus.ts): pass it to the domain's writing functions, subscribe to react to events */
+    bus: RealtimeBus
+  }
+}
+
+/** The realtime bus of this instance; closed (what is pending sent) before the pool it publishes on. */
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
+  const bus = new PostgresBus({ sql: app.sql, databaseUrl: opts.databaseUrl, log: app.log })
+  app.decorate('bus', bus)
+  // onClose hooks run last-registered first: this one before the db plugin's
+  app.addHook('onClose', () => bus.close())
+}, { name: 'bus', dependencies: ['db'] })

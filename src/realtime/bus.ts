@@ -1,0 +1,86 @@
+/**
+ * The realtime bus: how instances tell each other (and themselves) that something happened.
+ * One interface, chosen at start; today's implementation is Postgres NOTIFY/LISTEN
+ * (postgres-bus.ts). Nothing outside the code that builds the app knows which one runs.
+ *
+ * Two kinds of events travel on it:
+ * - durable: a change already committed to Postgres (the truth). The event carries ids only;
+ *   subscribers re-read the rows. One that is lost is made good by a re-read (the hub's
+ *   sweep, and everything a subscriber does on `onReconnect`).
+ * - ephemeral: typing, presence heartbeats, read pings. Never stored, never a table write; a
+ *   lost one is simply superseded by the next. Keep them small (MAX_EVENT_BYTES).
+ *
+ * Delivery: every subscriber of every instance, the publishing instance included; at most
+ * once; in publishing order per instance, no order across instances.
+ */
+
+/** A committed change, announced after its commit: ids only, never message text. */
+export type DurableEvent =
+  | { k: 'message'; site: string; session: string; seq: number }
+  | { k: 'session'; site: string; session: string; created?: boolean }
+  | { k: 'site'; site: string }
+  | { k: 'user'; user: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
+
+/**
+ * Never stored. The shapes are a first cut for the features that will publish them (typing
+ * indicators, agent presence, read receipts); those features own them and may refine them.
+ */
+export type EphemeralEvent =
+  | { k: 'typing'; site: string; session: string; from: 'visitor' | 'agent'; user?: string }
+  | { k: 'presence'; user: string; status: 'online' | 'away' | 'offline'; instance: string; ttlMs: number }
+  | { k: 'read'; site: string; session: string; seq: number; from: 'visitor' | 'agent'; user?: string }
+
+export type BusEvent = DurableEvent | EphemeralEvent
+
+/** An event's JSON must fit in this many bytes (NOTIFY payloads are capped at 8000; several share one). */
+export const MAX_EVENT_BYTES = 1024
+
+/** What publishing code needs: the domain (chat/) takes this, never the bus itself. */
+export interface Publisher {
+  /**
+   * Sends the event to every instance. Returns at once and never waits for the network; a
+   * failure to deliver is not reported (see "lost" above). Throws a RangeError for an event
+   * larger than MAX_EVENT_BYTES. A durable event must be published after its change
+   * committed: inside a transaction, publish to the transaction's Publisher (chat/transaction.ts).
+   */
+  publish(event: BusEvent): void
+}
+
+export interface BusSubscriber {
+  onEvent(event: BusEvent): void
+  /**
+   * The bus connection dropped and is back: events published meanwhile are lost. Re-read
+   * whatever was kept up to date from events (sockets' backlogs, caches).
+   */
+  onReconnect(): void
+}
+
+export interface RealtimeBus extends Publisher {
+  /** Starts delivering events to the subscriber; resolves once it receives. Returns the unsubscribe. */
+  subscribe(subscriber: BusSubscriber): Promise<() => void>
+  /** Sends what is still on its way, then stops receiving. */
+  close(): Promise<void>
+}
+
+/** Checks an event against MAX_EVENT_BYTES; returns its JSON. */
+export function encodeEvent(event: BusEvent): string {
+  const json = JSON.stringify(event)
+  // JSON of ASCII ids is one byte a character; count bytes only when it might matter
+  if (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
+    throw new RangeError(`a bus event must be at most ${MAX_EVENT_BYTES} bytes of JSON (a '${event.k}' event had ${Buffer.byteLength(json)})`)
+  }
+  return json
+}
+
+/** Events as received: one or an array of them; anything that is not an event is dropped. */
+export function decodeEvents(payload: string): BusEvent[] {
+  try {
+    const parsed: unknown = JSON.parse(payload)
+    const list = Array.isArray(parsed) ? parsed : [parsed]
+    return list.filter((e): e is BusEvent => typeof e === 'object' && e !== null && typeof (e as { k?: unknown }).k === 'string')
+  } catch {
+    return []
+  }
+}

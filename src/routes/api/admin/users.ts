@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { conflict, notFound } from '../../../chat/errors.js'
+import { isUuid } from '../../../chat/ids.js'
+import { createUser, getUser, listUsers, updateUser, userView } from '../../../chat/users.js'
+import { Email, ErrorBody, IdParams, Nullable, Ok, ok, StringEnum, User } from '../../../http/schemas.js'
+
+const Role = StringEnum(['admin', 'agent'])
+const Password = Type.String({ minLength: 8, maxLength: 1024 })
+const UserName = Type.String({ minLength: 1, maxLength: 100 })
+
+const CreateBody = Type.Object({ email: Email, name: UserName, password: Password, role: Role }, { additionalProperties: false })
+const PatchBody = Type.Object({
+  name: Type.Optional(UserName),
+  role: Type.Optional(Role),
+  password: Type.Optional(Password),
+  disabled: Type.Optional(Type.Boolean()),
+  telegramUserId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))),
+}, { additionalProperties: false, minProperties: 1 })
+
+const UserReply = Ok(Type.Object({ user: User }))
+
+export default (async (app) => {
+  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const tags = ['admin']
+  const security = [{ bearer: [] }]
+
+  app.get('/users', { ...common, schema: { summary: 'Users', tags, security, response: { 200: Ok(Type.Object({ users: Type.Array(User) })), '4xx': ErrorBody } } },
+    async () => ok({ users: (await listUsers(app.db)).map(userView) }))
+
+  app.post('/users', { ...common, schema: { summary: 'Create a user', tags, security, body: CreateBody, response: { 201: UserReply, '4xx': ErrorBody } } },
+    async (req, reply) => reply.code(201).send(ok({ user: userView(await createUser(app.db, req.body)) })))
+
+  app.get('/users/:id', { ...common, schema: { summary: 'A user', tags, security, params: IdParams, response: { 200: UserReply, '4xx': ErrorBody } } },
+    async (req) => {
+      const user = isUuid(req.params.id) ? await getUser(app.db, req.params.id) : undefined
+      if (!user) throw notFound('User')
+      return ok({ user: userView(user) })
+    })
+
+  app.patch('/users/:id', {
+    ...common,
+    schema: { summary: 'Update a user (a disabled user, or one whose password or role changed, must log in again)', tags, security, params: IdParams, body: PatchBody, response: { 200: UserReply, '4xx': ErrorBody } },
+  }, async (req) => {
+    if (!isUuid(req.params.id)) throw notFound('User')
+    // an admin locking themselves out leaves nobody to undo it
+    if (req.params.id === req.staff?.id && (req.body.disabled === true || req.body.role === 'agent')) {
+      throw conflict('You cannot disable or demote yourself')
+    }
+    return ok({ user: userView(await updateUser(app.db, app.bus, req.params.id, req.body)) })
+  })
+}) satisfies FastifyPluginAsyncTypebox

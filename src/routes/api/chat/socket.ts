@@ -1,0 +1,82 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { WebSocket } from 'ws'
+import { staffTokenHash } from '../../../chat/revocations.js'
+import { upgradeRequired } from '../../../http/errors.js'
+import { ErrorBody } from '../../../http/schemas.js'
+import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
+import { CloseCode } from '../../../realtime/peers.js'
+
+/** How long a socket opened without a token in its URL has to send its `auth` frame. */
+export const AUTH_FRAME_TIMEOUT_MS = 2_000
+
+const SocketQuery = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 4096, description: 'the JWT, for old clients; send it in the first frame instead (URLs end up in logs)' })),
+})
+
+export default (async (app) => {
+  /** Subscribes the socket to dashboard events once its token holds; frames from then on may only ping. */
+  function authenticated(socket: WebSocket, userId: string, token: string): void {
+    app.hub.addDashboard(socket, { userId, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) })
+  }
+
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: {
+      summary: 'Live updates for the dashboard (WebSocket)',
+      description: [
+        'Upgrade to a WebSocket, then send `{type:"auth",token:"<JWT>"}` as the first frame; a wrong token, or none within 2 s, closes the socket with 4001.',
+        'Frames are answered in order, so a `{type:"ping"}` sent right after the auth frame is answered by `{type:"pong"}` once the socket is subscribed.',
+        'Old clients may still pass `?token=<JWT>` (then a wrong token is 401 and no socket).',
+        'Frames: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
+        '`{type:"message.created",message}` for every session, and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
+        'Close codes: 4001 token missing, wrong, expired, signed out or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
+      ].join(' '),
+      tags: ['chat'],
+      querystring: SocketQuery,
+      response: { '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.admin },
+    preHandler: async (req) => {
+      if (req.query.token) req.staff = await app.verifyStaffToken(req.query.token)
+    },
+    handler: async () => {
+      throw upgradeRequired()
+    },
+    wsHandler: (socket, req) => {
+      let pending: NodeJS.Timeout | undefined
+      if (req.staff && req.query.token) {
+        authenticated(socket, req.staff.id, req.query.token)
+      } else {
+        pending = setTimeout(() => socket.close(CloseCode.unauthorized, 'authenticate with {type:"auth",token} first'), AUTH_FRAME_TIMEOUT_MS)
+        socket.once('close', () => clearTimeout(pending))
+      }
+      // one frame after another, so a ping sent behind the auth frame is answered after it
+      let previous = Promise.resolve()
+      socket.on('message', (data, isBinary) => {
+        previous = previous.then(async () => {
+          if (pending === undefined) {
+            try {
+              parseClientFrame(data, isBinary, ['ping'])
+              socket.send(PONG_FRAME)
+            } catch (err) {
+              sendError(socket, err, app.log)
+            }
+            return
+          }
+          clearTimeout(pending)
+          try {
+            const frame = parseClientFrame(data, isBinary, ['auth'])
+            const user = await app.verifyStaffToken(frame.token)
+            if (socket.readyState !== socket.OPEN) return
+            pending = undefined
+            authenticated(socket, user.id, frame.token)
+          } catch {
+            socket.close(CloseCode.unauthorized, 'authentication failed')
+          }
+        })
+      })
+    },
+  })
+}) satisfies FastifyPluginAsyncTypebox

@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { getStats } from '../../../chat/stats.js'
+import { ErrorBody, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { parseTimeRange } from '../../../http/time.js'
+
+const StatsBody = Type.Object({
+  totalSessions: Type.Integer(),
+  openSessions: Type.Integer(),
+  closedSessions: Type.Integer(),
+  sessionsToday: Type.Integer(),
+  totalMessages: Type.Integer(),
+  visitorMessages: Type.Integer(),
+  agentMessages: Type.Integer(),
+  botMessages: Type.Integer(),
+  unansweredSessions: Type.Integer(),
+  avgFirstResponseSeconds: Nullable(Type.Number()),
+  medianFirstResponseSeconds: Nullable(Type.Number()),
+  sessionsPerDay: Type.Array(Type.Object({ date: Type.String(), count: Type.Integer() })),
+})
+
+export default (async (app) => {
+  app.get('/stats', {
+    schema: {
+      summary: 'Totals and first-response figures',
+      description: 'Sessions created and messages sent in [from, to) (UTC). sessionsToday counts the current UTC day. sessionsPerDay covers the range (default: the last 30 days), zeros included.',
+      tags: ['chat'],
+      security: [{ bearer: [] }],
+      querystring: Type.Object({ from: Type.Optional(Type.String({ maxLength: 64 })), to: Type.Optional(Type.String({ maxLength: 64 })) }),
+      response: { 200: Ok(StatsBody), '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.admin },
+    preHandler: app.requireStaff,
+  }, async (req) => {
+    return ok(await getStats(app.db, parseTimeRange(req.query)))
+  })
+}) satisfies FastifyPluginAsyncTypebox

@@ -1,0 +1,70 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { notFound } from '../../../../chat/errors.js'
+import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
+import { ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
+import { parseTimeParam } from '../../../../http/time.js'
+
+const SendBody = Type.Object({
+  text: Type.String({ maxLength: 20_000 }),
+  clientMessageId: Type.Optional(Nullable(ClientMessageId)),
+}, { additionalProperties: false })
+
+const PollQuery = Type.Object({
+  since: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 time: messages created after it' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'messages with seq greater than it' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
+})
+
+const MessageReply = Ok(Type.Object({ message: Message }))
+const PollReply = Ok(Type.Object({
+  messages: Type.Array(Message),
+  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  lastSeq: Type.Integer({ minimum: 0 }),
+}))
+
+const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]
+
+export default (async (app) => {
+  app.post('/sessions/:id/messages', {
+    schema: {
+      summary: 'Send a visitor message',
+      description: '201 when stored; 200 with the stored message when clientMessageId repeats an earlier send; 409 SESSION_CLOSED on a closed session.',
+      tags: ['public'],
+      security,
+      params: IdParams,
+      body: SendBody,
+      response: { 200: MessageReply, 201: MessageReply, '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.public },
+    preHandler: [app.requireSessionCredentials, app.limits.checkSend],
+  }, async (req, reply) => {
+    const { message, created } = await sendMessage(app.db, app.bus, {
+      sessionId: req.params.id,
+      siteId: req.site?.id,
+      sender: 'visitor',
+      text: req.body.text,
+      clientMessageId: req.body.clientMessageId ?? null,
+    })
+    return reply.code(created ? 201 : 200).send(ok({ message }))
+  })
+
+  app.get('/sessions/:id/messages', {
+    schema: {
+      summary: 'Poll for messages',
+      description: '`since`: created after this time; `after`: seq above it; neither: the whole history. Oldest first, at most `limit`.',
+      tags: ['public'],
+      security,
+      params: IdParams,
+      querystring: PollQuery,
+      response: { 200: PollReply, '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.public },
+    preHandler: app.requireSessionCredentials,
+  }, async (req) => {
+    const since = parseTimeParam(req.query.since, 'since')
+    const poll = await pollMessages(app.db, req.site?.id ?? '', req.params.id, { since, after: req.query.after, limit: req.query.limit ?? DEFAULT_PAGE })
+    if (!poll) throw notFound('Session')
+    return ok(poll)
+  })
+}) satisfies FastifyPluginAsyncTypebox

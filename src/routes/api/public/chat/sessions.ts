@@ -1,0 +1,66 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { startSession, type StartInput } from '../../../../chat/session-start.js'
+import { publicSessionView } from '../../../../chat/session-views.js'
+import { ErrorBody, Email, Locale, Message, Name, Nullable, Ok, ok, PageUrl, Phone, PublicSession } from '../../../../http/schemas.js'
+
+const StartBody = Type.Object({
+  userSessionId: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }))),
+  firstMessage: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
+  name: Type.Optional(Nullable(Name)),
+  phone: Type.Optional(Nullable(Phone)),
+  email: Type.Optional(Nullable(Type.Union([Email, Type.Literal('')]))),
+  pageUrl: Type.Optional(Nullable(PageUrl)),
+  locale: Type.Optional(Nullable(Type.Union([Locale, Type.Literal('')]))),
+}, { additionalProperties: false })
+
+const StartReply = Ok(Type.Object({
+  session: PublicSession,
+  sessionId: Type.String({ format: 'uuid' }),
+  userSessionId: Type.String(),
+  token: Type.String(),
+  messages: Type.Array(Message),
+}))
+
+/** The seed's clients send `null` (e.g. `localStorage.getItem(...)` on a first visit) and empty strings for "not given". */
+function given(body: Static<typeof StartBody>): StartInput {
+  const input: Record<string, string> = {}
+  for (const [k, v] of Object.entries(body)) {
+    if (v === null || v === undefined) continue
+    if (v === '' && k !== 'firstMessage') continue
+    input[k] = v
+  }
+  return input as StartInput
+}
+
+export default (async (app) => {
+  app.post('/sessions', {
+    schema: {
+      summary: 'Create a session, or get the open one of this userSessionId',
+      description: 'Returns 201 for a new session, 200 for an existing open one (contact details updated, firstMessage appended). The token opens this session on the session routes (X-Session-Token).',
+      tags: ['public'],
+      security: [{ apiKey: [] }],
+      body: StartBody,
+      response: { 200: StartReply, 201: StartReply, '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.public },
+    onRequest: app.limits.checkNewSession,
+    // every field is optional, so a POST with no body at all is an empty request
+    preValidation: async (req) => {
+      if (req.body === undefined) req.body = {}
+    },
+    preHandler: app.requireSite,
+  }, async (req, reply) => {
+    const site = req.site
+    if (!site) throw new Error('requireSite did not run')
+    const userAgent = req.headers['user-agent']?.slice(0, 512)
+    const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, app.clock())
+    return reply.code(created ? 201 : 200).send(ok({
+      session: publicSessionView(session),
+      sessionId: session.id,
+      userSessionId: session.userSessionId,
+      token: app.sessionTokenFor(session.id),
+      messages,
+    }))
+  })
+}) satisfies FastifyPluginAsyncTypebox

@@ -1,0 +1,88 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ChatError, forbidden, unauthorized } from '../../../../chat/errors.js'
+import { sendMessage } from '../../../../chat/messages.js'
+import { getSiteSession } from '../../../../chat/sessions.js'
+import { originAllowed } from '../../../../chat/sites.js'
+import { upgradeRequired } from '../../../../http/errors.js'
+import { parseClientFrame, PONG_FRAME, sendError } from '../../../../realtime/frames.js'
+import { ErrorBody, IdParams } from '../../../../http/schemas.js'
+
+const SocketQuery = Type.Object({
+  apiKey: Type.Optional(Type.String({ maxLength: 128, description: 'the site key (browsers cannot set headers on a WebSocket)' })),
+  token: Type.Optional(Type.String({ maxLength: 256, description: 'the session token; the site secret is never accepted in a URL' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'the last seq the client holds: every later message is sent first' })),
+})
+
+const MAX_FRAMES_IN_FLIGHT = 32
+
+const tooManyFrames = () => new ChatError(429, 'RATE_LIMITED', `More than ${MAX_FRAMES_IN_FLIGHT} frames are waiting; wait for the answers`)
+
+export default (async (app) => {
+  app.route({
+    method: 'GET',
+    url: '/sessions/:id/ws',
+    schema: {
+      summary: 'Live updates for one session (WebSocket)',
+      description: [
+        'Upgrade to a WebSocket; authenticated before the upgrade (401 and no socket for a wrong key or token, 404 for another site\'s session,',
+        '403 when a browser\'s Origin is not one of the site\'s origins). The server sends every message with `seq > after` in order, then',
+        '`{type:"message",message}` and `{type:"session",session:{id,status}}` frames. The client may send',
+        '`{type:"message",text,clientMessageId}` (the rules of POST /sessions/:id/messages; failures come back as',
+        '`{type:"error",error:{code,message},clientMessageId}`) and `{type:"ping"}` (answered by `{type:"pong"}`).',
+        'Close codes: 1012 server restarting, 1013 temporary failure, 4008 too slow — reconnect with after=<last seq> in all three;',
+        '4001 the site key was rotated. See the README.',
+      ].join(' '),
+      tags: ['public'],
+      params: IdParams,
+      querystring: SocketQuery,
+      response: { '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.public },
+    preHandler: async (req) => {
+      const { apiKey, token } = req.query
+      if (!apiKey) throw unauthorized('apiKey query parameter is required')
+      const site = await app.siteByApiKey(apiKey)
+      if (!token || !app.sessionTokenValid(req.params.id, token)) throw unauthorized('Wrong or missing session token')
+      // Browsers always send Origin on a WebSocket and CORS does not apply to it, so the site's
+      // origins are checked here; clients without Origin (back ends, apps) are not browsers.
+      const origin = req.headers.origin
+      if (origin !== undefined && !originAllowed(site, origin)) throw forbidden('This origin is not allowed for the site')
+      req.site = site
+      req.chatSession = await getSiteSession(app.db, site.id, req.params.id)
+    },
+    handler: async () => {
+      throw upgradeRequired()
+    },
+    wsHandler: (socket, req) => {
+      const { chatSession, site } = req
+      if (!chatSession || !site) throw new Error('the preHandler did not run')
+      const sessionId = chatSession.id
+      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, req.query.after ?? 0)
+      // Frames of one socket are handled one after another, so its messages keep their order;
+      // a client that keeps sending without waiting is told to slow down rather than queued.
+      let previous = Promise.resolve()
+      let inFlight = 0
+      socket.on('message', (data, isBinary) => {
+        if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
+        inFlight++
+        previous = previous.then(async () => {
+          let clientMessageId: string | null | undefined
+          try {
+            const frame = parseClientFrame(data, isBinary, ['message', 'ping'])
+            if (frame.type === 'ping') return socket.send(PONG_FRAME)
+            clientMessageId = frame.clientMessageId
+            await app.limits.checkSocketSend(sessionId, req.ip)
+            // the stored message reaches this socket (and every other) as a `message` frame;
+            // it carries the session's current name, read by the same statement
+            await sendMessage(app.db, app.bus, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
+          } catch (err) {
+            sendError(socket, err, app.log, clientMessageId)
+          } finally {
+            inFlight--
+          }
+        })
+      })
+    },
+  })
+}) satisfies FastifyPluginAsyncTypebox
