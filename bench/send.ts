@@ -7,7 +7,7 @@ import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/session-start.js'
-import { HIGH_LIMITS, printTable, SETUP_EVENTS, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
+import { HIGH_LIMITS, printTable, SETUP_EVENTS, SETUP_OWNS, startBenchDb, startServer, type Row, benchSecretBox } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
 const CONCURRENCY = [1, 8, 32]
@@ -18,7 +18,7 @@ try {
   const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   const maxC = Math.max(...CONCURRENCY)
   const sessions: Awaited<ReturnType<typeof startSession>>["session"][] = []
-  for (let i = 0; i < maxC; i++) sessions.push((await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: `bench-visitor-${i}` })).session)
+  for (let i = 0; i < maxC; i++) sessions.push((await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: `bench-visitor-${i}` }, SETUP_OWNS)).session)
 
   /** Same statements as the app's write path, in a transaction, through a plain pool. */
   async function sqlLoop(concurrency: number, withNotify: boolean): Promise<number> {

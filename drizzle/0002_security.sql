@@ -12,6 +12,7 @@ ALTER TABLE "revoked_tokens" ADD CONSTRAINT "revoked_tokens_user_id_users_id_fk"
 CREATE INDEX "revoked_tokens_expires_idx" ON "revoked_tokens" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "chat_messages_created_idx" ON "chat_messages" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "chat_messages_text_trgm_idx" ON "chat_messages" USING gin ("text" gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "chat_sessions_visitor_idx" ON "chat_sessions" USING btree ("site_id","user_session_id");--> statement-breakpoint
 CREATE INDEX "chat_sessions_created_idx" ON "chat_sessions" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "chat_sessions_contact_trgm_idx" ON "chat_sessions" USING gin ((coalesce("name", '') || ' ' || coalesce("phone", '') || ' ' || coalesce("email", '')) gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "sites_telegram_bot_idx" ON "sites" USING btree ("telegram_bot_id","telegram_chat_id");--> statement-breakpoint

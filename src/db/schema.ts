@@ -93,6 +93,8 @@ export const chatSessions = pgTable('chat_sessions', {
 }, (t) => [
   // one open conversation per visitor id and site; closed ones are history
   uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
+  // a visitor id's closed sessions, which a new session of that id must prove it owns
+  index('chat_sessions_visitor_idx').on(t.siteId, t.userSessionId),
   index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
   // stats over a date range

@@ -3,11 +3,14 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
+import { SocketCaps } from '../realtime/socket-caps.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** live sockets of this process */
     hub: Hub
+    /** widget sockets per session and client address on this instance (WS_MAX_PER_SESSION, WS_MAX_PER_IP) */
+    widgetSocketCaps: SocketCaps
   }
 }
 
@@ -30,6 +33,7 @@ export default fp(async (app) => {
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
+  app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',
