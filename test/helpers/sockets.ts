@@ -83,7 +83,7 @@ export class TestSocket {
 }
 
 /** The HTTP answer to an upgrade the server refused (no socket is opened). */
-export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { success: boolean; error?: { code: string } } }> {
+export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: { success: boolean; error?: { code: string } } }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers })
     ws.once('open', () => {
@@ -95,7 +95,7 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
       res.on('data', (c: Buffer) => (body += c.toString()))
       res.on('end', () => {
         ws.terminate()
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as { success: boolean; error?: { code: string } } })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(body) as { success: boolean; error?: { code: string } } })
       })
     })
     ws.once('error', () => {})
