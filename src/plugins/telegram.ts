@@ -20,7 +20,7 @@ declare module 'fastify' {
 }
 
 /** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/api/telegram). */
-export default fp(async (app) => {
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
   const deps: UpdateDeps = {
     db: app.db,
@@ -41,6 +41,6 @@ export default fp(async (app) => {
     return (await tokens.byBot).get(botId)
   }
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
-  const intake = startTelegramIntake({ ...deps, box: app.secretBox, sql: app.sql, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
+  const intake = startTelegramIntake({ ...deps, box: app.secretBox, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
 }, { name: 'telegram', dependencies: ['db', 'bus', 'secrets'] })

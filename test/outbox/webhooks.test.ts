@@ -7,7 +7,7 @@ import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } f
 import { waitFor } from '../helpers/wait.js'
 
 // the receivers here listen on loopback, which production refuses (see webhook-addresses.test.ts)
-const fastOutbox = { OUTBOX_POLL_MS: '25', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' }
+const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' }
 
 type Received = { headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
 
