@@ -40,7 +40,7 @@ t.test('as root, in a folder closed to user postgres, the server starts, keeps i
 
   const second = await startServer(t, {}, { cwd: project })
   t.match(second.output(), clusterDir, 'the same data folder on the next start')
-  const resumed = await fetchJson(second.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key }, body: { userSessionId: 'root-visitor' } })
+  const resumed = await fetchJson(second.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key, 'x-session-token': String(started.body.data?.token) }, body: { userSessionId: 'root-visitor' } })
   t.equal(resumed.status, 200, 'the data was kept')
   second.kill('SIGTERM')
   t.equal(await second.exitCode(), 0)
