@@ -12,6 +12,7 @@ function frontendMessages(onMessage: (type: string) => void): (chunk: Buffer) =>
       const typed = started ? 1 : 0
       if (pending.length < typed + 4) return
       const length = pending.readInt32BE(typed)
+      if (length < 4) return void (pending = Buffer.alloc(0)) // not the protocol we know: stop counting
       if (pending.length < typed + length) return
       if (started) onMessage(String.fromCharCode(pending[0] ?? 0))
       else started = !(length === 8 && pending.readInt32BE(4) === SSL_REQUEST_CODE)
@@ -24,10 +25,10 @@ function frontendMessages(onMessage: (type: string) => void): (chunk: Buffer) =>
  * A TCP relay in front of the real test database, so a test can take the database away
  * from the app: `blackhole()` keeps accepting connections but never answers (a network
  * partition: open connections go silent too), `close()` cuts them and refuses new ones
- * (the server is gone). `queries()` counts the queries the app has sent so far (simple
+ * (the server is gone). With `countQueries`, `queries()` counts the queries the app has sent so far (simple
  * queries and extended-protocol Syncs), for tests that a path does no per-request database work.
  */
-export async function databaseRelay(databaseUrl: string) {
+export async function databaseRelay(databaseUrl: string, opts: { countQueries?: boolean } = {}) {
   const target = new URL(databaseUrl)
   const sockets = new Set<Socket>()
   const pipes = new Set<[Socket, Socket]>()
@@ -43,7 +44,7 @@ export async function databaseRelay(databaseUrl: string) {
     upstream.on('close', () => sockets.delete(upstream))
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
-    client.on('data', frontendMessages((type) => { if (type === 'Q' || type === 'S') queries++ }))
+    if (opts.countQueries) client.on('data', frontendMessages((type) => { if (type === 'Q' || type === 'S') queries++ }))
     client.pipe(upstream).pipe(client)
     pipes.add([client, upstream])
   })

@@ -7,7 +7,7 @@ const ROUNDS = 20
 const PER_KIND = 20
 
 t.test('preflights, health checks and Telegram webhook calls cost no query each: their lookups are cached and shared', async (t) => {
-  const relay = await databaseRelay(await fileDatabaseUrl())
+  const relay = await databaseRelay(await fileDatabaseUrl(), { countQueries: true })
   t.teardown(relay.close)
   const app = await buildTestApp(t, { databaseUrl: relay.url })
   await makeSite(app, ['https://shop.example'])
