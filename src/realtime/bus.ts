@@ -20,6 +20,8 @@ export type DurableEvent =
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
   | { k: 'user'; user: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
 
 /**
  * Never stored. The shapes are a first cut for the features that will publish them (typing
