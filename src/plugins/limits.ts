@@ -23,6 +23,8 @@ declare module 'fastify' {
       checkSend: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
       /** the same per-session budget for a send that arrives on a socket (no request of its own) */
       checkSessionSend: (sessionId: string) => Promise<void>
+      /** files one session (req.params.id) may get uploaded; throws RATE_LIMITED */
+      checkUpload: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
       /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
       checkNewSession: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
     }
@@ -86,5 +88,6 @@ export default fp(async (app) => {
     // a socket keeps no request per frame, so it passes this stand-in keyed like the HTTP route.
     checkSessionSend: (sessionId: string) => checkSend({ params: { id: sessionId }, routeOptions: { config: {} } } as unknown as FastifyRequest),
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${req.ip}`),
+    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
   })
 }, { name: 'limits' })

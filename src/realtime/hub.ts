@@ -5,8 +5,10 @@ import { getSession, recentlyActiveSessions, type Session } from '../chat/sessio
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
-import type { BusEvent } from './bus.js'
+import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
+import type { BusEvent, EphemeralEvent, Publisher } from './bus.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
+import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -26,13 +28,39 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
+  /** where typing events go out */
+  events: Publisher
+  /** signs the URLs of the files messages carry, for each socket's origin */
+  links: FileLinks
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
-/** The session a widget socket watches and the site key it was opened with. */
-export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
-type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
+/**
+ * The session a widget socket watches, the site key it was opened with, and the origin the
+ * client reached the server at (the URLs of attached files start with it).
+ */
+export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
+type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined; origin: string }
+
+/** A frame as each origin needs it; built once per origin, and once in all for frames without files. */
+type OriginFrame = (origin: string) => string
+
+function originFrame(build: (origin: string) => string, dependsOnOrigin: boolean): OriginFrame {
+  if (!dependsOnOrigin) {
+    let frame: string | undefined
+    return (origin) => (frame ??= build(origin))
+  }
+  const frames = new Map<string, string>()
+  return (origin) => {
+    let frame = frames.get(origin)
+    if (frame === undefined) frames.set(origin, (frame = build(origin)))
+    return frame
+  }
+}
+
+// sessions never move to another site, so what agents type about is looked up once
+const SITE_OF_SESSION_MAX = 10_000
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
@@ -54,6 +82,11 @@ export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
+  /** typing frames clients send, before they go on the bus */
+  private readonly typingIn = new Throttle()
+  /** typing events from the bus (any instance), before they reach sockets */
+  private readonly typingOut = new Throttle()
+  private readonly siteOfSession = new Map<string, string>()
 
   private readonly sweeper: NodeJS.Timeout
 
@@ -88,8 +121,8 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined): void {
-    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
+  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined, origin: string): void {
+    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined, origin }
     if (expiresAt) {
       const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
@@ -101,12 +134,36 @@ export class Hub {
     })
   }
 
-  /** A bus event; the ephemeral ones are not the hub's (yet). */
+  /** A bus event. */
   handle(event: BusEvent): void {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
+    else if (event.k === 'typing') this.onTyping(event)
+    else if (event.k === 'read') this.onRead(event)
+  }
+
+  /**
+   * Someone typed: published to every instance unless this sender already was within the
+   * last 2 s. Never stored; a lost one is superseded by the next (clients let it expire after 5 s).
+   */
+  typing(event: TypingEvent): void {
+    if (this.typingIn.allow(typingKey(event))) this.opts.events.publish(event)
+  }
+
+  /** An agent typed in a session's reply box; a session that does not exist is a NOT_FOUND. */
+  async agentTyping(agent: { id: string; name: string }, sessionId: string): Promise<void> {
+    const key = typingKey({ session: sessionId, from: 'agent', user: agent.id })
+    // a throttled frame costs no lookup
+    if (!this.typingIn.allow(key)) return
+    let site = this.siteOfSession.get(sessionId)
+    if (site === undefined) {
+      site = (await getSession(this.opts.db, sessionId)).siteId
+      if (this.siteOfSession.size >= SITE_OF_SESSION_MAX) this.siteOfSession.clear()
+      this.siteOfSession.set(sessionId, site)
+    }
+    this.opts.events.publish({ k: 'typing', site, session: sessionId, from: 'agent', user: agent.id, name: Array.from(agent.name).slice(0, 100).join('') })
   }
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
@@ -198,7 +255,7 @@ export class Hub {
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.broadcast(JSON.stringify({ type: 'message.created', message }))
+      if (wanted.has(message.seq)) this.broadcast(this.messageFrame('message.created', message))
     }
   }
 
@@ -210,17 +267,21 @@ export class Hub {
     }
   }
 
+  private messageFrame(type: 'message' | 'message.created', message: Message): OriginFrame {
+    return originFrame((origin) => JSON.stringify({ type, message: linkMessage(this.opts.links, origin, message) }), message.attachments.length > 0)
+  }
+
   /** Sends each watcher the messages right after its lastSeq; false when a send was refused. */
   private deliver(watchers: Iterable<Watcher>, messages: Message[]): boolean {
-    // serialised once, shared by every socket
-    const batch = messages.map((message) => ({ seq: message.seq, frame: JSON.stringify({ type: 'message', message }) }))
+    // serialised once (per origin when it carries files), shared by every socket
+    const batch = messages.map((message) => ({ seq: message.seq, frame: this.messageFrame('message', message) }))
     let delivered = true
     for (const w of watchers) {
       for (const { seq, frame } of batch) {
         if (seq <= w.lastSeq) continue
         // a gap means this read started before the socket's backlog: that read fills it
         if (seq !== w.lastSeq + 1) break
-        if (!this.peers.send(w, frame)) {
+        if (!this.peers.send(w, frame(w.origin))) {
           delivered = false
           break
         }
@@ -234,7 +295,8 @@ export class Hub {
     let status: Session['status']
     if (dashboardEvent && this.dashboards.size > 0) {
       const session = await getAdminSession(this.opts.db, sessionId)
-      this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
+      this.broadcast(originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
+        (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
       status = (await getSession(this.opts.db, sessionId)).status
@@ -273,7 +335,30 @@ export class Hub {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
   }
 
-  private broadcast(frame: string): void {
-    for (const d of this.dashboards) this.peers.send(d, frame)
+  private broadcast(frame: string | OriginFrame): void {
+    for (const d of this.dashboards) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+  }
+
+  private onTyping(event: TypingEvent): void {
+    if (!this.typingOut.allow(typingKey(event))) return
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'typing', sender: 'agent', name: event.name ?? null }))
+    }
+  }
+
+  /** A read mark moved: the other side's sockets are told. */
+  private onRead(event: Extract<EphemeralEvent, { k: 'read' }>): void {
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'read', reader: 'agent', seq: event.seq }))
+    }
+  }
+
+  private sendToWatchers(sessionId: string, frame: string): void {
+    const room = this.rooms.get(sessionId)
+    if (room) for (const w of room.watchers) this.peers.send(w, frame)
   }
 }

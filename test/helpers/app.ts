@@ -52,6 +52,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
     RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
     RATE_LIMIT_ADMIN_PER_MINUTE: '100000',
+    RATE_LIMIT_UPLOADS_PER_MINUTE: '100000',
     ...env,
   })
 }

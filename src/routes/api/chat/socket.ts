@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../../chat/errors.js'
 import { upgradeRequired } from '../../../http/errors.js'
-import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
+import { DASHBOARD_FRAMES, parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
 
 const SocketQuery = Type.Object({
@@ -18,8 +18,10 @@ export default (async (app) => {
       description: [
         'Upgrade to a WebSocket with `?token=<JWT>` (401 and no socket when it is missing, expired or revoked).',
         'Frames: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
-        '`{type:"message.created",message}` for every session, and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
-        'The client may send `{type:"ping"}`. Close codes: 4001 token expired or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
+        '`{type:"message.created",message}` for every session, `{type:"typing",sessionId,sender:"visitor"}` (the visitor is typing: show it',
+        'until their message arrives or 5 s pass without another), `{type:"read",sessionId,reader:"visitor",seq}`, and `{type:"resync"}` when',
+        'events may have been missed (refetch through the REST API). The client may send `{type:"typing",sessionId}` (at most every 2 s',
+        'while the agent types; the session\'s widgets see the agent\'s name) and `{type:"ping"}`. Close codes: 4001 token expired or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
       ].join(' '),
       tags: ['chat'],
       querystring: SocketQuery,
@@ -37,11 +39,12 @@ export default (async (app) => {
       const { staff } = req
       if (!staff) throw new Error('the preHandler did not run')
       const exp = req.query.token ? app.jwt.decode<{ exp?: number }>(req.query.token)?.exp : undefined
-      app.hub.addDashboard(socket, staff.id, exp === undefined ? undefined : new Date(exp * 1000))
+      app.hub.addDashboard(socket, staff.id, exp === undefined ? undefined : new Date(exp * 1000), app.files.originOf(req))
       socket.on('message', (data, isBinary) => {
         try {
-          parseClientFrame(data, isBinary, ['ping'])
-          socket.send(PONG_FRAME)
+          const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
+          if (frame.type === 'ping') return socket.send(PONG_FRAME)
+          app.hub.agentTyping(staff, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
         } catch (err) {
           sendError(socket, err, app.log)
         }
