@@ -19,19 +19,17 @@ export function postgresFileStore(db: Executor): FileStore {
 
     async write(id, bytes) {
       let n = 0
-      let pending: Buffer[] = []
-      let pendingBytes = 0
-      const flush = async () => {
-        await db.insert(chatAttachmentChunks).values({ attachmentId: id, n: n++, data: Buffer.concat(pending, pendingBytes) })
-        pending = []
-        pendingBytes = 0
-      }
+      let pending: Buffer = Buffer.alloc(0)
+      const insert = (data: Buffer) => db.insert(chatAttachmentChunks).values({ attachmentId: id, n: n++, data })
       for await (const chunk of bytes) {
-        pending.push(chunk)
-        pendingBytes += chunk.length
-        if (pendingBytes >= CHUNK_BYTES) await flush()
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+        // rows of exactly CHUNK_BYTES, however the bytes arrived
+        while (pending.length >= CHUNK_BYTES) {
+          await insert(pending.subarray(0, CHUNK_BYTES))
+          pending = pending.subarray(CHUNK_BYTES)
+        }
       }
-      if (pendingBytes > 0 || n === 0) await flush()
+      if (pending.length > 0 || n === 0) await insert(pending)
     },
 
     async open(id) {
