@@ -3,11 +3,14 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
+import { TypingRelay } from '../realtime/typing.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** live sockets of this process */
     hub: Hub
+    /** typing frames from sockets onto the bus (throttled, never stored) */
+    typing: TypingRelay
   }
 }
 
@@ -26,11 +29,11 @@ export default fp(async (app) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
-    events: app.bus,
     links: app.files.links,
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
+  app.decorate('typing', new TypingRelay(app.db, app.bus))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',

@@ -59,3 +59,19 @@ export function sendError(socket: WebSocket, err: unknown, log: FastifyBaseLogge
   const { body } = envelopeFor(err instanceof Error ? err : new ChatError(500, 'INTERNAL', 'Internal server error'), log)
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', error: body.error, ...(clientMessageId ? { clientMessageId } : {}) }))
 }
+
+/** A frame as each origin needs it; built once per origin, and once in all for frames without files. */
+export type OriginFrame = (origin: string) => string
+
+export function originFrame(build: (origin: string) => string, dependsOnOrigin: boolean): OriginFrame {
+  if (!dependsOnOrigin) {
+    let frame: string | undefined
+    return (origin) => (frame ??= build(origin))
+  }
+  const frames = new Map<string, string>()
+  return (origin) => {
+    let frame = frames.get(origin)
+    if (frame === undefined) frames.set(origin, (frame = build(origin)))
+    return frame
+  }
+}

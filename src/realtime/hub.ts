@@ -6,7 +6,8 @@ import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
 import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
-import type { BusEvent, EphemeralEvent, Publisher } from './bus.js'
+import type { BusEvent, EphemeralEvent } from './bus.js'
+import { originFrame, type OriginFrame } from './frames.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
 import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
@@ -28,8 +29,6 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
-  /** where typing events go out */
-  events: Publisher
   /** signs the URLs of the files messages carry, for each socket's origin */
   links: FileLinks
 }
@@ -43,24 +42,7 @@ type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['statu
 export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
 type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined; origin: string }
 
-/** A frame as each origin needs it; built once per origin, and once in all for frames without files. */
-type OriginFrame = (origin: string) => string
 
-function originFrame(build: (origin: string) => string, dependsOnOrigin: boolean): OriginFrame {
-  if (!dependsOnOrigin) {
-    let frame: string | undefined
-    return (origin) => (frame ??= build(origin))
-  }
-  const frames = new Map<string, string>()
-  return (origin) => {
-    let frame = frames.get(origin)
-    if (frame === undefined) frames.set(origin, (frame = build(origin)))
-    return frame
-  }
-}
-
-// sessions never move to another site, so what agents type about is looked up once
-const SITE_OF_SESSION_MAX = 10_000
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
@@ -82,11 +64,8 @@ export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
-  /** typing frames clients send, before they go on the bus */
-  private readonly typingIn = new Throttle()
   /** typing events from the bus (any instance), before they reach sockets */
   private readonly typingOut = new Throttle()
-  private readonly siteOfSession = new Map<string, string>()
 
   private readonly sweeper: NodeJS.Timeout
 
@@ -142,28 +121,6 @@ export class Hub {
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
     else if (event.k === 'typing') this.onTyping(event)
     else if (event.k === 'read') this.onRead(event)
-  }
-
-  /**
-   * Someone typed: published to every instance unless this sender already was within the
-   * last 2 s. Never stored; a lost one is superseded by the next (clients let it expire after 5 s).
-   */
-  typing(event: TypingEvent): void {
-    if (this.typingIn.allow(typingKey(event))) this.opts.events.publish(event)
-  }
-
-  /** An agent typed in a session's reply box; a session that does not exist is a NOT_FOUND. */
-  async agentTyping(agent: { id: string; name: string }, sessionId: string): Promise<void> {
-    const key = typingKey({ session: sessionId, from: 'agent', user: agent.id })
-    // a throttled frame costs no lookup
-    if (!this.typingIn.allow(key)) return
-    let site = this.siteOfSession.get(sessionId)
-    if (site === undefined) {
-      site = (await getSession(this.opts.db, sessionId)).siteId
-      if (this.siteOfSession.size >= SITE_OF_SESSION_MAX) this.siteOfSession.clear()
-      this.siteOfSession.set(sessionId, site)
-    }
-    this.opts.events.publish({ k: 'typing', site, session: sessionId, from: 'agent', user: agent.id, name: Array.from(agent.name).slice(0, 100).join('') })
   }
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */

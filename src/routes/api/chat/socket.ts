@@ -44,7 +44,7 @@ export default (async (app) => {
         try {
           const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
           if (frame.type === 'ping') return socket.send(PONG_FRAME)
-          app.hub.agentTyping(staff, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
+          app.typing.agent(staff, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
         } catch (err) {
           sendError(socket, err, app.log)
         }

@@ -73,7 +73,7 @@ export default (async (app) => {
           try {
             const frame = parseClientFrame(data, isBinary, WIDGET_FRAMES)
             if (frame.type === 'ping') return socket.send(PONG_FRAME)
-            if (frame.type === 'typing') return app.hub.typing({ k: 'typing', site: site.id, session: sessionId, from: 'visitor' })
+            if (frame.type === 'typing') return app.typing.visitor(site.id, sessionId)
             if (frame.type === 'read') return void await markVisitorRead(app.db, app.bus, site.id, sessionId, frame.seq)
             clientMessageId = frame.clientMessageId
             await app.limits.checkSessionSend(sessionId)
