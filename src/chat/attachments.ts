@@ -131,6 +131,11 @@ export async function storeAttachment(db: Executor, stores: FileStores, upload: 
   return { id: row.id, name: row.name, contentType, size: counted.bytes }
 }
 
+/** Deletes an upload that will not be sent after all (its file goes as every attachment's does). */
+export async function discardAttachment(db: Executor, id: string): Promise<void> {
+  await db.delete(chatAttachments).where(and(eq(chatAttachments.id, id), sql`${chatAttachments.messageId} is null`))
+}
+
 /** A complete attachment by id (for downloads and Telegram), or undefined. */
 export async function getAttachment(db: Executor, id: string): Promise<Attachment | undefined> {
   if (!isUuid(id)) return undefined

@@ -12,8 +12,8 @@ export default fp(async (app) => {
   const { config } = app
   const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
   const worker = startOutboxWorker(app.db, config.outbox, {
-    telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
+    telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api, files: app.files.stores }),
     webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db'] })
+}, { name: 'outbox', dependencies: ['db', 'files'] })
