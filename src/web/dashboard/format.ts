@@ -44,3 +44,9 @@ export function languageName(tag: string): string {
 
 /** A date picker's day is meant inclusively; the API's `to` is exclusive, so it gets the next day. */
 export const dayAfter = (day: string) => new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10)
+
+/** A file's size in bytes, kB or MB, in the current language. */
+export function fileSize(bytes: number): string {
+  const [value, unit] = bytes < 1000 ? [bytes, 'byte'] : bytes < 1_000_000 ? [bytes / 1000, 'kilobyte'] : [bytes / 1_000_000, 'megabyte']
+  return new Intl.NumberFormat(locale(), { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: bytes < 1000 ? 0 : 1 }).format(value)
+}

@@ -5,6 +5,8 @@ export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'typing'; sessionId: string; sender: 'visitor' }
+  | { type: 'read'; sessionId: string; reader: 'visitor'; seq: number }
   | { type: 'resync' }
 /** what the socket tells the inbox; `resync` is handled here */
 export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
@@ -13,6 +15,12 @@ const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
 const CREDENTIALS_REVOKED = 4001
 const STABLE_SOCKET_MS = 60_000
+
+let liveSocket: WebSocket | undefined
+/** Sends a frame when the socket is up; typing is best effort, so nothing is queued. */
+export function sendFrame(frame: Record<string, unknown>): void {
+  if (liveSocket?.readyState === WebSocket.OPEN) liveSocket.send(JSON.stringify(frame))
+}
 
 /**
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
@@ -38,6 +46,7 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     url.searchParams.set('token', auth.token)
     const ws = new WebSocket(url)
     socket = ws
+    liveSocket = ws
     ws.onopen = () => {
       openedAt = Date.now()
       clearInterval(fallback)
@@ -54,6 +63,7 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     }
     ws.onclose = (e) => {
       socket = undefined
+      if (liveSocket === ws) liveSocket = undefined
       if (stopped) return
       // 4001: the token stopped working (expired, user disabled); only a new login helps
       if (e.code === CREDENTIALS_REVOKED) return on.expired()
