@@ -128,7 +128,7 @@ export function createInbox(navigate: (id: string | null) => void) {
       return
     }
     root.classList.add('has-conversation')
-    const { session: s, messages } = current
+    const { session: s } = current
     const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, logItems(current))
     typing.hide()
     const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder'), 'aria-label': t('conv.reply'), disabled: s.status === 'closed', maxlength: 4000 })
