@@ -53,6 +53,7 @@ export type Config = {
   wsSweepMs: number
   outbox: OutboxConfig
   attachments: AttachmentsConfig
+  backup: BackupConfig
 }
 
 export type AttachmentsConfig = {
@@ -73,6 +74,16 @@ export type S3Config = {
   secretAccessKey: string | undefined
   /** bucket in the path (`endpoint/bucket/key`), as MinIO and most self-hosted servers want; AWS takes either */
   forcePathStyle: boolean
+}
+
+export type BackupConfig = {
+  /** encrypts backups (AES-256-GCM under a key derived from it); restore needs the same one */
+  key: string | undefined
+  /** scheduled backups go here; off unless both dir and everyHours are set */
+  dir: string | undefined
+  everyHours: number | undefined
+  /** scheduled backup files kept in dir; older ones are deleted */
+  keep: number
 }
 
 export type OutboxConfig = {
@@ -111,6 +122,14 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
+  return n
+}
+
+function positiveNumber(env: Env, name: string): number | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number above 0, got "${raw}"`)
   return n
 }
 
@@ -178,6 +197,11 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const backupDir = str(env, 'BACKUP_DIR')
+  const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
+  if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
+  const backupKey = str(env, 'BACKUP_KEY')
+  if (backupKey !== undefined && backupKey.length < 16) throw new ConfigError('BACKUP_KEY must be at least 16 characters')
   return {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -229,6 +253,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       urlTtlSeconds: int(env, 'ATTACHMENT_URL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
       s3: s3Config(env),
+    },
+    backup: {
+      key: backupKey,
+      dir: backupDir === undefined ? undefined : resolve(backupDir),
+      everyHours: backupEveryHours,
+      keep: int(env, 'BACKUP_KEEP', 7, 1, 10_000),
     },
   }
 }
