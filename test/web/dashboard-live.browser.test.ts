@@ -60,6 +60,14 @@ t.test("an agent sees the visitor's image and typing, replies with a PDF and a p
   }, [...pasted])
   await dash.getByRole('button', { name: 'Remove manual.pdf' }).waitFor()
   await dash.getByRole('button', { name: 'Remove pasted.png' }).waitFor()
+  // a file dropped on the conversation joins them; removed again, it is not sent
+  await dash.getByRole('region', { name: 'Conversation' }).evaluate((el, bytes) => {
+    const transfer = new DataTransfer()
+    transfer.items.add(new File([new Uint8Array(bytes)], 'notes.txt', { type: 'text/plain' }))
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }))
+  }, [...Buffer.from('order 1042\n')])
+  await dash.getByRole('button', { name: 'Remove notes.txt' }).click()
+  await eventually(async () => ((await dash.getByText(/^notes\.txt/).count()) === 0 ? true : undefined), 'the dropped file to be removed')
   await expectAccessible(t, dash, 'dashboard conversation with files to send')
   await reply.press('Enter')
 
