@@ -9,6 +9,7 @@ import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
+import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -25,10 +26,14 @@ import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
 import publicChatMessageRoutes from './routes/api/public/chat/messages.js'
 import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
 import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
+import publicChatReadRoutes from './routes/api/public/chat/read.js'
+import publicChatAttachmentRoutes from './routes/api/public/chat/attachments.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
 import chatSocketRoutes from './routes/api/chat/socket.js'
+import chatAttachmentRoutes from './routes/api/chat/attachments.js'
+import fileRoutes from './routes/api/files/index.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
@@ -115,6 +120,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(corsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
+  await app.register(filesPlugin)
   await app.register(realtimePlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
@@ -128,13 +134,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatMessageRoutes)
     await pub.register(publicChatSocketRoutes)
     await pub.register(publicChatNotifyRoutes)
+    await pub.register(publicChatReadRoutes)
+    await pub.register(publicChatAttachmentRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(chatSessionRoutes)
     await chat.register(chatStatsRoutes)
     await chat.register(chatSocketRoutes)
+    await chat.register(chatAttachmentRoutes)
   }, { prefix: '/api/chat' })
+  await app.register(fileRoutes, { prefix: '/api/files' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)
     await admin.register(adminSiteRoutes)

@@ -16,6 +16,8 @@ export type RateLimitConfig = {
   adminPerMinute: number
   /** legacy Telegram notifications (POST /notify) per minute per IP */
   notifyPerMinute: number
+  /** files one session may get uploaded per minute (visitor and staff together) */
+  uploadsPerMinute: number
 }
 
 /** Fastify's trustProxy: a hop count, or the proxies' addresses/CIDRs; never "trust every hop". */
@@ -76,7 +78,28 @@ export type Config = {
   /** the key before a rotation: values it encrypted stay readable until re-encrypted */
   secretsKeyPrevious: string | undefined
   outbox: OutboxConfig
+  attachments: AttachmentsConfig
   backup: BackupConfig
+}
+
+export type AttachmentsConfig = {
+  /** the largest file a visitor, an agent or a Telegram reply may attach */
+  maxBytes: number
+  /** how long a signed download URL works */
+  urlTtlSeconds: number
+  /** set: new files go to this S3-compatible bucket instead of Postgres */
+  s3: S3Config | undefined
+}
+
+export type S3Config = {
+  bucket: string
+  /** unset: AWS's own endpoint for the region */
+  endpoint: string | undefined
+  region: string
+  accessKeyId: string | undefined
+  secretAccessKey: string | undefined
+  /** bucket in the path (`endpoint/bucket/key`), as MinIO and most self-hosted servers want; AWS takes either */
+  forcePathStyle: boolean
 }
 
 export type BackupConfig = {
@@ -219,6 +242,29 @@ function checkSecretLengths(env: Env, production: boolean): void {
   }
 }
 
+function s3Config(env: Env): S3Config | undefined {
+  const bucket = str(env, 'S3_BUCKET')
+  if (bucket === undefined) {
+    const stray = ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].find((name) => str(env, name) !== undefined)
+    if (stray) throw new ConfigError(`${stray} is set but S3_BUCKET is not: set S3_BUCKET to store attachments in S3`)
+    return undefined
+  }
+  const accessKeyId = str(env, 'S3_ACCESS_KEY_ID')
+  const secretAccessKey = str(env, 'S3_SECRET_ACCESS_KEY')
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together')
+  }
+  const endpoint = url(env, 'S3_ENDPOINT')
+  return {
+    bucket,
+    endpoint,
+    region: str(env, 'S3_REGION') ?? 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+  }
+}
+
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
@@ -283,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
       loginIpPerMinute: int(env, 'RATE_LIMIT_LOGIN_IP_PER_MINUTE', 60, 1),
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
       notifyPerMinute: int(env, 'RATE_LIMIT_NOTIFY_PER_MINUTE', 10, 1),
+      uploadsPerMinute: int(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 20, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
@@ -305,6 +352,11 @@ export function loadConfig(env: Env = process.env): Config {
       telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
       telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
       botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
+    attachments: {
+      maxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+      urlTtlSeconds: int(env, 'ATTACHMENT_URL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
+      s3: s3Config(env),
     },
     backup: {
       key: backupKey,

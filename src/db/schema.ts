@@ -4,6 +4,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -83,6 +84,9 @@ export const chatSessions = pgTable('chat_sessions', {
   lastMessageAt: ts('last_message_at'),
   lastVisitorMessageAt: ts('last_visitor_message_at'),
   unreadCount: integer('unread_count').notNull().default(0),
+  // read receipts: the highest seq the visitor / an agent has seen; they only move forward
+  visitorReadSeq: integer('visitor_read_seq').notNull().default(0),
+  agentReadSeq: integer('agent_read_seq').notNull().default(0),
   assignedTo: uuid('assigned_to').references(() => users.id, { onDelete: 'set null' }),
   firstResponseAt: ts('first_response_at'),
   closedAt: ts('closed_at'),
@@ -112,6 +116,9 @@ export const chatMessages = pgTable('chat_messages', {
   text: text('text').notNull(),
   clientMessageId: text('client_message_id'),
   agentId: uuid('agent_id').references(() => users.id, { onDelete: 'set null' }),
+  // A copy of the attached files' metadata (it never changes), written by the statement that
+  // stores the message, so that reading messages never joins chat_attachments; null: none.
+  attachments: jsonb('attachments').$type<AttachedFile[]>(),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq),
@@ -131,6 +138,53 @@ export const revokedTokens = pgTable('revoked_tokens', {
   expiresAt: ts('expires_at').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)])
+
+/** What a message shows of each attached file (the download URL is signed when it is sent to a client). */
+export type AttachedFile = { id: string; name: string; contentType: string; size: number }
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' })
+
+// A file uploaded to a session; linked to the one message that carries it when that is sent.
+export const chatAttachments = pgTable('chat_attachments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  messageId: uuid('message_id').references(() => chatMessages.id, { onDelete: 'cascade' }),
+  // who may attach it to a message: the visitor's uploads go in visitor messages, staff uploads in agent messages
+  uploader: text('uploader', { enum: ['visitor', 'staff'] }).notNull(),
+  name: text('name').notNull(),
+  // checked from the content, never taken from the name or the client's header
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull().default(0),
+  // where the bytes are: chat_attachment_chunks, or the S3 bucket under the id. Deleting a row
+  // queues its S3 object in file_deletions (a trigger, so every way of erasing a session does it).
+  storage: text('storage', { enum: ['postgres', 's3'] }).notNull(),
+  // false while the bytes are being written; an upload that died midway is swept later
+  complete: boolean('complete').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  index('chat_attachments_session_idx').on(t.sessionId),
+  index('chat_attachments_message_idx').on(t.messageId),
+  index('chat_attachments_unsent_idx').on(t.createdAt).where(sql`message_id is null`),
+])
+
+// The bytes of files kept in Postgres, in chunks so that neither an upload nor a download
+// holds a whole file in memory.
+export const chatAttachmentChunks = pgTable('chat_attachment_chunks', {
+  attachmentId: uuid('attachment_id').notNull().references(() => chatAttachments.id, { onDelete: 'cascade' }),
+  n: integer('n').notNull(),
+  data: bytea('data').notNull(),
+}, (t) => [primaryKey({ columns: [t.attachmentId, t.n] })])
+
+// Files outside Postgres (S3 objects) whose attachment row is gone, until the object is deleted.
+export const fileDeletions = pgTable('file_deletions', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  storage: text('storage', { enum: ['s3'] }).notNull(),
+  key: text('key').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('file_deletions_due_idx').on(t.nextAttemptAt)])
 
 // Small key/value store for values every instance must agree on (e.g. a generated JWT
 // secret when none is configured, the Telegram update offset).

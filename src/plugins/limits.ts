@@ -31,6 +31,8 @@ declare module 'fastify' {
       checkSend: Check
       /** a message sent on a widget socket: the same per-session and per-IP budgets as an HTTP send */
       checkSocketSend: (sessionId: string, clientAddress: string) => Promise<void>
+      /** files one session (req.params.id) may get uploaded; throws RATE_LIMITED */
+      checkUpload: Check
       /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
       checkNewSession: Check
       /** legacy Telegram notifications per IP: each one posts to a Telegram chat */
@@ -112,6 +114,7 @@ export default fp(async (app) => {
     },
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
+    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
   })
   app.decorate('passwordHashGate', new PasswordHashGate(app.config.passwordHashConcurrency, app.config.passwordHashQueue))
 }, { name: 'limits' })

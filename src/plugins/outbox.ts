@@ -13,7 +13,7 @@ export default fp(async (app) => {
   const { config } = app
   const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
   const worker = startOutboxWorker(app.db, config.outbox, {
-    telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api }),
+    telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api, files: app.files.stores }),
     webhook: webhookDeliverer(app.db, app.secretBox, { allowPrivate: config.webhookAllowPrivate }, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
@@ -24,4 +24,4 @@ export default fp(async (app) => {
     onReconnect: () => worker.wake(),
   })
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db', 'bus', 'secrets'] })
+}, { name: 'outbox', dependencies: ['db', 'bus', 'secrets', 'files'] })

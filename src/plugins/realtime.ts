@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
 import { SocketCaps } from '../realtime/socket-caps.js'
+import { TypingRelay } from '../realtime/typing.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +12,8 @@ declare module 'fastify' {
     hub: Hub
     /** widget sockets per session and client address on this instance (WS_MAX_PER_SESSION, WS_MAX_PER_IP) */
     widgetSocketCaps: SocketCaps
+    /** typing frames from sockets onto the bus (throttled, never stored) */
+    typing: TypingRelay
   }
 }
 
@@ -30,10 +33,12 @@ export default fp(async (app) => {
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
     verifyStaffToken: (token) => app.verifyStaffToken(token),
+    links: app.files.links,
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
   app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))
+  app.decorate('typing', new TypingRelay(app.db, app.bus))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',
@@ -56,4 +61,4 @@ export default fp(async (app) => {
       hub.resync()
     },
   })
-}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics'] })
+}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'files'] })

@@ -5,8 +5,11 @@ import { getSession, recentlyActiveSessions, type Session } from '../chat/sessio
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
-import type { BusEvent } from './bus.js'
+import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
+import type { BusEvent, EphemeralEvent } from './bus.js'
+import { originFrame, type OriginFrame } from './frames.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
+import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -28,15 +31,20 @@ export type HubOptions = {
   maxBufferedBytes: number
   /** resolves while a dashboard's token still holds (not expired, revoked, or its user disabled or changed) */
   verifyStaffToken: (token: string) => Promise<unknown>
+  /** signs the URLs of the files messages carry, for each socket's origin */
+  links: FileLinks
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
-/** The session a widget socket watches and the site key it was opened with. */
-export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
+/**
+ * The session a widget socket watches, the site key it was opened with, and the origin the
+ * client reached the server at (the URLs of attached files start with it).
+ */
+export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
 /** What a dashboard socket authenticated with. */
 export type DashboardAuth = { userId: string; token: string; tokenHash: string; expiresAt: Date | undefined }
-type Dashboard = Peer & DashboardAuth & { expiry: NodeJS.Timeout | undefined }
+type Dashboard = Peer & DashboardAuth & { expiry: NodeJS.Timeout | undefined; origin: string }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
@@ -58,6 +66,8 @@ export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
+  /** typing events from the bus (any instance), before they reach sockets */
+  private readonly typingOut = new Throttle()
 
   private readonly sweeper: NodeJS.Timeout
 
@@ -92,8 +102,8 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, auth: DashboardAuth): void {
-    const dashboard: Dashboard = { socket, alive: true, ...auth, expiry: undefined }
+  addDashboard(socket: WebSocket, auth: DashboardAuth, origin: string): void {
+    const dashboard: Dashboard = { socket, alive: true, ...auth, expiry: undefined, origin }
     if (auth.expiresAt) {
       const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
@@ -105,13 +115,15 @@ export class Hub {
     })
   }
 
-  /** A bus event; the ephemeral ones are not the hub's (yet). */
+  /** A bus event. */
   handle(event: BusEvent): void {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
     else if (event.k === 'revoked') this.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
+    else if (event.k === 'typing') this.onTyping(event)
+    else if (event.k === 'read') this.onRead(event)
   }
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
@@ -221,7 +233,7 @@ export class Hub {
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.broadcast(JSON.stringify({ type: 'message.created', message }))
+      if (wanted.has(message.seq)) this.broadcast(this.messageFrame('message.created', message))
     }
   }
 
@@ -233,17 +245,21 @@ export class Hub {
     }
   }
 
+  private messageFrame(type: 'message' | 'message.created', message: Message): OriginFrame {
+    return originFrame((origin) => JSON.stringify({ type, message: linkMessage(this.opts.links, origin, message) }), message.attachments.length > 0)
+  }
+
   /** Sends each watcher the messages right after its lastSeq; false when a send was refused. */
   private deliver(watchers: Iterable<Watcher>, messages: Message[]): boolean {
-    // serialised once, shared by every socket
-    const batch = messages.map((message) => ({ seq: message.seq, frame: JSON.stringify({ type: 'message', message }) }))
+    // serialised once (per origin when it carries files), shared by every socket
+    const batch = messages.map((message) => ({ seq: message.seq, frame: this.messageFrame('message', message) }))
     let delivered = true
     for (const w of watchers) {
       for (const { seq, frame } of batch) {
         if (seq <= w.lastSeq) continue
         // a gap means this read started before the socket's backlog: that read fills it
         if (seq !== w.lastSeq + 1) break
-        if (!this.peers.send(w, frame)) {
+        if (!this.peers.send(w, frame(w.origin))) {
           delivered = false
           break
         }
@@ -260,7 +276,8 @@ export class Hub {
         this.broadcast(RESYNC_FRAME)
         throw err
       })
-      this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
+      this.broadcast(originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
+        (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
       status = (await getSession(this.opts.db, sessionId)).status
@@ -300,7 +317,30 @@ export class Hub {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
   }
 
-  private broadcast(frame: string): void {
-    for (const d of this.dashboards) this.peers.send(d, frame)
+  private broadcast(frame: string | OriginFrame): void {
+    for (const d of this.dashboards) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+  }
+
+  private onTyping(event: TypingEvent): void {
+    if (!this.typingOut.allow(typingKey(event))) return
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'typing', sender: 'agent', name: event.name ?? null }))
+    }
+  }
+
+  /** A read mark moved: the other side's sockets are told. */
+  private onRead(event: Extract<EphemeralEvent, { k: 'read' }>): void {
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'read', reader: 'agent', seq: event.seq }))
+    }
+  }
+
+  private sendToWatchers(sessionId: string, frame: string): void {
+    const room = this.rooms.get(sessionId)
+    if (room) for (const w of room.watchers) this.peers.send(w, frame)
   }
 }

@@ -14,6 +14,8 @@ import { buildTestApp, freshDatabase } from './app.js'
 import { createSite } from '../../src/chat/sites.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
 import { bearer, makeSession, makeStaff, replyRequest, sendRequest, type Staff, type TestSession, type TestSite } from './fixtures.js'
+import { png } from './files.js'
+import { visitorUpload } from './uploads.js'
 
 /** Every table src/db/schema.ts declares, by its SQL name. */
 export const schemaTables = (): string[] =>
@@ -44,6 +46,9 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   const closed = await makeSession(app, site, { name: 'Bohdan', firstMessage: 'first' })
   for (const text of ['second', '\\.', 'x'.repeat(4000)]) await mustSucceed(app.inject(sendRequest(open, { text, clientMessageId: `c-${text.length}` })))
   await mustSucceed(app.inject(replyRequest(admin, open.id, 'An answer with a \\ and a\nnewline')))
+  // an attachment (its row and its bytes in Postgres chunks) and an S3 object waiting to be deleted
+  const image = await visitorUpload(app, open, png(64, 64), 'screen "1".png')
+  await mustSucceed(app.inject(sendRequest(open, { text: '', attachments: [image.id] })))
   await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${closed.id}/close`, headers: bearer(admin) }))
 
   // hooks.example is not looked up here: the address guard has its own tests (webhook-addresses.test.ts)
@@ -55,6 +60,7 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
     values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${`{"text": ${JSON.stringify(AWKWARD_TEXT)}, "big": 12345678901234567890, "nested": {"a": [1, 2.5, null, true, "é"]}}`}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`
   await sql`insert into telegram_messages (chat_id, message_id, session_id) values ('-1001234567890', 9007199254740991, ${open.id})`
   await sql`insert into app_settings (key, value) values ('backup.test', ${AWKWARD_TEXT}) on conflict do nothing`
+  await sql`insert into file_deletions (storage, key, attempts, last_error) values ('s3', ${'9f1c2d3e-0000-4000-8000-000000000001'}, 2, ${'503 SlowDown\n'})`
   return { site, admin, open, closed }
 }
 

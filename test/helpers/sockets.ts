@@ -3,7 +3,19 @@ import type { FastifyInstance } from 'fastify'
 import WebSocket, { type ClientOptions } from 'ws'
 import type { Staff, TestSession, WireMessage } from './fixtures.js'
 
-export type Frame = { type: string; message?: WireMessage; session?: Record<string, unknown>; error?: { code: string; message: string }; clientMessageId?: string }
+export type Frame = {
+  type: string
+  message?: WireMessage
+  session?: Record<string, unknown>
+  error?: { code: string; message: string }
+  clientMessageId?: string
+  /** typing and read frames */
+  sessionId?: string
+  sender?: string
+  name?: string | null
+  reader?: string
+  seq?: number
+}
 export type Closed = { code: number; reason: string }
 
 const WAIT_MS = 10_000

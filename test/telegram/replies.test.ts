@@ -54,12 +54,12 @@ t.test('messages that are not replies, and messages from other chats, are never 
   t.equal(Number(stored[0]?.value), last + 1)
 })
 
-t.test('a photo as a reply is not sent, and the manager is told', async (t) => {
+t.test('a sticker as a reply is not sent, and the manager is told', async (t) => {
   const bot = await startBotApi(t)
   const app = await buildTestApp(t, { env: telegramEnv(bot) })
   const { site, s, cardId } = await notifiedSession(app, bot)
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId })
-  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text')))
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, sticker: true })
+  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text, photos and documents')))
   t.equal(note.chat_id, site.chatId)
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
 })

@@ -1,10 +1,11 @@
-import type { Message } from '../widget/types.js'
+import type { Message as WidgetMessage } from '../widget/types.js'
 import { t } from './i18n.js'
 
 // the stats reply holds only numbers and date strings, so the server's type is the wire type
 export type { Stats } from '../../chat/stats.js'
 
-export type { Message }
+export type Attachment = { id: string; name: string; contentType: string; size: number; url: string }
+export type Message = WidgetMessage & { attachments?: Attachment[] }
 export type Session = {
   id: string
   userSessionId: string
@@ -17,6 +18,9 @@ export type Session = {
   siteId: string
   createdAt: string
   lastSeq: number
+  /** read marks: what the visitor and the agents have seen */
+  visitorReadSeq: number
+  agentReadSeq: number
   lastMessage: Message | null
   lastMessageAt: string | null
   unreadCount: number

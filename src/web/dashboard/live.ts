@@ -5,6 +5,8 @@ export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'typing'; sessionId: string; sender: 'visitor' }
+  | { type: 'read'; sessionId: string; reader: 'visitor'; seq: number }
   | { type: 'resync' }
   | { type: 'pong' }
 /** what the socket tells the inbox; `resync` and `pong` are handled here */
@@ -14,6 +16,12 @@ const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
 const CREDENTIALS_REVOKED = 4001
 const STABLE_SOCKET_MS = 60_000
+
+let liveSocket: WebSocket | undefined
+/** Sends a frame when the socket is up; typing is best effort, so nothing is queued. */
+export function sendFrame(frame: Record<string, unknown>): void {
+  if (liveSocket?.readyState === WebSocket.OPEN) liveSocket.send(JSON.stringify(frame))
+}
 
 /**
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
@@ -40,6 +48,7 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     const ws = new WebSocket(url)
     socket = ws
     let subscribed = false
+    liveSocket = ws
     ws.onopen = () => {
       // the token travels in the first frame, never in the URL (proxies and servers log URLs);
       // frames are answered in order, so the pong says the socket is authenticated and subscribed
@@ -66,6 +75,7 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     }
     ws.onclose = (e) => {
       socket = undefined
+      if (liveSocket === ws) liveSocket = undefined
       if (stopped) return
       // 4001: the token stopped working (expired, user disabled); only a new login helps
       if (e.code === CREDENTIALS_REVOKED) return on.expired()

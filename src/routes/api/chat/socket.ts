@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WebSocket } from 'ws'
 import { staffTokenHash } from '../../../chat/revocations.js'
 import { upgradeRequired } from '../../../http/errors.js'
+import { DASHBOARD_AUTH_FRAMES, DASHBOARD_FRAMES, parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
-import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { CloseCode } from '../../../realtime/peers.js'
 
 /** How long a socket opened without a token in its URL has to send its `auth` frame. */
@@ -16,8 +16,8 @@ const SocketQuery = Type.Object({
 
 export default (async (app) => {
   /** Subscribes the socket to dashboard events once its token holds; frames from then on may only ping. */
-  function authenticated(socket: WebSocket, userId: string, token: string): void {
-    app.hub.addDashboard(socket, { userId, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) })
+  function authenticated(socket: WebSocket, userId: string, token: string, origin: string): void {
+    app.hub.addDashboard(socket, { userId, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) }, origin)
   }
 
   app.route({
@@ -30,7 +30,10 @@ export default (async (app) => {
         'Frames are answered in order, so a `{type:"ping"}` sent right after the auth frame is answered by `{type:"pong"}` once the socket is subscribed.',
         'Old clients may still pass `?token=<JWT>` (then a wrong token is 401 and no socket).',
         'Frames: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
-        '`{type:"message.created",message}` for every session, and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
+        '`{type:"message.created",message}` for every session, `{type:"typing",sessionId,sender:"visitor"}` (the visitor is typing: show it',
+        'until their message arrives or 5 s pass without another), `{type:"read",sessionId,reader:"visitor",seq}`, and `{type:"resync"}` when',
+        'events may have been missed (refetch through the REST API). The client may send `{type:"typing",sessionId}` (at most every 2 s',
+        'while the agent types; the session\'s widgets see the agent\'s name) and `{type:"ping"}`.',
         'Close codes: 4001 token missing, wrong, expired, signed out or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
       ].join(' '),
       tags: ['chat'],
@@ -45,9 +48,15 @@ export default (async (app) => {
       throw upgradeRequired()
     },
     wsHandler: (socket, req) => {
+      const origin = app.files.originOf(req)
+      let staff: { id: string; name: string } | undefined
+      const subscribe = (user: { id: string; name: string }, token: string) => {
+        staff = user
+        authenticated(socket, user.id, token, origin)
+      }
       let pending: NodeJS.Timeout | undefined
       if (req.staff && req.query.token) {
-        authenticated(socket, req.staff.id, req.query.token)
+        subscribe(req.staff, req.query.token)
       } else {
         pending = setTimeout(() => socket.close(CloseCode.unauthorized, 'authenticate with {type:"auth",token} first'), AUTH_FRAME_TIMEOUT_MS)
         socket.once('close', () => clearTimeout(pending))
@@ -56,10 +65,12 @@ export default (async (app) => {
       let previous = Promise.resolve()
       socket.on('message', (data, isBinary) => {
         previous = previous.then(async () => {
-          if (pending === undefined) {
+          if (staff) {
             try {
-              parseClientFrame(data, isBinary, ['ping'])
-              socket.send(PONG_FRAME)
+              const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
+              if (frame.type === 'ping') return socket.send(PONG_FRAME)
+              const agent = staff
+              app.typing.agent(agent, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
             } catch (err) {
               sendError(socket, err, app.log)
             }
@@ -67,11 +78,11 @@ export default (async (app) => {
           }
           clearTimeout(pending)
           try {
-            const frame = parseClientFrame(data, isBinary, ['auth'])
+            const frame = parseClientFrame(data, isBinary, DASHBOARD_AUTH_FRAMES)
             const user = await app.verifyStaffToken(frame.token)
             if (socket.readyState !== socket.OPEN) return
             pending = undefined
-            authenticated(socket, user.id, frame.token)
+            subscribe(user, frame.token)
           } catch {
             socket.close(CloseCode.unauthorized, 'authentication failed')
           }

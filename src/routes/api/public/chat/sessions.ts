@@ -69,7 +69,7 @@ export default (async (app) => {
       sessionId: session.id,
       userSessionId: session.userSessionId,
       token: app.sessionTokenFor(session.id),
-      messages,
+      messages: app.files.linkFor(req).messages(messages),
     }))
   })
 }) satisfies FastifyPluginAsyncTypebox

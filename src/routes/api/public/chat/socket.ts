@@ -2,11 +2,11 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ChatError, forbidden, unauthorized } from '../../../../chat/errors.js'
 import { MAX_AFTER, sendMessage } from '../../../../chat/messages.js'
-import { getSiteSession } from '../../../../chat/sessions.js'
+import { getSiteSession, markVisitorRead } from '../../../../chat/sessions.js'
 import { originAllowed } from '../../../../chat/sites.js'
 import { upgradeRequired } from '../../../../http/errors.js'
 import { clientAddress } from '../../../../plugins/limits.js'
-import { parseClientFrame, PONG_FRAME, sendError } from '../../../../realtime/frames.js'
+import { parseClientFrame, PONG_FRAME, sendError, WIDGET_FRAMES } from '../../../../realtime/frames.js'
 import { CloseCode } from '../../../../realtime/peers.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
@@ -35,9 +35,11 @@ export default (async (app) => {
       description: [
         'Upgrade to a WebSocket; authenticated before the upgrade (401 and no socket for a wrong key or token, 404 for another site\'s session,',
         '403 when a browser\'s Origin is not one of the site\'s origins). The server sends every message with `seq > after` in order, then',
-        '`{type:"message",message}` and `{type:"session",session:{id,status}}` frames. The client may send',
-        '`{type:"message",text,clientMessageId}` (the rules of POST /sessions/:id/messages; failures come back as',
-        '`{type:"error",error:{code,message},clientMessageId}`) and `{type:"ping"}` (answered by `{type:"pong"}`).',
+        '`{type:"message",message}`, `{type:"session",session:{id,status}}`, `{type:"typing",sender:"agent",name}` (an agent is typing:',
+        'show it until their message arrives or 5 s pass without another) and `{type:"read",reader:"agent",seq}` frames. The client may send',
+        '`{type:"message",text,clientMessageId,attachments}` (the rules of POST /sessions/:id/messages; failures come back as',
+        '`{type:"error",error:{code,message},clientMessageId}`), `{type:"typing"}` (at most every 2 s while the visitor types),',
+        '`{type:"read",seq}` (the rules of POST /sessions/:id/read) and `{type:"ping"}` (answered by `{type:"pong"}`).',
         'At most WS_MAX_PER_SESSION sockets per session and WS_MAX_PER_IP per client address (per instance): beyond, the upgrade is 429 (or the socket is closed with 1013).',
         'Messages sent on the socket spend the same per-session and per-address budgets as HTTP sends.',
         'Close codes: 1012 server restarting, 1013 temporary failure or too many sockets, 4008 too slow — reconnect with after=<last seq> in all three;',
@@ -76,7 +78,7 @@ export default (async (app) => {
       socket.once('close', release)
       // an `after` beyond the session's last message means "nothing yet": from here on, what comes
       const after = Math.min(req.query.after ?? 0, chatSession.lastSeq)
-      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, after)
+      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey, origin: app.files.originOf(req) }, after)
       // Frames of one socket are handled one after another, so its messages keep their order;
       // a client that keeps sending without waiting is told to slow down rather than queued.
       let previous = Promise.resolve()
@@ -87,13 +89,17 @@ export default (async (app) => {
         previous = previous.then(async () => {
           let clientMessageId: string | null | undefined
           try {
-            const frame = parseClientFrame(data, isBinary, ['message', 'ping'])
+            const frame = parseClientFrame(data, isBinary, WIDGET_FRAMES)
             if (frame.type === 'ping') return socket.send(PONG_FRAME)
+            if (frame.type === 'typing') return app.typing.visitor(site.id, sessionId)
+            if (frame.type === 'read') return void await markVisitorRead(app.db, app.bus, site.id, sessionId, frame.seq)
             clientMessageId = frame.clientMessageId
             await app.limits.checkSocketSend(sessionId, req.ip)
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
-            await sendMessage(app.db, app.bus, { sessionId, siteId: site.id, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
+            await sendMessage(app.db, app.bus, {
+              sessionId, siteId: site.id, sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
+            })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
           } finally {
