@@ -1,3 +1,5 @@
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
@@ -34,8 +36,25 @@ function required(values: Record<string, unknown>, name: string): string {
   return v
 }
 
-async function main(): Promise<void> {
+export type CliOutput = { out: (text: string) => void; err: (text: string) => void }
+
+/**
+ * One command of `npm run cli`, as its process runs it; resolves to the exit code. Exported so
+ * that tests can run commands in-process (each `npm run cli` starts npm, Node and tsx anew).
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = { out: console.log, err: console.error }): Promise<number> {
+  try {
+    await run(args, env, output.out)
+    return 0
+  } catch (err) {
+    output.err(err instanceof Error ? err.message : String(err))
+    return 1
+  }
+}
+
+async function run(args: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   const { positionals, values } = parseArgs({
+    args,
     allowPositionals: true,
     options: {
       email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
@@ -45,10 +64,10 @@ async function main(): Promise<void> {
   })
   const command = positionals[0]
   if (!command || values.help) {
-    console.log(USAGE)
+    out(USAGE)
     return
   }
-  const config = loadConfig()
+  const config = loadConfig(env)
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
   const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
@@ -58,10 +77,10 @@ async function main(): Promise<void> {
   try {
     // a backup records the schema as it is; a restore rebuilds the one its file needs
     if (command !== 'backup' && command !== 'restore') await runMigrations(db)
-    const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
+    const print = (x: unknown) => out(JSON.stringify(x, null, 2))
     switch (command) {
       case 'migrate':
-        console.log('migrations applied')
+        out('migrations applied')
         break
       case 'create-user': {
         const role = values.role ?? 'agent'
@@ -100,12 +119,12 @@ async function main(): Promise<void> {
         break
       case 'backup': {
         const b = await backupToFile(sql, required(values, 'out'), { key: config.backup.key })
-        console.log(`backup written to ${b.file}: ${b.rows} rows in ${b.tables.length} tables, ${b.bytes} bytes, schema ${b.schema.tag}${b.encrypted ? ', encrypted' : ''}`)
+        out(`backup written to ${b.file}: ${b.rows} rows in ${b.tables.length} tables, ${b.bytes} bytes, schema ${b.schema.tag}${b.encrypted ? ', encrypted' : ''}`)
         break
       }
       case 'restore': {
         const r = await restoreFromFile(sql, required(values, 'in'), { key: config.backup.key, force: values.force === true })
-        console.log(`restored ${r.rows} rows in ${r.tables.length} tables from the backup of ${r.takenAt} (schema ${r.from.tag}, now ${r.to.tag})`)
+        out(`restored ${r.rows} rows in ${r.tables.length} tables from the backup of ${r.takenAt} (schema ${r.from.tag}, now ${r.to.tag})`)
         break
       }
       default:
@@ -118,7 +137,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(1)
-})
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const code = await runCli(process.argv.slice(2))
+  if (code !== 0) process.exit(code)
+}

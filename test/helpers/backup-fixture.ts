@@ -9,6 +9,7 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core'
 import type { FastifyInstance } from 'fastify'
 import { backupToFile, type BackupFile } from '../../src/backup/backup.js'
 import postgres from 'postgres'
+import { runCli } from '../../src/cli.js'
 import * as schema from '../../src/db/schema.js'
 import { buildTestApp, freshDatabase } from './app.js'
 import { createSite } from '../../src/chat/sites.js'
@@ -122,8 +123,21 @@ export async function seededBackup(
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
 
+type CliResult = { code: number; stdout: string; stderr: string }
+
+/**
+ * The same command run in this process, with only these variables set: what `cli` checks
+ * minus the process boundary, without starting npm, Node and tsx (seconds each here).
+ */
+export async function cliInProcess(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await runCli(args, env, { out: (text) => out.push(`${text}\n`), err: (text) => err.push(`${text}\n`) })
+  return { code, stdout: out.join(''), stderr: err.join('') }
+}
+
 /** `npm run cli -- args` as an operator types it, with only these variables set. */
-export async function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } })
     return { code: 0, stdout, stderr }
