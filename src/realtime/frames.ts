@@ -7,12 +7,12 @@ import { envelopeFor } from '../http/errors.js'
 import { ClientMessageId, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, or a ping. */
-const MessageFrame = Type.Object({
+export const MessageFrame = Type.Object({
   type: Type.Literal('message'),
   text: Type.String({ maxLength: 20_000 }),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
 }, { additionalProperties: false })
-const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
+export const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
 
 const checkers = { message: TypeCompiler.Compile(MessageFrame), ping: TypeCompiler.Compile(PingFrame) }
 

@@ -8,7 +8,7 @@ import { upgradeRequired } from '../../../../http/errors.js'
 import { parseClientFrame, PONG_FRAME, sendError } from '../../../../realtime/frames.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
-const SocketQuery = Type.Object({
+export const SocketQuery = Type.Object({
   apiKey: Type.Optional(Type.String({ maxLength: 128, description: 'the site key (browsers cannot set headers on a WebSocket)' })),
   token: Type.Optional(Type.String({ maxLength: 256, description: 'the session token; the site secret is never accepted in a URL' })),
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'the last seq the client holds: every later message is sent first' })),
