@@ -34,7 +34,7 @@ export class FaultProxy {
   private readonly wss = new WebSocketServer({ noServer: true })
   private readonly server: Server
 
-  private constructor(public target: string, private readonly random: () => number) {
+  private constructor(public target: string, public random: () => number) {
     this.server = createServer((req, res) => {
       if (this.faults.down) return req.socket.destroy()
       const lose = req.method === 'POST' && /\/messages$/.test(req.url ?? '') && this.faults.loseSendResponses > 0
