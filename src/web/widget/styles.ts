@@ -58,7 +58,7 @@ textarea{resize:none;max-height:120px;border-radius:20px;padding:10px 16px}
 .fname{font-weight:600;overflow-wrap:anywhere}
 .fsize{font-size:12px;color:#4b5563;white-space:nowrap}
 progress{width:100%;accent-color:${c}}
-.bubble.file{flex-wrap:wrap;color:#111827}
+.out .bubble.file{display:flex;flex-wrap:wrap;gap:6px 8px;background:#fff;color:#111827;opacity:1}
 .after{display:grid;gap:10px}
 .rate{display:grid;gap:8px;border:0;margin:0;padding:0}
 .rate-title{font-weight:600}

@@ -47,7 +47,7 @@ export function mount(host: Host): UI {
   const dot = h('span', { class: 'dot', hidden: true })
   const closeBtn = h('button', { type: 'button', class: 'icon', 'aria-label': t.close, onclick: () => ui.close() }, icon(CLOSE_ICON))
   const titleId = 'chat-title'
-  const panel = h('div', { class: 'panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
+  const panel = h('div', { class: 'panel', lang: o.locale, role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
     h('header', {},
       h('div', { class: 'avatar', 'aria-hidden': 'true' }, icon(AGENT_ICON)),
       h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, dot, presence)),
@@ -70,7 +70,7 @@ export function mount(host: Host): UI {
   const sessionDetails = () => ({ pageUrl: location.href.slice(0, 2048), locale: o.locale })
   const ensureSession = () => client.session ?? client.start(sessionDetails())
 
-  function bubble(m: Pick<Message, 'sender' | 'senderName' | 'text' | 'attachments'>, meta: string): HTMLElement {
+  function bubble(m: Pick<Message, 'sender' | 'senderName' | 'text'> & { attachments?: Message['attachments'] }, meta: string): HTMLElement {
     const mine = m.sender === 'visitor'
     return h('div', { class: `msg ${mine ? 'out' : 'in'} ${m.sender}` },
       !mine && m.senderName ? h('div', { class: 'name' }, m.senderName) : null,
