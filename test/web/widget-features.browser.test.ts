@@ -14,20 +14,18 @@ import { dashboardUrl, openSocket } from '../helpers/sockets.js'
  * (the names tests and screen readers use) and in Ukrainian and Russian.
  */
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser, one server, one host page and one agent for the file; each test gets a new site and a new browser context
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
+let html = ''
+const pageOrigin = await hostSite(t, () => html)
+const agent = await makeStaff(app, 'agent', 'Olena')
 
 const WIDGET = { include: '[data-chat-widget]' }
 
 async function setup(t: Test, locale = 'en') {
-  const { app, origin } = await listeningApp(t)
-  let html = ''
-  const pageOrigin = await hostSite(t, () => html)
   const site = await makeSite(app, [pageOrigin])
   html = embedPage(origin, site.apiKey).replace('data-locale="en"', `data-locale="${locale}"`)
-  const agent = await makeStaff(app, 'agent', 'Olena')
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
   t.teardown(() => context.close())
   const page = await context.newPage()
@@ -65,6 +63,9 @@ const ROUTE = {
   transcript: '/api/public/chat/sessions/:id/transcript',
   availability: '/api/public/chat/availability',
 }
+
+const availability = async (s: Setup): Promise<{ online?: boolean }> =>
+  (await s.app.inject({ method: 'GET', url: ROUTE.availability, headers: { 'x-api-key': s.site.apiKey } })).json().data ?? {}
 
 const adminSession = async (s: Setup, sessionId: string) =>
   (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
@@ -203,12 +204,15 @@ t.test('a visitor rates a closed chat: "Rate this chat" with 1–5 stars, a comm
   await group.getByRole('textbox', { name: 'Comment' }).fill('Quick and kind')
   await group.getByRole('button', { name: 'Send rating' }).click()
   await s.page.getByText('Thank you for your rating!').waitFor()
+  await expectAccessible(t, s.page, 'widget, rating sent', WIDGET)
   t.match((await adminSession(s, sessionId)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the rating reaches the session')
 })
 
 t.test('with nobody online the widget says it replies by email and asks for one; the email lets the visitor get the transcript after close', async (t) => {
   const s = await setup(t)
   if (lacksRoute(t, s.app, 'GET', ROUTE.availability, WORKFLOW)) return
+  // the agent's dashboard of an earlier test may still count as online for up to 2 s after it closed
+  await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
   await s.page.getByRole('button', { name: /chat/i }).first().click()
   await s.page.getByText('We reply by email').waitFor()
   const email = s.page.getByRole('textbox', { name: 'Email' })
@@ -233,10 +237,7 @@ t.test('with an agent online the widget says "Online" and asks for no email', as
   const s = await setup(t)
   if (lacksRoute(t, s.app, 'GET', ROUTE.availability, WORKFLOW)) return
   await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
-  await eventually(async () => {
-    const res = await s.app.inject({ method: 'GET', url: '/api/public/chat/availability', headers: { 'x-api-key': s.site.apiKey } })
-    return res.json().data?.online === true || undefined
-  }, 'the agent to count as online')
+  await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
   await s.page.getByRole('button', { name: /chat/i }).first().click()
   await s.page.getByText('Online', { exact: true }).waitFor()
   t.equal(await s.page.getByRole('textbox', { name: 'Email' }).count(), 0)
