@@ -71,8 +71,8 @@ const adminSession = async (s: Setup, sessionId: string) =>
   (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
 
 t.test('a visitor pastes an image; the agent gets it and replies with a PDF, which the visitor downloads', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'POST', ROUTE.upload, LIVE)) return
   const sessionId = await openAndSend(s, 'Here is a photo of the damage')
   await s.page.getByRole('textbox', { name: 'Message' }).focus()
   await s.page.evaluate((bytes) => {
@@ -104,8 +104,8 @@ t.test('a visitor pastes an image; the agent gets it and replies with a PDF, whi
 })
 
 t.test('"Attach a file" uploads with a progress bar and sends; dropping a file works too; an upload can be cancelled', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'POST', ROUTE.upload, LIVE)) return
   const sessionId = await openAndSend(s, 'Two files coming')
   let release: () => void = () => {}
   const held = new Promise<void>((resolve) => (release = resolve))
@@ -143,8 +143,8 @@ t.test('"Attach a file" uploads with a progress bar and sends; dropping a file w
 })
 
 t.test('typing indicators appear while the agent types and vanish when they stop; the visitor\'s typing reaches the agent at most once per 2 s', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'POST', ROUTE.read, LIVE)) return
   const sessionId = await openAndSend(s, 'Hello?')
   const base = s.origin.replace(/^http/, 'ws')
   const dashboard = await openSocket(t, dashboardUrl(base, s.agent))
@@ -166,8 +166,8 @@ t.test('typing indicators appear while the agent types and vanish when they stop
 })
 
 t.test('"Seen" appears under the visitor\'s last message once the agent opens the conversation in the dashboard', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'POST', ROUTE.read, LIVE)) return
   await openAndSend(s, 'First question')
   await messageBox(s.page).fill('Second question')
   await messageBox(s.page).press('Enter')
@@ -209,8 +209,8 @@ t.test('a visitor rates a closed chat: "Rate this chat" with 1–5 stars, a comm
 })
 
 t.test('with nobody online the widget says it replies by email and asks for one; the email lets the visitor get the transcript after close', async (t) => {
+  if (lacksRoute(t, app, 'GET', ROUTE.availability, WORKFLOW)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'GET', ROUTE.availability, WORKFLOW)) return
   // the agent's dashboard of an earlier test may still count as online for up to 2 s after it closed
   await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
   await s.page.getByRole('button', { name: /chat/i }).first().click()
@@ -234,8 +234,8 @@ t.test('with nobody online the widget says it replies by email and asks for one;
 })
 
 t.test('with an agent online the widget says "Online" and asks for no email', async (t) => {
+  if (lacksRoute(t, app, 'GET', ROUTE.availability, WORKFLOW)) return
   const s = await setup(t)
-  if (lacksRoute(t, s.app, 'GET', ROUTE.availability, WORKFLOW)) return
   await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
   await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
   await s.page.getByRole('button', { name: /chat/i }).first().click()
