@@ -16,7 +16,8 @@ import { dashboardUrl, openSocket } from '../helpers/sockets.js'
 
 // one browser, one server, one host page and one agent for the file; each test gets a new site and a new browser context
 const browser: Browser = await launchBrowser(t)
-const { app, origin } = await listeningApp(t)
+// email is on (the transcript route answers 202 once it is queued); nothing listens there, which this file does not need
+const { app, origin } = await listeningApp(t, { SMTP_URL: 'smtp://127.0.0.1:9', EMAIL_FROM: 'chat@shop.example' })
 let html = ''
 const pageOrigin = await hostSite(t, () => html)
 const agent = await makeStaff(app, 'agent', 'Olena')
