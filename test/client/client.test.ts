@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ChatApiError, type ConnectionState, type Session } from '../../packages/client/src/index.js'
 import { bearer } from '../helpers/fixtures.js'
+import { SECURITY, pendingUnlessRequired } from '../helpers/pending-routes.js'
 import { waitFor } from '../helpers/wait.js'
 import { delivered, oneToN, seqs, world } from './helpers.js'
 
@@ -23,8 +24,8 @@ t.test('start() creates a session under the widget\'s storage keys, and another 
   const stranger = w.visitor()
   stranger.storage.setItem('chatUserSessionId', session.userSessionId)
   const other = await stranger.client.start()
-  // the server's half of this ("Changed: resuming needs proof") is issue 11, on branch security
-  const todo = 'resuming needs proof: issue 11 (branch security) not merged yet'
+  // the server's half of this ("Changed: resuming needs proof") is issue 11
+  const todo = pendingUnlessRequired(SECURITY)
   t.not(other.id, session.id, 'a userSessionId without the token does not open the conversation', { todo })
   t.not(stranger.storage.map.get('chatUserSessionId'), session.userSessionId, 'and a new visitor id is kept instead', { todo })
 })
