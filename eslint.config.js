@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', '.tap/', 'drizzle/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'dist/', 'packages/*/dist/', '.data/', '.tap/', 'drizzle/', 'test-artifacts/', 'packages/client/docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,8 @@ const kb = (n: number) => `${(n / 1024).toFixed(2)} kB`
 
 const { sizes } = await buildWebAssets()
 console.log(`widget.js (loader) gzip: ${kb(sizes.loaderGzipBytes)} of ${kb(WIDGET_BUDGETS.loaderGzipBytes)}`)
-console.log(`chat UI chunk      gzip: ${kb(sizes.uiGzipBytes)} of ${kb(WIDGET_BUDGETS.uiGzipBytes)}`)
+console.log(`chat UI chunk      gzip: ${kb(sizes.uiGzipBytes)} (the client SDK included)`)
+console.log(`in all             gzip: ${kb(sizes.totalGzipBytes)} of ${kb(WIDGET_BUDGETS.totalGzipBytes)}`)
 try {
   checkBudgets(sizes)
 } catch (err) {

@@ -8,13 +8,13 @@ import { MAX_SEQ } from '../chat/messages.js'
 import { AttachmentIds, ClientMessageId, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
-const MessageFrame = Type.Object({
+export const MessageFrame = Type.Object({
   type: Type.Literal('message'),
   text: Type.Optional(Type.String({ maxLength: 20_000 })),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
   attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })
-const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
+export const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
 /** The dashboard socket's first frame: its JWT, kept out of the URL (proxies log URLs). */
 const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const VisitorTypingFrame = Type.Object({ type: Type.Literal('typing') }, { additionalProperties: false })

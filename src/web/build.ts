@@ -6,8 +6,11 @@ import { build, type BuildOptions } from 'esbuild'
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url))
 
-/** gzip bytes the issue allows: the launcher every page pays, and the UI loaded on intent. */
-export const WIDGET_BUDGETS = { loaderGzipBytes: 4 * 1024, uiGzipBytes: 12 * 1024 }
+/**
+ * gzip bytes allowed: the launcher every page pays until the chat is opened, and everything
+ * (launcher + the UI chunk loaded on intent, the client SDK inside it).
+ */
+export const WIDGET_BUDGETS = { loaderGzipBytes: 4 * 1024, totalGzipBytes: 16 * 1024 }
 export type WidgetBudgets = typeof WIDGET_BUDGETS
 
 export type Asset = { body: Buffer; etag: string; type: string }
@@ -17,7 +20,7 @@ export type WebAssets = {
   ui: Asset & { name: string }
   dashboardJs: Asset & { name: string }
   dashboardCss: Asset & { name: string }
-  sizes: { loaderGzipBytes: number; uiGzipBytes: number }
+  sizes: { loaderGzipBytes: number; uiGzipBytes: number; totalGzipBytes: number }
 }
 
 export class BudgetError extends Error {}
@@ -57,8 +60,14 @@ export async function buildWebAssets(): Promise<WebAssets> {
     ui: { ...asset(uiBody, 'text/javascript; charset=utf-8'), name: uiName },
     dashboardJs: { ...asset(dashboardJsBody, 'text/javascript; charset=utf-8'), name: `app.${hashOf(dashboardJsBody)}.js` },
     dashboardCss: { ...asset(dashboardCssBody, 'text/css; charset=utf-8'), name: `app.${hashOf(dashboardCssBody)}.css` },
-    sizes: { loaderGzipBytes: gzipBytes(loaderBody), uiGzipBytes: gzipBytes(uiBody) },
+    sizes: sizesOf(loaderBody, uiBody),
   }
+}
+
+function sizesOf(loader: Buffer, ui: Buffer): WebAssets['sizes'] {
+  const loaderGzipBytes = gzipBytes(loader)
+  const uiGzipBytes = gzipBytes(ui)
+  return { loaderGzipBytes, uiGzipBytes, totalGzipBytes: loaderGzipBytes + uiGzipBytes }
 }
 
 /** Throws a BudgetError naming every part over its budget. */

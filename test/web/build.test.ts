@@ -1,16 +1,17 @@
 import t from 'tap'
 import { BudgetError, buildWebAssets, checkBudgets, WIDGET_BUDGETS } from '../../src/web/build.js'
 
-t.test('the widget fits its gzip budgets: 4 kB for the loader, 12 kB for the chat UI', async (t) => {
+t.test('the widget fits its gzip budgets: 4 kB until opened (the loader), 16 kB in all with the chat UI and the client SDK', async (t) => {
   const { sizes } = await buildWebAssets()
   t.ok(sizes.loaderGzipBytes <= WIDGET_BUDGETS.loaderGzipBytes, `loader ${sizes.loaderGzipBytes} B`)
-  t.ok(sizes.uiGzipBytes <= WIDGET_BUDGETS.uiGzipBytes, `UI ${sizes.uiGzipBytes} B`)
+  t.ok(sizes.totalGzipBytes <= WIDGET_BUDGETS.totalGzipBytes, `loader + UI ${sizes.totalGzipBytes} B`)
+  t.equal(sizes.totalGzipBytes, sizes.loaderGzipBytes + sizes.uiGzipBytes, 'each part is fetched (and gzipped) on its own')
   t.doesNotThrow(() => checkBudgets(sizes))
 })
 
 t.test('a part over its budget fails the build, naming the part', async (t) => {
   const { sizes } = await buildWebAssets()
-  t.throws(() => checkBudgets(sizes, { loaderGzipBytes: WIDGET_BUDGETS.loaderGzipBytes, uiGzipBytes: sizes.uiGzipBytes - 1 }),
-    new BudgetError(`widget over its size budget: uiGzipBytes: ${sizes.uiGzipBytes} B > ${sizes.uiGzipBytes - 1} B`))
-  t.throws(() => checkBudgets(sizes, { loaderGzipBytes: 100, uiGzipBytes: WIDGET_BUDGETS.uiGzipBytes }), /loaderGzipBytes/)
+  t.throws(() => checkBudgets(sizes, { loaderGzipBytes: WIDGET_BUDGETS.loaderGzipBytes, totalGzipBytes: sizes.totalGzipBytes - 1 }),
+    new BudgetError(`widget over its size budget: totalGzipBytes: ${sizes.totalGzipBytes} B > ${sizes.totalGzipBytes - 1} B`))
+  t.throws(() => checkBudgets(sizes, { loaderGzipBytes: 100, totalGzipBytes: WIDGET_BUDGETS.totalGzipBytes }), /loaderGzipBytes/)
 })

@@ -190,10 +190,10 @@ t.test('the widget takes live frames from its socket without polling, and resume
   await page.getByText('third').waitFor()
   const texts = await page.locator('[data-chat-widget] .bubble').allTextContents()
   t.same(texts.slice(-2), ['third', 'fourth'], 'shown in seq order whatever order they arrive in')
+  t.equal(polls, 0, 'no polling while the socket is up')
   second.send(JSON.stringify({ type: 'session', session: { id: sessionId, status: 'closed' } }))
   await page.getByRole('button', { name: 'Start a new chat' }).waitFor()
   await expectAccessible(t, page, 'widget, chat closed')
-  t.equal(polls, 0, 'no polling while the socket is up')
 })
 
 t.test('a reply that arrives while the chat is closed shows on the launcher badge until the chat is opened', async (t) => {

@@ -1,10 +1,8 @@
-/** The seed's keys, so a visitor keeps their conversation across reloads and widget versions. */
+/** The widget's own keys beside the SDK's (chatSessionId, chatUserSessionId, chatSessionToken). */
 export const KEYS = {
-  sessionId: 'chatSessionId',
-  userSessionId: 'chatUserSessionId',
-  token: 'chatSessionToken',
   lastReadSeq: 'chatLastReadSeq',
   contactFor: 'chatContactSessionId',
+  emailFor: 'chatEmailSessionId',
 } as const
 
 type Key = (typeof KEYS)[keyof typeof KEYS]
@@ -20,15 +18,10 @@ export function load(key: Key): string | null {
   }
 }
 
-export function save(key: Key, value: string | null): void {
+export function save(key: Key, value: string): void {
   try {
-    if (value === null) localStorage.removeItem(key)
-    else localStorage.setItem(key, value)
+    localStorage.setItem(key, value)
   } catch {
-    if (value === null) memory.delete(key)
-    else memory.set(key, value)
+    memory.set(key, value)
   }
 }
-
-export const randomId = (prefix: string) =>
-  prefix + Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')

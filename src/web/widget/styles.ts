@@ -10,6 +10,7 @@ header{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;back
 .who{flex:1;min-width:0}
 h2{margin:0;font-size:17px;font-weight:650;letter-spacing:-.01em}
 .who p{margin:2px 0 0;font-size:13px;opacity:.88;display:flex;align-items:center;gap:6px}
+.dot[hidden]{display:none}
 .dot{width:8px;height:8px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.5)}
 button{font:inherit;cursor:pointer}
 .icon{width:40px;height:40px;border:0;border-radius:10px;background:transparent;color:inherit;display:grid;place-items:center}
@@ -46,6 +47,28 @@ input:focus,textarea:focus{outline:none;border-color:${c};box-shadow:0 0 0 3px c
 textarea{resize:none;max-height:120px;border-radius:20px;padding:10px 16px}
 .send{width:44px;height:44px;border:0;border-radius:50%;background:${c};color:${ink};display:grid;place-items:center;flex:none}
 .send:hover{filter:brightness(1.08)}
+.composer .attach{color:#4b5563;flex:none}
+.composer .attach:hover{background:#f3f4f6}
+.typing{font-size:13px;color:#374151;padding:0 18px;font-style:italic}
+.typing:empty{display:none}
+.seen{color:#374151}
+.files{display:flex;flex-direction:column;gap:6px;margin-top:4px}
+.preview img{display:block;max-width:220px;max-height:220px;border-radius:12px}
+.file{display:flex;gap:8px;align-items:center;padding:10px 14px;border-radius:14px;background:#fff;color:#111827;box-shadow:0 1px 2px rgba(15,23,42,.08);text-decoration:none}
+.fname{font-weight:600;overflow-wrap:anywhere}
+.fsize{font-size:12px;color:#4b5563;white-space:nowrap}
+progress{width:100%;accent-color:${c}}
+.out .bubble.file{display:flex;flex-wrap:wrap;gap:6px 8px;background:#fff;color:#111827;opacity:1}
+.after{display:grid;gap:10px}
+.rate{display:grid;gap:8px;border:0;margin:0;padding:0}
+.rate-title{font-weight:600}
+.stars{display:flex;justify-content:center;gap:4px}
+.star{width:44px;height:44px;border:1px solid #d1d5db;border-radius:10px;background:#fff;color:#6b7280;font-size:22px;line-height:1}
+.star[aria-pressed=true]{color:#92400e;background:#fef3c7;border-color:#d97706}
+.primary[disabled]{opacity:.6;cursor:default}
+.link{border:0;background:none;color:#1f2937;text-decoration:underline;padding:4px}
+.drop{display:none}
+.dragging .drop{display:grid;place-items:center;position:absolute;inset:0;background:rgba(255,255,255,.92);border:3px dashed ${c};border-radius:18px;font-weight:600;color:#111827}
 @media (max-width:480px){.panel{inset:0;width:100%;height:100%;border-radius:0;bottom:auto}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 `

@@ -1,13 +1,7 @@
-export type Message = {
-  id: string
-  sessionId: string
-  seq: number
-  sender: 'visitor' | 'agent' | 'bot' | 'system'
-  senderName: string | null
-  text: string
-  clientMessageId?: string | null
-  createdAt: string
-}
+import type { Attachment, Message as WireMessage } from '../../../packages/client/src/index.js'
+
+/** A message as the widget shows it; `attachments` is always there once the server sends files. */
+export type Message = WireMessage & { attachments?: Attachment[] }
 
 export type Locale = 'en' | 'uk' | 'ru'
 

@@ -1,17 +1,24 @@
-/** The chat panel, loaded on intent. Message text only ever reaches the DOM as text nodes. */
+/** The chat panel, loaded on intent, on the client SDK. Message text only ever reaches the DOM as text nodes. */
 import { h, linkified, timeOf } from '../shared/dom.js'
+import { createChatClient, type ChatApiError, type Message as WireMessage } from '../../../packages/client/src/index.js'
+import { randomId } from '../../../packages/client/src/storage.js'
+import { afterChat } from './after-chat.js'
 import { inkOn } from './color.js'
-import { connect } from './connection.js'
-import { STRINGS } from './i18n.js'
 import { adoptCss } from './css.js'
+import { attachmentList, uploadBubble } from './files.js'
+import { STRINGS } from './i18n.js'
+import { KEYS, load, save } from './storage.js'
 import { panelCss } from './styles.js'
-import { KEYS, load, randomId, save } from './storage.js'
 import type { Host, Message, UI } from './types.js'
 
 const SEND_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.3 10l12.6 2-12.6 2z"/></svg>'
 const CLOSE_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/></svg>'
 const AGENT_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" d="M12 2a7 7 0 0 0-7 7v3a3 3 0 0 0 3 3h1v-6H7a5 5 0 0 1 10 0h-2v6h2v1a2 2 0 0 1-2 2h-2v2h2a4 4 0 0 0 4-4v-1.2A3 3 0 0 0 19 12V9a7 7 0 0 0-7-7Z"/></svg>'
+const CLIP_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="m20 11-8.5 8.5a5 5 0 0 1-7-7L13 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L14 7"/></svg>'
 const NARROW = '(max-width: 480px)'
+/** typing frames come about every 2 s while someone types: this long without one, they stopped */
+const TYPING_SHOWN_MS = 5000
+const AVAILABILITY_FRESH_MS = 30_000
 
 function icon(markup: string): HTMLSpanElement {
   const span = h('span', { class: 'ico' })
@@ -23,118 +30,209 @@ export function mount(host: Host): UI {
   const { options: o, root } = host
   const t = STRINGS[o.locale]
   adoptCss(root, panelCss(o.color, inkOn(o.color), o.position))
+  const client = createChatClient({ baseUrl: o.origin, apiKey: o.apiKey, storage: 'local' })
+  client.setActive(false)
 
   const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t.log, tabindex: 0 })
   const greeting = h('div', { class: 'msg in' }, h('div', { class: 'bubble' }, t.greeting))
   const textarea = h('textarea', { rows: 1, placeholder: t.placeholder, 'aria-label': t.message, maxlength: 4000, enterkeyhint: 'send' })
+  const fileInput = h('input', { type: 'file', hidden: true, tabindex: -1, 'aria-hidden': 'true', onchange: () => { for (const f of fileInput.files ?? []) sendFile(f); fileInput.value = '' } })
+  const attachBtn = h('button', { type: 'button', class: 'icon attach', 'aria-label': t.attach, onclick: () => fileInput.click() }, icon(CLIP_ICON))
   const sendBtn = h('button', { type: 'submit', class: 'send', 'aria-label': t.send }, icon(SEND_ICON))
-  const composer = h('form', { class: 'composer', onsubmit: (e: Event) => { e.preventDefault(); submit() } }, textarea, sendBtn)
-  const ended = h('div', { class: 'ended', hidden: true }, h('p', {}, t.ended),
-    h('button', { type: 'button', class: 'primary', onclick: () => { conn.startOver(); textarea.focus() } }, t.newChat))
+  const composer = h('form', { class: 'composer', onsubmit: (e: Event) => { e.preventDefault(); submit() } }, attachBtn, fileInput, textarea, sendBtn)
+  const ended = h('div', { class: 'ended', hidden: true })
   const netState = h('div', { class: 'net', role: 'status' })
+  const typing = h('div', { class: 'typing', role: 'status' })
+  const presence = h('span', {}, t.subtitle)
+  const dot = h('span', { class: 'dot', hidden: true })
   const closeBtn = h('button', { type: 'button', class: 'icon', 'aria-label': t.close, onclick: () => ui.close() }, icon(CLOSE_ICON))
   const titleId = 'chat-title'
-  const panel = h('div', { class: 'panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
+  const panel = h('div', { class: 'panel', lang: o.locale, role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
     h('header', {},
       h('div', { class: 'avatar', 'aria-hidden': 'true' }, icon(AGENT_ICON)),
-      h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, h('span', { class: 'dot' }), t.subtitle)),
+      h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, dot, presence)),
       closeBtn),
-    log, netState, ended, composer)
+    log, typing, netState, ended, composer, h('div', { class: 'drop', 'aria-hidden': 'true' }, t.drop))
   root.append(panel)
   log.append(greeting)
 
   const rows = new Map<number, HTMLElement>()
   const pending = new Map<string, HTMLElement>()
+  const seenMark = h('div', { class: 'meta seen' }, t.seen)
+  let agentRead = 0
+  let typingTimer: ReturnType<typeof setTimeout> | undefined
+  let availableAt = 0
+  let online = true
+  let newChat: HTMLButtonElement | undefined
 
-  function bubble(m: Pick<Message, 'sender' | 'senderName' | 'text'>, meta: string): HTMLElement {
+  const scrollDown = () => void (log.scrollTop = log.scrollHeight)
+  const visible = () => !panel.hidden && document.visibilityState === 'visible'
+  const sessionDetails = () => ({ pageUrl: location.href.slice(0, 2048), locale: o.locale })
+  const ensureSession = () => client.session ?? client.start(sessionDetails())
+
+  function bubble(m: Pick<Message, 'sender' | 'senderName' | 'text'> & { attachments?: Message['attachments'] }, meta: string): HTMLElement {
     const mine = m.sender === 'visitor'
     return h('div', { class: `msg ${mine ? 'out' : 'in'} ${m.sender}` },
       !mine && m.senderName ? h('div', { class: 'name' }, m.senderName) : null,
-      h('div', { class: 'bubble' }, linkified(m.text)),
+      m.text ? h('div', { class: 'bubble' }, linkified(m.text)) : null,
+      attachmentList(m.attachments),
       h('div', { class: 'meta' }, meta))
   }
 
-  function unreadCount(): number {
-    const readUpTo = Number(load(KEYS.lastReadSeq) ?? 0)
-    let n = 0
-    for (const [seq, el] of rows) if (seq > readUpTo && !el.classList.contains('out')) n++
-    return n
-  }
-
+  /** Only what the visitor has actually seen is read: the panel open and the tab visible. */
   function markRead(): void {
-    save(KEYS.lastReadSeq, String(conn.lastSeq))
+    if (!visible()) return host.setUnread(unreadCount())
+    const last = client.messages[client.messages.length - 1]
+    if (!last) return
+    save(KEYS.lastReadSeq, `${last.sessionId}:${last.seq}`)
     host.setUnread(0)
+    void client.markRead(last.seq).catch(() => {})
   }
 
-  function maybeAskContact(): void {
-    const sessionId = load(KEYS.sessionId)
-    if (!sessionId || load(KEYS.contactFor) === sessionId || root.querySelector('.contact')) return
+  function unreadCount(): number {
+    const [sessionId, seq] = (load(KEYS.lastReadSeq) ?? '').split(':')
+    const readUpTo = sessionId === client.session?.id ? Number(seq) : 0
+    return client.messages.filter((m) => m.seq > readUpTo && m.sender !== 'visitor').length
+  }
+
+  /** "Seen" goes under the visitor's last message the agent has read. */
+  function placeSeen(): void {
+    let target: HTMLElement | undefined
+    for (const m of client.messages) if (m.sender === 'visitor' && m.seq <= agentRead) target = rows.get(m.seq)
+    if (target) target.append(seenMark)
+    else seenMark.remove()
+  }
+
+  function contactForm(): void {
+    const id = client.session?.id
+    if (!id || load(KEYS.contactFor) === id || root.querySelector('.contact')) return
     const name = h('input', { name: 'name', autocomplete: 'name', maxlength: 100, 'aria-label': t.name, placeholder: t.name, required: true })
     const phone = h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32, pattern: '[0-9 +()\\-]*', 'aria-label': t.phone, placeholder: t.phone, required: true })
     const form: HTMLFormElement = h('form', {
       class: 'contact',
       onsubmit: (e: Event) => {
         e.preventDefault()
-        void conn.saveContact(name.value.trim(), phone.value.trim()).then((saved) => {
-          if (!saved) return
-          save(KEYS.contactFor, load(KEYS.sessionId))
+        void client.start({ name: name.value.trim(), phone: phone.value.trim() }).then(() => {
+          save(KEYS.contactFor, id)
           form.replaceChildren(h('p', {}, t.thanks))
-        })
+        }, () => {})
       },
     }, h('p', {}, t.contactAsk), name, phone, h('button', { type: 'submit', class: 'primary' }, t.save))
     log.append(form)
   }
 
-  const conn = connect(o, {
-    messages(list) {
-      for (const m of list) {
-        const el = bubble(m, timeOf(m.createdAt))
-        const mine = m.clientMessageId ? pending.get(m.clientMessageId) : undefined
-        if (mine && m.clientMessageId) {
-          pending.delete(m.clientMessageId)
-          mine.replaceWith(el)
-        } else {
-          // in seq order; pending messages stay last, below everything the server has confirmed
-          let next: HTMLElement | undefined
-          let nextSeq = Infinity
-          for (const [seq, row] of rows) if (seq > m.seq && seq < nextSeq) [next, nextSeq] = [row, seq]
-          log.insertBefore(el, next ?? pending.values().next().value ?? null)
-        }
-        rows.set(m.seq, el)
-        for (const fn of host.listeners) fn(m)
-      }
-      if (!panel.hidden) markRead()
-      else host.setUnread(unreadCount())
-      if (list.some((m) => m.sender === 'visitor')) maybeAskContact()
-      log.scrollTop = log.scrollHeight
-    },
-    status(status) {
-      ended.hidden = status === 'open'
-      composer.hidden = status === 'closed'
-      // contact details sent now would open a new session behind the visitor's back
-      if (status === 'closed') root.querySelector('.contact')?.remove()
-      if (status === 'closed' && !panel.hidden) ended.querySelector('button')?.focus()
-    },
-    online(online) {
-      netState.textContent = online ? '' : t.offline
-    },
-    sendFailed(clientMessageId) {
-      const el = pending.get(clientMessageId)
-      const meta = el?.querySelector('.meta')
-      if (!el || !meta) return
-      el.classList.add('failed')
-      meta.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); conn.send(el.dataset.text ?? '', clientMessageId) } }, t.failed))
-    },
-    reset() {
-      for (const el of [...rows.values(), ...pending.values()]) el.remove()
-      rows.clear()
-      pending.clear()
-      root.querySelector('.contact')?.remove()
-      ended.hidden = true
-      composer.hidden = false
-      host.setUnread(0)
-    },
+  const hasEmail = () => !!client.session && load(KEYS.emailFor) === client.session.id
+
+  /** Nobody online: the visitor's email, so the reply can reach them. */
+  function emailForm(): void {
+    if (online || hasEmail() || root.querySelector('.email') || client.session?.status === 'closed') return
+    const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: 254, 'aria-label': t.email, placeholder: t.email, required: true })
+    const form: HTMLFormElement = h('form', {
+      class: 'contact email',
+      onsubmit: (e: Event) => {
+        e.preventDefault()
+        void client.start({ ...sessionDetails(), email: email.value.trim() }).then((s) => {
+          save(KEYS.emailFor, s.id)
+          form.replaceChildren(h('p', {}, t.emailSaved))
+        }, () => {})
+      },
+    }, h('p', {}, t.emailAsk), email, h('button', { type: 'submit', class: 'primary' }, t.saveEmail))
+    log.append(form)
+  }
+
+  function refreshAvailability(): void {
+    if (Date.now() - availableAt < AVAILABILITY_FRESH_MS) return
+    availableAt = Date.now()
+    client.availability().then((a) => {
+      online = a.online
+      dot.hidden = !online
+      presence.textContent = online ? t.online : t.byEmail
+      emailForm()
+    }, () => void (availableAt = 0))
+  }
+
+  function clearConversation(): void {
+    for (const el of [...rows.values(), ...pending.values()]) el.remove()
+    rows.clear()
+    pending.clear()
+    root.querySelector('.contact')?.remove()
+    root.querySelector('.email')?.remove()
+    agentRead = 0
+    seenMark.remove()
+    host.setUnread(0)
+  }
+
+  function showStatus(closed: boolean): void {
+    ended.hidden = !closed
+    composer.hidden = closed
+    if (!closed) return ended.replaceChildren()
+    // contact details sent now would open a new session behind the visitor's back
+    root.querySelector('.contact')?.remove()
+    root.querySelector('.email')?.remove()
+    typing.textContent = ''
+    // the closed session's token proves the new one is this visitor's too
+    newChat = h('button', { type: 'button', class: 'primary', onclick: () => { clearConversation(); showStatus(false); void client.start(sessionDetails()); textarea.focus() } }, t.newChat)
+    ended.replaceChildren(h('p', {}, t.ended), afterChat(t, client, hasEmail), newChat)
+    if (!panel.hidden) newChat.focus()
+  }
+
+  let shownSession: string | undefined
+  client.on('session', (s) => {
+    if (shownSession && shownSession !== s.id) clearConversation()
+    shownSession = s.id
+    showStatus(s.status === 'closed')
   })
+  client.on('lost', () => {
+    clearConversation()
+    showStatus(false)
+  })
+  client.on('message', (wire: WireMessage) => {
+    const m = wire as Message
+    const el = bubble(m, timeOf(m.createdAt))
+    const mine = m.clientMessageId ? pending.get(m.clientMessageId) : undefined
+    if (mine && m.clientMessageId) {
+      pending.delete(m.clientMessageId)
+      mine.replaceWith(el)
+    } else {
+      // messages come in seq order; pending ones stay last, below everything the server has confirmed
+      log.insertBefore(el, pending.values().next().value ?? root.querySelector('.log > form') ?? null)
+    }
+    rows.set(m.seq, el)
+    if (m.sender !== 'visitor') typing.textContent = ''
+    placeSeen()
+    for (const fn of host.listeners) fn(m)
+    markRead()
+    if (m.sender === 'visitor') contactForm()
+    scrollDown()
+  })
+  client.on('read', (r) => {
+    agentRead = r.seq
+    placeSeen()
+  })
+  client.on('typing', (who) => {
+    typing.textContent = `${who.name ?? t.support} ${t.typing}`
+    clearTimeout(typingTimer)
+    typingTimer = setTimeout(() => void (typing.textContent = ''), TYPING_SHOWN_MS)
+  })
+  client.on('connection', (state) => void (netState.textContent = state === 'offline' && client.session?.status === 'open' && !panel.hidden ? t.offline : ''))
+
+  function pendingBubble(text: string, clientMessageId: string): HTMLElement {
+    const el = bubble({ sender: 'visitor', senderName: null, text }, t.sending)
+    el.classList.add('pending')
+    pending.set(clientMessageId, el)
+    log.append(el)
+    scrollDown()
+    return el
+  }
+
+  function deliver(text: string, clientMessageId: string, el: HTMLElement, attachments?: string[]): void {
+    void Promise.resolve(ensureSession()).then(() => client.send(text, { clientMessageId, attachments })).catch((err: ChatApiError) => {
+      if (err.code === 'SESSION_CLOSED') return el.remove()
+      const meta = el.querySelector('.meta')
+      el.classList.add('failed')
+      meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); deliver(text, clientMessageId, el, attachments) } }, t.failed))
+    })
+  }
 
   function submit(): void {
     const text = textarea.value
@@ -142,25 +240,59 @@ export function mount(host: Host): UI {
     textarea.value = ''
     grow()
     const clientMessageId = randomId('c_')
-    const el = bubble({ sender: 'visitor', senderName: null, text }, t.sending)
-    el.dataset.text = text
-    el.classList.add('pending')
-    pending.set(clientMessageId, el)
-    log.append(el)
-    log.scrollTop = log.scrollHeight
-    conn.send(text, clientMessageId)
+    deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
+  }
+
+  /** Uploads a file (progress, cancel) and sends it as a message of its own. */
+  function sendFile(file: File): void {
+    const abort = new AbortController()
+    const up = uploadBubble(t, file, () => abort.abort())
+    const clientMessageId = randomId('c_')
+    pending.set(clientMessageId, up.el)
+    log.append(up.el)
+    scrollDown()
+    void Promise.resolve(ensureSession())
+      .then(() => client.upload(file, file.name, { signal: abort.signal, onProgress: (p) => up.progress(p.loaded, p.total) }))
+      .then((a) => deliver('', clientMessageId, up.el, [a.id]), (err: Error) => {
+        if (err.name === 'AbortError') {
+          pending.delete(clientMessageId)
+          return up.el.remove()
+        }
+        up.failed(err)
+      })
   }
 
   function grow(): void {
     textarea.style.height = 'auto'
     textarea.style.height = `${Math.min(textarea.scrollHeight, 120)}px`
   }
-  textarea.addEventListener('input', grow)
+  textarea.addEventListener('input', () => {
+    grow()
+    if (textarea.value.trim()) client.typing()
+  })
   textarea.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault()
       submit()
     }
+  })
+  textarea.addEventListener('paste', (e) => {
+    const files = [...(e.clipboardData?.files ?? [])]
+    if (!files.length) return
+    e.preventDefault()
+    files.forEach(sendFile)
+  })
+  panel.addEventListener('dragover', (e) => {
+    if (composer.hidden || !e.dataTransfer?.types.includes('Files')) return
+    e.preventDefault()
+    panel.classList.add('dragging')
+  })
+  panel.addEventListener('dragleave', (e) => e.target === panel && panel.classList.remove('dragging'))
+  panel.addEventListener('drop', (e) => {
+    panel.classList.remove('dragging')
+    if (composer.hidden || !e.dataTransfer?.files.length) return
+    e.preventDefault()
+    for (const f of e.dataTransfer.files) sendFile(f)
   })
 
   // focus stays inside the open panel; Esc closes it
@@ -169,7 +301,7 @@ export function mount(host: Host): UI {
       e.preventDefault()
       ui.close()
     } else if (e.key === 'Tab') {
-      const items = [...panel.querySelectorAll<HTMLElement>('button,textarea,input,a[href],[tabindex="0"]')].filter((el) => el.offsetParent !== null)
+      const items = [...panel.querySelectorAll<HTMLElement>('button:not([disabled]),textarea,input:not([hidden]),a[href],[tabindex="0"]')].filter((el) => el.offsetParent !== null)
       const first = items[0]
       const last = items[items.length - 1]
       const active = root.activeElement
@@ -191,8 +323,15 @@ export function mount(host: Host): UI {
   vv?.addEventListener('resize', fitViewport)
   vv?.addEventListener('scroll', fitViewport)
 
-  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && conn.resync())
-  window.addEventListener('pageshow', (e) => e.persisted && conn.resync())
+  // a tab shown again reconnects at once and marks read what is now in view
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return
+    client.setActive(!panel.hidden)
+    markRead()
+  })
+
+  // a returning visitor's conversation resumes at once, so replies show on the launcher's badge
+  if (client.hasStoredSession) void client.start().catch(() => {})
 
   let returnFocus: Element | null = null
   const ui: UI = {
@@ -203,10 +342,11 @@ export function mount(host: Host): UI {
       host.setOpen(true)
       root.host.classList.add('open')
       fitViewport()
-      conn.setOpen(true)
+      client.setActive(true)
+      refreshAvailability()
       markRead()
-      log.scrollTop = log.scrollHeight
-      if (composer.hidden) ended.querySelector('button')?.focus()
+      scrollDown()
+      if (composer.hidden) newChat?.focus()
       else textarea.focus()
     },
     close() {
@@ -214,7 +354,7 @@ export function mount(host: Host): UI {
       panel.hidden = true
       host.setOpen(false)
       root.host.classList.remove('open')
-      conn.setOpen(false)
+      client.setActive(false)
       const target = returnFocus instanceof HTMLElement && returnFocus.isConnected ? returnFocus : host.launcher
       target.focus()
     },

@@ -5,20 +5,20 @@ import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '..
 import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 
-const SendBody = Type.Object({
+export const SendBody = Type.Object({
   text: Type.Optional(Type.String({ maxLength: 20_000, description: 'required unless attachments are given' })),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
   attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })
 
-const PollQuery = Type.Object({
+export const PollQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 time: messages created after it' })),
   after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'messages with seq greater than it' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
 })
 
-const MessageReply = Ok(Type.Object({ message: Message }))
-const PollReply = Ok(Type.Object({
+export const MessageReply = Ok(Type.Object({ message: Message }))
+export const PollReply = Ok(Type.Object({
   messages: Type.Array(Message),
   status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
   lastSeq: Type.Integer({ minimum: 0 }),

@@ -5,7 +5,7 @@ import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, Email, Locale, Message, Name, Nullable, Ok, ok, PageUrl, Phone, PublicSession } from '../../../../http/schemas.js'
 import { header } from '../../../../plugins/auth.js'
 
-const StartBody = Type.Object({
+export const StartBody = Type.Object({
   userSessionId: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }))),
   firstMessage: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
   name: Type.Optional(Nullable(Name)),
@@ -15,7 +15,7 @@ const StartBody = Type.Object({
   locale: Type.Optional(Nullable(Type.Union([Locale, Type.Literal('')]))),
 }, { additionalProperties: false })
 
-const StartReply = Ok(Type.Object({
+export const StartReply = Ok(Type.Object({
   session: PublicSession,
   sessionId: Type.String({ format: 'uuid' }),
   userSessionId: Type.String(),

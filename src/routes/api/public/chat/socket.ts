@@ -10,7 +10,7 @@ import { parseClientFrame, PONG_FRAME, sendError, WIDGET_FRAMES } from '../../..
 import { CloseCode } from '../../../../realtime/peers.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
-const SocketQuery = Type.Object({
+export const SocketQuery = Type.Object({
   apiKey: Type.Optional(Type.String({ maxLength: 128, description: 'the site key (browsers cannot set headers on a WebSocket)' })),
   token: Type.Optional(Type.String({ maxLength: 256, description: 'the session token; the site secret is never accepted in a URL' })),
   after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'the last seq the client holds: every later message is sent first (above the session\'s lastSeq: nothing yet, then what comes)' })),

@@ -1,0 +1,285 @@
+import { requestJson, retryable, retryDelayMs, sleep } from './http.js'
+import { liveUpdates } from './live.js'
+import { KEYS, randomId, storageFor } from './storage.js'
+import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type Rating, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
+import { uploadFile } from './upload.js'
+import type { PollData, SendMessageData, StartSessionData } from './wire.js'
+
+const SEND_ATTEMPTS = 10
+const START_ATTEMPTS = 5
+const PAGE = 200
+/** a seq held past a gap this long: the gap is fetched over HTTP instead of waited for */
+const GAP_WAIT_MS = 1000
+const TYPING_EVERY_MS = 2000
+
+
+/** Creates a client for one site; nothing goes on the wire before `start()` (or a send). */
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  const base = `${options.baseUrl.replace(/\/+$/, '')}/api/public/chat`
+  const storage = storageFor(options.storage)
+  // keyed by event name; `on` and `emit` keep each set's listeners to their event's argument type
+  const listeners = new Map<keyof ChatEvents, Set<(value: never) => void>>()
+  const messages: Message[] = []
+  /** messages received ahead of a gap, by seq */
+  const ahead = new Map<number, Message>()
+  /** send() calls waiting for their message to be delivered, by seq */
+  const waiting = new Map<number, (() => void)[]>()
+  let session: Session | undefined
+  let starting: Promise<Session> | undefined
+  let sendQueue: Promise<unknown> = Promise.resolve()
+  let connection: ConnectionState = 'offline'
+  let agentReadSeq = 0
+  let markedSeq = 0
+  let typingAt = 0
+  let gapTimer: ReturnType<typeof setTimeout> | undefined
+  let closed = false
+  /** the session live updates run for */
+  let liveFor: string | undefined
+
+  const emit = <E extends keyof ChatEvents>(event: E, value: ChatEvents[E]) => {
+    for (const fn of listeners.get(event) ?? []) (fn as (v: ChatEvents[E]) => void)(value)
+  }
+  const lastSeq = () => messages[messages.length - 1]?.seq ?? 0
+  const sessionId = () => storage.getItem(KEYS.sessionId)
+  const token = () => storage.getItem(KEYS.token)
+  const headers = () => {
+    const h: Record<string, string> = { 'X-API-Key': options.apiKey }
+    const t = token()
+    if (t) h['X-Session-Token'] = t
+    return h
+  }
+  const call = <T>(method: string, path: string, body?: unknown) => requestJson<T>(base + path, headers(), method, body)
+  const inSession = (path: string) => `/sessions/${sessionId()}${path}`
+
+  /** Delivers what is next in seq order, once; holds what is ahead of a gap and fetches the gap if it stays open. */
+  function take(list: readonly Message[]): void {
+    for (const m of list) if (m.sessionId === session?.id && m.seq > lastSeq()) ahead.set(m.seq, m)
+    for (let next = ahead.get(lastSeq() + 1); next; next = ahead.get(lastSeq() + 1)) {
+      ahead.delete(next.seq)
+      messages.push(next)
+      emit('message', next)
+      for (const done of waiting.get(next.seq) ?? []) done()
+      waiting.delete(next.seq)
+    }
+    clearTimeout(gapTimer)
+    if (ahead.size) gapTimer = setTimeout(() => void catchUp().catch(() => {}), GAP_WAIT_MS)
+  }
+
+  function readUpTo(seq: number | undefined): void {
+    if (seq === undefined || seq <= agentReadSeq) return
+    agentReadSeq = seq
+    emit('read', { reader: 'agent', seq })
+  }
+
+  function setSession(next: Session): void {
+    if (session?.id !== next.id) {
+      messages.length = 0
+      ahead.clear()
+      agentReadSeq = markedSeq = 0
+    }
+    const changed = JSON.stringify(session) !== JSON.stringify(next)
+    session = next
+    if (changed) emit('session', next)
+    readUpTo((next as { agentReadSeq?: number }).agentReadSeq)
+    // the last messages may still be on their way (a status frame can overtake them); then nothing more comes
+    if (next.status === 'closed') void catchUp().catch(() => {}).finally(stopLive)
+  }
+
+  function stopLive(): void {
+    live.stop()
+    liveFor = undefined
+  }
+
+  function release(): void {
+    for (const list of waiting.values()) for (const done of list) done()
+    waiting.clear()
+  }
+
+  function setStatus(status: Session['status']): void {
+    if (session && session.status !== status) setSession({ ...session, status })
+  }
+
+  function setConnection(state: ConnectionState): void {
+    if (state === connection) return
+    connection = state
+    emit('connection', state)
+  }
+
+  /** The session cannot be opened any more: forget it, so that start() makes a new one. */
+  function lose(err: ChatApiError): void {
+    forget()
+    emit('lost', err)
+  }
+
+  function forget(): void {
+    stopLive()
+    release()
+    storage.removeItem(KEYS.sessionId)
+    storage.removeItem(KEYS.token)
+    session = undefined
+    setConnection('offline')
+  }
+
+  /** Fetches everything after the last seq held, page by page. */
+  async function catchUp(): Promise<void> {
+    if (!session) return
+    for (;;) {
+      const before = lastSeq()
+      let data: PollData
+      try {
+        data = await call<PollData>('GET', inSession(`/messages?after=${before}&limit=${PAGE}`))
+      } catch (err) {
+        if (err instanceof ChatApiError && (err.status === 401 || err.status === 404)) lose(err)
+        throw err
+      }
+      take(data.messages)
+      readUpTo((data as { agentReadSeq?: number }).agentReadSeq)
+      setStatus(data.status)
+      if (data.messages.length < PAGE || lastSeq() === before) return
+    }
+  }
+
+  const live = liveUpdates(options.transport ?? 'auto', options.WebSocket ?? globalThis.WebSocket, {
+    socketUrl() {
+      const id = sessionId()
+      const t = token()
+      if (!id || !t || session?.status !== 'open') return undefined
+      const url = new URL(`${base}/sessions/${id}/ws`)
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+      url.search = new URLSearchParams({ apiKey: options.apiKey, token: t, after: String(lastSeq()) }).toString()
+      return url.toString()
+    },
+    poll: catchUp,
+    frame(f) {
+      if (f.type === 'message') take([f.message as Message])
+      else if (f.type === 'session') setStatus((f.session as Session).status)
+      else if (f.type === 'typing') emit('typing', { sender: f.sender as 'agent', ...(f.name ? { name: String(f.name) } : {}) })
+      else if (f.type === 'read' && f.reader === 'agent') readUpTo(Number(f.seq))
+    },
+    connection: setConnection,
+  })
+
+  async function startOnce(details: StartDetails): Promise<Session> {
+    let userSessionId = storage.getItem(KEYS.userSessionId)
+    if (!userSessionId) storage.setItem(KEYS.userSessionId, (userSessionId = randomId('v_')))
+    let data: StartSessionData | undefined
+    for (let attempt = 0; !data; attempt++) {
+      try {
+        data = await call<StartSessionData>('POST', '/sessions', { ...details, userSessionId })
+      } catch (err) {
+        // an open (or closed) conversation we cannot prove is ours: a new visitor id starts a new one
+        if (err instanceof ChatApiError && err.status === 401 && attempt < START_ATTEMPTS) {
+          storage.removeItem(KEYS.token)
+          storage.setItem(KEYS.userSessionId, (userSessionId = randomId('v_')))
+          continue
+        }
+        if (!retryable(err) || attempt + 1 >= START_ATTEMPTS || closed) throw err
+        await sleep(retryDelayMs(err, attempt))
+      }
+    }
+    storage.setItem(KEYS.sessionId, data.sessionId)
+    storage.setItem(KEYS.token, data.token)
+    storage.setItem(KEYS.userSessionId, data.userSessionId)
+    setSession(data.session)
+    take(data.messages)
+    if (!closed && liveFor !== data.sessionId && data.session.status === 'open') {
+      stopLive()
+      liveFor = data.sessionId
+      live.start()
+    }
+    return data.session
+  }
+
+  const ensureSession = async () => session ?? client.start()
+
+  async function deliver(text: string, o: SendOptions, clientMessageId: string): Promise<Message> {
+    for (let attempt = 0; ; attempt++) {
+      await ensureSession()
+      try {
+        const { message } = await call<SendMessageData>('POST', inSession('/messages'), { text, clientMessageId, ...(o.attachments ? { attachments: o.attachments } : {}) })
+        take([message])
+        if (message.seq > lastSeq() && !closed) await new Promise<void>((done) => waiting.set(message.seq, [...(waiting.get(message.seq) ?? []), done]))
+        return message
+      } catch (err) {
+        if (err instanceof ChatApiError && err.status === 409) setStatus('closed')
+        if (!retryable(err) || attempt + 1 >= SEND_ATTEMPTS || closed) throw err
+        await sleep(retryDelayMs(err, attempt))
+      }
+    }
+  }
+
+  const client: ChatClient = {
+    get messages() {
+      return messages
+    },
+    get session() {
+      return session
+    },
+    get hasStoredSession() {
+      return !!(storage.getItem(KEYS.sessionId) && storage.getItem(KEYS.token))
+    },
+    get connection() {
+      return connection
+    },
+    start(details = {}) {
+      closed = false
+      const run = () => startOnce(details)
+      // one start at a time: a second call (new details) waits for the first, then updates
+      const next = (starting ? starting.then(run, run) : run()).finally(() => {
+        if (starting === next) starting = undefined
+      })
+      starting = next
+      return next
+    },
+    send(text, o = {}) {
+      const clientMessageId = o.clientMessageId ?? randomId('c_')
+      // one send at a time, so the visitor's messages are stored in the order they were sent
+      const sent = sendQueue.then(() => deliver(text, o, clientMessageId))
+      sendQueue = sent.catch(() => {})
+      return sent
+    },
+    on(event, fn) {
+      const set = listeners.get(event) ?? new Set()
+      listeners.set(event, set)
+      set.add(fn)
+      return () => void set.delete(fn)
+    },
+    typing() {
+      const now = Date.now()
+      if (now - typingAt < TYPING_EVERY_MS) return
+      if (live.send({ type: 'typing' })) typingAt = now
+    },
+    async markRead(seq = lastSeq()) {
+      if (!session || seq <= markedSeq) return
+      markedSeq = seq
+      if (live.send({ type: 'read', seq })) return
+      await call('POST', inSession('/read'), { seq })
+    },
+    async upload(file, name, o: UploadOptions = {}): Promise<Attachment> {
+      await ensureSession()
+      return uploadFile(base + inSession('/attachments'), headers(), file, name ?? (file as File).name ?? 'file', o)
+    },
+    async rate(score, comment) {
+      const { rating } = await call<{ rating: Rating }>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) })
+      return rating
+    },
+    async transcript() {
+      await call('POST', inSession('/transcript'))
+    },
+    availability: () => call<Availability>('GET', '/availability'),
+    setActive: (active) => live.setActive(active),
+    reset() {
+      forget()
+      messages.length = 0
+      ahead.clear()
+    },
+    close() {
+      closed = true
+      stopLive()
+      clearTimeout(gapTimer)
+      release()
+      setConnection('offline')
+    },
+  }
+  return client
+}

@@ -1,0 +1,148 @@
+import { backoffMs } from './http.js'
+import type { ConnectionState } from './types.js'
+
+export const POLL_MS = 2000
+const PING_MS = 25_000
+/** no frame (not even a pong) for this long: the connection is dead though nobody closed it */
+const SILENT_MS = 2 * PING_MS + 10_000
+/** a socket that lived this long counts as working: its next reconnect starts the back-off anew */
+const STABLE_MS = 10_000
+/** an upgrade that neither opens nor fails by then (a black-holing proxy) is given up */
+const CONNECT_TIMEOUT_MS = 10_000
+const RESTARTING = 1012
+const CREDENTIALS_REVOKED = 4001
+
+export type LiveHooks = {
+  /** the socket URL (resuming after the last seq held), or undefined while there is no session */
+  socketUrl(): string | undefined
+  /** one poll: fetches what is newer than the last seq held; throws when the server was not reached */
+  poll(): Promise<void>
+  frame(frame: Record<string, unknown>): void
+  connection(state: ConnectionState): void
+}
+
+/**
+ * How new messages reach the client: the socket when it can be had; 2-second polling while it
+ * cannot (transport 'auto', and only while active), the socket retried meanwhile with back-off.
+ */
+export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebSocket | undefined, hooks: LiveHooks) {
+  const useSocket = mode !== 'polling' && !!WS
+  const usePolling = mode === 'polling' || (mode === 'auto') || !WS
+  let running = false
+  let active = true
+  let socketAllowed = true
+  let ws: WebSocket | undefined
+  let open = false
+  let failures = 0
+  let openedAt = 0
+  let lastFrameAt = 0
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  let pollTimer: ReturnType<typeof setTimeout> | undefined
+  let pingTimer: ReturnType<typeof setInterval> | undefined
+  let polling = false
+
+  function connect(): void {
+    clearTimeout(reconnectTimer)
+    const url = hooks.socketUrl()
+    if (!running || !useSocket || !socketAllowed || ws || !url || !WS) return
+    const socket = new WS(url)
+    ws = socket
+    socket.onerror = () => {}
+    const giveUp = setTimeout(() => socket.close(), CONNECT_TIMEOUT_MS)
+    socket.onopen = () => {
+      clearTimeout(giveUp)
+      open = true
+      openedAt = lastFrameAt = Date.now()
+      hooks.connection('socket')
+      pingTimer = setInterval(() => {
+        if (Date.now() - lastFrameAt > SILENT_MS) return socket.close()
+        socket.send('{"type":"ping"}')
+      }, PING_MS)
+    }
+    socket.onmessage = (e) => {
+      lastFrameAt = Date.now()
+      let frame: unknown
+      try {
+        frame = JSON.parse(String(e.data))
+      } catch {
+        return
+      }
+      if (frame && typeof frame === 'object') hooks.frame(frame as Record<string, unknown>)
+    }
+    socket.onclose = (e) => {
+      clearTimeout(giveUp)
+      clearInterval(pingTimer)
+      socket.onopen = socket.onmessage = socket.onclose = null
+      const wasOpen = open
+      ws = undefined
+      open = false
+      if (!running) return
+      if (wasOpen && Date.now() - openedAt > STABLE_MS) failures = 0
+      // the site key was rotated: this socket cannot come back, polling will tell the caller
+      if (e.code === CREDENTIALS_REVOKED) socketAllowed = false
+      else reconnectTimer = setTimeout(connect, e.code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
+      if (!usePolling || !active) hooks.connection('offline')
+      schedulePoll(0)
+    }
+  }
+
+  function schedulePoll(ms: number): void {
+    clearTimeout(pollTimer)
+    pollTimer = undefined
+    if (running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)) pollTimer = setTimeout(pollOnce, ms)
+  }
+
+  async function pollOnce(): Promise<void> {
+    if (polling) return
+    polling = true
+    try {
+      await hooks.poll()
+      if (!open && running) hooks.connection('polling')
+    } catch {
+      if (!open && running) hooks.connection('offline')
+    } finally {
+      polling = false
+    }
+    schedulePoll(POLL_MS)
+  }
+
+  return {
+    get socketOpen() {
+      return open
+    },
+    start(): void {
+      running = true
+      connect()
+      schedulePoll(useSocket && socketAllowed ? POLL_MS : 0)
+    },
+    stop(): void {
+      running = false
+      clearTimeout(reconnectTimer)
+      clearTimeout(pollTimer)
+      clearInterval(pingTimer)
+      ws?.close()
+      ws = undefined
+      open = false
+    },
+    setActive(value: boolean): void {
+      active = value
+      if (!value) clearTimeout(pollTimer)
+      else if (running) {
+        // coming back (a tab shown again, a panel opened): reconnect at once rather than after the back-off
+        if (!ws) {
+          failures = 0
+          connect()
+        }
+        schedulePoll(0)
+      }
+    },
+    /** sends a frame on the open socket; false when there is none */
+    send(frame: object): boolean {
+      if (!open || !ws) return false
+      ws.send(JSON.stringify(frame))
+      return true
+    },
+  }
+}
+
+export type LiveUpdates = ReturnType<typeof liveUpdates>

@@ -1,0 +1,41 @@
+/** What a closed chat offers: a rating (1–5 stars and a comment) and, when the session has an email, the transcript. */
+import { h } from '../shared/dom.js'
+import type { ChatApiError, ChatClient } from '../../../packages/client/src/index.js'
+import type { Strings } from './i18n.js'
+
+const STAR = '★'
+
+export function afterChat(t: Strings, client: ChatClient, hasEmail: () => boolean): HTMLElement {
+  let score = 0
+  const stars = t.stars.map((label, i) => h('button', {
+    type: 'button', class: 'star', 'aria-label': label, 'aria-pressed': 'false',
+    onclick: () => {
+      score = i + 1
+      stars.forEach((b, j) => b.setAttribute('aria-pressed', String(j < score)))
+      submit.disabled = false
+    },
+  }, STAR))
+  const comment = h('textarea', { rows: 2, maxlength: 1000, 'aria-label': t.comment, placeholder: t.comment })
+  const submit = h('button', { type: 'submit', class: 'primary', disabled: true }, t.sendRating)
+  const titleId = 'chat-rate-title'
+  const form: HTMLFormElement = h('form', {
+    class: 'rate', role: 'group', 'aria-labelledby': titleId,
+    onsubmit: (e: Event) => {
+      e.preventDefault()
+      if (!score) return
+      submit.disabled = true
+      client.rate(score, comment.value.trim() || undefined).then(thank, (err: ChatApiError) => {
+        // 409: rated already (another tab): that rating stands
+        if (err.status === 409) thank()
+        else submit.disabled = false
+      })
+    },
+  }, h('p', { id: titleId, class: 'rate-title' }, t.rate), h('div', { class: 'stars' }, stars), comment, submit)
+  const thank = () => form.replaceChildren(h('p', { role: 'status' }, t.rated))
+
+  const transcript = h('button', {
+    type: 'button', class: 'link',
+    onclick: () => void client.transcript().then(() => transcript.replaceWith(h('p', { role: 'status' }, t.transcriptSent)), () => {}),
+  }, t.transcript)
+  return h('div', { class: 'after' }, form, hasEmail() ? transcript : null)
+}

@@ -1,0 +1,118 @@
+import t from 'tap'
+import type { Attachment } from '../../packages/client/src/index.js'
+import { bearer } from '../helpers/fixtures.js'
+import { AFTERCHAT, LIVE, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
+import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
+import { dashboardUrl, openSocket } from '../helpers/sockets.js'
+import { waitFor } from '../helpers/wait.js'
+import { delivered, world } from './helpers.js'
+
+/** The SDK's second-part calls against the real server; one server for the file, a new visitor per test. */
+const w = await world(t)
+const app = w.server.app
+const wsBase = w.server.origin.replace(/^http/, 'ws')
+const ROUTE = {
+  read: '/api/public/chat/sessions/:id/read',
+  upload: '/api/public/chat/sessions/:id/attachments',
+  rating: '/api/public/chat/sessions/:id/rating',
+  transcript: '/api/public/chat/sessions/:id/transcript',
+  availability: '/api/public/chat/availability',
+}
+const adminView = async (sessionId: string) =>
+  (await app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(w.agent) })).json().data
+const closeSession = (sessionId: string) =>
+  app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(w.agent) })
+
+t.test('typing(): at most one frame per 2 s reaches the agent; the agent\'s typing arrives as a typing event', async (t) => {
+  // typing frames and read receipts land together (same issue, same branch)
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
+  const v = w.visitor()
+  const session = await v.client.start()
+  await waitFor('the socket', () => v.client.connection === 'socket')
+  const dashboard = await openSocket(t, dashboardUrl(wsBase, w.agent))
+  const started = Date.now()
+  while (Date.now() - started < 4500) {
+    v.client.typing()
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await waitFor('typing frames', () => dashboard.ofType('typing').length >= 2)
+  const frames = dashboard.ofType('typing')
+  t.ok(frames.length <= 3, `${frames.length} frames in 4.5 s of typing`)
+  t.match(frames[0], { sessionId: session.id, sender: 'visitor' })
+
+  const typing: { sender: string; name?: string }[] = []
+  v.client.on('typing', (e) => void typing.push(e))
+  dashboard.send({ type: 'typing', sessionId: session.id })
+  await waitFor('the agent typing', () => typing.length > 0)
+  t.same(typing, [{ sender: 'agent', name: 'Olena' }], 'the agent\'s name from makeStaff')
+})
+
+t.test('typing() is a no-op while polling', async (t) => {
+  const v = w.visitor({ transport: 'polling' })
+  await v.client.start()
+  t.doesNotThrow(() => v.client.typing())
+})
+
+t.test('markRead() records what the visitor saw; an agent\'s read arrives as a read event, by socket and by polling', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
+  for (const transport of ['socket', 'polling'] as const) {
+    const v = w.visitor({ transport })
+    const reads: number[] = []
+    v.client.on('read', (r) => void reads.push(r.seq))
+    const session = await v.client.start()
+    await v.client.send('one')
+    await w.reply(session.id, 'two')
+    await delivered(v, 2)
+    await v.client.markRead()
+    await waitFor('visitorReadSeq', async () => (await adminView(session.id)).session.visitorReadSeq === 2 || undefined)
+    await app.inject({ method: 'POST', url: `/api/chat/sessions/${session.id}/read`, headers: bearer(w.agent) })
+    await waitFor(`the agent's read (${transport})`, () => reads.includes(2) || undefined, 15_000)
+    t.same(reads, [2], `${transport}: the agent has seen up to seq 2, told once`)
+  }
+})
+
+t.test('upload() reports progress, and the file goes out with the next send; a cancelled upload rejects with AbortError', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
+  const v = w.visitor()
+  const session = await v.client.start()
+  const progress: number[] = []
+  const attachment: Attachment = await v.client.upload(new Blob([new Uint8Array(PNG_1X1)], { type: 'image/png' }), 'shot.png', { onProgress: (p) => void progress.push(p.loaded / p.total) })
+  t.match(attachment, { name: 'shot.png', contentType: 'image/png', size: PNG_1X1.length })
+  t.ok(progress.length > 0 && progress.at(-1) === 1, `progress reported up to the whole body (${progress.length} events)`)
+  const sent = await v.client.send('', { attachments: [attachment.id] })
+  const files = (sent as typeof sent & { attachments: Attachment[] }).attachments
+  t.match(files, [{ id: attachment.id, name: 'shot.png' }])
+  const res = await fetch(files[0]?.url ?? '')
+  t.same(Buffer.from(await res.arrayBuffer()), PNG_1X1, 'the signed URL serves the file')
+
+  const abort = new AbortController()
+  abort.abort()
+  const err = await v.client.upload(new Blob([new Uint8Array(SMALL_PDF)]), 'x.pdf', { signal: abort.signal }).catch((e: unknown) => e)
+  t.equal((err as Error).name, 'AbortError')
+  t.equal(session.id, v.client.session?.id)
+})
+
+t.test('rate() rates a closed session once; transcript() surfaces the server\'s answer', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.rating, AFTERCHAT)) return
+  const v = w.visitor()
+  const session = await v.client.start()
+  await v.client.send('Thanks')
+  await closeSession(session.id)
+  await waitFor('the closed status', () => v.client.session?.status === 'closed' || undefined)
+  t.match(await v.client.rate(4, 'Quick and kind'), { score: 4, comment: 'Quick and kind' })
+  t.match((await adminView(session.id)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the agent sees it')
+  t.match(await v.client.rate(5).catch((e: unknown) => e), { status: 409, code: 'CONFLICT' }, 'a second rating is refused')
+  if (lacksRoute(t, app, 'POST', ROUTE.transcript, AFTERCHAT)) return
+  // emailing it is the server's part (tested with its routes); the widget test sees the 202 through the SDK
+  t.match(await v.client.transcript().catch((e: unknown) => e), { status: 400 }, 'a session without an email gets no transcript')
+})
+
+t.test('availability() says whether an agent of the site is online', async (t) => {
+  if (lacksRoute(t, app, 'GET', ROUTE.availability, WORKFLOW)) return
+  const v = w.visitor()
+  t.match(await v.client.availability(), { online: false, agentsOnline: 0 })
+  const dashboard = await openSocket(t, dashboardUrl(wsBase, w.agent))
+  await waitFor('the agent online', async () => (await v.client.availability()).online || undefined)
+  t.match(await v.client.availability(), { online: true, agentsOnline: 1 })
+  dashboard.close()
+})

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { build } from 'esbuild'
+import t from 'tap'
+import { restartableServer } from '../helpers/chat-server.js'
+import { makeSite } from '../helpers/fixtures.js'
+
+const pkg = JSON.parse(readFileSync('packages/client/package.json', 'utf8'))
+
+t.test('the package is ESM with a version and no runtime or peer dependencies', async (t) => {
+  t.equal(pkg.type, 'module')
+  t.match(pkg.version, /^\d+\.\d+\.\d+/)
+  t.same([pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies], [undefined, undefined, undefined])
+  t.match(pkg.engines.node, '>=20')
+  const root = JSON.parse(readFileSync('package.json', 'utf8'))
+  t.ok(root.workspaces.includes('packages/*'), 'an npm workspace of the repository')
+})
+
+t.test('compiled on its own it imports nothing and runs in plain Node (no loader, no global WebSocket): start, send, poll', async (t) => {
+  const out = await build({ entryPoints: ['packages/client/src/index.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false, packages: 'external', logLevel: 'silent' })
+  const code = out.outputFiles[0]?.text ?? ''
+  t.notMatch(code, /^\s*import\s/m, 'no import of anything outside the package')
+  const server = await restartableServer(t)
+  const site = await makeSite(server.app)
+  const dir = mkdtempSync(join(tmpdir(), 'sdk-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'client.mjs'), code)
+  writeFileSync(join(dir, 'main.mjs'), `
+    import { createChatClient } from './client.mjs'
+    const chat = createChatClient({ baseUrl: ${JSON.stringify(server.origin)}, apiKey: ${JSON.stringify(site.apiKey)}, storage: 'memory' })
+    const seen = []
+    chat.on('message', (m) => seen.push(m.text))
+    await chat.start({ name: 'Node' })
+    await chat.send('from a back end')
+    chat.close()
+    console.log(JSON.stringify({ seen, connection: typeof WebSocket }))`)
+  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'main.mjs')], { timeout: 60_000 })
+  t.same(JSON.parse(stdout), { seen: ['from a back end'], connection: 'undefined' })
+})

@@ -1,0 +1,259 @@
+// requires: chromium
+import t, { type Test } from 'tap'
+import type { Browser, Page } from 'playwright-core'
+import { expectAccessible } from '../helpers/axe.js'
+import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { bearer, makeSite, makeStaff, type Staff } from '../helpers/fixtures.js'
+import { AFTERCHAT, LIVE, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
+import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
+import { dashboardUrl, openSocket } from '../helpers/sockets.js'
+
+/**
+ * The widget's second-part features, end to end against the real server: files, typing,
+ * "Seen", availability with the Email box, rating and transcript after close, in English
+ * (the names tests and screen readers use) and in Ukrainian and Russian.
+ */
+
+// one browser, one server, one host page and one agent for the file; each test gets a new site and a new browser context
+const browser: Browser = await launchBrowser(t)
+// email is on (the transcript route answers 202 once it is queued); nothing listens there, which this file does not need
+const { app, origin } = await listeningApp(t, { SMTP_URL: 'smtp://127.0.0.1:9', EMAIL_FROM: 'chat@shop.example' })
+let html = ''
+const pageOrigin = await hostSite(t, () => html)
+const agent = await makeStaff(app, 'agent', 'Olena')
+
+const WIDGET = { include: '[data-chat-widget]' }
+
+async function setup(t: Test, locale = 'en') {
+  const site = await makeSite(app, [pageOrigin])
+  html = embedPage(origin, site.apiKey).replace('data-locale="en"', `data-locale="${locale}"`)
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await page.goto(pageOrigin)
+  return { app, origin, pageOrigin, site, agent, context, page }
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>
+
+const messageBox = (page: Page) => page.getByRole('textbox', { name: 'Message' })
+
+async function openAndSend(s: Setup, text: string): Promise<string> {
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await messageBox(s.page).fill(text)
+  await messageBox(s.page).press('Enter')
+  await s.page.getByText(text).locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  return eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session id')
+}
+
+const reply = (s: Setup, sessionId: string, body: Record<string, unknown>, staff: Staff = s.agent) =>
+  s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/messages`, headers: bearer(staff), payload: body })
+
+/** An agent's upload, as the dashboard makes it. */
+async function staffUpload(s: Setup, sessionId: string, bytes: Buffer, name: string): Promise<{ id: string }> {
+  const form = new FormData()
+  form.append('file', new Blob([new Uint8Array(bytes)]), name)
+  const res = await fetch(`${s.origin}/api/chat/sessions/${sessionId}/attachments`, { method: 'POST', headers: bearer(s.agent), body: form })
+  return (await res.json()).data.attachment
+}
+
+const ROUTE = {
+  upload: '/api/public/chat/sessions/:id/attachments',
+  read: '/api/public/chat/sessions/:id/read',
+  rating: '/api/public/chat/sessions/:id/rating',
+  transcript: '/api/public/chat/sessions/:id/transcript',
+  availability: '/api/public/chat/availability',
+}
+
+const availability = async (s: Setup): Promise<{ online?: boolean }> =>
+  (await s.app.inject({ method: 'GET', url: ROUTE.availability, headers: { 'x-api-key': s.site.apiKey } })).json().data ?? {}
+
+const adminSession = async (s: Setup, sessionId: string) =>
+  (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
+
+t.test('a visitor pastes an image; the agent gets it and replies with a PDF, which the visitor downloads', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
+  const s = await setup(t)
+  const sessionId = await openAndSend(s, 'Here is a photo of the damage')
+  await s.page.getByRole('textbox', { name: 'Message' }).focus()
+  await s.page.evaluate((bytes) => {
+    const root = document.querySelector('[data-chat-widget]')?.shadowRoot
+    const box = root?.querySelector('textarea')
+    const data = new DataTransfer()
+    data.items.add(new File([new Uint8Array(bytes)], 'damage.png', { type: 'image/png' }))
+    box?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }))
+  }, [...PNG_1X1])
+  const preview = s.page.getByRole('img', { name: 'damage.png' })
+  await preview.waitFor()
+  t.ok(await preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 1), 'the preview shows the image itself')
+
+  const history = (await adminSession(s, sessionId)).messages as { attachments: { name: string; contentType: string }[] }[]
+  t.match(history.at(-1)?.attachments, [{ name: 'damage.png', contentType: 'image/png' }], 'the agent gets the image')
+
+  const invoice = await staffUpload(s, sessionId, SMALL_PDF, 'invoice.pdf')
+  await reply(s, sessionId, { text: 'Here is the invoice', attachments: [invoice.id] })
+  const link = s.page.getByRole('link', { name: /invoice\.pdf/ })
+  await link.waitFor()
+  t.match(await link.textContent(), /invoice\.pdf.*(B|KB)/, 'a link with name and size')
+  await expectAccessible(t, s.page, 'widget with an image and a file', WIDGET)
+  await s.page.screenshot({ path: `${ARTIFACTS}/widget-files.png` })
+  const [download] = await Promise.all([s.page.waitForEvent('download'), link.click()])
+  t.equal(download.suggestedFilename(), 'invoice.pdf')
+  const path = await download.path()
+  const { readFileSync } = await import('node:fs')
+  t.same(readFileSync(path), SMALL_PDF, 'the visitor gets the PDF byte for byte')
+})
+
+t.test('"Attach a file" uploads with a progress bar and sends; dropping a file works too; an upload can be cancelled', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
+  const s = await setup(t)
+  const sessionId = await openAndSend(s, 'Two files coming')
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let uploads = 0
+  await s.page.route(/\/attachments$/, async (route) => {
+    // the first upload waits, so the test sees it in flight and cancels it
+    if (uploads++ === 0) await held
+    await route.fallback()
+  })
+  const chooser = s.page.waitForEvent('filechooser')
+  await s.page.getByRole('button', { name: 'Attach a file' }).click()
+  await (await chooser).setFiles({ name: 'slow.txt', mimeType: 'text/plain', buffer: Buffer.from('never sent') })
+  const progress = s.page.getByRole('progressbar', { name: 'slow.txt' })
+  await progress.waitFor()
+  await expectAccessible(t, s.page, 'widget uploading a file', WIDGET)
+  await s.page.getByRole('button', { name: 'Cancel upload' }).click()
+  await progress.waitFor({ state: 'detached' })
+  release()
+
+  const chooser2 = s.page.waitForEvent('filechooser')
+  await s.page.getByRole('button', { name: 'Attach a file' }).click()
+  await (await chooser2).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('the order number is 1042\n') })
+  await s.page.getByRole('link', { name: /notes\.txt/ }).waitFor()
+
+  await s.page.evaluate(() => {
+    const panel = document.querySelector('[data-chat-widget]')?.shadowRoot?.querySelector('.panel')
+    const data = new DataTransfer()
+    data.items.add(new File(['dropped text\n'], 'dropped.txt', { type: 'text/plain' }))
+    panel?.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }))
+    panel?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }))
+  })
+  await s.page.getByRole('link', { name: /dropped\.txt/ }).waitFor()
+  const names = ((await adminSession(s, sessionId)).messages as { attachments: { name: string }[] }[]).flatMap((m) => m.attachments.map((a) => a.name))
+  t.same(names, ['notes.txt', 'dropped.txt'], 'the cancelled file never became a message')
+})
+
+t.test('typing indicators appear while the agent types and vanish when they stop; the visitor\'s typing reaches the agent at most once per 2 s', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
+  const s = await setup(t)
+  const sessionId = await openAndSend(s, 'Hello?')
+  const base = s.origin.replace(/^http/, 'ws')
+  const dashboard = await openSocket(t, dashboardUrl(base, s.agent))
+  dashboard.send({ type: 'typing', sessionId })
+  const status = s.page.getByRole('status').filter({ hasText: 'typing' })
+  await status.waitFor()
+  t.match(await status.textContent(), /Olena is typing/)
+  await expectAccessible(t, s.page, 'widget while the agent types', WIDGET)
+  await status.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => status.waitFor({ state: 'hidden' }))
+  t.equal(await s.page.getByText('is typing').count(), 0, 'gone once the agent stops')
+
+  const started = Date.now()
+  await messageBox(s.page).pressSequentially('I am writing a long question', { delay: 150 })
+  const elapsed = Date.now() - started
+  await eventually(async () => dashboard.ofType('typing').length > 0 || undefined, 'a typing frame at the dashboard')
+  const frames = dashboard.ofType('typing').length
+  t.ok(frames <= Math.ceil(elapsed / 2000) + 1, `${frames} typing frames over ${elapsed} ms of typing`)
+  t.match(dashboard.ofType('typing')[0], { sessionId, sender: 'visitor' })
+})
+
+t.test('"Seen" appears under the visitor\'s last message once the agent opens the conversation in the dashboard', async (t) => {
+  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
+  const s = await setup(t)
+  await openAndSend(s, 'First question')
+  await messageBox(s.page).fill('Second question')
+  await messageBox(s.page).press('Enter')
+  await s.page.getByText('Second question').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  t.equal(await s.page.getByText('Seen', { exact: true }).count(), 0, 'not before the agent has looked')
+
+  const dash = await s.context.newPage()
+  await dash.goto(`${s.origin}/admin`)
+  await dash.getByLabel('Email').fill(s.agent.email)
+  await dash.getByLabel('Password').fill(s.agent.password)
+  await dash.getByRole('button', { name: 'Sign in' }).click()
+  await dash.getByRole('link', { name: /Second question/ }).click()
+  await dash.getByRole('textbox', { name: 'Reply' }).waitFor()
+
+  const seen = s.page.getByText('Seen', { exact: true })
+  await seen.waitFor()
+  t.equal(await seen.count(), 1, 'once')
+  t.ok(await seen.evaluate((el) => el.parentElement?.textContent?.includes('Second question')), 'under the last message')
+  await expectAccessible(t, s.page, 'widget with Seen', WIDGET)
+})
+
+t.test('a visitor rates a closed chat: "Rate this chat" with 1–5 stars, a comment, and "Send rating"', async (t) => {
+  const s = await setup(t)
+  const sessionId = await openAndSend(s, 'Thanks for the help')
+  await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+  const group = s.page.getByRole('group', { name: 'Rate this chat' })
+  await group.waitFor()
+  for (let n = 1; n <= 5; n++) await group.getByRole('button', { name: n === 1 ? '1 star' : `${n} stars`, exact: true }).waitFor()
+  await expectAccessible(t, s.page, 'widget, rating a closed chat', WIDGET)
+  await s.page.screenshot({ path: `${ARTIFACTS}/widget-rating.png` })
+  await group.getByRole('button', { name: '4 stars' }).click()
+  t.equal(await group.getByRole('button', { name: '4 stars' }).getAttribute('aria-pressed'), 'true')
+  if (lacksRoute(t, s.app, 'POST', ROUTE.rating, AFTERCHAT)) return
+  await group.getByRole('textbox', { name: 'Comment' }).fill('Quick and kind')
+  await group.getByRole('button', { name: 'Send rating' }).click()
+  await s.page.getByText('Thank you for your rating!').waitFor()
+  await expectAccessible(t, s.page, 'widget, rating sent', WIDGET)
+  t.match((await adminSession(s, sessionId)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the rating reaches the session')
+})
+
+t.test('with nobody online the widget says it replies by email and asks for one; the email lets the visitor get the transcript after close', async (t) => {
+  if (lacksRoute(t, app, 'GET', ROUTE.availability, WORKFLOW)) return
+  const s = await setup(t)
+  // the agent's dashboard of an earlier test may still count as online for up to 2 s after it closed
+  await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await s.page.getByText('We reply by email').waitFor()
+  const email = s.page.getByRole('textbox', { name: 'Email' })
+  await email.waitFor()
+  await expectAccessible(t, s.page, 'widget, nobody online', WIDGET)
+  await email.fill('marta@example.com')
+  await s.page.getByRole('button', { name: 'Save email' }).click()
+  await s.page.getByText('Thanks! We will reply by email.').waitFor()
+  await messageBox(s.page).fill('Please write me back')
+  await messageBox(s.page).press('Enter')
+  const sessionId = await eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session')
+  t.equal((await adminSession(s, sessionId)).session.email, 'marta@example.com')
+
+  if (lacksRoute(t, s.app, 'POST', ROUTE.transcript, AFTERCHAT)) return
+  await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+  const transcript = s.page.getByRole('button', { name: 'Email me this conversation' })
+  await transcript.click()
+  await s.page.getByText('We have emailed you the conversation.').waitFor()
+})
+
+t.test('with an agent online the widget says "Online" and asks for no email', async (t) => {
+  if (lacksRoute(t, app, 'GET', ROUTE.availability, WORKFLOW)) return
+  const s = await setup(t)
+  await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
+  await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await s.page.getByText('Online', { exact: true }).waitFor()
+  t.equal(await s.page.getByRole('textbox', { name: 'Email' }).count(), 0)
+})
+
+t.test('every new control exists in Ukrainian and Russian', async (t) => {
+  for (const [locale, attach, rate] of [['uk', 'Прикріпити файл', 'Оцініть цей чат'], ['ru', 'Прикрепить файл', 'Оцените этот чат']] as const) {
+    const s = await setup(t, locale)
+    await s.page.getByRole('button', { name: /chat/i }).first().click()
+    await s.page.getByRole('button', { name: attach }).waitFor()
+    await s.page.getByRole('textbox').first().fill(locale === 'uk' ? 'Привіт' : 'Привет')
+    await s.page.getByRole('textbox').first().press('Enter')
+    const sessionId = await eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session')
+    await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+    await s.page.getByRole('group', { name: rate }).waitFor()
+    await expectAccessible(t, s.page, `widget in ${locale}, closed`, WIDGET)
+  }
+})
