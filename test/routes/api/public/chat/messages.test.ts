@@ -82,7 +82,7 @@ t.test('polling: since, after and limit select exactly the newer messages, oldes
   t.same(texts(await poll(app, s, 'after=5')), [])
   t.same(texts(await poll(app, s, `since=${encodeURIComponent(sent[0]?.createdAt ?? '')}&after=3`)), ['m4', 'm5'], 'both apply')
   const data = (await app.inject(pollRequest(s, 'after=5'))).json().data
-  t.same(data, { messages: [], status: 'open', lastSeq: 5 })
+  t.same(data, { messages: [], status: 'open', lastSeq: 5, agentReadSeq: 0 })
 })
 
 t.test('invalid since, after or limit is 400', async (t) => {
