@@ -15,6 +15,11 @@ import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import outboxPlugin from './plugins/outbox.js'
+import auditPlugin from './plugins/audit.js'
+import emailPlugin from './plugins/email.js'
+import erasurePlugin from './plugins/erasure.js'
+import retentionPlugin from './plugins/retention.js'
+import visitorSeenPlugin from './plugins/visitor-seen.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
 import webPlugin from './plugins/web.js'
@@ -23,14 +28,20 @@ import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
 import publicChatMessageRoutes from './routes/api/public/chat/messages.js'
 import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
 import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
+import publicChatRatingRoutes from './routes/api/public/chat/rating.js'
+import publicChatTranscriptRoutes from './routes/api/public/chat/transcript.js'
+import publicChatResumeRoutes from './routes/api/public/chat/resume.js'
+import publicChatUnsubscribeRoutes from './routes/api/public/chat/unsubscribe.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
 import chatSocketRoutes from './routes/api/chat/socket.js'
+import chatSessionPrivacyRoutes from './routes/api/chat/session-privacy.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
 import adminNotificationRoutes from './routes/api/admin/notifications.js'
+import adminPrivacyRoutes from './routes/api/admin/privacy.js'
 import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
@@ -108,6 +119,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(realtimePlugin)
+  await app.register(visitorSeenPlugin)
+  await app.register(auditPlugin)
+  await app.register(erasurePlugin)
+  await app.register(retentionPlugin)
+  await app.register(emailPlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin)
   await app.register(botPlugin)
@@ -119,18 +135,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatMessageRoutes)
     await pub.register(publicChatSocketRoutes)
     await pub.register(publicChatNotifyRoutes)
+    await pub.register(publicChatRatingRoutes)
+    await pub.register(publicChatTranscriptRoutes)
+    await pub.register(publicChatResumeRoutes)
+    await pub.register(publicChatUnsubscribeRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(chatSessionRoutes)
     await chat.register(chatStatsRoutes)
     await chat.register(chatSocketRoutes)
+    await chat.register(chatSessionPrivacyRoutes)
   }, { prefix: '/api/chat' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)
     await admin.register(adminSiteRoutes)
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
+    await admin.register(adminPrivacyRoutes)
   }, { prefix: '/api/admin' })
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)

@@ -50,6 +50,32 @@ export type Config = {
   /** how often the hub looks for messages whose notification was lost */
   wsSweepMs: number
   outbox: OutboxConfig
+  email: EmailConfig
+  privacy: PrivacyConfig
+}
+
+export type EmailConfig = {
+  /** unset: no email is sent (offline replies and transcripts are off) */
+  smtpUrl: string | undefined
+  /** the sender address; the display name is the site's name */
+  from: string
+  /** a visitor is away after this long without a public request or an open widget socket */
+  visitorAwayMs: number
+  /** each instance writes when it last heard from visitors this often (one statement per round) */
+  visitorSeenFlushMs: number
+  /** agent replies to an away visitor within this long after the first go out in one email */
+  batchMs: number
+  /** how long the link in an email reopens the conversation */
+  linkTtlMs: number
+}
+
+export type PrivacyConfig = {
+  /** how often the retention job runs (one instance at a time) */
+  retentionIntervalMs: number
+  /** sessions erased per transaction by the retention job */
+  retentionBatchSize: number
+  /** audit entries are kept this long at most (less when their site's retentionDays is shorter) */
+  auditRetentionDays: number
 }
 
 export type OutboxConfig = {
@@ -127,6 +153,12 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
   const siteOrigins = (str(env, 'SITE_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  const smtpUrl = str(env, 'SMTP_URL')
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${smtpUrl}"`)
+  const emailFrom = str(env, 'EMAIL_FROM')
+  if (emailFrom !== undefined && !/^[^\s<>@]+@[^\s<>@]+$|<[^\s<>@]+@[^\s<>@]+>$/.test(emailFrom)) {
+    throw new ConfigError(`EMAIL_FROM must be an address such as chat@shop.example, got "${emailFrom}"`)
+  }
   const telegramBotToken = str(env, 'TELEGRAM_BOT_TOKEN')
   const telegramChatId = str(env, 'TELEGRAM_CHAT_ID')
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
@@ -177,6 +209,19 @@ export function loadConfig(env: Env = process.env): Config {
       telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
       telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
       botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
+    email: {
+      smtpUrl,
+      from: emailFrom ?? `no-reply@${new URL(url(env, 'PUBLIC_URL') ?? 'http://localhost').hostname}`,
+      visitorAwayMs: int(env, 'VISITOR_AWAY_MS', 60_000, 100),
+      visitorSeenFlushMs: int(env, 'VISITOR_SEEN_FLUSH_MS', 10_000, 50),
+      batchMs: int(env, 'EMAIL_BATCH_MS', 120_000, 0),
+      linkTtlMs: int(env, 'EMAIL_LINK_TTL_HOURS', 7 * 24, 1, 24 * 365) * 3_600_000,
+    },
+    privacy: {
+      retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 3_600_000, 100),
+      retentionBatchSize: int(env, 'RETENTION_BATCH_SIZE', 100, 1, 10_000),
+      auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     },
   }
 }

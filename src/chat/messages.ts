@@ -5,7 +5,7 @@ import { queryPrepared } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
-import { messageOutboxCtes } from '../outbox/enqueue.js'
+import { messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
@@ -68,6 +68,18 @@ export type NewMessage = {
    * card already quotes its first message; a dashboard reply is shown to the managers in Telegram)
    */
   forwardToTelegram?: boolean
+  /**
+   * given when the server sends email: an agent message to a visitor who is away (and left an
+   * email) is queued for an offline email in the same statement
+   */
+  offlineEmail?: OfflineEmailPolicy
+}
+
+export type OfflineEmailPolicy = {
+  /** away: no public request and no open widget socket for this long */
+  visitorAwayMs: number
+  /** replies within this long after the first one share one email */
+  batchMs: number
 }
 
 /**
@@ -111,6 +123,14 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
+  const email = m.sender === 'agent' ? m.offlineEmail : undefined
+  // away when last heard from before the reply minus the away time (visitor_seen_at is never later than the truth)
+  const away = email && sql`(s.email is not null and not s.email_opt_out and s.visitor_seen_at < ${at} - ${email.visitorAwayMs} * interval '1 millisecond')`
+  // the first reply to an away visitor opens a batch; replies before its end join it
+  const emailBatch = away
+    ? sql`, email_batch_until = case when not ${away} then s.email_batch_until
+        when s.email_batch_until >= ${at} then s.email_batch_until else ${at} + ${email.batchMs} * interval '1 millisecond' end`
+    : sql``
   const claimed = sql`claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
@@ -118,9 +138,10 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
         last_visitor_message_at = case when ${m.sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
         unread_count = case ${m.sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
         first_response_at = case when ${m.sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
-        updated_at = ${at}
+        updated_at = ${at}${emailBatch}
       where s.id = ${m.sessionId} and s.status = 'open' and (${m.siteId ?? null}::uuid is null or s.site_id = ${m.siteId ?? null}::uuid)
-      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
+      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name${email ? sql`, s.email_batch_until,
+        (s.email is not null and not s.email_opt_out and s.visitor_seen_at < s.last_message_at - ${email.visitorAwayMs} * interval '1 millisecond') as email_away` : sql``}
     )`
   const inserted = sql`inserted as (
       insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, created_at)
@@ -133,6 +154,7 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
     id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
     sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, createdAt: sql`i.created_at`,
   }, m.forwardToTelegram ?? m.sender === 'visitor')
+  if (email) outbox.push(offlineEmailCte({ from: sql`inserted i cross join claimed c`, messageId: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`, dueAt: sql`c.email_batch_until`, away: sql`c.email_away` }))
   const rows = await queryPrepared<MessageRow & { siteId: string }>(db, sql`
     with ${sql.join([claimed, inserted, ...outbox], sql`, `)}
     select ${messageFields('i')}, c.site_id as "siteId"

@@ -14,6 +14,7 @@ export type SiteView = {
   origins: string[]
   telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null }
   bot: BotSettings | null
+  retentionDays: number | null
   createdAt: Date
   updatedAt: Date
 }
@@ -31,6 +32,7 @@ export function siteView(site: Site): SiteView {
       botTokenHint: site.telegramBotToken ? `…${site.telegramBotToken.slice(-4)}` : null,
     },
     bot: site.bot,
+    retentionDays: site.retentionDays,
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
   }
@@ -57,6 +59,7 @@ export type SiteInput = {
   telegramBotToken?: string | null
   telegramChatId?: string | null
   bot?: BotSettings | null
+  retentionDays?: number | null
 }
 
 export async function findSiteByApiKey(db: Executor, apiKey: string): Promise<Site | undefined> {
@@ -93,6 +96,7 @@ export async function createSite(
     telegramBotToken: input.telegramBotToken ?? null,
     telegramChatId: input.telegramChatId ?? null,
     bot: input.bot ?? null,
+    retentionDays: input.retentionDays ?? null,
   }).onConflictDoNothing().returning()
   if (!site) throw conflict('A site with this API key exists')
   return { site, apiSecret }

@@ -127,5 +127,7 @@ export default fp(async (app) => {
       throw unauthorized('X-Session-Token or X-API-Secret header is required')
     }
     req.site = site
+    // the visitor is here (for "away": offline emails)
+    app.visitorSeen(sessionId)
   })
 }, { name: 'auth', dependencies: ['db', 'bus'] })

@@ -5,7 +5,7 @@ import { webhookDeliverer } from '../outbox/webhooks.js'
 import { startOutboxWorker } from '../outbox/worker.js'
 
 /**
- * Every instance delivers the outbox (Telegram notifications, webhooks); rows are claimed
+ * Every instance delivers the outbox (Telegram notifications, webhooks, email); rows are claimed
  * with SKIP LOCKED, so instances share the work and never send a row twice at once.
  */
 export default fp(async (app) => {
@@ -14,6 +14,7 @@ export default fp(async (app) => {
   const worker = startOutboxWorker(app.db, config.outbox, {
     telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
     webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
+    email: app.email.deliver,
   }, app.log)
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db'] })
+}, { name: 'outbox', dependencies: ['db', 'email'] })

@@ -23,9 +23,10 @@ export default fp(async (app) => {
     publicUrl: config.publicUrl,
     api: (token, signal) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs, signal),
     log: app.log,
+    offlineEmail: app.email.offlinePolicy,
   }
   const webhookSecret = (token: string) => webhookSecretFor(config.telegramWebhookSecret, token)
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret })
   const intake = startTelegramIntake({ ...deps, sql: app.sql, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
-}, { name: 'telegram', dependencies: ['db', 'bus'] })
+}, { name: 'telegram', dependencies: ['db', 'bus', 'email'] })

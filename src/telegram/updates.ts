@@ -3,7 +3,7 @@ import type { Db, Executor } from '../db/client.js'
 import type { Publisher } from '../realtime/bus.js'
 import { transaction } from '../chat/transaction.js'
 import { ChatError } from '../chat/errors.js'
-import { appendMessage, assertMessageText } from '../chat/messages.js'
+import { appendMessage, assertMessageText, type OfflineEmailPolicy } from '../chat/messages.js'
 import { assignSession } from '../chat/assignment.js'
 import { closeSession, type Session } from '../chat/sessions.js'
 import { findUserByTelegramId, getUser } from '../chat/users.js'
@@ -25,6 +25,8 @@ export type UpdateDeps = {
   /** a Bot API client for this token; the signal aborts its calls (app shutdown) */
   api: (token: string, signal?: AbortSignal) => BotApi
   log: { warn: (obj: object, msg: string) => void }
+  /** replies to away visitors are emailed (undefined when email is off) */
+  offlineEmail?: OfflineEmailPolicy
 }
 
 /** What to tell the manager once the update's changes are committed. */
@@ -79,13 +81,13 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
-    await assignSession(db, events, session.id, user.id)
+    await assignSession(db, events, session.id, user.id, { id: user.id, name: user.name })
     return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
   }
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, offlineEmail?: OfflineEmailPolicy): Promise<Answer> {
   try {
     assertMessageText(text)
   } catch (err) {
@@ -94,7 +96,7 @@ async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessag
   }
   const agent = msg.from && await findUserByTelegramId(db, msg.from.id)
   const stored = session.status === 'open' && await appendMessage(db, events, {
-    sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text,
+    sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text, offlineEmail,
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
   return { kind: 'ack' }
@@ -103,7 +105,7 @@ async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessag
 // what managers may send that has no text to forward
 const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
 
-async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
+async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, deps: Pick<UpdateDeps, 'publicUrl' | 'offlineEmail'>): Promise<Answer | undefined> {
   if (msg.from?.is_bot) return undefined
   const isMedia = MEDIA_FIELDS.some((field) => field in msg)
   if (msg.text === undefined && !isMedia) return undefined
@@ -117,7 +119,7 @@ async function handleMessage(db: Executor, events: Publisher, botId: string, msg
   if (!session) {
     return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
   }
-  return command ? runCommand(db, events, command, msg, session, publicUrl) : forwardReply(db, events, msg, msg.text, session)
+  return command ? runCommand(db, events, command, msg, session, deps.publicUrl) : forwardReply(db, events, msg, msg.text, session, deps.offlineEmail)
 }
 
 /**
@@ -130,7 +132,7 @@ export async function processUpdate(deps: UpdateDeps, token: string, update: Tel
   const msg = update.message
   const answer = await transaction(deps.db, deps.events, async (tx, events) => {
     if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
-    return msg && handleMessage(tx, events, botId, msg, deps.publicUrl)
+    return msg && handleMessage(tx, events, botId, msg, deps)
   })
   if (!answer || !msg) return
   try {

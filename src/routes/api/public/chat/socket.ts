@@ -59,6 +59,8 @@ export default (async (app) => {
       if (!chatSession || !site) throw new Error('the preHandler did not run')
       const sessionId = chatSession.id
       app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, req.query.after ?? 0)
+      // while open, the socket keeps its visitor present (plugins/visitor-seen.ts); away counts from its close
+      socket.once('close', () => app.visitorSeen(sessionId))
       // Frames of one socket are handled one after another, so its messages keep their order;
       // a client that keeps sending without waiting is told to slow down rather than queued.
       let previous = Promise.resolve()
