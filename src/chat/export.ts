@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { listMessages, messageColumns, messageFromRow, type Message } from './messages.js'
@@ -20,8 +20,10 @@ export async function exportSession(db: Executor, id: string): Promise<SessionEx
 
 export type ExportFilter = { siteId: string; from?: Date; to?: Date }
 
-const SESSIONS_PER_PAGE = 100
-const MESSAGES_PER_PAGE = 1000
+// Pages stay small enough (~100 kB of JSON) for V8's young generation: larger strings and
+// buffers go to the large-object space, which only a full GC frees, and RSS climbs meanwhile.
+const SESSIONS_PER_PAGE = 50
+const MESSAGES_PER_PAGE = 100
 
 async function sessionPage(db: Executor, f: ExportFilter, after: { createdAt: Date; id: string } | undefined) {
   const where: (SQL | undefined)[] = [eq(chatSessions.siteId, f.siteId)]
@@ -33,6 +35,22 @@ async function sessionPage(db: Executor, f: ExportFilter, after: { createdAt: Da
     .where(and(...where))
     .orderBy(asc(chatSessions.createdAt), asc(chatSessions.id))
     .limit(SESSIONS_PER_PAGE)
+}
+
+/**
+ * A page of a session's messages as JSON text (`{...},{...}`), written by Postgres in the
+ * wire format of Message (same keys in the same order, times as ISO 8601 UTC with
+ * milliseconds): Node only passes the text on, so a page costs one string, not a thousand
+ * objects mapped and serialised again.
+ */
+async function messagesJsonPage(db: Executor, sessionId: string, afterSeq: number): Promise<{ json: string; count: number; lastSeq: number }> {
+  const [row] = await db.execute<{ json: string | null; count: number; last_seq: number | null }>(sql`
+    select string_agg(json_build_object(
+        'id', m.id, 'sessionId', m.session_id, 'seq', m.seq, 'sender', m.sender, 'senderName', m.sender_name, 'text', m.text,
+        'clientMessageId', m.client_message_id, 'createdAt', to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text, ',' order by m.seq) as json,
+      count(*)::int as count, max(m.seq) as last_seq
+    from (select * from chat_messages where session_id = ${sessionId} and seq > ${afterSeq} order by seq limit ${MESSAGES_PER_PAGE}) m`)
+  return { json: row?.json ?? '', count: row?.count ?? 0, lastSeq: row?.last_seq ?? afterSeq }
 }
 
 /**
@@ -50,15 +68,11 @@ export async function* exportSessionsNdjson(db: Executor, f: ExportFilter): Asyn
       const view = adminSessionView(session, last && messageFromRow(last))
       yield `{"session":${JSON.stringify(view)},"messages":[`
       let seq = 0
-      let first = true
       for (;;) {
-        const messages = await listMessages(db, session.id, { after: seq, limit: MESSAGES_PER_PAGE })
-        if (messages.length > 0) {
-          yield (first ? '' : ',') + messages.map((m) => JSON.stringify(m)).join(',')
-          first = false
-          seq = messages[messages.length - 1]?.seq ?? seq
-        }
-        if (messages.length < MESSAGES_PER_PAGE) break
+        const page = await messagesJsonPage(db, session.id, seq)
+        if (page.count > 0) yield (seq === 0 ? '' : ',') + page.json
+        seq = page.lastSeq
+        if (page.count < MESSAGES_PER_PAGE) break
       }
       yield '],"notes":[]}\n'
     }
