@@ -22,6 +22,7 @@ import retentionPlugin from './plugins/retention.js'
 import visitorSeenPlugin from './plugins/visitor-seen.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
+import backupsPlugin from './plugins/backups.js'
 import webPlugin from './plugins/web.js'
 import healthRoutes from './routes/health.js'
 import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
@@ -42,6 +43,7 @@ import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
 import adminNotificationRoutes from './routes/api/admin/notifications.js'
 import adminPrivacyRoutes from './routes/api/admin/privacy.js'
+import adminBackupRoutes from './routes/api/admin/backups.js'
 import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
@@ -122,11 +124,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(visitorSeenPlugin)
   await app.register(auditPlugin)
   await app.register(erasurePlugin)
-  await app.register(retentionPlugin)
+  await app.register(retentionPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(emailPlugin)
   await app.register(outboxPlugin)
-  await app.register(telegramPlugin)
+  await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
+  await app.register(backupsPlugin, { databaseUrl: opts.databaseUrl })
 
   // each folder under routes/ is the URL prefix its files serve
   await app.register(healthRoutes)
@@ -153,6 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
     await admin.register(adminPrivacyRoutes)
+    await admin.register(adminBackupRoutes)
   }, { prefix: '/api/admin' })
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)

@@ -52,6 +52,7 @@ export type Config = {
   outbox: OutboxConfig
   email: EmailConfig
   privacy: PrivacyConfig
+  backup: BackupConfig
 }
 
 export type EmailConfig = {
@@ -76,6 +77,16 @@ export type PrivacyConfig = {
   retentionBatchSize: number
   /** audit entries are kept this long at most (less when their site's retentionDays is shorter) */
   auditRetentionDays: number
+}
+
+export type BackupConfig = {
+  /** encrypts backups (AES-256-GCM under a key derived from it); restore needs the same one */
+  key: string | undefined
+  /** scheduled backups go here; off unless both dir and everyHours are set */
+  dir: string | undefined
+  everyHours: number | undefined
+  /** scheduled backup files kept in dir; older ones are deleted */
+  keep: number
 }
 
 export type OutboxConfig = {
@@ -114,6 +125,14 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
+  return n
+}
+
+function positiveNumber(env: Env, name: string): number | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number above 0, got "${raw}"`)
   return n
 }
 
@@ -164,6 +183,11 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const backupDir = str(env, 'BACKUP_DIR')
+  const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
+  if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
+  const backupKey = str(env, 'BACKUP_KEY')
+  if (backupKey !== undefined && backupKey.length < 16) throw new ConfigError('BACKUP_KEY must be at least 16 characters')
   return {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -222,6 +246,12 @@ export function loadConfig(env: Env = process.env): Config {
       retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 3_600_000, 100),
       retentionBatchSize: int(env, 'RETENTION_BATCH_SIZE', 100, 1, 10_000),
       auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    },
+    backup: {
+      key: backupKey,
+      dir: backupDir === undefined ? undefined : resolve(backupDir),
+      everyHours: backupEveryHours,
+      keep: int(env, 'BACKUP_KEEP', 7, 1, 10_000),
     },
   }
 }

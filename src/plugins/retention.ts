@@ -26,12 +26,12 @@ type LastRun = RetentionResult & { at: string; durationMs: number }
  * the advisory lock does the round (the others skip it). The last run is kept in the database,
  * so /metrics on any instance reports it.
  */
-export default fp(async (app) => {
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { privacy } = app.config
+  const locks = advisoryLocks(opts.databaseUrl, LOCK_NAMESPACE)
   const runOnce = async (): Promise<RetentionResult | false> => {
-    const locks = advisoryLocks(app.sql, LOCK_NAMESPACE)
+    if (!(await locks.tryLock(LOCK_KEY))) return false
     try {
-      if (!(await locks.tryLock(LOCK_KEY))) return false
       const started = Date.now()
       const result = await runRetention(app.db, app.bus, {
         batchSize: privacy.retentionBatchSize,
@@ -46,15 +46,18 @@ export default fp(async (app) => {
       await setSetting(app.db, LAST_RUN_KEY, JSON.stringify(lastRun))
       return result
     } finally {
-      // the connection goes back to the pool without the lock
-      await locks.close()
+      // the next round (here or on another instance) may take it
+      await locks.unlock(LOCK_KEY).catch(() => {})
     }
   }
   app.decorate('retention', { runOnce })
   const loop = startLoop(privacy.retentionIntervalMs, async () => {
     await runOnce()
   }, (err) => app.log.error({ err }, 'retention round failed'))
-  app.addHook('onClose', () => loop.stop())
+  app.addHook('onClose', async () => {
+    await loop.stop()
+    await locks.close()
+  })
 
   new Gauge({
     name: 'retention_last_run',
