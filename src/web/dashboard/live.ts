@@ -5,6 +5,7 @@ export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'session.erased'; session: { id: string; siteId: string } }
   | { type: 'resync' }
 /** what the socket tells the inbox; `resync` is handled here */
 export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
