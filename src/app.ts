@@ -44,6 +44,7 @@ import adminWebhookRoutes from './routes/api/admin/webhooks.js'
 import adminNotificationRoutes from './routes/api/admin/notifications.js'
 import adminPrivacyRoutes from './routes/api/admin/privacy.js'
 import adminBackupRoutes from './routes/api/admin/backups.js'
+import adminEmailRoutes from './routes/api/admin/email.js'
 import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
@@ -157,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminNotificationRoutes)
     await admin.register(adminPrivacyRoutes)
     await admin.register(adminBackupRoutes)
+    await admin.register(adminEmailRoutes)
   }, { prefix: '/api/admin' })
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)

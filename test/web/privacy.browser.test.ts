@@ -21,7 +21,7 @@ async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin:
   return page
 }
 
-t.test('an admin sees a rating, filters by it, erases a visitor (gone from every open dashboard) and finds it in the audit log', async (t) => {
+t.test('an admin sees a rating, filters by it, erases a visitor (gone from every open dashboard) and finds it in the audit log; Settings say whether email is on', async (t) => {
   const { app, origin } = await listeningApp(t)
   const admin = await makeStaff(app, 'admin', 'Iryna')
   const site = await makeSite(app)
@@ -55,6 +55,9 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
   t.equal(await watching.getByRole('list', { name: 'Chats' }).getByRole('link', { name: /Bohdan Leaving/ }).count(), 0, 'gone from the other dashboard\'s list')
   const gone = await app.inject({ method: 'GET', url: `/api/chat/sessions/${leaving.id}`, headers: bearer(admin) })
   t.equal(gone.statusCode, 404)
+
+  await dash.getByRole('link', { name: 'Settings' }).click()
+  await dash.getByRole('article', { name: 'Email' }).getByText('Off. Set SMTP_URL').waitFor()
 
   await dash.getByRole('link', { name: 'Audit log' }).click()
   const row = dash.getByRole('row', { name: /visitor\.erased/ })
