@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../db/client.js'
+import { and, asc, eq, gt, gte, lt, or, type SQL } from 'drizzle-orm'
+import type { Db, Executor } from '../db/client.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { listMessages, messageColumns, messageFromRow, type Message } from './messages.js'
 import { adminSessionView, getAdminSession, type AdminSessionView } from './session-views.js'
@@ -38,41 +38,36 @@ async function sessionPage(db: Executor, f: ExportFilter, after: { createdAt: Da
 }
 
 /**
- * A page of a session's messages as JSON text (`{...},{...}`), written by Postgres in the
- * wire format of Message (same keys in the same order, times as ISO 8601 UTC with
- * milliseconds): Node only passes the text on, so a page costs one string, not a thousand
- * objects mapped and serialised again.
+ * A session's messages as JSON texts in the wire format of Message (same keys in the same
+ * order, times as ISO 8601 UTC with milliseconds), written by Postgres and read through a
+ * cursor, MESSAGES_PER_PAGE rows at a time: Node only joins and passes the text on.
  */
-async function messagesJsonPage(db: Executor, sessionId: string, afterSeq: number): Promise<{ json: string; count: number; lastSeq: number }> {
-  const [row] = await db.execute<{ json: string | null; count: number; last_seq: number | null }>(sql`
-    select string_agg(json_build_object(
-        'id', m.id, 'sessionId', m.session_id, 'seq', m.seq, 'sender', m.sender, 'senderName', m.sender_name, 'text', m.text,
-        'clientMessageId', m.client_message_id, 'createdAt', to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text, ',' order by m.seq) as json,
-      count(*)::int as count, max(m.seq) as last_seq
-    from (select * from chat_messages where session_id = ${sessionId} and seq > ${afterSeq} order by seq limit ${MESSAGES_PER_PAGE}) m`)
-  return { json: row?.json ?? '', count: row?.count ?? 0, lastSeq: row?.last_seq ?? afterSeq }
+function messageJsonPages(db: Db, sessionId: string): AsyncIterable<{ m: string }[]> {
+  return db.$client<{ m: string }[]>`
+    select json_build_object(
+        'id', id, 'sessionId', session_id, 'seq', seq, 'sender', sender, 'senderName', sender_name, 'text', text,
+        'clientMessageId', client_message_id, 'createdAt', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text as m
+    from chat_messages where session_id = ${sessionId} order by seq`.cursor(MESSAGES_PER_PAGE)
 }
 
 /**
  * The NDJSON text of a site's sessions (oldest first), in chunks: a line is written piece by
  * piece (its session, then its messages a page at a time), so neither a site with many
  * sessions nor a session with many messages is ever held whole. Keyset pages on
- * (createdAt, id) and (seq): each query is short, and a session changing meanwhile is exported
- * as it was when read. Pull with backpressure (Readable.from) and stop by returning early.
+ * (createdAt, id), and a cursor over each session's messages: a session changing meanwhile is
+ * exported as it was when its messages were first read. Pull with backpressure (Readable.from) and stop by returning early.
  */
-export async function* exportSessionsNdjson(db: Executor, f: ExportFilter): AsyncGenerator<string> {
+export async function* exportSessionsNdjson(db: Db, f: ExportFilter): AsyncGenerator<string> {
   let after: { createdAt: Date; id: string } | undefined
   for (;;) {
     const page = await sessionPage(db, f, after)
     for (const { session, last } of page) {
       const view = adminSessionView(session, last && messageFromRow(last))
       yield `{"session":${JSON.stringify(view)},"messages":[`
-      let seq = 0
-      for (;;) {
-        const page = await messagesJsonPage(db, session.id, seq)
-        if (page.count > 0) yield (seq === 0 ? '' : ',') + page.json
-        seq = page.lastSeq
-        if (page.count < MESSAGES_PER_PAGE) break
+      let first = true
+      for await (const rows of messageJsonPages(db, session.id)) {
+        yield (first ? '' : ',') + rows.map((r) => r.m).join(',')
+        first = false
       }
       yield '],"notes":[]}\n'
     }
