@@ -3,11 +3,14 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
+import { SocketCaps } from '../realtime/socket-caps.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** live sockets of this process */
     hub: Hub
+    /** widget sockets per session and client address on this instance (WS_MAX_PER_SESSION, WS_MAX_PER_IP) */
+    widgetSocketCaps: SocketCaps
   }
 }
 
@@ -26,9 +29,11 @@ export default fp(async (app) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
+    verifyStaffToken: (token) => app.verifyStaffToken(token),
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
+  app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',

@@ -22,6 +22,8 @@ export type DurableEvent =
   /** the session and everything of it were erased (privacy): its sockets close, dashboards drop it */
   | { k: 'erased'; site: string; session: string }
   | { k: 'user'; user: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
 
 /**
  * Never stored. The shapes are a first cut for the features that will publish them (typing

@@ -27,13 +27,17 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
+  /** resolves while a dashboard's token still holds (not expired, revoked, or its user disabled or changed) */
+  verifyStaffToken: (token: string) => Promise<unknown>
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
 /** The session a widget socket watches and the site key it was opened with. */
 export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
-type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
+/** What a dashboard socket authenticated with. */
+export type DashboardAuth = { userId: string; token: string; tokenHash: string; expiresAt: Date | undefined }
+type Dashboard = Peer & DashboardAuth & { expiry: NodeJS.Timeout | undefined }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
@@ -89,10 +93,10 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined): void {
-    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
-    if (expiresAt) {
-      const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
+  addDashboard(socket: WebSocket, auth: DashboardAuth): void {
+    const dashboard: Dashboard = { socket, alive: true, ...auth, expiry: undefined }
+    if (auth.expiresAt) {
+      const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
     }
     this.dashboards.add(dashboard)
@@ -113,6 +117,7 @@ export class Hub {
     else if (event.k === 'erased') this.onErased(event.session, event.site)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
+    else if (event.k === 'revoked') this.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
   }
 
@@ -125,6 +130,10 @@ export class Hub {
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
     this.broadcast(RESYNC_FRAME)
+    // a sign-out or a user change whose event was lost still ends its sockets
+    for (const d of this.dashboards) {
+      this.opts.verifyStaffToken(d.token).catch(() => d.socket.close(CloseCode.unauthorized, 'token no longer valid'))
+    }
   }
 
   closeAll(code: number, reason: string): void {
@@ -176,6 +185,10 @@ export class Hub {
     for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
   }
 
+  private closeToken(tokenHash: string): void {
+    for (const d of this.dashboards) if (d.tokenHash === tokenHash) d.socket.close(CloseCode.unauthorized, 'signed out')
+  }
+
   /** After a key rotation the old key stops working, for open sockets too. */
   private closeRevokedKeys(siteId: string): void {
     const watchers = [...this.rooms.values()].flatMap((room) => [...room.watchers]).filter((w) => w.siteId === siteId)
@@ -201,6 +214,16 @@ export class Hub {
 
   private async readNew(sessionId: string, room: Room): Promise<void> {
     const dashboardSeqs = room.dashboardSeqs.splice(0)
+    try {
+      await this.readNewFor(sessionId, room, dashboardSeqs)
+    } catch (err) {
+      // only dashboards that were owed one of these events need to refetch
+      if (dashboardSeqs.length > 0) this.broadcast(RESYNC_FRAME)
+      throw err
+    }
+  }
+
+  private async readNewFor(sessionId: string, room: Room, dashboardSeqs: number[]): Promise<void> {
     let after = Infinity
     // a socket already closing (cut off, going away) must not widen the read
     for (const w of room.watchers) if (w.socket.readyState === w.socket.OPEN) after = Math.min(after, w.lastSeq)
@@ -256,7 +279,10 @@ export class Hub {
   private async sendSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
     if (dashboardEvent && this.dashboards.size > 0) {
-      const session = await getAdminSession(this.opts.db, sessionId)
+      const session = await getAdminSession(this.opts.db, sessionId).catch((err: unknown) => {
+        this.broadcast(RESYNC_FRAME)
+        throw err
+      })
       this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
       status = session.status
     } else if (room.watchers.size > 0) {
@@ -282,10 +308,11 @@ export class Hub {
   private enqueue(sessionId: string, room: Room, step: () => Promise<void>): void {
     room.pending++
     room.tail = room.tail.then(step).catch((err: unknown) => {
-      // whatever this step should have sent is now unknown: the sockets resume from their lastSeq
+      // whatever this step should have sent is now unknown: the sockets resume from their
+      // lastSeq (a step that owed dashboards an event has asked them to refetch already;
+      // a failure that concerned only this session's widgets leaves them alone)
       this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
       for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
-      this.broadcast(RESYNC_FRAME)
     }).finally(() => {
       room.pending--
       this.releaseIfIdle(sessionId, room)

@@ -26,7 +26,7 @@ export type Session = {
 }
 export type Rating = { score: number; comment: string | null; createdAt: string }
 export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
-export type Site = { id: string; name: string; apiKey: string; origins: string[]; createdAt: string }
+export type Site = { id: string; name: string; apiKey: string; origins: string[]; legacyBrowserSecret: boolean; createdAt: string }
 
 const TOKEN_KEY = 'chatAdminToken'
 
@@ -45,6 +45,13 @@ export const auth = {
     else localStorage.removeItem(TOKEN_KEY)
   },
   onExpired: () => {},
+}
+
+/** Signs the token out on the server (every instance), so a copy of it left anywhere stops working. */
+export async function logout(): Promise<void> {
+  const token = auth.token
+  if (!token) return
+  await fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined)
 }
 
 /** The admin API: JSON in, the envelope's data out, ApiError otherwise; a 401 logs out. */

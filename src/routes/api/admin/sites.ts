@@ -21,6 +21,7 @@ const Bot = Type.Object({
 const Telegram = Type.Object({
   botToken: Type.Optional(Nullable(Type.String({ maxLength: 200, pattern: '^\\d+:[A-Za-z0-9_-]+$' }))),
   chatId: Type.Optional(Nullable(Type.String({ maxLength: 64, pattern: '^-?\\d+$|^@\\w+$' }))),
+  anyMember: Type.Optional(Type.Boolean({ description: 'any member of the chat may answer and /close, not only agents linked by their Telegram user id (default false)' })),
 }, { additionalProperties: false })
 
 const SiteFields = {
@@ -29,6 +30,9 @@ const SiteFields = {
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),
   retentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650, description: 'erase sessions closed longer ago than this many days (null: keep them)' }))),
+  legacyBrowserSecret: Type.Optional(Type.Boolean({
+    description: 'accept X-API-Secret from browsers, as the original guide\'s widget sends it (it exposes every chat of the site to any visitor; move to /widget.js and turn this off)',
+  })),
 }
 const CreateBody = Type.Object(SiteFields, { additionalProperties: false })
 const PatchBody = Type.Partial(Type.Object(SiteFields, { additionalProperties: false }), { additionalProperties: false, minProperties: 1 })
@@ -38,7 +42,8 @@ const Site = Type.Object({
   name: Type.String(),
   apiKey: Type.String(),
   origins: Type.Array(Type.String()),
-  telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()) }),
+  legacyBrowserSecret: Type.Boolean(),
+  telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()), anyMember: Type.Boolean() }),
   bot: Nullable(Bot),
   retentionDays: Nullable(Type.Integer()),
   createdAt: DateTime,
@@ -57,6 +62,7 @@ function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput>
     ...rest,
     ...(telegram?.botToken !== undefined ? { telegramBotToken: telegram.botToken } : {}),
     ...(telegram?.chatId !== undefined ? { telegramChatId: telegram.chatId } : {}),
+    ...(telegram?.anyMember !== undefined ? { telegramAnyMember: telegram.anyMember } : {}),
   }
 }
 
@@ -74,7 +80,7 @@ export default (async (app) => {
 
   app.post('/sites', { ...common, schema: { summary: 'Create a site; the secret is shown once', tags, security, body: CreateBody, response: { 201: SiteWithSecret, '4xx': ErrorBody } } },
     async (req, reply) => {
-      const { site, apiSecret } = await createSite(app.db, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
+      const { site, apiSecret } = await createSite(app.db, app.secretBox, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
       await app.audit(req, { action: 'site.created', target: site.id, siteId: site.id, details: { name: site.name } })
       return reply.code(201).send(ok({ site: siteView(site), apiSecret }))
     })
@@ -84,7 +90,7 @@ export default (async (app) => {
 
   app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot or retention settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
-      const site = await updateSite(app.db, app.bus, siteId(req.params.id), siteInput(req.body))
+      const site = await updateSite(app.db, app.bus, app.secretBox, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
       // which settings changed; their values (tokens) stay out of the log
       await app.audit(req, { action: 'site.updated', target: site.id, siteId: site.id, details: { fields: Object.keys(req.body).sort(), ...(req.body.retentionDays !== undefined ? { retentionDays: req.body.retentionDays } : {}) } })
