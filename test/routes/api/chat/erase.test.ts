@@ -4,7 +4,7 @@ import t from 'tap'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, freshDatabase } from '../../../helpers/app.js'
-import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, type Staff } from '../../../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, sessionHeaders, startSessionRequest, type Staff } from '../../../helpers/fixtures.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from '../../../helpers/sockets.js'
 import { waitFor } from '../../../helpers/wait.js'
 
@@ -94,7 +94,10 @@ t.test('erasing a visitor by userSessionId or email takes all their sessions on 
   const agent = await makeStaff(app)
   const a1 = await makeSession(app, site, { userSessionId: 'visitor-aaaa-1', email: 'Ira@Example.com', firstMessage: 'one' })
   await app.inject({ method: 'POST', url: `/api/chat/sessions/${a1.id}/close`, headers: bearer(agent) })
-  const a2 = await makeSession(app, site, { userSessionId: 'visitor-aaaa-1', firstMessage: 'two' })
+  // a new session of the same visitor id needs the closed one's token (resume with proof)
+  const again = await app.inject({ ...startSessionRequest(site, { userSessionId: 'visitor-aaaa-1', firstMessage: 'two' }), headers: sessionHeaders(a1) })
+  t.equal(again.statusCode, 201, again.body)
+  const a2 = { id: again.json().data.sessionId as string }
   const a3 = await makeSession(app, site, { email: 'ira@example.com', firstMessage: 'three' })
   const elsewhere = await makeSession(app, otherSite, { userSessionId: 'visitor-aaaa-1', email: 'ira@example.com', firstMessage: 'other site' })
   const bystander = await makeSession(app, site, { email: 'taras@example.com', firstMessage: 'bystander' })
