@@ -17,6 +17,11 @@ import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import secretsPlugin from './plugins/secrets.js'
 import outboxPlugin from './plugins/outbox.js'
+import auditPlugin from './plugins/audit.js'
+import emailPlugin from './plugins/email.js'
+import erasurePlugin from './plugins/erasure.js'
+import retentionPlugin from './plugins/retention.js'
+import visitorSeenPlugin from './plugins/visitor-seen.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
 import backupsPlugin from './plugins/backups.js'
@@ -28,17 +33,24 @@ import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
 import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
 import publicChatReadRoutes from './routes/api/public/chat/read.js'
 import publicChatAttachmentRoutes from './routes/api/public/chat/attachments.js'
+import publicChatRatingRoutes from './routes/api/public/chat/rating.js'
+import publicChatTranscriptRoutes from './routes/api/public/chat/transcript.js'
+import publicChatResumeRoutes from './routes/api/public/chat/resume.js'
+import publicChatUnsubscribeRoutes from './routes/api/public/chat/unsubscribe.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
 import chatSocketRoutes from './routes/api/chat/socket.js'
 import chatAttachmentRoutes from './routes/api/chat/attachments.js'
 import fileRoutes from './routes/api/files/index.js'
+import chatSessionPrivacyRoutes from './routes/api/chat/session-privacy.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
 import adminNotificationRoutes from './routes/api/admin/notifications.js'
+import adminPrivacyRoutes from './routes/api/admin/privacy.js'
 import adminBackupRoutes from './routes/api/admin/backups.js'
+import adminEmailRoutes from './routes/api/admin/email.js'
 import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
@@ -122,6 +134,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   await app.register(filesPlugin)
   await app.register(realtimePlugin)
+  await app.register(visitorSeenPlugin)
+  await app.register(auditPlugin)
+  await app.register(erasurePlugin)
+  await app.register(retentionPlugin, { databaseUrl: opts.databaseUrl })
+  await app.register(emailPlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
@@ -136,6 +153,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatNotifyRoutes)
     await pub.register(publicChatReadRoutes)
     await pub.register(publicChatAttachmentRoutes)
+    await pub.register(publicChatRatingRoutes)
+    await pub.register(publicChatTranscriptRoutes)
+    await pub.register(publicChatResumeRoutes)
+    await pub.register(publicChatUnsubscribeRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
@@ -143,6 +164,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await chat.register(chatStatsRoutes)
     await chat.register(chatSocketRoutes)
     await chat.register(chatAttachmentRoutes)
+    await chat.register(chatSessionPrivacyRoutes)
   }, { prefix: '/api/chat' })
   await app.register(fileRoutes, { prefix: '/api/files' })
   await app.register(async (admin) => {
@@ -150,7 +172,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminSiteRoutes)
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
+    await admin.register(adminPrivacyRoutes)
     await admin.register(adminBackupRoutes)
+    await admin.register(adminEmailRoutes)
   }, { prefix: '/api/admin' })
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)

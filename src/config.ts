@@ -79,7 +79,33 @@ export type Config = {
   secretsKeyPrevious: string | undefined
   outbox: OutboxConfig
   attachments: AttachmentsConfig
+  email: EmailConfig
+  privacy: PrivacyConfig
   backup: BackupConfig
+}
+
+export type EmailConfig = {
+  /** unset: no email is sent (offline replies and transcripts are off) */
+  smtpUrl: string | undefined
+  /** the sender address; the display name is the site's name */
+  from: string
+  /** a visitor is away after this long without a public request or an open widget socket */
+  visitorAwayMs: number
+  /** each instance writes when it last heard from visitors this often (one statement per round) */
+  visitorSeenFlushMs: number
+  /** agent replies to an away visitor within this long after the first go out in one email */
+  batchMs: number
+  /** how long the link in an email reopens the conversation */
+  linkTtlMs: number
+}
+
+export type PrivacyConfig = {
+  /** how often the retention job runs (one instance at a time) */
+  retentionIntervalMs: number
+  /** sessions erased per transaction by the retention job */
+  retentionBatchSize: number
+  /** audit entries are kept this long at most (less when their site's retentionDays is shorter) */
+  auditRetentionDays: number
 }
 
 export type AttachmentsConfig = {
@@ -284,6 +310,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
   // every origin only outside production, unless the operator says so
   const siteOrigins = (str(env, 'SITE_ORIGINS') ?? (production ? '' : '*')).split(',').map((o) => o.trim()).filter(Boolean)
+  const smtpUrl = str(env, 'SMTP_URL')
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${smtpUrl}"`)
+  const emailFrom = str(env, 'EMAIL_FROM')
+  if (emailFrom !== undefined && !/^[^\s<>@]+@[^\s<>@]+$|<[^\s<>@]+@[^\s<>@]+>$/.test(emailFrom)) {
+    throw new ConfigError(`EMAIL_FROM must be an address such as chat@shop.example, got "${emailFrom}"`)
+  }
   const realtimeBus = oneOf(env, 'REALTIME_BUS', ['postgres', 'nats'] as const, 'postgres')
   const telegramBotToken = str(env, 'TELEGRAM_BOT_TOKEN')
   const telegramChatId = str(env, 'TELEGRAM_CHAT_ID')
@@ -357,6 +389,19 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       urlTtlSeconds: int(env, 'ATTACHMENT_URL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
       s3: s3Config(env),
+    },
+    email: {
+      smtpUrl,
+      from: emailFrom ?? `no-reply@${new URL(url(env, 'PUBLIC_URL') ?? 'http://localhost').hostname}`,
+      visitorAwayMs: int(env, 'VISITOR_AWAY_MS', 60_000, 100),
+      visitorSeenFlushMs: int(env, 'VISITOR_SEEN_FLUSH_MS', 10_000, 50),
+      batchMs: int(env, 'EMAIL_BATCH_MS', 120_000, 0),
+      linkTtlMs: int(env, 'EMAIL_LINK_TTL_HOURS', 7 * 24, 1, 24 * 365) * 3_600_000,
+    },
+    privacy: {
+      retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 3_600_000, 100),
+      retentionBatchSize: int(env, 'RETENTION_BATCH_SIZE', 100, 1, 10_000),
+      auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     },
     backup: {
       key: backupKey,

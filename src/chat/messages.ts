@@ -6,7 +6,7 @@ import { chatMessages, chatSessions, type AttachedFile } from '../db/schema.js'
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
-import { messageOutboxCtes } from '../outbox/enqueue.js'
+import { messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
@@ -84,6 +84,18 @@ export type NewMessage = {
    * card already quotes its first message; a dashboard reply is shown to the managers in Telegram)
    */
   forwardToTelegram?: boolean
+  /**
+   * given when the server sends email: an agent message to a visitor who is away (and left an
+   * email) is queued for an offline email in the same statement
+   */
+  offlineEmail?: OfflineEmailPolicy
+}
+
+export type OfflineEmailPolicy = {
+  /** away: no public request and no open widget socket for this long */
+  visitorAwayMs: number
+  /** replies within this long after the first one share one email */
+  batchMs: number
 }
 
 /**
@@ -113,7 +125,7 @@ export function messageFromRow(row: MessageRow): Message {
   }
 }
 
-const APPEND_INPUTS = ['sessionId', 'siteId', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds'] as const
+const APPEND_INPUTS = ['sessionId', 'siteId', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds', 'awayMs', 'batchMs'] as const
 type AppendInputs = Record<(typeof APPEND_INPUTS)[number], StatementInput>
 
 /**
@@ -144,13 +156,20 @@ function attachmentCtes(m: AppendInputs) {
   }
 }
 
-/** The append statement, with or without the Telegram outbox row and attachments; see appendMessage. */
-const appendStatement = (forwardToTelegram: boolean, withFiles: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
+/** The append statement, with or without the Telegram outbox row, attachments and the offline email (agent replies); see appendMessage. */
+const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offlineEmail: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
   const files = withFiles ? attachmentCtes(m) : undefined
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
   const sender = sql`${m.sender}::text`
+  // away when last heard from before the reply minus the away time (visitor_seen_at is never later than the truth)
+  const away = sql`(s.email is not null and not s.email_opt_out and s.visitor_seen_at < ${at} - ${m.awayMs}::int * interval '1 millisecond')`
+  // the first reply to an away visitor opens a batch; replies before its end join it
+  const emailBatch = offlineEmail
+    ? sql`, email_batch_until = case when not ${away} then s.email_batch_until
+        when s.email_batch_until >= ${at} then s.email_batch_until else ${at} + ${m.batchMs}::int * interval '1 millisecond' end`
+    : sql``
   const claimed = sql`claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
@@ -158,10 +177,11 @@ const appendStatement = (forwardToTelegram: boolean, withFiles: boolean) => prep
         last_visitor_message_at = case when ${sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
         unread_count = case ${sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
         first_response_at = case when ${sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
-        updated_at = ${at}
+        updated_at = ${at}${emailBatch}
       where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteId}::uuid is null or s.site_id = ${m.siteId}::uuid)
         ${files?.allFree ?? sql``}
-      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
+      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name${offlineEmail ? sql`, s.email_batch_until,
+        (s.email is not null and not s.email_opt_out and s.visitor_seen_at < s.last_message_at - ${m.awayMs}::int * interval '1 millisecond') as email_away` : sql``}
     )`
   const inserted = sql`inserted as (
       insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, attachments, created_at)
@@ -175,15 +195,21 @@ const appendStatement = (forwardToTelegram: boolean, withFiles: boolean) => prep
     id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
     sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, attachments: sql`i.attachments`, createdAt: sql`i.created_at`,
   }, forwardToTelegram)
+  if (offlineEmail) outbox.push(offlineEmailCte({ from: sql`inserted i cross join claimed c`, messageId: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`, dueAt: sql`c.email_batch_until`, away: sql`c.email_away` }))
   const ctes = files ? [files.locked, claimed, inserted, files.linked, ...outbox] : [claimed, inserted, ...outbox]
   return sql`
     with ${sql.join(ctes, sql`, `)}
     select ${messageFields('i')}, c.site_id as "siteId"
     from inserted i cross join claimed c`
 })
-const appendStatements = {
-  telegram: { files: appendStatement(true, true), text: appendStatement(true, false) },
-  quiet: { files: appendStatement(false, true), text: appendStatement(false, false) },
+
+/** Every variant of the append statement, each prepared once when first used. */
+const appendStatements = new Map<string, ReturnType<typeof appendStatement>>()
+function appendVariant(telegram: boolean, files: boolean, email: boolean) {
+  const key = `${telegram}:${files}:${email}`
+  let statement = appendStatements.get(key)
+  if (!statement) appendStatements.set(key, (statement = appendStatement(telegram, files, email)))
+  return statement
 }
 
 /**
@@ -200,11 +226,13 @@ const appendStatements = {
  */
 export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
   const ids = m.attachments ?? []
-  const kind = (m.forwardToTelegram ?? m.sender === 'visitor') ? appendStatements.telegram : appendStatements.quiet
-  const append = ids.length > 0 ? kind.files : kind.text
+  const telegram = m.forwardToTelegram ?? m.sender === 'visitor'
+  const email = m.sender === 'agent' ? m.offlineEmail : undefined
+  const append = appendVariant(telegram, ids.length > 0, email !== undefined)
   const rows = await append(db, {
     sessionId: m.sessionId, siteId: m.siteId ?? null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
     clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null, attachmentIds: `{${ids.join(',')}}`,
+    awayMs: email?.visitorAwayMs ?? 0, batchMs: email?.batchMs ?? 0,
   })
   const row = rows[0]
   if (!row) return undefined

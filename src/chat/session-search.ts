@@ -14,6 +14,10 @@ export type SessionFilters = {
   from?: Date
   to?: Date
   unread?: boolean
+  /** rated with exactly this score (1–5) */
+  rating?: number
+  /** rated (true) or not rated (false) */
+  rated?: boolean
   page: number
   limit: number
 }
@@ -48,6 +52,8 @@ export async function listSessions(db: Executor, f: SessionFilters): Promise<{ s
   if (f.from) where.push(gte(chatSessions.createdAt, f.from))
   if (f.to) where.push(lt(chatSessions.createdAt, f.to))
   if (f.unread) where.push(sql`${chatSessions.unreadCount} > 0`)
+  if (f.rating !== undefined) where.push(eq(chatSessions.ratingScore, f.rating))
+  if (f.rated !== undefined) where.push(f.rated ? sql`${chatSessions.ratedAt} is not null` : sql`${chatSessions.ratedAt} is null`)
   if (f.search) where.push(searchCondition(f.search))
   const condition = where.length ? and(...where) : undefined
   const [countRow] = await db.select({ total: sql<number>`count(*)::int` }).from(chatSessions).where(condition)

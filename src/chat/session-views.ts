@@ -1,15 +1,21 @@
 import type { Executor } from '../db/client.js'
 import { listMessages, type Message } from './messages.js'
+import { ratingOf, type Rating } from './ratings.js'
 import { getSession, type Session } from './sessions.js'
 
 /** What the widget and the dashboard are shown of a session. */
 
-export type PublicSessionView = Pick<Session, 'id' | 'userSessionId' | 'status' | 'name' | 'phone' | 'createdAt' | 'lastSeq' | 'visitorReadSeq' | 'agentReadSeq'>
+export type PublicSessionView = Pick<Session, 'id' | 'userSessionId' | 'status' | 'name' | 'phone' | 'createdAt' | 'lastSeq' | 'visitorReadSeq' | 'agentReadSeq'> & {
+  /** the session has an email address (the widget offers "Email me this conversation") */
+  hasEmail: boolean
+  rating: Rating | null
+}
 
 export function publicSessionView(s: Session): PublicSessionView {
   return {
     id: s.id, userSessionId: s.userSessionId, status: s.status, name: s.name, phone: s.phone, createdAt: s.createdAt, lastSeq: s.lastSeq,
     visitorReadSeq: s.visitorReadSeq, agentReadSeq: s.agentReadSeq,
+    hasEmail: s.email !== null, rating: ratingOf(s),
   }
 }
 

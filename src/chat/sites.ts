@@ -17,6 +17,7 @@ export type SiteView = {
   legacyBrowserSecret: boolean
   telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null; anyMember: boolean }
   bot: BotSettings | null
+  retentionDays: number | null
   createdAt: Date
   updatedAt: Date
 }
@@ -36,6 +37,7 @@ export function siteView(site: Site): SiteView {
       anyMember: site.telegramAnyMember,
     },
     bot: site.bot,
+    retentionDays: site.retentionDays,
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
   }
@@ -65,6 +67,7 @@ export type SiteInput = {
   telegramAnyMember?: boolean
   legacyBrowserSecret?: boolean
   bot?: BotSettings | null
+  retentionDays?: number | null
 }
 
 /** The columns a bot token is stored in: the token sealed, the bot id in the clear. */

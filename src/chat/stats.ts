@@ -14,6 +14,10 @@ export type Stats = {
   avgFirstResponseSeconds: number | null
   medianFirstResponseSeconds: number | null
   sessionsPerDay: { date: string; count: number }[]
+  /** mean of the ratings given in the range (2 decimals), null without any */
+  csatAverage: number | null
+  csatCount: number
+  csatDistribution: Record<'1' | '2' | '3' | '4' | '5', number>
 }
 
 const DAY_MS = 86_400_000
@@ -58,6 +62,11 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
       count(*) filter (where sender = 'agent')::int as agent,
       count(*) filter (where sender = 'bot')::int as bot
     from chat_messages where ${inRange('created_at')}`)
+  // ratings count when they were given (a chat of last month rated today is today's CSAT)
+  const [r] = await db.execute<{ n: number; avg: number | null; s1: number; s2: number; s3: number; s4: number; s5: number }>(sql`
+    select count(*)::int as n, avg(rating_score)::float8 as avg,
+      ${sql.raw([1, 2, 3, 4, 5].map((k) => `count(*) filter (where rating_score = ${k})::int as s${k}`).join(', '))}
+    from chat_sessions where rated_at is not null and ${inRange('rated_at')}`)
   const chartTo = range.to ?? now
   const chartFrom = new Date(Math.max(range.from?.getTime() ?? chartTo.getTime() - (DEFAULT_CHART_DAYS - 1) * DAY_MS, chartTo.getTime() - (MAX_CHART_DAYS - 1) * DAY_MS))
   const days = await db.execute<{ date: string; count: number }>(sql`
@@ -81,5 +90,8 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
     avgFirstResponseSeconds: round(s?.avg),
     medianFirstResponseSeconds: round(s?.median),
     sessionsPerDay: [...days].map((d) => ({ date: d.date, count: d.count })),
+    csatAverage: r?.avg === null || r?.avg === undefined ? null : Math.round(r.avg * 100) / 100,
+    csatCount: r?.n ?? 0,
+    csatDistribution: { 1: r?.s1 ?? 0, 2: r?.s2 ?? 0, 3: r?.s3 ?? 0, 4: r?.s4 ?? 0, 5: r?.s5 ?? 0 },
   }
 }

@@ -46,6 +46,8 @@ export const sites = pgTable('sites', {
   // X-API-Secret accepted from browsers (the original guide's widget ships it in page code)
   legacyBrowserSecret: boolean('legacy_browser_secret').notNull().default(false),
   bot: jsonb('bot').$type<BotSettings>(),
+  /** closed sessions older than this many days are erased by the retention job; null keeps them */
+  retentionDays: integer('retention_days'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey), index('sites_telegram_bot_idx').on(t.telegramBotId, t.telegramChatId)])
@@ -92,6 +94,22 @@ export const chatSessions = pgTable('chat_sessions', {
   closedAt: ts('closed_at'),
   botFollowUpAt: ts('bot_follow_up_at'),
   telegramThreadId: bigint('telegram_thread_id', { mode: 'number' }),
+  /**
+   * When the visitor was last heard from (a public request or an open widget socket), written
+   * in batches by each instance (chat/visitor-seen.ts), never before the real moment: a visitor
+   * is away when this is older than VISITOR_AWAY_MS.
+   */
+  visitorSeenAt: ts('visitor_seen_at').defaultNow(),
+  /** agent replies up to this seq were emailed (or seen) already; offline emails carry the later ones */
+  emailedSeq: integer('emailed_seq').notNull().default(0),
+  /** agent replies to an away visitor until this time join the email already due then */
+  emailBatchUntil: ts('email_batch_until'),
+  /** the visitor clicked List-Unsubscribe: no more offline emails for this conversation */
+  emailOptOut: boolean('email_opt_out').notNull().default(false),
+  /** the visitor's rating after the chat (1–5), stored once */
+  ratingScore: integer('rating_score'),
+  ratingComment: text('rating_comment'),
+  ratedAt: ts('rated_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
@@ -101,6 +119,9 @@ export const chatSessions = pgTable('chat_sessions', {
   index('chat_sessions_visitor_idx').on(t.siteId, t.userSessionId),
   index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
+  // the retention job's scan: closed sessions by age
+  index('chat_sessions_closed_idx').on(t.siteId, t.closedAt).where(sql`status = 'closed'`),
+  index('chat_sessions_rated_idx').on(t.ratedAt).where(sql`rated_at is not null`),
   // stats over a date range
   index('chat_sessions_created_idx').on(t.createdAt),
   // staff search: substring matches (ilike '%...%') over the contact fields through pg_trgm
@@ -210,7 +231,7 @@ export const outbox = pgTable('outbox', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   eventId: uuid('event_id').notNull().defaultRandom(),
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
-  channel: text('channel', { enum: ['telegram', 'webhook'] }).notNull(),
+  channel: text('channel', { enum: ['telegram', 'webhook', 'email'] }).notNull(),
   webhookId: uuid('webhook_id').references(() => webhooks.id, { onDelete: 'cascade' }),
   sessionId: uuid('session_id').references(() => chatSessions.id, { onDelete: 'cascade' }),
   kind: text('kind').notNull(),
@@ -233,3 +254,28 @@ export const telegramMessages = pgTable('telegram_messages', {
   sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.chatId, t.messageId] })])
+
+// A link in an offline email that reopens the conversation in any browser: the token is
+// shown once (in the email), stored hashed, and works once.
+export const resumeLinks = pgTable('resume_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('resume_links_session_idx').on(t.sessionId), index('resume_links_expiry_idx').on(t.expiresAt)])
+
+// Who did what: logins, user and site changes, assignments, erasures, exports. Details never
+// hold a visitor's contact data; erasing a session clears the details of entries about it.
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: ts('at').notNull().defaultNow(),
+  actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+  /** the actor's name when it acted (a user can be renamed) */
+  actorName: text('actor_name'),
+  action: text('action').notNull(),
+  target: text('target'),
+  /** kept as long as this site's retention says (and AUDIT_RETENTION_DAYS at most) */
+  siteId: uuid('site_id').references(() => sites.id, { onDelete: 'set null' }),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+}, (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target)])

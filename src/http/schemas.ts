@@ -35,6 +35,12 @@ export const Message = Type.Object({
   createdAt: DateTime,
 })
 
+export const Rating = Type.Object({
+  score: Type.Integer({ minimum: 1, maximum: 5 }),
+  comment: Nullable(Type.String()),
+  createdAt: DateTime,
+})
+
 const publicSessionFields = {
   id: Type.String({ format: 'uuid' }),
   userSessionId: Type.String(),
@@ -45,6 +51,8 @@ const publicSessionFields = {
   lastSeq: Type.Integer({ minimum: 0 }),
   visitorReadSeq: Type.Integer({ minimum: 0, description: 'the visitor has seen every message up to this seq' }),
   agentReadSeq: Type.Integer({ minimum: 0, description: 'an agent has seen every message up to this seq' }),
+  hasEmail: Type.Boolean({ description: 'the session has an email address: the transcript can be emailed' }),
+  rating: Nullable(Rating),
 }
 
 export const PublicSession = Type.Object(publicSessionFields)
@@ -109,7 +117,7 @@ export const Delivery = Type.Object({
   id: Type.Integer(),
   eventId: Type.String({ format: 'uuid' }),
   siteId: Type.String({ format: 'uuid' }),
-  channel: Type.Union([Type.Literal('telegram'), Type.Literal('webhook')]),
+  channel: Type.Union([Type.Literal('telegram'), Type.Literal('webhook'), Type.Literal('email')]),
   webhookId: Nullable(Type.String()),
   sessionId: Nullable(Type.String()),
   kind: Type.String(),

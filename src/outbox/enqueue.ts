@@ -3,7 +3,7 @@ import type { Executor } from '../db/client.js'
 import type { Session } from '../chat/sessions.js'
 
 /** Events a site's webhooks can subscribe to. */
-export const WEBHOOK_EVENTS = ['session.created', 'message.created', 'session.closed'] as const
+export const WEBHOOK_EVENTS = ['session.created', 'message.created', 'session.closed', 'session.erased'] as const
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
 
 /** What the Telegram worker can post; the payload holds what the card shows, as it was at the time. */
@@ -47,6 +47,30 @@ export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolea
       where ${telegramConfigured}
     )`
   return [webhookRows, telegramRow]
+}
+
+/**
+ * A data-modifying CTE queueing an agent reply for the offline email, when the statement found
+ * the visitor away: due at the end of the reply's batch, so replies within it are emailed
+ * together (the deliverer sends every reply not yet emailed; later rows of the batch find
+ * theirs sent and send nothing).
+ */
+export function offlineEmailCte(m: { from: SQL; messageId: SQL; sessionId: SQL; siteId: SQL; seq: SQL; dueAt: SQL; away: SQL }): SQL {
+  return sql`outbox_email as (
+      insert into outbox (event_id, site_id, channel, session_id, kind, payload, next_attempt_at)
+      select ${eventId('email.offline', sql`${m.messageId}::text`)}, ${m.siteId}, 'email', ${m.sessionId}, ${OFFLINE_REPLIES}, jsonb_build_object('seq', ${m.seq}), ${m.dueAt}
+      from ${m.from} where ${m.away}
+    )`
+}
+
+export const OFFLINE_REPLIES = 'offline.replies'
+export const TRANSCRIPT = 'transcript'
+
+/** Queues the conversation's transcript for the session's email address. */
+export async function enqueueTranscript(db: Executor, session: Pick<Session, 'id' | 'siteId'>): Promise<void> {
+  await db.execute(sql`
+    insert into outbox (site_id, channel, session_id, kind, payload)
+    values (${session.siteId}, 'email', ${session.id}, ${TRANSCRIPT}, '{}'::jsonb)`)
 }
 
 /** The session as webhook receivers get it (the admin view's fields, without the last message). */

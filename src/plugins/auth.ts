@@ -168,11 +168,14 @@ export default fp(async (app) => {
   app.decorate('requireSessionCredentials', async (req: FastifyRequest) => {
     const site = await app.siteByApiKey(header(req, 'x-api-key'))
     assertBrowserMayWrite(req, site)
+    const sessionId = (req.params as { id?: string }).id ?? ''
     if (!app.siteSecretGiven(req, site)) {
       const token = header(req, 'x-session-token')
       if (token === undefined) throw unauthorized('X-Session-Token or X-API-Secret header is required')
-      if (!app.sessionTokenValid((req.params as { id?: string }).id ?? '', token)) throw unauthorized('Wrong session token')
+      if (!app.sessionTokenValid(sessionId, token)) throw unauthorized('Wrong session token')
     }
     req.site = site
+    // the visitor is here (for "away": offline emails)
+    app.visitorSeen(sessionId)
   })
 }, { name: 'auth', dependencies: ['db', 'bus', 'secrets'] })

@@ -5,7 +5,7 @@ import { webhookDeliverer } from '../outbox/webhooks.js'
 import { startOutboxWorker } from '../outbox/worker.js'
 
 /**
- * Every instance delivers the outbox (Telegram notifications, webhooks); rows are claimed
+ * Every instance delivers the outbox (Telegram notifications, webhooks, email); rows are claimed
  * with SKIP LOCKED, so instances share the work and never send a row twice at once. A chat
  * event (from any instance) wakes the worker, so delivery does not wait for OUTBOX_POLL_MS.
  */
@@ -15,6 +15,7 @@ export default fp(async (app) => {
   const worker = startOutboxWorker(app.db, config.outbox, {
     telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api, files: app.files.stores }),
     webhook: webhookDeliverer(app.db, app.secretBox, { allowPrivate: config.webhookAllowPrivate }, config.outbox.sendTimeoutMs, app.clock),
+    email: app.email.deliver,
   }, app.log)
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
   await app.bus.subscribe({
@@ -24,4 +25,4 @@ export default fp(async (app) => {
     onReconnect: () => worker.wake(),
   })
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db', 'bus', 'secrets', 'files'] })
+}, { name: 'outbox', dependencies: ['db', 'bus', 'email', 'secrets', 'files'] })

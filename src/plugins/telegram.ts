@@ -30,6 +30,7 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     log: app.log,
     files: app.files.stores,
     maxFileBytes: config.attachments.maxBytes,
+    offlineEmail: app.email.offlinePolicy,
   }
   const webhookSecret = (token: string) => webhookSecretFor(config.telegramWebhookSecret, token)
   // one read of every site's token per second at most, shared by concurrent callers
@@ -45,4 +46,4 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
   const intake = startTelegramIntake({ ...deps, box: app.secretBox, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
-}, { name: 'telegram', dependencies: ['db', 'bus', 'secrets', 'files'] })
+}, { name: 'telegram', dependencies: ['db', 'bus', 'email', 'secrets', 'files'] })

@@ -19,6 +19,8 @@ export type DurableEvent =
   | { k: 'message'; site: string; session: string; seq: number }
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
+  /** the session and everything of it were erased (privacy): its sockets close, dashboards drop it */
+  | { k: 'erased'; site: string; session: string }
   | { k: 'user'; user: string }
   /** a staff token was signed out (`token` is its hash) */
   | { k: 'revoked'; user: string; token: string }

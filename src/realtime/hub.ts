@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
+import { ChatError } from '../chat/errors.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { getAdminSession } from '../chat/session-views.js'
@@ -115,9 +116,15 @@ export class Hub {
     })
   }
 
-  /** A bus event. */
+  /** Sessions with an open widget socket on this instance: their visitors are present. */
+  watchedSessionIds(): string[] {
+    return [...this.rooms].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
+  }
+
+  /** A bus event; the ephemeral ones are not the hub's (yet). */
   handle(event: BusEvent): void {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
+    else if (event.k === 'erased') this.onErased(event.session, event.site)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
     else if (event.k === 'revoked') this.closeToken(event.token)
@@ -177,6 +184,13 @@ export class Hub {
     if (this.dashboards.size === 0 && (room === undefined || room.watchers.size === 0)) return
     const target = room ?? this.room(sessionId)
     this.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
+  }
+
+  /** Erased: the widget's sockets close for good and the dashboards drop the conversation. */
+  private onErased(sessionId: string, siteId: string): void {
+    const room = this.rooms.get(sessionId)
+    for (const w of room?.watchers ?? []) w.socket.close(CloseCode.erased, 'session erased')
+    this.broadcast(JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
   }
 
   private closeUser(userId: string): void {
@@ -270,6 +284,15 @@ export class Hub {
   }
 
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
+    try {
+      await this.sendSession(sessionId, room, dashboardEvent)
+    } catch (err) {
+      // erased meanwhile: its 'erased' event closes the sockets and tells the dashboards
+      if (!(err instanceof ChatError && err.status === 404)) throw err
+    }
+  }
+
+  private async sendSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
     if (dashboardEvent && this.dashboards.size > 0) {
       const session = await getAdminSession(this.opts.db, sessionId).catch((err: unknown) => {

@@ -8,6 +8,8 @@ export const CloseCode = {
   tryAgainLater: 1013,
   /** the socket's credentials expired or were revoked (JWT expiry, disabled user, rotated site key): get new ones first */
   unauthorized: 4001,
+  /** the session was erased: forget it and do not reconnect (a new chat starts a new session) */
+  erased: 4004,
   /** the client did not read its frames fast enough */
   slowConsumer: 4008,
 } as const

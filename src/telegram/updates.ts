@@ -5,7 +5,7 @@ import { transaction } from '../chat/transaction.js'
 import { discardAttachment, storeAttachment, type AttachedFile } from '../chat/attachments.js'
 import { ChatError } from '../chat/errors.js'
 import type { FileStores } from '../files/store.js'
-import { appendMessage, assertMessageText } from '../chat/messages.js'
+import { appendMessage, assertMessageText, type OfflineEmailPolicy } from '../chat/messages.js'
 import { assignSession } from '../chat/assignment.js'
 import { closeSession, type Session } from '../chat/sessions.js'
 import { findUserByTelegramId, getUser, type User } from '../chat/users.js'
@@ -31,6 +31,8 @@ export type UpdateDeps = {
   /** where photos and documents managers send are stored, and the largest accepted */
   files: FileStores
   maxFileBytes: number
+  /** replies to away visitors are emailed (undefined when email is off) */
+  offlineEmail?: OfflineEmailPolicy
 }
 
 /** A manager's photo or document, fetched and checked like an upload before the update's transaction. */
@@ -97,13 +99,13 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
-    await assignSession(db, events, session.id, user.id)
+    await assignSession(db, events, session.id, user.id, { id: user.id, name: user.name })
     return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
   }
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author, attachment?: AttachedFile): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author, offlineEmail?: OfflineEmailPolicy, attachment?: AttachedFile): Promise<Answer> {
   if (!author.agent && !author.anyMember) return notLinked(msg)
   try {
     assertMessageText(text, 'text', attachment !== undefined)
@@ -112,7 +114,7 @@ async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessag
     throw err
   }
   const stored = session.status === 'open' && await appendMessage(db, events, {
-    sessionId: session.id, sender: 'agent', senderName: author.agent?.name ?? managerName(msg.from), agentId: author.agent?.id ?? null, text,
+    sessionId: session.id, sender: 'agent', senderName: author.agent?.name ?? managerName(msg.from), agentId: author.agent?.id ?? null, text, offlineEmail,
     ...(attachment ? { attachments: [attachment.id] } : {}),
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
@@ -155,7 +157,7 @@ async function fetchMedia(deps: UpdateDeps, token: string, update: TelegramUpdat
   }
 }
 
-async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string, media?: FetchedMedia): Promise<Answer | undefined> {
+async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, deps: Pick<UpdateDeps, 'publicUrl' | 'offlineEmail'>, media?: FetchedMedia): Promise<Answer | undefined> {
   if (msg.from?.is_bot) return undefined
   const isMedia = MEDIA_FIELDS.some((field) => field in msg)
   if (msg.text === undefined && !isMedia) return undefined
@@ -172,11 +174,11 @@ async function handleMessage(db: Executor, events: Publisher, botId: string, msg
     anyMember: sites.find((s) => s.id === session.siteId)?.telegramAnyMember === true,
   }
   if (msg.text === undefined) {
-    if (media && 'attachment' in media) return forwardReply(db, events, msg, msg.caption ?? '', session, author, media.attachment)
+    if (media && 'attachment' in media) return forwardReply(db, events, msg, msg.caption ?? '', session, author, deps.offlineEmail, media.attachment)
     if (media) return { kind: 'text', html: `Not sent: ${escapeHtml(media.refused)}.` }
     return { kind: 'text', html: session.status === 'open' ? 'Not sent: only text, photos and documents reach the visitor.' : '⚠️ This conversation is closed; the visitor did not get your reply.' }
   }
-  return command ? runCommand(db, events, command, msg, session, author, publicUrl) : forwardReply(db, events, msg, msg.text, session, author)
+  return command ? runCommand(db, events, command, msg, session, author, deps.publicUrl) : forwardReply(db, events, msg, msg.text, session, author, deps.offlineEmail)
 }
 
 /**
@@ -194,7 +196,7 @@ export async function processUpdate(deps: UpdateDeps, token: string, update: Tel
   try {
     answer = await transaction(deps.db, deps.events, async (tx, events) => {
       if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
-      return msg && handleMessage(tx, events, botId, msg, deps.publicUrl, media)
+      return msg && handleMessage(tx, events, botId, msg, deps, media)
     })
   } finally {
     // a replayed update, a closed conversation or a failure: the file went to no message

@@ -14,6 +14,9 @@ import * as schema from '../../src/db/schema.js'
 import { buildTestApp, freshDatabase } from './app.js'
 import { createSite } from '../../src/chat/sites.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
+import { recordAudit } from '../../src/chat/audit.js'
+import { rateSession } from '../../src/chat/ratings.js'
+import { createResumeLink } from '../../src/chat/resume-links.js'
 import { bearer, makeSession, makeStaff, replyRequest, sendRequest, type Staff, type TestSession, type TestSite } from './fixtures.js'
 import { png } from './files.js'
 import { visitorUpload } from './uploads.js'
@@ -62,6 +65,10 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   await sql`insert into telegram_messages (chat_id, message_id, session_id) values ('-1001234567890', 9007199254740991, ${open.id})`
   await sql`insert into app_settings (key, value) values ('backup.test', ${AWKWARD_TEXT}) on conflict do nothing`
   await sql`insert into file_deletions (storage, key, attempts, last_error) values ('s3', ${'9f1c2d3e-0000-4000-8000-000000000001'}, 2, ${'503 SlowDown\n'})`
+  await sql`update sites set retention_days = 30 where id = ${site.id}`
+  await rateSession(app.db, app.bus, site.id, closed.id, { score: 4, comment: AWKWARD_TEXT })
+  await createResumeLink(app.db, open.id, 86_400_000)
+  await recordAudit(app.db, { actor: { id: admin.id, name: 'Olena "Admin"' }, action: 'site.updated', target: site.id, siteId: site.id, details: { fields: ['retentionDays'], note: AWKWARD_TEXT } })
   return { site, admin, open, closed }
 }
 

@@ -47,7 +47,7 @@ t.test('session and message events arrive in order, signed with the secret shown
   const created = await app.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: receiver.url } })
   t.equal(created.statusCode, 201)
   const { webhook, secret } = created.json().data
-  t.same(webhook.events, ['session.created', 'message.created', 'session.closed'])
+  t.same(webhook.events, ['session.created', 'message.created', 'session.closed', 'session.erased'])
   const listed = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin) })
   t.notMatch(listed.body, secret)
   t.equal(listed.json().data.webhooks[0].secretHint, `…${secret.slice(-4)}`)

@@ -26,7 +26,9 @@ export type Session = {
   unreadCount: number
   closedAt: string | null
   firstResponseAt: string | null
+  rating?: Rating | null
 }
+export type Rating = { score: number; comment: string | null; createdAt: string }
 export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
 export type Site = { id: string; name: string; apiKey: string; origins: string[]; legacyBrowserSecret: boolean; createdAt: string }
 

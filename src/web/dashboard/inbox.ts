@@ -6,18 +6,19 @@ import { ago, dateTime, dayAfter, displayName, languageName, number, time } from
 import { plural, t } from './i18n.js'
 import type { ChatEvent } from './live.js'
 import { typingIndicator, typingSender } from './typing.js'
+import { ratingDetail, sessionActions } from './privacy.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
 const RELOAD_DEBOUNCE_MS = 300
 const AGE_REFRESH_MS = 60_000
 
-type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number }
+type Filters = { status: 'all' | 'open' | 'closed'; rating: string; search: string; unread: boolean; from: string; to: string; page: number }
 type Conversation = { session: Session; messages: Message[] }
 
 /** The session list with its filters, and the open conversation beside it (or instead of it on a phone). */
-export function createInbox(navigate: (id: string | null) => void) {
-  const filters: Filters = { status: 'all', search: '', unread: false, from: '', to: '', page: 1 }
+export function createInbox(navigate: (id: string | null) => void, isAdmin = false) {
+  const filters: Filters = { status: 'all', rating: '', search: '', unread: false, from: '', to: '', page: 1 }
   let sessions: Session[] = []
   let total = 0
   let current: Conversation | undefined
@@ -41,11 +42,14 @@ export function createInbox(navigate: (id: string | null) => void) {
     } })
     const status = h('select', { 'aria-label': t('field.status'), onchange: () => { filters.status = status.value as Filters['status']; change() } },
       h('option', { value: 'all' }, t('inbox.all')), h('option', { value: 'open' }, t('inbox.open')), h('option', { value: 'closed' }, t('inbox.closed')))
+    const rating = h('select', { 'aria-label': t('inbox.rating'), onchange: () => { filters.rating = rating.value; change() } },
+      h('option', { value: '' }, t('inbox.anyRating')), h('option', { value: 'rated' }, t('inbox.rated')), h('option', { value: 'unrated' }, t('inbox.notRated')),
+      [5, 4, 3, 2, 1].map((n) => h('option', { value: String(n) }, t('inbox.stars', { n }))))
     const unread = h('input', { type: 'checkbox', onchange: () => { filters.unread = unread.checked; change() } })
     const from = h('input', { type: 'date', 'aria-label': t('inbox.fromDate'), onchange: () => { filters.from = from.value; change() } })
     const to = h('input', { type: 'date', 'aria-label': t('inbox.toDate'), onchange: () => { filters.to = to.value; change() } })
     return h('div', { class: 'filters' }, search,
-      h('div', { class: 'filter-row' }, status, h('label', { class: 'check' }, unread, t('inbox.unreadOnly'))),
+      h('div', { class: 'filter-row' }, status, rating, h('label', { class: 'check' }, unread, t('inbox.unreadOnly'))),
       h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to))
   }
 
@@ -53,6 +57,8 @@ export function createInbox(navigate: (id: string | null) => void) {
     const q = new URLSearchParams({ status: filters.status, page: String(filters.page), limit: String(PAGE_SIZE) })
     if (filters.search) q.set('search', filters.search)
     if (filters.unread) q.set('unread', 'true')
+    if (filters.rating === 'rated' || filters.rating === 'unrated') q.set('rated', String(filters.rating === 'rated'))
+    else if (filters.rating) q.set('rating', filters.rating)
     if (filters.from) q.set('from', filters.from)
     if (filters.to) q.set('to', dayAfter(filters.to))
     const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${q}`)
@@ -178,7 +184,8 @@ export function createInbox(navigate: (id: string | null) => void) {
         h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
         s.status === 'open'
           ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
-          : null),
+          : null,
+        isAdmin ? sessionActions(s, (message) => (error.textContent = message)) : null),
       h('div', { class: 'conv-body' },
         h('div', { class: 'log-pane' }, log, typing.el),
         h('aside', { class: 'details', 'aria-label': t('conv.details') }, h('dl', {},
@@ -188,7 +195,8 @@ export function createInbox(navigate: (id: string | null) => void) {
           ...detail(t('conv.page'), s.pageUrl ? linkified(s.pageUrl) : null),
           ...detail(t('language'), s.locale ? languageName(s.locale) : null),
           ...detail(t('conv.started'), dateTime(s.createdAt)),
-          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null)))),
+          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null),
+          ...detail(t('rating.label'), ratingDetail(s.rating))))),
       h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, files.list, text,
         s.status === 'open' ? [files.input, files.button] : null,
         h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, t('conv.send')), error))
@@ -237,7 +245,7 @@ export function createInbox(navigate: (id: string | null) => void) {
     if (i >= 0) sessions[i] = { ...sessions[i], ...s }
     renderList()
     if (current?.session.id === s.id) {
-      const statusChanged = current.session.status !== s.status
+      const statusChanged = current.session.status !== s.status || (s.rating !== undefined && current.session.rating?.score !== s.rating?.score)
       const seenChanged = current.session.visitorReadSeq !== s.visitorReadSeq
       current.session = { ...current.session, ...s }
       if (statusChanged) renderConversation()
@@ -261,6 +269,22 @@ export function createInbox(navigate: (id: string | null) => void) {
     renderList()
     if (m.sender === 'visitor' && viewing) void markRead(m.sessionId)
     else void countUnread()
+  }
+
+  /** Erased (here or on another dashboard): gone from the list, and from the screen if open. */
+  function dropSession(id: string): void {
+    const before = sessions.length
+    sessions = sessions.filter((s) => s.id !== id)
+    if (sessions.length < before) total--
+    renderList()
+    if (current?.session.id === id) {
+      current = undefined
+      selectedId = null
+      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', { role: 'status' }, t('privacy.erasedHere'))))
+      root.classList.remove('has-conversation')
+      if (location.hash !== '#/inbox') history.replaceState(null, '', '#/inbox')
+    }
+    void countUnread()
   }
 
   const firstPageUnfiltered = () => filters.page === 1 && !filters.search && !filters.from && !filters.to && filters.status !== 'closed' && !filters.unread
@@ -291,6 +315,8 @@ export function createInbox(navigate: (id: string | null) => void) {
           renderList()
         }
         void countUnread()
+      } else if (e.type === 'session.erased') {
+        dropSession(e.session.id)
       } else if (e.type === 'session.updated') {
         updateSession(e.session)
         void countUnread()

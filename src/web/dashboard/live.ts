@@ -7,6 +7,7 @@ export type LiveEvent =
   | { type: 'message.created'; message: Message }
   | { type: 'typing'; sessionId: string; sender: 'visitor' }
   | { type: 'read'; sessionId: string; reader: 'visitor'; seq: number }
+  | { type: 'session.erased'; session: { id: string; siteId: string } }
   | { type: 'resync' }
   | { type: 'pong' }
 /** what the socket tells the inbox; `resync` and `pong` are handled here */

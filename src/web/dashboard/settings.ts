@@ -1,6 +1,6 @@
 import { h } from '../shared/dom.js'
 import { api } from './api.js'
-import { dateTime, fileSize } from './format.js'
+import { dateTime, duration, fileSize } from './format.js'
 import { plural, t } from './i18n.js'
 
 /** What GET /api/admin/backups answers (dates as ISO strings on the wire). */
@@ -17,9 +17,20 @@ export type BackupSettings = {
 
 const row = (term: string, ...value: (Node | string)[]) => [h('dt', {}, term), h('dd', {}, ...value)]
 
-/** Settings an admin should see at a glance; for now the scheduled backups (set on the server, shown here). */
+/** Settings an admin should see at a glance: scheduled backups and email (set on the server, shown here). */
+type EmailSettings = { enabled: boolean; server: string | null; from: string; awayAfterSeconds: number; batchSeconds: number; linkTtlHours: number }
+
+function emailCard(email: EmailSettings): HTMLElement {
+  const facts = email.enabled
+    ? [...row(t('email.server'), h('code', {}, email.server ?? '')), ...row(t('email.from'), email.from),
+        ...row(t('email.away'), duration(email.awayAfterSeconds)), ...row(t('email.batch'), duration(email.batchSeconds)),
+        ...row(t('email.link'), duration(email.linkTtlHours * 3600))]
+    : row(t('email.status'), t('email.off'))
+  return h('article', { class: 'card', 'aria-labelledby': 'email-heading' }, h('h2', { id: 'email-heading' }, t('email.heading')), h('dl', {}, facts))
+}
+
 export async function settingsView(): Promise<HTMLElement> {
-  const { backup } = await api<{ backup: BackupSettings }>('/api/admin/backups')
+  const [{ backup }, { email }] = await Promise.all([api<{ backup: BackupSettings }>('/api/admin/backups'), api<{ email: EmailSettings }>('/api/admin/email')])
   const schedule = backup.scheduled && backup.everyHours !== null
     ? plural('backup.every', backup.everyHours, { keep: backup.keep })
     : t('backup.off')
@@ -38,5 +49,6 @@ export async function settingsView(): Promise<HTMLElement> {
       h('h2', { id: 'backups-heading' }, t('backup.heading')),
       failure,
       h('dl', {}, facts),
-      h('p', { class: 'muted' }, t('backup.manual'))))
+      h('p', { class: 'muted' }, t('backup.manual'))),
+    emailCard(email))
 }

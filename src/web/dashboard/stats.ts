@@ -50,6 +50,10 @@ export async function statsView(range: Range = { from: '', to: '' }): Promise<HT
       tile(t('stats.sessions'), s.totalSessions), tile(t('stats.open'), s.openSessions), tile(t('stats.today'), s.sessionsToday),
       tile(t('stats.unanswered'), s.unansweredSessions), tile(t('stats.messages'), s.totalMessages),
       tile(t('stats.firstAvg'), duration(s.avgFirstResponseSeconds)), tile(t('stats.firstMedian'), duration(s.medianFirstResponseSeconds))),
-    h('div', { class: 'card' }, h('h2', {}, t('stats.perDay')), chart(s.sessionsPerDay)))
+    h('div', { class: 'card' }, h('h2', {}, t('stats.perDay')), chart(s.sessionsPerDay)),
+    h('div', { class: 'card' }, h('h2', {}, t('stats.csat')),
+      h('div', { class: 'tiles' }, tile(t('stats.csat'), s.csatAverage === null ? '—' : `${number(Math.round(s.csatAverage * 100) / 100)} / 5`), tile(t('stats.csatCount'), s.csatCount)),
+      h('table', {}, h('caption', { class: 'visually-hidden' }, t('stats.csatDistribution')),
+        h('tbody', {}, ([5, 4, 3, 2, 1] as const).map((n) => h('tr', {}, h('th', { scope: 'row' }, t('inbox.stars', { n })), h('td', {}, number(s.csatDistribution[n]))))))))
   return page
 }

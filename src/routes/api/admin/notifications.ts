@@ -2,11 +2,11 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { conflict, notFound } from '../../../chat/errors.js'
 import { getOutboxRow, listOutbox, retryFailed } from '../../../outbox/store.js'
-import { Delivery, DeliveryQuery, ErrorBody, Ok, ok } from '../../../http/schemas.js'
+import { Delivery, DeliveryQuery, ErrorBody, Ok, ok, StringEnum } from '../../../http/schemas.js'
 
 const ListQuery = Type.Object({
   ...DeliveryQuery.properties,
-  channel: Type.Optional(Type.Union([Type.Literal('telegram'), Type.Literal('webhook')])),
+  channel: Type.Optional(StringEnum(['telegram', 'webhook', 'email'])),
   siteId: Type.Optional(Type.String({ format: 'uuid' })),
 })
 
@@ -20,7 +20,7 @@ export default (async (app) => {
   app.get('/notifications', {
     ...common,
     schema: {
-      summary: 'Outgoing notifications (Telegram and webhooks), newest first; failed ones by default',
+      summary: 'Outgoing notifications (Telegram, webhooks and email), newest first; failed ones by default',
       tags, security, querystring: ListQuery,
       response: { 200: Ok(Type.Object({ notifications: Type.Array(Delivery) })), '4xx': ErrorBody },
     },

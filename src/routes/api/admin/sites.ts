@@ -29,6 +29,7 @@ const SiteFields = {
   origins: Type.Array(Origin, { maxItems: 50 }),
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),
+  retentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650, description: 'erase sessions closed longer ago than this many days (null: keep them)' }))),
   legacyBrowserSecret: Type.Optional(Type.Boolean({
     description: 'accept X-API-Secret from browsers, as the original guide\'s widget sends it (it exposes every chat of the site to any visitor; move to /widget.js and turn this off)',
   })),
@@ -44,6 +45,7 @@ const Site = Type.Object({
   legacyBrowserSecret: Type.Boolean(),
   telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()), anyMember: Type.Boolean() }),
   bot: Nullable(Bot),
+  retentionDays: Nullable(Type.Integer()),
   createdAt: DateTime,
   updatedAt: DateTime,
 })
@@ -79,16 +81,19 @@ export default (async (app) => {
   app.post('/sites', { ...common, schema: { summary: 'Create a site; the secret is shown once', tags, security, body: CreateBody, response: { 201: SiteWithSecret, '4xx': ErrorBody } } },
     async (req, reply) => {
       const { site, apiSecret } = await createSite(app.db, app.secretBox, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
+      await app.audit(req, { action: 'site.created', target: site.id, siteId: site.id, details: { name: site.name } })
       return reply.code(201).send(ok({ site: siteView(site), apiSecret }))
     })
 
   app.get('/sites/:id', { ...common, schema: { summary: 'A site', tags, security, params: IdParams, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => ok({ site: siteView(await getSite(app.db, siteId(req.params.id))) }))
 
-  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram or bot settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
+  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot or retention settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
       const site = await updateSite(app.db, app.bus, app.secretBox, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
+      // which settings changed; their values (tokens) stay out of the log
+      await app.audit(req, { action: 'site.updated', target: site.id, siteId: site.id, details: { fields: Object.keys(req.body).sort(), ...(req.body.retentionDays !== undefined ? { retentionDays: req.body.retentionDays } : {}) } })
       return ok({ site: siteView(site) })
     })
 
@@ -96,6 +101,7 @@ export default (async (app) => {
     async (req) => {
       const { site, apiSecret } = await rotateSiteCredentials(app.db, app.bus, siteId(req.params.id))
       app.forgetSites()
+      await app.audit(req, { action: 'site.secret_rotated', target: site.id, siteId: site.id })
       return ok({ site: siteView(site), apiSecret })
     })
 }) satisfies FastifyPluginAsyncTypebox

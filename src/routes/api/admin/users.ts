@@ -29,7 +29,11 @@ export default (async (app) => {
     async () => ok({ users: (await listUsers(app.db)).map(userView) }))
 
   app.post('/users', { ...common, schema: { summary: 'Create a user', tags, security, body: CreateBody, response: { 201: UserReply, '4xx': ErrorBody } } },
-    async (req, reply) => reply.code(201).send(ok({ user: userView(await createUser(app.db, req.body)) })))
+    async (req, reply) => {
+      const user = await createUser(app.db, req.body)
+      await app.audit(req, { action: 'user.created', target: user.id, details: { role: user.role } })
+      return reply.code(201).send(ok({ user: userView(user) }))
+    })
 
   app.get('/users/:id', { ...common, schema: { summary: 'A user', tags, security, params: IdParams, response: { 200: UserReply, '4xx': ErrorBody } } },
     async (req) => {
@@ -47,6 +51,11 @@ export default (async (app) => {
     if (req.params.id === req.staff?.id && (req.body.disabled === true || req.body.role === 'agent')) {
       throw conflict('You cannot disable or demote yourself')
     }
-    return ok({ user: userView(await updateUser(app.db, app.bus, req.params.id, req.body)) })
+    const user = await updateUser(app.db, app.bus, req.params.id, req.body)
+    // which fields changed (a new password is "password", never its value)
+    const { name, role, disabled, telegramUserId } = req.body
+    const values = Object.fromEntries(Object.entries({ name, role, disabled, telegramUserId }).filter(([, v]) => v !== undefined))
+    await app.audit(req, { action: 'user.updated', target: user.id, details: { fields: Object.keys(req.body).sort(), ...values } })
+    return ok({ user: userView(user) })
   })
 }) satisfies FastifyPluginAsyncTypebox

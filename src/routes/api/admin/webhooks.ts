@@ -59,6 +59,7 @@ export default (async (app) => {
   }, async (req, reply) => {
     const site = await existingSite(req.params.id)
     const hook = await createWebhook(app.db, app.secretBox, { allowPrivate: app.config.webhookAllowPrivate }, site.id, req.body.url, req.body.events ?? [...WEBHOOK_EVENTS])
+    await app.audit(req, { action: 'webhook.created', target: hook.id, siteId: site.id, details: { url: hook.url, events: hook.events } })
     return reply.code(201).send(ok({ webhook: webhookView(hook), secret: hook.secret }))
   })
 
@@ -67,7 +68,9 @@ export default (async (app) => {
     schema: { summary: 'Remove a webhook (and its queued deliveries)', tags, security, params: HookParams, response: { 200: Ok(Type.Object({ webhook: Webhook })), '4xx': ErrorBody } },
   }, async (req) => {
     const hook = await siteWebhook(req.params.id, req.params.webhookId)
-    return ok({ webhook: webhookView(await deleteWebhook(app.db, app.secretBox, hook.siteId, hook.id)) })
+    const deleted = await deleteWebhook(app.db, app.secretBox, hook.siteId, hook.id)
+    await app.audit(req, { action: 'webhook.deleted', target: hook.id, siteId: hook.siteId, details: { url: hook.url } })
+    return ok({ webhook: webhookView(deleted) })
   })
 
   app.get('/sites/:id/webhooks/:webhookId/deliveries', {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../../chat/errors.js'
+import { recordAudit } from '../../../chat/audit.js'
 import { authenticate, normaliseEmail, userView } from '../../../chat/users.js'
 import { ErrorBody, Ok, ok, User } from '../../../http/schemas.js'
 import { bearerToken } from '../../../plugins/auth.js'
@@ -28,7 +29,9 @@ export default (async (app) => {
   }, async (req) => {
     const user = await authenticate(app.db, req.body.email, req.body.password, app.passwordHashGate)
     // one message whether the email is unknown, the password wrong or the account disabled
+    // (failed attempts are not logged: the extra write would tell an existing account by its timing)
     if (!user) throw unauthorized('Wrong email or password')
+    await recordAudit(app.db, { actor: { id: user.id, name: user.name }, action: 'user.login', target: user.id })
     return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user) })
   })
 

@@ -15,6 +15,8 @@ const ListQuery = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, inclusive, on createdAt' })),
   to: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, exclusive, on createdAt' })),
   unread: Type.Optional(Type.Boolean()),
+  rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'rated with exactly this score' })),
+  rated: Type.Optional(Type.Boolean({ description: 'true: rated sessions; false: sessions without a rating' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 })
@@ -49,6 +51,8 @@ export default (async (app) => {
       siteId: q.siteId,
       ...parseTimeRange(q),
       unread: q.unread,
+      rating: q.rating,
+      rated: q.rated,
       page,
       limit,
     })
@@ -85,6 +89,7 @@ export default (async (app) => {
       attachments: req.body.attachments,
       forwardToTelegram: true,
       clientMessageId: req.body.clientMessageId ?? null,
+      offlineEmail: app.email.offlinePolicy,
     })
     return reply.code(created ? 201 : 200).send(ok({ message: app.files.linkFor(req).message(message) }))
   })

@@ -17,13 +17,16 @@ const StatsBody = Type.Object({
   avgFirstResponseSeconds: Nullable(Type.Number()),
   medianFirstResponseSeconds: Nullable(Type.Number()),
   sessionsPerDay: Type.Array(Type.Object({ date: Type.String(), count: Type.Integer() })),
+  csatAverage: Nullable(Type.Number({ description: 'mean rating (1–5) of the ratings given in the range; null without any' })),
+  csatCount: Type.Integer(),
+  csatDistribution: Type.Object({ 1: Type.Integer(), 2: Type.Integer(), 3: Type.Integer(), 4: Type.Integer(), 5: Type.Integer() }),
 })
 
 export default (async (app) => {
   app.get('/stats', {
     schema: {
       summary: 'Totals and first-response figures',
-      description: 'Sessions created and messages sent in [from, to) (UTC). sessionsToday counts the current UTC day. sessionsPerDay covers the range (default: the last 30 days), zeros included.',
+      description: 'Sessions created and messages sent in [from, to) (UTC). sessionsToday counts the current UTC day. sessionsPerDay covers the range (default: the last 30 days), zeros included. CSAT figures count the ratings given in the range.',
       tags: ['chat'],
       security: [{ bearer: [] }],
       querystring: Type.Object({ from: Type.Optional(Type.String({ maxLength: 64 })), to: Type.Optional(Type.String({ maxLength: 64 })) }),

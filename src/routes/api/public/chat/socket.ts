@@ -79,6 +79,8 @@ export default (async (app) => {
       // an `after` beyond the session's last message means "nothing yet": from here on, what comes
       const after = Math.min(req.query.after ?? 0, chatSession.lastSeq)
       app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey, origin: app.files.originOf(req) }, after)
+      // while open, the socket keeps its visitor present (plugins/visitor-seen.ts); away counts from its close
+      socket.once('close', () => app.visitorSeen(sessionId))
       // Frames of one socket are handled one after another, so its messages keep their order;
       // a client that keeps sending without waiting is told to slow down rather than queued.
       let previous = Promise.resolve()

@@ -1,0 +1,73 @@
+// requires: chromium
+import t from 'tap'
+import type { Browser, Page } from 'playwright-core'
+import { expectAccessible } from '../helpers/axe.js'
+import { ARTIFACTS, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { bearer, makeSession, makeSite, makeStaff, sessionHeaders } from '../helpers/fixtures.js'
+
+let browser: Browser
+t.before(async () => {
+  browser = await launchBrowser(t)
+})
+
+/** A dashboard signed in with `token`, its live socket real (erasures reach it that way). */
+async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin: string, token: string, hash: string): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await page.goto(`${origin}/admin${hash}`)
+  await page.evaluate((jwt) => localStorage.setItem('chatAdminToken', jwt), token)
+  await page.reload()
+  return page
+}
+
+t.test('an admin sees a rating, filters by it, erases a visitor (gone from every open dashboard) and finds it in the audit log; Settings say whether email is on', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const admin = await makeStaff(app, 'admin', 'Iryna')
+  const site = await makeSite(app)
+  const rated = await makeSession(app, site, { name: 'Ann Rated', firstMessage: 'Where is my parcel?' })
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${rated.id}/close`, headers: bearer(admin) })
+  const rating = await app.inject({ method: 'POST', url: `/api/public/chat/sessions/${rated.id}/rating`, headers: sessionHeaders(rated), payload: { score: 4, comment: 'Quick and kind' } })
+  t.equal(rating.statusCode, 201)
+  const leaving = await makeSession(app, site, { name: 'Bohdan Leaving', email: 'bohdan@example.com', firstMessage: 'Please forget me' })
+
+  const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${rated.id}`)
+  const details = dash.getByRole('complementary', { name: 'Contact details' })
+  await details.getByRole('img', { name: '4 of 5 stars' }).waitFor()
+  await details.getByText('Quick and kind').waitFor()
+  await expectAccessible(t, dash, 'dashboard conversation with a rating')
+  await dash.getByRole('combobox', { name: 'Rating' }).selectOption({ label: '4 stars' })
+  const list = dash.getByRole('list', { name: 'Chats' })
+  await list.getByRole('link', { name: /Bohdan Leaving/ }).waitFor({ state: 'detached' })
+  t.equal(await list.getByRole('link', { name: /Ann Rated/ }).count(), 1, 'the 4-star chat stays, the unrated one goes')
+
+  // a second dashboard has the visitor's conversation open while the first erases them
+  const watching = await dashboardAs(t, origin, admin.token, `#/inbox/${leaving.id}`)
+  await watching.getByRole('heading', { name: 'Bohdan Leaving' }).waitFor()
+  dash.on('dialog', (d) => void d.accept())
+  await dash.getByRole('link', { name: 'Privacy' }).click()
+  const card = dash.getByRole('article', { name: /^site-/ })
+  await card.getByRole('textbox', { name: 'Visitor ID' }).fill(leaving.userSessionId)
+  await expectAccessible(t, dash, 'dashboard privacy page')
+  await card.getByRole('button', { name: 'Erase visitor' }).click()
+  await dash.getByRole('status').getByText('Conversations erased: 1').waitFor()
+  await watching.getByText('This conversation was erased.').waitFor()
+  t.equal(await watching.getByRole('list', { name: 'Chats' }).getByRole('link', { name: /Bohdan Leaving/ }).count(), 0, 'gone from the other dashboard\'s list')
+  const gone = await app.inject({ method: 'GET', url: `/api/chat/sessions/${leaving.id}`, headers: bearer(admin) })
+  t.equal(gone.statusCode, 404)
+
+  await dash.getByRole('link', { name: 'Settings' }).click()
+  await dash.getByRole('article', { name: 'Email' }).getByText('Off. Set SMTP_URL').waitFor()
+
+  await dash.getByRole('link', { name: 'Audit log' }).click()
+  const row = dash.getByRole('row', { name: /visitor\.erased/ })
+  await row.waitFor()
+  t.match(await row.textContent(), /Iryna/, 'who erased')
+  t.notMatch(await dash.getByRole('table').textContent(), new RegExp(leaving.userSessionId), 'the log does not keep who was erased')
+  await expectAccessible(t, dash, 'dashboard audit log')
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-audit.png` })
+
+  await dash.getByRole('combobox', { name: 'Language' }).selectOption({ label: 'Українська' })
+  await dash.getByRole('heading', { name: 'Журнал аудиту' }).waitFor()
+  await expectAccessible(t, dash, 'dashboard audit log in Ukrainian')
+})
