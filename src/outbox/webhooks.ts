@@ -57,9 +57,10 @@ export function webhookBody(row: OutboxRow): string {
 
 /** Posts a webhook row to its URL, signed; any 2xx is delivered, anything else is retried. */
 export function webhookDeliverer(db: Executor, timeoutMs: number, now: () => Date): Deliver {
-  return async (row) => {
-    if (!row.webhookId) throw new DeliveryError('webhook row without a webhook', true)
-    const hook = await getWebhook(db, row.webhookId)
+  return async (row, batch) => {
+    const { webhookId } = row
+    if (!webhookId) throw new DeliveryError('webhook row without a webhook', true)
+    const hook = await batch.once(`webhook:${webhookId}`, () => getWebhook(db, webhookId))
     if (!hook.active) throw new DeliveryError('the webhook is disabled', true)
     const body = webhookBody(row)
     const timestamp = Math.floor(now().getTime() / 1000)

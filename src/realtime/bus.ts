@@ -19,6 +19,8 @@ export type DurableEvent =
   | { k: 'message'; site: string; session: string; seq: number }
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
+  /** rows were queued for delivery without a chat change (a legacy note, an admin's retry): outbox workers look now */
+  | { k: 'outbox'; site: string }
   | { k: 'user'; user: string }
 
 /**

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js'
-import { getSession, type Session } from '../chat/sessions.js'
+import { getSession } from '../chat/sessions.js'
 import { getSite } from '../chat/sites.js'
-import { DeliveryError, type Deliver } from '../outbox/worker.js'
+import { DeliveryError, type Batch, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
 import {
@@ -39,9 +39,11 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
     return chat.is_forum === true
   }
 
-  async function topicFor(bot: BotApi, chatId: string, session: Session): Promise<number | null> {
-    if (session.telegramThreadId !== null) return session.telegramThreadId
+  /** The conversation's forum topic; null when the chat is not a forum (known without reading the session). */
+  async function topicFor(bot: BotApi, chatId: string, sessionId: string): Promise<number | null> {
     if (!(await isForum(bot, chatId))) return null
+    const session = await getSession(db, sessionId)
+    if (session.telegramThreadId !== null) return session.telegramThreadId
     const topic = await bot.call<{ message_thread_id: number }>('createForumTopic', {
       chat_id: chatId,
       name: conversationLabel(session.id, session.name).slice(0, 128),
@@ -52,29 +54,29 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
     return (await getSession(db, session.id)).telegramThreadId
   }
 
-  async function post(bot: BotApi, chatId: string, row: OutboxRow, siteName: string): Promise<void> {
+  async function post(bot: BotApi, chatId: string, row: OutboxRow, siteName: string, batch: Batch): Promise<void> {
     if (row.kind === 'notify') {
       await bot.sendHtml(chatId, formatNotify({ ...(row.payload as NotifyCard), siteName }))
       return
     }
     if (!row.sessionId) throw new DeliveryError(`${row.kind} without a session`, true)
-    const session = await getSession(db, row.sessionId)
-    const card = { ...row.payload, sessionId: session.id }
+    const card = { ...row.payload, sessionId: row.sessionId }
     let html: string
     if (row.kind === 'session.created') html = formatNewSession({ ...(card as NewSessionCard), siteName }, publicUrl)
     else if (row.kind === 'message.created') html = formatMessage(card as MessageCard, publicUrl)
     else if (row.kind === 'contact.updated') html = formatContactDetails(card as ContactCard, publicUrl)
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
-    const threadId = await topicFor(bot, chatId, session)
+    const threadId = await topicFor(bot, chatId, row.sessionId)
     const sent = await bot.sendHtml(chatId, html, { threadId })
-    await rememberTelegramMessage(db, chatId, sent.message_id, session.id)
+    const { sessionId } = row
+    batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, sessionId))
   }
 
-  return async (row) => {
-    const site = await getSite(db, row.siteId)
+  return async (row, batch) => {
+    const site = await batch.once(`site:${row.siteId}`, () => getSite(db, row.siteId))
     if (!site.telegramBotToken || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
     try {
-      await post(api(site.telegramBotToken), site.telegramChatId, row, site.name)
+      await post(api(site.telegramBotToken), site.telegramChatId, row, site.name, batch)
     } catch (err) {
       throw asDeliveryError(err)
     }
