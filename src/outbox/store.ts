@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { parseDbTime } from '../db/client.js'
 import { outbox } from '../db/schema.js'
@@ -49,14 +49,15 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * waiting), and a row whose sender died comes back when the lease ends. Each receiver gets a
  * conversation's events in order: a row is taken only when every earlier pending row of its
  * conversation and destination is taken with it (and is then sent before it) or is among
- * `sentIds` (sent by this worker, its mark as done still on its way), so a burst of one
- * conversation goes out in one round instead of one round per row.
+ * `sentIds` (sent by this worker, its mark as done still on its way; never taken again), so
+ * a burst of one conversation goes out in one round instead of one round per row.
  */
 export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
+  const sent = `{${sentIds.join(',')}}`
   const rows = await db.execute<RawOutboxRow>(sql`
     with candidates as (
       select o.id, o.session_id, o.channel, o.webhook_id from outbox o
-      where o.status = 'pending' and o.next_attempt_at <= now()
+      where o.status = 'pending' and o.next_attempt_at <= now() and o.id <> all(${sent}::bigint[])
       order by o.next_attempt_at, o.id
       limit ${limit}
       for update skip locked
@@ -66,7 +67,7 @@ export async function claimDue(db: Executor, limit: number, leaseMs: number, sen
         select 1 from outbox e
         where e.status = 'pending' and e.session_id = c.session_id and e.id < c.id
           and e.channel = c.channel and e.webhook_id is not distinct from c.webhook_id
-          and e.id not in (select id from candidates) and e.id <> all(${`{${sentIds.join(',')}}`}::bigint[]))
+          and e.id not in (select id from candidates) and e.id <> all(${sent}::bigint[]))
     )
     update outbox o set attempts = o.attempts + 1, next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
     from due where o.id = due.id
@@ -77,8 +78,12 @@ export async function claimDue(db: Executor, limit: number, leaseMs: number, sen
 // Only the holder of the lease (same attempt count, still pending) may settle a row.
 const leaseHeld = (row: OutboxRow) => and(eq(outbox.id, row.id), eq(outbox.attempts, row.attempts), eq(outbox.status, 'pending'))
 
-export async function markDone(db: Executor, row: OutboxRow): Promise<void> {
-  await db.update(outbox).set({ status: 'done', doneAt: sql`now()`, lastError: null }).where(leaseHeld(row))
+/**
+ * Marks a row this instance sent as done, whoever holds its lease now: it was delivered,
+ * whatever happened to the lease while the mark was on its way.
+ */
+export async function markSent(db: Executor, id: number): Promise<void> {
+  await db.update(outbox).set({ status: 'done', doneAt: sql`now()`, lastError: null }).where(and(eq(outbox.id, id), ne(outbox.status, 'done')))
 }
 
 export async function markFailed(db: Executor, row: OutboxRow, error: string): Promise<void> {

@@ -2,7 +2,8 @@ import type { OutboxConfig } from '../config.js'
 import { isDatabaseDown } from '../db/availability.js'
 import type { Db } from '../db/client.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
-import { claimDue, markDone, markFailed, postpone, scheduleRetry, type OutboxRow } from './store.js'
+import { sentLedger } from './sent.js'
+import { claimDue, markFailed, postpone, scheduleRetry, type OutboxRow } from './store.js'
 
 /** Why a delivery failed, and what the worker should do about it. */
 export class DeliveryError extends Error {
@@ -100,21 +101,9 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
     }
   }
 
-  // sent, with their records and mark as done still on their way (see deliverInOrder)
-  const finishing = new Map<number, Promise<void>>()
-
-  /**
-   * After a row's send, its records and its mark as done are written while the next row is
-   * sent, and the next round's claim counts the row as done meanwhile (it was sent): those
-   * round trips need not hold up a conversation's next line.
-   */
-  function finish(row: OutboxRow, records: (() => Promise<unknown>)[], signal: AbortSignal): void {
-    const writes = [...records, () => markDone(db, row)].map((write) => whenPossible(write, signal))
-    finishing.set(row.id, Promise.all(writes).then(
-      () => undefined,
-      (err: unknown) => log.error({ err, outboxId: row.id }, 'a sent notification could not be marked done; it is sent again when its lease ends'),
-    ).finally(() => finishing.delete(row.id)))
-  }
+  // the ledger's writes outlive a round, so they stop retrying at shutdown rather than at a round's end
+  const stopping = new AbortController()
+  const sent = sentLedger(db, (write) => whenPossible(write, stopping.signal), log)
 
   /**
    * Sends one destination's rows in order. A row that failed holds back its conversation's
@@ -133,7 +122,7 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
       let waitMs: number | undefined
       try {
         await deliverers[row.channel](row, { once, record: (write) => void records.push(write) })
-        finish(row, records, signal)
+        sent.add(row, records)
       } catch (err) {
         if (isDatabaseDown(err)) {
           // not the destination's fault: this row and the rest go back untried, due at once
@@ -151,7 +140,9 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
   }
 
   const loop = startLoop(cfg.pollMs, async (signal) => {
-    const rows = await claimDue(db, cfg.batchSize, leaseMs, [...finishing.keys()])
+    // marks that could not be written before (the database was away) go first, so they land while their lease holds
+    await sent.retry()
+    const rows = await claimDue(db, cfg.batchSize, leaseMs, sent.ids())
     const byDestination = new Map<string, OutboxRow[]>()
     for (const row of rows) {
       const key = `${row.channel}:${row.webhookId ?? row.siteId}`
@@ -165,7 +156,8 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
     wake: loop.wake,
     stop: async () => {
       await loop.stop()
-      await Promise.all(finishing.values())
+      stopping.abort()
+      await sent.close()
     },
   }
 }

@@ -48,6 +48,8 @@ export type BotApiStandIn = {
   forumChats: Set<string>
   /** how methods other than getUpdates answer */
   setMode: (mode: Mode) => void
+  /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
+  setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
   pushUpdate: (m: FakeUpdateMessage) => number
   updateBody: (updateId: number, m: FakeUpdateMessage) => Record<string, unknown>
@@ -68,6 +70,7 @@ const readJson = (req: IncomingMessage) => new Promise<Record<string, unknown>>(
 
 export async function startBotApi(t: { teardown: (fn: () => unknown) => void }): Promise<BotApiStandIn> {
   let mode: Mode = { kind: 'ok' }
+  let beforeAnswer = async (_m: SentMessage) => {}
   let nextMessageId = 1000
   // ids keep growing across the tests of a file, which share a database and its stored offset
   let nextUpdateId = Date.now()
@@ -79,6 +82,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     calls: [], sent: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
+    setBeforeAnswer: (hook) => (beforeAnswer = hook),
     pushUpdate: (m) => {
       const id = nextUpdateId++
       updates.push(api.updateBody(id, m))
@@ -122,7 +126,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     })
   }
 
-  function handle(method: string, params: Record<string, unknown>, res: ServerResponse) {
+  async function handle(method: string, params: Record<string, unknown>, res: ServerResponse) {
     if (method === 'getUpdates') return getUpdates(params, res)
     if (mode.kind === 'hang') return undefined
     if (mode.kind === 'error') return answer(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' })
@@ -140,6 +144,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
         reply_to: reply?.message_id,
       }
       api.sent.push(m)
+      await beforeAnswer(m)
       return answer(res, 200, { ok: true, result: { message_id: m.message_id, chat: { id: Number(m.chat_id) }, text: m.text } })
     }
     if (method === 'getChat') {
