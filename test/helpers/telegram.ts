@@ -52,6 +52,8 @@ export type BotApiStandIn = {
   setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
   pushUpdate: (m: FakeUpdateMessage) => number
+  /** queue an update exactly as given (malformed ones too); returns its update_id */
+  pushRawUpdate: (body: (updateId: number) => Record<string, unknown>) => number
   updateBody: (updateId: number, m: FakeUpdateMessage) => Record<string, unknown>
   close: () => Promise<void>
 }
@@ -83,9 +85,10 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
     setBeforeAnswer: (hook) => (beforeAnswer = hook),
-    pushUpdate: (m) => {
+    pushUpdate: (m) => api.pushRawUpdate((id) => api.updateBody(id, m)),
+    pushRawUpdate: (body) => {
       const id = nextUpdateId++
-      updates.push(api.updateBody(id, m))
+      updates.push(body(id))
       for (const answerNow of waiting) answerNow()
       return id
     },
