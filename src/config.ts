@@ -50,6 +50,17 @@ export type Config = {
   /** how often the hub looks for messages whose notification was lost */
   wsSweepMs: number
   outbox: OutboxConfig
+  backup: BackupConfig
+}
+
+export type BackupConfig = {
+  /** encrypts backups (AES-256-GCM under a key derived from it); restore needs the same one */
+  key: string | undefined
+  /** scheduled backups go here; off unless both dir and everyHours are set */
+  dir: string | undefined
+  everyHours: number | undefined
+  /** scheduled backup files kept in dir; older ones are deleted */
+  keep: number
 }
 
 export type OutboxConfig = {
@@ -88,6 +99,14 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
+  return n
+}
+
+function positiveNumber(env: Env, name: string): number | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number above 0, got "${raw}"`)
   return n
 }
 
@@ -132,6 +151,11 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const backupDir = str(env, 'BACKUP_DIR')
+  const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
+  if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
+  const backupKey = str(env, 'BACKUP_KEY')
+  if (backupKey !== undefined && backupKey.length < 16) throw new ConfigError('BACKUP_KEY must be at least 16 characters')
   return {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -177,6 +201,12 @@ export function loadConfig(env: Env = process.env): Config {
       telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
       telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
       botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
+    backup: {
+      key: backupKey,
+      dir: backupDir === undefined ? undefined : resolve(backupDir),
+      everyHours: backupEveryHours,
+      keep: int(env, 'BACKUP_KEEP', 7, 1, 10_000),
     },
   }
 }
