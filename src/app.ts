@@ -9,11 +9,13 @@ import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
-import { envelopeFor } from './http/errors.js'
+import filesPlugin from './plugins/files.js'
+import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import secretsPlugin from './plugins/secrets.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
@@ -24,10 +26,14 @@ import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
 import publicChatMessageRoutes from './routes/api/public/chat/messages.js'
 import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
 import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
+import publicChatReadRoutes from './routes/api/public/chat/read.js'
+import publicChatAttachmentRoutes from './routes/api/public/chat/attachments.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
 import chatSocketRoutes from './routes/api/chat/socket.js'
+import chatAttachmentRoutes from './routes/api/chat/attachments.js'
+import fileRoutes from './routes/api/files/index.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
@@ -59,6 +65,8 @@ function validatorCompiler() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 const SECRET_QUERY_PARAMS = /([?&](?:token|apiKey|api_key)=)[^&]*/gi
 
 export const redactUrl = (url: string) => url.replace(SECRET_QUERY_PARAMS, '$1[redacted]')
@@ -76,11 +84,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       },
     },
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // a hop count as Fastify itself compiles one (its types take no number): the client is hop n
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     requestIdHeader: 'x-request-id',
     // the dashboard and the docs UI use /admin/ and /docs/ alike
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    clientErrorHandler,
     // errors the router raises before any route (a malformed %-escape in the path) skip the error handler
     frameworkErrors: (err, req, reply: FastifyReply) => {
       const { status, body } = envelopeFor(err, req.log)
@@ -105,10 +115,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
   await app.register(busPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(limitsPlugin)
+  await app.register(secretsPlugin)
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
+  await app.register(filesPlugin)
   await app.register(realtimePlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
@@ -122,13 +134,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatMessageRoutes)
     await pub.register(publicChatSocketRoutes)
     await pub.register(publicChatNotifyRoutes)
+    await pub.register(publicChatReadRoutes)
+    await pub.register(publicChatAttachmentRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(chatSessionRoutes)
     await chat.register(chatStatsRoutes)
     await chat.register(chatSocketRoutes)
+    await chat.register(chatAttachmentRoutes)
   }, { prefix: '/api/chat' })
+  await app.register(fileRoutes, { prefix: '/api/files' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)
     await admin.register(adminSiteRoutes)

@@ -1,9 +1,13 @@
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
 import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
+import { resealSecrets } from './chat/reseal.js'
+import { secretBoxFor } from './chat/secret-box.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
 import { backupToFile } from './backup/backup.js'
 import { restoreFromFile } from './backup/restore.js'
@@ -19,6 +23,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   create-site --name N [--origin https://example.com ...]
   rotate-site --id SITE_ID
   list-sites
+  reseal-secrets                            seal stored secrets with SECRETS_KEY: plain text left by older
+                                            releases, and values sealed with SECRETS_KEY_PREVIOUS (key rotation)
   backup --out FILE                         a consistent snapshot of everything, while servers run (encrypted when BACKUP_KEY is set)
   restore --in FILE [--force]               into an empty database (--force replaces what it holds); stop the servers first
 
@@ -30,8 +36,25 @@ function required(values: Record<string, unknown>, name: string): string {
   return v
 }
 
-async function main(): Promise<void> {
+export type CliOutput = { out: (text: string) => void; err: (text: string) => void }
+
+/**
+ * One command of `npm run cli`, as its process runs it; resolves to the exit code. Exported so
+ * that tests can run commands in-process (each `npm run cli` starts npm, Node and tsx anew).
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = { out: console.log, err: console.error }): Promise<number> {
+  try {
+    await run(args, env, output.out)
+    return 0
+  } catch (err) {
+    output.err(err instanceof Error ? err.message : String(err))
+    return 1
+  }
+}
+
+async function run(args: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   const { positionals, values } = parseArgs({
+    args,
     allowPositionals: true,
     options: {
       email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
@@ -41,22 +64,23 @@ async function main(): Promise<void> {
   })
   const command = positionals[0]
   if (!command || values.help) {
-    console.log(USAGE)
+    out(USAGE)
     return
   }
-  const config = loadConfig()
+  const config = loadConfig(env)
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const url = config.databaseUrl ?? embedded?.url ?? ''
   const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
   // running instances hear of revoked users and rotated keys
   const bus = new PostgresBus({ sql, databaseUrl: url, log: { warn: (obj, msg) => console.error(msg, obj), error: (obj, msg) => console.error(msg, obj) } })
+  const box = secretBoxFor(config)
   try {
     // a backup records the schema as it is; a restore rebuilds the one its file needs
     if (command !== 'backup' && command !== 'restore') await runMigrations(db)
-    const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
+    const print = (x: unknown) => out(JSON.stringify(x, null, 2))
     switch (command) {
       case 'migrate':
-        console.log('migrations applied')
+        out('migrations applied')
         break
       case 'create-user': {
         const role = values.role ?? 'agent'
@@ -78,7 +102,7 @@ async function main(): Promise<void> {
         print((await listUsers(db)).map(userView))
         break
       case 'create-site': {
-        const { site, apiSecret } = await createSite(db, { name: required(values, 'name'), origins: values.origin ?? [] })
+        const { site, apiSecret } = await createSite(db, box, { name: required(values, 'name'), origins: values.origin ?? [] })
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -90,14 +114,17 @@ async function main(): Promise<void> {
       case 'list-sites':
         print((await listSites(db)).map(siteView))
         break
+      case 'reseal-secrets':
+        print(await resealSecrets(db, box))
+        break
       case 'backup': {
         const b = await backupToFile(sql, required(values, 'out'), { key: config.backup.key })
-        console.log(`backup written to ${b.file}: ${b.rows} rows in ${b.tables.length} tables, ${b.bytes} bytes, schema ${b.schema.tag}${b.encrypted ? ', encrypted' : ''}`)
+        out(`backup written to ${b.file}: ${b.rows} rows in ${b.tables.length} tables, ${b.bytes} bytes, schema ${b.schema.tag}${b.encrypted ? ', encrypted' : ''}`)
         break
       }
       case 'restore': {
         const r = await restoreFromFile(sql, required(values, 'in'), { key: config.backup.key, force: values.force === true })
-        console.log(`restored ${r.rows} rows in ${r.tables.length} tables from the backup of ${r.takenAt} (schema ${r.from.tag}, now ${r.to.tag})`)
+        out(`restored ${r.rows} rows in ${r.tables.length} tables from the backup of ${r.takenAt} (schema ${r.from.tag}, now ${r.to.tag})`)
         break
       }
       default:
@@ -110,7 +137,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(1)
-})
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const code = await runCli(process.argv.slice(2))
+  if (code !== 0) process.exit(code)
+}

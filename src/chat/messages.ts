@@ -1,8 +1,9 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { parseDbTime } from '../db/client.js'
-import { queryPrepared } from '../db/prepared.js'
-import { chatMessages, chatSessions } from '../db/schema.js'
+import { preparedStatement, type StatementInput } from '../db/prepared.js'
+import { chatMessages, chatSessions, type AttachedFile } from '../db/schema.js'
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
@@ -18,6 +19,8 @@ export type Message = {
   senderName: string | null
   text: string
   clientMessageId: string | null
+  /** always present; [] when none. Clients get each with a signed `url` (files/links.ts). */
+  attachments: AttachedFile[]
   createdAt: Date
 }
 
@@ -26,6 +29,13 @@ export const MAX_PAGE = 200
 export const DEFAULT_PAGE = 100
 /** seq is a Postgres integer */
 export const MAX_SEQ = 2_147_483_647
+/**
+ * What a client may send as `after`: any seq it might hold, up to 2^53 − 1. Above the
+ * session's lastSeq it means "nothing yet"; it is clamped before it reaches the integer
+ * column, where it would be an error.
+ */
+export const MAX_AFTER = Number.MAX_SAFE_INTEGER
+const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
 /** The columns a Message shows, for drizzle selects (map the rows with messageFromRow). */
 export const messageColumns = {
@@ -36,17 +46,21 @@ export const messageColumns = {
   senderName: chatMessages.senderName,
   text: chatMessages.text,
   clientMessageId: chatMessages.clientMessageId,
+  attachments: chatMessages.attachments,
   createdAt: chatMessages.createdAt,
 }
 
 const LONE_SURROGATE = /\p{Cs}/u
 
-/** 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. */
-export function assertMessageText(text: string, field = 'text'): void {
+/**
+ * 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. With
+ * `mayBeEmpty` (a message carrying files) it may also be empty or blank.
+ */
+export function assertMessageText(text: string, field = 'text', mayBeEmpty = false): void {
   // a lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD, not verbatim
   if (LONE_SURROGATE.test(text)) throw validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])
   const trimmed = text.trim()
-  if (trimmed === '') throw validationError(`${field} is required`, [{ field, message: `${field} must contain a non-space character` }])
+  if (trimmed === '' && !mayBeEmpty) throw validationError(`${field} is required`, [{ field, message: `${field} must contain a non-space character` }])
   // code points, not UTF-16 units; the cheap length check skips the count for short texts
   if (trimmed.length > MAX_TEXT_CHARS && Array.from(trimmed).length > MAX_TEXT_CHARS) {
     throw validationError(`${field} must be at most ${MAX_TEXT_CHARS} characters`, [{ field, message: `${field} is too long` }])
@@ -63,6 +77,8 @@ export type NewMessage = {
   text: string
   clientMessageId?: string | null
   agentId?: string | null
+  /** ids of complete uploads of this session, by this side (visitor or staff), not yet sent; at most 5 */
+  attachments?: string[]
   /**
    * post it to the site's Telegram chat; by default visitor messages only (a new session's
    * card already quotes its first message; a dashboard reply is shown to the managers in Telegram)
@@ -74,12 +90,12 @@ export type NewMessage = {
  * A row with a Message's columns: as drizzle reads them (`messageColumns`), or as a raw
  * statement reads them (`messageFields`), which returns timestamps as text.
  */
-type MessageRow = Omit<Message, 'createdAt'> & { createdAt: Date | string }
+type MessageRow = Omit<Message, 'createdAt' | 'attachments'> & { createdAt: Date | string; attachments: AttachedFile[] | null }
 
 /** The raw-SQL twin of `messageColumns`: the same columns of the row aliased `alias`, named as in Message. */
 const messageFields = (alias: 'i' | 'm') => sql.raw([
   'id', 'session_id as "sessionId"', 'seq', 'sender', 'sender_name as "senderName"', 'text',
-  'client_message_id as "clientMessageId"', 'created_at as "createdAt"',
+  'client_message_id as "clientMessageId"', 'attachments', 'created_at as "createdAt"',
 ].map((column) => `${alias}.${column}`).join(', '))
 
 /** The one row → Message mapper. */
@@ -92,8 +108,82 @@ export function messageFromRow(row: MessageRow): Message {
     senderName: row.senderName,
     text: row.text,
     clientMessageId: row.clientMessageId,
+    attachments: row.attachments ?? [],
     createdAt: parseDbTime(row.createdAt),
   }
+}
+
+const APPEND_INPUTS = ['sessionId', 'siteId', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds'] as const
+type AppendInputs = Record<(typeof APPEND_INPUTS)[number], StatementInput>
+
+/**
+ * The CTEs that take a message's attachments, for the statement that stores it: `att` locks
+ * the files (complete, of this session and side, not yet sent; FOR UPDATE waits for a
+ * concurrent send of the same file and then sees it taken), the session is claimed only when
+ * all of them are free, and `linked` hands them to the new message. Without attachments the
+ * statement has none of this.
+ */
+function attachmentCtes(m: AppendInputs) {
+  // one array parameter, '{id,...}' (the ids are checked uuids, so the literal needs no quoting)
+  const idArray = sql`${m.attachmentIds}::uuid[]`
+  return {
+    locked: sql`att as (
+      select id, name, content_type, size from chat_attachments
+      where id = any(${idArray}) and session_id = ${m.sessionId}::uuid
+        and uploader = (case when ${m.sender}::text = 'visitor' then 'visitor' else 'staff' end) and complete and message_id is null
+      order by id
+      for update
+    )`,
+    allFree: sql`and (select count(*) from att) = cardinality(${idArray})`,
+    metadata: sql`(select jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'contentType', a.content_type, 'size', a.size)
+      order by array_position(${idArray}, a.id)) from att a)`,
+    linked: sql`linked as (
+      update chat_attachments f set message_id = i.id from inserted i
+      where f.id in (select id from att)
+    )`,
+  }
+}
+
+/** The append statement, with or without the Telegram outbox row and attachments; see appendMessage. */
+const appendStatement = (forwardToTelegram: boolean, withFiles: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
+  const files = withFiles ? attachmentCtes(m) : undefined
+  // statement_timestamp() is fixed for the statement, so every column gets the same instant;
+  // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
+  const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
+  const sender = sql`${m.sender}::text`
+  const claimed = sql`claimed as (
+      update chat_sessions s set
+        last_seq = s.last_seq + 1,
+        last_message_at = ${at},
+        last_visitor_message_at = case when ${sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
+        unread_count = case ${sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
+        first_response_at = case when ${sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
+        updated_at = ${at}
+      where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteId}::uuid is null or s.site_id = ${m.siteId}::uuid)
+        ${files?.allFree ?? sql``}
+      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
+    )`
+  const inserted = sql`inserted as (
+      insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, attachments, created_at)
+      select id, last_seq, ${sender}, case when ${sender} = 'visitor' then name else ${m.senderName}::text end, ${m.text}::text,
+        ${m.clientMessageId}::text, ${m.agentId}::uuid, ${files?.metadata ?? sql`null::jsonb`}, last_message_at
+      from claimed
+      returning *
+    )`
+  const outbox = messageOutboxCtes({
+    from: sql`inserted i cross join claimed c`,
+    id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
+    sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, attachments: sql`i.attachments`, createdAt: sql`i.created_at`,
+  }, forwardToTelegram)
+  const ctes = files ? [files.locked, claimed, inserted, files.linked, ...outbox] : [claimed, inserted, ...outbox]
+  return sql`
+    with ${sql.join(ctes, sql`, `)}
+    select ${messageFields('i')}, c.site_id as "siteId"
+    from inserted i cross join claimed c`
+})
+const appendStatements = {
+  telegram: { files: appendStatement(true, true), text: appendStatement(true, false) },
+  quiet: { files: appendStatement(false, true), text: appendStatement(false, false) },
 }
 
 /**
@@ -103,49 +193,34 @@ export function messageFromRow(row: MessageRow): Message {
  * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
  * event is announced after the commit (see PostgresBus for why not inside it), or, inside a
  * transaction, held by its Publisher until that commits.
- * Returns undefined when the session is closed, missing or another site's.
+ * Returns undefined when the session is closed, missing or another site's, or when one of
+ * the attachments is not free to send.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
 export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
-  // statement_timestamp() is fixed for the statement, so every column gets the same instant;
-  // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
-  const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
-  const claimed = sql`claimed as (
-      update chat_sessions s set
-        last_seq = s.last_seq + 1,
-        last_message_at = ${at},
-        last_visitor_message_at = case when ${m.sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
-        unread_count = case ${m.sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
-        first_response_at = case when ${m.sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
-        updated_at = ${at}
-      where s.id = ${m.sessionId} and s.status = 'open' and (${m.siteId ?? null}::uuid is null or s.site_id = ${m.siteId ?? null}::uuid)
-      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
-    )`
-  const inserted = sql`inserted as (
-      insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, created_at)
-      select id, last_seq, ${m.sender}, case when ${m.sender} = 'visitor' then name else ${m.senderName ?? null} end, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
-      from claimed
-      returning *
-    )`
-  const outbox = messageOutboxCtes({
-    from: sql`inserted i cross join claimed c`,
-    id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
-    sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, createdAt: sql`i.created_at`,
-  }, m.forwardToTelegram ?? m.sender === 'visitor')
-  const rows = await queryPrepared<MessageRow & { siteId: string }>(db, sql`
-    with ${sql.join([claimed, inserted, ...outbox], sql`, `)}
-    select ${messageFields('i')}, c.site_id as "siteId"
-    from inserted i cross join claimed c`)
+  const ids = m.attachments ?? []
+  const kind = (m.forwardToTelegram ?? m.sender === 'visitor') ? appendStatements.telegram : appendStatements.quiet
+  const append = ids.length > 0 ? kind.files : kind.text
+  const rows = await append(db, {
+    sessionId: m.sessionId, siteId: m.siteId ?? null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
+    clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null, attachmentIds: `{${ids.join(',')}}`,
+  })
   const row = rows[0]
   if (!row) return undefined
   events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
   return messageFromRow(row)
 }
 
-export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string): Promise<Message | undefined> {
+/** The message stored under this clientMessageId; with `siteId`, only in a session of that site. */
+export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, siteId?: string): Promise<Message | undefined> {
   const [row] = await db.select(messageColumns).from(chatMessages)
-    .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.clientMessageId, clientMessageId)))
+    .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
+    .where(and(
+      eq(chatMessages.sessionId, sessionId),
+      eq(chatMessages.clientMessageId, clientMessageId),
+      siteId === undefined ? undefined : eq(chatSessions.siteId, siteId),
+    ))
   return row && messageFromRow(row)
 }
 
@@ -155,26 +230,50 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.cause !== undefined && isUniqueViolation(e.cause, constraint)
 }
 
+/** The attachment ids of a send: at most 5, distinct uuids. */
+function assertAttachmentIds(ids: string[]): void {
+  const field = 'attachments'
+  if (ids.length > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw validationError(`At most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`, [{ field, message: 'too many attachments' }])
+  }
+  if (new Set(ids).size !== ids.length) throw validationError('An attachment is listed twice', [{ field, message: 'duplicate attachment id' }])
+  const bad = ids.find((id) => !isUuid(id))
+  if (bad !== undefined) throw validationError(`${field}: "${bad}" is not an attachment id`, [{ field, message: 'not an attachment id' }])
+}
+
+const attachmentsNotFree = () => validationError(
+  'An attachment cannot be sent: it is unknown, still uploading, uploaded to another session or by the other side, or already sent',
+  [{ field: 'attachments', message: 'attachment not available' }],
+)
+
 /**
  * Appends a message; with a clientMessageId, a retry (also a concurrent one) returns the
  * message already stored under it instead of storing a second copy.
  */
 export async function sendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<{ message: Message; created: boolean }> {
-  assertMessageText(m.text)
+  const attachments = m.attachments ?? []
+  assertAttachmentIds(attachments)
+  assertMessageText(m.text, 'text', attachments.length > 0)
   if (!isUuid(m.sessionId)) throw notFound('Session')
+  // scoped by site: another site's key and secret must not read a message through a retry
   if (m.clientMessageId) {
-    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
     if (existing) return { message: existing, created: false }
   }
   try {
     const message = await appendMessage(db, events, m)
     if (message) return { message, created: true }
-    // nothing claimed: tell a missing (or other site's) session from a closed one
-    const [session] = await db.select({ siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
-    throw !session || (m.siteId && session.siteId !== m.siteId) ? notFound('Session') : sessionClosed()
+    // nothing claimed: tell a missing (or other site's) session from a closed one, and those from files that were not free
+    const [session] = await db.select({ siteId: chatSessions.siteId, status: chatSessions.status }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
+    if (!session || (m.siteId && session.siteId !== m.siteId)) throw notFound('Session')
+    if (session.status !== 'open' || attachments.length === 0) throw sessionClosed()
+    // a concurrent retry of this send may have taken the files first
+    const stored = m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId) : undefined
+    if (stored) return { message: stored, created: false }
+    throw attachmentsNotFree()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
-      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
       if (existing) return { message: existing, created: false }
     }
     throw err
@@ -186,34 +285,37 @@ export type MessageQuery = { since?: Date; after?: number; limit?: number }
 /** Oldest first: messages newer than `since` and with seq above `after` (either, both or neither). */
 export async function listMessages(db: Executor, sessionId: string, q: MessageQuery = {}): Promise<Message[]> {
   const conditions = [eq(chatMessages.sessionId, sessionId)]
-  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, q.after))
+  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, seqBound(q.after)))
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
   return (await (q.limit === undefined ? query : query.limit(q.limit))).map(messageFromRow)
 }
 
-export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number }
+export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number; agentReadSeq: number }
 
-/**
- * The polling route in one prepared statement: the session (of this site only) with its
- * status and lastSeq, and the page of messages, read in one snapshot so they agree.
- * Undefined when the session is missing or another site's.
- */
-export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
-  if (!isUuid(sessionId)) return undefined
-  const rows = await queryPrepared<{ status: 'open' | 'closed'; last_seq: number } & Partial<MessageRow>>(db, sql`
-    select s.status, s.last_seq, ${messageFields('m')}
+const pollStatement = preparedStatement<'siteId' | 'sessionId' | 'after' | 'since' | 'limit', { status: 'open' | 'closed'; last_seq: number; agent_read_seq: number } & Partial<MessageRow>>(
+  ['siteId', 'sessionId', 'after', 'since', 'limit'], (q) => sql`
+    select s.status, s.last_seq, s.agent_read_seq, ${messageFields('m')}
     from chat_sessions s
     left join lateral (
       select * from chat_messages
-      where session_id = s.id and seq > coalesce(${q.after ?? null}::int, 0)
-        and created_at > coalesce(${q.since?.toISOString() ?? null}::timestamptz, '-infinity')
-      order by seq limit ${q.limit ?? DEFAULT_PAGE}
+      where session_id = s.id and seq > coalesce(${q.after}::int, 0)
+        and created_at > coalesce(${q.since}::timestamptz, '-infinity')
+      order by seq limit ${q.limit}::int
     ) m on true
-    where s.id = ${sessionId} and s.site_id = ${siteId}
+    where s.id = ${q.sessionId}::uuid and s.site_id = ${q.siteId}::uuid
     order by m.seq`)
+
+/**
+ * The polling route in one prepared statement: the session (of this site only) with its
+ * status, lastSeq and agentReadSeq, and the page of messages, read in one snapshot so they agree.
+ * Undefined when the session is missing or another site's.
+ */
+export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
+  if (!isUuid(sessionId) || !isUuid(siteId)) return undefined
+  const rows = await pollStatement(db, { siteId, sessionId, after: q.after === undefined ? null : seqBound(q.after), since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE })
   const first = rows[0]
   if (!first) return undefined
   const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as MessageRow)]))
-  return { messages, status: first.status, lastSeq: first.last_seq }
+  return { messages, status: first.status, lastSeq: first.last_seq, agentReadSeq: first.agent_read_seq }
 }

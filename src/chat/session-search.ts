@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { chatMessages, chatSessions } from '../db/schema.js'
+import { chatMessages, chatSessions, contactSearchText } from '../db/schema.js'
+import { validationError } from './errors.js'
 import { messageColumns, messageFromRow } from './messages.js'
 import { adminSessionView, type AdminSessionView } from './session-views.js'
 
@@ -19,23 +20,35 @@ export type SessionFilters = {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c)
 
+/** How deep a page may reach (page × limit): an OFFSET reads and drops every row before it. */
+export const MAX_LIST_DEPTH = 10_000
+/**
+ * Message text is searched through its trigram index (pg_trgm), which needs three characters
+ * to narrow anything down; a shorter search matches the contact details only, rather than
+ * reading every message.
+ */
+export const MIN_MESSAGE_SEARCH_CHARS = 3
+
+function searchCondition(search: string): SQL {
+  const pattern = `%${escapeLike(search)}%`
+  // the same expression as the contact trigram index (schema.ts), so the index serves it
+  const inContact = sql`${contactSearchText(chatSessions)} ilike ${pattern}`
+  if (search.length < MIN_MESSAGE_SEARCH_CHARS) return inContact
+  const inMessages = sql`${chatSessions.id} in (select m.session_id from ${chatMessages} m where m.text ilike ${pattern})`
+  return sql`(${inContact} or ${inMessages})`
+}
+
 export async function listSessions(db: Executor, f: SessionFilters): Promise<{ sessions: AdminSessionView[]; total: number }> {
+  if (f.page * f.limit > MAX_LIST_DEPTH) {
+    throw validationError(`page × limit may reach at most ${MAX_LIST_DEPTH} sessions deep; narrow the filters (dates, status, search) instead`, [{ field: 'page', message: 'too deep' }])
+  }
   const where: SQL[] = []
   if (f.status && f.status !== 'all') where.push(eq(chatSessions.status, f.status))
   if (f.siteId) where.push(eq(chatSessions.siteId, f.siteId))
   if (f.from) where.push(gte(chatSessions.createdAt, f.from))
   if (f.to) where.push(lt(chatSessions.createdAt, f.to))
   if (f.unread) where.push(sql`${chatSessions.unreadCount} > 0`)
-  if (f.search) {
-    const pattern = `%${escapeLike(f.search)}%`
-    const inContact = or(
-      sql`${chatSessions.name} ilike ${pattern}`,
-      sql`${chatSessions.phone} ilike ${pattern}`,
-      sql`${chatSessions.email} ilike ${pattern}`,
-    )
-    const inMessages = sql`exists (select 1 from ${chatMessages} m where m.session_id = ${chatSessions.id} and m.text ilike ${pattern})`
-    where.push(sql`(${inContact} or ${inMessages})`)
-  }
+  if (f.search) where.push(searchCondition(f.search))
   const condition = where.length ? and(...where) : undefined
   const [countRow] = await db.select({ total: sql<number>`count(*)::int` }).from(chatSessions).where(condition)
   const rows = await db.select({ session: chatSessions, last: messageColumns }).from(chatSessions)

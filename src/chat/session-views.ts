@@ -4,10 +4,13 @@ import { getSession, type Session } from './sessions.js'
 
 /** What the widget and the dashboard are shown of a session. */
 
-export type PublicSessionView = Pick<Session, 'id' | 'userSessionId' | 'status' | 'name' | 'phone' | 'createdAt' | 'lastSeq'>
+export type PublicSessionView = Pick<Session, 'id' | 'userSessionId' | 'status' | 'name' | 'phone' | 'createdAt' | 'lastSeq' | 'visitorReadSeq' | 'agentReadSeq'>
 
 export function publicSessionView(s: Session): PublicSessionView {
-  return { id: s.id, userSessionId: s.userSessionId, status: s.status, name: s.name, phone: s.phone, createdAt: s.createdAt, lastSeq: s.lastSeq }
+  return {
+    id: s.id, userSessionId: s.userSessionId, status: s.status, name: s.name, phone: s.phone, createdAt: s.createdAt, lastSeq: s.lastSeq,
+    visitorReadSeq: s.visitorReadSeq, agentReadSeq: s.agentReadSeq,
+  }
 }
 
 export type AdminSessionView = PublicSessionView & Pick<Session,

@@ -8,7 +8,7 @@ import type { Publisher } from '../realtime/bus.js'
 import { transaction } from './transaction.js'
 
 /**
- * A session's row and its lifecycle (read, mark read, close). Starting or resuming one is in
+ * A session's row and its lifecycle (read, read marks, close). Starting or resuming one is in
  * session-start.ts, listing and search in session-search.ts, what clients see of it in
  * session-views.ts, its token in session-tokens.ts, who handles it in assignment.ts.
  */
@@ -28,12 +28,35 @@ export async function getSiteSession(db: Executor, siteId: string, id: string): 
   return s
 }
 
+/**
+ * An agent has read the session: its unread count goes to 0 and agentReadSeq to the newest
+ * seq (it never moves back). The visitor's sockets are told with a `read` event.
+ */
 export async function markSessionRead(db: Executor, events: Publisher, id: string): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
-  const [s] = await db.update(chatSessions).set({ unreadCount: 0, updatedAt: sql`now()` }).where(eq(chatSessions.id, id)).returning()
+  const [s] = await db.update(chatSessions)
+    .set({ unreadCount: 0, agentReadSeq: sql`greatest(${chatSessions.agentReadSeq}, ${chatSessions.lastSeq})`, updatedAt: sql`now()` })
+    .where(eq(chatSessions.id, id)).returning()
   if (!s) throw notFound('Session')
   events.publish({ k: 'session', site: s.siteId, session: s.id })
+  if (s.agentReadSeq > 0) events.publish({ k: 'read', site: s.siteId, session: s.id, seq: s.agentReadSeq, from: 'agent' })
   return s
+}
+
+/**
+ * The visitor has seen everything up to `seq` (a seq past the newest message counts as the
+ * newest). The mark never moves back; only a mark that moves it is written and announced to
+ * the dashboards. A session of another site is missing.
+ */
+export async function markVisitorRead(db: Executor, events: Publisher, siteId: string, id: string, seq: number): Promise<Session> {
+  if (!isUuid(id)) throw notFound('Session')
+  const [moved] = await db.update(chatSessions)
+    .set({ visitorReadSeq: sql`least(${seq}::int, ${chatSessions.lastSeq})` })
+    .where(and(eq(chatSessions.id, id), eq(chatSessions.siteId, siteId), sql`${chatSessions.visitorReadSeq} < least(${seq}::int, ${chatSessions.lastSeq})`))
+    .returning()
+  if (!moved) return getSiteSession(db, siteId, id)
+  events.publish({ k: 'read', site: moved.siteId, session: moved.id, seq: moved.visitorReadSeq, from: 'visitor' })
+  return moved
 }
 
 /** Closing a closed session changes nothing and is not an error. */

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -35,12 +37,18 @@ export const sites = pgTable('sites', {
   apiKey: text('api_key').notNull(),
   apiSecretHash: text('api_secret_hash').notNull(),
   origins: text('origins').array().notNull().default(sql`'{}'::text[]`),
+  // encrypted at rest (see chat/secret-box.ts); the bot id, the token's public part, finds sites by bot
   telegramBotToken: text('telegram_bot_token'),
+  telegramBotId: text('telegram_bot_id'),
   telegramChatId: text('telegram_chat_id'),
+  // any member of the managers' group may answer and /close, not only agents linked by Telegram user id
+  telegramAnyMember: boolean('telegram_any_member').notNull().default(false),
+  // X-API-Secret accepted from browsers (the original guide's widget ships it in page code)
+  legacyBrowserSecret: boolean('legacy_browser_secret').notNull().default(false),
   bot: jsonb('bot').$type<BotSettings>(),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
-}, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey)])
+}, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey), index('sites_telegram_bot_idx').on(t.telegramBotId, t.telegramChatId)])
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -55,6 +63,11 @@ export const users = pgTable('users', {
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('users_email_uq').on(t.email)])
+
+/** The one text the staff search matches contact fields in; the index and the query must use this same expression. */
+export function contactSearchText(t: { name: AnyPgColumn; phone: AnyPgColumn; email: AnyPgColumn }) {
+  return sql`(coalesce(${t.name}, '') || ' ' || coalesce(${t.phone}, '') || ' ' || coalesce(${t.email}, ''))`
+}
 
 export const chatSessions = pgTable('chat_sessions', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -71,6 +84,9 @@ export const chatSessions = pgTable('chat_sessions', {
   lastMessageAt: ts('last_message_at'),
   lastVisitorMessageAt: ts('last_visitor_message_at'),
   unreadCount: integer('unread_count').notNull().default(0),
+  // read receipts: the highest seq the visitor / an agent has seen; they only move forward
+  visitorReadSeq: integer('visitor_read_seq').notNull().default(0),
+  agentReadSeq: integer('agent_read_seq').notNull().default(0),
   assignedTo: uuid('assigned_to').references(() => users.id, { onDelete: 'set null' }),
   firstResponseAt: ts('first_response_at'),
   closedAt: ts('closed_at'),
@@ -81,8 +97,14 @@ export const chatSessions = pgTable('chat_sessions', {
 }, (t) => [
   // one open conversation per visitor id and site; closed ones are history
   uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
+  // a visitor id's closed sessions, which a new session of that id must prove it owns
+  index('chat_sessions_visitor_idx').on(t.siteId, t.userSessionId),
   index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
+  // stats over a date range
+  index('chat_sessions_created_idx').on(t.createdAt),
+  // staff search: substring matches (ilike '%...%') over the contact fields through pg_trgm
+  index('chat_sessions_contact_trgm_idx').using('gin', sql`${contactSearchText(t)} gin_trgm_ops`),
 ])
 
 export const chatMessages = pgTable('chat_messages', {
@@ -94,11 +116,75 @@ export const chatMessages = pgTable('chat_messages', {
   text: text('text').notNull(),
   clientMessageId: text('client_message_id'),
   agentId: uuid('agent_id').references(() => users.id, { onDelete: 'set null' }),
+  // A copy of the attached files' metadata (it never changes), written by the statement that
+  // stores the message, so that reading messages never joins chat_attachments; null: none.
+  attachments: jsonb('attachments').$type<AttachedFile[]>(),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq),
   uniqueIndex('chat_messages_client_id_uq').on(t.sessionId, t.clientMessageId),
+  // stats over a date range
+  index('chat_messages_created_idx').on(t.createdAt),
+  // staff search: substring matches in message text through pg_trgm instead of a scan of every message
+  index('chat_messages_text_trgm_idx').using('gin', sql`${t.text} gin_trgm_ops`),
 ])
+
+// Tokens signed out before they expire (POST /api/auth/logout), by the SHA-256 of the token,
+// so that tokens issued before this table existed can be revoked too. Rows past their
+// token's expiry are pruned.
+export const revokedTokens = pgTable('revoked_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)])
+
+/** What a message shows of each attached file (the download URL is signed when it is sent to a client). */
+export type AttachedFile = { id: string; name: string; contentType: string; size: number }
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' })
+
+// A file uploaded to a session; linked to the one message that carries it when that is sent.
+export const chatAttachments = pgTable('chat_attachments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  messageId: uuid('message_id').references(() => chatMessages.id, { onDelete: 'cascade' }),
+  // who may attach it to a message: the visitor's uploads go in visitor messages, staff uploads in agent messages
+  uploader: text('uploader', { enum: ['visitor', 'staff'] }).notNull(),
+  name: text('name').notNull(),
+  // checked from the content, never taken from the name or the client's header
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull().default(0),
+  // where the bytes are: chat_attachment_chunks, or the S3 bucket under the id. Deleting a row
+  // queues its S3 object in file_deletions (a trigger, so every way of erasing a session does it).
+  storage: text('storage', { enum: ['postgres', 's3'] }).notNull(),
+  // false while the bytes are being written; an upload that died midway is swept later
+  complete: boolean('complete').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  index('chat_attachments_session_idx').on(t.sessionId),
+  index('chat_attachments_message_idx').on(t.messageId),
+  index('chat_attachments_unsent_idx').on(t.createdAt).where(sql`message_id is null`),
+])
+
+// The bytes of files kept in Postgres, in chunks so that neither an upload nor a download
+// holds a whole file in memory.
+export const chatAttachmentChunks = pgTable('chat_attachment_chunks', {
+  attachmentId: uuid('attachment_id').notNull().references(() => chatAttachments.id, { onDelete: 'cascade' }),
+  n: integer('n').notNull(),
+  data: bytea('data').notNull(),
+}, (t) => [primaryKey({ columns: [t.attachmentId, t.n] })])
+
+// Files outside Postgres (S3 objects) whose attachment row is gone, until the object is deleted.
+export const fileDeletions = pgTable('file_deletions', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  storage: text('storage', { enum: ['s3'] }).notNull(),
+  key: text('key').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('file_deletions_due_idx').on(t.nextAttemptAt)])
 
 // Small key/value store for values every instance must agree on (e.g. a generated JWT
 // secret when none is configured, the Telegram update offset).

@@ -10,6 +10,19 @@ export const StringEnum = <const T extends readonly string[]>(values: T, options
 // Handlers hand over Date objects; the serialiser writes them as ISO 8601 UTC with milliseconds.
 export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
 
+export const Attachment = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  contentType: Type.String({ description: 'checked from the content: image/png, image/jpeg, image/gif, image/webp, application/pdf, text/plain, DOCX or XLSX' }),
+  size: Type.Integer({ minimum: 0, description: 'bytes' }),
+})
+
+/** An attachment as messages carry it: with a signed URL that opens the file without headers. */
+export const LinkedAttachment = Type.Object({
+  ...Attachment.properties,
+  url: Type.String({ description: 'absolute, signed, expires (ATTACHMENT_URL_TTL_SECONDS, default 1 h); works on every instance; a new poll or frame gives a fresh one' }),
+})
+
 export const Message = Type.Object({
   id: Type.String({ format: 'uuid' }),
   sessionId: Type.String({ format: 'uuid' }),
@@ -18,6 +31,7 @@ export const Message = Type.Object({
   senderName: Nullable(Type.String()),
   text: Type.String(),
   clientMessageId: Nullable(Type.String()),
+  attachments: Type.Array(LinkedAttachment, { description: 'always present; [] when none' }),
   createdAt: DateTime,
 })
 
@@ -29,6 +43,8 @@ const publicSessionFields = {
   phone: Nullable(Type.String()),
   createdAt: DateTime,
   lastSeq: Type.Integer({ minimum: 0 }),
+  visitorReadSeq: Type.Integer({ minimum: 0, description: 'the visitor has seen every message up to this seq' }),
+  agentReadSeq: Type.Integer({ minimum: 0, description: 'an agent has seen every message up to this seq' }),
 }
 
 export const PublicSession = Type.Object(publicSessionFields)
@@ -72,6 +88,9 @@ export const Ok = <T extends TSchema>(data: T) => Type.Object({ success: Type.Li
 
 export const ok = <T>(data: T) => ({ success: true as const, data })
 
+export const AttachmentIds = Type.Array(Type.String({ maxLength: 64 }), {
+  maxItems: 5, description: 'ids from the upload route (at most 5); `text` may then be empty',
+})
 export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, pattern: '\\S' })
 export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64 })
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -20,7 +20,7 @@ const telegramConfigured = sql`s.telegram_bot_token is not null and s.telegram_c
  * statement's own CTEs): the outbox needs no name the caller chose, and the caller no name
  * the outbox chooses.
  */
-export type StoredMessageSql = Record<'id' | 'sessionId' | 'siteId' | 'seq' | 'sender' | 'senderName' | 'text' | 'createdAt', SQL> & { from: SQL }
+export type StoredMessageSql = Record<'id' | 'sessionId' | 'siteId' | 'seq' | 'sender' | 'senderName' | 'text' | 'attachments' | 'createdAt', SQL> & { from: SQL }
 
 /**
  * Data-modifying CTEs (`outbox_… as (…)`) for the caller to list in the WITH of the statement
@@ -35,7 +35,7 @@ export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolea
       select ${eventId('message.created', sql`${m.id}::text`)}, ${m.siteId}, 'webhook', w.id, ${m.sessionId}, 'message.created',
         jsonb_build_object('message', jsonb_build_object(
           'id', ${m.id}, 'sessionId', ${m.sessionId}, 'seq', ${m.seq}, 'sender', ${m.sender}, 'senderName', ${m.senderName}, 'text', ${m.text},
-          'createdAt', to_char(${m.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+          'attachments', coalesce(${m.attachments}, '[]'::jsonb), 'createdAt', to_char(${m.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
       from ${m.from} join webhooks w on w.site_id = ${m.siteId}
       where w.active and 'message.created' = any(w.events)
     )`
@@ -43,7 +43,7 @@ export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolea
   const telegramRow = sql`outbox_telegram as (
       insert into outbox (event_id, site_id, channel, session_id, kind, payload)
       select ${eventId('telegram.message.created', sql`${m.id}::text`)}, ${m.siteId}, 'telegram', ${m.sessionId}, 'message.created',
-        jsonb_build_object('sender', ${m.sender}, 'name', ${m.senderName}, 'text', ${m.text})
+        jsonb_build_object('sender', ${m.sender}, 'name', ${m.senderName}, 'text', ${m.text}, 'attachments', coalesce(${m.attachments}, '[]'::jsonb))
       from ${m.from} join sites s on s.id = ${m.siteId}
       where ${telegramConfigured}
     )`

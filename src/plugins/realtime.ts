@@ -3,11 +3,17 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
+import { SocketCaps } from '../realtime/socket-caps.js'
+import { TypingRelay } from '../realtime/typing.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** live sockets of this process */
     hub: Hub
+    /** widget sockets per session and client address on this instance (WS_MAX_PER_SESSION, WS_MAX_PER_IP) */
+    widgetSocketCaps: SocketCaps
+    /** typing frames from sockets onto the bus (throttled, never stored) */
+    typing: TypingRelay
   }
 }
 
@@ -26,9 +32,13 @@ export default fp(async (app) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
+    verifyStaffToken: (token) => app.verifyStaffToken(token),
+    links: app.files.links,
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
+  app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))
+  app.decorate('typing', new TypingRelay(app.db, app.bus))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',
@@ -51,4 +61,4 @@ export default fp(async (app) => {
       hub.resync()
     },
   })
-}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics'] })
+}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'files'] })

@@ -22,13 +22,16 @@ export type DurableEvent =
   /** rows were queued for delivery without a chat change (a legacy note, an admin's retry): outbox workers look now */
   | { k: 'outbox'; site: string }
   | { k: 'user'; user: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
 
 /**
- * Never stored. The shapes are a first cut for the features that will publish them (typing
- * indicators, agent presence, read receipts); those features own them and may refine them.
+ * Never stored. Typing carries the agent's id and display name (widgets show the name), so
+ * no instance reads anything to forward it. A read mark is stored by its writer; the event
+ * only tells the other side's sockets (the seq is the stored, monotonic value).
  */
 export type EphemeralEvent =
-  | { k: 'typing'; site: string; session: string; from: 'visitor' | 'agent'; user?: string }
+  | { k: 'typing'; site: string; session: string; from: 'visitor' | 'agent'; user?: string; name?: string }
   | { k: 'presence'; user: string; status: 'online' | 'away' | 'offline'; instance: string; ttlMs: number }
   | { k: 'read'; site: string; session: string; seq: number; from: 'visitor' | 'agent'; user?: string }
 

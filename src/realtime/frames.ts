@@ -1,28 +1,44 @@
-import { Type, type Static } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { ChatError, validationError } from '../chat/errors.js'
 import { envelopeFor } from '../http/errors.js'
-import { ClientMessageId, Nullable } from '../http/schemas.js'
+import { MAX_SEQ } from '../chat/messages.js'
+import { AttachmentIds, ClientMessageId, Nullable } from '../http/schemas.js'
 
-/** What a widget may send: the HTTP send route's body with a type, or a ping. */
+/** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
 const MessageFrame = Type.Object({
   type: Type.Literal('message'),
-  text: Type.String({ maxLength: 20_000 }),
+  text: Type.Optional(Type.String({ maxLength: 20_000 })),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
+  attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })
 const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
+/** The dashboard socket's first frame: its JWT, kept out of the URL (proxies log URLs). */
+const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
+const VisitorTypingFrame = Type.Object({ type: Type.Literal('typing') }, { additionalProperties: false })
+const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ minimum: 0, maximum: MAX_SEQ }) }, { additionalProperties: false })
+/** What a dashboard may send: typing in a session's reply box, or a ping. */
+const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
 
-const checkers = { message: TypeCompiler.Compile(MessageFrame), ping: TypeCompiler.Compile(PingFrame) }
+const compile = <T extends Record<string, TSchema>>(schemas: T) =>
+  Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, TypeCompiler.Compile(v)])) as { [K in keyof T]: TypeCheck<T[K]> }
 
-export type ClientFrame = Static<typeof MessageFrame> | Static<typeof PingFrame>
-export type ClientFrameType = keyof typeof checkers
+/** The frames each kind of socket accepts, by type. */
+export const WIDGET_FRAMES = compile({ message: MessageFrame, typing: VisitorTypingFrame, read: ReadFrame, ping: PingFrame })
+export const DASHBOARD_FRAMES = compile({ typing: AgentTypingFrame, ping: PingFrame })
+/** A dashboard socket opened without a token in its URL accepts only this first. */
+export const DASHBOARD_AUTH_FRAMES = compile({ auth: AuthFrame })
+
+type FrameSet = Record<string, TypeCheck<TSchema>>
+/** A frame one of the checkers in the set accepts. */
+export type FrameOf<S extends FrameSet> = { [K in keyof S]: S[K] extends TypeCheck<infer T> ? Static<T> : never }[keyof S]
 
 export const PONG_FRAME = JSON.stringify({ type: 'pong' })
 
-/** A text frame holding one JSON object of an accepted type; anything else is a VALIDATION_ERROR. */
-export function parseClientFrame(data: RawData, isBinary: boolean, accepted: readonly ClientFrameType[]): ClientFrame {
+/** A text frame holding one JSON object of a type in the set; anything else is a VALIDATION_ERROR. */
+export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: boolean, frames: S): FrameOf<S> {
   if (isBinary) throw validationError('Frames must be JSON text')
   let value: unknown
   try {
@@ -32,19 +48,34 @@ export function parseClientFrame(data: RawData, isBinary: boolean, accepted: rea
     throw validationError('Frame is not valid JSON')
   }
   const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined
-  const kind = accepted.find((t) => t === type)
-  if (kind === undefined) throw validationError(`type must be one of: ${accepted.join(', ')}`, [{ field: 'type', message: 'unknown frame type' }])
-  const checker = checkers[kind]
+  const checker = typeof type === 'string' && Object.hasOwn(frames, type) ? frames[type] : undefined
+  if (checker === undefined) throw validationError(`type must be one of: ${Object.keys(frames).join(', ')}`, [{ field: 'type', message: 'unknown frame type' }])
   const issue = checker.Errors(value).First()
   if (issue) {
     const field = issue.path.replace(/^\//, '').replace(/\//g, '.') || 'frame'
     throw validationError(`${field}: ${issue.message}`, [{ field, message: issue.message }])
   }
-  return value as ClientFrame
+  return value as FrameOf<S>
 }
 
 /** `{ type: 'error', error }` in the envelope's error shape, with the clientMessageId it answers when known. */
 export function sendError(socket: WebSocket, err: unknown, log: FastifyBaseLogger, clientMessageId?: string | null): void {
   const { body } = envelopeFor(err instanceof Error ? err : new ChatError(500, 'INTERNAL', 'Internal server error'), log)
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', error: body.error, ...(clientMessageId ? { clientMessageId } : {}) }))
+}
+
+/** A frame as each origin needs it; built once per origin, and once in all for frames without files. */
+export type OriginFrame = (origin: string) => string
+
+export function originFrame(build: (origin: string) => string, dependsOnOrigin: boolean): OriginFrame {
+  if (!dependsOnOrigin) {
+    let frame: string | undefined
+    return (origin) => (frame ??= build(origin))
+  }
+  const frames = new Map<string, string>()
+  return (origin) => {
+    let frame = frames.get(origin)
+    if (frame === undefined) frames.set(origin, (frame = build(origin)))
+    return frame
+  }
 }

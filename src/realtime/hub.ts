@@ -5,8 +5,11 @@ import { getSession, recentlyActiveSessions, type Session } from '../chat/sessio
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { Db } from '../db/client.js'
-import type { BusEvent } from './bus.js'
+import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
+import type { BusEvent, EphemeralEvent } from './bus.js'
+import { originFrame, type OriginFrame } from './frames.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
+import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
 // setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -26,13 +29,22 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
+  /** resolves while a dashboard's token still holds (not expired, revoked, or its user disabled or changed) */
+  verifyStaffToken: (token: string) => Promise<unknown>
+  /** signs the URLs of the files messages carry, for each socket's origin */
+  links: FileLinks
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
-/** The session a widget socket watches and the site key it was opened with. */
-export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
-type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
+/**
+ * The session a widget socket watches, the site key it was opened with, and the origin the
+ * client reached the server at (the URLs of attached files start with it).
+ */
+export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
+/** What a dashboard socket authenticated with. */
+export type DashboardAuth = { userId: string; token: string; tokenHash: string; expiresAt: Date | undefined }
+type Dashboard = Peer & DashboardAuth & { expiry: NodeJS.Timeout | undefined; origin: string }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
@@ -54,6 +66,8 @@ export class Hub {
   private readonly rooms = new Map<string, Room>()
   private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
+  /** typing events from the bus (any instance), before they reach sockets */
+  private readonly typingOut = new Throttle()
 
   private readonly sweeper: NodeJS.Timeout
 
@@ -88,10 +102,10 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined): void {
-    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
-    if (expiresAt) {
-      const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
+  addDashboard(socket: WebSocket, auth: DashboardAuth, origin: string): void {
+    const dashboard: Dashboard = { socket, alive: true, ...auth, expiry: undefined, origin }
+    if (auth.expiresAt) {
+      const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
     }
     this.dashboards.add(dashboard)
@@ -101,12 +115,15 @@ export class Hub {
     })
   }
 
-  /** A bus event; the ephemeral ones are not the hub's (yet). */
+  /** A bus event. */
   handle(event: BusEvent): void {
     if (event.k === 'message') this.onMessage(event.session, event.seq)
     else if (event.k === 'session') this.onSession(event.session, event.created === true)
     else if (event.k === 'user') this.closeUser(event.user)
+    else if (event.k === 'revoked') this.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
+    else if (event.k === 'typing') this.onTyping(event)
+    else if (event.k === 'read') this.onRead(event)
   }
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
@@ -118,6 +135,10 @@ export class Hub {
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
     this.broadcast(RESYNC_FRAME)
+    // a sign-out or a user change whose event was lost still ends its sockets
+    for (const d of this.dashboards) {
+      this.opts.verifyStaffToken(d.token).catch(() => d.socket.close(CloseCode.unauthorized, 'token no longer valid'))
+    }
   }
 
   closeAll(code: number, reason: string): void {
@@ -162,6 +183,10 @@ export class Hub {
     for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
   }
 
+  private closeToken(tokenHash: string): void {
+    for (const d of this.dashboards) if (d.tokenHash === tokenHash) d.socket.close(CloseCode.unauthorized, 'signed out')
+  }
+
   /** After a key rotation the old key stops working, for open sockets too. */
   private closeRevokedKeys(siteId: string): void {
     const watchers = [...this.rooms.values()].flatMap((room) => [...room.watchers]).filter((w) => w.siteId === siteId)
@@ -187,6 +212,16 @@ export class Hub {
 
   private async readNew(sessionId: string, room: Room): Promise<void> {
     const dashboardSeqs = room.dashboardSeqs.splice(0)
+    try {
+      await this.readNewFor(sessionId, room, dashboardSeqs)
+    } catch (err) {
+      // only dashboards that were owed one of these events need to refetch
+      if (dashboardSeqs.length > 0) this.broadcast(RESYNC_FRAME)
+      throw err
+    }
+  }
+
+  private async readNewFor(sessionId: string, room: Room, dashboardSeqs: number[]): Promise<void> {
     let after = Infinity
     // a socket already closing (cut off, going away) must not widen the read
     for (const w of room.watchers) if (w.socket.readyState === w.socket.OPEN) after = Math.min(after, w.lastSeq)
@@ -198,7 +233,7 @@ export class Hub {
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.broadcast(JSON.stringify({ type: 'message.created', message }))
+      if (wanted.has(message.seq)) this.broadcast(this.messageFrame('message.created', message))
     }
   }
 
@@ -210,17 +245,21 @@ export class Hub {
     }
   }
 
+  private messageFrame(type: 'message' | 'message.created', message: Message): OriginFrame {
+    return originFrame((origin) => JSON.stringify({ type, message: linkMessage(this.opts.links, origin, message) }), message.attachments.length > 0)
+  }
+
   /** Sends each watcher the messages right after its lastSeq; false when a send was refused. */
   private deliver(watchers: Iterable<Watcher>, messages: Message[]): boolean {
-    // serialised once, shared by every socket
-    const batch = messages.map((message) => ({ seq: message.seq, frame: JSON.stringify({ type: 'message', message }) }))
+    // serialised once (per origin when it carries files), shared by every socket
+    const batch = messages.map((message) => ({ seq: message.seq, frame: this.messageFrame('message', message) }))
     let delivered = true
     for (const w of watchers) {
       for (const { seq, frame } of batch) {
         if (seq <= w.lastSeq) continue
         // a gap means this read started before the socket's backlog: that read fills it
         if (seq !== w.lastSeq + 1) break
-        if (!this.peers.send(w, frame)) {
+        if (!this.peers.send(w, frame(w.origin))) {
           delivered = false
           break
         }
@@ -233,8 +272,12 @@ export class Hub {
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
     if (dashboardEvent && this.dashboards.size > 0) {
-      const session = await getAdminSession(this.opts.db, sessionId)
-      this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
+      const session = await getAdminSession(this.opts.db, sessionId).catch((err: unknown) => {
+        this.broadcast(RESYNC_FRAME)
+        throw err
+      })
+      this.broadcast(originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
+        (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
       status = (await getSession(this.opts.db, sessionId)).status
@@ -259,10 +302,11 @@ export class Hub {
   private enqueue(sessionId: string, room: Room, step: () => Promise<void>): void {
     room.pending++
     room.tail = room.tail.then(step).catch((err: unknown) => {
-      // whatever this step should have sent is now unknown: the sockets resume from their lastSeq
+      // whatever this step should have sent is now unknown: the sockets resume from their
+      // lastSeq (a step that owed dashboards an event has asked them to refetch already;
+      // a failure that concerned only this session's widgets leaves them alone)
       this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
       for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
-      this.broadcast(RESYNC_FRAME)
     }).finally(() => {
       room.pending--
       this.releaseIfIdle(sessionId, room)
@@ -273,7 +317,30 @@ export class Hub {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
   }
 
-  private broadcast(frame: string): void {
-    for (const d of this.dashboards) this.peers.send(d, frame)
+  private broadcast(frame: string | OriginFrame): void {
+    for (const d of this.dashboards) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+  }
+
+  private onTyping(event: TypingEvent): void {
+    if (!this.typingOut.allow(typingKey(event))) return
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'typing', sender: 'agent', name: event.name ?? null }))
+    }
+  }
+
+  /** A read mark moved: the other side's sockets are told. */
+  private onRead(event: Extract<EphemeralEvent, { k: 'read' }>): void {
+    if (event.from === 'visitor') {
+      this.broadcast(JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
+    } else {
+      this.sendToWatchers(event.session, JSON.stringify({ type: 'read', reader: 'agent', seq: event.seq }))
+    }
+  }
+
+  private sendToWatchers(sessionId: string, frame: string): void {
+    const room = this.rooms.get(sessionId)
+    if (room) for (const w of room.watchers) this.peers.send(w, frame)
   }
 }

@@ -1,20 +1,31 @@
 import type { Db } from '../db/client.js'
+import { getAttachment, type AttachedFile } from '../chat/attachments.js'
 import { getSession } from '../chat/sessions.js'
-import { getSite } from '../chat/sites.js'
+import type { SecretBox } from '../chat/secret-box.js'
+import { getSite, siteBotToken } from '../chat/sites.js'
 import { DeliveryError, type Batch, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
+import type { FileStores } from '../files/store.js'
 import {
-  conversationLabel, formatContactDetails, formatMessage, formatNewSession, formatNotify,
+  conversationLabel, fitsCaption, formatCaption, formatContactDetails, formatMessage, formatNewSession, formatNotify,
   type ContactCard, type MessageCard, type NewSessionCard, type NotifyCard,
 } from './format.js'
 import { rememberTelegramMessage, setTopic } from './store.js'
 
 export type TelegramDeps = {
   db: Db
+  /** opens the sites' sealed bot tokens */
+  box: SecretBox
   publicUrl: string
   api: (token: string) => BotApi
+  /** where attached files are read from */
+  files: FileStores
 }
+
+// Telegram shows these as photos (up to 10 MB); other files, and larger ones, go as documents
+const PHOTO_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp'])
+const MAX_PHOTO_BYTES = 10 * 1000 * 1000
 
 const FORUM_CACHE_MS = 5 * 60_000
 
@@ -28,7 +39,7 @@ function asDeliveryError(err: unknown): unknown {
  * first gets its own topic, and everything about it goes there. Each posted message is
  * remembered, so a manager's reply to it finds the conversation.
  */
-export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver {
+export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDeps): Deliver {
   const forumByChat = new Map<string, { forum: boolean; at: number }>()
 
   async function isForum(bot: BotApi, chatId: string): Promise<boolean> {
@@ -54,6 +65,29 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
     return (await getSession(db, session.id)).telegramThreadId
   }
 
+  /**
+   * A message's files as photos or documents, byte for byte as uploaded, the first with the
+   * message's text as its caption (a text too long for a caption goes first on its own).
+   * False when none of them is left (erased meanwhile).
+   */
+  async function postFiles(bot: BotApi, chatId: string, card: MessageCard, attached: AttachedFile[], threadId: number | null, batch: Batch): Promise<boolean> {
+    const present = (await Promise.all(attached.map(({ id }) => getAttachment(db, id)))).filter((f) => f !== undefined)
+    if (present.length === 0) return false
+    // recorded after the sends, as for a text (see Batch.record): a lost write must not make the row count as unsent
+    const remember = (sent: { message_id: number }) => batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, card.sessionId))
+    const textInCaption = fitsCaption(card.text)
+    if (!textInCaption) remember(await bot.sendHtml(chatId, formatMessage(card, publicUrl), { threadId }))
+    for (const [i, file] of present.entries()) {
+      const store = files.byKind[file.storage]
+      if (!store) throw new DeliveryError(`attachment ${file.id} is in ${file.storage}, which is not configured`)
+      const as = PHOTO_TYPES.has(file.contentType) && file.size <= MAX_PHOTO_BYTES ? 'photo' : 'document'
+      const bytes = await store.open(file.id)
+      const caption = formatCaption(card, textInCaption && i === 0)
+      remember(await bot.sendFile(chatId, as, { name: file.name, contentType: file.contentType, bytes }, caption, { threadId }))
+    }
+    return true
+  }
+
   async function post(bot: BotApi, chatId: string, row: OutboxRow, siteName: string, batch: Batch): Promise<void> {
     if (row.kind === 'notify') {
       await bot.sendHtml(chatId, formatNotify({ ...(row.payload as NotifyCard), siteName }))
@@ -67,6 +101,8 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
     else if (row.kind === 'contact.updated') html = formatContactDetails(card as ContactCard, publicUrl)
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
     const threadId = await topicFor(bot, chatId, row.sessionId)
+    const attached = row.kind === 'message.created' ? ((card as { attachments?: AttachedFile[] }).attachments ?? []) : []
+    if (attached.length > 0 && await postFiles(bot, chatId, card as MessageCard, attached, threadId, batch)) return
     const sent = await bot.sendHtml(chatId, html, { threadId })
     const { sessionId } = row
     batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, sessionId))
@@ -74,9 +110,10 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
 
   return async (row, batch) => {
     const site = await batch.once(`site:${row.siteId}`, () => getSite(db, row.siteId))
-    if (!site.telegramBotToken || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
+    const token = siteBotToken(box, site)
+    if (!token || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
     try {
-      await post(api(site.telegramBotToken), site.telegramChatId, row, site.name, batch)
+      await post(api(token), site.telegramChatId, row, site.name, batch)
     } catch (err) {
       throw asDeliveryError(err)
     }

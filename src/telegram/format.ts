@@ -67,6 +67,26 @@ export function formatMessage(card: MessageCard, publicUrl: string): string {
   return [heading, escapeHtml(clip(card.text)), '', openLink(publicUrl, card.sessionId)].join('\n')
 }
 
+// Telegram caps captions at 1024 characters
+const MAX_CAPTION_QUOTE_CHARS = 800
+
+/** Whether a message's text fits in a file's caption (else it goes as a message of its own). */
+export const fitsCaption = (text: string) => Array.from(text.trim()).length <= MAX_CAPTION_QUOTE_CHARS
+
+/**
+ * The caption of a photo or document from a conversation: who sent it and, on the first
+ * file, the message's text. Short enough for Telegram's caption limit.
+ */
+export function formatCaption(card: MessageCard, withText: boolean): string {
+  const heading = card.sender === 'agent'
+    ? `↪️ <b>${escapeHtml(card.name || 'Agent')}</b> (dashboard) · #${card.sessionId.slice(0, 8)}`
+    : `📎 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
+  const chars = Array.from(card.text.trim())
+  if (!withText || chars.length === 0) return heading
+  const quote = chars.length <= MAX_CAPTION_QUOTE_CHARS ? chars.join('') : chars.slice(0, MAX_CAPTION_QUOTE_CHARS).join('') + '…'
+  return `${heading}\n${escapeHtml(quote)}`
+}
+
 export type ContactCard = ContactFields & { sessionId: string }
 
 export function formatContactDetails(card: ContactCard, publicUrl: string): string {

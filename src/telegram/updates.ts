@@ -2,12 +2,14 @@ import { sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import type { Publisher } from '../realtime/bus.js'
 import { transaction } from '../chat/transaction.js'
+import { discardAttachment, storeAttachment, type AttachedFile } from '../chat/attachments.js'
 import { ChatError } from '../chat/errors.js'
+import type { FileStores } from '../files/store.js'
 import { appendMessage, assertMessageText } from '../chat/messages.js'
 import { assignSession } from '../chat/assignment.js'
 import { closeSession, type Session } from '../chat/sessions.js'
-import { findUserByTelegramId, getUser } from '../chat/users.js'
-import { botIdOf, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
+import { findUserByTelegramId, getUser, type User } from '../chat/users.js'
+import { botIdOf, TelegramError, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
 import { escapeHtml, formatInfo } from './format.js'
 import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './store.js'
 
@@ -15,7 +17,8 @@ import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './stor
  * Turns managers' Telegram messages into chat actions. A reply to a notification (or any
  * message in a conversation's forum topic) becomes an agent message; /close, /take and
  * /info act on that conversation. Anything else is ignored, so chatter in the group never
- * reaches a visitor.
+ * reaches a visitor. Only agents linked by their Telegram user id may answer or close,
+ * unless the site lets any member of the group do so (telegram.anyMember).
  */
 
 export type UpdateDeps = {
@@ -25,7 +28,13 @@ export type UpdateDeps = {
   /** a Bot API client for this token; the signal aborts its calls (app shutdown) */
   api: (token: string, signal?: AbortSignal) => BotApi
   log: { warn: (obj: object, msg: string) => void }
+  /** where photos and documents managers send are stored, and the largest accepted */
+  files: FileStores
+  maxFileBytes: number
 }
+
+/** A manager's photo or document, fetched and checked like an upload before the update's transaction. */
+type FetchedMedia = { attachment: AttachedFile } | { refused: string }
 
 /** What to tell the manager once the update's changes are committed. */
 type Answer = { kind: 'ack' } | { kind: 'text'; html: string }
@@ -72,18 +81,27 @@ async function conversationOf(db: Executor, msg: TelegramMessage, siteIds: strin
   return undefined
 }
 
-async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, publicUrl: string): Promise<Answer> {
+/** Who wrote: the agent linked to this Telegram account, if any, and whether the site lets anyone else act. */
+type Author = { agent: User | undefined; anyMember: boolean }
+
+const notLinked = (msg: TelegramMessage): Answer => ({
+  kind: 'text',
+  html: `Only agents linked to their Telegram account can answer visitors or close conversations here. An admin can link yours by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.`,
+})
+
+async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
     return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name }, publicUrl) }
   }
   if (command === 'close') {
+    if (!author.agent && !author.anyMember) return notLinked(msg)
     const wasOpen = session.status === 'open'
     await closeSession(db, events, session.id)
     return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
   }
   if (command === 'take') {
-    const user = msg.from && await findUserByTelegramId(db, msg.from.id)
+    const user = author.agent
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
@@ -93,16 +111,17 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author, attachment?: AttachedFile): Promise<Answer> {
+  if (!author.agent && !author.anyMember) return notLinked(msg)
   try {
-    assertMessageText(text)
+    assertMessageText(text, 'text', attachment !== undefined)
   } catch (err) {
     if (err instanceof ChatError) return { kind: 'text', html: `Not sent: ${escapeHtml(err.message)}.` }
     throw err
   }
-  const agent = msg.from && await findUserByTelegramId(db, msg.from.id)
   const stored = session.status === 'open' && await appendMessage(db, events, {
-    sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text,
+    sessionId: session.id, sender: 'agent', senderName: author.agent?.name ?? managerName(msg.from), agentId: author.agent?.id ?? null, text,
+    ...(attachment ? { attachments: [attachment.id] } : {}),
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
   return { kind: 'ack' }
@@ -111,21 +130,61 @@ async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessag
 // what managers may send that has no text to forward
 const MEDIA_FIELDS = ['photo', 'document', 'sticker', 'voice', 'video', 'audio', 'animation', 'video_note'] as const
 
-async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string): Promise<Answer | undefined> {
+/** The conversation a manager's message answers, when it comes from a chat one of our sites posts to. */
+async function sessionOfReply(db: Executor, botId: string, msg: TelegramMessage): Promise<Session | undefined> {
+  const sites = await sitesOfBotChat(db, botId, String(msg.chat.id))
+  return sites.length === 0 ? undefined : conversationOf(db, msg, sites.map((s) => s.id))
+}
+
+/**
+ * A photo (its largest size) or document a manager sent in an open conversation, downloaded
+ * (getFile) and checked like an upload: it is in the store before the update's transaction,
+ * which then only links it. Undefined when the message has neither or answers no open conversation.
+ */
+async function fetchMedia(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<FetchedMedia | undefined> {
+  const msg = update.message
+  const media = msg?.photo?.at(-1) ?? msg?.document
+  if (!msg || !media || msg.from?.is_bot) return undefined
+  // a replay (webhook redelivery) is not downloaded again
+  if (await storedOffset(deps.db, botIdOf(token)) > update.update_id) return undefined
+  const session = await sessionOfReply(deps.db, botIdOf(token), msg)
+  if (session?.status !== 'open') return undefined
+  if (media.file_size !== undefined && media.file_size > deps.maxFileBytes) return { refused: `the file is larger than ${deps.maxFileBytes} bytes` }
+  try {
+    const { path, bytes } = await deps.api(token).download(media.file_id)
+    const name = msg.document?.file_name ?? path.split('/').pop()
+    const attachment = await storeAttachment(deps.db, deps.files, { sessionId: session.id, uploader: 'staff', name, bytes, maxBytes: deps.maxFileBytes })
+    return { attachment }
+  } catch (err) {
+    if (err instanceof ChatError) return { refused: err.message }
+    // Telegram will refuse this file every time (gone, over its 20 MB bot limit): say so rather than retry forever
+    if (err instanceof TelegramError && err.permanent) return { refused: 'the file could not be downloaded from Telegram' }
+    throw err
+  }
+}
+
+async function handleMessage(db: Executor, events: Publisher, botId: string, msg: TelegramMessage, publicUrl: string, media?: FetchedMedia): Promise<Answer | undefined> {
   if (msg.from?.is_bot) return undefined
   const isMedia = MEDIA_FIELDS.some((field) => field in msg)
   if (msg.text === undefined && !isMedia) return undefined
   const sites = await sitesOfBotChat(db, botId, String(msg.chat.id))
   if (sites.length === 0) return undefined
   const session = await conversationOf(db, msg, sites.map((s) => s.id))
-  if (msg.text === undefined) {
-    return session ? { kind: 'text', html: 'Not sent: only text reaches the visitor.' } : undefined
-  }
-  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s|$)/i.exec(msg.text)?.[1]?.toLowerCase()
+  const command = msg.text === undefined ? undefined : /^\/([a-z_]+)(?:@\w+)?(?:\s|$)/i.exec(msg.text)?.[1]?.toLowerCase()
   if (!session) {
     return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
   }
-  return command ? runCommand(db, events, command, msg, session, publicUrl) : forwardReply(db, events, msg, msg.text, session)
+  // anyone who is in the group could otherwise speak to visitors as the company
+  const author: Author = {
+    agent: msg.from && await findUserByTelegramId(db, msg.from.id),
+    anyMember: sites.find((s) => s.id === session.siteId)?.telegramAnyMember === true,
+  }
+  if (msg.text === undefined) {
+    if (media && 'attachment' in media) return forwardReply(db, events, msg, msg.caption ?? '', session, author, media.attachment)
+    if (media) return { kind: 'text', html: `Not sent: ${escapeHtml(media.refused)}.` }
+    return { kind: 'text', html: session.status === 'open' ? 'Not sent: only text, photos and documents reach the visitor.' : '⚠️ This conversation is closed; the visitor did not get your reply.' }
+  }
+  return command ? runCommand(db, events, command, msg, session, author, publicUrl) : forwardReply(db, events, msg, msg.text, session, author)
 }
 
 /**
@@ -136,10 +195,19 @@ async function handleMessage(db: Executor, events: Publisher, botId: string, msg
 export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<void> {
   const botId = botIdOf(token)
   const msg = update.message
-  const answer = await transaction(deps.db, deps.events, async (tx, events) => {
-    if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
-    return msg && handleMessage(tx, events, botId, msg, deps.publicUrl)
-  })
+  // a download waits for Telegram: never inside a transaction
+  const media = await fetchMedia(deps, token, update)
+  const fetched = media && 'attachment' in media ? media.attachment : undefined
+  let answer: Answer | undefined
+  try {
+    answer = await transaction(deps.db, deps.events, async (tx, events) => {
+      if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
+      return msg && handleMessage(tx, events, botId, msg, deps.publicUrl, media)
+    })
+  } finally {
+    // a replayed update, a closed conversation or a failure: the file went to no message
+    if (fetched && answer?.kind !== 'ack') await discardAttachment(deps.db, fetched.id)
+  }
   if (!answer || !msg) return
   try {
     await sendAnswer(deps.api(token), msg, answer)

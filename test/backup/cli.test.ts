@@ -2,10 +2,12 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildTestApp, emptyDatabase, freshDatabase } from '../helpers/app.js'
-import { cli, connect, tempDir } from '../helpers/backup-fixture.js'
+import { cli, cliInProcess, connect, tempDir } from '../helpers/backup-fixture.js'
 import { makeSession, makeSite, sendRequest } from '../helpers/fixtures.js'
 
-// each CLI call starts Node and tsx: slow on a loaded machine
+// each real CLI run starts npm, Node and tsx: slow on a loaded machine. Two cross the process
+// boundary (a backup beside the running server; a failure's exit code and stderr); the other
+// commands run in-process with the same arguments and variables.
 t.setTimeout(600_000)
 
 t.test('backup while the server keeps taking messages: the snapshot is consistent, and restore brings it back', async (t) => {
@@ -29,10 +31,10 @@ t.test('backup while the server keeps taking messages: the snapshot is consisten
   t.ok(statuses.length > 0 && statuses.every((s) => s === 201), `the server answered every send during the backup (${statuses.length})`)
 
   const targetUrl = await emptyDatabase()
-  const noKey = await cli({ DATABASE_URL: targetUrl }, 'restore', '--in', file)
+  const noKey = await cliInProcess({ DATABASE_URL: targetUrl }, 'restore', '--in', file)
   t.equal(noKey.code, 1)
   t.match(noKey.stderr, 'set BACKUP_KEY')
-  const restored = await cli({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file)
+  const restored = await cliInProcess({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file)
   t.equal(restored.code, 0, restored.stderr)
   t.match(restored.stdout, /restored \d+ rows in \d+ tables from the backup of \S+ \(schema \S+, now \S+\)/)
   const target = connect(t, targetUrl)
@@ -43,10 +45,10 @@ t.test('backup while the server keeps taking messages: the snapshot is consisten
   const [counts] = await target<{ n: number }[]>`select count(*)::int as n from chat_messages`
   t.ok((counts?.n ?? 0) >= sessions.length, `messages restored (${counts?.n})`)
 
-  const again = await cli({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file)
+  const again = await cliInProcess({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file)
   t.equal(again.code, 1, 'a database holding data is refused')
   t.match(again.stderr, 'already holds data')
-  const forced = await cli({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file, '--force')
+  const forced = await cliInProcess({ DATABASE_URL: targetUrl, BACKUP_KEY: 'a key of sixteen+ chars' }, 'restore', '--in', file, '--force')
   t.equal(forced.code, 0, forced.stderr)
   const missing = await cli({ DATABASE_URL: targetUrl }, 'backup')
   t.equal(missing.code, 1)

@@ -9,9 +9,12 @@ import { bearer, poll, sendRequest, type WireMessage } from '../helpers/fixtures
 const sequences = async (sql: postgres.Sql) =>
   (await sql<{ name: string; last: string | null }[]>`select sequencename::text as name, last_value::text as last from pg_sequences where schemaname = 'public' order by 1`)
 
+// one seeded source and its backup for the whole file: no test writes to either
+let before: WireMessage[] = []
+const shared = seededBackup(t, { beforeClose: async (app, seeded) => void (before = await poll(app, seeded.open)) })
+
 t.test('a backup holds every table of the schema and a restore brings back every row exactly', async (t) => {
-  let before: WireMessage[] = []
-  const { sourceUrl, file, seeded, backup: taken } = await seededBackup(t, { beforeClose: async (app, seeded) => void (before = await poll(app, seeded.open)) })
+  const { sourceUrl, file, seeded, backup: taken } = await shared
   const source = connect(t, sourceUrl)
   t.equal(statSync(file).mode & 0o777, 0o600, 'the file holds secrets: only its owner may read it')
   const tables = schemaTables()
@@ -45,7 +48,7 @@ t.test('a backup holds every table of the schema and a restore brings back every
 })
 
 t.test('restoring over data is refused unless forced, and a forced restore replaces everything', async (t) => {
-  const { sourceUrl, file } = await seededBackup(t)
+  const { sourceUrl, file } = await shared
   const busyUrl = await freshDatabase()
   const busyApp = await buildTestApp(t, { databaseUrl: busyUrl })
   await seedEveryTable(busyApp)
@@ -60,7 +63,7 @@ t.test('restoring over data is refused unless forced, and a forced restore repla
 })
 
 t.test('a migrated database with no rows counts as empty', async (t) => {
-  const { sourceUrl, file } = await seededBackup(t)
+  const { sourceUrl, file } = await shared
   const targetUrl = await freshDatabase()
   await restoreFromFile(connect(t, targetUrl), file)
   t.same(await dumpRows(targetUrl, schemaTables()), await dumpRows(sourceUrl, schemaTables()))

@@ -9,11 +9,14 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core'
 import type { FastifyInstance } from 'fastify'
 import { backupToFile, type BackupFile } from '../../src/backup/backup.js'
 import postgres from 'postgres'
+import { runCli } from '../../src/cli.js'
 import * as schema from '../../src/db/schema.js'
 import { buildTestApp, freshDatabase } from './app.js'
 import { createSite } from '../../src/chat/sites.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
 import { bearer, makeSession, makeStaff, replyRequest, sendRequest, type Staff, type TestSession, type TestSite } from './fixtures.js'
+import { png } from './files.js'
+import { visitorUpload } from './uploads.js'
 
 /** Every table src/db/schema.ts declares, by its SQL name. */
 export const schemaTables = (): string[] =>
@@ -31,7 +34,7 @@ export type Seeded = { site: TestSite; admin: Staff; open: TestSession; closed: 
  * so no table is left out of the round-trip check.
  */
 export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
-  const { site: row, apiSecret } = await createSite(app.db, {
+  const { site: row, apiSecret } = await createSite(app.db, app.secretBox, {
     name: 'Shop "Northwind" \\ Київ',
     origins: ['https://shop.example', 'https://www.shop.example'],
     telegramBotToken: '123456:AA-secret-bot-token',
@@ -44,14 +47,21 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   const closed = await makeSession(app, site, { name: 'Bohdan', firstMessage: 'first' })
   for (const text of ['second', '\\.', 'x'.repeat(4000)]) await mustSucceed(app.inject(sendRequest(open, { text, clientMessageId: `c-${text.length}` })))
   await mustSucceed(app.inject(replyRequest(admin, open.id, 'An answer with a \\ and a\nnewline')))
+  // an attachment (its row and its bytes in Postgres chunks) and an S3 object waiting to be deleted
+  const image = await visitorUpload(app, open, png(64, 64), 'screen "1".png')
+  await mustSucceed(app.inject(sendRequest(open, { text: '', attachments: [image.id] })))
   await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${closed.id}/close`, headers: bearer(admin) }))
 
-  const hook = await createWebhook(app.db, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])
+  // hooks.example is not looked up here: the address guard has its own tests (webhook-addresses.test.ts)
+  const hook = await createWebhook(app.db, app.secretBox, { allowPrivate: true }, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])
+  // a signed-out token (revoked_tokens)
+  await mustSucceed(app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(await makeStaff(app, 'agent', 'Taras')) }))
   const { sql } = app
   await sql`insert into outbox (site_id, channel, webhook_id, session_id, kind, payload, status, attempts, last_error)
     values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${`{"text": ${JSON.stringify(AWKWARD_TEXT)}, "big": 12345678901234567890, "nested": {"a": [1, 2.5, null, true, "é"]}}`}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`
   await sql`insert into telegram_messages (chat_id, message_id, session_id) values ('-1001234567890', 9007199254740991, ${open.id})`
   await sql`insert into app_settings (key, value) values ('backup.test', ${AWKWARD_TEXT}) on conflict do nothing`
+  await sql`insert into file_deletions (storage, key, attempts, last_error) values ('s3', ${'9f1c2d3e-0000-4000-8000-000000000001'}, 2, ${'503 SlowDown\n'})`
   return { site, admin, open, closed }
 }
 
@@ -113,8 +123,21 @@ export async function seededBackup(
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
 
+type CliResult = { code: number; stdout: string; stderr: string }
+
+/**
+ * The same command run in this process, with only these variables set: what `cli` checks
+ * minus the process boundary, without starting npm, Node and tsx (seconds each here).
+ */
+export async function cliInProcess(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await runCli(args, env, { out: (text) => out.push(`${text}\n`), err: (text) => err.push(`${text}\n`) })
+  return { code, stdout: out.join(''), stderr: err.join('') }
+}
+
 /** `npm run cli -- args` as an operator types it, with only these variables set. */
-export async function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } })
     return { code: 0, stdout, stderr }

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { updateSite } from '../../src/chat/sites.js'
-import { makeSite, type TestSite } from './fixtures.js'
+import { createUser, updateUser } from '../../src/chat/users.js'
+import { makeSite, type TestSite, uniq } from './fixtures.js'
 
 /**
  * A local stand-in for the Telegram Bot API: records what the app sends and answers like
@@ -25,9 +26,27 @@ export type SentMessage = {
   reply_to?: number
 }
 
+/** A photo or document sendPhoto/sendDocument received (multipart, as Telegram takes them). */
+export type SentFile = {
+  message_id: number
+  method: 'sendPhoto' | 'sendDocument'
+  chat_id: string
+  caption: string
+  parse_mode?: string
+  message_thread_id?: number
+  name: string
+  contentType: string
+  bytes: Buffer
+}
+
 export type FakeUpdateMessage = {
-  /** unset: a photo */
+  /** unset, and no photo, document or sticker: a photo that cannot be downloaded */
   text?: string
+  caption?: string
+  /** a file_id from addFile */
+  photo?: string
+  document?: { fileId: string; name: string; size?: number }
+  sticker?: boolean
   chatId: string
   from?: { id: number; first_name: string; last_name?: string; is_bot?: boolean }
   replyTo?: number
@@ -40,6 +59,10 @@ export type BotApiStandIn = {
   calls: Call[]
   /** sendMessage calls that succeeded */
   sent: SentMessage[]
+  /** sendPhoto and sendDocument calls that succeeded */
+  files: SentFile[]
+  /** a file managers sent, offered by getFile and the file URL; returns its file_id */
+  addFile: (bytes: Buffer, path: string) => string
   /** those to one chat (tests of a file share a database, so another test's late notes can arrive here) */
   sentTo: (chatId: string) => SentMessage[]
   reactions: { chat_id: unknown; message_id: unknown }[]
@@ -58,14 +81,50 @@ export type BotApiStandIn = {
   close: () => Promise<void>
 }
 
-const readJson = (req: IncomingMessage) => new Promise<Record<string, unknown>>((resolve) => {
-  let body = ''
-  req.on('data', (c: Buffer) => (body += c.toString()))
+type Part = { name: string; filename?: string; contentType?: string; body: Buffer }
+
+/** The parts of a multipart/form-data body (small test bodies, read whole). */
+function multipartParts(body: Buffer, boundary: string): Part[] {
+  const parts: Part[] = []
+  const delimiter = Buffer.from(`--${boundary}`)
+  let at = body.indexOf(delimiter)
+  while (at !== -1) {
+    const start = at + delimiter.length
+    if (body.subarray(start, start + 2).toString() === '--') break
+    const next = body.indexOf(delimiter, start)
+    if (next === -1) break
+    const raw = body.subarray(start + 2, next - 2)
+    const split = raw.indexOf('\r\n\r\n')
+    const head = raw.subarray(0, split).toString()
+    parts.push({
+      name: /name="([^"]*)"/.exec(head)?.[1] ?? '',
+      filename: /filename="([^"]*)"/.exec(head)?.[1],
+      contentType: /content-type: *([^\r\n]+)/i.exec(head)?.[1],
+      body: raw.subarray(split + 4),
+    })
+    at = next
+  }
+  return parts
+}
+
+type Body = { params: Record<string, unknown>; file?: Part }
+
+const readBody = (req: IncomingMessage) => new Promise<Body>((resolve) => {
+  const chunks: Buffer[] = []
+  req.on('data', (c: Buffer) => chunks.push(c))
   req.on('end', () => {
+    const body = Buffer.concat(chunks)
+    const boundary = /multipart\/form-data; *boundary=(\S+)/.exec(req.headers['content-type'] ?? '')?.[1]
+    if (boundary) {
+      const parts = multipartParts(body, boundary)
+      const params: Record<string, unknown> = {}
+      for (const p of parts) if (p.filename === undefined) params[p.name] = p.body.toString()
+      return resolve({ params, file: parts.find((p) => p.filename !== undefined) })
+    }
     try {
-      resolve(body ? (JSON.parse(body) as Record<string, unknown>) : {})
+      resolve({ params: body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {} })
     } catch {
-      resolve({})
+      resolve({ params: {} })
     }
   })
 })
@@ -80,8 +139,14 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   // getUpdates calls held until an update comes (or their timeout)
   const waiting = new Set<() => void>()
   const sockets = new Set<Socket>()
+  const stored = new Map<string, { bytes: Buffer; path: string }>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
-    calls: [], sent: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
+    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
+    addFile: (bytes, path) => {
+      const fileId = `file-${stored.size + 1}-${randomInt(1e9)}`
+      stored.set(fileId, { bytes, path })
+      return fileId
+    },
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
     setBeforeAnswer: (hook) => (beforeAnswer = hook),
@@ -99,11 +164,21 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
         date: Math.floor(Date.now() / 1000),
         chat: { id: Number(m.chatId), type: 'supergroup' },
         from: { is_bot: false, ...(m.from ?? { id: 42, first_name: 'Taras', last_name: 'Manager' }) },
-        ...(m.text === undefined ? { photo: [{ file_id: 'f1', width: 90, height: 90 }] } : { text: m.text }),
+        ...media(m),
         ...(m.replyTo ? { reply_to_message: { message_id: m.replyTo } } : {}),
         ...(m.threadId ? { message_thread_id: m.threadId, is_topic_message: true } : {}),
       },
     }),
+  }
+
+  function media(m: FakeUpdateMessage): Record<string, unknown> {
+    if (m.text !== undefined) return { text: m.text }
+    const caption = m.caption === undefined ? {} : { caption: m.caption }
+    const sizeOf = (fileId: string) => stored.get(fileId)?.bytes.length
+    if (m.photo) return { ...caption, photo: [{ file_id: 'small-' + m.photo, width: 90, height: 90 }, { file_id: m.photo, width: 800, height: 600, file_size: sizeOf(m.photo) }] }
+    if (m.document) return { ...caption, document: { file_id: m.document.fileId, file_name: m.document.name, file_size: m.document.size ?? sizeOf(m.document.fileId) } }
+    if (m.sticker) return { sticker: { file_id: 'sticker', width: 512, height: 512 } }
+    return { photo: [{ file_id: 'missing', width: 90, height: 90 }] }
   }
 
   function answer(res: ServerResponse, status: number, body: unknown) {
@@ -129,7 +204,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     })
   }
 
-  async function handle(method: string, params: Record<string, unknown>, res: ServerResponse) {
+  async function handle(method: string, { params, file }: Body, res: ServerResponse) {
     if (method === 'getUpdates') return getUpdates(params, res)
     if (mode.kind === 'hang') return undefined
     if (mode.kind === 'error') return answer(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' })
@@ -149,6 +224,27 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
       api.sent.push(m)
       await beforeAnswer(m)
       return answer(res, 200, { ok: true, result: { message_id: m.message_id, chat: { id: Number(m.chat_id) }, text: m.text } })
+    }
+    if ((method === 'sendPhoto' || method === 'sendDocument') && file) {
+      const sent: SentFile = {
+        message_id: nextMessageId++,
+        method,
+        chat_id: String(params.chat_id),
+        caption: String(params.caption ?? ''),
+        parse_mode: params.parse_mode as string | undefined,
+        message_thread_id: params.message_thread_id === undefined ? undefined : Number(params.message_thread_id),
+        name: file.filename ?? '',
+        contentType: file.contentType ?? '',
+        bytes: file.body,
+      }
+      api.files.push(sent)
+      return answer(res, 200, { ok: true, result: { message_id: sent.message_id, chat: { id: Number(sent.chat_id) } } })
+    }
+    if (method === 'getFile') {
+      const fileId = String(params.file_id)
+      const known = stored.get(fileId)
+      if (!known) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' })
+      return answer(res, 200, { ok: true, result: { file_id: fileId, file_size: known.bytes.length, file_path: known.path } })
     }
     if (method === 'getChat') {
       const id = String(params.chat_id)
@@ -173,11 +269,16 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   }
 
   const server = createServer(async (req, res) => {
+    const download = /^\/file\/bot[^/]+\/(.+)$/.exec(req.url ?? '')
+    if (download) {
+      const file = [...stored.values()].find((f) => f.path === download[1])
+      return file ? res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(file.bytes) : res.writeHead(404).end()
+    }
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '')
-    const params = await readJson(req)
+    const body = await readBody(req)
     if (!match?.[1] || !match[2]) return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' })
-    api.calls.push({ token: match[1], method: match[2], params, at: Date.now() })
-    return handle(match[2], params, res)
+    api.calls.push({ token: match[1], method: match[2], params: body.params, at: Date.now() })
+    return handle(match[2], body, res)
   })
   server.on('connection', (s) => {
     sockets.add(s)
@@ -208,9 +309,19 @@ export function telegramEnv(standIn: { url: string }, extra: Record<string, stri
   }
 }
 
-/** A site posting to `chatId` through the test bot. */
+/** The Telegram user the stand-in's updates come from unless a test names another. */
+export const DEFAULT_MANAGER_ID = 42
+
+/** An agent linked to a Telegram account (users.telegramUserId): only such agents may answer from Telegram. */
+export async function linkTelegramAgent(app: FastifyInstance, telegramUserId: number, name: string): Promise<void> {
+  const user = await createUser(app.db, { email: `${uniq('tg-')}@example.com`, name, password: 'correct horse battery', role: 'agent' })
+  await updateUser(app.db, app.bus, user.id, { telegramUserId })
+}
+
+/** A site posting to `chatId` through the test bot, whose default manager is a linked agent. */
 export async function makeTelegramSite(app: FastifyInstance, chatId = `-100${randomInt(1e9)}`): Promise<TestSite & { chatId: string }> {
   const site = await makeSite(app)
-  await updateSite(app.db, app.bus, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await updateSite(app.db, app.bus, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await linkTelegramAgent(app, DEFAULT_MANAGER_ID, 'Taras Manager')
   return { ...site, chatId }
 }

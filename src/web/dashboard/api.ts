@@ -1,10 +1,11 @@
-import type { Message } from '../widget/types.js'
+import type { Message as WidgetMessage } from '../widget/types.js'
 import { t } from './i18n.js'
 
 // the stats reply holds only numbers and date strings, so the server's type is the wire type
 export type { Stats } from '../../chat/stats.js'
 
-export type { Message }
+export type Attachment = { id: string; name: string; contentType: string; size: number; url: string }
+export type Message = WidgetMessage & { attachments?: Attachment[] }
 export type Session = {
   id: string
   userSessionId: string
@@ -17,6 +18,9 @@ export type Session = {
   siteId: string
   createdAt: string
   lastSeq: number
+  /** read marks: what the visitor and the agents have seen */
+  visitorReadSeq: number
+  agentReadSeq: number
   lastMessage: Message | null
   lastMessageAt: string | null
   unreadCount: number
@@ -24,7 +28,7 @@ export type Session = {
   firstResponseAt: string | null
 }
 export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
-export type Site = { id: string; name: string; apiKey: string; origins: string[]; createdAt: string }
+export type Site = { id: string; name: string; apiKey: string; origins: string[]; legacyBrowserSecret: boolean; createdAt: string }
 
 const TOKEN_KEY = 'chatAdminToken'
 
@@ -43,6 +47,13 @@ export const auth = {
     else localStorage.removeItem(TOKEN_KEY)
   },
   onExpired: () => {},
+}
+
+/** Signs the token out on the server (every instance), so a copy of it left anywhere stops working. */
+export async function logout(): Promise<void> {
+  const token = auth.token
+  if (!token) return
+  await fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined)
 }
 
 /** The admin API: JSON in, the envelope's data out, ApiError otherwise; a 401 logs out. */

@@ -1,9 +1,11 @@
 import { h, linkified } from '../shared/dom.js'
 import { api, ApiError, type Message, type Session } from './api.js'
+import { attachmentsEl, createAttachments } from './attach.js'
 import { chime, showUnreadChats } from './attention.js'
 import { ago, dateTime, dayAfter, displayName, languageName, number, time } from './format.js'
 import { plural, t } from './i18n.js'
 import type { ChatEvent } from './live.js'
+import { typingIndicator, typingSender } from './typing.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
@@ -25,6 +27,7 @@ export function createInbox(navigate: (id: string | null) => void) {
   const pager = h('div', { class: 'pager' })
   const convEl = h('section', { class: 'conversation', 'aria-label': t('conv.region') })
   const root = h('div', { class: 'inbox' }, h('section', { class: 'list-pane' }, filterBar(), listEl, pager), convEl)
+  const typing = typingIndicator()
 
   function filterBar(): HTMLElement {
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -74,7 +77,9 @@ export function createInbox(navigate: (id: string | null) => void) {
   function renderList(): void {
     listEl.replaceChildren(...sessions.map((s) => {
       const last = s.lastMessage
-      const preview = !last ? t('inbox.noMessages') : last.sender === 'visitor' ? last.text : t('inbox.you', { text: last.text })
+      const preview = !last ? t('inbox.noMessages')
+        : last.sender === 'visitor' ? last.text
+        : t(last.sender === 'agent' && s.visitorReadSeq >= last.seq ? 'inbox.youSeen' : 'inbox.you', { text: last.text })
       return h('li', {}, h('a', {
         href: `#/inbox/${s.id}`,
         class: `row${s.id === selectedId ? ' selected' : ''}${s.unreadCount ? ' unread' : ''}`,
@@ -96,10 +101,24 @@ export function createInbox(navigate: (id: string | null) => void) {
       h('button', { type: 'button', class: 'ghost', disabled: filters.page * PAGE_SIZE >= total, onclick: () => { filters.page++; void loadList() } }, t('inbox.older')))
   }
 
-  function messageEl(m: Message): HTMLElement {
+  function messageEl(m: Message, seen: boolean): HTMLElement {
     return h('div', { class: `msg ${m.sender === 'visitor' ? 'in' : 'out'} ${m.sender}`, 'data-seq': m.seq },
-      h('div', { class: 'bubble' }, linkified(m.text)),
-      h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt)].filter(Boolean).join(' · ')))
+      h('div', { class: 'bubble' }, m.text ? h('p', {}, linkified(m.text)) : null, attachmentsEl(m.attachments ?? [])),
+      h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt), seen ? t('conv.seen') : null].filter(Boolean).join(' · ')))
+  }
+
+  /** The messages, "Seen" under the last agent message the visitor has read. */
+  function logItems({ session, messages }: Conversation): HTMLElement[] {
+    const seen = messages.filter((m) => m.sender === 'agent' && m.seq <= session.visitorReadSeq).at(-1)
+    return messages.map((m) => messageEl(m, m === seen))
+  }
+
+  function redrawLog(): void {
+    const log = convEl.querySelector('.log')
+    if (!log || !current) return
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40
+    log.replaceChildren(...logItems(current))
+    if (atBottom) log.scrollTop = log.scrollHeight
   }
 
   function renderConversation(): void {
@@ -109,24 +128,32 @@ export function createInbox(navigate: (id: string | null) => void) {
       return
     }
     root.classList.add('has-conversation')
-    const { session: s, messages } = current
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, messages.map(messageEl))
+    const { session: s } = current
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, logItems(current))
+    typing.hide()
     const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder'), 'aria-label': t('conv.reply'), disabled: s.status === 'closed', maxlength: 4000 })
     const error = h('p', { class: 'error', role: 'alert' })
+    const files = createAttachments(s.id, (message) => (error.textContent = message))
+    const typed = typingSender(s.id)
     // a reply that failed keeps its id, so sending it again cannot store it twice
-    let unsent: { text: string; clientMessageId: string } | undefined
+    let unsent: { key: string; clientMessageId: string } | undefined
     const send = async () => {
       const value = text.value
-      if (!value.trim()) return
-      const clientMessageId = unsent?.text === value ? unsent.clientMessageId : crypto.randomUUID()
+      const attachments = files.ids
+      if (files.uploading) return void (error.textContent = t('conv.stillUploading'))
+      if (!value.trim() && !attachments.length) return
+      const key = JSON.stringify([value, attachments])
+      const clientMessageId = unsent?.key === key ? unsent.clientMessageId : crypto.randomUUID()
       text.value = ''
       error.textContent = ''
       try {
-        const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body: { text: value, clientMessageId } })
+        const body = { text: value, clientMessageId, ...(attachments.length ? { attachments } : {}) }
+        const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body })
         unsent = undefined
+        files.clear()
         noteMessage(r.message)
       } catch (err) {
-        unsent = { text: value, clientMessageId }
+        unsent = { key, clientMessageId }
         text.value = value
         error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
       }
@@ -137,6 +164,13 @@ export function createInbox(navigate: (id: string | null) => void) {
         void send()
       }
     })
+    text.addEventListener('input', typed)
+    text.addEventListener('paste', (e) => {
+      const pasted = [...(e.clipboardData?.files ?? [])]
+      if (!pasted.length || s.status === 'closed') return
+      e.preventDefault()
+      files.add(pasted)
+    })
     const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
     convEl.replaceChildren(
       h('header', { class: 'conv-head' },
@@ -146,7 +180,7 @@ export function createInbox(navigate: (id: string | null) => void) {
           ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
           : null),
       h('div', { class: 'conv-body' },
-        log,
+        h('div', { class: 'log-pane' }, log, typing.el),
         h('aside', { class: 'details', 'aria-label': t('conv.details') }, h('dl', {},
           ...detail(t('field.name'), s.name),
           ...detail(t('field.phone'), s.phone ? h('a', { href: `tel:${s.phone.replace(/[^0-9+]/g, '')}` }, s.phone) : null),
@@ -155,9 +189,16 @@ export function createInbox(navigate: (id: string | null) => void) {
           ...detail(t('language'), s.locale ? languageName(s.locale) : null),
           ...detail(t('conv.started'), dateTime(s.createdAt)),
           ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null)))),
-      h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, text,
+      h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, files.list, text,
+        s.status === 'open' ? [files.input, files.button] : null,
         h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, t('conv.send')), error))
     log.scrollTop = log.scrollHeight
+    // files dropped anywhere on the conversation go with the reply
+    convEl.ondragover = s.status === 'open' ? (e) => e.preventDefault() : null
+    convEl.ondrop = s.status === 'open' ? (e) => {
+      e.preventDefault()
+      files.add([...(e.dataTransfer?.files ?? [])])
+    } : null
   }
 
   async function openConversation(id: string | null): Promise<void> {
@@ -185,10 +226,10 @@ export function createInbox(navigate: (id: string | null) => void) {
     const fresh = list.filter((m) => !known.has(m.seq))
     if (!fresh.length) return
     current.messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq)
+    if (fresh.some((m) => m.sender === 'visitor')) typing.hide()
+    redrawLog()
     const log = convEl.querySelector('.log')
-    if (!log) return
-    log.replaceChildren(...current.messages.map(messageEl))
-    log.scrollTop = log.scrollHeight
+    if (log) log.scrollTop = log.scrollHeight
   }
 
   function updateSession(s: Session): void {
@@ -197,8 +238,10 @@ export function createInbox(navigate: (id: string | null) => void) {
     renderList()
     if (current?.session.id === s.id) {
       const statusChanged = current.session.status !== s.status
+      const seenChanged = current.session.visitorReadSeq !== s.visitorReadSeq
       current.session = { ...current.session, ...s }
       if (statusChanged) renderConversation()
+      else if (seenChanged) redrawLog()
     }
   }
 
@@ -251,6 +294,11 @@ export function createInbox(navigate: (id: string | null) => void) {
       } else if (e.type === 'session.updated') {
         updateSession(e.session)
         void countUnread()
+      } else if (e.type === 'typing') {
+        if (current?.session.id === e.sessionId) typing.show(displayName(current.session))
+      } else if (e.type === 'read') {
+        const s = sessions.find((x) => x.id === e.sessionId) ?? (current?.session.id === e.sessionId ? current.session : undefined)
+        if (s && e.seq > s.visitorReadSeq) updateSession({ ...s, visitorReadSeq: e.seq })
       } else {
         noteMessage(e.message)
       }

@@ -5,14 +5,23 @@ export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'typing'; sessionId: string; sender: 'visitor' }
+  | { type: 'read'; sessionId: string; reader: 'visitor'; seq: number }
   | { type: 'resync' }
-/** what the socket tells the inbox; `resync` is handled here */
-export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
+  | { type: 'pong' }
+/** what the socket tells the inbox; `resync` and `pong` are handled here */
+export type ChatEvent = Exclude<LiveEvent, { type: 'resync' } | { type: 'pong' }>
 
 const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
 const CREDENTIALS_REVOKED = 4001
 const STABLE_SOCKET_MS = 60_000
+
+let liveSocket: WebSocket | undefined
+/** Sends a frame when the socket is up; typing is best effort, so nothing is queued. */
+export function sendFrame(frame: Record<string, unknown>): void {
+  if (liveSocket?.readyState === WebSocket.OPEN) liveSocket.send(JSON.stringify(frame))
+}
 
 /**
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
@@ -32,28 +41,41 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
   }
 
   function open(): void {
-    if (stopped || !auth.token) return
+    const token = auth.token
+    if (stopped || !token) return
     const url = new URL('/api/chat/ws', location.href)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-    url.searchParams.set('token', auth.token)
     const ws = new WebSocket(url)
     socket = ws
+    let subscribed = false
+    liveSocket = ws
     ws.onopen = () => {
-      openedAt = Date.now()
-      clearInterval(fallback)
-      fallback = undefined
-      on.state(true)
-      // whatever happened while we were away
-      on.refetch()
+      // the token travels in the first frame, never in the URL (proxies and servers log URLs);
+      // frames are answered in order, so the pong says the socket is authenticated and subscribed
+      ws.send(JSON.stringify({ type: 'auth', token }))
+      ws.send(JSON.stringify({ type: 'ping' }))
     }
     ws.onmessage = (e) => {
       const event = JSON.parse(String(e.data)) as LiveEvent
-      // the server may have missed events: the REST API rebuilds the list exactly
-      if (event.type === 'resync') on.refetch()
-      else on.event(event)
+      if (event.type === 'pong') {
+        if (subscribed) return
+        subscribed = true
+        openedAt = Date.now()
+        clearInterval(fallback)
+        fallback = undefined
+        on.state(true)
+        // whatever happened while we were away
+        on.refetch()
+      } else if (event.type === 'resync') {
+        // the server may have missed events: the REST API rebuilds the list exactly
+        on.refetch()
+      } else {
+        on.event(event)
+      }
     }
     ws.onclose = (e) => {
       socket = undefined
+      if (liveSocket === ws) liveSocket = undefined
       if (stopped) return
       // 4001: the token stopped working (expired, user disabled); only a new login helps
       if (e.code === CREDENTIALS_REVOKED) return on.expired()

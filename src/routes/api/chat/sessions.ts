@@ -5,7 +5,7 @@ import { listMessages, sendMessage } from '../../../chat/messages.js'
 import { closeSession, markSessionRead } from '../../../chat/sessions.js'
 import { listSessions } from '../../../chat/session-search.js'
 import { getAdminSession } from '../../../chat/session-views.js'
-import { AdminSession, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
 import { parseTimeRange } from '../../../http/time.js'
 
 const ListQuery = Type.Object({
@@ -20,8 +20,9 @@ const ListQuery = Type.Object({
 })
 
 const ReplyBody = Type.Object({
-  text: Type.String({ maxLength: 20_000 }),
+  text: Type.Optional(Type.String({ maxLength: 20_000, description: 'required unless attachments are given' })),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
+  attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })
 
 const SessionReply = Ok(Type.Object({ session: AdminSession }))
@@ -51,7 +52,7 @@ export default (async (app) => {
       page,
       limit,
     })
-    return ok({ sessions, total, page, limit })
+    return ok({ sessions: app.files.linkFor(req).sessions(sessions), total, page, limit })
   })
 
   app.get('/sessions/:id', {
@@ -59,13 +60,15 @@ export default (async (app) => {
     schema: { summary: 'A session with its whole history', tags, security, params: IdParams, response: { 200: Ok(Type.Object({ session: AdminSession, messages: Type.Array(Message) })), '4xx': ErrorBody } },
   }, async (req) => {
     const session = await getAdminSession(app.db, req.params.id)
-    return ok({ session, messages: await listMessages(app.db, session.id) })
+    const link = app.files.linkFor(req)
+    return ok({ session: link.session(session), messages: link.messages(await listMessages(app.db, session.id)) })
   })
 
   app.post('/sessions/:id/messages', {
     ...common,
     schema: {
-      summary: 'Reply as the logged-in agent', description: '409 SESSION_CLOSED on a closed session; a repeated clientMessageId returns the stored reply (200).',
+      summary: 'Reply as the logged-in agent',
+      description: '409 SESSION_CLOSED on a closed session; a repeated clientMessageId returns the stored reply (200). `attachments`: ids from POST /sessions/:id/attachments (at most 5); `text` may then be empty.',
       tags, security, params: IdParams, body: ReplyBody,
       response: { 200: Ok(Type.Object({ message: Message })), 201: Ok(Type.Object({ message: Message })), '4xx': ErrorBody },
     },
@@ -78,19 +81,20 @@ export default (async (app) => {
       sender: 'agent',
       senderName: staff.name,
       agentId: staff.id,
-      text: req.body.text,
+      text: req.body.text ?? '',
+      attachments: req.body.attachments,
       forwardToTelegram: true,
       clientMessageId: req.body.clientMessageId ?? null,
     })
-    return reply.code(created ? 201 : 200).send(ok({ message }))
+    return reply.code(created ? 201 : 200).send(ok({ message: app.files.linkFor(req).message(message) }))
   })
 
   app.post('/sessions/:id/read', {
     ...common,
-    schema: { summary: "Mark the session's visitor messages read", tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
+    schema: { summary: "Mark the session's visitor messages read", description: 'Sets unreadCount to 0 and agentReadSeq to the newest seq; the visitor\'s sockets get `{type:"read",reader:"agent",seq}`.', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
     const session = await markSessionRead(app.db, app.bus, req.params.id)
-    return ok({ session: await getAdminSession(app.db, session.id) })
+    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id)) })
   })
 
   app.post('/sessions/:id/close', {
@@ -98,6 +102,6 @@ export default (async (app) => {
     schema: { summary: 'Close the session (closing twice is fine)', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
     const session = await closeSession(app.db, app.bus, req.params.id)
-    return ok({ session: await getAdminSession(app.db, session.id) })
+    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id)) })
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -1,25 +1,40 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { unauthorized } from '../../../chat/errors.js'
+import type { WebSocket } from 'ws'
+import { staffTokenHash } from '../../../chat/revocations.js'
 import { upgradeRequired } from '../../../http/errors.js'
-import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
+import { DASHBOARD_AUTH_FRAMES, DASHBOARD_FRAMES, parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
+import { CloseCode } from '../../../realtime/peers.js'
+
+/** How long a socket opened without a token in its URL has to send its `auth` frame. */
+export const AUTH_FRAME_TIMEOUT_MS = 2_000
 
 const SocketQuery = Type.Object({
-  token: Type.Optional(Type.String({ maxLength: 4096, description: 'the JWT from POST /api/auth/login' })),
+  token: Type.Optional(Type.String({ maxLength: 4096, description: 'the JWT, for old clients; send it in the first frame instead (URLs end up in logs)' })),
 })
 
 export default (async (app) => {
+  /** Subscribes the socket to dashboard events once its token holds; frames from then on may only ping. */
+  function authenticated(socket: WebSocket, userId: string, token: string, origin: string): void {
+    app.hub.addDashboard(socket, { userId, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) }, origin)
+  }
+
   app.route({
     method: 'GET',
     url: '/ws',
     schema: {
       summary: 'Live updates for the dashboard (WebSocket)',
       description: [
-        'Upgrade to a WebSocket with `?token=<JWT>` (401 and no socket when it is missing, expired or revoked).',
+        'Upgrade to a WebSocket, then send `{type:"auth",token:"<JWT>"}` as the first frame; a wrong token, or none within 2 s, closes the socket with 4001.',
+        'Frames are answered in order, so a `{type:"ping"}` sent right after the auth frame is answered by `{type:"pong"}` once the socket is subscribed.',
+        'Old clients may still pass `?token=<JWT>` (then a wrong token is 401 and no socket).',
         'Frames: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
-        '`{type:"message.created",message}` for every session, and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
-        'The client may send `{type:"ping"}`. Close codes: 4001 token expired or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
+        '`{type:"message.created",message}` for every session, `{type:"typing",sessionId,sender:"visitor"}` (the visitor is typing: show it',
+        'until their message arrives or 5 s pass without another), `{type:"read",sessionId,reader:"visitor",seq}`, and `{type:"resync"}` when',
+        'events may have been missed (refetch through the REST API). The client may send `{type:"typing",sessionId}` (at most every 2 s',
+        'while the agent types; the session\'s widgets see the agent\'s name) and `{type:"ping"}`.',
+        'Close codes: 4001 token missing, wrong, expired, signed out or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
       ].join(' '),
       tags: ['chat'],
       querystring: SocketQuery,
@@ -27,24 +42,51 @@ export default (async (app) => {
     },
     config: { rateLimit: app.limits.admin },
     preHandler: async (req) => {
-      if (!req.query.token) throw unauthorized('token query parameter is required')
-      req.staff = await app.verifyStaffToken(req.query.token)
+      if (req.query.token) req.staff = await app.verifyStaffToken(req.query.token)
     },
     handler: async () => {
       throw upgradeRequired()
     },
     wsHandler: (socket, req) => {
-      const { staff } = req
-      if (!staff) throw new Error('the preHandler did not run')
-      const exp = req.query.token ? app.jwt.decode<{ exp?: number }>(req.query.token)?.exp : undefined
-      app.hub.addDashboard(socket, staff.id, exp === undefined ? undefined : new Date(exp * 1000))
+      const origin = app.files.originOf(req)
+      let staff: { id: string; name: string } | undefined
+      const subscribe = (user: { id: string; name: string }, token: string) => {
+        staff = user
+        authenticated(socket, user.id, token, origin)
+      }
+      let pending: NodeJS.Timeout | undefined
+      if (req.staff && req.query.token) {
+        subscribe(req.staff, req.query.token)
+      } else {
+        pending = setTimeout(() => socket.close(CloseCode.unauthorized, 'authenticate with {type:"auth",token} first'), AUTH_FRAME_TIMEOUT_MS)
+        socket.once('close', () => clearTimeout(pending))
+      }
+      // one frame after another, so a ping sent behind the auth frame is answered after it
+      let previous = Promise.resolve()
       socket.on('message', (data, isBinary) => {
-        try {
-          parseClientFrame(data, isBinary, ['ping'])
-          socket.send(PONG_FRAME)
-        } catch (err) {
-          sendError(socket, err, app.log)
-        }
+        previous = previous.then(async () => {
+          if (staff) {
+            try {
+              const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
+              if (frame.type === 'ping') return socket.send(PONG_FRAME)
+              const agent = staff
+              app.typing.agent(agent, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
+            } catch (err) {
+              sendError(socket, err, app.log)
+            }
+            return
+          }
+          clearTimeout(pending)
+          try {
+            const frame = parseClientFrame(data, isBinary, DASHBOARD_AUTH_FRAMES)
+            const user = await app.verifyStaffToken(frame.token)
+            if (socket.readyState !== socket.OPEN) return
+            pending = undefined
+            subscribe(user, frame.token)
+          } catch {
+            socket.close(CloseCode.unauthorized, 'authentication failed')
+          }
+        })
       })
     },
   })

@@ -1,18 +1,19 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../../../chat/errors.js'
-import { DEFAULT_PAGE, MAX_PAGE, MAX_SEQ, pollMessages, sendMessage } from '../../../../chat/messages.js'
-import { ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
+import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
+import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 
 const SendBody = Type.Object({
-  text: Type.String({ maxLength: 20_000 }),
+  text: Type.Optional(Type.String({ maxLength: 20_000, description: 'required unless attachments are given' })),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
+  attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })
 
 const PollQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 time: messages created after it' })),
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SEQ, description: 'messages with seq greater than it' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'messages with seq greater than it' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
 })
 
@@ -21,6 +22,7 @@ const PollReply = Ok(Type.Object({
   messages: Type.Array(Message),
   status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
   lastSeq: Type.Integer({ minimum: 0 }),
+  agentReadSeq: Type.Integer({ minimum: 0, description: 'an agent has seen every message up to this seq' }),
 }))
 
 const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]
@@ -29,7 +31,10 @@ export default (async (app) => {
   app.post('/sessions/:id/messages', {
     schema: {
       summary: 'Send a visitor message',
-      description: '201 when stored; 200 with the stored message when clientMessageId repeats an earlier send; 409 SESSION_CLOSED on a closed session.',
+      description: [
+        '201 when stored; 200 with the stored message when clientMessageId repeats an earlier send; 409 SESSION_CLOSED on a closed session.',
+        '`attachments`: ids from POST /sessions/:id/attachments (at most 5, each sent once); `text` may then be empty.',
+      ].join(' '),
       tags: ['public'],
       security,
       params: IdParams,
@@ -43,10 +48,11 @@ export default (async (app) => {
       sessionId: req.params.id,
       siteId: req.site?.id,
       sender: 'visitor',
-      text: req.body.text,
+      text: req.body.text ?? '',
       clientMessageId: req.body.clientMessageId ?? null,
+      attachments: req.body.attachments,
     })
-    return reply.code(created ? 201 : 200).send(ok({ message }))
+    return reply.code(created ? 201 : 200).send(ok({ message: app.files.linkFor(req).message(message) }))
   })
 
   app.get('/sessions/:id/messages', {
@@ -65,6 +71,6 @@ export default (async (app) => {
     const since = parseTimeParam(req.query.since, 'since')
     const poll = await pollMessages(app.db, req.site?.id ?? '', req.params.id, { since, after: req.query.after, limit: req.query.limit ?? DEFAULT_PAGE })
     if (!poll) throw notFound('Session')
-    return ok(poll)
+    return ok({ ...poll, messages: app.files.linkFor(req).messages(poll.messages) })
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { BusboyFileStream } from '@fastify/busboy'
+import { fileTooLarge, storeAttachment, type AttachedFile, type Uploader } from '../chat/attachments.js'
+import { ChatError, validationError } from '../chat/errors.js'
+
+/** What a multipart body may add around the file (boundaries, part headers, a few small fields). */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024
+const MAX_FIELDS = 8
+
+export const UPLOAD_DESCRIPTION = [
+  'Body: `multipart/form-data` with one part named `file` (its filename is kept as the name; its Content-Type is ignored).',
+  'The type is detected from the content: PNG, JPEG, GIF, WebP, PDF, UTF-8 plain text, DOCX and XLSX are accepted;',
+  'anything else is 415 UNSUPPORTED_MEDIA_TYPE (also HTML and SVG, whatever the name says), a file over ATTACHMENT_MAX_BYTES',
+  '(default 10 MiB) is 413, an empty file 400. Then send a message with `attachments: [id]`.',
+].join(' ')
+
+/** busboy's and @fastify/multipart's complaints about the body, as the envelope's client errors. */
+function multipartError(err: unknown, maxBytes: number): unknown {
+  if (err instanceof ChatError) return err
+  const code = (err as { code?: string }).code
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes)
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new ChatError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data')
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return validationError('Send one part named "file"')
+  return validationError('The multipart body is malformed or was cut off', [{ field: 'file', message: 'malformed multipart body' }])
+}
+
+/** The part's bytes; a failure of the multipart stream itself is the client's (400/413), never a 500. */
+async function* partBytes(file: BusboyFileStream, maxBytes: number): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of file) yield chunk as Buffer
+  } catch (err) {
+    throw multipartError(err, maxBytes)
+  }
+}
+
+/**
+ * Streams the request's `file` part into the attachment store for the session. A refused
+ * upload closes the connection, so a client still sending a large body is not read to its end.
+ */
+export async function receiveUpload(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: { sessionId: string; siteId?: string; uploader: Uploader },
+): Promise<AttachedFile> {
+  const maxBytes = app.config.attachments.maxBytes
+  try {
+    const declared = Number(req.headers['content-length'])
+    if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(maxBytes)
+    let part
+    try {
+      // one byte over the limit lets storeAttachment see (and refuse) a file that is too large
+      part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: 1024 } })
+    } catch (err) {
+      throw multipartError(err, maxBytes)
+    }
+    if (!part) throw validationError('A part named "file" is required', [{ field: 'file', message: 'file is required' }])
+    if (part.fieldname !== 'file') throw validationError('The file must be sent in a part named "file"', [{ field: 'file', message: 'file is required' }])
+    return await storeAttachment(app.db, app.files.stores, { ...target, name: part.filename, bytes: partBytes(part.file, maxBytes), maxBytes })
+  } catch (err) {
+    void reply.header('connection', 'close')
+    throw err
+  }
+}
