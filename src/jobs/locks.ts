@@ -9,6 +9,8 @@ export type AdvisoryLocks = {
   /** whether this instance still holds it (false once the connection was lost) */
   holds: (key: number) => Promise<boolean>
   unlock: (key: number) => Promise<void>
+  /** calls `listener` whenever the connection closes (its locks are gone then); returns the unsubscribe */
+  onConnectionLost: (listener: () => void) => () => void
   /** drops every lock and closes the connection */
   close: () => Promise<void>
 }
@@ -23,6 +25,7 @@ export type AdvisoryLocks = {
  * database is away is never settled (upstream #1195, #1199).
  */
 export function advisoryLocks(databaseUrl: string, namespace: number): AdvisoryLocks {
+  const lossListeners = new Set<() => void>()
   const sql = postgres(databaseUrl, {
     max: 1,
     // a lock must not go with an idle or aged connection
@@ -33,6 +36,9 @@ export function advisoryLocks(databaseUrl: string, namespace: number): AdvisoryL
     backoff: reconnectDelaySeconds,
     onnotice: () => {},
     connection: { application_name: LOCKS_APP_NAME },
+    onclose: () => {
+      for (const listener of lossListeners) listener()
+    },
   })
   return {
     tryLock: async (key) => (await sql<{ locked: boolean }[]>`select pg_try_advisory_lock(${namespace}, ${key}) as locked`)[0]?.locked === true,
@@ -41,6 +47,10 @@ export function advisoryLocks(databaseUrl: string, namespace: number): AdvisoryL
         and classid = ${namespace} and objid = ${key} and objsubid = 2) as held`)[0]?.held === true,
     unlock: async (key) => {
       await sql`select pg_advisory_unlock(${namespace}, ${key})`
+    },
+    onConnectionLost: (listener) => {
+      lossListeners.add(listener)
+      return () => lossListeners.delete(listener)
     },
     // closing the session releases its locks
     close: () => sql.end({ timeout: 1 }),

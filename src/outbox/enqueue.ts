@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import type { Session } from '../chat/sessions.js'
+import type { Publisher } from '../realtime/bus.js'
 
 /** Events a site's webhooks can subscribe to. */
 export const WEBHOOK_EVENTS = ['session.created', 'message.created', 'session.closed', 'session.erased'] as const
@@ -105,11 +106,12 @@ export async function enqueueSessionEvent(
 
 export type NotifyInput = { name?: string; phone?: string; message?: string; pageUrl?: string }
 
-/** Queues a legacy /notify note; false when the site has no Telegram chat to send it to. */
-export async function enqueueNotify(db: Executor, siteId: string, note: NotifyInput): Promise<boolean> {
+/** Queues a legacy /notify note and wakes the workers; false when the site has no Telegram chat to send it to. */
+export async function enqueueNotify(db: Executor, events: Publisher, siteId: string, note: NotifyInput): Promise<boolean> {
   const rows = await db.execute(sql`
     insert into outbox (site_id, channel, kind, payload)
     select s.id, 'telegram', 'notify', ${JSON.stringify(note)}::jsonb from sites s where s.id = ${siteId} and ${telegramConfigured}
     returning id`)
+  if (rows.length > 0) events.publish({ k: 'outbox', site: siteId })
   return rows.length > 0
 }

@@ -1,7 +1,8 @@
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { parseDbTime } from '../db/client.js'
 import { outbox } from '../db/schema.js'
+import type { Publisher } from '../realtime/bus.js'
 
 export type OutboxRow = typeof outbox.$inferSelect
 
@@ -45,22 +46,28 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * Takes up to `limit` due rows and leases them for `leaseMs`: the attempt is counted and
  * next_attempt_at moved past the lease in the same statement, so no other instance takes
  * them while this one sends (SKIP LOCKED lets instances claim side by side without
- * waiting), and a row whose sender died comes back when the lease ends. A row waits while
- * an earlier row of the same conversation and destination is pending, so each receiver
- * gets a conversation's events in order.
+ * waiting), and a row whose sender died comes back when the lease ends. Each receiver gets a
+ * conversation's events in order: a row is taken only when every earlier pending row of its
+ * conversation and destination is taken with it (and is then sent before it) or is among
+ * `sentIds` (sent by this worker, its mark as done still on its way; never taken again), so
+ * a burst of one conversation goes out in one round instead of one round per row.
  */
-export async function claimDue(db: Executor, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
+  const sent = `{${sentIds.join(',')}}`
   const rows = await db.execute<RawOutboxRow>(sql`
-    with due as (
-      select o.id from outbox o
-      where o.status = 'pending' and o.next_attempt_at <= now()
-        and not exists (
-          select 1 from outbox e
-          where e.status = 'pending' and e.id < o.id and e.session_id = o.session_id
-            and e.channel = o.channel and e.webhook_id is not distinct from o.webhook_id)
+    with candidates as (
+      select o.id, o.session_id, o.channel, o.webhook_id from outbox o
+      where o.status = 'pending' and o.next_attempt_at <= now() and o.id <> all(${sent}::bigint[])
       order by o.next_attempt_at, o.id
       limit ${limit}
       for update skip locked
+    ), due as (
+      select c.id from candidates c
+      where not exists (
+        select 1 from outbox e
+        where e.status = 'pending' and e.session_id = c.session_id and e.id < c.id
+          and e.channel = c.channel and e.webhook_id is not distinct from c.webhook_id
+          and e.id not in (select id from candidates) and e.id <> all(${sent}::bigint[]))
     )
     update outbox o set attempts = o.attempts + 1, next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
     from due where o.id = due.id
@@ -71,8 +78,12 @@ export async function claimDue(db: Executor, limit: number, leaseMs: number): Pr
 // Only the holder of the lease (same attempt count, still pending) may settle a row.
 const leaseHeld = (row: OutboxRow) => and(eq(outbox.id, row.id), eq(outbox.attempts, row.attempts), eq(outbox.status, 'pending'))
 
-export async function markDone(db: Executor, row: OutboxRow): Promise<void> {
-  await db.update(outbox).set({ status: 'done', doneAt: sql`now()`, lastError: null }).where(leaseHeld(row))
+/**
+ * Marks a row this instance sent as done, whoever holds its lease now: it was delivered,
+ * whatever happened to the lease while the mark was on its way.
+ */
+export async function markSent(db: Executor, id: number): Promise<void> {
+  await db.update(outbox).set({ status: 'done', doneAt: sql`now()`, lastError: null }).where(and(eq(outbox.id, id), ne(outbox.status, 'done')))
 }
 
 export async function markFailed(db: Executor, row: OutboxRow, error: string): Promise<void> {
@@ -105,11 +116,12 @@ export async function listOutbox(db: Executor, f: OutboxFilter): Promise<OutboxR
   return db.select().from(outbox).where(and(...where)).orderBy(desc(outbox.id)).limit(f.limit)
 }
 
-/** A failed row goes back to the queue with a fresh attempt budget; undefined when it is not failed. */
-export async function retryFailed(db: Executor, id: number): Promise<OutboxRow | undefined> {
+/** A failed row goes back to the queue with a fresh attempt budget, and the workers are woken; undefined when it is not failed. */
+export async function retryFailed(db: Executor, events: Publisher, id: number): Promise<OutboxRow | undefined> {
   const [row] = await db.update(outbox)
     .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, doneAt: null })
     .where(and(eq(outbox.id, id), eq(outbox.status, 'failed'))).returning()
+  if (row) events.publish({ k: 'outbox', site: row.siteId })
   return row
 }
 

@@ -97,9 +97,10 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
  * webhook was created) and the connection pinned to the address that was checked.
  */
 export function webhookDeliverer(db: Executor, box: SecretBox, policy: WebhookPolicy, timeoutMs: number, now: () => Date): Deliver {
-  return async (row) => {
-    if (!row.webhookId) throw new DeliveryError('webhook row without a webhook', true)
-    const hook = await getWebhook(db, box, row.webhookId)
+  return async (row, batch) => {
+    const { webhookId } = row
+    if (!webhookId) throw new DeliveryError('webhook row without a webhook', true)
+    const hook = await batch.once(`webhook:${webhookId}`, () => getWebhook(db, box, webhookId))
     if (!hook.active) throw new DeliveryError('the webhook is disabled', true)
     const url = new URL(hook.url)
     // a name is checked by the lookup as it connects; an address in the URL is never looked up

@@ -2,7 +2,8 @@ import type { OutboxConfig } from '../config.js'
 import { isDatabaseDown } from '../db/availability.js'
 import type { Db } from '../db/client.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
-import { claimDue, markDone, markFailed, postpone, scheduleRetry, type OutboxRow } from './store.js'
+import { sentLedger } from './sent.js'
+import { claimDue, markFailed, postpone, scheduleRetry, type OutboxRow } from './store.js'
 
 /** Why a delivery failed, and what the worker should do about it. */
 export class DeliveryError extends Error {
@@ -17,7 +18,35 @@ export class DeliveryError extends Error {
   }
 }
 
-export type Deliver = (row: OutboxRow) => Promise<void>
+/**
+ * What a deliverer may ask of the round that sends a destination's rows. Each is a round trip
+ * kept off the path between one row's send and the next's.
+ */
+export type Batch = {
+  /** what the rows share (a site's bot token, a webhook's URL), looked up once for all of them */
+  once: <T>(key: string, load: () => Promise<T>) => Promise<T>
+  /**
+   * a write that records what the row's send produced (which Telegram message belongs to which
+   * conversation): made alongside the row's mark as done, while the next row is sent
+   */
+  record: (write: () => Promise<unknown>) => void
+}
+
+export type Deliver = (row: OutboxRow, batch: Batch) => Promise<void>
+
+function lookups(): Batch['once'] {
+  const loaded = new Map<string, Promise<unknown>>()
+  return <T>(key: string, load: () => Promise<T>) => {
+    let value = loaded.get(key) as Promise<T> | undefined
+    if (!value) {
+      value = load()
+      // a failed lookup is not kept: the row's own error reports it
+      value.catch(() => loaded.delete(key))
+      loaded.set(key, value)
+    }
+    return value
+  }
+}
 
 /** Exponential back-off with "equal jitter": half the delay fixed, half random, so instances spread out. */
 export function retryDelayMs(attempts: number, cfg: Pick<OutboxConfig, 'retryBaseMs' | 'retryMaxMs'>, random = Math.random): number {
@@ -72,22 +101,37 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
     }
   }
 
+  // the ledger's writes outlive a round, so they stop retrying at shutdown rather than at a round's end
+  const stopping = new AbortController()
+  const sent = sentLedger(db, (write) => whenPossible(write, stopping.signal), log)
+
+  /**
+   * Sends one destination's rows in order. A row that failed holds back its conversation's
+   * later rows (they go back untried, and wait for it); a 429 postpones all the rest, the
+   * database going away gives them back.
+   */
   async function deliverInOrder(rows: OutboxRow[], signal: AbortSignal): Promise<void> {
+    const once = lookups()
+    const heldBack = new Set<string>()
     for (const [i, row] of rows.entries()) {
+      if (row.sessionId !== null && heldBack.has(row.sessionId)) {
+        await whenPossible(() => postpone(db, row, 0), signal)
+        continue
+      }
+      const records: (() => Promise<unknown>)[] = []
       let waitMs: number | undefined
-      let delivered = false
       try {
-        await deliverers[row.channel](row)
-        delivered = true
+        await deliverers[row.channel](row, { once, record: (write) => void records.push(write) })
+        sent.add(row, records)
       } catch (err) {
         if (isDatabaseDown(err)) {
           // not the destination's fault: this row and the rest go back untried, due at once
           for (const later of rows.slice(i)) await whenPossible(() => postpone(db, later, 0), signal)
           return
         }
+        if (row.sessionId !== null) heldBack.add(row.sessionId)
         waitMs = await whenPossible(() => settle(row, err), signal)
       }
-      if (delivered) await whenPossible(() => markDone(db, row), signal)
       if (waitMs !== undefined) {
         for (const later of rows.slice(i + 1)) await postpone(db, later, waitMs)
         return
@@ -96,7 +140,9 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
   }
 
   const loop = startLoop(cfg.pollMs, async (signal) => {
-    const rows = await claimDue(db, cfg.batchSize, leaseMs)
+    // marks that could not be written before (the database was away) go first, so they land while their lease holds
+    await sent.retry()
+    const rows = await claimDue(db, cfg.batchSize, leaseMs, sent.ids())
     const byDestination = new Map<string, OutboxRow[]>()
     for (const row of rows) {
       const key = `${row.channel}:${row.webhookId ?? row.siteId}`
@@ -106,5 +152,12 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
     // more may be due at once: the rest of a full batch, or a conversation's next row, which waited for this one
     if (rows.length > 0) loop.wake()
   }, (err) => log.error({ err }, 'outbox round failed'))
-  return loop
+  return {
+    wake: loop.wake,
+    stop: async () => {
+      await loop.stop()
+      stopping.abort()
+      await sent.close()
+    },
+  }
 }

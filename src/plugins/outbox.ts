@@ -6,8 +6,10 @@ import { startOutboxWorker } from '../outbox/worker.js'
 
 /**
  * Every instance delivers the outbox (Telegram notifications, webhooks, email); rows are claimed
- * with SKIP LOCKED, so instances share the work and never send a row twice at once. A chat
- * event (from any instance) wakes the worker, so delivery does not wait for OUTBOX_POLL_MS.
+ * with SKIP LOCKED, so instances share the work and never send a row twice at once. Every
+ * change that queues rows announces itself on the bus (a chat event, or 'outbox' for a row
+ * queued without one), and that wakes the worker of every instance, so delivery does not
+ * wait for OUTBOX_POLL_MS.
  */
 export default fp(async (app) => {
   const { config } = app
@@ -20,7 +22,7 @@ export default fp(async (app) => {
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
   await app.bus.subscribe({
     onEvent: (event) => {
-      if (event.k === 'message' || event.k === 'session') worker.wake()
+      if (event.k === 'message' || event.k === 'session' || event.k === 'outbox') worker.wake()
     },
     onReconnect: () => worker.wake(),
   })

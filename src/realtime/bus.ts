@@ -21,6 +21,8 @@ export type DurableEvent =
   | { k: 'site'; site: string }
   /** the session and everything of it were erased (privacy): its sockets close, dashboards drop it */
   | { k: 'erased'; site: string; session: string }
+  /** rows were queued for delivery without a chat change (a legacy note, an admin's retry): outbox workers look now */
+  | { k: 'outbox'; site: string }
   | { k: 'user'; user: string }
   /** a staff token was signed out (`token` is its hash) */
   | { k: 'revoked'; user: string; token: string }

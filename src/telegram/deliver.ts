@@ -1,9 +1,9 @@
 import type { Db } from '../db/client.js'
 import { getAttachment, type AttachedFile } from '../chat/attachments.js'
-import { getSession, type Session } from '../chat/sessions.js'
+import { getSession } from '../chat/sessions.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { getSite, siteBotToken } from '../chat/sites.js'
-import { DeliveryError, type Deliver } from '../outbox/worker.js'
+import { DeliveryError, type Batch, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
 import type { FileStores } from '../files/store.js'
@@ -50,9 +50,11 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     return chat.is_forum === true
   }
 
-  async function topicFor(bot: BotApi, chatId: string, session: Session): Promise<number | null> {
-    if (session.telegramThreadId !== null) return session.telegramThreadId
+  /** The conversation's forum topic; null when the chat is not a forum (known without reading the session). */
+  async function topicFor(bot: BotApi, chatId: string, sessionId: string): Promise<number | null> {
     if (!(await isForum(bot, chatId))) return null
+    const session = await getSession(db, sessionId)
+    if (session.telegramThreadId !== null) return session.telegramThreadId
     const topic = await bot.call<{ message_thread_id: number }>('createForumTopic', {
       chat_id: chatId,
       name: conversationLabel(session.id, session.name).slice(0, 128),
@@ -68,49 +70,50 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
    * message's text as its caption (a text too long for a caption goes first on its own).
    * False when none of them is left (erased meanwhile).
    */
-  async function postFiles(bot: BotApi, chatId: string, card: MessageCard, attached: AttachedFile[], threadId: number | null): Promise<boolean> {
+  async function postFiles(bot: BotApi, chatId: string, card: MessageCard, attached: AttachedFile[], threadId: number | null, batch: Batch): Promise<boolean> {
     const present = (await Promise.all(attached.map(({ id }) => getAttachment(db, id)))).filter((f) => f !== undefined)
     if (present.length === 0) return false
-    const remember = (sent: { message_id: number }) => rememberTelegramMessage(db, chatId, sent.message_id, card.sessionId)
+    // recorded after the sends, as for a text (see Batch.record): a lost write must not make the row count as unsent
+    const remember = (sent: { message_id: number }) => batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, card.sessionId))
     const textInCaption = fitsCaption(card.text)
-    if (!textInCaption) await remember(await bot.sendHtml(chatId, formatMessage(card, publicUrl), { threadId }))
+    if (!textInCaption) remember(await bot.sendHtml(chatId, formatMessage(card, publicUrl), { threadId }))
     for (const [i, file] of present.entries()) {
       const store = files.byKind[file.storage]
       if (!store) throw new DeliveryError(`attachment ${file.id} is in ${file.storage}, which is not configured`)
       const as = PHOTO_TYPES.has(file.contentType) && file.size <= MAX_PHOTO_BYTES ? 'photo' : 'document'
       const bytes = await store.open(file.id)
       const caption = formatCaption(card, textInCaption && i === 0)
-      await remember(await bot.sendFile(chatId, as, { name: file.name, contentType: file.contentType, bytes }, caption, { threadId }))
+      remember(await bot.sendFile(chatId, as, { name: file.name, contentType: file.contentType, bytes }, caption, { threadId }))
     }
     return true
   }
 
-  async function post(bot: BotApi, chatId: string, row: OutboxRow, siteName: string): Promise<void> {
+  async function post(bot: BotApi, chatId: string, row: OutboxRow, siteName: string, batch: Batch): Promise<void> {
     if (row.kind === 'notify') {
       await bot.sendHtml(chatId, formatNotify({ ...(row.payload as NotifyCard), siteName }))
       return
     }
     if (!row.sessionId) throw new DeliveryError(`${row.kind} without a session`, true)
-    const session = await getSession(db, row.sessionId)
-    const card = { ...row.payload, sessionId: session.id }
+    const card = { ...row.payload, sessionId: row.sessionId }
     let html: string
     if (row.kind === 'session.created') html = formatNewSession({ ...(card as NewSessionCard), siteName }, publicUrl)
     else if (row.kind === 'message.created') html = formatMessage(card as MessageCard, publicUrl)
     else if (row.kind === 'contact.updated') html = formatContactDetails(card as ContactCard, publicUrl)
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
-    const threadId = await topicFor(bot, chatId, session)
+    const threadId = await topicFor(bot, chatId, row.sessionId)
     const attached = row.kind === 'message.created' ? ((card as { attachments?: AttachedFile[] }).attachments ?? []) : []
-    if (attached.length > 0 && await postFiles(bot, chatId, card as MessageCard, attached, threadId)) return
+    if (attached.length > 0 && await postFiles(bot, chatId, card as MessageCard, attached, threadId, batch)) return
     const sent = await bot.sendHtml(chatId, html, { threadId })
-    await rememberTelegramMessage(db, chatId, sent.message_id, session.id)
+    const { sessionId } = row
+    batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, sessionId))
   }
 
-  return async (row) => {
-    const site = await getSite(db, row.siteId)
+  return async (row, batch) => {
+    const site = await batch.once(`site:${row.siteId}`, () => getSite(db, row.siteId))
     const token = siteBotToken(box, site)
     if (!token || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
     try {
-      await post(api(token), site.telegramChatId, row, site.name)
+      await post(api(token), site.telegramChatId, row, site.name, batch)
     } catch (err) {
       throw asDeliveryError(err)
     }

@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto'
 import type { OutboxConfig } from '../config.js'
 import type { SecretBox } from '../chat/secret-box.js'
+import { isDatabaseDown } from '../db/availability.js'
 import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
-import { processUpdate, storedOffset, type UpdateDeps } from './updates.js'
+import { processUpdate, skipUpdate, storedOffset, type UpdateDeps } from './updates.js'
 
 export type ReaderDeps = UpdateDeps & {
   /** the lock connection's database (a client of its own, see jobs/locks.ts) */
@@ -20,6 +21,9 @@ export type ReaderDeps = UpdateDeps & {
 }
 
 export const TELEGRAM_WEBHOOK_PATH = '/api/telegram/webhook'
+
+// an update that failed this many times (the database being there) is logged and skipped
+export const UPDATE_MAX_ATTEMPTS = 5
 
 // advisory lock (namespace, key): the namespace keeps our locks apart from anyone else's
 const LOCK_NAMESPACE = 746_001
@@ -48,21 +52,60 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
     return holding
   }
 
-  const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
-    if (!(await holdsLock())) return
-    const offset = await storedOffset(deps.db, botId)
-    const wait = deps.cfg.telegramLongPollSeconds
-    const api = deps.api(token, signal)
-    let updates: TelegramUpdate[]
+  /**
+   * The lock goes with its connection (a killed backend, a database restart): a long poll
+   * under way stops at once, so the lock is taken again (or left to another instance) after
+   * TELEGRAM_IDLE_MS instead of up to TELEGRAM_LONG_POLL_SECONDS, and two instances never
+   * poll side by side for long. undefined: the lock was lost.
+   */
+  async function poll(signal: AbortSignal): Promise<TelegramUpdate[] | undefined> {
+    const lockLost = new AbortController()
+    const unsubscribe = locks.onConnectionLost(() => {
+      holding = false
+      lockLost.abort()
+    })
     try {
-      updates = await api.call<TelegramUpdate[]>('getUpdates', { offset, timeout: wait, allowed_updates: ['message'] }, wait * 1000 + deps.cfg.sendTimeoutMs)
-    } catch (err) {
-      // left over from webhook mode: Telegram refuses getUpdates while a webhook is set
-      if (err instanceof TelegramError && err.status === 409 && /webhook/i.test(err.description)) await api.call('deleteWebhook', {})
-      throw err
+      if (!(await holdsLock())) return []
+      const offset = await storedOffset(deps.db, botId)
+      const wait = deps.cfg.telegramLongPollSeconds
+      const api = deps.api(token, AbortSignal.any([signal, lockLost.signal]))
+      try {
+        return await api.call<TelegramUpdate[]>('getUpdates', { offset, timeout: wait, allowed_updates: ['message'] }, wait * 1000 + deps.cfg.sendTimeoutMs)
+      } catch (err) {
+        if (lockLost.signal.aborted && !signal.aborted) return undefined
+        // left over from webhook mode: Telegram refuses getUpdates while a webhook is set
+        if (err instanceof TelegramError && err.status === 409 && /webhook/i.test(err.description)) await api.call('deleteWebhook', {})
+        throw err
+      }
+    } finally {
+      unsubscribe()
     }
+  }
+
+  // failed attempts of updates that are still being retried
+  const failures = new Map<number, number>()
+
+  async function handle(update: TelegramUpdate): Promise<void> {
+    try {
+      await processUpdate(deps, token, update)
+      failures.delete(update.update_id)
+    } catch (err) {
+      // the database being away is nobody's fault: the update waits for it
+      if (isDatabaseDown(err)) throw err
+      const attempts = (failures.get(update.update_id) ?? 0) + 1
+      failures.set(update.update_id, attempts)
+      if (attempts < UPDATE_MAX_ATTEMPTS) throw err
+      deps.log.error({ botId, updateId: update.update_id, attempts, err }, 'a Telegram update kept failing and is skipped')
+      await skipUpdate(deps.db, botId, update.update_id)
+      failures.delete(update.update_id)
+    }
+  }
+
+  const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
+    const updates = await poll(signal)
+    if (!updates) return
     // in order; a failure stops the batch, and the next round asks again from the stored offset
-    for (const update of updates) await processUpdate(deps, token, update)
+    for (const update of updates) await handle(update)
     if (updates.length > 0) loop.wake()
   }, (err) => deps.log.warn({ botId, err: err instanceof Error ? err.message : String(err) }, 'reading Telegram updates failed'))
 

@@ -64,6 +64,14 @@ async function claimUpdate(db: Executor, botId: string, updateId: number): Promi
   return rows.length > 0
 }
 
+/**
+ * Gives up on an update that keeps failing: the offset moves past it in a transaction of its
+ * own, so one bad update cannot block a bot's later ones.
+ */
+export async function skipUpdate(db: Executor, botId: string, updateId: number): Promise<void> {
+  await claimUpdate(db, botId, updateId)
+}
+
 const managerName = (from: TelegramMessage['from']) =>
   from ? [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username || 'Manager' : 'Manager'
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { connect, createServer, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
@@ -10,7 +11,7 @@ import { waitFor } from '../helpers/wait.js'
  * postgres.js 3.4.9 as patched by patches/postgres+3.4.9.patch (applied by `npm install`'s
  * postinstall). Unpatched, the first two tests end this process with an uncaughtException
  * ("Cannot read properties of null (reading 'write')" from a setImmediate) and the others
- * fail their assertions: upstream issues #1066, #1154, #1199, #1208, #1215.
+ * fail their assertions: upstream issues #1066, #1154, #1192, #1199, #1208, #1215, #1223.
  */
 
 // the ESM build is src/index.js; the package exports no other path
@@ -19,6 +20,7 @@ const driverDir = dirname(dirname(fileURLToPath(import.meta.resolve('postgres'))
 t.test('the patch is applied to both builds of the driver', async (t) => {
   for (const build of ['src', 'cjs/src']) {
     t.match(readFileSync(join(driverDir, build, 'connection.js'), 'utf8'), 'patched (upstream #1066, #1154, #1208', `${build}/connection.js`)
+    t.match(readFileSync(join(driverDir, build, 'connection.js'), 'utf8'), 'patched (upstream #1192, #1205, #1223)', `${build}/connection.js (types query)`)
     t.match(readFileSync(join(driverDir, build, 'index.js'), 'utf8'), 'patched (upstream #1199, #1208)', `${build}/index.js`)
   }
 })
@@ -86,4 +88,94 @@ t.test('the first query after a busy backend was terminated gets its own answer,
   // unpatched, this one failed with 57P01 ("terminating connection due to administrator command")
   const [after] = await single<{ ok: number }[]>`select 1 as ok`
   t.equal(after?.ok, 1)
+})
+
+/** A Postgres ErrorResponse message, as the server sends it. */
+function errorResponse(severity: string, code: string, message: string): Buffer {
+  const fields = Buffer.from(`S${severity}\0V${severity}\0C${code}\0M${message}\0\0`)
+  const header = Buffer.alloc(5)
+  header.write('E')
+  header.writeInt32BE(fields.length + 4, 1)
+  return Buffer.concat([header, fields])
+}
+
+/**
+ * A TCP proxy in front of the test database that fails the driver's array-types query (the
+ * first statement of every new connection) once, as the server would: 'terminated' answers
+ * what pg_terminate_backend sends (FATAL 57P01) and closes the connection, 'cancelled'
+ * answers what statement_timeout sends (ERROR 57014, then ReadyForQuery) and goes on.
+ * Other connections and statements pass through.
+ */
+async function typesQueryFailingOnce(t: Test, mode: 'terminated' | 'cancelled'): Promise<string> {
+  const url = new URL(await fileDatabaseUrl())
+  const target = { port: Number(url.port || 5432), host: url.hostname }
+  let failed = false
+  const sockets = new Set<Socket>()
+  const proxy = createServer((client) => {
+    const server = connect(target.port, target.host)
+    for (const s of [client, server]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => { client.destroy(); server.destroy() })
+    }
+    server.on('data', (chunk) => client.write(chunk))
+    client.on('data', (chunk) => {
+      if (failed || !chunk.includes('typcategory')) return void server.write(chunk)
+      failed = true
+      if (mode === 'terminated') {
+        client.end(errorResponse('FATAL', '57P01', 'terminating connection due to administrator command'))
+      } else {
+        client.write(Buffer.concat([errorResponse('ERROR', '57014', 'canceling statement due to statement timeout'), Buffer.from([0x5a, 0, 0, 0, 5, 0x49])]))
+      }
+    })
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    proxy.close()
+  })
+  const address = proxy.address()
+  url.hostname = '127.0.0.1'
+  url.port = String(typeof address === 'object' && address ? address.port : 0)
+  return url.toString()
+}
+
+/** Unhandled rejections while `run` runs (unpatched, the failed types query was one: it ends a server). */
+async function unhandledRejectionsDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = []
+  const listener = (err: unknown) => void seen.push(err)
+  process.on('unhandledRejection', listener)
+  try {
+    await run()
+    // an unhandled rejection is reported after the microtasks of the turn that made it
+    await new Promise((r) => setTimeout(r, 50))
+  } finally {
+    process.off('unhandledRejection', listener)
+  }
+  return seen
+}
+
+t.test('a backend terminated during the array-types query at connect: no unhandled rejection, and the query gets its own answer', async (t) => {
+  const sql = postgres(await typesQueryFailingOnce(t, 'terminated'), { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  let answer: unknown
+  const unhandled = await unhandledRejectionsDuring(async () => {
+    // unpatched: this query failed with the dead backend's 57P01, replayed on the next connection
+    answer = await sql<{ ok: number }[]>`select 1 as ok`.then((rows) => rows[0]?.ok, (e: unknown) => e)
+  })
+  t.same(unhandled.map(codeOf), [], 'no unhandled rejection')
+  t.equal(answer, 1, 'the query ran on the reconnected connection')
+})
+
+t.test('an array-types query that fails with the connection open (statement_timeout): no unhandled rejection, the query fails catchably, the pool goes on', async (t) => {
+  const sql = postgres(await typesQueryFailingOnce(t, 'cancelled'), { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  let first: unknown
+  const unhandled = await unhandledRejectionsDuring(async () => {
+    first = await sql`select 1 as ok`.then(() => undefined, (e: unknown) => e)
+  })
+  t.same(unhandled.map(codeOf), [], 'no unhandled rejection')
+  t.equal(codeOf(first), '57014', 'the query that opened the connection gets the error')
+  const [row] = await sql<{ ok: number }[]>`select 1 as ok`
+  t.equal(row?.ok, 1, 'the next query is answered')
 })

@@ -49,10 +49,13 @@ t.test('terminating every backend of two instances under load loses nothing, dup
   let sending = true
   const killer = (async () => {
     for (let round = 0; round < KILL_ROUNDS; round++) {
+      let seen: Record<string, number> = {}
       await waitFor('both instances to have pooled, lock and LISTEN connections again', async () => {
-        const k = await kinds()
+        const k = seen = await kinds()
         return (k.livechat ?? 0) >= 2 && (k[LISTENER_APP_NAME] ?? 0) >= 2 && (k[LOCKS_APP_NAME] ?? 0) >= 2
-      }, 20_000)
+      }, 20_000).catch((err: Error) => {
+        throw new Error(`${err.message} before round ${round}; connections: ${JSON.stringify(seen)}`)
+      })
       const rows = await admin<{ app: string }[]>`
         select application_name as app, pg_terminate_backend(pid) from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid()`

@@ -1,4 +1,5 @@
 import type { Test } from 'tap'
+import postgres from 'postgres'
 import { TEST_BOT_TOKEN, type BotApiStandIn } from './telegram.js'
 import { fetchJson } from './http.js'
 import { startServer, type RunningServer } from './server.js'
@@ -33,6 +34,13 @@ export async function startInstances(t: Test, databaseUrl: string, bot: BotApiSt
   const servers: RunningServer[] = []
   for (let i = 0; i < count; i++) servers.push(await startServer(t, env))
   const login = await fetchJson(servers[0]?.api ?? '', 'POST', '/api/auth/login', { body: { email: 'ops@example.com', password: 'ops-password' } })
+  // only linked agents may answer from Telegram: the stand-in's default manager (user 42) is the admin
+  const db = postgres(databaseUrl, { max: 1, onnotice: () => {} })
+  try {
+    await db`update users set telegram_user_id = 42 where email = 'ops@example.com'`
+  } finally {
+    await db.end()
+  }
   return { servers, siteKey, siteSecret, chatId, adminToken: String(login.body.data?.token) }
 }
 

@@ -180,10 +180,12 @@ export class ResumingSocket {
       try {
         const socket = await TestSocket.open(this.urlAfter(this.lastSeq))
         this.socket = socket
-        socket.ws.on('message', (data) => {
-          const frame = JSON.parse(data.toString()) as Frame
+        const take = (frame: Frame) => {
           if (frame.type === 'message' && frame.message) this.seqs.push(frame.message.seq)
-        })
+        }
+        // frames that arrived with the upgrade's answer, before this await resumed (TestSocket kept them)
+        for (const frame of socket.frames) take(frame)
+        socket.ws.on('message', (data) => take(JSON.parse(data.toString()) as Frame))
         void socket.closed.then(({ code }) => {
           this.closeCodes.push(code)
           if (code !== 4001) void this.connect()

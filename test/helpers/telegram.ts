@@ -8,7 +8,9 @@ import { makeSite, type TestSite, uniq } from './fixtures.js'
 
 /**
  * A local stand-in for the Telegram Bot API: records what the app sends and answers like
- * Telegram, or fails on demand (500, 429 with retry_after, or no answer at all).
+ * Telegram, or fails on demand (500, 429 with retry_after, or no answer at all). getUpdates
+ * long-polls as Telegram does: with nothing to hand out it answers when an update is pushed
+ * or after `timeout` seconds, so the app runs at its default settings.
  */
 
 export type Mode = { kind: 'ok' } | { kind: 'error' } | { kind: 'rateLimit'; retryAfter: number } | { kind: 'hang' }
@@ -69,8 +71,12 @@ export type BotApiStandIn = {
   forumChats: Set<string>
   /** how methods other than getUpdates answer */
   setMode: (mode: Mode) => void
+  /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
+  setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
   pushUpdate: (m: FakeUpdateMessage) => number
+  /** queue an update exactly as given (malformed ones too); returns its update_id */
+  pushRawUpdate: (body: (updateId: number) => Record<string, unknown>) => number
   updateBody: (updateId: number, m: FakeUpdateMessage) => Record<string, unknown>
   close: () => Promise<void>
 }
@@ -125,10 +131,13 @@ const readBody = (req: IncomingMessage) => new Promise<Body>((resolve) => {
 
 export async function startBotApi(t: { teardown: (fn: () => unknown) => void }): Promise<BotApiStandIn> {
   let mode: Mode = { kind: 'ok' }
+  let beforeAnswer = async (_m: SentMessage) => {}
   let nextMessageId = 1000
   // ids keep growing across the tests of a file, which share a database and its stored offset
   let nextUpdateId = Date.now()
   const updates: Record<string, unknown>[] = []
+  // getUpdates calls held until an update comes (or their timeout)
+  const waiting = new Set<() => void>()
   const sockets = new Set<Socket>()
   const stored = new Map<string, { bytes: Buffer; path: string }>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
@@ -140,9 +149,12 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     },
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
-    pushUpdate: (m) => {
+    setBeforeAnswer: (hook) => (beforeAnswer = hook),
+    pushUpdate: (m) => api.pushRawUpdate((id) => api.updateBody(id, m)),
+    pushRawUpdate: (body) => {
       const id = nextUpdateId++
-      updates.push(api.updateBody(id, m))
+      updates.push(body(id))
+      for (const answerNow of waiting) answerNow()
       return id
     },
     updateBody: (updateId, m) => ({
@@ -173,13 +185,27 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   }
 
-  function handle(method: string, { params, file }: Body, res: ServerResponse) {
-    if (method === 'getUpdates') {
-      const offset = Number(params.offset ?? 0)
-      // like Telegram: asking from an offset confirms (drops) every earlier update
-      while (updates.length && Number(updates[0]?.update_id) < offset) updates.shift()
-      return answer(res, 200, { ok: true, result: updates })
+  function getUpdates(params: Record<string, unknown>, res: ServerResponse) {
+    const offset = Number(params.offset ?? 0)
+    // like Telegram: asking from an offset confirms (drops) every earlier update
+    while (updates.length && Number(updates[0]?.update_id) < offset) updates.shift()
+    const waitMs = Number(params.timeout ?? 0) * 1000
+    if (updates.length > 0 || waitMs <= 0) return answer(res, 200, { ok: true, result: updates })
+    const answerNow = () => {
+      clearTimeout(timer)
+      waiting.delete(answerNow)
+      if (!res.destroyed) answer(res, 200, { ok: true, result: updates })
     }
+    const timer = setTimeout(answerNow, waitMs)
+    waiting.add(answerNow)
+    res.on('close', () => {
+      clearTimeout(timer)
+      waiting.delete(answerNow)
+    })
+  }
+
+  async function handle(method: string, { params, file }: Body, res: ServerResponse) {
+    if (method === 'getUpdates') return getUpdates(params, res)
     if (mode.kind === 'hang') return undefined
     if (mode.kind === 'error') return answer(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' })
     if (mode.kind === 'rateLimit') {
@@ -196,6 +222,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
         reply_to: reply?.message_id,
       }
       api.sent.push(m)
+      await beforeAnswer(m)
       return answer(res, 200, { ok: true, result: { message_id: m.message_id, chat: { id: Number(m.chat_id) }, text: m.text } })
     }
     if ((method === 'sendPhoto' || method === 'sendDocument') && file) {
@@ -259,6 +286,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const close = () => new Promise<void>((resolve) => {
+    for (const answerNow of waiting) answerNow()
     for (const s of sockets) s.destroy()
     server.close(() => resolve())
   })
@@ -268,7 +296,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
 
 export const TEST_BOT_TOKEN = '123456:TEST-token_abc'
 
-/** Retry timings that keep failure tests short, pointed at the stand-in; delivery itself runs at the default OUTBOX_POLL_MS. */
+/** Retry timings that keep failure tests short, pointed at the stand-in; delivery and update intake run at their defaults (OUTBOX_POLL_MS, long polling). */
 export function telegramEnv(standIn: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     TELEGRAM_API_URL: standIn.url,
@@ -277,9 +305,6 @@ export function telegramEnv(standIn: { url: string }, extra: Record<string, stri
     OUTBOX_RETRY_MAX_MS: '200',
     // generous: a send that times out after the stand-in took it is sent again (at-least-once), which would fail exactly-once checks on a busy machine
     OUTBOX_SEND_TIMEOUT_MS: '5000',
-    TELEGRAM_LONG_POLL_SECONDS: '0',
-    TELEGRAM_IDLE_MS: '25',
-    BOT_FOLLOW_UP_POLL_MS: '25',
     ...extra,
   }
 }

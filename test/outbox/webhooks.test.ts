@@ -9,7 +9,7 @@ import { waitFor } from '../helpers/wait.js'
 // the receivers here listen on loopback, which production refuses (see webhook-addresses.test.ts)
 const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' }
 
-type Received = { headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
+type Received = { at: number; headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
 
 /** A webhook receiver; answers `failFirst` requests with 500, then 204. */
 async function startReceiver(t: { teardown: (fn: () => unknown) => void }, failFirst = 0) {
@@ -21,7 +21,7 @@ async function startReceiver(t: { teardown: (fn: () => unknown) => void }, failF
     req.on('end', () => {
       requests++
       if (requests <= failFirst) return res.writeHead(500).end('down')
-      received.push({ headers: req.headers, body, json: JSON.parse(body) })
+      received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) })
       return res.writeHead(204).end()
     })
   })
@@ -66,6 +66,27 @@ t.test('session and message events arrive in order, signed with the secret shown
   t.match(receiver.received[1]?.json.data, { message: { sessionId: s.id, seq: 1, sender: 'visitor', text: 'hi' } })
   t.match(receiver.received[2]?.json.data, { message: { seq: 2, sender: 'agent', senderName: 'Olena', text: 'hello Ann' } })
   t.match(receiver.received[3]?.json.data, { session: { id: s.id, status: 'closed', name: 'Ann' } })
+})
+
+t.test('at the default OUTBOX_POLL_MS, a burst of five messages reaches the receiver in order within 1 s of the last one\'s commit', async (t) => {
+  const receiver = await startReceiver(t)
+  t.notOk('OUTBOX_POLL_MS' in fastOutbox, 'the default poll interval (1 s)')
+  const app = await buildTestApp(t, { env: fastOutbox })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  await app.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: receiver.url, events: ['message.created'] } })
+  const s = await makeSession(app, site)
+  const lines = [1, 2, 3, 4, 5].map((n) => `line ${n}`)
+  let lastCreatedAt = 0
+  for (const text of lines) {
+    const res = await app.inject(sendRequest(s, { text }))
+    // stamped by Postgres in the storing statement, so no later than its commit
+    lastCreatedAt = Date.parse(res.json().data.message.createdAt)
+  }
+  await waitFor('five events', () => receiver.received.length === 5, 5000)
+  const tookMs = Math.max(...receiver.received.map((r) => r.at)) - lastCreatedAt
+  t.ok(tookMs < 1000, `the last event arrived ${tookMs} ms after its commit`)
+  t.same(receiver.received.map((r) => (r.json.data.message as { text: string }).text), lines, 'in order')
 })
 
 t.test('a failing receiver gets the same event again until it accepts, and the log shows the attempts', async (t) => {

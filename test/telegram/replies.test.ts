@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { linkTelegramAgent, makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
+import { UPDATE_MAX_ATTEMPTS } from '../../src/telegram/reader.js'
 import { waitFor } from '../helpers/wait.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -153,6 +154,22 @@ t.test('a reply written in the dashboard is shown to the managers in Telegram; o
   t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
   await new Promise((r) => setTimeout(r, 150))
   t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
+})
+
+t.test('an update that keeps failing is skipped after UPDATE_MAX_ATTEMPTS rounds, so the replies behind it get through', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  // the long poll under way when the update comes is the first attempt
+  const firstTry = bot.calls.map((c) => c.method).lastIndexOf('getUpdates')
+  // a message without a chat: handling it throws every time
+  const bad = bot.pushRawUpdate((id) => ({ update_id: id, message: { message_id: 1, date: 0, text: 'no chat' } }))
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the bad one' })
+  await waitFor('the reply behind it', async () => (await poll(app, s)).find((m) => m.text === 'after the bad one'), 20_000)
+  const tries = bot.calls.slice(firstTry).filter((c) => c.method === 'getUpdates' && Number(c.params.offset) <= bad)
+  t.ok(tries.length >= UPDATE_MAX_ATTEMPTS, `tried ${tries.length} times before moving on`)
+  const [offset] = await app.sql<{ value: string }[]>`select value from app_settings where key like 'telegram_offset:%'`
+  t.ok(Number(offset?.value) > bad, 'the offset moved past it')
 })
 
 t.test('only linked agents may answer or close from Telegram, unless the site lets any member', async (t) => {

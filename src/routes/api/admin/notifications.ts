@@ -39,7 +39,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ notification: Delivery })), '4xx': ErrorBody },
     },
   }, async (req) => {
-    const row = await retryFailed(app.db, req.params.id)
+    const row = await retryFailed(app.db, app.bus, req.params.id)
     if (row) return ok({ notification: row })
     if (!(await getOutboxRow(app.db, req.params.id))) throw notFound('Notification')
     throw conflict('Only failed notifications can be retried')

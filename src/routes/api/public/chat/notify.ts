@@ -40,7 +40,7 @@ export default (async (app) => {
     if (Object.keys(note).length === 0) {
       throw validationError('At least one of name, phone, message, pageUrl is required', NOTE_FIELDS.map((field) => ({ field, message: 'all fields are empty' })))
     }
-    const queued = await enqueueNotify(app.db, site.id, note)
+    const queued = await enqueueNotify(app.db, app.bus, site.id, note)
     return reply.code(202).send(ok({ queued }))
   })
 }) satisfies FastifyPluginAsyncTypebox
