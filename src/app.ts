@@ -13,6 +13,8 @@ import { envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
+import presencePlugin from './plugins/presence.js'
+import assignmentPlugin from './plugins/assignment.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
@@ -23,10 +25,15 @@ import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
 import publicChatMessageRoutes from './routes/api/public/chat/messages.js'
 import publicChatSocketRoutes from './routes/api/public/chat/socket.js'
 import publicChatNotifyRoutes from './routes/api/public/chat/notify.js'
+import publicChatAvailabilityRoutes from './routes/api/public/chat/availability.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
 import chatSocketRoutes from './routes/api/chat/socket.js'
+import chatAssignmentRoutes from './routes/api/chat/assignment.js'
+import chatNoteRoutes from './routes/api/chat/notes.js'
+import chatLabelRoutes from './routes/api/chat/labels.js'
+import chatCannedRoutes from './routes/api/chat/canned.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
@@ -107,7 +114,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(corsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
+  await app.register(presencePlugin)
   await app.register(realtimePlugin)
+  await app.register(assignmentPlugin)
   await app.register(outboxPlugin)
   await app.register(telegramPlugin)
   await app.register(botPlugin)
@@ -119,12 +128,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatMessageRoutes)
     await pub.register(publicChatSocketRoutes)
     await pub.register(publicChatNotifyRoutes)
+    await pub.register(publicChatAvailabilityRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
     await chat.register(chatSessionRoutes)
     await chat.register(chatStatsRoutes)
     await chat.register(chatSocketRoutes)
+    await chat.register(chatAssignmentRoutes)
+    await chat.register(chatNoteRoutes)
+    await chat.register(chatLabelRoutes)
+    await chat.register(chatCannedRoutes)
   }, { prefix: '/api/chat' })
   await app.register(async (admin) => {
     await admin.register(adminUserRoutes)

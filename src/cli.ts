@@ -5,7 +5,7 @@ import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
-import { createUser, findUserByEmail, listUsers, updateUser, userView } from './chat/users.js'
+import { createUser, findUserByEmail, listUsers, updateUser, userView, type User } from './chat/users.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -19,6 +19,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   list-sites
 
 Uses DATABASE_URL, or the embedded Postgres under DATA_DIR (default ./.data).`
+
+/** The CLI sees no presence (that lives in the servers' memory): users are shown as offline. */
+const offlineView = (u: User) => userView(u, false)
 
 function required(values: Record<string, unknown>, name: string): string {
   const v = values[name]
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
         if (role !== 'admin' && role !== 'agent') throw new Error('--role is admin or agent')
         const password = required(values, 'password')
         if (password.length < 8) throw new Error('--password needs at least 8 characters')
-        print(userView(await createUser(db, { email: required(values, 'email'), name: required(values, 'name'), password, role })))
+        print(offlineView(await createUser(db, { email: required(values, 'email'), name: required(values, 'name'), password, role })))
         break
       }
       case 'set-password':
@@ -65,11 +68,11 @@ async function main(): Promise<void> {
         const user = await findUserByEmail(db, required(values, 'email'))
         if (!user) throw new Error('no user with this email')
         const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
-        print(userView(await updateUser(db, bus, user.id, patch)))
+        print(offlineView(await updateUser(db, bus, user.id, patch)))
         break
       }
       case 'list-users':
-        print((await listUsers(db)).map(userView))
+        print((await listUsers(db)).map(offlineView))
         break
       case 'create-site': {
         const { site, apiSecret } = await createSite(db, { name: required(values, 'name'), origins: values.origin ?? [] })

@@ -7,6 +7,7 @@ import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
+import { inScope, scopeCondition, type SiteScope } from './visibility.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -55,8 +56,8 @@ export function assertMessageText(text: string, field = 'text'): void {
 
 export type NewMessage = {
   sessionId: string
-  /** when given, a session of another site counts as missing */
-  siteId?: string
+  /** the sites the writer may reach (chat/visibility.ts); a session elsewhere counts as missing. Unset: any */
+  scope?: SiteScope
   sender: Sender
   /** visitors' messages carry the session's current name instead */
   senderName?: string | null
@@ -119,7 +120,7 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
         unread_count = case ${m.sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
         first_response_at = case when ${m.sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
         updated_at = ${at}
-      where s.id = ${m.sessionId} and s.status = 'open' and (${m.siteId ?? null}::uuid is null or s.site_id = ${m.siteId ?? null}::uuid)
+      where s.id = ${m.sessionId} and s.status = 'open' and ${scopeCondition(m.scope ?? null, sql`s.site_id`)}
       returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
     )`
   const inserted = sql`inserted as (
@@ -171,7 +172,7 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
     if (message) return { message, created: true }
     // nothing claimed: tell a missing (or other site's) session from a closed one
     const [session] = await db.select({ siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
-    throw !session || (m.siteId && session.siteId !== m.siteId) ? notFound('Session') : sessionClosed()
+    throw !session || !inScope(m.scope ?? null, session.siteId) ? notFound('Session') : sessionClosed()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
       const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)

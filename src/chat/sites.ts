@@ -14,6 +14,7 @@ export type SiteView = {
   origins: string[]
   telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null }
   bot: BotSettings | null
+  autoAssign: { enabled: boolean; maxOpenPerAgent: number }
   createdAt: Date
   updatedAt: Date
 }
@@ -31,6 +32,7 @@ export function siteView(site: Site): SiteView {
       botTokenHint: site.telegramBotToken ? `…${site.telegramBotToken.slice(-4)}` : null,
     },
     bot: site.bot,
+    autoAssign: { enabled: site.autoAssign, maxOpenPerAgent: site.maxOpenPerAgent },
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
   }
@@ -57,6 +59,8 @@ export type SiteInput = {
   telegramBotToken?: string | null
   telegramChatId?: string | null
   bot?: BotSettings | null
+  autoAssign?: boolean
+  maxOpenPerAgent?: number
 }
 
 export async function findSiteByApiKey(db: Executor, apiKey: string): Promise<Site | undefined> {
@@ -93,6 +97,8 @@ export async function createSite(
     telegramBotToken: input.telegramBotToken ?? null,
     telegramChatId: input.telegramChatId ?? null,
     bot: input.bot ?? null,
+    autoAssign: input.autoAssign ?? false,
+    maxOpenPerAgent: input.maxOpenPerAgent ?? 5,
   }).onConflictDoNothing().returning()
   if (!site) throw conflict('A site with this API key exists')
   return { site, apiSecret }

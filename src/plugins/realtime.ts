@@ -26,6 +26,8 @@ export default fp(async (app) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
+    // the user's own dashboards here say their new availability at once
+    onUserChanged: (user) => app.presence.setAvailability(user.id, user.availability),
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
@@ -51,4 +53,4 @@ export default fp(async (app) => {
       hub.resync()
     },
   })
-}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics'] })
+}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'presence'] })

@@ -19,7 +19,10 @@ export type DurableEvent =
   | { k: 'message'; site: string; session: string; seq: number }
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
+  /** any change to a user (settings, membership, availability, revocation): subscribers re-read it */
   | { k: 'user'; user: string }
+  /** a private note was stored (staff only: it reaches dashboards, never a widget) */
+  | { k: 'note'; site: string; session: string; note: string }
 
 /**
  * Never stored. The shapes are a first cut for the features that will publish them (typing
@@ -27,7 +30,10 @@ export type DurableEvent =
  */
 export type EphemeralEvent =
   | { k: 'typing'; site: string; session: string; from: 'visitor' | 'agent'; user?: string }
+  /** an instance's word on a user with dashboard sockets on it; holds for ttlMs unless repeated (realtime/presence.ts) */
   | { k: 'presence'; user: string; status: 'online' | 'away' | 'offline'; instance: string; ttlMs: number }
+  /** an instance that has just started (or reconnected) asks every other one to repeat its presence now */
+  | { k: 'presence-sync'; instance: string }
   | { k: 'read'; site: string; session: string; seq: number; from: 'visitor' | 'agent'; user?: string }
 
 export type BusEvent = DurableEvent | EphemeralEvent

@@ -2,20 +2,17 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
+import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import type { BusEvent } from './bus.js'
+import { Dashboards, RESYNC_FRAME } from './dashboards.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
-
-// setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 // a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
 const SWEEP_WINDOW_FACTOR = 5
-
-/** Tells a dashboard that it may have missed events: refetch through the REST API. */
-const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 
 export type HubOptions = {
   /** told, for each message read after a notification, how long after its commit that was */
@@ -26,16 +23,19 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
+  /** told when a user with dashboards here changed (re-read after a 'user' event) and still may use them */
+  onUserChanged?: (user: User) => void
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
 type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
 /** The session a widget socket watches and the site key it was opened with. */
 export type WatchedSession = { sessionId: string; siteId: string; apiKey: string }
-type Dashboard = Peer & { userId: string; expiry: NodeJS.Timeout | undefined }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
+  /** the session's site, once an event or a watcher has said it: dashboards get only what they may see */
+  siteId: string | undefined
   watchers: Set<Watcher>
   tail: Promise<void>
   pending: number
@@ -52,13 +52,14 @@ type Room = {
  */
 export class Hub {
   private readonly rooms = new Map<string, Room>()
-  private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
+  private readonly dashboards: Dashboards
 
   private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
+    this.dashboards = new Dashboards(this.peers, opts)
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
   }
 
@@ -79,6 +80,7 @@ export class Hub {
     const { sessionId } = watched
     const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
     const room = this.room(sessionId)
+    room.siteId = watched.siteId
     room.watchers.add(watcher)
     this.peers.track(watcher, () => {
       room.watchers.delete(watcher)
@@ -88,24 +90,21 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, userId: string, expiresAt: Date | undefined): void {
-    const dashboard: Dashboard = { socket, alive: true, userId, expiry: undefined }
-    if (expiresAt) {
-      const delayMs = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
-      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
-    }
-    this.dashboards.add(dashboard)
-    this.peers.track(dashboard, () => {
-      clearTimeout(dashboard.expiry)
-      this.dashboards.delete(dashboard)
-    })
+  addDashboard(socket: WebSocket, user: User, expiresAt: Date | undefined): void {
+    this.dashboards.add(socket, user, expiresAt)
+  }
+
+  /** A frame about one session for every dashboard that may see its site (dashboards.ts). */
+  broadcast(siteId: string, frame: string): void {
+    this.dashboards.broadcast(siteId, frame)
   }
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */
   handle(event: BusEvent): void {
-    if (event.k === 'message') this.onMessage(event.session, event.seq)
-    else if (event.k === 'session') this.onSession(event.session, event.created === true)
-    else if (event.k === 'user') this.closeUser(event.user)
+    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq)
+    else if (event.k === 'session') this.onSession(event.site, event.session, event.created === true)
+    else if (event.k === 'note') this.onNote(event.site, event.note)
+    else if (event.k === 'user') this.dashboards.refreshUser(event.user)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
   }
 
@@ -117,7 +116,9 @@ export class Hub {
       this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
-    this.broadcast(RESYNC_FRAME)
+    this.dashboards.broadcastAll(RESYNC_FRAME)
+    // a user change whose event was lost still reaches its sockets
+    this.dashboards.refreshAll()
   }
 
   closeAll(code: number, reason: string): void {
@@ -142,24 +143,34 @@ export class Hub {
     }
   }
 
-  private onMessage(sessionId: string, seq: number): void {
+  private onMessage(siteId: string, sessionId: string, seq: number): void {
     const room = this.rooms.get(sessionId)
     const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
-    if (this.dashboards.size === 0 && !watcherBehind) return
+    const dashboardsSee = this.dashboards.anySees(siteId)
+    if (!dashboardsSee && !watcherBehind) return
     const target = room ?? this.room(sessionId)
-    if (this.dashboards.size > 0) target.dashboardSeqs.push(seq)
+    target.siteId = siteId
+    if (dashboardsSee) target.dashboardSeqs.push(seq)
     this.queueRead(sessionId, target)
   }
 
-  private onSession(sessionId: string, created: boolean): void {
+  private onSession(siteId: string, sessionId: string, created: boolean): void {
     const room = this.rooms.get(sessionId)
-    if (this.dashboards.size === 0 && (room === undefined || room.watchers.size === 0)) return
+    if (!this.dashboards.anySees(siteId) && (room === undefined || room.watchers.size === 0)) return
     const target = room ?? this.room(sessionId)
+    target.siteId = siteId
     this.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
   }
 
-  private closeUser(userId: string): void {
-    for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
+  /** A note goes to the dashboards that see its site; widgets never hear of it. */
+  private onNote(siteId: string, noteId: string): void {
+    if (!this.dashboards.anySees(siteId)) return
+    getNote(this.opts.db, noteId).then((note) => {
+      if (note) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'note.created', note }))
+    }, (err: unknown) => {
+      this.opts.log.warn({ err, noteId }, 'could not read a new note; asking dashboards to refetch')
+      this.dashboards.broadcast(siteId, RESYNC_FRAME)
+    })
   }
 
   /** After a key rotation the old key stops working, for open sockets too. */
@@ -197,8 +208,10 @@ export class Hub {
     for (const m of messages) this.opts.observeLagMs?.(now - m.createdAt.getTime())
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
+    const siteId = room.siteId
+    if (siteId === undefined) return
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.broadcast(JSON.stringify({ type: 'message.created', message }))
+      if (wanted.has(message.seq)) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'message.created', message }))
     }
   }
 
@@ -232,9 +245,9 @@ export class Hub {
 
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
-    if (dashboardEvent && this.dashboards.size > 0) {
+    if (dashboardEvent && this.dashboards.anySees(room.siteId)) {
       const session = await getAdminSession(this.opts.db, sessionId)
-      this.broadcast(JSON.stringify({ type: dashboardEvent, session }))
+      this.dashboards.broadcast(session.siteId, JSON.stringify({ type: dashboardEvent, session }))
       status = session.status
     } else if (room.watchers.size > 0) {
       status = (await getSession(this.opts.db, sessionId)).status
@@ -250,7 +263,7 @@ export class Hub {
   private room(sessionId: string): Room {
     let room = this.rooms.get(sessionId)
     if (!room) {
-      room = { watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
+      room = { siteId: undefined, watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
       this.rooms.set(sessionId, room)
     }
     return room
@@ -262,7 +275,8 @@ export class Hub {
       // whatever this step should have sent is now unknown: the sockets resume from their lastSeq
       this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
       for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
-      this.broadcast(RESYNC_FRAME)
+      if (room.siteId === undefined) this.dashboards.broadcastAll(RESYNC_FRAME)
+      else this.dashboards.broadcast(room.siteId, RESYNC_FRAME)
     }).finally(() => {
       room.pending--
       this.releaseIfIdle(sessionId, room)
@@ -271,9 +285,5 @@ export class Hub {
 
   private releaseIfIdle(sessionId: string, room: Room): void {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
-  }
-
-  private broadcast(frame: string): void {
-    for (const d of this.dashboards) this.peers.send(d, frame)
   }
 }

@@ -23,11 +23,17 @@ const Telegram = Type.Object({
   chatId: Type.Optional(Nullable(Type.String({ maxLength: 64, pattern: '^-?\\d+$|^@\\w+$' }))),
 }, { additionalProperties: false })
 
+const AutoAssign = Type.Object({
+  enabled: Type.Boolean(),
+  maxOpenPerAgent: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'open chats an agent is given at most (default 5)' })),
+}, { additionalProperties: false, description: 'new chats go at once to an online agent of the site with the fewest open assigned chats, below the cap (ties: who waited longest since their last assignment)' })
+
 const SiteFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   origins: Type.Array(Origin, { maxItems: 50 }),
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),
+  autoAssign: Type.Optional(AutoAssign),
 }
 const CreateBody = Type.Object(SiteFields, { additionalProperties: false })
 const PatchBody = Type.Partial(Type.Object(SiteFields, { additionalProperties: false }), { additionalProperties: false, minProperties: 1 })
@@ -39,6 +45,7 @@ const Site = Type.Object({
   origins: Type.Array(Type.String()),
   telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()) }),
   bot: Nullable(Bot),
+  autoAssign: Type.Object({ enabled: Type.Boolean(), maxOpenPerAgent: Type.Integer() }),
   createdAt: DateTime,
   updatedAt: DateTime,
 })
@@ -46,7 +53,7 @@ const SiteReply = Ok(Type.Object({ site: Site }))
 const SiteWithSecret = Ok(Type.Object({ site: Site, apiSecret: Type.String({ description: 'shown only here; stored hashed' }) }))
 
 function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput> {
-  const { telegram, ...rest } = body
+  const { telegram, autoAssign, ...rest } = body
   const timeZone = body.bot?.timeZone
   if (timeZone !== undefined && !isTimeZone(timeZone)) {
     throw validationError(`bot.timeZone must be an IANA time zone such as Europe/Kyiv, got "${timeZone}"`, [{ field: 'bot.timeZone', message: 'unknown time zone' }])
@@ -55,6 +62,8 @@ function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput>
     ...rest,
     ...(telegram?.botToken !== undefined ? { telegramBotToken: telegram.botToken } : {}),
     ...(telegram?.chatId !== undefined ? { telegramChatId: telegram.chatId } : {}),
+    ...(autoAssign ? { autoAssign: autoAssign.enabled } : {}),
+    ...(autoAssign?.maxOpenPerAgent !== undefined ? { maxOpenPerAgent: autoAssign.maxOpenPerAgent } : {}),
   }
 }
 
@@ -79,10 +88,12 @@ export default (async (app) => {
   app.get('/sites/:id', { ...common, schema: { summary: 'A site', tags, security, params: IdParams, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => ok({ site: siteView(await getSite(app.db, siteId(req.params.id))) }))
 
-  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram or bot settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
+  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot or auto-assignment settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
       const site = await updateSite(app.db, app.bus, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
+      // chats waiting on a site that just turned auto-assignment on (or raised its cap) are placed now
+      if (site.autoAssign) app.assigner.kick()
       return ok({ site: siteView(site) })
     })
 

@@ -55,6 +55,8 @@ export default (async (app) => {
     if (!site) throw new Error('requireSite did not run')
     const userAgent = req.headers['user-agent']?.slice(0, 512)
     const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, app.clock())
+    // with auto-assignment on, a new chat has its agent before the visitor hears back
+    if (created) await app.assigner.newSession(site)
     return reply.code(created ? 201 : 200).send(ok({
       session: publicSessionView(session),
       sessionId: session.id,
