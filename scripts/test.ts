@@ -43,6 +43,10 @@ async function main(): Promise<number> {
   const { files, refused, skippedFiles } = testFiles(args)
   if (refused) return 1
   const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
+  // the cluster runs in a session of its own (see src/db/cluster.ts): an interrupted run stops it too
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void server.stop().finally(() => process.exit(130)))
+  }
   const adminUrl = server.url
   try {
     const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })

@@ -118,7 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(realtimePlugin)
   await app.register(assignmentPlugin)
   await app.register(outboxPlugin)
-  await app.register(telegramPlugin)
+  await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
 
   // each folder under routes/ is the URL prefix its files serve

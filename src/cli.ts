@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const url = config.databaseUrl ?? embedded?.url ?? ''
   const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
   // running instances hear of revoked users and rotated keys
-  const bus = new PostgresBus({ sql, databaseUrl: url, log: { error: (obj, msg) => console.error(msg, obj) } })
+  const bus = new PostgresBus({ sql, databaseUrl: url, log: { warn: (obj, msg) => console.error(msg, obj), error: (obj, msg) => console.error(msg, obj) } })
   try {
     await runMigrations(db)
     const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))

@@ -5,7 +5,7 @@ import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
 
 const DRAIN_SWEEP_MS = 100
 
-function printWelcome(config: Config, port: number, report: BootstrapReport, embedded: boolean): void {
+function printWelcome(config: Config, port: number, report: BootstrapReport, embeddedDir: string | undefined): void {
   const base = `http://localhost:${port}`
   // the default PUBLIC_URL names the configured port, which is 0 when the system picked one
   const publicUrl = config.publicUrl === `http://localhost:${config.port}` ? base : config.publicUrl
@@ -13,7 +13,7 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   lines.push(`  Dashboard:       ${base}/admin`)
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
   lines.push(`  API docs:        ${base}/docs`)
-  if (embedded) lines.push(`  Database:        embedded Postgres in ${config.dataDir}`)
+  if (embeddedDir) lines.push(`  Database:        embedded Postgres in ${embeddedDir}`)
   if (report.admin) {
     lines.push(`  Admin email:     ${report.admin.email}`)
     if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
@@ -26,17 +26,27 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   console.log(lines.join('\n') + '\n')
 }
 
+/** Until the app's logger exists, the console; then the app's log (JSON with the stack under err). */
+let logFatal = (err: unknown, msg: string) => console.error(msg, err)
+
+// A process in an unknown state must not go on serving; but it says why before it goes.
+process.on('uncaughtException', (err) => {
+  logFatal(err, 'uncaught exception; exiting')
+  process.exit(1)
+})
+
 async function main(): Promise<void> {
   const config = loadConfig()
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
   const app = await buildApp({ config, databaseUrl })
+  logFatal = (err, msg) => app.log.fatal({ err }, msg)
   const report = await bootstrap(app.db, app.bus, config)
   await app.listen({ port: config.port, host: config.host })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()
-  printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded !== undefined)
+  printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded?.clusterDir)
 
   let closing = false
   const shutdown = async (signal: string) => {

@@ -1,49 +1,13 @@
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import postgres from 'postgres'
 import { freshDatabase } from './helpers/app.js'
+import { startServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const STARTUP_TIMEOUT_MS = 30_000
 const SITE_KEY = 'pk_server_test_key'
-
-const EXIT_TIMEOUT_MS = 10_000
-
-type RunningServer = { api: string; output: () => string; exitCode: () => Promise<number | null | 'still running'>; kill: (signal: NodeJS.Signals) => void }
-
-/** `src/server.ts` as a child process, as `npm start` runs it; answers once the banner shows the bound port. */
-async function startServer(t: Test, env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  let output = ''
-  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const base = await waitFor('the welcome banner', async () => {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${output}`)
-    return /Dashboard:\s+(http:\/\/localhost:\d+)\/admin/.exec(output)?.[1]
-  }, STARTUP_TIMEOUT_MS)
-  return {
-    api: base.replace('localhost', '127.0.0.1'),
-    output: () => output,
-    kill: (signal) => child.kill(signal),
-    exitCode: async () => {
-      let timer: NodeJS.Timeout | undefined
-      const code = await Promise.race([exited, new Promise<'still running'>((r) => { timer = setTimeout(() => r('still running'), EXIT_TIMEOUT_MS) })])
-      clearTimeout(timer)
-      return code
-    },
-  }
-}
 
 t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
@@ -144,4 +108,31 @@ t.test('two servers on one DATA_DIR share the embedded Postgres, and the first t
   t.equal(await second.exitCode(), 0)
   const pidFile = join(dataDir, 'pg', 'postmaster.pid')
   await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
+})
+
+t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
+  const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
+  t.equal((await fetch(`${server.api}/healthz`)).status, 200)
+  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? ''
+  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
+  server.killGroup('SIGTERM')
+  t.equal(await server.exitCode(), 0, `npm exits 0: ${server.output().slice(-2000)}`)
+  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
+})
+
+t.test('an uncaught exception is logged with its stack before the process exits', async (t) => {
+  // a throw outside any request or promise, when the test asks for it (SIGUSR2)
+  const thrower = 'data:text/javascript,process.on("SIGUSR2", () => setImmediate(() => { throw new Error("boom outside any request") }))'
+  const server = await startServer(t, { DATABASE_URL: await freshDatabase(), JWT_SECRET: 'server-test-secret-server-test' }, { nodeArgs: ['--import', thrower] })
+  server.kill('SIGUSR2')
+  t.equal(await server.exitCode(), 1, 'the process exits 1')
+  const line = server.output().split('\n').find((l) => l.includes('boom outside any request')) ?? ''
+  const logged = JSON.parse(line || '{}') as { level?: number; msg?: string; err?: { stack?: string } }
+  t.equal(logged.level, 60, 'logged as fatal')
+  t.equal(logged.msg, 'uncaught exception; exiting')
+  t.match(logged.err?.stack ?? '', /Error: boom outside any request\n\s+at /, 'with its stack')
 })

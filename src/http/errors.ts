@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { ChatError } from '../chat/errors.js'
+import { isDatabaseDown } from '../db/availability.js'
+
+export { isDatabaseDown }
 
 /** How any error becomes the `{ success: false, error }` envelope: HTTP replies and socket error frames alike. */
 
@@ -16,20 +19,6 @@ const CODE_BY_STATUS: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
   503: 'UNAVAILABLE',
-}
-
-// postgres.js and server-side codes meaning "the database is not reachable right now"
-const DB_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
-  '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004',
-])
-
-export function isDatabaseDown(err: unknown): boolean {
-  const e = err as { code?: string; errno?: string; cause?: unknown } | undefined
-  if (!e || typeof e !== 'object') return false
-  if ((e.code && DB_DOWN_CODES.has(e.code)) || (e.errno && DB_DOWN_CODES.has(e.errno))) return true
-  return e.cause !== undefined && e.cause !== err && isDatabaseDown(e.cause)
 }
 
 /**

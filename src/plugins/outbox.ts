@@ -6,7 +6,8 @@ import { startOutboxWorker } from '../outbox/worker.js'
 
 /**
  * Every instance delivers the outbox (Telegram notifications, webhooks); rows are claimed
- * with SKIP LOCKED, so instances share the work and never send a row twice at once.
+ * with SKIP LOCKED, so instances share the work and never send a row twice at once. A chat
+ * event (from any instance) wakes the worker, so delivery does not wait for OUTBOX_POLL_MS.
  */
 export default fp(async (app) => {
   const { config } = app
@@ -15,5 +16,12 @@ export default fp(async (app) => {
     telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
     webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
+  // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
+  await app.bus.subscribe({
+    onEvent: (event) => {
+      if (event.k === 'message' || event.k === 'session') worker.wake()
+    },
+    onReconnect: () => worker.wake(),
+  })
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db'] })
+}, { name: 'outbox', dependencies: ['db', 'bus'] })

@@ -15,7 +15,7 @@ declare module 'fastify' {
 }
 
 /** Managers' replies from Telegram: getUpdates in one instance per bot, or Telegram's webhook (routes/api/telegram). */
-export default fp(async (app) => {
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
   const deps: UpdateDeps = {
     db: app.db,
@@ -26,6 +26,6 @@ export default fp(async (app) => {
   }
   const webhookSecret = (token: string) => webhookSecretFor(config.telegramWebhookSecret, token)
   app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret })
-  const intake = startTelegramIntake({ ...deps, sql: app.sql, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
+  const intake = startTelegramIntake({ ...deps, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
 }, { name: 'telegram', dependencies: ['db', 'bus'] })

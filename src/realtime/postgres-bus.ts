@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import type { Sql } from '../db/client.js'
+import { reconnectDelaySeconds, type Sql } from '../db/client.js'
 import { decodeEvents, encodeEvent, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_CHANNEL = 'chat_events'
@@ -7,6 +7,14 @@ export const LISTENER_APP_NAME = 'livechat-listener'
 
 // NOTIFY payloads are capped at 8000 bytes; a batch stays below it
 const MAX_PAYLOAD_BYTES = 7900
+// about 1 MB of events waiting for the database at most
+const MAX_PENDING_EVENTS = 10_000
+const RETRY_BASE_MS = 100
+const RETRY_MAX_MS = 1000
+// between attempts to LISTEN again while the database is away
+const RELISTEN_PAUSE_MS = 250
+
+type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void }
 
 /**
  * The bus on Postgres: NOTIFY on `chat_events` to publish, one LISTEN connection per process
@@ -25,15 +33,18 @@ export class PostgresBus implements RealtimeBus {
   private flushing: Promise<void> | undefined
   private readonly subscribers = new Set<BusSubscriber>()
   private listener: Promise<postgres.Sql> | undefined
+  private closing = false
+  private dropped = 0
 
   /**
    * `sql`: the pool to NOTIFY on; `databaseUrl`: for the LISTEN connection, opened on the
    * first subscribe; `log`: told when a subscriber throws (the others still get the event).
    */
-  constructor(private readonly opts: { sql: Sql; databaseUrl: string; log: { error: (obj: object, msg: string) => void } }) {}
+  constructor(private readonly opts: { sql: Sql; databaseUrl: string; log: Log }) {}
 
   publish(event: BusEvent): void {
     this.pending.push(encodeEvent(event))
+    if (this.pending.length > MAX_PENDING_EVENTS) this.drop(this.pending.length - MAX_PENDING_EVENTS, 'too many waiting')
     this.flushing ??= this.flush()
   }
 
@@ -48,6 +59,8 @@ export class PostgresBus implements RealtimeBus {
   }
 
   async close(): Promise<void> {
+    // what is pending is sent, or given up on at once if the database is away
+    this.closing = true
     await this.flushing
     const listener = this.listener
     this.listener = undefined
@@ -67,42 +80,79 @@ export class PostgresBus implements RealtimeBus {
 
   private async flush(): Promise<void> {
     try {
-      while (this.pending.length > 0) await this.opts.sql`select pg_notify(${EVENTS_CHANNEL}, ${this.takeBatch()})`
-    } catch {
-      this.pending = []
+      for (let failures = 0; this.pending.length > 0;) {
+        const count = this.batchSize()
+        try {
+          await this.opts.sql`select pg_notify(${EVENTS_CHANNEL}, ${`[${this.pending.slice(0, count).join(',')}]`})`
+          this.pending.splice(0, count)
+          failures = 0
+        } catch (err) {
+          if (this.closing) return this.drop(this.pending.length, 'the database is away at shutdown', err)
+          if (failures++ === 0) this.opts.log.warn({ err, waiting: this.pending.length }, 'chat notifications wait for the database')
+          await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures)))
+        }
+      }
     } finally {
       this.flushing = undefined
     }
   }
 
-  private takeBatch(): string {
+  private drop(count: number, why: string, err?: unknown): void {
+    this.pending.splice(0, count)
+    this.dropped += count
+    this.opts.log.error({ err, dropped: count, droppedInAll: this.dropped }, `chat notifications dropped (${why}); sockets catch up by the sweep`)
+  }
+
+  /** How many of the oldest events fit in one payload (at least one). */
+  private batchSize(): number {
     let bytes = 2
     let n = 0
     while (n < this.pending.length && bytes + (this.pending[n]?.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) bytes += (this.pending[n++]?.length ?? 0) + 1
-    return `[${this.pending.splice(0, Math.max(n, 1)).join(',')}]`
+    return Math.max(n, 1)
   }
 
   /**
-   * Its own postgres.js client (not the pool's `sql.listen`) so that it reconnects with a
-   * short back-off: with the default one, re-LISTEN came ~12 s after a 15 s outage, and
-   * every notification in that window is gone (see RECIPES.md).
+   * A client of its own with one connection that never idles out. Not postgres.js's
+   * `sql.listen`: that one re-LISTENs once when its connection closes and, if the database
+   * is still away, swallows the failure and never listens again; with its default back-off,
+   * re-LISTEN also came ~12 s after a 15 s outage (see RECIPES.md). Here every close starts
+   * attempts that go on, a short back-off apart, until LISTEN succeeds; then every
+   * subscriber is told to re-read.
    */
   private async listen(): Promise<postgres.Sql> {
-    const sql = postgres(this.opts.databaseUrl, {
+    let attempts: Promise<void> | undefined
+    const listenUntilListening = async () => {
+      while (!this.closing) {
+        try {
+          await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
+          this.tell((s) => s.onReconnect())
+          return
+        } catch {
+          await new Promise((r) => setTimeout(r, RELISTEN_PAUSE_MS))
+        }
+      }
+    }
+    // onnotify is an option postgres.js reads (its own listen() uses it) but does not declare
+    const options: postgres.Options<Record<string, never>> & { onnotify: (channel: string, payload: string) => void } = {
       max: 1,
-      backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
+      idle_timeout: 0,
+      max_lifetime: 0,
+      fetch_types: false,
+      backoff: reconnectDelaySeconds,
       connect_timeout: 3,
       onnotice: () => {},
       connection: { application_name: LISTENER_APP_NAME },
-    })
-    let listens = 0
+      onnotify: (channel, payload) => {
+        if (channel === EVENTS_CHANNEL) for (const event of decodeEvents(payload)) this.tell((s) => s.onEvent(event))
+      },
+      // also called for each failed attempt to connect; one loop of attempts at a time
+      onclose: () => {
+        if (!this.closing) attempts ??= listenUntilListening().finally(() => (attempts = undefined))
+      },
+    }
+    const sql = postgres(this.opts.databaseUrl, options)
     try {
-      await sql.listen(EVENTS_CHANNEL, (payload) => {
-        for (const event of decodeEvents(payload)) this.tell((s) => s.onEvent(event))
-      }, () => {
-        // postgres.js calls this after the first LISTEN and after every reconnect
-        if (listens++ > 0) this.tell((s) => s.onReconnect())
-      })
+      await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
     } catch (err) {
       await sql.end({ timeout: 0 })
       throw err

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto'
 import type { OutboxConfig } from '../config.js'
-import type { Sql } from '../db/client.js'
 import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
@@ -8,7 +7,8 @@ import { configuredBotTokens } from './store.js'
 import { processUpdate, storedOffset, type UpdateDeps } from './updates.js'
 
 export type ReaderDeps = UpdateDeps & {
-  sql: Sql
+  /** the lock connection's database (a client of its own, see jobs/locks.ts) */
+  databaseUrl: string
   cfg: OutboxConfig
   /** set: Telegram pushes updates to `${webhookBaseUrl}/api/telegram/webhook/<bot id>` and nobody polls */
   webhookBaseUrl?: string
@@ -39,7 +39,9 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
   let holding = false
 
   async function holdsLock(): Promise<boolean> {
-    holding = holding ? await locks.holds(key) : await locks.tryLock(key)
+    // a lock lost with its connection (database restart) is taken again at once if free
+    if (holding) holding = await locks.holds(key)
+    if (!holding) holding = await locks.tryLock(key)
     return holding
   }
 
@@ -79,7 +81,7 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
 export function startTelegramIntake(deps: ReaderDeps): Loop {
   const readers = new Map<string, Loop>()
   const webhooksSet = new Set<string>()
-  const locks = advisoryLocks(deps.sql, LOCK_NAMESPACE)
+  const locks = advisoryLocks(deps.databaseUrl, LOCK_NAMESPACE)
 
   async function ensureWebhook(token: string, signal: AbortSignal): Promise<void> {
     await deps.api(token, signal).call('setWebhook', {

@@ -72,8 +72,8 @@ export class TestSocket {
     })
   }
 
-  waitForSeq(seq: number): Promise<void> {
-    return this.waitUntil(`message ${seq}`, () => this.seqs().includes(seq))
+  waitForSeq(seq: number, timeoutMs = WAIT_MS): Promise<void> {
+    return this.waitUntil(`message ${seq}`, () => this.seqs().includes(seq), timeoutMs)
   }
 
   close(): void {
@@ -106,4 +106,66 @@ export async function openSocket(t: { teardown: (fn: () => unknown) => void }, u
   const socket = await TestSocket.open(url, opts)
   t.teardown(() => socket.close())
   return socket
+}
+
+/**
+ * A widget socket that behaves as a client should: on any close but 4001 it opens again with
+ * `after=<last seq>` (a short pause apart while refused), so it sees every message once.
+ */
+export class ResumingSocket {
+  readonly seqs: number[] = []
+  readonly closeCodes: number[] = []
+  private socket: TestSocket | undefined
+  private stopped = false
+
+  constructor(private readonly urlAfter: (after: number) => string) {}
+
+  static async open(t: { teardown: (fn: () => unknown) => void }, urlAfter: (after: number) => string): Promise<ResumingSocket> {
+    const resuming = new ResumingSocket(urlAfter)
+    t.teardown(() => resuming.stop())
+    await resuming.connect()
+    return resuming
+  }
+
+  get lastSeq(): number {
+    return this.seqs.at(-1) ?? 0
+  }
+
+  waitForSeq(seq: number, timeoutMs = WAIT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.seqs.includes(seq)) return resolve()
+        if (Date.now() > deadline) return reject(new Error(`timed out waiting for message ${seq}; got ${this.seqs.join(',')}`))
+        setTimeout(check, 20)
+      }
+      check()
+    })
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.socket?.close()
+  }
+
+  private async connect(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return
+      try {
+        const socket = await TestSocket.open(this.urlAfter(this.lastSeq))
+        this.socket = socket
+        socket.ws.on('message', (data) => {
+          const frame = JSON.parse(data.toString()) as Frame
+          if (frame.type === 'message' && frame.message) this.seqs.push(frame.message.seq)
+        })
+        void socket.closed.then(({ code }) => {
+          this.closeCodes.push(code)
+          if (code !== 4001) void this.connect()
+        })
+        return
+      } catch {
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  }
 }

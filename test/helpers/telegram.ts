@@ -167,12 +167,11 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
 
 export const TEST_BOT_TOKEN = '123456:TEST-token_abc'
 
-/** Worker timings that keep tests fast, pointed at the stand-in. */
+/** Retry timings that keep failure tests short, pointed at the stand-in; delivery itself runs at the default OUTBOX_POLL_MS. */
 export function telegramEnv(standIn: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     TELEGRAM_API_URL: standIn.url,
     PUBLIC_URL: 'https://chat.example.com',
-    OUTBOX_POLL_MS: '25',
     OUTBOX_RETRY_BASE_MS: '20',
     OUTBOX_RETRY_MAX_MS: '200',
     // generous: a send that times out after the stand-in took it is sent again (at-least-once), which would fail exactly-once checks on a busy machine

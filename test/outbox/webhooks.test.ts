@@ -6,7 +6,7 @@ import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
-const fastOutbox = { OUTBOX_POLL_MS: '25', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
+const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
 
 type Received = { headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
 

@@ -22,6 +22,25 @@ t.test('a new session and a visitor message reach the chat as cards, visitor tex
   t.notMatch(message?.text, '<b>this</b>')
 })
 
+t.test('at the default OUTBOX_POLL_MS, a burst of five visitor lines reaches Telegram in order within 1 s of the last one', async (t) => {
+  const bot = await startBotApi(t)
+  const env = telegramEnv(bot)
+  t.notOk('OUTBOX_POLL_MS' in env, 'the default poll interval (1 s)')
+  const app = await buildTestApp(t, { env })
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site, { firstMessage: 'opening line' })
+  await waitFor('the card', () => bot.sentTo(site.chatId)[0])
+  const lines = [1, 2, 3, 4, 5].map((n) => `line ${n}`)
+  for (const text of lines) t.equal((await app.inject(sendRequest(s, { text }))).statusCode, 201)
+  const lastSentAt = Date.now()
+  const delivered = () => bot.sentTo(site.chatId).filter((m) => lines.some((l) => m.text.includes(l)))
+  await waitFor('all five lines', () => delivered().length === 5, 5000)
+  const tookMs = Date.now() - lastSentAt
+  // waiting for the poll costs a 1 s round per line (4 s or more here); the bound leaves room for a loaded machine
+  t.ok(tookMs < 2000, `delivered ${tookMs} ms after the last line (target 1 s on an idle machine)`)
+  t.same(delivered().map((m) => lines.find((l) => m.text.includes(l))), lines, 'in order')
+})
+
 t.test("a new session's first message is quoted in its card, not sent twice", async (t) => {
   const bot = await startBotApi(t)
   const app = await buildTestApp(t, { env: telegramEnv(bot) })
