@@ -1,21 +1,29 @@
 import { h, linkified } from '../shared/dom.js'
-import { api, ApiError, type Message, type Session } from './api.js'
+import { api, ApiError, type Message, type Note, type Session, type User } from './api.js'
+import { assignControls } from './assign.js'
 import { chime, showUnreadChats } from './attention.js'
+import { attachCanned } from './canned.js'
 import { ago, dateTime, dayAfter, displayName, languageName, number, time } from './format.js'
 import { plural, t } from './i18n.js'
+import { labelChips, labelsEditor, labelsInUse, watchLabelsInUse } from './labels.js'
 import type { ChatEvent } from './live.js'
+import { noteEl, noteSwitch, timeline, type LogEntry } from './notes.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
 const RELOAD_DEBOUNCE_MS = 300
 const AGE_REFRESH_MS = 60_000
 
-type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number }
-type Conversation = { session: Session; messages: Message[] }
+type Assigned = 'all' | 'me' | 'none'
+type Filters = { status: 'all' | 'open' | 'closed'; search: string; unread: boolean; from: string; to: string; page: number; assigned: Assigned; label: string }
+type Conversation = { session: Session; messages: Message[]; notes: Note[] }
 
 /** The session list with its filters, and the open conversation beside it (or instead of it on a phone). */
-export function createInbox(navigate: (id: string | null) => void) {
-  const filters: Filters = { status: 'all', search: '', unread: false, from: '', to: '', page: 1 }
+export function createInbox(me: User, navigate: (id: string | null) => void) {
+  const filters: Filters = { status: 'all', search: '', unread: false, from: '', to: '', page: 1, assigned: 'all', label: '' }
+  // what is being written in the open conversation survives its redraws (a label added, an assignment)
+  const draft = { text: '', note: false }
+  let unwatchLabels = () => {}
   let sessions: Session[] = []
   let total = 0
   let current: Conversation | undefined
@@ -41,7 +49,17 @@ export function createInbox(navigate: (id: string | null) => void) {
     const unread = h('input', { type: 'checkbox', onchange: () => { filters.unread = unread.checked; change() } })
     const from = h('input', { type: 'date', 'aria-label': t('inbox.fromDate'), onchange: () => { filters.from = from.value; change() } })
     const to = h('input', { type: 'date', 'aria-label': t('inbox.toDate'), onchange: () => { filters.to = to.value; change() } })
+    // one choice of three: radios (a button named "Unassigned" would also answer to the conversation's "Unassign")
+    const assigned = (['me', 'none', 'all'] as const).map((value) => h('label', { class: 'seg' },
+      h('input', { type: 'radio', name: 'assigned', value, checked: filters.assigned === value, onchange: () => { filters.assigned = value; change() } }),
+      t(value === 'me' ? 'inbox.mine' : value === 'none' ? 'inbox.unassigned' : 'inbox.everyone')))
+    const label: HTMLSelectElement = h('select', { 'aria-label': t('inbox.label'), onchange: () => { filters.label = label.value; change() } },
+      h('option', { value: '' }, t('inbox.anyLabel')))
+    const fillLabels = (names: string[]) => label.replaceChildren(h('option', { value: '' }, t('inbox.anyLabel')),
+      ...names.map((n) => h('option', { value: n, selected: n === filters.label }, n)))
+    unwatchLabels = watchLabelsInUse(fillLabels)
     return h('div', { class: 'filters' }, search,
+      h('div', { class: 'filter-row' }, h('fieldset', { class: 'segmented' }, h('legend', { class: 'visually-hidden' }, t('inbox.assignment')), assigned), label),
       h('div', { class: 'filter-row' }, status, h('label', { class: 'check' }, unread, t('inbox.unreadOnly'))),
       h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to))
   }
@@ -52,6 +70,8 @@ export function createInbox(navigate: (id: string | null) => void) {
     if (filters.unread) q.set('unread', 'true')
     if (filters.from) q.set('from', filters.from)
     if (filters.to) q.set('to', dayAfter(filters.to))
+    if (filters.assigned !== 'all') q.set('assignedTo', filters.assigned)
+    if (filters.label) q.set('label', filters.label)
     const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${q}`)
     sessions = r.sessions
     total = r.total
@@ -86,9 +106,11 @@ export function createInbox(navigate: (id: string | null) => void) {
         h('span', { class: 'row-bottom' },
           h('span', { class: 'preview' }, preview),
           s.status === 'closed' ? h('span', { class: 'pill closed' }, t('status.closed')) : null,
-          s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null))))
+          s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null),
+        s.labels.length || s.assignedTo ? h('span', { class: 'row-tags' }, labelChips(s.labels),
+          s.assignedTo ? h('span', { class: 'muted' }, t('inbox.assignedTo', { name: s.assignedTo.name })) : null) : null)))
     }))
-    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filters.search || filters.unread ? t('inbox.noMatch') : t('inbox.empty')))
+    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filtered() ? t('inbox.noMatch') : t('inbox.empty')))
     const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
     pager.replaceChildren(
       h('button', { type: 'button', class: 'ghost', disabled: filters.page <= 1, onclick: () => { filters.page--; void loadList() } }, t('inbox.newer')),
@@ -102,24 +124,45 @@ export function createInbox(navigate: (id: string | null) => void) {
       h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt)].filter(Boolean).join(' · ')))
   }
 
+  const entryEl = (e: LogEntry) => (e.kind === 'message' ? messageEl(e.message) : noteEl(e.note))
+
   function renderConversation(): void {
+    const focused = document.activeElement instanceof HTMLElement && convEl.contains(document.activeElement) ? document.activeElement.dataset.focus : undefined
     if (!current) {
       convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, t('conv.pick'))))
       root.classList.remove('has-conversation')
       return
     }
     root.classList.add('has-conversation')
-    const { session: s, messages } = current
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, messages.map(messageEl))
-    const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder'), 'aria-label': t('conv.reply'), disabled: s.status === 'closed', maxlength: 4000 })
+    const { session: s, messages, notes } = current
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, timeline(messages, notes).map(entryEl))
+    const text = h('textarea', { rows: 2, 'aria-label': t('conv.reply'), maxlength: 4000, 'data-focus': 'reply', 'aria-describedby': `note-hint-${s.id}` })
+    text.value = draft.text
+    text.addEventListener('input', () => (draft.text = text.value))
+    const noteHint = h('p', { id: `note-hint-${s.id}`, class: 'note-hint', hidden: true }, t('conv.noteHint'))
+    const sendButton = h('button', { type: 'submit', class: 'primary' }, t('conv.send'))
+    // a closed chat takes no reply, but still takes notes
+    const noteMode = noteSwitch((on) => {
+      draft.note = on
+      text.classList.toggle('note', on)
+      noteHint.hidden = !on
+      text.disabled = s.status === 'closed' && !on
+      sendButton.disabled = text.disabled
+      sendButton.textContent = on ? t('conv.addNote') : t('conv.send')
+      text.placeholder = on ? t('conv.notePlaceholder') : s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder')
+    })
+    noteMode.el.dataset.focus = 'note'
+    noteMode.set(draft.note)
+    const canned = attachCanned(text, () => ({ siteId: s.siteId, values: { 'visitor.name': s.name, 'agent.name': me.name } }))
     const error = h('p', { class: 'error', role: 'alert' })
     // a reply that failed keeps its id, so sending it again cannot store it twice
     let unsent: { text: string; clientMessageId: string } | undefined
     const send = async () => {
       const value = text.value
       if (!value.trim()) return
+      if (noteMode.on()) return addNote(value)
       const clientMessageId = unsent?.text === value ? unsent.clientMessageId : crypto.randomUUID()
-      text.value = ''
+      text.value = draft.text = ''
       error.textContent = ''
       try {
         const r = await api<{ message: Message }>(`/api/chat/sessions/${s.id}/messages`, { method: 'POST', body: { text: value, clientMessageId } })
@@ -127,7 +170,17 @@ export function createInbox(navigate: (id: string | null) => void) {
         noteMessage(r.message)
       } catch (err) {
         unsent = { text: value, clientMessageId }
-        text.value = value
+        text.value = draft.text = value
+        error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
+      }
+    }
+    const addNote = async (value: string) => {
+      text.value = draft.text = ''
+      error.textContent = ''
+      try {
+        addNotes(s.id, [(await api<{ note: Note }>(`/api/chat/sessions/${s.id}/notes`, { method: 'POST', body: { text: value } })).note])
+      } catch (err) {
+        text.value = draft.text = value
         error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
       }
     }
@@ -142,6 +195,7 @@ export function createInbox(navigate: (id: string | null) => void) {
       h('header', { class: 'conv-head' },
         h('a', { href: '#/inbox', class: 'back', 'aria-label': t('conv.back') }, '‹'),
         h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
+        assignControls(s, me, updateSession),
         s.status === 'open'
           ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
           : null),
@@ -154,13 +208,16 @@ export function createInbox(navigate: (id: string | null) => void) {
           ...detail(t('conv.page'), s.pageUrl ? linkified(s.pageUrl) : null),
           ...detail(t('language'), s.locale ? languageName(s.locale) : null),
           ...detail(t('conv.started'), dateTime(s.createdAt)),
-          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null)))),
-      h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, text,
-        h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, t('conv.send')), error))
+          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null)),
+        h('section', { class: 'details-labels', 'aria-label': t('conv.labels') }, h('h3', {}, t('conv.labels')), labelsEditor(s, updateSession)))),
+      h('form', { class: `reply${draft.note ? ' noting' : ''}`, onsubmit: (e: Event) => { e.preventDefault(); void send() } },
+        h('div', { class: 'reply-tools' }, noteMode.el, h('span', { class: 'muted' }, t('conv.cannedHint'))), canned, text, sendButton, noteHint, error))
     log.scrollTop = log.scrollHeight
+    if (focused) convEl.querySelector<HTMLElement>(`[data-focus="${focused}"]`)?.focus()
   }
 
   async function openConversation(id: string | null): Promise<void> {
+    if (id !== selectedId) Object.assign(draft, { text: '', note: false })
     selectedId = id
     renderList()
     if (!id) {
@@ -185,9 +242,22 @@ export function createInbox(navigate: (id: string | null) => void) {
     const fresh = list.filter((m) => !known.has(m.seq))
     if (!fresh.length) return
     current.messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq)
+    redrawLog()
+  }
+
+  function addNotes(sessionId: string, list: Note[]): void {
+    if (current?.session.id !== sessionId) return
+    const known = new Set(current.notes.map((n) => n.id))
+    const fresh = list.filter((n) => !known.has(n.id))
+    if (!fresh.length) return
+    current.notes = [...current.notes, ...fresh]
+    redrawLog()
+  }
+
+  function redrawLog(): void {
     const log = convEl.querySelector('.log')
-    if (!log) return
-    log.replaceChildren(...current.messages.map(messageEl))
+    if (!log || !current) return
+    log.replaceChildren(...timeline(current.messages, current.notes).map(entryEl))
     log.scrollTop = log.scrollHeight
   }
 
@@ -196,10 +266,17 @@ export function createInbox(navigate: (id: string | null) => void) {
     if (i >= 0) sessions[i] = { ...sessions[i], ...s }
     renderList()
     if (current?.session.id === s.id) {
-      const statusChanged = current.session.status !== s.status
+      const before = current.session
       current.session = { ...current.session, ...s }
-      if (statusChanged) renderConversation()
+      const changed = before.status !== s.status || before.assignedTo?.id !== s.assignedTo?.id || before.labels.join() !== s.labels.join()
+      if (changed) renderConversation()
     }
+    // the chat may have left (or joined) what a filter shows
+    if (filters.assigned !== 'all' || filters.label) reloadSoon()
+    // a label someone else has just used is offered in the filter too
+    void labelsInUse().then((names) => {
+      if (s.labels.some((l) => !names.includes(l))) void labelsInUse(true)
+    }, () => {})
   }
 
   /** A new message moves its chat to the top, updates the preview and, unless it is being read, the unread count. */
@@ -220,14 +297,18 @@ export function createInbox(navigate: (id: string | null) => void) {
     else void countUnread()
   }
 
-  const firstPageUnfiltered = () => filters.page === 1 && !filters.search && !filters.from && !filters.to && filters.status !== 'closed' && !filters.unread
+  const filtered = () => Boolean(filters.search || filters.unread || filters.from || filters.to || filters.label || filters.assigned !== 'all')
+  const firstPageUnfiltered = () => filters.page === 1 && !filtered() && filters.status !== 'closed'
 
   // "2 min" ages while the list stays on screen
   const clock = setInterval(renderList, AGE_REFRESH_MS)
 
   return {
     el: root,
-    dispose: () => clearInterval(clock),
+    dispose: () => {
+      clearInterval(clock)
+      unwatchLabels()
+    },
     load: loadList,
     open: (id: string | null) => openConversation(id).catch(() => navigate(null)),
     /** REST catch-up when the socket was down or has just come back */
@@ -236,10 +317,11 @@ export function createInbox(navigate: (id: string | null) => void) {
       if (current) {
         const fresh = await api<Conversation>(`/api/chat/sessions/${current.session.id}`)
         addMessages(fresh.session.id, fresh.messages)
+        addNotes(fresh.session.id, fresh.notes)
         updateSession(fresh.session)
       }
     },
-    event(e: ChatEvent): void {
+    event(e: Exclude<ChatEvent, { type: 'user.updated' }>): void {
       if (e.type === 'session.created') {
         chime()
         if (firstPageUnfiltered() && !sessions.some((s) => s.id === e.session.id)) {
@@ -251,8 +333,10 @@ export function createInbox(navigate: (id: string | null) => void) {
       } else if (e.type === 'session.updated') {
         updateSession(e.session)
         void countUnread()
-      } else {
+      } else if (e.type === 'message.created') {
         noteMessage(e.message)
+      } else {
+        addNotes(e.note.sessionId, [e.note])
       }
     },
   }

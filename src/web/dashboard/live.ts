@@ -1,10 +1,12 @@
 import { auth } from './api.js'
-import type { Message, Session } from './api.js'
+import type { Message, Note, Session, User } from './api.js'
 
 export type LiveEvent =
   | { type: 'session.created'; session: Session }
   | { type: 'session.updated'; session: Session }
   | { type: 'message.created'; message: Message }
+  | { type: 'note.created'; note: Note }
+  | { type: 'user.updated'; user: User }
   | { type: 'resync' }
 /** what the socket tells the inbox; `resync` is handled here */
 export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
