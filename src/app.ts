@@ -19,6 +19,7 @@ import securityHeadersPlugin from './plugins/security-headers.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
+import backupsPlugin from './plugins/backups.js'
 import webPlugin from './plugins/web.js'
 import healthRoutes from './routes/health.js'
 import publicChatSessionRoutes from './routes/api/public/chat/sessions.js'
@@ -38,6 +39,7 @@ import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
 import adminNotificationRoutes from './routes/api/admin/notifications.js'
+import adminBackupRoutes from './routes/api/admin/backups.js'
 import telegramWebhookRoutes from './routes/api/telegram/webhook.js'
 
 export type AppOptions = {
@@ -120,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(outboxPlugin)
   await app.register(telegramPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(botPlugin)
+  await app.register(backupsPlugin, { databaseUrl: opts.databaseUrl })
 
   // each folder under routes/ is the URL prefix its files serve
   await app.register(healthRoutes)
@@ -145,6 +148,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await admin.register(adminSiteRoutes)
     await admin.register(adminWebhookRoutes)
     await admin.register(adminNotificationRoutes)
+    await admin.register(adminBackupRoutes)
   }, { prefix: '/api/admin' })
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)

@@ -5,6 +5,8 @@ import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
+import { backupToFile } from './backup/backup.js'
+import { restoreFromFile } from './backup/restore.js'
 import { createUser, findUserByEmail, listUsers, updateUser, userView, type User } from './chat/users.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -17,6 +19,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   create-site --name N [--origin https://example.com ...]
   rotate-site --id SITE_ID
   list-sites
+  backup --out FILE                         a consistent snapshot of everything, while servers run (encrypted when BACKUP_KEY is set)
+  restore --in FILE [--force]               into an empty database (--force replaces what it holds); stop the servers first
 
 Uses DATABASE_URL, or the embedded Postgres under DATA_DIR (default ./.data).`
 
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     options: {
       email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
       origin: { type: 'string', multiple: true }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, in: { type: 'string' }, force: { type: 'boolean' },
     },
   })
   const command = positionals[0]
@@ -49,7 +54,8 @@ async function main(): Promise<void> {
   // running instances hear of revoked users and rotated keys
   const bus = new PostgresBus({ sql, databaseUrl: url, log: { warn: (obj, msg) => console.error(msg, obj), error: (obj, msg) => console.error(msg, obj) } })
   try {
-    await runMigrations(db)
+    // a backup records the schema as it is; a restore rebuilds the one its file needs
+    if (command !== 'backup' && command !== 'restore') await runMigrations(db)
     const print = (x: unknown) => console.log(JSON.stringify(x, null, 2))
     switch (command) {
       case 'migrate':
@@ -87,6 +93,16 @@ async function main(): Promise<void> {
       case 'list-sites':
         print((await listSites(db)).map(siteView))
         break
+      case 'backup': {
+        const b = await backupToFile(sql, required(values, 'out'), { key: config.backup.key })
+        console.log(`backup written to ${b.file}: ${b.rows} rows in ${b.tables.length} tables, ${b.bytes} bytes, schema ${b.schema.tag}${b.encrypted ? ', encrypted' : ''}`)
+        break
+      }
+      case 'restore': {
+        const r = await restoreFromFile(sql, required(values, 'in'), { key: config.backup.key, force: values.force === true })
+        console.log(`restored ${r.rows} rows in ${r.tables.length} tables from the backup of ${r.takenAt} (schema ${r.from.tag}, now ${r.to.tag})`)
+        break
+      }
       default:
         throw new Error(`unknown command "${command}"\n\n${USAGE}`)
     }

@@ -54,6 +54,17 @@ export type Config = {
   /** how often each instance looks for chats auto-assignment can place (also done at once on a new chat, a freed agent, an agent coming online) */
   autoAssignSweepMs: number
   outbox: OutboxConfig
+  backup: BackupConfig
+}
+
+export type BackupConfig = {
+  /** encrypts backups (AES-256-GCM under a key derived from it); restore needs the same one */
+  key: string | undefined
+  /** scheduled backups go here; off unless both dir and everyHours are set */
+  dir: string | undefined
+  everyHours: number | undefined
+  /** scheduled backup files kept in dir; older ones are deleted */
+  keep: number
 }
 
 export type OutboxConfig = {
@@ -92,6 +103,14 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
+  return n
+}
+
+function positiveNumber(env: Env, name: string): number | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number above 0, got "${raw}"`)
   return n
 }
 
@@ -136,6 +155,11 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const backupDir = str(env, 'BACKUP_DIR')
+  const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
+  if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
+  const backupKey = str(env, 'BACKUP_KEY')
+  if (backupKey !== undefined && backupKey.length < 16) throw new ConfigError('BACKUP_KEY must be at least 16 characters')
   return {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -183,6 +207,12 @@ export function loadConfig(env: Env = process.env): Config {
       telegramLongPollSeconds: int(env, 'TELEGRAM_LONG_POLL_SECONDS', 25, 0, 50),
       telegramIdleMs: int(env, 'TELEGRAM_IDLE_MS', 1000, 10),
       botFollowUpPollMs: int(env, 'BOT_FOLLOW_UP_POLL_MS', 30_000, 10),
+    },
+    backup: {
+      key: backupKey,
+      dir: backupDir === undefined ? undefined : resolve(backupDir),
+      everyHours: backupEveryHours,
+      keep: int(env, 'BACKUP_KEEP', 7, 1, 10_000),
     },
   }
 }

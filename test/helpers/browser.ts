@@ -30,9 +30,9 @@ export async function launchBrowser(t: Test): Promise<Browser> {
   return browser
 }
 
-/** The real app listening on loopback, as a browser reaches it. */
-export async function listeningApp(t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; origin: string }> {
-  const app = await buildTestApp(t, { env })
+/** The real app listening on loopback, as a browser reaches it (on this file's database unless another is given). */
+export async function listeningApp(t: Test, env: Record<string, string> = {}, databaseUrl?: string): Promise<{ app: FastifyInstance; origin: string }> {
+  const app = await buildTestApp(t, { env, databaseUrl })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   return { app, origin: `http://127.0.0.1:${port}` }

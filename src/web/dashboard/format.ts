@@ -25,6 +25,15 @@ export function duration(seconds: number | null): string {
   return inUnit(seconds / 3600, 'hour', 1)
 }
 
+/** A file size in the largest unit that keeps it at 1 or more ("12.3 MB"). */
+export function fileSize(bytes: number): string {
+  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const
+  let value = bytes
+  let unit = 0
+  for (; value >= 1000 && unit < units.length - 1; unit++) value /= 1000
+  return new Intl.NumberFormat(locale(), { style: 'unit', unit: units[unit], unitDisplay: 'short', maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)
+}
+
 export const dateTime = (iso: string) => new Date(iso).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' })
 
 /** "5 Jan" / "5 січ."; a bare `YYYY-MM-DD` is a calendar day, shown as that day whatever the time zone. */

@@ -188,6 +188,22 @@ const TEXTS = {
   'sites.name': ['Site name', 'Назва сайту', 'Название сайта'],
   'sites.add': ['Add a site', 'Додати сайт', 'Добавить сайт'],
   'sites.submit': ['Create site', 'Створити сайт', 'Создать сайт'],
+
+  'nav.settings': ['Settings', 'Налаштування', 'Настройки'],
+  'backup.heading': ['Backups', 'Резервні копії', 'Резервные копии'],
+  'backup.schedule': ['Schedule', 'Розклад', 'Расписание'],
+  'backup.every': [{ one: 'Every {n} hour, keeping the newest {keep}', other: 'Every {n} hours, keeping the newest {keep}' }, { one: 'Кожну {n} годину, зберігаються {keep} найновіших', few: 'Кожні {n} години, зберігаються {keep} найновіших', many: 'Кожні {n} годин, зберігаються {keep} найновіших', other: 'Кожні {n} години, зберігаються {keep} найновіших' }, { one: 'Каждый {n} час, хранятся {keep} самых новых', few: 'Каждые {n} часа, хранятся {keep} самых новых', many: 'Каждые {n} часов, хранятся {keep} самых новых', other: 'Каждые {n} часа, хранятся {keep} самых новых' }],
+  'backup.off': ['Off. Set BACKUP_DIR and BACKUP_EVERY_HOURS on the server to take backups on a schedule.', 'Вимкнено. Задайте на сервері BACKUP_DIR і BACKUP_EVERY_HOURS, щоб робити копії за розкладом.', 'Выключено. Задайте на сервере BACKUP_DIR и BACKUP_EVERY_HOURS, чтобы делать копии по расписанию.'],
+  'backup.folder': ['Folder', 'Тека', 'Папка'],
+  'backup.encryption': ['Encryption', 'Шифрування', 'Шифрование'],
+  'backup.encrypted': ['AES-256-GCM with BACKUP_KEY', 'AES-256-GCM ключем BACKUP_KEY', 'AES-256-GCM ключом BACKUP_KEY'],
+  'backup.notEncrypted': ['Off. Backups hold password hashes and site secrets: set BACKUP_KEY to encrypt them.', 'Вимкнено. Копії містять хеші паролів і секрети сайтів: задайте BACKUP_KEY, щоб шифрувати їх.', 'Выключено. Копии содержат хеши паролей и секреты сайтов: задайте BACKUP_KEY, чтобы шифровать их.'],
+  'backup.last': ['Last backup', 'Остання копія', 'Последняя копия'],
+  'backup.lastValue': ['{when} · {size} · {file}', '{when} · {size} · {file}', '{when} · {size} · {file}'],
+  'backup.none': ['None yet', 'Ще немає', 'Пока нет'],
+  'backup.next': ['Next backup', 'Наступна копія', 'Следующая копия'],
+  'backup.failed': ['The last attempt failed ({when}): {message}', 'Остання спроба не вдалася ({when}): {message}', 'Последняя попытка не удалась ({when}): {message}'],
+  'backup.manual': ['A backup can be taken at any time on the server with: npm run cli -- backup --out FILE (README, "Backing up").', 'Копію можна зробити будь-коли на сервері: npm run cli -- backup --out FILE (README, «Backing up»).', 'Копию можно сделать в любой момент на сервере: npm run cli -- backup --out FILE (README, «Backing up»).'],
 } as const satisfies Record<string, Entry>
 
 type Key = keyof typeof TEXTS

@@ -9,6 +9,7 @@ import { createInbox } from './inbox.js'
 import { startLive } from './live.js'
 import { loginView } from './login.js'
 import { sitesView, usersView } from './manage.js'
+import { settingsView } from './settings.js'
 import { statsView } from './stats.js'
 
 const app = document.getElementById('app') ?? document.body
@@ -38,7 +39,7 @@ function showApp(me: User): void {
   const main = h('main', { class: 'main' })
   const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
   const links: [string, string][] = [['#/inbox', t('nav.inbox')], ['#/stats', t('nav.stats')]]
-  if (me.role === 'admin') links.push(['#/canned', t('nav.canned')], ['#/users', t('nav.users')], ['#/sites', t('nav.sites')])
+  if (me.role === 'admin') links.push(['#/canned', t('nav.canned')], ['#/users', t('nav.users')], ['#/sites', t('nav.sites')], ['#/settings', t('nav.settings')])
   const nav = h('nav', { class: 'nav', 'aria-label': t('nav.main') },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, t('app.name'))),
     h('ul', {}, links.map(([href, label]) => h('li', {}, h('a', { href }, label)))),
@@ -88,6 +89,7 @@ function showApp(me: User): void {
       if (page === 'stats') show(await statsView())
       else if (page === 'users' && me.role === 'admin') show(await usersView(me, () => void route()))
       else if (page === 'canned' && me.role === 'admin') show(await cannedView(() => void route()))
+      else if (page === 'settings' && me.role === 'admin') show(await settingsView())
       else if (page === 'sites' && me.role === 'admin') {
         const render = async (notice?: HTMLElement) => show(await sitesView((n) => void render(n), notice))
         await render()
