@@ -237,10 +237,15 @@ export function connect(o: WidgetOptions, on: Events) {
       }
       if (chatOpen && !socketOpen) void poll()
     },
-    async saveContact(name: string, phone: string): Promise<boolean> {
+    async saveContact(contact: { name?: string; phone?: string; email?: string }): Promise<boolean> {
       await ensureSession()
-      const r = await call('/sessions', { method: 'POST', body: { userSessionId: load(KEYS.userSessionId), name, phone } })
+      const r = await call('/sessions', { method: 'POST', body: { userSessionId: load(KEYS.userSessionId), ...contact } })
       return r.status === 200 || r.status === 201
+    },
+    /** whether someone of the site's team is online now; undefined when the server cannot tell */
+    async anyoneOnline(): Promise<boolean | undefined> {
+      const r = await call('/availability').catch(() => undefined)
+      return r?.status === 200 ? r.data.online === true : undefined
     },
     startOver(): void {
       forget()

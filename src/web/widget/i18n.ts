@@ -21,6 +21,11 @@ const en = {
   thanks: 'Thanks! We will get back to you.',
   offline: 'Connecting…',
   log: 'Conversation',
+  online: 'Online now',
+  byEmail: 'We reply by email',
+  emailAsk: 'Nobody is online right now. Leave your email and we will reply there.',
+  email: 'Email',
+  saveEmail: 'Save email',
 }
 export type Strings = typeof en
 
@@ -45,6 +50,11 @@ const uk: Strings = {
   thanks: 'Дякуємо! Ми з вами зв’яжемося.',
   offline: 'З’єднання…',
   log: 'Розмова',
+  online: 'Зараз онлайн',
+  byEmail: 'Відповімо електронною поштою',
+  emailAsk: 'Зараз нікого немає онлайн. Залиште email, і ми відповімо туди.',
+  email: 'Email',
+  saveEmail: 'Зберегти email',
 }
 
 const ru: Strings = {
@@ -68,6 +78,11 @@ const ru: Strings = {
   thanks: 'Спасибо! Мы с вами свяжемся.',
   offline: 'Соединение…',
   log: 'Разговор',
+  online: 'Сейчас онлайн',
+  byEmail: 'Ответим по электронной почте',
+  emailAsk: 'Сейчас никого нет онлайн. Оставьте email, и мы ответим туда.',
+  email: 'Email',
+  saveEmail: 'Сохранить email',
 }
 
 export const STRINGS: Record<Locale, Strings> = { en, uk, ru }

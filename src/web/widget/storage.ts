@@ -5,6 +5,7 @@ export const KEYS = {
   token: 'chatSessionToken',
   lastReadSeq: 'chatLastReadSeq',
   contactFor: 'chatContactSessionId',
+  emailFor: 'chatEmailSessionId',
 } as const
 
 type Key = (typeof KEYS)[keyof typeof KEYS]

@@ -34,10 +34,12 @@ export function mount(host: Host): UI {
   const netState = h('div', { class: 'net', role: 'status' })
   const closeBtn = h('button', { type: 'button', class: 'icon', 'aria-label': t.close, onclick: () => ui.close() }, icon(CLOSE_ICON))
   const titleId = 'chat-title'
+  const presence = h('span', {}, t.subtitle)
+  const dot = h('span', { class: 'dot' })
   const panel = h('div', { class: 'panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true },
     h('header', {},
       h('div', { class: 'avatar', 'aria-hidden': 'true' }, icon(AGENT_ICON)),
-      h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, h('span', { class: 'dot' }), t.subtitle)),
+      h('div', { class: 'who' }, h('h2', { id: titleId }, o.title ?? t.title), h('p', {}, dot, presence)),
       closeBtn),
     log, netState, ended, composer)
   root.append(panel)
@@ -66,23 +68,41 @@ export function mount(host: Host): UI {
     host.setUnread(0)
   }
 
-  function maybeAskContact(): void {
+  /**
+   * Asks once per session for a way to reach the visitor: a phone after their first message;
+   * and, while nobody of the team is online, an email at once (replies then go by email).
+   */
+  function maybeAskContact(by: 'phone' | 'email' = 'phone'): void {
     const sessionId = load(KEYS.sessionId)
-    if (!sessionId || load(KEYS.contactFor) === sessionId || root.querySelector('.contact')) return
-    const name = h('input', { name: 'name', autocomplete: 'name', maxlength: 100, 'aria-label': t.name, placeholder: t.name, required: true })
-    const phone = h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32, pattern: '[0-9 +()\\-]*', 'aria-label': t.phone, placeholder: t.phone, required: true })
+    const askedFor = by === 'phone' ? KEYS.contactFor : KEYS.emailFor
+    if ((by === 'phone' && !sessionId) || (sessionId && load(askedFor) === sessionId) || root.querySelector(`.contact.${by}`)) return
+    const name = by === 'phone' ? h('input', { name: 'name', autocomplete: 'name', maxlength: 100, 'aria-label': t.name, placeholder: t.name, required: true }) : null
+    const reach = by === 'email'
+      ? h('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: 254, 'aria-label': t.email, placeholder: t.email, required: true })
+      : h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32, pattern: '[0-9 +()\\-]*', 'aria-label': t.phone, placeholder: t.phone, required: true })
     const form: HTMLFormElement = h('form', {
-      class: 'contact',
+      class: `contact ${by}`,
       onsubmit: (e: Event) => {
         e.preventDefault()
-        void conn.saveContact(name.value.trim(), phone.value.trim()).then((saved) => {
+        const contact: { name?: string; phone?: string; email?: string } = { [by]: reach.value.trim() }
+        if (name) contact.name = name.value.trim()
+        void conn.saveContact(contact).then((saved) => {
           if (!saved) return
-          save(KEYS.contactFor, load(KEYS.sessionId))
+          save(askedFor, load(KEYS.sessionId))
           form.replaceChildren(h('p', {}, t.thanks))
         })
       },
-    }, h('p', {}, t.contactAsk), name, phone, h('button', { type: 'submit', class: 'primary' }, t.save))
+    }, h('p', {}, by === 'email' ? t.emailAsk : t.contactAsk), name, reach, h('button', { type: 'submit', class: 'primary' }, by === 'email' ? t.saveEmail : t.save))
     log.append(form)
+  }
+
+  /** The header says whether anyone is there; nobody: "we reply by email", and the email box. */
+  async function showAvailability(): Promise<void> {
+    const online = await conn.anyoneOnline()
+    if (online === undefined) return
+    presence.textContent = online ? t.online : t.byEmail
+    dot.classList.toggle('away', !online)
+    if (!online && !composer.hidden) maybeAskContact('email')
   }
 
   const conn = connect(o, {
@@ -112,7 +132,7 @@ export function mount(host: Host): UI {
       ended.hidden = status === 'open'
       composer.hidden = status === 'closed'
       // contact details sent now would open a new session behind the visitor's back
-      if (status === 'closed') root.querySelector('.contact')?.remove()
+      if (status === 'closed') root.querySelectorAll('.contact').forEach((form) => form.remove())
       if (status === 'closed' && !panel.hidden) ended.querySelector('button')?.focus()
     },
     online(online) {
@@ -129,7 +149,7 @@ export function mount(host: Host): UI {
       for (const el of [...rows.values(), ...pending.values()]) el.remove()
       rows.clear()
       pending.clear()
-      root.querySelector('.contact')?.remove()
+      root.querySelectorAll('.contact').forEach((form) => form.remove())
       ended.hidden = true
       composer.hidden = false
       host.setUnread(0)
@@ -204,6 +224,7 @@ export function mount(host: Host): UI {
       root.host.classList.add('open')
       fitViewport()
       conn.setOpen(true)
+      void showAvailability()
       markRead()
       log.scrollTop = log.scrollHeight
       if (composer.hidden) ended.querySelector('button')?.focus()
