@@ -245,28 +245,3 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
   const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
   t.match(res.json().data.session, { id: session.id, name: 'Marta', phone: '+380 67 123 4567' }, 'the same session got the contact details')
 })
-
-t.test('with nobody online the widget says it replies by email and asks for one; an agent opening the dashboard turns it online', async (t) => {
-  const { app, origin, pageOrigin, agent, page } = await setup(t)
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await page.getByText('We reply by email').waitFor()
-  await expectAccessible(t, page, 'widget with nobody online, asking for an email')
-  await page.getByRole('textbox', { name: 'Email' }).fill('marta@example.com')
-  await page.getByRole('button', { name: 'Save email' }).click()
-  await page.getByText('Thanks! We will get back to you.').waitFor()
-  const sessions = (await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(agent) })).json().data.sessions as { email: string | null }[]
-  t.same(sessions.map((s) => s.email), ['marta@example.com'], 'the email reached a session of its own')
-
-  const dashboard = await page.context().newPage()
-  await dashboard.goto(`${origin}/admin`)
-  await dashboard.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
-  await dashboard.reload()
-  await dashboard.getByRole('combobox', { name: 'Availability' }).waitFor()
-  await eventually(async () => {
-    await page.keyboard.press('Escape')
-    await launcher(page).click()
-    return (await page.getByText('Online now').count()) === 1 ? true : undefined
-  }, 'the widget sees the agent online')
-  t.equal(await page.getByRole('textbox', { name: 'Email' }).count(), 0, 'and asks for no email again once given')
-})
