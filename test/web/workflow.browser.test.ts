@@ -147,6 +147,11 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   await dash.getByRole('button', { name: 'Unassign' }).press('Enter')
   await dash.getByRole('button', { name: 'Assign to me' }).waitFor()
   await eventually(async () => (await dash.getByRole('link', { name: /Marta/ }).count()) === 0 ? true : undefined, '"Mine" no longer shows it')
+
+  // an admin hands it over from the colleague's tab
+  await colleague.getByRole('combobox', { name: 'Assigned to' }).selectOption({ label: 'Olena' })
+  await dash.getByRole('link', { name: /Marta/ }).waitFor()
+  t.pass('handed over: back in Olena\'s "Mine", live')
 })
 
 t.test('admins manage canned responses and site membership; presence shows on the Users page', async (t) => {
