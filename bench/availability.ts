@@ -54,8 +54,8 @@ try {
 
   const met = ours.mean < 1
   printTable(`availability: ${REQUESTS} requests through app.inject, one at a time; Fastify's reply.elapsedTime`, [
-    { name: 'server work per request, mean', value: ours.mean, baseline: baseline.mean, unit: 'ms', target: `< 1 ms: ${met ? 'met' : 'NOT met'}` },
-    { name: 'server work per request, p99', value: ours.p99, baseline: baseline.p99, unit: 'ms', target: 'report' },
+    { name: 'server work per request, mean', value: ours.mean, baseline: baseline.mean, unit: 'ms', ratio: ours.mean / baseline.mean, target: '< 1 ms', met },
+    { name: 'server work per request, p99', value: ours.p99, baseline: baseline.p99, unit: 'ms', ratio: ours.p99 / baseline.p99, target: null, met: null },
   ])
   if (!met) process.exitCode = 1
 } finally {

@@ -4,6 +4,8 @@
  * event loop, and a table printer that shows every figure next to its same-run baseline.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { connectDb, type DbHandle } from '../src/db/client.js'
@@ -56,6 +58,10 @@ export async function startServer(script: string, env: Record<string, string>): 
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  // a bench that fails exits at once; its servers must not outlive it
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -76,20 +82,102 @@ export async function startServer(script: string, env: Record<string, string>): 
   }
 }
 
-export type Row = { name: string; value: number; baseline: number; unit: string; target?: string; higherIsBetter?: boolean }
+/**
+ * A target is a ratio to the same-run baseline (`ratio`: figure / baseline) or an absolute
+ * bound on the figure (`value`); "met" is computed from it, never written by hand.
+ */
+export type Target = { op: '≥' | '≤'; ratio: number } | { op: '≥' | '≤'; value: number; unit?: string }
 
-const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+export type Row = {
+  name: string
+  value: number
+  /** the same work done the barest correct way, in the same run; absent where none applies */
+  baseline?: number
+  baselineName?: string
+  unit: string
+  target?: Target
+}
 
-/** Prints a markdown table: figure, baseline, ratio (figure / baseline), target. */
-export function printTable(title: string, rows: Row[], note = ''): void {
+export type ResultRow = Omit<Row, 'target'> & { ratio: number | null; target: string | null; met: boolean | null }
+
+const fmt = (n: number) => (!Number.isFinite(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2))
+
+export const targetText = (t: Target | undefined) =>
+  t === undefined ? null : 'ratio' in t ? `${t.op} ${t.ratio}×` : `${t.op} ${t.value}${t.unit ? ` ${t.unit}` : ''}`
+
+/** Whether the row meets its target; null when it has none. */
+export function met(row: Row): boolean | null {
+  const t = row.target
+  if (!t) return null
+  const ratio = row.baseline ? row.value / row.baseline : NaN
+  const x = 'ratio' in t ? ratio : row.value
+  const bound = 'ratio' in t ? t.ratio : t.value
+  if (!Number.isFinite(x)) return false
+  return t.op === '≥' ? x >= bound : x <= bound
+}
+
+export function resultRow(r: Row): ResultRow {
+  const ratio = r.baseline ? r.value / r.baseline : null
+  return { ...r, ratio, target: targetText(r.target), met: met(r) }
+}
+
+/** Prints a markdown table: figure, baseline, ratio (figure / baseline), target, met. */
+export function printTable(title: string, rows: ResultRow[], note = ''): void {
   console.log(`\n### ${title}\n`)
-  console.log('| measure | this server | baseline | ratio | target |')
-  console.log('| --- | --- | --- | --- | --- |')
+  console.log('| measure | this server | baseline | ratio | target | met |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
   for (const r of rows) {
-    const ratio = r.baseline > 0 ? r.value / r.baseline : NaN
-    console.log(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${ratio.toFixed(2)}× | ${r.target ?? ''} |`)
+    const baseline = r.baseline === undefined ? '—' : `${fmt(r.baseline)} ${r.unit}${r.baselineName ? ` (${r.baselineName})` : ''}`
+    const met = r.met === null ? '—' : r.met ? 'yes' : '**no**'
+    console.log(`| ${r.name} | ${Number.isFinite(r.value) ? `${fmt(r.value)} ${r.unit}` : 'not measured'} | ${baseline} | ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} | ${r.target ?? '—'} | ${met} |`)
   }
   if (note) console.log(`\n${note}`)
+}
+
+/** A bench that could not measure what it claims (a failed request, a missing frame, a fault that did not happen). */
+export class BenchFailure extends Error {}
+
+/** Stops the bench: it exits non-zero with this message. */
+export function fail(message: string): never {
+  throw new BenchFailure(message)
+}
+
+export type BenchOutput = { title: string; rows: Row[]; note?: string }
+
+const RESULTS_DIR = fileURLToPath(new URL('results/', import.meta.url))
+
+/**
+ * Runs one bench: prints its table and writes bench/results/<name>.json (what
+ * `npm run bench:report` puts in the README), with the machine's load before and after, as
+ * this machine is shared. Exits non-zero, with the reason, when the bench fails.
+ */
+export async function runBench(name: string, body: () => Promise<BenchOutput>): Promise<void> {
+  const loadBefore = loadavg()
+  // stopped from outside (a `timeout`, Ctrl-C): exit, so that the servers it started are killed too
+  process.once('SIGTERM', () => process.exit(143))
+  process.once('SIGINT', () => process.exit(130))
+  try {
+    const out = await body()
+    const rows = out.rows.map(resultRow)
+    printTable(out.title, rows, out.note)
+    const result = {
+      bench: name,
+      title: out.title,
+      note: out.note ?? null,
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg1mBefore: loadBefore[0], loadavg1mAfter: loadavg()[0] },
+      rows,
+    }
+    if (process.env.BENCH_NO_RESULTS !== '1') {
+      mkdirSync(RESULTS_DIR, { recursive: true })
+      writeFileSync(`${RESULTS_DIR}${name}.json`, JSON.stringify(result, null, 2) + '\n')
+    }
+    console.log(`\nload average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadavg()[0]?.toFixed(1)} after, ${cpus().length} cores`)
+    process.exit(0)
+  } catch (err) {
+    console.error(`\nBENCH FAILED (${name}): ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`)
+    process.exit(1)
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -12,13 +12,14 @@ import postgres from 'postgres'
 import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/session-start.js'
 import type { Session } from '../src/chat/sessions.js'
-import { printTable, SETUP_EVENTS, sleep, startBenchDb, type Row } from './lib.js'
+import { runBench, SETUP_EVENTS, sleep, startBenchDb, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONCURRENCY = [1, 8, 32]
 const TICK_MS = 2
 type Mode = 'in-tx' | 'none' | 'after' | 'batched'
 
+await runBench('notify', async () => {
 const db = await startBenchDb()
 try {
   const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
@@ -64,10 +65,11 @@ try {
   for (const c of CONCURRENCY) {
     const inTx = await run('in-tx', c)
     for (const mode of ['none', 'after', 'batched'] as const) {
-      rows.push({ name: `c=${c} ${mode}`, value: await run(mode, c), baseline: inTx, unit: 'msg/s' })
+      rows.push({ name: `c=${c} ${mode}`, value: await run(mode, c), baseline: inTx, baselineName: 'NOTIFY in the transaction', unit: 'msg/s' })
     }
   }
-  printTable(`notify: write-path options vs NOTIFY inside the transaction, ${DURATION_S} s per figure`, rows)
+  return { title: `notify: write-path options vs NOTIFY inside the transaction, ${DURATION_S} s per figure`, rows }
 } finally {
   await db.stop()
 }
+})

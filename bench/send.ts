@@ -1,79 +1,130 @@
 /**
- * send: visitor POST .../messages, msgs/s at concurrency 1, 8 and 32 (each client writes
- * its own session, as visitors do), against postgres.js loops doing the same writes in the
- * same run: (a) with NOTIFY in the transaction, (b) without NOTIFY.
+ * send: visitor POST .../messages through the whole product, msgs/s at concurrency 8 and 32
+ * over 32 sessions (worker k writes sessions k, k+c, …), the site with Telegram and one
+ * webhook configured so that every message also writes its outbox rows. Baselines, same run,
+ * same load generator and database:
+ *   bare route  a bare Fastify route that checks the session token and stores the message
+ *               with its seq in one statement (bench/serve-baseline.ts)
+ *   raw loop    the same statement in a postgres.js loop, no HTTP
+ * The product runs twice: with the Postgres bus (after-commit NOTIFY) and, when nats-server
+ * is installed, with NATS. Short rounds alternate (A B C D, D C B A, …) so drift in the
+ * machine's load hits every contender alike.
  */
-import autocannon from 'autocannon'
 import postgres from 'postgres'
+import { sql as dsql } from 'drizzle-orm'
 import { createSite } from '../src/chat/sites.js'
-import { startSession } from '../src/chat/session-start.js'
-import { HIGH_LIMITS, printTable, SETUP_EVENTS, startBenchDb, startServer, type Row } from './lib.js'
+import { createWebhook } from '../src/outbox/webhooks.js'
+import { commandPath } from '../scripts/system-requirements.js'
+import { startNatsServer } from '../scripts/nats-server.js'
+import { fail, HIGH_LIMITS, runBench, startBenchDb, startServer, type Row, type Server } from './lib.js'
+import { closedLoop, startSink } from './load.js'
+import { makeSessions } from './sockets.js'
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
-const CONCURRENCY = [1, 8, 32]
+// short rounds, many of them, alternating: the machine's load drifts within seconds
+const ROUND_MS = 2000
+const ROUNDS = Math.max(2, Math.round(Number(process.env.BENCH_DURATION_S ?? 8) / (ROUND_MS / 1000)))
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,32').split(',').map(Number)
+const SESSIONS = 32
+// four pools of this size (two products, the bare route, the raw loop) stay under Postgres's 100 connections
+const POOL = '16'
 const TEXT = 'Hello, I would like to know the price of delivery to Kyiv, please.'
 
-const db = await startBenchDb()
-try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
-  const maxC = Math.max(...CONCURRENCY)
-  const sessions: Awaited<ReturnType<typeof startSession>>["session"][] = []
-  for (let i = 0; i < maxC; i++) sessions.push((await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: `bench-visitor-${i}` })).session)
-
-  /** Same statements as the app's write path, in a transaction, through a plain pool. */
-  async function sqlLoop(concurrency: number, withNotify: boolean): Promise<number> {
-    const sql = postgres(db.url, { max: concurrency, onnotice: () => {} })
-    let count = 0
-    const deadline = Date.now() + DURATION_S * 1000
-    await Promise.all(sessions.slice(0, concurrency).map(async (s) => {
-      while (Date.now() < deadline) {
-        await sql.begin(async (tx) => {
-          const [row] = await tx`update chat_sessions set last_seq = last_seq + 1,
-              last_message_at = greatest(date_trunc('milliseconds', clock_timestamp()), last_message_at + interval '1 millisecond')
-            where id = ${s.id} and status = 'open' returning last_seq, last_message_at`
-          await tx`insert into chat_messages (session_id, seq, sender, text, created_at) values (${s.id}, ${row?.last_seq}, 'visitor', ${TEXT}, ${row?.last_message_at})`
-          if (withNotify) await tx`select pg_notify('chat_events', ${JSON.stringify({ k: 'message', site: site.id, session: s.id, seq: row?.last_seq })})`
-        })
-        count++
-      }
-    }))
-    await sql.end()
-    return count / DURATION_S
-  }
-
-  const server = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS, DB_POOL_SIZE: '32' })
-  const tokens = new Map<string, string>()
-  for (const s of sessions) {
-    const res = await fetch(`http://127.0.0.1:${server.port}/api/public/chat/sessions`, {
-      method: 'POST', headers: { 'x-api-key': site.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ userSessionId: s.userSessionId }),
+await runBench('send', async () => {
+  const db = await startBenchDb()
+  const sink = await startSink()
+  const servers: Server[] = []
+  let nats: Awaited<ReturnType<typeof startNatsServer>> | undefined
+  try {
+    const { site } = await createSite(db.handle.db, {
+      name: 'bench', origins: ['*'], telegramBotToken: '123456:bench-token', telegramChatId: '-100123',
     })
-    tokens.set(s.id, ((await res.json()) as { data: { token: string } }).data.token)
-  }
-  async function httpLoad(concurrency: number): Promise<number> {
-    // one autocannon client per session, so each connection writes its own conversation
-    const results = await Promise.all(sessions.slice(0, concurrency).map((s) => autocannon({
-      url: `http://127.0.0.1:${server.port}/api/public/chat/sessions/${s.id}/messages`,
-      method: 'POST',
-      connections: 1,
-      duration: DURATION_S,
-      headers: { 'x-api-key': site.apiKey, 'x-session-token': tokens.get(s.id) ?? '', 'content-type': 'application/json' },
-      body: JSON.stringify({ text: TEXT }),
-    })))
-    const non2xx = results.reduce((n, r) => n + r.non2xx, 0)
-    if (non2xx) console.warn(`warning: ${non2xx} non-2xx answers at concurrency ${concurrency}`)
-    return results.reduce((n, r) => n + r.requests.total - r.non2xx, 0) / DURATION_S
-  }
+    await createWebhook(db.handle.db, site.id, `${sink.url}/hook`, ['message.created'])
+    const sessions = await makeSessions(db.handle.db, site.id, SESSIONS)
+    const product = {
+      ...HIGH_LIMITS, BENCH_DB_URL: db.url, DB_POOL_SIZE: POOL, TELEGRAM_API_URL: sink.url,
+      // the rows are written by the send; their delivery (a worker, after the reply) is not this bench's figure
+      OUTBOX_POLL_MS: '3600000',
+    }
+    const postgresBus = await startServer('serve-app.ts', { ...product, REALTIME_BUS: 'postgres' })
+    servers.push(postgresBus)
+    nats = commandPath('nats-server') ? await startNatsServer() : undefined
+    const natsBus = nats ? await startServer('serve-app.ts', { ...product, REALTIME_BUS: 'nats', NATS_URL: nats.url }) : undefined
+    if (natsBus) servers.push(natsBus)
+    const bare = await startServer('serve-baseline.ts', { BENCH_DB_URL: db.url, DB_POOL_SIZE: POOL })
+    servers.push(bare)
 
-  const rows: Row[] = []
-  for (const c of CONCURRENCY) {
-    const ours = await httpLoad(c)
-    const withNotify = await sqlLoop(c, true)
-    const withoutNotify = await sqlLoop(c, false)
-    rows.push({ name: `c=${c} vs (a) SQL with NOTIFY`, value: ours, baseline: withNotify, unit: 'msg/s', target: '≥ 0.8×' })
-    rows.push({ name: `c=${c} vs (b) SQL without NOTIFY`, value: ours, baseline: withoutNotify, unit: 'msg/s', target: c === 32 ? '≥ 0.5×' : '' })
+    const productLoad = (server: Server) => (c: number, ms: number) => closedLoop(`http://127.0.0.1:${server.port}`, c, ms, (k, j) => {
+      const s = sessions[(k + j * c) % SESSIONS]
+      return {
+        method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT }),
+        headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' },
+      }
+    })
+    const bareLoad = (c: number, ms: number) => closedLoop(`http://127.0.0.1:${bare.port}`, c, ms, (k, j) => {
+      const s = sessions[(k + j * c) % SESSIONS]
+      return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+    })
+    const raw = postgres(db.url, { max: Number(POOL), onnotice: () => {} })
+    const rawLoop = async (c: number, ms: number) => {
+      let count = 0
+      const begin = performance.now()
+      await Promise.all(Array.from({ length: c }, async (_, k) => {
+        for (let j = 0; performance.now() - begin < ms; j++) {
+          const s = sessions[(k + j * c) % SESSIONS]
+          const rows = await raw`with claimed as (
+              update chat_sessions set last_seq = last_seq + 1,
+                last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
+              where id = ${s?.id ?? ''} and status = 'open' returning id, last_seq, last_message_at)
+            insert into chat_messages (session_id, seq, sender, text, created_at)
+            select id, last_seq, 'visitor', ${TEXT}, last_message_at from claimed returning id`
+          if (rows.length !== 1) fail('the raw loop stored nothing')
+          count++
+        }
+      }))
+      return count / ((performance.now() - begin) / 1000)
+    }
+
+    type Contender = { name: string; run: (c: number, ms: number) => Promise<number> }
+    const contenders: Contender[] = [
+      { name: 'product, Postgres bus', run: productLoad(postgresBus) },
+      ...(natsBus ? [{ name: 'product, NATS bus', run: productLoad(natsBus) }] : []),
+      { name: 'bare route', run: bareLoad },
+      { name: 'raw loop', run: rawLoop },
+    ]
+    // warm up: JIT, prepared statements, pools
+    for (const x of contenders) await x.run(8, 1000)
+
+    const rows: Row[] = []
+    for (const c of CONCURRENCY) {
+      const rates = new Map<string, number[]>()
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? contenders : [...contenders].reverse()
+        for (const x of order) rates.set(x.name, [...(rates.get(x.name) ?? []), await x.run(c, ROUND_MS)])
+      }
+      const mean = (name: string) => { const r = rates.get(name) ?? []; return r.reduce((a, b) => a + b, 0) / r.length }
+      const bareRate = mean('bare route')
+      rows.push({ name: `c=${c}, Postgres bus`, value: mean('product, Postgres bus'), baseline: bareRate, baselineName: 'bare route', unit: 'msg/s', target: { op: '≥', ratio: 0.8 } })
+      if (natsBus) rows.push({ name: `c=${c}, NATS bus`, value: mean('product, NATS bus'), baseline: bareRate, baselineName: 'bare route', unit: 'msg/s', target: { op: '≥', ratio: 0.9 } })
+      rows.push({ name: `c=${c}, Postgres bus vs raw loop`, value: mean('product, Postgres bus'), baseline: mean('raw loop'), baselineName: 'raw loop, no HTTP', unit: 'msg/s' })
+    }
+    await raw.end()
+
+    const [outbox] = await db.handle.db.execute<{ webhook: number; telegram: number; messages: number }>(dsql`
+      select (select count(*)::int from outbox where channel = 'webhook') as webhook,
+             (select count(*)::int from outbox where channel = 'telegram') as telegram,
+             (select count(*)::int from chat_messages m join chat_sessions s on s.id = m.session_id where m.sender = 'visitor') as messages`)
+    // the product's messages each wrote two outbox rows; the baselines' wrote none
+    if (!outbox || outbox.webhook === 0 || outbox.webhook !== outbox.telegram) fail(`outbox rows were not written with every product message: ${JSON.stringify(outbox)}`)
+    return {
+      title: `send: visitor messages over ${SESSIONS} sessions, Telegram + 1 webhook configured, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s per figure`,
+      rows,
+      note: `Every product message also wrote its two outbox rows (${outbox.webhook} webhook + ${outbox.telegram} Telegram rows); delivery by the outbox worker is paused during the bench. ` +
+        `Baselines: a bare Fastify route (token check + one statement) and the raw statement in a loop.${nats ? '' : ' nats-server not installed: no NATS row.'}`,
+    }
+  } finally {
+    for (const s of servers) await s.stop()
+    await nats?.kill()
+    await sink.stop()
+    await db.stop()
   }
-  await server.stop()
-  printTable(`send: visitor messages, ${DURATION_S} s per figure`, rows, 'HTTP through the whole app (auth, validation, rate limiter, JSON) vs bare SQL loops on the same database.')
-} finally {
-  await db.stop()
-}
+})

@@ -1,7 +1,7 @@
 /** Plumbing for the socket benchmarks: many sessions at once, many client sockets, a bare `ws` baseline. */
 import { sql } from 'drizzle-orm'
 import WebSocket from 'ws'
-import { sleep } from './lib.js'
+import { fail, sleep } from './lib.js'
 import type { Db } from '../src/db/client.js'
 import { getOrCreateSetting } from '../src/chat/settings.js'
 import { sessionToken } from '../src/chat/session-tokens.js'
@@ -32,7 +32,11 @@ export async function staffToken(port: number, db: Db): Promise<string> {
 
 export type Frame = { type: string; message?: { text: string; seq: number; sessionId: string } }
 
-/** Opens sockets `parallel` at a time; `onFrame` gets each parsed frame with the socket's index. */
+/** Source addresses for the client side: each has its own ~28k ephemeral ports, so 10k+ sockets to one server port fit. */
+export const SOURCE_ADDRESSES = Number(process.env.BENCH_SOURCE_ADDRESSES ?? 8)
+const sourceAddress = (i: number) => `127.0.0.${1 + (i % SOURCE_ADDRESSES)}`
+
+/** Opens sockets `parallel` at a time, from several loopback source addresses; `onFrame` gets each parsed frame with the socket's index. */
 export async function openSockets(urls: string[], onFrame: (i: number, frame: Frame) => void, parallel = 200): Promise<WebSocket[]> {
   const sockets: WebSocket[] = new Array(urls.length)
   let next = 0
@@ -41,14 +45,20 @@ export async function openSockets(urls: string[], onFrame: (i: number, frame: Fr
       const i = next++
       const url = urls[i] ?? ''
       sockets[i] = await new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(url, { perMessageDeflate: false })
+        const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: sourceAddress(i) })
         ws.on('message', (data) => onFrame(i, JSON.parse(data.toString()) as Frame))
         ws.once('open', () => resolve(ws))
-        ws.once('error', reject)
+        ws.once('error', (err) => reject(new Error(`socket ${i} of ${urls.length} did not open: ${err.message}`)))
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`socket ${i} of ${urls.length} was refused: HTTP ${res.statusCode}`)))
       })
     }
   }
-  await Promise.all(Array.from({ length: parallel }, worker))
+  try {
+    await Promise.all(Array.from({ length: parallel }, worker))
+  } catch (err) {
+    await closeSockets(sockets.filter(Boolean))
+    fail((err as Error).message)
+  }
   return sockets
 }
 
@@ -71,17 +81,31 @@ export async function serverMemory(port: number): Promise<Memory> {
 export const widgetSocketUrl = (port: number, apiKey: string, s: BenchSession | undefined) =>
   `ws://127.0.0.1:${port}/api/public/chat/sessions/${s?.id}/ws?apiKey=${apiKey}&token=${s?.token}`
 
-export async function agentPost(port: number, jwt: string, sessionId: string | undefined, text: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/chat/sessions/${sessionId}/messages`, {
-    method: 'POST', headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: JSON.stringify({ text }),
-  })
-  await res.arrayBuffer()
+/** A POST that must succeed: anything but 2xx stops the bench. */
+export async function post(url: string, headers: Record<string, string>, body: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+    .catch((err: Error) => fail(`POST ${url} got no answer: ${String((err.cause as Error | undefined)?.message ?? err.message)}`))
+  const text = await res.text()
+  if (res.status < 200 || res.status > 299) fail(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`)
 }
 
-export type Target = { socketUrl: (i: number) => string; post: (i: number, text: string) => Promise<void> }
+export const agentPost = (port: number, jwt: string, sessionId: string | undefined, text: string) =>
+  post(`http://127.0.0.1:${port}/api/chat/sessions/${sessionId}/messages`, { authorization: `Bearer ${jwt}` }, JSON.stringify({ text }))
 
-/** Offers `ratePerS` messages to random sockets for `durationS` (open loop); each one's POST → frame latency in ms, sorted. */
-export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: Target): Promise<number[]> {
+export type PushTarget = {
+  socketUrl: (i: number) => string
+  post: (i: number, text: string) => Promise<void>
+  /** other traffic while the latencies are measured (e.g. visitors writing); started after the sockets open */
+  background?: () => { stop: () => Promise<void> }
+  /** the measured posts go to sockets [firstMeasured, n); default 0 */
+  firstMeasured?: number
+}
+
+/**
+ * Offers `ratePerS` messages to random sockets for `durationS` (open loop); each one's POST →
+ * frame latency in ms, sorted. A frame that never arrives stops the bench.
+ */
+export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<number[]> {
   const started = new Map<string, number>()
   const latencies: number[] = []
   const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (_i, frame: Frame) => {
@@ -92,7 +116,8 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
       started.delete(text)
     }
   })
-  const total = ratePerS * durationS
+  const background = target.background?.()
+  const total = Math.round(ratePerS * durationS)
   const posts: Promise<void>[] = []
   const begin = performance.now()
   for (let k = 0; k < total; k++) {
@@ -101,12 +126,40 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
     if (wait > 0) await sleep(wait)
     const text = `push ${k} ${'x'.repeat(60)}`
     started.set(text, performance.now())
-    posts.push(target.post(Math.floor(Math.random() * n), text))
+    const first = target.firstMeasured ?? 0
+    const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
+    posted.catch(() => {}) // reported by the Promise.all below, not as an unhandled rejection
+    posts.push(posted)
   }
   await Promise.all(posts)
   for (let i = 0; i < 100 && started.size > 0; i++) await sleep(50)
-  if (started.size) console.warn(`warning: ${started.size} frames never arrived`)
+  await background?.stop()
   await closeSockets(sockets)
+  if (started.size) fail(`${started.size} of ${total} frames never arrived within 5 s of the last POST`)
   return latencies.sort((a, b) => a - b)
 }
 
+/** `perS` POSTs a second spread over `count` senders until stopped (open loop); every one must succeed. */
+export function steadySenders(count: number, perS: number, send: (i: number, k: number) => Promise<void>): { stop: () => Promise<void> } {
+  let stopped = false
+  const inFlight = new Set<Promise<void>>()
+  let errors: unknown
+  const loop = (async () => {
+    const begin = performance.now()
+    for (let k = 0; !stopped; k++) {
+      const wait = begin + (k * 1000) / perS - performance.now()
+      if (wait > 0) await sleep(wait)
+      const p = send(k % count, k).catch((err: unknown) => { errors ??= err })
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await loop
+      await Promise.all(inFlight)
+      if (errors) throw errors
+    },
+  }
+}

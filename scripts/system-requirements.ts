@@ -22,17 +22,23 @@ export function requiredCommands(file: string): string[] {
   return m?.[1] ? m[1].split(/[\s,]+/).filter(Boolean) : []
 }
 
-export function hasCommand(command: string, path = process.env.PATH ?? ''): boolean {
+/** Where `command` is, on PATH or in an sbin folder; undefined when it is not installed. */
+export function commandPath(command: string, path = process.env.PATH ?? ''): string | undefined {
   // sbin folders too: Debian puts nats-server in /usr/sbin, which a normal user's PATH lacks
   const dirs = [...path.split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin']
-  return dirs.some((dir) => {
+  for (const dir of dirs) {
     try {
       accessSync(join(dir, command), constants.X_OK)
-      return true
+      return join(dir, command)
     } catch {
-      return false
+      // not in this folder
     }
-  })
+  }
+  return undefined
+}
+
+export function hasCommand(command: string, path = process.env.PATH ?? ''): boolean {
+  return commandPath(command, path) !== undefined
 }
 
 export type Gate = { run: string[]; skipped: { file: string; missing: string[] }[] }

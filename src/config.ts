@@ -37,6 +37,10 @@ export type Config = {
   /** origin the dashboard links point at (Telegram notifications); defaults to http://localhost:PORT */
   publicUrl: string
   redisUrl: string | undefined
+  /** how instances tell each other about changes: Postgres NOTIFY (nothing else to run) or NATS */
+  realtimeBus: 'postgres' | 'nats'
+  /** NATS servers (REALTIME_BUS=nats); several for a cluster */
+  natsServers: string[]
   metricsToken: string | undefined
   trustProxy: boolean
   logLevel: string
@@ -133,6 +137,29 @@ function url(env: Env, name: string, fallback?: string): string | undefined {
   return raw.replace(/\/+$/, '')
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = str(env, name) ?? fallback
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`)
+  return raw as T
+}
+
+/** NATS_URL: one URL or several, comma-separated (the servers of one cluster). */
+function natsServers(env: Env, bus: 'postgres' | 'nats'): string[] {
+  const raw = str(env, 'NATS_URL')
+  if (raw === undefined) {
+    if (bus === 'nats') throw new ConfigError('REALTIME_BUS=nats needs NATS_URL (for example nats://127.0.0.1:4222)')
+    return []
+  }
+  return raw.split(',').map((u) => u.trim()).filter(Boolean).map((u) => {
+    try {
+      if (!/^(nats|tls):$/.test(new URL(u).protocol)) throw new Error('not nats:')
+    } catch {
+      throw new ConfigError(`NATS_URL must be nats:// or tls:// URLs, comma-separated, got "${u}"`)
+    }
+    return u
+  })
+}
+
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
@@ -150,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
   const siteOrigins = (str(env, 'SITE_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  const realtimeBus = oneOf(env, 'REALTIME_BUS', ['postgres', 'nats'] as const, 'postgres')
   const telegramBotToken = str(env, 'TELEGRAM_BOT_TOKEN')
   const telegramChatId = str(env, 'TELEGRAM_CHAT_ID')
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
@@ -181,6 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
     telegramWebhookSecret: str(env, 'TELEGRAM_WEBHOOK_SECRET'),
     publicUrl: url(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
     redisUrl: url(env, 'REDIS_URL'),
+    realtimeBus,
+    natsServers: natsServers(env, realtimeBus),
     metricsToken: str(env, 'METRICS_TOKEN'),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',

@@ -1,13 +1,13 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { parseDbTime } from '../db/client.js'
-import { queryPrepared } from '../db/prepared.js'
+import { preparedStatement } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
-import { inScope, scopeCondition, type SiteScope } from './visibility.js'
+import { inScope, type SiteScope } from './visibility.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -108,24 +108,29 @@ export function messageFromRow(row: MessageRow): Message {
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  * The outbox rows (webhooks, Telegram) are inserted by the same statement.
  */
-export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
+const APPEND_INPUTS = ['sessionId', 'siteIds', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId'] as const
+
+/** The append statement, with or without the Telegram outbox row; see appendMessage. */
+const appendStatement = (forwardToTelegram: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
   const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
+  const sender = sql`${m.sender}::text`
   const claimed = sql`claimed as (
       update chat_sessions s set
         last_seq = s.last_seq + 1,
         last_message_at = ${at},
-        last_visitor_message_at = case when ${m.sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
-        unread_count = case ${m.sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
-        first_response_at = case when ${m.sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
+        last_visitor_message_at = case when ${sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
+        unread_count = case ${sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
+        first_response_at = case when ${sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
         updated_at = ${at}
-      where s.id = ${m.sessionId} and s.status = 'open' and ${scopeCondition(m.scope ?? null, sql`s.site_id`)}
+      where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteIds}::text is null or s.site_id = any(string_to_array(${m.siteIds}::text, ',')::uuid[]))
       returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name
     )`
   const inserted = sql`inserted as (
       insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, created_at)
-      select id, last_seq, ${m.sender}, case when ${m.sender} = 'visitor' then name else ${m.senderName ?? null} end, ${m.text}, ${m.clientMessageId ?? null}, ${m.agentId ?? null}, last_message_at
+      select id, last_seq, ${sender}, case when ${sender} = 'visitor' then name else ${m.senderName}::text end, ${m.text}::text,
+        ${m.clientMessageId}::text, ${m.agentId}::uuid, last_message_at
       from claimed
       returning *
     )`
@@ -133,11 +138,33 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
     from: sql`inserted i cross join claimed c`,
     id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
     sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, createdAt: sql`i.created_at`,
-  }, m.forwardToTelegram ?? m.sender === 'visitor')
-  const rows = await queryPrepared<MessageRow & { siteId: string }>(db, sql`
+  }, forwardToTelegram)
+  return sql`
     with ${sql.join([claimed, inserted, ...outbox], sql`, `)}
     select ${messageFields('i')}, c.site_id as "siteId"
-    from inserted i cross join claimed c`)
+    from inserted i cross join claimed c`
+})
+const appendWithTelegram = appendStatement(true)
+const appendWithoutTelegram = appendStatement(false)
+
+/**
+ * Stores one message in a single statement: the UPDATE takes the session's row lock and
+ * claims the next seq and a createdAt strictly after the previous one, and the INSERT stores
+ * the message; both commit together. The lock serialises writers of one session until
+ * commit, so commit order = seq order = createdAt order, and `since`/`after` are exact. The
+ * event is announced after the commit (see PostgresBus for why not inside it), or, inside a
+ * transaction, held by its Publisher until that commits.
+ * Returns undefined when the session is closed, missing or another site's.
+ * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
+ * The outbox rows (webhooks, Telegram) are inserted by the same statement.
+ */
+export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
+  const append = (m.forwardToTelegram ?? m.sender === 'visitor') ? appendWithTelegram : appendWithoutTelegram
+  const rows = await append(db, {
+    // the caller's sites as one text parameter (a prepared statement's inputs are scalars); null: every site
+    sessionId: m.sessionId, siteIds: m.scope ? m.scope.join(',') : null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
+    clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null,
+  })
   const row = rows[0]
   if (!row) return undefined
   events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
@@ -195,24 +222,27 @@ export async function listMessages(db: Executor, sessionId: string, q: MessageQu
 
 export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number }
 
+const pollStatement = preparedStatement<'siteId' | 'sessionId' | 'after' | 'since' | 'limit', { status: 'open' | 'closed'; last_seq: number } & Partial<MessageRow>>(
+  ['siteId', 'sessionId', 'after', 'since', 'limit'], (q) => sql`
+    select s.status, s.last_seq, ${messageFields('m')}
+    from chat_sessions s
+    left join lateral (
+      select * from chat_messages
+      where session_id = s.id and seq > coalesce(${q.after}::int, 0)
+        and created_at > coalesce(${q.since}::timestamptz, '-infinity')
+      order by seq limit ${q.limit}::int
+    ) m on true
+    where s.id = ${q.sessionId}::uuid and s.site_id = ${q.siteId}::uuid
+    order by m.seq`)
+
 /**
  * The polling route in one prepared statement: the session (of this site only) with its
  * status and lastSeq, and the page of messages, read in one snapshot so they agree.
  * Undefined when the session is missing or another site's.
  */
 export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
-  if (!isUuid(sessionId)) return undefined
-  const rows = await queryPrepared<{ status: 'open' | 'closed'; last_seq: number } & Partial<MessageRow>>(db, sql`
-    select s.status, s.last_seq, ${messageFields('m')}
-    from chat_sessions s
-    left join lateral (
-      select * from chat_messages
-      where session_id = s.id and seq > coalesce(${q.after ?? null}::int, 0)
-        and created_at > coalesce(${q.since?.toISOString() ?? null}::timestamptz, '-infinity')
-      order by seq limit ${q.limit ?? DEFAULT_PAGE}
-    ) m on true
-    where s.id = ${sessionId} and s.site_id = ${siteId}
-    order by m.seq`)
+  if (!isUuid(sessionId) || !isUuid(siteId)) return undefined
+  const rows = await pollStatement(db, { siteId, sessionId, after: q.after ?? null, since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE })
   const first = rows[0]
   if (!first) return undefined
   const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as MessageRow)]))

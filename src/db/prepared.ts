@@ -1,18 +1,28 @@
-import type { SQL } from 'drizzle-orm'
+import { fillPlaceholders, sql, type Param, type Placeholder, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Executor } from './client.js'
 
 const dialect = new PgDialect()
 
+/** One input of a prepared statement: a placeholder bound at each call, or the value itself. */
+export type StatementInput = Placeholder | Param
+
 /**
- * Runs a raw statement as a prepared one when on the pool, so Postgres parses and plans it
- * once per connection (drizzle's `execute` does not prepare). In a transaction it runs as
- * usual. Rows come back as postgres.js gives them: snake_case, timestamps as text.
+ * A raw statement for a hot path, rendered to SQL text once: `build` gets one SQL fragment
+ * per input, and returns the statement. On the pool it runs as a prepared statement (Postgres
+ * parses and plans it once per connection) and a call only binds its values; building the
+ * statement with drizzle on every call cost about as much CPU as the rest of the send route's
+ * domain code (bench/send.ts, profiled). In a transaction it is built with the values and run
+ * as usual. Rows come back as postgres.js gives them: snake_case, timestamps as text.
  */
-export async function queryPrepared<T>(db: Executor, query: SQL): Promise<T[]> {
-  if ('$client' in db) {
-    const { sql, params } = dialect.sqlToQuery(query)
-    return (await db.$client.unsafe(sql, params as never[], { prepare: true })) as unknown as T[]
+export function preparedStatement<K extends string, T>(keys: readonly K[], build: (input: Record<K, StatementInput>) => SQL) {
+  let text: { sql: string; params: unknown[] } | undefined
+  return async (db: Executor, values: Record<K, unknown>): Promise<T[]> => {
+    if ('$client' in db) {
+      text ??= dialect.sqlToQuery(build(Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as unknown as Record<K, StatementInput>))
+      return (await db.$client.unsafe(text.sql, fillPlaceholders(text.params, values) as never[], { prepare: true })) as unknown as T[]
+    }
+    const inline = Object.fromEntries(keys.map((k) => [k, sql.param(values[k])])) as Record<K, StatementInput>
+    return [...(await db.execute<Record<string, unknown>>(build(inline)))] as T[]
   }
-  return [...(await db.execute<Record<string, unknown>>(query))] as T[]
 }

@@ -1,5 +1,7 @@
+import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
 import type { RealtimeBus } from '../realtime/bus.js'
+import { NatsBus } from '../realtime/nats-bus.js'
 import { PostgresBus } from '../realtime/postgres-bus.js'
 
 declare module 'fastify' {
@@ -9,9 +11,15 @@ declare module 'fastify' {
   }
 }
 
-/** The realtime bus of this instance; closed (what is pending sent) before the pool it publishes on. */
+/**
+ * The realtime bus of this instance, as REALTIME_BUS says: Postgres NOTIFY (default) or NATS.
+ * Closed (what is pending sent) before the pool it may publish on.
+ */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
-  const bus = new PostgresBus({ sql: app.sql, databaseUrl: opts.databaseUrl, log: app.log })
+  const { config } = app
+  const bus: RealtimeBus = config.realtimeBus === 'nats'
+    ? await NatsBus.connect({ servers: config.natsServers, name: `livechat ${hostname()} ${process.pid}`, log: app.log })
+    : new PostgresBus({ sql: app.sql, databaseUrl: opts.databaseUrl, log: app.log })
   app.decorate('bus', bus)
   // onClose hooks run last-registered first: this one before the db plugin's
   app.addHook('onClose', () => bus.close())

@@ -16,6 +16,13 @@ const SLOW_CLOSE_GRACE_MS = 5_000
 
 export type Peer = { socket: WebSocket; alive: boolean }
 
+/**
+ * Heartbeats are spread over this many ticks per interval: pinging every socket in one tick
+ * put a burst of N pings (10,000 at 10k sockets) ahead of any frame sent in that tick, which
+ * showed as swinging push tails (issue 14). Each peer is still pinged once per interval.
+ */
+const HEARTBEAT_SLOTS = 25
+
 /** Every socket of this process: heartbeats, the send-buffer bound, closing them all. */
 type UpgradedSocket = { _socket?: { _httpMessage?: { detachSocket: (socket: unknown) => void } | null } }
 
@@ -33,26 +40,34 @@ function releaseUpgrade(socket: WebSocket): void {
 }
 
 export class Peers {
-  private readonly peers = new Set<Peer>()
+  /** every peer is in one slot; slot k is pinged on ticks k, k + SLOTS, … */
+  private readonly slots: Set<Peer>[] = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set())
+  private count = 0
+  private nextSlot = 0
+  private tick = 0
   private readonly heartbeat: NodeJS.Timeout
 
   constructor(private readonly opts: { heartbeatMs: number; maxBufferedBytes: number }) {
-    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs)
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs / HEARTBEAT_SLOTS)
     this.heartbeat.unref()
   }
 
   get size(): number {
-    return this.peers.size
+    return this.count
   }
 
   track(peer: Peer, onGone: () => void): void {
-    this.peers.add(peer)
+    const slot = this.slots[this.nextSlot] as Set<Peer>
+    this.nextSlot = (this.nextSlot + 1) % HEARTBEAT_SLOTS
+    slot.add(peer)
+    this.count++
     releaseUpgrade(peer.socket)
     peer.socket.on('pong', () => {
       peer.alive = true
     })
     peer.socket.once('close', () => {
-      this.peers.delete(peer)
+      slot.delete(peer)
+      this.count--
       onGone()
     })
   }
@@ -73,12 +88,14 @@ export class Peers {
 
   closeAll(code: number, reason: string): void {
     clearInterval(this.heartbeat)
-    for (const peer of this.peers) peer.socket.close(code, reason)
+    for (const slot of this.slots) for (const peer of slot) peer.socket.close(code, reason)
   }
 
-  /** One timer for all sockets: a peer that has not answered the previous ping is dropped. */
+  /** One timer for all sockets, one slot per tick: a peer that has not answered its previous ping is dropped. */
   private beat(): void {
-    for (const peer of this.peers) {
+    const slot = this.slots[this.tick] as Set<Peer>
+    this.tick = (this.tick + 1) % HEARTBEAT_SLOTS
+    for (const peer of slot) {
       if (!peer.alive) {
         peer.socket.terminate()
         continue

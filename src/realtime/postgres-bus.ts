@@ -20,7 +20,7 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
  * The bus on Postgres: NOTIFY on `chat_events` to publish, one LISTEN connection per process
  * to receive. Nothing else to run.
  *
- * Publishing is after the commit, on the pool, in a statement that writes nothing. Postgres
+ * Publishing is after the commit, on the pool, in a statement that writes no row. Postgres
  * takes one instance-wide lock at the commit of every transaction that issued NOTIFY and
  * holds it across the WAL flush, so a NOTIFY inside a writing transaction serialises every
  * writer (bench/notify.ts: flat at any concurrency); outside, the lock is held only for an
@@ -83,7 +83,11 @@ export class PostgresBus implements RealtimeBus {
       for (let failures = 0; this.pending.length > 0;) {
         const count = this.batchSize()
         try {
-          await this.opts.sql`select pg_notify(${EVENTS_CHANNEL}, ${`[${this.pending.slice(0, count).join(',')}]`})`
+          // A NOTIFY's transaction commits like a write (an xid, a commit record, a WAL flush),
+          // which doubled the fsyncs of the send path. Its durability is worth nothing (a lost
+          // notification is made good by the sweep and by re-reads on reconnect), so it commits
+          // without waiting for the flush; listeners are signalled at commit either way.
+          await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${`[${this.pending.slice(0, count).join(',')}]`})`
           this.pending.splice(0, count)
           failures = 0
         } catch (err) {

@@ -7,23 +7,6 @@ import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
 
-t.test('two instances on one database deliver each other\'s writes', async (t) => {
-  const a = await buildTestApp(t)
-  const b = await buildTestApp(t)
-  const [baseA, baseB] = await Promise.all([listen(a), listen(b)])
-  const staff = await makeStaff(a)
-  const dashboardOnB = await openSocket(t, dashboardUrl(baseB, staff))
-  const s = await makeSession(a, await makeSite(a), { firstMessage: 'from A' })
-  const widgetOnA = await openSocket(t, widgetUrl(baseA, s))
-  await widgetOnA.waitForSeq(1)
-  await b.inject(replyRequest(staff, s.id, 'from B'))
-  await widgetOnA.waitForSeq(2)
-  t.same(widgetOnA.ofType('message').map((f) => f.message?.text), ['from A', 'from B'])
-  await dashboardOnB.waitUntil('the session and both messages', () =>
-    dashboardOnB.ofType('session.created').length === 1 && dashboardOnB.ofType('message.created').length === 2)
-  t.equal(dashboardOnB.ofType('session.created')[0]?.session?.id, s.id)
-})
-
 t.test('killing the listener\'s connection while messages are written loses nothing and duplicates nothing', async (t) => {
   const app = await buildTestApp(t)
   const base = await listen(app)

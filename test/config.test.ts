@@ -1,0 +1,19 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+t.test('REALTIME_BUS defaults to postgres and needs nothing else', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.realtimeBus, 'postgres')
+  t.same(config.natsServers, [])
+})
+
+t.test('REALTIME_BUS=nats takes NATS_URL, one server or several', async (t) => {
+  t.same(loadConfig({ REALTIME_BUS: 'nats', NATS_URL: 'nats://10.0.0.5:4222' }).natsServers, ['nats://10.0.0.5:4222'])
+  t.same(loadConfig({ REALTIME_BUS: 'nats', NATS_URL: 'nats://a:4222, tls://b:4222' }).natsServers, ['nats://a:4222', 'tls://b:4222'])
+})
+
+t.test('a wrong bus setting stops the start naming the variable', async (t) => {
+  t.throws(() => loadConfig({ REALTIME_BUS: 'nats' }), new ConfigError('REALTIME_BUS=nats needs NATS_URL (for example nats://127.0.0.1:4222)'))
+  t.throws(() => loadConfig({ REALTIME_BUS: 'redis' }), /REALTIME_BUS must be one of postgres, nats/)
+  t.throws(() => loadConfig({ REALTIME_BUS: 'nats', NATS_URL: 'http://x:4222' }), /NATS_URL must be nats:\/\/ or tls:\/\//)
+})

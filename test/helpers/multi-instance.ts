@@ -1,0 +1,136 @@
+/**
+ * The tests every realtime bus must pass, run by one test file per bus
+ * (test/realtime/postgres-bus.test.ts, test/realtime/nats-bus.test.ts): instances on one
+ * database exchanging events, and what happens when an instance's bus connection drops.
+ */
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildTestApp } from './app.js'
+import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, sendRequest } from './fixtures.js'
+import { dashboardUrl, listen, openSocket, widgetUrl } from './sockets.js'
+import { waitFor } from './wait.js'
+import type { BusEvent } from '../../src/realtime/bus.js'
+
+export type BusUnderTest = {
+  /** the environment that makes an app use this bus */
+  env: Record<string, string>
+  /** drops the bus connection of every instance listed; `restored` resolves when they can connect again */
+  cut: (apps: FastifyInstance[]) => Promise<{ restored: Promise<void> }>
+}
+
+const SITE = '00000000-0000-4000-8000-000000000001'
+const SESSION = '00000000-0000-4000-8000-000000000002'
+const typing: BusEvent = { k: 'typing', site: SITE, session: SESSION, from: 'visitor' }
+const message: BusEvent = { k: 'message', site: SITE, session: SESSION, seq: 7 }
+
+export function recorder() {
+  const events: BusEvent[] = []
+  let reconnects = 0
+  return {
+    events,
+    reconnects: () => reconnects,
+    subscriber: { onEvent: (e: BusEvent) => void events.push(e), onReconnect: () => void reconnects++ },
+  }
+}
+
+export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): void {
+  const app = async (t: Test) => buildTestApp(t, { env: (await bus()).env })
+
+  t.test('ephemeral and durable events published on one instance reach another, and itself, in order', async (t) => {
+    const a = await app(t)
+    const b = await app(t)
+    const onA = recorder()
+    const onB = recorder()
+    await a.bus.subscribe(onA.subscriber)
+    await b.bus.subscribe(onB.subscriber)
+    a.bus.publish(typing)
+    a.bus.publish(message)
+    await waitFor('both events on B', () => onB.events.length >= 2)
+    t.same(onB.events, [typing, message], 'in publishing order, as published')
+    await waitFor('both events on A', () => onA.events.length >= 2)
+    t.same(onA.events, [typing, message])
+  })
+
+  t.test('an unsubscribed subscriber gets nothing more', async (t) => {
+    const a = await app(t)
+    const gone = recorder()
+    const stays = recorder()
+    const unsubscribe = await a.bus.subscribe(gone.subscriber)
+    await a.bus.subscribe(stays.subscriber)
+    unsubscribe()
+    a.bus.publish(typing)
+    await waitFor('the event', () => stays.events.length === 1)
+    t.same(gone.events, [])
+  })
+
+  t.test('an event larger than MAX_EVENT_BYTES is refused when published', async (t) => {
+    const a = await app(t)
+    t.throws(() => a.bus.publish({ k: 'typing', site: SITE, session: SESSION, from: 'agent', user: 'x'.repeat(2000) }), RangeError)
+  })
+
+  t.test('two instances deliver each other\'s writes to widget and dashboard sockets', async (t) => {
+    const a = await app(t)
+    const b = await app(t)
+    const [baseA, baseB] = await Promise.all([listen(a), listen(b)])
+    const staff = await makeStaff(a)
+    const dashboardOnB = await openSocket(t, dashboardUrl(baseB, staff))
+    const s = await makeSession(a, await makeSite(a), { firstMessage: 'from A' })
+    const widgetOnA = await openSocket(t, widgetUrl(baseA, s))
+    await widgetOnA.waitForSeq(1)
+    await b.inject(replyRequest(staff, s.id, 'from B'))
+    await widgetOnA.waitForSeq(2)
+    t.same(widgetOnA.ofType('message').map((f) => f.message?.text), ['from A', 'from B'])
+    await dashboardOnB.waitUntil('the session and both messages', () =>
+      dashboardOnB.ofType('session.created').length === 1 && dashboardOnB.ofType('message.created').length === 2)
+    t.equal(dashboardOnB.ofType('session.created')[0]?.session?.id, s.id)
+  })
+
+  t.test('a key rotated on one instance stops working on another at once (the site cache follows the event)', async (t) => {
+    const a = await app(t)
+    const b = await app(t)
+    const site = await makeSite(a)
+    const s = await makeSession(a, site)
+    t.equal((await b.inject(pollRequest(s))).statusCode, 200, 'b has the site cached')
+    const admin = await makeStaff(a, 'admin')
+    t.equal((await a.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/rotate`, headers: bearer(admin) })).statusCode, 200)
+    t.equal((await a.inject(pollRequest(s))).statusCode, 401, 'the rotating instance forgets at once')
+    // the cache lives 5 s; the event must reach b well before that
+    await waitFor('b to refuse the old key', async () => (await b.inject(pollRequest(s))).statusCode === 401, 2_000)
+    t.pass('the other instance refuses the old key')
+  })
+
+  t.test('messages written on A while both instances\' bus connections are cut reach B\'s sockets, once and in order', async (t) => {
+    const a = await app(t)
+    const b = await app(t)
+    const baseB = await listen(b)
+    const onB = recorder()
+    await b.bus.subscribe(onB.subscriber)
+    const staff = await makeStaff(a)
+    const site = await makeSite(a)
+    const sessions = [await makeSession(a, site), await makeSession(a, site)]
+    const sockets = await Promise.all(sessions.map((s) => openSocket(t, widgetUrl(baseB, s))))
+    const dashboard = await openSocket(t, dashboardUrl(baseB, staff))
+    const perSession = 12
+    let restored: Promise<void> | undefined
+    const statuses: number[] = []
+    for (let i = 1; i <= perSession; i++) {
+      if (i === 5) ({ restored } = await (await bus()).cut([a, b]))
+      for (const s of sessions) statuses.push((await a.inject(i % 2 ? sendRequest(s, { text: `v${i}` }) : replyRequest(staff, s.id, `a${i}`))).statusCode)
+    }
+    await restored
+    t.same(statuses, statuses.map(() => 201), 'every write stored, whatever the bus does')
+    await waitFor('B\'s bus to come back', () => onB.reconnects() >= 1)
+    const expected = Array.from({ length: perSession }, (_, i) => i + 1)
+    for (const socket of sockets) {
+      await socket.waitForSeq(perSession)
+      t.same(socket.seqs(), expected)
+    }
+    await dashboard.waitUntil('a resync frame', () => dashboard.ofType('resync').length >= 1)
+    // and the bus works again
+    const after = recorder()
+    await b.bus.subscribe(after.subscriber)
+    a.bus.publish(typing)
+    await waitFor('an event after the reconnect', () => after.events.length >= 1)
+    t.same(after.events, [typing])
+  })
+}

@@ -1,0 +1,50 @@
+// requires: nats-server
+import t from 'tap'
+import postgres from 'postgres'
+import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
+import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
+import { startNats, type NatsServer } from '../helpers/nats.js'
+import { waitFor } from '../helpers/wait.js'
+import { EVENTS_CHANNEL } from '../../src/realtime/postgres-bus.js'
+
+let nats: Promise<NatsServer> | undefined
+// one nats-server for the file, started on first use
+const server = () => (nats ??= startNats(t))
+const natsEnv = async () => ({ REALTIME_BUS: 'nats', NATS_URL: (await server()).url })
+
+multiInstanceTests(t, async () => ({
+  env: await natsEnv(),
+  cut: async () => {
+    const s = await server()
+    await s.kill()
+    return { restored: new Promise<void>((resolve, reject) => setTimeout(() => s.start().then(resolve, reject), 300)) }
+  },
+}))
+
+t.test('with NATS no event goes through Postgres NOTIFY', async (t) => {
+  const a = await buildTestApp(t, { env: await natsEnv() })
+  const listener = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
+  t.teardown(() => listener.end())
+  const notified: string[] = []
+  await listener.listen(EVENTS_CHANNEL, (payload) => void notified.push(payload))
+  const onA = recorder()
+  await a.bus.subscribe(onA.subscriber)
+  const staff = await makeStaff(a)
+  const s = await makeSession(a, await makeSite(a), { firstMessage: 'hello' })
+  await a.inject(sendRequest(s, { text: 'again' }))
+  await a.inject(replyRequest(staff, s.id, 'answer'))
+  a.bus.publish({ k: 'typing', site: s.site.id, session: s.id, from: 'visitor' })
+  await waitFor('the events on the bus', () => onA.events.some((e) => e.k === 'typing'))
+  t.ok(onA.events.filter((e) => e.k === 'message').length >= 3, 'message events went through NATS')
+  // a NOTIFY sent meanwhile would have reached the listener before this one
+  await listener`select pg_notify(${EVENTS_CHANNEL}, 'marker')`
+  await waitFor('the marker', () => notified.includes('marker'))
+  t.same(notified, ['marker'], 'nothing else was notified')
+})
+
+t.test('REALTIME_BUS=nats with a NATS that cannot be reached stops the start with a clear error', async (t) => {
+  const s = await server()
+  const unreachable = s.url.replace(/:\d+$/, ':1')
+  await t.rejects(buildTestApp(t, { env: { REALTIME_BUS: 'nats', NATS_URL: unreachable } }), /cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/)
+})
