@@ -10,7 +10,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createSite } from '../src/chat/sites.js'
 import { createUser } from '../src/chat/users.js'
-import { HIGH_LIMITS, percentile, printTable, startBenchDb } from './lib.js'
+import { BENCH_JWT_SECRET, benchSecretBox, HIGH_LIMITS, percentile, printTable, startBenchDb } from './lib.js'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000)
 const WARM_UP = 2_000
@@ -34,9 +34,9 @@ async function time(app: FastifyInstance, took: number[], url: string, headers: 
 
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
   await createUser(db.handle.db, { email: 'agent@bench.example', name: 'Agent', password: 'correct horse battery', role: 'agent', siteIds: [site.id] })
-  const config = loadConfig({ ...process.env, ...HIGH_LIMITS, LOG_LEVEL: 'warn', JWT_SECRET: 'bench-secret-bench-secret-bench' })
+  const config = loadConfig({ ...process.env, ...HIGH_LIMITS, LOG_LEVEL: 'warn', JWT_SECRET: BENCH_JWT_SECRET })
   const app = await buildApp({ config, databaseUrl: db.url })
   const ours = await time(app, timed(app), '/api/public/chat/availability', { 'x-api-key': site.apiKey })
   await app.close()

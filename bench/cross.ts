@@ -6,7 +6,7 @@
 import { createSite } from '../src/chat/sites.js'
 import { commandPath } from '../scripts/system-requirements.js'
 import { startNatsServer, type NatsServer } from '../scripts/nats-server.js'
-import { HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
+import { benchSecretBox, HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
 import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 500)
@@ -17,7 +17,7 @@ await runBench('cross', async () => {
   const db = await startBenchDb()
   let nats: NatsServer | undefined
   try {
-    const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
+    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
     const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
     nats = commandPath('nats-server') ? await startNatsServer() : undefined
     const buses: { name: string; env: Record<string, string>; target: number }[] = [

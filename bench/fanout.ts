@@ -4,7 +4,7 @@
  */
 import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/session-start.js'
-import { fail, HIGH_LIMITS, runBench, SETUP_EVENTS, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { benchSecretBox, SETUP_OWNS, fail, HIGH_LIMITS, runBench, SETUP_EVENTS, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { closeSockets, openSockets, post, staffToken } from './sockets.js'
 
 const SOCKETS = (process.env.BENCH_SOCKETS ?? '1000,5000,10000').split(',').map(Number)
@@ -27,8 +27,8 @@ async function deliver(n: number, url: string, post: (k: number) => Promise<void
 await runBench('fanout', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, { name: 'bench', origins: ['*'] })
-  const { session } = await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: 'bench-visitor' })
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const { session } = await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: 'bench-visitor' }, SETUP_OWNS)
   const rows: Row[] = []
   for (const n of SOCKETS) {
     const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })

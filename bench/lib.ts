@@ -11,7 +11,12 @@ import postgres from 'postgres'
 import { connectDb, type DbHandle } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
+import { secretBoxFor } from '../src/chat/secret-box.js'
 import type { Publisher } from '../src/realtime/bus.js'
+
+/** The JWT secret the benchmarked server runs with, and so the key its secrets are sealed with. */
+export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench'
+export const benchSecretBox = secretBoxFor({ jwtSecret: BENCH_JWT_SECRET })
 
 /** For the set-up writes a bench makes before any server runs: nobody listens for their events yet. */
 export const SETUP_EVENTS: Publisher = { publish: () => {} }
@@ -45,6 +50,10 @@ export const HIGH_LIMITS = {
   RATE_LIMIT_SESSIONS_PER_MINUTE: '100000000',
   RATE_LIMIT_LOGIN_PER_MINUTE: '100000000',
   RATE_LIMIT_ADMIN_PER_MINUTE: '100000000',
+  RATE_LIMIT_LOGIN_IP_PER_MINUTE: '100000000',
+  // every benchmark client connects from loopback: one "IP" holding thousands of sockets
+  WS_MAX_PER_IP: '1000000',
+  WS_MAX_PER_SESSION: '1000000',
 }
 
 export type Server = { port: number; child: ChildProcess; stop: () => Promise<void> }
@@ -186,3 +195,5 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** The set-up acts as the site's own back end (its secret): it may resume any visitor id. */
+export const SETUP_OWNS = () => true

@@ -16,7 +16,7 @@ import { createSite } from '../src/chat/sites.js'
 import { createWebhook } from '../src/outbox/webhooks.js'
 import { commandPath } from '../scripts/system-requirements.js'
 import { startNatsServer } from '../scripts/nats-server.js'
-import { fail, HIGH_LIMITS, runBench, startBenchDb, startServer, type Row, type Server } from './lib.js'
+import { benchSecretBox, fail, HIGH_LIMITS, runBench, startBenchDb, startServer, type Row, type Server } from './lib.js'
 import { closedLoop, startSink } from './load.js'
 import { makeSessions } from './sockets.js'
 
@@ -35,13 +35,13 @@ await runBench('send', async () => {
   const servers: Server[] = []
   let nats: Awaited<ReturnType<typeof startNatsServer>> | undefined
   try {
-    const { site } = await createSite(db.handle.db, {
+    const { site } = await createSite(db.handle.db, benchSecretBox, {
       name: 'bench', origins: ['*'], telegramBotToken: '123456:bench-token', telegramChatId: '-100123',
     })
-    await createWebhook(db.handle.db, site.id, `${sink.url}/hook`, ['message.created'])
+    await createWebhook(db.handle.db, benchSecretBox, { allowPrivate: true }, site.id, `${sink.url}/hook`, ['message.created'])
     const sessions = await makeSessions(db.handle.db, site.id, SESSIONS)
     const product = {
-      ...HIGH_LIMITS, BENCH_DB_URL: db.url, DB_POOL_SIZE: POOL, TELEGRAM_API_URL: sink.url,
+      ...HIGH_LIMITS, BENCH_DB_URL: db.url, DB_POOL_SIZE: POOL, TELEGRAM_API_URL: sink.url, WEBHOOK_ALLOW_PRIVATE: 'true',
       // the rows are written by the send; their delivery (a worker, after the reply) is not this bench's figure
       OUTBOX_POLL_MS: '3600000',
     }

@@ -1,8 +1,9 @@
 // The product as the benchmarks run it: buildApp on BENCH_DB_URL, listening on a free loopback port.
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { BENCH_JWT_SECRET } from './lib.js'
 
-const config = loadConfig({ ...process.env, JWT_SECRET: 'bench-secret-bench-secret-bench' })
+const config = loadConfig({ ...process.env, JWT_SECRET: BENCH_JWT_SECRET })
 const app = await buildApp({ config, databaseUrl: process.env.BENCH_DB_URL ?? '' })
 // memory as the idle bench reads it: after a full GC (the server runs with --expose-gc)
 app.get('/__bench/memory', async () => {

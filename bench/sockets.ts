@@ -1,9 +1,9 @@
 /** Plumbing for the socket benchmarks: many sessions at once, many client sockets, a bare `ws` baseline. */
 import { sql } from 'drizzle-orm'
 import WebSocket from 'ws'
-import { fail, sleep } from './lib.js'
+import { benchSecretBox, fail, sleep } from './lib.js'
 import type { Db } from '../src/db/client.js'
-import { getOrCreateSetting } from '../src/chat/settings.js'
+import { getOrCreateSecretSetting } from '../src/chat/settings.js'
 import { sessionToken } from '../src/chat/session-tokens.js'
 import { randomToken } from '../src/chat/secrets.js'
 import { createUser } from '../src/chat/users.js'
@@ -17,7 +17,7 @@ export async function makeSessions(db: Db, siteId: string, n: number): Promise<B
     select ${siteId}::uuid, 'bench-' || g || '-' || md5(random()::text) from generate_series(1, ${n}) g
     returning id`)
   // the same secret the app creates on start (first one to insert wins)
-  const secret = await getOrCreateSetting(db, 'session_token_secret', () => randomToken('', 48))
+  const secret = await getOrCreateSecretSetting(db, benchSecretBox, 'session_token_secret', () => randomToken('', 48))
   return [...rows].map((r) => ({ id: r.id, token: sessionToken(secret, r.id) }))
 }
 

@@ -9,13 +9,14 @@ import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
-import { envelopeFor } from './http/errors.js'
+import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
 import presencePlugin from './plugins/presence.js'
 import assignmentPlugin from './plugins/assignment.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import secretsPlugin from './plugins/secrets.js'
 import outboxPlugin from './plugins/outbox.js'
 import telegramPlugin from './plugins/telegram.js'
 import botPlugin from './plugins/bot.js'
@@ -66,6 +67,8 @@ function validatorCompiler() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 const SECRET_QUERY_PARAMS = /([?&](?:token|apiKey|api_key)=)[^&]*/gi
 
 export const redactUrl = (url: string) => url.replace(SECRET_QUERY_PARAMS, '$1[redacted]')
@@ -83,11 +86,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       },
     },
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // a hop count as Fastify itself compiles one (its types take no number): the client is hop n
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     requestIdHeader: 'x-request-id',
     // the dashboard and the docs UI use /admin/ and /docs/ alike
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    clientErrorHandler,
     // errors the router raises before any route (a malformed %-escape in the path) skip the error handler
     frameworkErrors: (err, req, reply: FastifyReply) => {
       const { status, body } = envelopeFor(err, req.log)
@@ -112,6 +117,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
   await app.register(busPlugin, { databaseUrl: opts.databaseUrl })
   await app.register(limitsPlugin)
+  await app.register(secretsPlugin)
   await app.register(authPlugin)
   await app.register(corsPlugin)
   await app.register(docsPlugin)

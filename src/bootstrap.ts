@@ -4,6 +4,7 @@ import type { Db } from './db/client.js'
 import type { Publisher } from './realtime/bus.js'
 import { sites, users } from './db/schema.js'
 import { randomToken } from './chat/secrets.js'
+import type { SecretBox } from './chat/secret-box.js'
 import { createSite, ensureSite, type Site } from './chat/sites.js'
 import { createUser, ensureAdmin } from './chat/users.js'
 
@@ -16,10 +17,10 @@ export type BootstrapReport = {
 
 /**
  * Makes sure the configured admin and site exist; with none configured and none in the
- * database, creates a demo admin and a demo site (open to every origin) and returns their
+ * database, creates a demo admin and a demo site (open to every origin outside production) and returns their
  * one-time secrets for the console.
  */
-export async function bootstrap(db: Db, events: Publisher, config: Config): Promise<BootstrapReport> {
+export async function bootstrap(db: Db, events: Publisher, box: SecretBox, config: Config): Promise<BootstrapReport> {
   const report: BootstrapReport = { admin: undefined, site: undefined }
   if (config.adminEmail && config.adminPassword) {
     const { user, created } = await ensureAdmin(db, events, config.adminEmail, config.adminPassword)
@@ -36,7 +37,9 @@ export async function bootstrap(db: Db, events: Publisher, config: Config): Prom
     ? { telegramBotToken: config.telegramBotToken, telegramChatId: config.telegramChatId }
     : {}
   if (config.siteApiKey) {
-    const r = await ensureSite(db, { name: 'Main site', apiKey: config.siteApiKey, apiSecret: config.siteApiSecret, origins: config.siteOrigins, ...telegram })
+    // a secret set by configuration is the original guide's set-up, whose widget ships it in page code
+    const legacy = config.siteApiSecret !== undefined ? { legacyBrowserSecret: true } : {}
+    const r = await ensureSite(db, box, { name: 'Main site', apiKey: config.siteApiKey, apiSecret: config.siteApiSecret, origins: config.siteOrigins, ...telegram, ...legacy })
     // a secret the operator configured is theirs already: never echo it
     report.site = { site: r.site, created: r.created, apiSecret: config.siteApiSecret ? undefined : r.apiSecret, demo: false }
   } else {
@@ -44,7 +47,8 @@ export async function bootstrap(db: Db, events: Publisher, config: Config): Prom
     if (existing) {
       report.site = { site: existing, created: false, demo: false }
     } else {
-      const { site, apiSecret } = await createSite(db, { name: 'Demo site', origins: ['*'], ...telegram })
+      // open to every origin outside production (SITE_ORIGINS' default), to none in production unless set
+      const { site, apiSecret } = await createSite(db, box, { name: 'Demo site', origins: config.siteOrigins, ...telegram })
       report.site = { site, apiSecret, created: true, demo: true }
     }
   }

@@ -4,6 +4,8 @@ import { connectDb } from './db/client.js'
 import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
+import { resealSecrets } from './chat/reseal.js'
+import { secretBoxFor } from './chat/secret-box.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
 import { backupToFile } from './backup/backup.js'
 import { restoreFromFile } from './backup/restore.js'
@@ -19,6 +21,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   create-site --name N [--origin https://example.com ...]
   rotate-site --id SITE_ID
   list-sites
+  reseal-secrets                            seal stored secrets with SECRETS_KEY: plain text left by older
+                                            releases, and values sealed with SECRETS_KEY_PREVIOUS (key rotation)
   backup --out FILE                         a consistent snapshot of everything, while servers run (encrypted when BACKUP_KEY is set)
   restore --in FILE [--force]               into an empty database (--force replaces what it holds); stop the servers first
 
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
   const { db, sql, close } = connectDb(url, { poolSize: 2, appName: 'livechat-cli' })
   // running instances hear of revoked users and rotated keys
   const bus = new PostgresBus({ sql, databaseUrl: url, log: { warn: (obj, msg) => console.error(msg, obj), error: (obj, msg) => console.error(msg, obj) } })
+  const box = secretBoxFor(config)
   try {
     // a backup records the schema as it is; a restore rebuilds the one its file needs
     if (command !== 'backup' && command !== 'restore') await runMigrations(db)
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
         print((await listUsers(db)).map(offlineView))
         break
       case 'create-site': {
-        const { site, apiSecret } = await createSite(db, { name: required(values, 'name'), origins: values.origin ?? [] })
+        const { site, apiSecret } = await createSite(db, box, { name: required(values, 'name'), origins: values.origin ?? [] })
         print({ site: siteView(site), apiSecret })
         break
       }
@@ -92,6 +97,9 @@ async function main(): Promise<void> {
       }
       case 'list-sites':
         print((await listSites(db)).map(siteView))
+        break
+      case 'reseal-secrets':
+        print(await resealSecrets(db, box))
         break
       case 'backup': {
         const b = await backupToFile(sql, required(values, 'out'), { key: config.backup.key })

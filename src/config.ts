@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 
 export type RateLimitConfig = {
@@ -7,11 +8,18 @@ export type RateLimitConfig = {
   sendsPerMinute: number
   /** sessions one IP may create per minute */
   sessionsPerMinute: number
-  /** login attempts per minute for one IP and email */
+  /** login attempts per minute for one account (the trimmed, lower-cased email) */
   loginPerMinute: number
-  /** admin API requests per minute per user */
+  /** login attempts per minute from one IP, whatever the email */
+  loginIpPerMinute: number
+  /** admin API requests per minute per IP */
   adminPerMinute: number
+  /** legacy Telegram notifications (POST /notify) per minute per IP */
+  notifyPerMinute: number
 }
+
+/** Fastify's trustProxy: a hop count, or the proxies' addresses/CIDRs; never "trust every hop". */
+export type TrustProxy = false | number | string[]
 
 export type Config = {
   port: number
@@ -42,7 +50,7 @@ export type Config = {
   /** NATS servers (REALTIME_BUS=nats); several for a cluster */
   natsServers: string[]
   metricsToken: string | undefined
-  trustProxy: boolean
+  trustProxy: TrustProxy
   logLevel: string
   rateLimits: RateLimitConfig
   /** maximum JSON body in bytes */
@@ -57,6 +65,20 @@ export type Config = {
   presenceHeartbeatMs: number
   /** how often each instance looks for chats auto-assignment can place (also done at once on a new chat, a freed agent, an agent coming online) */
   autoAssignSweepMs: number
+  /** widget sockets one session may hold open on this instance */
+  wsMaxPerSession: number
+  /** widget sockets one IP may hold open on this instance */
+  wsMaxPerIp: number
+  /** password hashes (scrypt, ~32 MiB each) computed at once; more wait in a bounded queue */
+  passwordHashConcurrency: number
+  /** logins waiting for a hashing slot; beyond it a login is answered 429 at once */
+  passwordHashQueue: number
+  /** webhooks may point at loopback, private and link-local addresses (tests' local receivers) */
+  webhookAllowPrivate: boolean
+  /** encrypts secrets at rest (bot tokens, webhook secrets, generated keys); unset: derived from JWT_SECRET, or none */
+  secretsKey: string | undefined
+  /** the key before a rotation: values it encrypted stay readable until re-encrypted */
+  secretsKeyPrevious: string | undefined
   outbox: OutboxConfig
   backup: BackupConfig
 }
@@ -160,13 +182,55 @@ function natsServers(env: Env, bus: 'postgres' | 'nats'): string[] {
   })
 }
 
+const CIDR = /^(.+)\/(\d{1,3})$/
+
+function isAddressOrCidr(entry: string): boolean {
+  const m = CIDR.exec(entry)
+  const address = m?.[1] ?? entry
+  const family = isIP(address)
+  if (family === 0) return false
+  return m === null || Number(m[2]) <= (family === 4 ? 32 : 128)
+}
+
+/**
+ * `1` (or `true`, read as one hop): the client is the address the nearest proxy saw;
+ * `10.0.0.5, 10.1.0.0/16`: only these proxies are believed. "Trust every hop" is not
+ * offered, since any client could then name its own address in X-Forwarded-For.
+ */
+function trustProxy(env: Env): TrustProxy {
+  const raw = str(env, 'TRUST_PROXY')
+  if (raw === undefined || /^(0|false|no|off)$/i.test(raw)) return false
+  if (/^(true|yes|on)$/i.test(raw)) return 1
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 10)
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean)
+  const wrong = entries.find((e) => !isAddressOrCidr(e))
+  if (wrong !== undefined) throw new ConfigError(`TRUST_PROXY must be a hop count (1) or proxy addresses/CIDRs, got "${wrong}"`)
+  return entries
+}
+
+// configured secrets in production: long enough that guessing is out of the question
+const PRODUCTION_SECRET_MIN = 32
+const SECRET_VARIABLES = ['JWT_SECRET', 'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS', 'SITE_API_SECRET', 'TELEGRAM_WEBHOOK_SECRET', 'METRICS_TOKEN'] as const
+
+function checkSecretLengths(env: Env, production: boolean): void {
+  for (const name of SECRET_VARIABLES) {
+    const value = str(env, name)
+    if (value === undefined) continue
+    if (production && value.length < PRODUCTION_SECRET_MIN) {
+      throw new ConfigError(`${name} must be at least ${PRODUCTION_SECRET_MIN} characters when NODE_ENV=production`)
+    }
+    if (name === 'JWT_SECRET' && value.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters')
+  }
+}
+
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
+  const production = nodeEnv === 'production'
   const port = int(env, 'PORT', 3000, 0, 65535)
   const jwtSecret = str(env, 'JWT_SECRET')
-  if (nodeEnv === 'production' && !jwtSecret) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production')
-  if (jwtSecret !== undefined && jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters')
+  if (production && !jwtSecret) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production')
+  checkSecretLengths(env, production)
   const adminEmail = str(env, 'ADMIN_EMAIL')
   const adminPassword = str(env, 'ADMIN_PASSWORD')
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
@@ -176,7 +240,8 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiKey = str(env, 'SITE_API_KEY')
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
-  const siteOrigins = (str(env, 'SITE_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  // every origin only outside production, unless the operator says so
+  const siteOrigins = (str(env, 'SITE_ORIGINS') ?? (production ? '' : '*')).split(',').map((o) => o.trim()).filter(Boolean)
   const realtimeBus = oneOf(env, 'REALTIME_BUS', ['postgres', 'nats'] as const, 'postgres')
   const telegramBotToken = str(env, 'TELEGRAM_BOT_TOKEN')
   const telegramChatId = str(env, 'TELEGRAM_CHAT_ID')
@@ -212,14 +277,16 @@ export function loadConfig(env: Env = process.env): Config {
     realtimeBus,
     natsServers: natsServers(env, realtimeBus),
     metricsToken: str(env, 'METRICS_TOKEN'),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
     rateLimits: {
       publicPerMinute: int(env, 'RATE_LIMIT_PUBLIC_PER_MINUTE', 1200, 1),
       sendsPerMinute: int(env, 'RATE_LIMIT_SENDS_PER_MINUTE', 120, 1),
       sessionsPerMinute: int(env, 'RATE_LIMIT_SESSIONS_PER_MINUTE', 200, 1),
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1),
+      loginIpPerMinute: int(env, 'RATE_LIMIT_LOGIN_IP_PER_MINUTE', 60, 1),
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
+      notifyPerMinute: int(env, 'RATE_LIMIT_NOTIFY_PER_MINUTE', 10, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
@@ -227,6 +294,13 @@ export function loadConfig(env: Env = process.env): Config {
     wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),
     presenceHeartbeatMs: int(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 50, 20_000),
     autoAssignSweepMs: int(env, 'AUTO_ASSIGN_SWEEP_MS', 2_000, 50, 5_000),
+    wsMaxPerSession: int(env, 'WS_MAX_PER_SESSION', 8, 1),
+    wsMaxPerIp: int(env, 'WS_MAX_PER_IP', 50, 1),
+    passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    secretsKey: str(env, 'SECRETS_KEY'),
+    secretsKeyPrevious: str(env, 'SECRETS_KEY_PREVIOUS'),
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10),
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 20, 1, 1000),

@@ -2,6 +2,7 @@ import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
+import { SecretKeyMissing } from './chat/secret-box.js'
 
 const DRAIN_SWEEP_MS = 100
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) throw new Error('no database')
   const app = await buildApp({ config, databaseUrl })
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
-  const report = await bootstrap(app.db, app.bus, config)
+  const report = await bootstrap(app.db, app.bus, app.secretBox, config)
   await app.listen({ port: config.port, host: config.host })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedDbError) {
+  if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)

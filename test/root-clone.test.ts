@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { closedToPostgres, SYSTEM_DIR } from '../src/db/cluster.js'
-import { call } from './helpers/http.js'
+import { fetchJson } from './helpers/http.js'
 import { ROOT, startServer } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -33,14 +33,14 @@ t.test('as root, in a folder closed to user postgres, the server starts, keeps i
   t.teardown(() => rmSync(clusterDir, { recursive: true, force: true }))
   t.ok(clusterDir.startsWith(`${SYSTEM_DIR}/clusters/`), `the banner says where the data went (${clusterDir})`)
   const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
-  const started = await call(first.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key }, body: { userSessionId: 'root-visitor', firstMessage: 'kept?' } })
+  const started = await fetchJson(first.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key }, body: { userSessionId: 'root-visitor', firstMessage: 'kept?' } })
   t.equal(started.status, 201)
   first.kill('SIGTERM')
   t.equal(await first.exitCode(), 0)
 
   const second = await startServer(t, {}, { cwd: project })
   t.match(second.output(), clusterDir, 'the same data folder on the next start')
-  const resumed = await call(second.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key }, body: { userSessionId: 'root-visitor' } })
+  const resumed = await fetchJson(second.api, 'POST', '/api/public/chat/sessions', { headers: { 'x-api-key': key, 'x-session-token': String(started.body.data?.token) }, body: { userSessionId: 'root-visitor' } })
   t.equal(resumed.status, 200, 'the data was kept')
   second.kill('SIGTERM')
   t.equal(await second.exitCode(), 0)

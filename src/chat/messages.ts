@@ -7,7 +7,7 @@ import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
-import { inScope, type SiteScope } from './visibility.js'
+import { inScope, scopeCondition, type SiteScope } from './visibility.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -27,6 +27,13 @@ export const MAX_PAGE = 200
 export const DEFAULT_PAGE = 100
 /** seq is a Postgres integer */
 export const MAX_SEQ = 2_147_483_647
+/**
+ * What a client may send as `after`: any seq it might hold, up to 2^53 − 1. Above the
+ * session's lastSeq it means "nothing yet"; it is clamped before it reaches the integer
+ * column, where it would be an error.
+ */
+export const MAX_AFTER = Number.MAX_SAFE_INTEGER
+const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
 /** The columns a Message shows, for drizzle selects (map the rows with messageFromRow). */
 export const messageColumns = {
@@ -171,9 +178,15 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   return messageFromRow(row)
 }
 
-export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string): Promise<Message | undefined> {
+/** The message stored under this clientMessageId, only in a session within the scope (null: any). */
+export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, scope: SiteScope = null): Promise<Message | undefined> {
   const [row] = await db.select(messageColumns).from(chatMessages)
-    .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.clientMessageId, clientMessageId)))
+    .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
+    .where(and(
+      eq(chatMessages.sessionId, sessionId),
+      eq(chatMessages.clientMessageId, clientMessageId),
+      scopeCondition(scope, chatSessions.siteId),
+    ))
   return row && messageFromRow(row)
 }
 
@@ -190,8 +203,9 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 export async function sendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   assertMessageText(m.text)
   if (!isUuid(m.sessionId)) throw notFound('Session')
+  // scoped by site: another site's key and secret, or a user of other sites, must not read a message through a retry
   if (m.clientMessageId) {
-    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
     if (existing) return { message: existing, created: false }
   }
   try {
@@ -202,7 +216,7 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
     throw !session || !inScope(m.scope ?? null, session.siteId) ? notFound('Session') : sessionClosed()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
-      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId)
+      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
       if (existing) return { message: existing, created: false }
     }
     throw err
@@ -214,7 +228,7 @@ export type MessageQuery = { since?: Date; after?: number; limit?: number }
 /** Oldest first: messages newer than `since` and with seq above `after` (either, both or neither). */
 export async function listMessages(db: Executor, sessionId: string, q: MessageQuery = {}): Promise<Message[]> {
   const conditions = [eq(chatMessages.sessionId, sessionId)]
-  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, q.after))
+  if (q.after !== undefined) conditions.push(gt(chatMessages.seq, seqBound(q.after)))
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
   return (await (q.limit === undefined ? query : query.limit(q.limit))).map(messageFromRow)
@@ -242,7 +256,7 @@ const pollStatement = preparedStatement<'siteId' | 'sessionId' | 'after' | 'sinc
  */
 export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
   if (!isUuid(sessionId) || !isUuid(siteId)) return undefined
-  const rows = await pollStatement(db, { siteId, sessionId, after: q.after ?? null, since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE })
+  const rows = await pollStatement(db, { siteId, sessionId, after: q.after === undefined ? null : seqBound(q.after), since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE })
   const first = rows[0]
   if (!first) return undefined
   const messages = rows.flatMap((r) => (r.id === null || r.id === undefined ? [] : [messageFromRow(r as MessageRow)]))

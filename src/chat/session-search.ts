@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { chatMessages, chatSessions } from '../db/schema.js'
+import { chatMessages, chatSessions, contactSearchText } from '../db/schema.js'
+import { validationError } from './errors.js'
 import { normaliseLabel } from './labels.js'
 import { adminSessionFromRow, adminSessionRows, type AdminSessionView } from './session-views.js'
 import { scopeCondition, type SiteScope } from './visibility.js'
@@ -25,7 +26,28 @@ export type SessionFilters = {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c)
 
+/** How deep a page may reach (page × limit): an OFFSET reads and drops every row before it. */
+export const MAX_LIST_DEPTH = 10_000
+/**
+ * Message text is searched through its trigram index (pg_trgm), which needs three characters
+ * to narrow anything down; a shorter search matches the contact details only, rather than
+ * reading every message.
+ */
+export const MIN_MESSAGE_SEARCH_CHARS = 3
+
+function searchCondition(search: string): SQL {
+  const pattern = `%${escapeLike(search)}%`
+  // the same expression as the contact trigram index (schema.ts), so the index serves it
+  const inContact = sql`${contactSearchText(chatSessions)} ilike ${pattern}`
+  if (search.length < MIN_MESSAGE_SEARCH_CHARS) return inContact
+  const inMessages = sql`${chatSessions.id} in (select m.session_id from ${chatMessages} m where m.text ilike ${pattern})`
+  return sql`(${inContact} or ${inMessages})`
+}
+
 export async function listSessions(db: Executor, f: SessionFilters): Promise<{ sessions: AdminSessionView[]; total: number }> {
+  if (f.page * f.limit > MAX_LIST_DEPTH) {
+    throw validationError(`page × limit may reach at most ${MAX_LIST_DEPTH} sessions deep; narrow the filters (dates, status, search) instead`, [{ field: 'page', message: 'too deep' }])
+  }
   const where: SQL[] = [scopeCondition(f.scope, chatSessions.siteId)]
   if (f.status && f.status !== 'all') where.push(eq(chatSessions.status, f.status))
   if (f.siteId) where.push(eq(chatSessions.siteId, f.siteId))
@@ -35,16 +57,7 @@ export async function listSessions(db: Executor, f: SessionFilters): Promise<{ s
   if (f.assignedTo === null) where.push(isNull(chatSessions.assignedTo))
   else if (f.assignedTo !== undefined) where.push(eq(chatSessions.assignedTo, f.assignedTo))
   if (f.label !== undefined) where.push(sql`${chatSessions.labels} @> array[${normaliseLabel(f.label)}]::text[]`)
-  if (f.search) {
-    const pattern = `%${escapeLike(f.search)}%`
-    const inContact = or(
-      sql`${chatSessions.name} ilike ${pattern}`,
-      sql`${chatSessions.phone} ilike ${pattern}`,
-      sql`${chatSessions.email} ilike ${pattern}`,
-    )
-    const inMessages = sql`exists (select 1 from ${chatMessages} m where m.session_id = ${chatSessions.id} and m.text ilike ${pattern})`
-    where.push(sql`(${inContact} or ${inMessages})`)
-  }
+  if (f.search) where.push(searchCondition(f.search))
   const condition = and(...where)
   const [countRow] = await db.select({ total: sql<number>`count(*)::int` }).from(chatSessions).where(condition)
   const rows = await adminSessionRows(db)

@@ -1,6 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import { chatSessions } from '../db/schema.js'
+import { unauthorized } from './errors.js'
 import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
 import { randomToken } from './secrets.js'
 import { appendBotMessages, newSessionReplies } from './bot.js'
@@ -21,6 +22,20 @@ export type StartInput = ContactDetails & {
 }
 
 export type StartResult = { session: Session; created: boolean; messages: Message[] }
+
+/** Whether the request proves it owns this session (its token, or the site's secret). */
+export type Ownership = (sessionId: string) => boolean
+
+const proofNeeded = () =>
+  unauthorized('This userSessionId belongs to a conversation: resuming it needs its X-Session-Token (or the site\'s X-API-Secret)')
+
+/** The newest closed sessions of a visitor id (a visitor rarely has more than a few). */
+async function closedSessionIds(db: Executor, siteId: string, userSessionId: string): Promise<string[]> {
+  const rows = await db.select({ id: chatSessions.id }).from(chatSessions)
+    .where(and(eq(chatSessions.siteId, siteId), eq(chatSessions.userSessionId, userSessionId), eq(chatSessions.status, 'closed')))
+    .orderBy(desc(chatSessions.createdAt)).limit(MAX_CLOSED_CHECKED)
+  return rows.map((r) => r.id)
+}
 
 async function findOpenSession(db: Executor, siteId: string, userSessionId: string): Promise<Session | undefined> {
   const [s] = await db.select().from(chatSessions)
@@ -58,19 +73,33 @@ function isOpenVisitorConflict(err: unknown): boolean {
   return (e?.code === '23505' && e.constraint_name === 'chat_sessions_open_visitor_uq') || (e?.cause !== undefined && isOpenVisitorConflict(e.cause))
 }
 
+// a token of an older closed conversation than these does not prove the visitor id any more
+const MAX_CLOSED_CHECKED = 20
+
 /**
  * The seed's "create or get": the site's open session for this userSessionId, with contact
  * details updated and firstMessage appended, or a new session (firstMessage as seq 1, then
  * the bot's greeting and out-of-hours note, judged at `now`).
+ *
+ * A userSessionId is no secret (ids like `visitor-0001` are guessable, and webhooks carry
+ * them), so a session of it is only resumed, or followed by a new one, for a request that
+ * `owns` it: 401 otherwise, before anything is read out or changed.
  */
-export async function startSession(db: Db, events: Publisher, site: Site, input: StartInput, now: Date = new Date()): Promise<StartResult> {
+export async function startSession(db: Db, events: Publisher, site: Site, input: StartInput, owns: Ownership, now: Date = new Date()): Promise<StartResult> {
   if (input.firstMessage !== undefined) assertMessageText(input.firstMessage, 'firstMessage')
   const userSessionId = input.userSessionId ?? randomToken('', 18)
   for (let attempt = 0; ; attempt++) {
     try {
       return await transaction(db, events, async (tx, txEvents) => {
         const existing = await findOpenSession(tx, site.id, userSessionId)
-        if (existing) return resume(tx, txEvents, site, existing, input)
+        if (existing) {
+          if (!owns(existing.id)) throw proofNeeded()
+          return resume(tx, txEvents, site, existing, input)
+        }
+        if (input.userSessionId !== undefined) {
+          const closed = await closedSessionIds(tx, site.id, userSessionId)
+          if (closed.length > 0 && !closed.some(owns)) throw proofNeeded()
+        }
         const [created] = await tx.insert(chatSessions).values({
           siteId: site.id,
           userSessionId,

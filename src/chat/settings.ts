@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { appSettings } from '../db/schema.js'
+import type { SecretBox } from './secret-box.js'
 
 export async function getSetting(db: Executor, key: string): Promise<string | undefined> {
   const [row] = await db.select({ value: appSettings.value }).from(appSettings).where(eq(appSettings.key, key))
@@ -18,4 +19,9 @@ export async function getOrCreateSetting(db: Executor, key: string, make: () => 
   const value = await getSetting(db, key)
   if (value === undefined) throw new Error(`setting ${key} vanished`)
   return value
+}
+
+/** Like getOrCreateSetting for a secret: stored sealed (see SecretBox), returned in the clear. */
+export async function getOrCreateSecretSetting(db: Executor, box: SecretBox, key: string, make: () => string): Promise<string> {
+  return box.open(await getOrCreateSetting(db, key, () => box.seal(make(), 'setting')), 'setting')
 }

@@ -4,6 +4,8 @@ import { sites, type BotSettings } from '../db/schema.js'
 import { conflict, notFound } from './errors.js'
 import type { Publisher } from '../realtime/bus.js'
 import { hashToken, randomToken, sameHash } from './secrets.js'
+import type { SecretBox } from './secret-box.js'
+import { botIdOf } from '../telegram/client.js'
 
 export type Site = typeof sites.$inferSelect
 
@@ -12,24 +14,27 @@ export type SiteView = {
   name: string
   apiKey: string
   origins: string[]
-  telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null }
+  legacyBrowserSecret: boolean
+  telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null; anyMember: boolean }
   bot: BotSettings | null
   autoAssign: { enabled: boolean; maxOpenPerAgent: number }
   createdAt: Date
   updatedAt: Date
 }
 
-/** The bot token is a secret: only its last characters ever leave the server. */
+/** The bot token is a secret (stored sealed): only the bot's id, the token's public part, ever leaves the server. */
 export function siteView(site: Site): SiteView {
   return {
     id: site.id,
     name: site.name,
     apiKey: site.apiKey,
     origins: site.origins,
+    legacyBrowserSecret: site.legacyBrowserSecret,
     telegram: {
       chatId: site.telegramChatId,
       botTokenSet: site.telegramBotToken !== null,
-      botTokenHint: site.telegramBotToken ? `…${site.telegramBotToken.slice(-4)}` : null,
+      botTokenHint: site.telegramBotToken ? `${site.telegramBotId ?? ''}:…` : null,
+      anyMember: site.telegramAnyMember,
     },
     bot: site.bot,
     autoAssign: { enabled: site.autoAssign, maxOpenPerAgent: site.maxOpenPerAgent },
@@ -56,12 +61,36 @@ export function originAllowed(site: Pick<Site, 'origins'>, origin: string): bool
 export type SiteInput = {
   name: string
   origins: string[]
+  /** in the clear; stored sealed */
   telegramBotToken?: string | null
   telegramChatId?: string | null
+  telegramAnyMember?: boolean
+  legacyBrowserSecret?: boolean
   bot?: BotSettings | null
   autoAssign?: boolean
   maxOpenPerAgent?: number
 }
+
+/** The columns a bot token is stored in: the token sealed, the bot id in the clear. */
+function botTokenColumns(box: SecretBox, token: string | null): Pick<Site, 'telegramBotToken' | 'telegramBotId'> {
+  return token === null
+    ? { telegramBotToken: null, telegramBotId: null }
+    : { telegramBotToken: box.seal(token, 'telegram-bot-token'), telegramBotId: botIdOf(token) }
+}
+
+/** The row's columns for a patch: origins normalised, the bot token sealed. */
+function siteColumns(box: SecretBox, patch: Partial<SiteInput>): Partial<typeof sites.$inferInsert> {
+  const { telegramBotToken, origins, ...rest } = patch
+  return {
+    ...rest,
+    ...(origins ? { origins: origins.map(normaliseOrigin) } : {}),
+    ...(telegramBotToken !== undefined ? botTokenColumns(box, telegramBotToken) : {}),
+  }
+}
+
+/** The site's bot token in the clear, or null. */
+export const siteBotToken = (box: SecretBox, site: Pick<Site, 'telegramBotToken'>) =>
+  site.telegramBotToken === null ? null : box.open(site.telegramBotToken, 'telegram-bot-token')
 
 export async function findSiteByApiKey(db: Executor, apiKey: string): Promise<Site | undefined> {
   const [site] = await db.select().from(sites).where(eq(sites.apiKey, apiKey))
@@ -84,29 +113,29 @@ export async function listSites(db: Executor): Promise<Site[]> {
   return db.select().from(sites).orderBy(asc(sites.createdAt))
 }
 
+/** A new site (a key some instance had cached as unknown works there within a second). */
 export async function createSite(
   db: Executor,
+  box: SecretBox,
   input: SiteInput & { apiKey?: string; apiSecret?: string },
 ): Promise<{ site: Site; apiSecret: string }> {
-  const apiSecret = input.apiSecret ?? newApiSecret()
+  const { apiKey, apiSecret: givenSecret, ...fields } = input
+  const apiSecret = givenSecret ?? newApiSecret()
   const [site] = await db.insert(sites).values({
+    telegramChatId: null,
+    bot: null,
+    ...siteColumns(box, fields),
     name: input.name,
     origins: input.origins.map(normaliseOrigin),
-    apiKey: input.apiKey ?? newApiKey(),
+    apiKey: apiKey ?? newApiKey(),
     apiSecretHash: hashToken(apiSecret),
-    telegramBotToken: input.telegramBotToken ?? null,
-    telegramChatId: input.telegramChatId ?? null,
-    bot: input.bot ?? null,
-    autoAssign: input.autoAssign ?? false,
-    maxOpenPerAgent: input.maxOpenPerAgent ?? 5,
   }).onConflictDoNothing().returning()
   if (!site) throw conflict('A site with this API key exists')
   return { site, apiSecret }
 }
 
-export async function updateSite(db: Executor, events: Publisher, id: string, patch: Partial<SiteInput>): Promise<Site> {
-  const origins = patch.origins?.map(normaliseOrigin)
-  const [site] = await db.update(sites).set({ ...patch, ...(origins ? { origins } : {}), updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
+export async function updateSite(db: Executor, events: Publisher, box: SecretBox, id: string, patch: Partial<SiteInput>): Promise<Site> {
+  const [site] = await db.update(sites).set({ ...siteColumns(box, patch), updatedAt: sql`now()` }).where(eq(sites.id, id)).returning()
   if (!site) throw notFound('Site')
   events.publish({ k: 'site', site: site.id })
   return site
@@ -126,17 +155,21 @@ export async function rotateSiteCredentials(db: Executor, events: Publisher, id:
 /** Bootstrap from configuration: the site with this key exists and matches the given settings. */
 export async function ensureSite(
   db: Executor,
+  box: SecretBox,
   input: SiteInput & { apiKey: string; apiSecret?: string },
 ): Promise<{ site: Site; created: boolean; apiSecret?: string }> {
   const existing = await findSiteByApiKey(db, input.apiKey)
   if (!existing) {
-    const { site, apiSecret } = await createSite(db, input)
+    const { site, apiSecret } = await createSite(db, box, input)
     return { site, created: true, apiSecret }
   }
-  const patch: Partial<typeof sites.$inferInsert> = { origins: input.origins.map(normaliseOrigin) }
+  const patch: Partial<typeof sites.$inferInsert> = siteColumns(box, {
+    origins: input.origins,
+    ...(input.telegramBotToken !== undefined ? { telegramBotToken: input.telegramBotToken } : {}),
+    ...(input.telegramChatId !== undefined ? { telegramChatId: input.telegramChatId } : {}),
+    ...(input.legacyBrowserSecret !== undefined ? { legacyBrowserSecret: input.legacyBrowserSecret } : {}),
+  })
   if (input.apiSecret !== undefined) patch.apiSecretHash = hashToken(input.apiSecret)
-  if (input.telegramBotToken !== undefined) patch.telegramBotToken = input.telegramBotToken
-  if (input.telegramChatId !== undefined) patch.telegramChatId = input.telegramChatId
   const [site] = await db.update(sites).set({ ...patch, updatedAt: sql`now()` }).where(eq(sites.id, existing.id)).returning()
   return { site: site ?? existing, created: false }
 }

@@ -31,7 +31,13 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
   // raw sql params: pass text (drizzle turns off postgres.js's Date serialiser)
   const from = range.from?.toISOString() ?? null
   const to = range.to?.toISOString() ?? null
-  const inRange = (col: string) => sql`(${from}::timestamptz is null or ${sql.raw(col)} >= ${from}::timestamptz) and (${to}::timestamptz is null or ${sql.raw(col)} < ${to}::timestamptz)`
+  // only the bounds that are given, as plain range conditions: `$1 is null or col >= $1` would
+  // keep a cached generic plan from using the created_at indexes
+  const inRange = (col: string) => sql.join([
+    sql`true`,
+    ...(from === null ? [] : [sql`${sql.raw(col)} >= ${from}::timestamptz`]),
+    ...(to === null ? [] : [sql`${sql.raw(col)} < ${to}::timestamptz`]),
+  ], sql` and `)
   const [s] = await db.execute<{
     total: number; open: number; closed: number; today: number; unanswered: number; avg: number | null; median: number | null
   }>(sql`

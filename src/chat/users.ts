@@ -3,6 +3,7 @@ import type { Executor } from '../db/client.js'
 import { sites, users } from '../db/schema.js'
 import { conflict, notFound, validationError } from './errors.js'
 import type { Publisher } from '../realtime/bus.js'
+import type { PasswordHashGate } from './password-gate.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
 
 export type User = typeof users.$inferSelect
@@ -66,10 +67,13 @@ export async function listUsers(db: Executor): Promise<User[]> {
   return db.select().from(users).orderBy(asc(users.createdAt))
 }
 
-/** The user for these credentials, or undefined; costs the same whether or not the email exists. */
-export async function authenticate(db: Executor, email: string, password: string): Promise<User | undefined> {
+/**
+ * The user for these credentials, or undefined; costs the same whether or not the email
+ * exists. The hash runs through `gate` (bounded concurrency, see PasswordHashGate).
+ */
+export async function authenticate(db: Executor, email: string, password: string, gate: PasswordHashGate): Promise<User | undefined> {
   const user = await findUserByEmail(db, email)
-  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+  const ok = await gate.run(() => verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH))
   return ok && user && !user.disabled ? user : undefined
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -35,15 +36,21 @@ export const sites = pgTable('sites', {
   apiKey: text('api_key').notNull(),
   apiSecretHash: text('api_secret_hash').notNull(),
   origins: text('origins').array().notNull().default(sql`'{}'::text[]`),
+  // encrypted at rest (see chat/secret-box.ts); the bot id, the token's public part, finds sites by bot
   telegramBotToken: text('telegram_bot_token'),
+  telegramBotId: text('telegram_bot_id'),
   telegramChatId: text('telegram_chat_id'),
+  // any member of the managers' group may answer and /close, not only agents linked by Telegram user id
+  telegramAnyMember: boolean('telegram_any_member').notNull().default(false),
+  // X-API-Secret accepted from browsers (the original guide's widget ships it in page code)
+  legacyBrowserSecret: boolean('legacy_browser_secret').notNull().default(false),
   bot: jsonb('bot').$type<BotSettings>(),
   // new sessions go to an online agent of the site with the fewest open assigned ones, below the cap
   autoAssign: boolean('auto_assign').notNull().default(false),
   maxOpenPerAgent: integer('max_open_per_agent').notNull().default(5),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
-}, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey)])
+}, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey), index('sites_telegram_bot_idx').on(t.telegramBotId, t.telegramChatId)])
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -64,6 +71,11 @@ export const users = pgTable('users', {
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('users_email_uq').on(t.email)])
+
+/** The one text the staff search matches contact fields in; the index and the query must use this same expression. */
+export function contactSearchText(t: { name: AnyPgColumn; phone: AnyPgColumn; email: AnyPgColumn }) {
+  return sql`(coalesce(${t.name}, '') || ' ' || coalesce(${t.phone}, '') || ' ' || coalesce(${t.email}, ''))`
+}
 
 export const chatSessions = pgTable('chat_sessions', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -93,6 +105,8 @@ export const chatSessions = pgTable('chat_sessions', {
 }, (t) => [
   // one open conversation per visitor id and site; closed ones are history
   uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
+  // a visitor id's closed sessions, which a new session of that id must prove it owns
+  index('chat_sessions_visitor_idx').on(t.siteId, t.userSessionId),
   index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
   // an agent's open load (auto-assignment's cap, the "Mine" list)
@@ -100,6 +114,10 @@ export const chatSessions = pgTable('chat_sessions', {
   // what auto-assignment still has to place
   index('chat_sessions_unassigned_idx').on(t.siteId, t.createdAt).where(sql`status = 'open' and assigned_to is null`),
   index('chat_sessions_labels_idx').using('gin', t.labels),
+  // stats over a date range
+  index('chat_sessions_created_idx').on(t.createdAt),
+  // staff search: substring matches (ilike '%...%') over the contact fields through pg_trgm
+  index('chat_sessions_contact_trgm_idx').using('gin', sql`${contactSearchText(t)} gin_trgm_ops`),
 ])
 
 export const chatMessages = pgTable('chat_messages', {
@@ -115,6 +133,10 @@ export const chatMessages = pgTable('chat_messages', {
 }, (t) => [
   uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq),
   uniqueIndex('chat_messages_client_id_uq').on(t.sessionId, t.clientMessageId),
+  // stats over a date range
+  index('chat_messages_created_idx').on(t.createdAt),
+  // staff search: substring matches in message text through pg_trgm instead of a scan of every message
+  index('chat_messages_text_trgm_idx').using('gin', sql`${t.text} gin_trgm_ops`),
 ])
 
 // Private notes staff leave on a conversation. A table of their own, apart from messages:
@@ -142,6 +164,15 @@ export const cannedResponses = pgTable('canned_responses', {
   uniqueIndex('canned_site_shortcut_uq').on(t.siteId, t.shortcut).where(sql`site_id is not null`),
   uniqueIndex('canned_shared_shortcut_uq').on(t.shortcut).where(sql`site_id is null`),
 ])
+// Tokens signed out before they expire (POST /api/auth/logout), by the SHA-256 of the token,
+// so that tokens issued before this table existed can be revoked too. Rows past their
+// token's expiry are pruned.
+export const revokedTokens = pgTable('revoked_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)])
 
 // Small key/value store for values every instance must agree on (e.g. a generated JWT
 // secret when none is configured, the Telegram update offset).

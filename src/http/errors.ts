@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { ChatError } from '../chat/errors.js'
 import { isDatabaseDown } from '../db/availability.js'
@@ -79,3 +81,22 @@ export function envelopeFor(err: FastifyError | ChatError | Error, log?: Fastify
 
 /** A socket route answers a plain HTTP request (no upgrade) with 426. */
 export const upgradeRequired = () => new ChatError(426, 'UPGRADE_REQUIRED', 'Connect with a WebSocket client')
+
+/**
+ * Answers what Node's HTTP parser refuses before any route runs (headers too large, a
+ * malformed request line, a request that took too long) in the envelope too; Fastify's
+ * default writes a body of its own shape.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'TIMEOUT', 'The request took too long to arrive']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large']
+      : [400, 'VALIDATION_ERROR', 'The request is not valid HTTP']
+  const body = JSON.stringify({ success: false, error: { code, message } })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}

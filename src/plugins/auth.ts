@@ -1,35 +1,44 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
+import { LRUCache } from 'lru-cache'
 import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
 import { isUuid } from '../chat/ids.js'
+import { revokeStaffToken, staffForToken, staffTokenHash } from '../chat/revocations.js'
 import { sessionToken, sessionTokenMatches } from '../chat/session-tokens.js'
-import { getOrCreateSetting } from '../chat/settings.js'
-import { findSiteByApiKey, siteSecretMatches, type Site } from '../chat/sites.js'
-import { getUser, type User } from '../chat/users.js'
+import { getOrCreateSecretSetting } from '../chat/settings.js'
+import { findSiteByApiKey, originAllowed, siteSecretMatches, type Site } from '../chat/sites.js'
+import type { User } from '../chat/users.js'
 
-type StaffClaims = { sub: string; role: User['role']; tv: number }
+type StaffClaims = { sub: string; role: User['role']; tv: number; exp?: number }
 
-// Short enough that a change made on another instance before its notification arrives is
-// seen soon; each instance drops the cache at once on site events and its own changes.
-const SITE_CACHE_MS = 5_000
+// Every instance drops its cache at once on a site event; the lifetime bounds how long a
+// change whose event was lost (a listener reconnecting) can go unseen: within a second.
+const SITE_CACHE_MS = 1_000
 const SITE_CACHE_MAX = 10_000
+const MAX_API_KEY_CHARS = 128
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Bearer JWT → request.staff (an enabled user whose token version still matches) */
+    /** Bearer JWT → request.staff (an enabled user whose token version still matches and who has not signed the token out) */
     requireStaff: (req: FastifyRequest) => Promise<void>
     requireAdmin: (req: FastifyRequest) => Promise<void>
-    /** X-API-Key → request.site */
+    /** X-API-Key → request.site; a browser's write from an origin the site does not allow is 403 */
     requireSite: (req: FastifyRequest) => Promise<void>
     issueStaffToken: (user: User) => string
     verifyStaffToken: (token: string) => Promise<User>
+    /** when the token stops working by itself (its `exp`), if it says */
+    staffTokenExpiry: (token: string) => Date | undefined
+    /** POST /api/auth/logout: the token stops working on every instance */
+    revokeStaffToken: (token: string, user: User) => Promise<void>
     siteByApiKey: (apiKey: string | undefined) => Promise<Site>
     /** drops cached sites (after a site changes; the realtime listener calls it for other instances' changes) */
     forgetSites: () => void
     /** key + (X-Session-Token | X-API-Secret) for :id → request.site, without loading the session (hot routes load it in their own query) */
     requireSessionCredentials: (req: FastifyRequest) => Promise<void>
+    /** X-API-Secret given: true when it is the site's (401 when wrong, 403 from a browser unless the site allows it); undefined when absent */
+    siteSecretGiven: (req: FastifyRequest, site: Site) => boolean | undefined
     sessionTokenFor: (sessionId: string) => string
     sessionTokenValid: (sessionId: string, token: string) => boolean
   }
@@ -41,17 +50,35 @@ declare module '@fastify/jwt' {
   }
 }
 
-function header(req: FastifyRequest, name: string): string | undefined {
+export function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name]
   const s = Array.isArray(v) ? v[0] : v
   return s === undefined || s === '' ? undefined : s
 }
 
+/** The token of `Authorization: Bearer <token>`, if the request carries one. */
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')
+  return match?.[1]
+}
+
+/**
+ * Browsers always send Origin on cross-origin requests (and on every POST), so a request
+ * with one is a browser's. CORS only keeps a page from reading the answer; the write would
+ * still be stored, so a write from an origin the site does not allow is refused outright.
+ */
+function assertBrowserMayWrite(req: FastifyRequest, site: Site): void {
+  const origin = header(req, 'origin')
+  if (origin !== undefined && req.method === 'POST' && !originAllowed(site, origin)) {
+    throw forbidden('This origin is not allowed for the site: add it to the site\'s allowed origins')
+  }
+}
+
 export default fp(async (app) => {
-  const { config, db } = app
-  // Unset JWT_SECRET: one random secret kept in the database, so every instance accepts every token.
-  const jwtSecret = config.jwtSecret ?? (await getOrCreateSetting(db, 'jwt_secret', () => randomToken('', 48)))
-  const tokenSecret = await getOrCreateSetting(db, 'session_token_secret', () => randomToken('', 48))
+  const { config, db, secretBox } = app
+  // Unset JWT_SECRET: one random secret kept (sealed) in the database, so every instance accepts every token.
+  const jwtSecret = config.jwtSecret ?? (await getOrCreateSecretSetting(db, secretBox, 'jwt_secret', () => randomToken('', 48)))
+  const tokenSecret = await getOrCreateSecretSetting(db, secretBox, 'session_token_secret', () => randomToken('', 48))
   await app.register(jwt, { secret: jwtSecret, sign: { algorithm: 'HS256', expiresIn: config.jwtTtlSeconds }, verify: { algorithms: ['HS256'] } })
 
   app.decorateRequest('site', null)
@@ -67,16 +94,25 @@ export default fp(async (app) => {
     } catch {
       throw unauthorized('Invalid or expired token')
     }
-    const user = typeof claims.sub === 'string' && isUuid(claims.sub) ? await getUser(db, claims.sub) : undefined
-    if (!user || user.disabled || user.tokenVersion !== claims.tv) throw unauthorized('Invalid or expired token')
-    return user
+    const found = typeof claims.sub === 'string' && isUuid(claims.sub) ? await staffForToken(db, claims.sub, staffTokenHash(token)) : undefined
+    if (!found || found.revoked || found.user.disabled || found.user.tokenVersion !== claims.tv) throw unauthorized('Invalid or expired token')
+    return found.user
+  })
+
+  app.decorate('staffTokenExpiry', (token: string) => {
+    const exp = app.jwt.decode<StaffClaims>(token)?.exp
+    return typeof exp === 'number' ? new Date(exp * 1000) : undefined
+  })
+
+  app.decorate('revokeStaffToken', async (token: string, user: User) => {
+    const expiresAt = app.staffTokenExpiry(token) ?? new Date(Date.now() + config.jwtTtlSeconds * 1000)
+    await revokeStaffToken(db, app.bus, token, user.id, expiresAt)
   })
 
   app.decorate('requireStaff', async (req: FastifyRequest) => {
-    const auth = header(req, 'authorization')
-    const match = auth && /^Bearer\s+(\S+)\s*$/i.exec(auth)
-    if (!match?.[1]) throw unauthorized('Authorization: Bearer <token> is required')
-    req.staff = await app.verifyStaffToken(match[1])
+    const token = bearerToken(req)
+    if (!token) throw unauthorized('Authorization: Bearer <token> is required')
+    req.staff = await app.verifyStaffToken(token)
   })
 
   app.decorate('requireAdmin', async (req: FastifyRequest) => {
@@ -84,8 +120,9 @@ export default fp(async (app) => {
     if (req.staff?.role !== 'admin') throw forbidden('Admins only')
   })
 
-  // Every public request names its site; caching the lookup saves a query on each poll.
-  const siteCache = new Map<string, { site: Site; at: number }>()
+  // Every public request names its site; caching the lookup saves a query on each poll, and
+  // caching an unknown key saves one for each retry of it.
+  const siteCache = new LRUCache<string, { site: Site | undefined }>({ max: SITE_CACHE_MAX, ttl: SITE_CACHE_MS })
   app.decorate('forgetSites', () => siteCache.clear())
   // site changes made by other instances (rotation, origins) reach this one's cache
   await app.bus.subscribe({
@@ -96,17 +133,31 @@ export default fp(async (app) => {
   })
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
-    const cached = siteCache.get(apiKey)
-    if (cached && Date.now() - cached.at < SITE_CACHE_MS) return cached.site
-    const site = apiKey.length <= 128 ? await findSiteByApiKey(db, apiKey) : undefined
-    if (!site) throw unauthorized('Unknown API key')
-    if (siteCache.size >= SITE_CACHE_MAX) siteCache.clear()
-    siteCache.set(apiKey, { site, at: Date.now() })
-    return site
+    if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
+    let cached = siteCache.get(apiKey)
+    if (!cached) {
+      cached = { site: await findSiteByApiKey(db, apiKey) }
+      siteCache.set(apiKey, cached)
+    }
+    if (!cached.site) throw unauthorized('Unknown API key')
+    return cached.site
   })
 
   app.decorate('requireSite', async (req: FastifyRequest) => {
-    req.site = await app.siteByApiKey(header(req, 'x-api-key'))
+    const site = await app.siteByApiKey(header(req, 'x-api-key'))
+    assertBrowserMayWrite(req, site)
+    req.site = site
+  })
+
+  app.decorate('siteSecretGiven', (req: FastifyRequest, site: Site) => {
+    const secret = header(req, 'x-api-secret')
+    if (secret === undefined) return undefined
+    // refused whether right or wrong: a secret in page code lets any visitor read every chat of the site
+    if (header(req, 'origin') !== undefined && !site.legacyBrowserSecret) {
+      throw forbidden('X-API-Secret is for server-to-server calls; a browser must not hold it. Use the session token (/widget.js does)')
+    }
+    if (!siteSecretMatches(site, secret)) throw unauthorized('Wrong API secret')
+    return true
   })
 
   app.decorate('sessionTokenFor', (sessionId: string) => sessionToken(tokenSecret, sessionId))
@@ -116,16 +167,12 @@ export default fp(async (app) => {
   // whether a session exists; a right one for another site's session is a 404 later.
   app.decorate('requireSessionCredentials', async (req: FastifyRequest) => {
     const site = await app.siteByApiKey(header(req, 'x-api-key'))
-    const sessionId = (req.params as { id?: string }).id ?? ''
-    const secret = header(req, 'x-api-secret')
-    const token = header(req, 'x-session-token')
-    if (secret !== undefined) {
-      if (!siteSecretMatches(site, secret)) throw unauthorized('Wrong API secret')
-    } else if (token !== undefined) {
-      if (!app.sessionTokenValid(sessionId, token)) throw unauthorized('Wrong session token')
-    } else {
-      throw unauthorized('X-Session-Token or X-API-Secret header is required')
+    assertBrowserMayWrite(req, site)
+    if (!app.siteSecretGiven(req, site)) {
+      const token = header(req, 'x-session-token')
+      if (token === undefined) throw unauthorized('X-Session-Token or X-API-Secret header is required')
+      if (!app.sessionTokenValid((req.params as { id?: string }).id ?? '', token)) throw unauthorized('Wrong session token')
     }
     req.site = site
   })
-}, { name: 'auth', dependencies: ['db', 'bus'] })
+}, { name: 'auth', dependencies: ['db', 'bus', 'secrets'] })

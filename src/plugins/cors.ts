@@ -2,12 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import { sql } from 'drizzle-orm'
-import { originAllowed } from '../chat/sites.js'
+import { normaliseOrigin, originAllowed } from '../chat/sites.js'
 
 const PUBLIC_PREFIX = '/api/public/'
 const PUBLIC_HEADERS = ['Content-Type', 'X-API-Key', 'X-API-Secret', 'X-Session-Token']
 const EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 const PREFLIGHT_MAX_AGE_S = 600
+const PREFLIGHT_ORIGINS_CACHE_MS = 1_000
 
 /**
  * CORS only for the public widget API, and only for the origins of the site whose key the
@@ -15,10 +16,18 @@ const PREFLIGHT_MAX_AGE_S = 600
  * allows; the real request that follows is then checked against its own site.
  */
 export default fp(async (app) => {
+  // Preflights carry no key and need no login, so they must cost no query each: the union
+  // of every site's origins is read at most once a second and shared by concurrent callers.
+  let allowed: { origins: Promise<Set<string>>; at: number } | undefined
   async function anySiteAllows(origin: string): Promise<boolean> {
-    const rows = await app.db.execute<{ ok: boolean }>(
-      sql`select exists (select 1 from sites where '*' = any(origins) or ${origin.replace(/\/+$/, '')} = any(origins)) as ok`)
-    return rows[0]?.ok === true
+    if (!allowed || Date.now() - allowed.at > PREFLIGHT_ORIGINS_CACHE_MS) {
+      const origins = app.db.execute<{ origin: string }>(sql`select distinct unnest(origins) as origin from sites`)
+        .then((rows) => new Set(rows.map((r) => r.origin)))
+      allowed = { origins, at: Date.now() }
+      origins.catch(() => (allowed = undefined))
+    }
+    const origins = await allowed.origins
+    return origins.has('*') || origins.has(normaliseOrigin(origin))
   }
 
   await app.register(cors, {

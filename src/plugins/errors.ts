@@ -14,3 +14,4 @@ export default fp(async (app) => {
     return reply.code(404).send({ success: false, error: { code: 'NOT_FOUND', message: `Route ${req.method} ${req.url.split('?')[0]} not found` } })
   })
 }, { name: 'errors' })
+

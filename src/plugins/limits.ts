@@ -1,8 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import { ChatError } from '../chat/errors.js'
+import { PasswordHashGate } from '../chat/password-gate.js'
+import { normaliseEmail } from '../chat/users.js'
 import { SharedRateStore, sharedRedisStore } from './shared-rate-store.js'
 
 type RouteLimit = {
@@ -12,20 +14,30 @@ type RouteLimit = {
   hook?: 'onRequest' | 'preHandler'
 }
 
+type Check = (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** per-route `config.rateLimit` values, by audience */
+    /** per-route `config.rateLimit` values, by audience, and the checks that run beside them */
     limits: {
+      /** every public route, per client IP, counted before the site key is even looked up */
       public: RouteLimit
+      /** login attempts per client IP, whatever the email */
       login: RouteLimit
       admin: RouteLimit
+      /** login attempts against one account (the body's email, trimmed and lower-cased) */
+      checkLoginAccount: Check
       /** messages one session (req.params.id) may send; throws RATE_LIMITED (HTTP and socket sends share it) */
-      checkSend: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
-      /** the same per-session budget for a send that arrives on a socket (no request of its own) */
-      checkSessionSend: (sessionId: string) => Promise<void>
+      checkSend: Check
+      /** a message sent on a widget socket: the same per-session and per-IP budgets as an HTTP send */
+      checkSocketSend: (sessionId: string, clientAddress: string) => Promise<void>
       /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
-      checkNewSession: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>
+      checkNewSession: Check
+      /** legacy Telegram notifications per IP: each one posts to a Telegram chat */
+      checkNotify: Check
     }
+    /** password hashing with bounded concurrency (429 past its queue) */
+    passwordHashGate: PasswordHashGate
   }
 }
 
@@ -34,10 +46,22 @@ const MINUTE_MS = 60_000
 const rateLimited = (after: string, retryAfterSeconds?: number) =>
   new ChatError(429, 'RATE_LIMITED', `Too many requests; retry in ${after}`, undefined, retryAfterSeconds)
 
-function headerValue(req: FastifyRequest, name: string): string {
-  const v = req.headers[name]
-  return (Array.isArray(v) ? v[0] : v) ?? ''
+/**
+ * The client's address as the limits count it: what Fastify's trustProxy made of the
+ * connection, with an IPv6 client's whole /64 as one address (a host gets a /64 and can
+ * pick any address in it).
+ */
+export const clientAddress = (req: Pick<FastifyRequest, 'ip'>) => normalizeIP(req.ip)
+
+/** The email a login names, as accounts are looked up (and counted). */
+export function loginEmail(req: FastifyRequest): string {
+  const email = (req.body as { email?: unknown } | undefined)?.email
+  return typeof email === 'string' ? normaliseEmail(email) : ''
 }
+
+/** A stand-in request for checks that run outside one (socket frames); the limiter reads only these fields. */
+const standIn = (ip: string, sessionId: string) =>
+  ({ ip, params: { id: sessionId }, routeOptions: { config: {} } }) as unknown as FastifyRequest
 
 /**
  * Rate limits with numbers from the config; 429 in the envelope with Retry-After and
@@ -62,29 +86,32 @@ export default fp(async (app) => {
     errorResponseBuilder: (_req, ctx) => rateLimited(ctx.after),
   })
   // Checks beside the route limit: @fastify/rate-limit runs only the first route limit of a request.
-  const extraCheck = (max: number, keyGenerator: (req: FastifyRequest) => string) => {
+  const extraCheck = (max: number, keyGenerator: (req: FastifyRequest) => string): Check => {
     const limiter = app.createRateLimit({ max, timeWindow: MINUTE_MS, keyGenerator })
-    return async (req: FastifyRequest, reply?: FastifyReply) => {
+    return async (req, reply) => {
       const r = await limiter(req)
       if (r.isAllowed || !r.isExceeded) return
       reply?.headers({ 'x-ratelimit-limit': r.max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': r.ttlInSeconds })
       throw rateLimited(`${r.ttlInSeconds} seconds`, r.ttlInSeconds)
     }
   }
+  const publicKey = (req: FastifyRequest) => `pub:${clientAddress(req)}`
   const checkSend = extraCheck(rateLimits.sendsPerMinute, (req) => `send:${(req.params as { id?: string }).id ?? ''}`)
+  // the same window as the public route limit: a socket's messages spend the IP's public budget
+  const checkPublic = extraCheck(rateLimits.publicPerMinute, publicKey)
   app.decorate('limits', {
-    public: { max: rateLimits.publicPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `pub:${headerValue(req, 'x-api-key')}:${req.ip}` },
-    login: {
-      max: rateLimits.loginPerMinute,
-      timeWindow: MINUTE_MS,
-      hook: 'preHandler',
-      keyGenerator: (req) => `login:${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
-    },
-    admin: { max: rateLimits.adminPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `admin:${req.ip}` },
+    public: { max: rateLimits.publicPerMinute, timeWindow: MINUTE_MS, keyGenerator: publicKey },
+    login: { max: rateLimits.loginIpPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `loginip:${clientAddress(req)}` },
+    admin: { max: rateLimits.adminPerMinute, timeWindow: MINUTE_MS, keyGenerator: (req) => `admin:${clientAddress(req)}` },
+    checkLoginAccount: extraCheck(rateLimits.loginPerMinute, (req) => `login:${loginEmail(req)}`),
     checkSend,
-    // The limiter reads only what its key generator needs and the route's rate-limit config;
-    // a socket keeps no request per frame, so it passes this stand-in keyed like the HTTP route.
-    checkSessionSend: (sessionId: string) => checkSend({ params: { id: sessionId }, routeOptions: { config: {} } } as unknown as FastifyRequest),
-    checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${req.ip}`),
+    checkSocketSend: async (sessionId: string, ip: string) => {
+      const req = standIn(ip, sessionId)
+      await checkPublic(req)
+      await checkSend(req)
+    },
+    checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
+    checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
   })
+  app.decorate('passwordHashGate', new PasswordHashGate(app.config.passwordHashConcurrency, app.config.passwordHashQueue))
 }, { name: 'limits' })

@@ -13,8 +13,8 @@ export default fp(async (app) => {
   const { config } = app
   const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
   const worker = startOutboxWorker(app.db, config.outbox, {
-    telegram: telegramDeliverer({ db: app.db, publicUrl: config.publicUrl, api }),
-    webhook: webhookDeliverer(app.db, config.outbox.sendTimeoutMs, app.clock),
+    telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api }),
+    webhook: webhookDeliverer(app.db, app.secretBox, { allowPrivate: config.webhookAllowPrivate }, config.outbox.sendTimeoutMs, app.clock),
   }, app.log)
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
   await app.bus.subscribe({
@@ -24,4 +24,4 @@ export default fp(async (app) => {
     onReconnect: () => worker.wake(),
   })
   app.addHook('onClose', () => worker.stop())
-}, { name: 'outbox', dependencies: ['db', 'bus'] })
+}, { name: 'outbox', dependencies: ['db', 'bus', 'secrets'] })

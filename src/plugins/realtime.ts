@@ -3,11 +3,14 @@ import { Gauge, Histogram } from 'prom-client'
 import websocket from '@fastify/websocket'
 import { Hub } from '../realtime/hub.js'
 import { CloseCode } from '../realtime/peers.js'
+import { SocketCaps } from '../realtime/socket-caps.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** live sockets of this process */
     hub: Hub
+    /** widget sockets per session and client address on this instance (WS_MAX_PER_SESSION, WS_MAX_PER_IP) */
+    widgetSocketCaps: SocketCaps
   }
 }
 
@@ -28,9 +31,11 @@ export default fp(async (app) => {
     sweepMs: config.wsSweepMs,
     // the user's own dashboards here say their new availability at once
     onUserChanged: (user) => app.presence.setAvailability(user.id, user.availability),
+    verifyStaffToken: (token) => app.verifyStaffToken(token),
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
   })
   app.decorate('hub', hub)
+  app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))
   new Gauge({
     name: 'chat_open_sockets',
     help: 'Open WebSockets of this instance by kind',

@@ -1,52 +1,65 @@
 import type { FastifyRateLimitStore } from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
+import { LRUCache } from 'lru-cache'
 
-type Window = { count: number; startMs: number; lengthMs: number }
+type Window = { count: number; resetAtMs: number }
 type Result = { current: number; ttl: number }
 
-const MAX_KEYS = 100_000
+/** Windows kept per audience; past it the least recently used window of that audience goes, in O(1). */
+export const MAX_WINDOWS_PER_AUDIENCE = 100_000
+
+/** The audience a key names: the part before its first colon (`pub`, `login`, `send`, ...). */
+const audienceOf = (key: string) => key.slice(0, Math.max(0, key.indexOf(':')))
 
 /**
  * Fixed-window counters in memory, ONE store for every route. @fastify/rate-limit gives each
- * route its own store by default, which turns a per-audience budget ("all public routes of a
- * site key and IP together") into a per-route one. Our keys name their audience (`pub:`,
- * `admin:`, `login:`, `send:`, ...), so sharing the store is what makes budgets span routes.
+ * route its own store by default, which turns a per-audience budget ("all public routes of an
+ * IP together") into a per-route one. Our keys name their audience (`pub:`, `admin:`,
+ * `login:`, `send:`, ...), so sharing the store is what makes budgets span routes.
+ *
+ * Each audience has its own bounded LRU (lru-cache: O(1) eviction, where the previous
+ * Map-scan was O(n) per new key once full), so a flood of one kind of traffic, such as
+ * public requests from many addresses, can never push out another kind's windows, such as
+ * the login attempts against an account.
  */
 export class SharedRateStore implements FastifyRateLimitStore {
-  private readonly windows = new Map<string, Window>()
+  private readonly audiences = new Map<string, LRUCache<string, Window>>()
 
   incr(key: string, callback: (error: Error | null, result?: Result) => void, timeWindow: number): void {
     const now = Date.now()
-    let w = this.windows.get(key)
-    if (!w || w.startMs + w.lengthMs <= now) {
-      w = { count: 0, startMs: now, lengthMs: timeWindow }
-      this.windows.delete(key)
-      this.windows.set(key, w)
-      this.evict(now)
+    const windows = this.windowsOf(key)
+    let w = windows.get(key)
+    if (!w || w.resetAtMs <= now) {
+      w = { count: 0, resetAtMs: now + timeWindow }
+      windows.set(key, w, { ttl: timeWindow })
     }
     w.count++
-    callback(null, { current: w.count, ttl: w.startMs + w.lengthMs - now })
+    callback(null, { current: w.count, ttl: w.resetAtMs - now })
   }
 
   read(key: string, callback: (error: Error | null, result?: Result) => void, timeWindow: number): void {
     const now = Date.now()
-    const w = this.windows.get(key)
-    const alive = w && w.startMs + w.lengthMs > now
-    callback(null, alive ? { current: w.count, ttl: w.startMs + w.lengthMs - now } : { current: 0, ttl: timeWindow })
+    const w = this.windowsOf(key).get(key)
+    callback(null, w && w.resetAtMs > now ? { current: w.count, ttl: w.resetAtMs - now } : { current: 0, ttl: timeWindow })
   }
 
   child(): FastifyRateLimitStore {
     return this
   }
 
-  /** Expired windows go first; past the cap the oldest windows go (Map keeps insertion order). */
-  private evict(now: number): void {
-    if (this.windows.size <= MAX_KEYS) return
-    for (const [key, w] of this.windows) if (w.startMs + w.lengthMs <= now) this.windows.delete(key)
-    for (const key of this.windows.keys()) {
-      if (this.windows.size <= MAX_KEYS) break
-      this.windows.delete(key)
+  /** How many windows an audience holds (for tests and metrics). */
+  size(audience: string): number {
+    return this.audiences.get(audience)?.size ?? 0
+  }
+
+  private windowsOf(key: string): LRUCache<string, Window> {
+    const audience = audienceOf(key)
+    let windows = this.audiences.get(audience)
+    if (!windows) {
+      windows = new LRUCache<string, Window>({ max: MAX_WINDOWS_PER_AUDIENCE, ttlAutopurge: false })
+      this.audiences.set(audience, windows)
     }
+    return windows
   }
 }
 
@@ -58,7 +71,10 @@ const INCR_LUA = `
 
 const REDIS_PREFIX = 'livechat-rl:'
 
-/** The same one-store-for-every-route counters, kept in Redis so that every instance shares them. */
+/**
+ * The same one-store-for-every-route counters, kept in Redis so that every instance shares
+ * them; every key expires with its window, so Redis holds only live windows.
+ */
 export function sharedRedisStore(redis: Redis): new () => FastifyRateLimitStore {
   return class SharedRedisStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: Result) => void, timeWindow: number): void {

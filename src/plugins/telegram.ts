@@ -1,7 +1,10 @@
 import fp from 'fastify-plugin'
-import { botApi, type TelegramUpdate } from '../telegram/client.js'
+import { botApi, botIdOf, type TelegramUpdate } from '../telegram/client.js'
+import { configuredBotTokens } from '../telegram/store.js'
 import { startTelegramIntake, webhookSecretFor } from '../telegram/reader.js'
 import { processUpdate, type UpdateDeps } from '../telegram/updates.js'
+
+const BOT_TOKENS_CACHE_MS = 1_000
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,6 +13,8 @@ declare module 'fastify' {
       processUpdate: (token: string, update: TelegramUpdate) => Promise<void>
       /** what Telegram must send in X-Telegram-Bot-Api-Secret-Token for this bot */
       webhookSecret: (token: string) => string
+      /** the configured token of a bot by its id (cached: webhook calls cost no query before their secret is checked) */
+      botToken: (botId: string) => Promise<string | undefined>
     }
   }
 }
@@ -25,7 +30,17 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     log: app.log,
   }
   const webhookSecret = (token: string) => webhookSecretFor(config.telegramWebhookSecret, token)
-  app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret })
-  const intake = startTelegramIntake({ ...deps, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
+  // one read of every site's token per second at most, shared by concurrent callers
+  let tokens: { byBot: Promise<Map<string, string>>; at: number } | undefined
+  const botToken = async (botId: string) => {
+    if (!tokens || Date.now() - tokens.at > BOT_TOKENS_CACHE_MS) {
+      const byBot = configuredBotTokens(app.db, app.secretBox).then((list) => new Map(list.map((t) => [botIdOf(t), t])))
+      tokens = { byBot, at: Date.now() }
+      byBot.catch(() => (tokens = undefined))
+    }
+    return (await tokens.byBot).get(botId)
+  }
+  app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
+  const intake = startTelegramIntake({ ...deps, box: app.secretBox, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
-}, { name: 'telegram', dependencies: ['db', 'bus'] })
+}, { name: 'telegram', dependencies: ['db', 'bus', 'secrets'] })

@@ -23,6 +23,8 @@ export type DurableEvent =
   | { k: 'user'; user: string }
   /** a private note was stored (staff only: it reaches dashboards, never a widget) */
   | { k: 'note'; site: string; session: string; note: string }
+  /** a staff token was signed out (`token` is its hash) */
+  | { k: 'revoked'; user: string; token: string }
 
 /**
  * Never stored. The shapes are a first cut for the features that will publish them (typing

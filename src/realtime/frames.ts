@@ -13,16 +13,18 @@ const MessageFrame = Type.Object({
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
 }, { additionalProperties: false })
 const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false })
+/** The dashboard socket's first frame: its JWT, kept out of the URL (proxies log URLs). */
+const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 
-const checkers = { message: TypeCompiler.Compile(MessageFrame), ping: TypeCompiler.Compile(PingFrame) }
+const checkers = { message: TypeCompiler.Compile(MessageFrame), ping: TypeCompiler.Compile(PingFrame), auth: TypeCompiler.Compile(AuthFrame) }
 
-export type ClientFrame = Static<typeof MessageFrame> | Static<typeof PingFrame>
+export type ClientFrame = Static<typeof MessageFrame> | Static<typeof PingFrame> | Static<typeof AuthFrame>
 export type ClientFrameType = keyof typeof checkers
 
 export const PONG_FRAME = JSON.stringify({ type: 'pong' })
 
 /** A text frame holding one JSON object of an accepted type; anything else is a VALIDATION_ERROR. */
-export function parseClientFrame(data: RawData, isBinary: boolean, accepted: readonly ClientFrameType[]): ClientFrame {
+export function parseClientFrame<T extends ClientFrameType>(data: RawData, isBinary: boolean, accepted: readonly T[]): Extract<ClientFrame, { type: T }> {
   if (isBinary) throw validationError('Frames must be JSON text')
   let value: unknown
   try {
@@ -40,7 +42,7 @@ export function parseClientFrame(data: RawData, isBinary: boolean, accepted: rea
     const field = issue.path.replace(/^\//, '').replace(/\//g, '.') || 'frame'
     throw validationError(`${field}: ${issue.message}`, [{ field, message: issue.message }])
   }
-  return value as ClientFrame
+  return value as Extract<ClientFrame, { type: T }>
 }
 
 /** `{ type: 'error', error }` in the envelope's error shape, with the clientMessageId it answers when known. */

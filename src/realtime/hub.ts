@@ -8,7 +8,7 @@ import { findSiteByApiKey } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import type { BusEvent } from './bus.js'
-import { Dashboards, RESYNC_FRAME } from './dashboards.js'
+import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
 
 // a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
@@ -25,6 +25,8 @@ export type HubOptions = {
   maxBufferedBytes: number
   /** told when a user with dashboards here changed (re-read after a 'user' event) and still may use them */
   onUserChanged?: (user: User) => void
+  /** the token's user while the token still holds (not expired, revoked, or its user disabled or changed) */
+  verifyStaffToken: (token: string) => Promise<User>
 }
 
 /** A widget socket; it holds only the last seq and status it was sent, never history. */
@@ -90,8 +92,8 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, user: User, expiresAt: Date | undefined): void {
-    this.dashboards.add(socket, user, expiresAt)
+  addDashboard(socket: WebSocket, user: User, auth: DashboardAuth): void {
+    this.dashboards.add(socket, user, auth)
   }
 
   /** A frame about one session for every dashboard that may see its site (dashboards.ts). */
@@ -105,6 +107,7 @@ export class Hub {
     else if (event.k === 'session') this.onSession(event.site, event.session, event.created === true)
     else if (event.k === 'note') this.onNote(event.site, event.note)
     else if (event.k === 'user') this.dashboards.refreshUser(event.user)
+    else if (event.k === 'revoked') this.dashboards.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
   }
 
@@ -117,7 +120,7 @@ export class Hub {
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
     this.dashboards.broadcastAll(RESYNC_FRAME)
-    // a user change whose event was lost still reaches its sockets
+    // a sign-out or a user change whose event was lost still reaches its sockets
     this.dashboards.refreshAll()
   }
 
@@ -198,6 +201,16 @@ export class Hub {
 
   private async readNew(sessionId: string, room: Room): Promise<void> {
     const dashboardSeqs = room.dashboardSeqs.splice(0)
+    try {
+      await this.readNewFor(sessionId, room, dashboardSeqs)
+    } catch (err) {
+      // only dashboards that were owed one of these events need to refetch
+      if (dashboardSeqs.length > 0) this.resyncDashboards(room.siteId)
+      throw err
+    }
+  }
+
+  private async readNewFor(sessionId: string, room: Room, dashboardSeqs: number[]): Promise<void> {
     let after = Infinity
     // a socket already closing (cut off, going away) must not widen the read
     for (const w of room.watchers) if (w.socket.readyState === w.socket.OPEN) after = Math.min(after, w.lastSeq)
@@ -246,7 +259,10 @@ export class Hub {
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
     if (dashboardEvent && this.dashboards.anySees(room.siteId)) {
-      const session = await getAdminSession(this.opts.db, sessionId)
+      const session = await getAdminSession(this.opts.db, sessionId).catch((err: unknown) => {
+        this.resyncDashboards(room.siteId)
+        throw err
+      })
       this.dashboards.broadcast(session.siteId, JSON.stringify({ type: dashboardEvent, session }))
       status = session.status
     } else if (room.watchers.size > 0) {
@@ -272,11 +288,11 @@ export class Hub {
   private enqueue(sessionId: string, room: Room, step: () => Promise<void>): void {
     room.pending++
     room.tail = room.tail.then(step).catch((err: unknown) => {
-      // whatever this step should have sent is now unknown: the sockets resume from their lastSeq
+      // whatever this step should have sent is now unknown: the sockets resume from their
+      // lastSeq (a step that owed dashboards an event has asked them to refetch already;
+      // a failure that concerned only this session's widgets leaves them alone)
       this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
       for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
-      if (room.siteId === undefined) this.dashboards.broadcastAll(RESYNC_FRAME)
-      else this.dashboards.broadcast(room.siteId, RESYNC_FRAME)
     }).finally(() => {
       room.pending--
       this.releaseIfIdle(sessionId, room)
@@ -285,5 +301,11 @@ export class Hub {
 
   private releaseIfIdle(sessionId: string, room: Room): void {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
+  }
+
+  /** The dashboards that may see this site (all, when it is unknown) refetch what they show. */
+  private resyncDashboards(siteId: string | undefined): void {
+    if (siteId === undefined) this.dashboards.broadcastAll(RESYNC_FRAME)
+    else this.dashboards.broadcast(siteId, RESYNC_FRAME)
   }
 }

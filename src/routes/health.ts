@@ -2,7 +2,9 @@ import { Type } from '@sinclair/typebox'
 import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
-const HEALTH_TIMEOUT_MS = 1500
+const HEALTH_TIMEOUT_MS = 1000
+// a flood of health checks costs one probe per interval, shared by every caller meanwhile
+const HEALTH_CACHE_MS = 500
 
 const Health = Type.Object({
   success: Type.Boolean(),
@@ -11,15 +13,24 @@ const Health = Type.Object({
 })
 
 export default (async (app) => {
-  app.get('/healthz', {
-    schema: { summary: 'Liveness and database reachability (never rate limited)', tags: ['operations'], response: { 200: Health, 503: Health } },
-  }, async (_req, reply) => {
+  async function probe(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS) })
-    const probe = app.db.execute(sql`select 1`).then(() => true, () => false)
-    const up = await Promise.race([probe, timeout])
+    const answered = app.db.execute(sql`select 1`).then(() => true, () => false)
+    const up = await Promise.race([answered, timeout])
     clearTimeout(timer)
-    if (up) return { success: true, data: { status: 'ok' as const, db: 'ok' as const } }
+    return up
+  }
+  let last: { up: Promise<boolean>; at: number } | undefined
+  const databaseUp = () => {
+    if (!last || Date.now() - last.at > HEALTH_CACHE_MS) last = { up: probe(), at: Date.now() }
+    return last.up
+  }
+
+  app.get('/healthz', {
+    schema: { summary: 'Liveness and database reachability (never rate limited; the probe is shared for half a second)', tags: ['operations'], response: { 200: Health, 503: Health } },
+  }, async (_req, reply) => {
+    if (await databaseUp()) return { success: true, data: { status: 'ok' as const, db: 'ok' as const } }
     return reply.code(503).send({
       success: false,
       data: { status: 'degraded', db: 'down' },

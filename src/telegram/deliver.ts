@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js'
 import { getSession, type Session } from '../chat/sessions.js'
-import { getSite } from '../chat/sites.js'
+import type { SecretBox } from '../chat/secret-box.js'
+import { getSite, siteBotToken } from '../chat/sites.js'
 import { DeliveryError, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
@@ -12,6 +13,8 @@ import { rememberTelegramMessage, setTopic } from './store.js'
 
 export type TelegramDeps = {
   db: Db
+  /** opens the sites' sealed bot tokens */
+  box: SecretBox
   publicUrl: string
   api: (token: string) => BotApi
 }
@@ -28,7 +31,7 @@ function asDeliveryError(err: unknown): unknown {
  * first gets its own topic, and everything about it goes there. Each posted message is
  * remembered, so a manager's reply to it finds the conversation.
  */
-export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver {
+export function telegramDeliverer({ db, box, publicUrl, api }: TelegramDeps): Deliver {
   const forumByChat = new Map<string, { forum: boolean; at: number }>()
 
   async function isForum(bot: BotApi, chatId: string): Promise<boolean> {
@@ -72,9 +75,10 @@ export function telegramDeliverer({ db, publicUrl, api }: TelegramDeps): Deliver
 
   return async (row) => {
     const site = await getSite(db, row.siteId)
-    if (!site.telegramBotToken || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
+    const token = siteBotToken(box, site)
+    if (!token || !site.telegramChatId) throw new DeliveryError('Telegram is not configured for this site', true)
     try {
-      await post(api(site.telegramBotToken), site.telegramChatId, row, site.name)
+      await post(api(token), site.telegramChatId, row, site.name)
     } catch (err) {
       throw asDeliveryError(err)
     }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import type { OutboxConfig } from '../config.js'
+import type { SecretBox } from '../chat/secret-box.js'
 import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
@@ -9,6 +10,8 @@ import { processUpdate, storedOffset, type UpdateDeps } from './updates.js'
 export type ReaderDeps = UpdateDeps & {
   /** the lock connection's database (a client of its own, see jobs/locks.ts) */
   databaseUrl: string
+  /** opens the sites' sealed bot tokens */
+  box: SecretBox
   cfg: OutboxConfig
   /** set: Telegram pushes updates to `${webhookBaseUrl}/api/telegram/webhook/<bot id>` and nobody polls */
   webhookBaseUrl?: string
@@ -93,7 +96,7 @@ export function startTelegramIntake(deps: ReaderDeps): Loop {
   }
 
   const discovery = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
-    const tokens = new Set(await configuredBotTokens(deps.db))
+    const tokens = new Set(await configuredBotTokens(deps.db, deps.box))
     if (deps.webhookBaseUrl) {
       for (const token of tokens) if (!webhooksSet.has(token)) await ensureWebhook(token, signal)
       return

@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, like } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { chatSessions, sites, telegramMessages } from '../db/schema.js'
 import type { Session } from '../chat/sessions.js'
-import type { Site } from '../chat/sites.js'
+import type { SecretBox } from '../chat/secret-box.js'
+import { siteBotToken, type Site } from '../chat/sites.js'
 
 /** Remembers which conversation a Telegram message (or forum topic) belongs to, so replies find it. */
 export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, sessionId: string): Promise<void> {
@@ -31,11 +32,11 @@ export async function setTopic(db: Executor, sessionId: string, threadId: number
 
 /** Sites that post to this chat with this bot (the bot is known by its id, the token's public part). */
 export async function sitesOfBotChat(db: Executor, botId: string, chatId: string): Promise<Site[]> {
-  return db.select().from(sites).where(and(like(sites.telegramBotToken, `${botId}:%`), eq(sites.telegramChatId, chatId)))
+  return db.select().from(sites).where(and(eq(sites.telegramBotId, botId), eq(sites.telegramChatId, chatId)))
 }
 
-/** Distinct bot tokens of all sites with Telegram configured. */
-export async function configuredBotTokens(db: Executor): Promise<string[]> {
-  const rows = await db.selectDistinct({ token: sites.telegramBotToken }).from(sites)
-  return rows.flatMap((r) => (r.token ? [r.token] : []))
+/** Distinct bot tokens (in the clear) of all sites with Telegram configured. */
+export async function configuredBotTokens(db: Executor, box: SecretBox): Promise<string[]> {
+  const rows = await db.select({ telegramBotToken: sites.telegramBotToken }).from(sites).where(isNotNull(sites.telegramBotToken))
+  return [...new Set(rows.flatMap((r) => siteBotToken(box, r) ?? []))]
 }

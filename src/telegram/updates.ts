@@ -6,7 +6,7 @@ import { ChatError } from '../chat/errors.js'
 import { appendMessage, assertMessageText } from '../chat/messages.js'
 import { assignSession } from '../chat/assignment.js'
 import { closeSession, type Session } from '../chat/sessions.js'
-import { findUserByTelegramId, getUser } from '../chat/users.js'
+import { findUserByTelegramId, getUser, type User } from '../chat/users.js'
 import { botIdOf, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
 import { escapeHtml, formatInfo } from './format.js'
 import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './store.js'
@@ -15,7 +15,8 @@ import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './stor
  * Turns managers' Telegram messages into chat actions. A reply to a notification (or any
  * message in a conversation's forum topic) becomes an agent message; /close, /take and
  * /info act on that conversation. Anything else is ignored, so chatter in the group never
- * reaches a visitor.
+ * reaches a visitor. Only agents linked by their Telegram user id may answer or close,
+ * unless the site lets any member of the group do so (telegram.anyMember).
  */
 
 export type UpdateDeps = {
@@ -64,18 +65,27 @@ async function conversationOf(db: Executor, msg: TelegramMessage, siteIds: strin
   return undefined
 }
 
-async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, publicUrl: string): Promise<Answer> {
+/** Who wrote: the agent linked to this Telegram account, if any, and whether the site lets anyone else act. */
+type Author = { agent: User | undefined; anyMember: boolean }
+
+const notLinked = (msg: TelegramMessage): Answer => ({
+  kind: 'text',
+  html: `Only agents linked to their Telegram account can answer visitors or close conversations here. An admin can link yours by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.`,
+})
+
+async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
     return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name, labels: session.labels }, publicUrl) }
   }
   if (command === 'close') {
+    if (!author.agent && !author.anyMember) return notLinked(msg)
     const wasOpen = session.status === 'open'
     await closeSession(db, events, session.id)
     return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
   }
   if (command === 'take') {
-    const user = msg.from && await findUserByTelegramId(db, msg.from.id)
+    const user = author.agent
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
@@ -91,16 +101,16 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }
 }
 
-async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session): Promise<Answer> {
+async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author): Promise<Answer> {
+  if (!author.agent && !author.anyMember) return notLinked(msg)
   try {
     assertMessageText(text)
   } catch (err) {
     if (err instanceof ChatError) return { kind: 'text', html: `Not sent: ${escapeHtml(err.message)}.` }
     throw err
   }
-  const agent = msg.from && await findUserByTelegramId(db, msg.from.id)
   const stored = session.status === 'open' && await appendMessage(db, events, {
-    sessionId: session.id, sender: 'agent', senderName: managerName(msg.from), agentId: agent?.id ?? null, text,
+    sessionId: session.id, sender: 'agent', senderName: author.agent?.name ?? managerName(msg.from), agentId: author.agent?.id ?? null, text,
   })
   if (!stored) return { kind: 'text', html: '⚠️ This conversation is closed; the visitor did not get your reply.' }
   return { kind: 'ack' }
@@ -123,7 +133,12 @@ async function handleMessage(db: Executor, events: Publisher, botId: string, msg
   if (!session) {
     return command ? { kind: 'text', html: 'Send commands as a reply to a conversation\'s notification, or in its topic.' } : undefined
   }
-  return command ? runCommand(db, events, command, msg, session, publicUrl) : forwardReply(db, events, msg, msg.text, session)
+  // anyone who is in the group could otherwise speak to visitors as the company
+  const author: Author = {
+    agent: msg.from && await findUserByTelegramId(db, msg.from.id),
+    anyMember: sites.find((s) => s.id === session.siteId)?.telegramAnyMember === true,
+  }
+  return command ? runCommand(db, events, command, msg, session, author, publicUrl) : forwardReply(db, events, msg, msg.text, session, author)
 }
 
 /**

@@ -5,7 +5,7 @@ import t from 'tap'
 import { startCluster, stopCluster } from '../../src/db/cluster.js'
 import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { uniq } from '../helpers/fixtures.js'
-import { call, callUntilAnswered } from '../helpers/http.js'
+import { callUntilAnswered, fetchJson } from '../helpers/http.js'
 import { assertAllAlive, startInstances, stopAll, waitForTelegramOnce } from '../helpers/instances.js'
 import { openSocket, ResumingSocket } from '../helpers/sockets.js'
 import { startBotApi } from '../helpers/telegram.js'
@@ -33,7 +33,7 @@ t.test('two instances survive a database stop and start, answer 503 while it is 
   const { servers, siteKey, siteSecret, chatId, adminToken } = await startInstances(t, pg.url, bot)
   const [a, b] = servers.map((s) => s.api) as [string, string]
 
-  const started = await call(a, 'POST', '/api/public/chat/sessions', {
+  const started = await fetchJson(a, 'POST', '/api/public/chat/sessions', {
     headers: { 'x-api-key': siteKey, 'x-api-secret': siteSecret }, body: { userSessionId: uniq('visitor-'), firstMessage: 'before 0' },
   })
   const visitor = { id: String(started.body.data?.sessionId), token: String(started.body.data?.token) }
@@ -48,21 +48,21 @@ t.test('two instances survive a database stop and start, answer 503 while it is 
   for (let i = 1; i <= 6; i++) {
     const text = `before ${i} ${uniq()}`
     texts.push(text)
-    const res = await call(i % 2 ? a : b, 'POST', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders, body: { text, clientMessageId: `b${i}` } })
+    const res = await fetchJson(i % 2 ? a : b, 'POST', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders, body: { text, clientMessageId: `b${i}` } })
     t.equal(res.status, 201)
   }
 
   await stopCluster(pg.clusterDir)
   for (const [i, base] of [a, b].entries()) {
     const askedAt = Date.now()
-    const health = await call(base, 'GET', '/healthz')
+    const health = await fetchJson(base, 'GET', '/healthz')
     t.equal(health.status, 503, `instance ${i}: /healthz 503 while the database is down`)
     t.ok(Date.now() - askedAt <= HEALTH_DOWN_MS + 200, `instance ${i}: answered within 1.5 s (${Date.now() - askedAt} ms)`)
-    const send = await call(base, 'POST', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders, body: { text: 'while down', clientMessageId: `down-${i}` } })
+    const send = await fetchJson(base, 'POST', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders, body: { text: 'while down', clientMessageId: `down-${i}` } })
     t.equal(send.status, 503, `instance ${i}: a send is 503`)
     t.same(send.body.success, false)
     t.equal(send.body.error?.code, 'UNAVAILABLE')
-    const list = await call(base, 'GET', '/api/chat/sessions', { headers: { authorization: `Bearer ${adminToken}` } })
+    const list = await fetchJson(base, 'GET', '/api/chat/sessions', { headers: { authorization: `Bearer ${adminToken}` } })
     t.equal(list.status, 503, `instance ${i}: the staff list is 503`)
     t.equal(list.body.error?.code, 'UNAVAILABLE')
   }
@@ -72,7 +72,7 @@ t.test('two instances survive a database stop and start, answer 503 while it is 
   await startCluster(pg.clusterDir, pg.port)
   const backAt = Date.now()
   for (const [i, base] of [a, b].entries()) {
-    await waitFor(`instance ${i} /healthz 200`, async () => (await call(base, 'GET', '/healthz')).status === 200, BACK_WITHIN_MS)
+    await waitFor(`instance ${i} /healthz 200`, async () => (await fetchJson(base, 'GET', '/healthz')).status === 200, BACK_WITHIN_MS)
   }
   t.ok(Date.now() - backAt <= BACK_WITHIN_MS, `both healthy ${Date.now() - backAt} ms after the database is back`)
 
@@ -94,13 +94,13 @@ t.test('two instances survive a database stop and start, answer 503 while it is 
   const card = await waitFor('a card in Telegram', () => bot.sentTo(chatId).find((m) => m.text.includes(texts[3] ?? '')), BACK_WITHIN_MS)
   bot.pushUpdate({ chatId, text: 'reply after the restart', replyTo: card.message_id })
   await waitFor('the manager\'s reply to be stored', async () => {
-    const res = await call(a, 'GET', `/api/public/chat/sessions/${visitor.id}/messages?after=9`, { headers: visitorHeaders })
+    const res = await fetchJson(a, 'GET', `/api/public/chat/sessions/${visitor.id}/messages?after=9`, { headers: visitorHeaders })
     return (res.body.data?.messages as { text: string }[] | undefined)?.some((m) => m.text === 'reply after the restart')
   }, BACK_WITHIN_MS)
   t.pass('the Telegram reader works again')
 
   // nothing sent before the stop lost or doubled: in the database and in Telegram (the outbox runs again)
-  const stored = await call(a, 'GET', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders })
+  const stored = await fetchJson(a, 'GET', `/api/public/chat/sessions/${visitor.id}/messages`, { headers: visitorHeaders })
   const storedTexts = (stored.body.data?.messages as { text: string }[]).map((m) => m.text)
   t.same(storedTexts.slice(0, 9), [...texts, ...afterTexts], 'every message stored once, in order')
   await waitForTelegramOnce(t, bot, chatId, [...texts.slice(1), ...afterTexts], BACK_WITHIN_MS * 2)

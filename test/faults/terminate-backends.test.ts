@@ -2,7 +2,7 @@ import t from 'tap'
 import postgres from 'postgres'
 import { fileDatabaseUrl } from '../helpers/app.js'
 import { uniq } from '../helpers/fixtures.js'
-import { call, callUntilAnswered } from '../helpers/http.js'
+import { callUntilAnswered, fetchJson } from '../helpers/http.js'
 import { assertAllAlive, startInstances, stopAll, waitForTelegramOnce } from '../helpers/instances.js'
 import { ResumingSocket } from '../helpers/sockets.js'
 import { startBotApi } from '../helpers/telegram.js'
@@ -29,7 +29,7 @@ t.test('terminating every backend of two instances under load loses nothing, dup
   t.teardown(() => admin.end())
 
   const visitors = await Promise.all(Array.from({ length: VISITORS }, async (_, i) => {
-    const res = await call(a, 'POST', '/api/public/chat/sessions', {
+    const res = await fetchJson(a, 'POST', '/api/public/chat/sessions', {
       headers: { 'x-api-key': siteKey, 'x-api-secret': siteSecret }, body: { userSessionId: uniq('visitor-'), firstMessage: `first ${i}` },
     })
     return { id: String(res.body.data?.sessionId), token: String(res.body.data?.token) }
@@ -106,7 +106,7 @@ t.test('terminating every backend of two instances under load loses nothing, dup
     t.same(socket.closeCodes.filter((c) => c !== 1012 && c !== 1013), [], `socket ${i} closed only with reconnect codes (${socket.closeCodes.join(',') || 'never'})`)
   }
   await waitForTelegramOnce(t, bot, chatId, texts)
-  for (const s of servers) t.equal((await call(s.api, 'GET', '/healthz')).status, 200)
+  for (const s of servers) t.equal((await fetchJson(s.api, 'GET', '/healthz')).status, 200)
   await assertAllAlive(t, servers)
   await stopAll(t, servers)
 })

@@ -51,7 +51,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_SENDS_PER_MINUTE: '100000',
     RATE_LIMIT_SESSIONS_PER_MINUTE: '100000',
     RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
+    RATE_LIMIT_LOGIN_IP_PER_MINUTE: '100000',
     RATE_LIMIT_ADMIN_PER_MINUTE: '100000',
+    RATE_LIMIT_NOTIFY_PER_MINUTE: '100000',
     ...env,
   })
 }

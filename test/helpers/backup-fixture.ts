@@ -31,7 +31,7 @@ export type Seeded = { site: TestSite; admin: Staff; open: TestSession; closed: 
  * so no table is left out of the round-trip check.
  */
 export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
-  const { site: row, apiSecret } = await createSite(app.db, {
+  const { site: row, apiSecret } = await createSite(app.db, app.secretBox, {
     name: 'Shop "Northwind" \\ Київ',
     origins: ['https://shop.example', 'https://www.shop.example'],
     telegramBotToken: '123456:AA-secret-bot-token',
@@ -53,7 +53,10 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${open.id}/assign`, headers: bearer(admin), payload: { userId: admin.id } }))
   await makeStaff(app, 'agent', 'Taras', [site.id])
 
-  const hook = await createWebhook(app.db, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])
+  // hooks.example is not looked up here: the address guard has its own tests (webhook-addresses.test.ts)
+  const hook = await createWebhook(app.db, app.secretBox, { allowPrivate: true }, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])
+  // a signed-out token (revoked_tokens)
+  await mustSucceed(app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(await makeStaff(app, 'agent', 'Taras')) }))
   const { sql } = app
   await sql`insert into outbox (site_id, channel, webhook_id, session_id, kind, payload, status, attempts, last_error)
     values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${`{"text": ${JSON.stringify(AWKWARD_TEXT)}, "big": 12345678901234567890, "nested": {"a": [1, 2.5, null, true, "é"]}}`}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`

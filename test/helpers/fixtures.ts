@@ -10,7 +10,7 @@ export type Staff = { id: string; token: string; email: string; password: string
 export const uniq = (prefix = '') => prefix + randomBytes(6).toString('hex')
 
 export async function makeSite(app: FastifyInstance, origins: string[] = ['https://shop.example']): Promise<TestSite> {
-  const { site, apiSecret } = await createSite(app.db, { name: uniq('site-'), origins })
+  const { site, apiSecret } = await createSite(app.db, app.secretBox, { name: uniq('site-'), origins })
   return { id: site.id, apiKey: site.apiKey, apiSecret }
 }
 

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { TEST_BOT_TOKEN, type BotApiStandIn } from './telegram.js'
-import { call } from './http.js'
+import { fetchJson } from './http.js'
 import { startServer, type RunningServer } from './server.js'
 import { uniq } from './fixtures.js'
 import { waitFor } from './wait.js'
@@ -32,7 +32,7 @@ export async function startInstances(t: Test, databaseUrl: string, bot: BotApiSt
   }
   const servers: RunningServer[] = []
   for (let i = 0; i < count; i++) servers.push(await startServer(t, env))
-  const login = await call(servers[0]?.api ?? '', 'POST', '/api/auth/login', { body: { email: 'ops@example.com', password: 'ops-password' } })
+  const login = await fetchJson(servers[0]?.api ?? '', 'POST', '/api/auth/login', { body: { email: 'ops@example.com', password: 'ops-password' } })
   return { servers, siteKey, siteSecret, chatId, adminToken: String(login.body.data?.token) }
 }
 

@@ -99,6 +99,8 @@ export async function startServer(t: Test, dir: string, env: Record<string, stri
   await waitFor(`the server in ${dir} to answer`, async () => {
     if (child.exitCode !== null) throw new Error(`the server in ${dir} exited with ${child.exitCode}:\n${output}`)
     return fetch(`${origin}/healthz`).then((r) => r.ok, () => false)
-  }, 60_000)
+  }, 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}; its output:\n${output}`)
+  })
   return { origin, stop, output: () => output }
 }

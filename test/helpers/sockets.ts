@@ -17,6 +17,7 @@ export async function listen(app: FastifyInstance): Promise<string> {
 export const widgetUrl = (base: string, s: TestSession, query: Record<string, string | number> = {}) =>
   `${base}/api/public/chat/sessions/${s.id}/ws?${new URLSearchParams({ apiKey: s.site.apiKey, token: s.token, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) })}`
 
+/** The URL form old clients use (the token in the query); the dashboard authenticates with its first frame (openDashboard). */
 export const dashboardUrl = (base: string, staff: Staff) => `${base}/api/chat/ws?token=${encodeURIComponent(staff.token)}`
 
 /** A real ws client that records every frame from the moment it is created. */
@@ -82,7 +83,7 @@ export class TestSocket {
 }
 
 /** The HTTP answer to an upgrade the server refused (no socket is opened). */
-export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { success: boolean; error?: { code: string } } }> {
+export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: { success: boolean; error?: { code: string } } }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers })
     ws.once('open', () => {
@@ -94,7 +95,7 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
       res.on('data', (c: Buffer) => (body += c.toString()))
       res.on('end', () => {
         ws.terminate()
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as { success: boolean; error?: { code: string } } })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(body) as { success: boolean; error?: { code: string } } })
       })
     })
     ws.once('error', () => {})
@@ -105,6 +106,19 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
 export async function openSocket(t: { teardown: (fn: () => unknown) => void }, url: string, opts: ClientOptions = {}): Promise<TestSocket> {
   const socket = await TestSocket.open(url, opts)
   t.teardown(() => socket.close())
+  return socket
+}
+
+/**
+ * A dashboard socket as the dashboard opens it: no token in the URL, `{type:'auth'}` as the
+ * first frame, then a ping whose pong says it is subscribed. The pong is not kept in `frames`.
+ */
+export async function openDashboard(t: { teardown: (fn: () => unknown) => void }, base: string, staff: Pick<Staff, 'token'>): Promise<TestSocket> {
+  const socket = await openSocket(t, `${base}/api/chat/ws`)
+  socket.send({ type: 'auth', token: staff.token })
+  socket.send({ type: 'ping' })
+  await socket.waitUntil('the pong after auth', () => socket.ofType('pong').length > 0)
+  socket.frames.splice(socket.frames.findIndex((f) => f.type === 'pong'), 1)
   return socket
 }
 

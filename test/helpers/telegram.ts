@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { updateSite } from '../../src/chat/sites.js'
-import { makeSite, type TestSite } from './fixtures.js'
+import { createUser, updateUser } from '../../src/chat/users.js'
+import { makeSite, type TestSite, uniq } from './fixtures.js'
 
 /**
  * A local stand-in for the Telegram Bot API: records what the app sends and answers like
@@ -183,9 +184,19 @@ export function telegramEnv(standIn: { url: string }, extra: Record<string, stri
   }
 }
 
-/** A site posting to `chatId` through the test bot. */
+/** The Telegram user the stand-in's updates come from unless a test names another. */
+export const DEFAULT_MANAGER_ID = 42
+
+/** An agent linked to a Telegram account (users.telegramUserId): only such agents may answer from Telegram. */
+export async function linkTelegramAgent(app: FastifyInstance, telegramUserId: number, name: string): Promise<void> {
+  const user = await createUser(app.db, { email: `${uniq('tg-')}@example.com`, name, password: 'correct horse battery', role: 'agent' })
+  await updateUser(app.db, app.bus, user.id, { telegramUserId })
+}
+
+/** A site posting to `chatId` through the test bot, whose default manager is a linked agent. */
 export async function makeTelegramSite(app: FastifyInstance, chatId = `-100${randomInt(1e9)}`): Promise<TestSite & { chatId: string }> {
   const site = await makeSite(app)
-  await updateSite(app.db, app.bus, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await updateSite(app.db, app.bus, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
+  await linkTelegramAgent(app, DEFAULT_MANAGER_ID, 'Taras Manager')
   return { ...site, chatId }
 }

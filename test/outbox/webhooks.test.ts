@@ -6,7 +6,8 @@ import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
-const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
+// the receivers here listen on loopback, which production refuses (see webhook-addresses.test.ts)
+const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' }
 
 type Received = { headers: IncomingHttpHeaders; body: string; json: { id: string; type: string; createdAt: string; siteId: string; data: Record<string, unknown> } }
 

@@ -64,7 +64,7 @@ t.test('the demo page embeds the widget with the oldest site key and links to th
 t.test('the demo page uses the SITE_API_KEY site when one is configured', async (t) => {
   const app = await buildTestApp(t, { env: { SITE_API_KEY: 'pk_demo_key_for_web_test' } })
   await makeSite(app)
-  await ensureSite(app.db, { name: 'Main site', apiKey: 'pk_demo_key_for_web_test', origins: ['*'] })
+  await ensureSite(app.db, app.secretBox, { name: 'Main site', apiKey: 'pk_demo_key_for_web_test', origins: ['*'] })
   t.match((await app.inject({ method: 'GET', url: '/' })).body, 'data-api-key="pk_demo_key_for_web_test"')
 })
 

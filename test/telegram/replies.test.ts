@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
+import { linkTelegramAgent, makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -19,7 +19,8 @@ t.test("a manager's reply to a notification becomes an agent message the visitor
   const bot = await startBotApi(t)
   const app = await buildTestApp(t, { env: telegramEnv(bot) })
   const { site, s, cardId } = await notifiedSession(app, bot)
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'Hello, <how> can I help?', from: { id: 7, first_name: 'Taras', last_name: 'K' } })
+  await linkTelegramAgent(app, 7, 'Taras K')
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'Hello, <how> can I help?', from: { id: 7, first_name: 'Taras', last_name: 'Kovalenko' } })
   const reply = await waitFor('the agent message', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
   t.match(reply, { sender: 'agent', senderName: 'Taras K', text: 'Hello, <how> can I help?' })
   await waitFor('the reaction', () => bot.reactions.length === 1)
@@ -152,4 +153,28 @@ t.test('a reply written in the dashboard is shown to the managers in Telegram; o
   t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
   await new Promise((r) => setTimeout(r, 150))
   t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
+})
+
+t.test('only linked agents may answer or close from Telegram, unless the site lets any member', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const stranger = { id: 9_000_001, first_name: 'Someone', last_name: 'InTheGroup' }
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'I am not an agent', from: stranger })
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: '/close', from: stranger })
+  const notes = await waitFor('two refusals', () => {
+    const found = bot.sent.filter((m) => m.chat_id === site.chatId && m.text.includes('Only agents linked'))
+    return found.length === 2 && found
+  })
+  t.match(notes[0]?.text, String(stranger.id), 'the note names the id an admin has to link')
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [], 'nothing reached the visitor')
+  t.equal((await app.sql`select status from chat_sessions where id = ${s.id}`)[0]?.status, 'open', 'the conversation stays open')
+
+  const admin = await makeStaff(app, 'admin')
+  const patched = await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { telegram: { anyMember: true } } })
+  t.equal(patched.statusCode, 200)
+  t.equal(patched.json().data.site.telegram.anyMember, true)
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'now anyone may', from: stranger })
+  const reply = await waitFor('the reply', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
+  t.match(reply, { text: 'now anyone may', senderName: 'Someone InTheGroup' })
 })

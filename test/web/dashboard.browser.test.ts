@@ -156,18 +156,30 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
   const sockets: WebSocketRoute[] = []
+  const received: string[] = []
   // a stand-in for the dashboard socket: the events are the contract's, whatever the server offers yet
-  await context.routeWebSocket(/\/api\/chat\/ws/, (ws) => void sockets.push(ws))
+  await context.routeWebSocket(/\/api\/chat\/ws/, (ws) => {
+    sockets.push(ws)
+    ws.onMessage((m) => void received.push(String(m)))
+  })
   const dash = await context.newPage()
   await dash.goto(`${origin}/admin`)
   await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
   await dash.reload()
   await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
   const socket = await eventually(async () => sockets[0], 'the dashboard socket')
-  t.equal(new URL(socket.url()).searchParams.get('token'), agent.token)
+  t.equal(new URL(socket.url()).searchParams.get('token'), null, 'no token in the URL (proxies log URLs)')
+  const first = await eventually(async () => received[0], 'the first frame')
+  t.same(JSON.parse(first), { type: 'auth', token: agent.token }, 'the token travels in the first frame')
+  t.same(JSON.parse(await eventually(async () => received[1], 'the ping')), { type: 'ping' })
+  // the pong makes the dashboard catch up over REST; that read must be over before the events come, or
+  // it would replace the list they build. Once the initial list is on screen (its pager counts it), the next
+  // unread count is the catch-up's, asked for right after it replaced the list
+  await dash.getByText(/^\d+–\d+ of \d+$/).waitFor()
+  const caughtUp = dash.waitForRequest((r) => new URL(r.url()).searchParams.get('unread') === 'true')
+  socket.send(JSON.stringify({ type: 'pong' }))
+  await caughtUp
   t.equal(await dash.getByRole('status').filter({ hasText: 'offline' }).isVisible(), false, 'no banner while the socket is up')
-  // the catch-up read the socket's opening triggers is over before the events come
-  await dash.waitForLoadState('networkidle')
 
   const now = new Date().toISOString()
   const session = {
@@ -183,4 +195,36 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
   await socket.close({ code: 1011 })
   await dash.getByText('Live updates are offline').waitFor()
   t.pass('a dropped socket shows the banner')
+})
+
+t.test('Sign out revokes the token on the server; a site that takes its secret from browsers says what that exposes', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const admin = await makeStaff(app, 'admin', 'Olena')
+  const site = await makeSite(app, ['https://shop.example'])
+  await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { legacyBrowserSecret: true } })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await dash.goto(`${origin}/admin`)
+  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
+  await dash.reload()
+  await dash.getByRole('link', { name: 'Sites' }).click()
+  const warning = dash.getByRole('note').filter({ hasText: 'read every chat of this site' })
+  await warning.waitFor()
+  await dash.screenshot({ path: `${ARTIFACTS}/dashboard-sites-legacy-secret.png` })
+  await expectAccessible(t, dash, 'dashboard sites with the legacy-secret warning')
+  await warning.getByRole('button', { name: 'Stop accepting the secret from browsers' }).click()
+  await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })
+    return res.json().data.site.legacyBrowserSecret === false ? true : undefined
+  }, 'the setting to be turned off')
+  await warning.waitFor({ state: 'detached' })
+
+  await dash.getByRole('button', { name: 'Sign out' }).click()
+  await dash.getByRole('button', { name: 'Sign in' }).waitFor()
+  await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(admin) })
+    return res.statusCode === 401 ? true : undefined
+  }, 'the signed-out token to stop working')
+  t.pass('the token no longer opens the API')
 })

@@ -38,7 +38,7 @@ export type User = {
 }
 export type Note = { id: string; sessionId: string; text: string; author: { id: string | null; name: string }; createdAt: string }
 export type Canned = { id: string; siteId: string | null; shortcut: string; text: string }
-export type Site = { id: string; name: string; apiKey: string; origins: string[]; createdAt: string }
+export type Site = { id: string; name: string; apiKey: string; origins: string[]; legacyBrowserSecret: boolean; createdAt: string }
 
 const TOKEN_KEY = 'chatAdminToken'
 
@@ -57,6 +57,13 @@ export const auth = {
     else localStorage.removeItem(TOKEN_KEY)
   },
   onExpired: () => {},
+}
+
+/** Signs the token out on the server (every instance), so a copy of it left anywhere stops working. */
+export async function logout(): Promise<void> {
+  const token = auth.token
+  if (!token) return
+  await fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined)
 }
 
 /** The admin API: JSON in, the envelope's data out, ApiError otherwise; a 401 logs out. */

@@ -188,6 +188,12 @@ const TEXTS = {
   'sites.name': ['Site name', 'Назва сайту', 'Название сайта'],
   'sites.add': ['Add a site', 'Додати сайт', 'Добавить сайт'],
   'sites.submit': ['Create site', 'Створити сайт', 'Создать сайт'],
+  'sites.legacyWarning': [
+    'This site accepts its API secret from browsers, for widgets built on the original set-up guide, which put the secret in page code. Anyone who opens such a page can copy the secret and read every chat of this site. Replace that widget with the one-line snippet above (it uses a token per visitor), then stop accepting the secret from browsers.',
+    'Цей сайт приймає свій API-секрет від браузерів — для віджетів за початковою інструкцією, які вбудовують секрет у код сторінки. Будь-хто, хто відкриє таку сторінку, може скопіювати секрет і прочитати всі чати цього сайту. Замініть той віджет однорядковим фрагментом вище (він використовує токен для кожного відвідувача), а потім вимкніть приймання секрету від браузерів.',
+    'Этот сайт принимает свой API-секрет от браузеров — для виджетов по исходной инструкции, которые встраивают секрет в код страницы. Любой, кто откроет такую страницу, может скопировать секрет и прочитать все чаты этого сайта. Замените тот виджет однострочным фрагментом выше (он использует токен для каждого посетителя), а затем отключите приём секрета от браузеров.',
+  ],
+  'sites.legacyOff': ['Stop accepting the secret from browsers', 'Не приймати секрет від браузерів', 'Не принимать секрет от браузеров'],
 
   'nav.settings': ['Settings', 'Налаштування', 'Настройки'],
   'backup.heading': ['Backups', 'Резервні копії', 'Резервные копии'],

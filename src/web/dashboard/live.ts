@@ -8,8 +8,9 @@ export type LiveEvent =
   | { type: 'note.created'; note: Note }
   | { type: 'user.updated'; user: User }
   | { type: 'resync' }
-/** what the socket tells the inbox; `resync` is handled here */
-export type ChatEvent = Exclude<LiveEvent, { type: 'resync' }>
+  | { type: 'pong' }
+/** what the socket tells the inbox; `resync` and `pong` are handled here */
+export type ChatEvent = Exclude<LiveEvent, { type: 'resync' } | { type: 'pong' }>
 
 const FALLBACK_REFETCH_MS = 5000
 const MAX_BACKOFF_MS = 30_000
@@ -34,25 +35,36 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
   }
 
   function open(): void {
-    if (stopped || !auth.token) return
+    const token = auth.token
+    if (stopped || !token) return
     const url = new URL('/api/chat/ws', location.href)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-    url.searchParams.set('token', auth.token)
     const ws = new WebSocket(url)
     socket = ws
+    let subscribed = false
     ws.onopen = () => {
-      openedAt = Date.now()
-      clearInterval(fallback)
-      fallback = undefined
-      on.state(true)
-      // whatever happened while we were away
-      on.refetch()
+      // the token travels in the first frame, never in the URL (proxies and servers log URLs);
+      // frames are answered in order, so the pong says the socket is authenticated and subscribed
+      ws.send(JSON.stringify({ type: 'auth', token }))
+      ws.send(JSON.stringify({ type: 'ping' }))
     }
     ws.onmessage = (e) => {
       const event = JSON.parse(String(e.data)) as LiveEvent
-      // the server may have missed events: the REST API rebuilds the list exactly
-      if (event.type === 'resync') on.refetch()
-      else on.event(event)
+      if (event.type === 'pong') {
+        if (subscribed) return
+        subscribed = true
+        openedAt = Date.now()
+        clearInterval(fallback)
+        fallback = undefined
+        on.state(true)
+        // whatever happened while we were away
+        on.refetch()
+      } else if (event.type === 'resync') {
+        // the server may have missed events: the REST API rebuilds the list exactly
+        on.refetch()
+      } else {
+        on.event(event)
+      }
     }
     ws.onclose = (e) => {
       socket = undefined

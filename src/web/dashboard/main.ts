@@ -1,6 +1,6 @@
 /** The managers' dashboard: a small hash-routed app over the admin API and the dashboard socket. */
 import { h } from '../shared/dom.js'
-import { api, auth, type User } from './api.js'
+import { api, auth, logout, type User } from './api.js'
 import { showUnreadChats, sound } from './attention.js'
 import { availabilitySelect } from './availability.js'
 import { cannedView } from './canned-page.js'
@@ -48,7 +48,7 @@ function showApp(me: User): void {
       languageSelect(),
       h('label', { class: 'check' }, soundBox, t('nav.sound')),
       h('span', { class: 'muted' }, `${me.name} · ${t(me.role === 'admin' ? 'role.admin' : 'role.agent')}`),
-      h('button', { type: 'button', class: 'ghost', onclick: () => signOut() }, t('nav.signOut'))))
+      h('button', { type: 'button', class: 'ghost', onclick: () => signOut(true) }, t('nav.signOut'))))
   app.replaceChildren(h('div', { class: 'shell' }, nav, h('div', { class: 'content' }, banner, main)))
 
   const leave = () => {
@@ -56,8 +56,10 @@ function showApp(me: User): void {
     inbox.dispose()
     window.onhashchange = null
   }
-  const signOut = () => {
+  /** `revoke`: the user asked to sign out, so the token is revoked on the server too (an expired one needs nothing) */
+  const signOut = (revoke = false) => {
     leave()
+    if (revoke) void logout()
     auth.token = null
     showUnreadChats(0)
     showLogin()
@@ -71,9 +73,9 @@ function showApp(me: User): void {
     event: (e) => (e.type === 'user.updated' ? availability.sync(e.user) : inbox.event(e)),
     state: (up) => (banner.hidden = up),
     refetch: () => void inbox.refetch().catch(() => {}),
-    expired: signOut,
+    expired: () => signOut(),
   })
-  auth.onExpired = signOut
+  auth.onExpired = () => signOut()
 
   // a slow page must not overwrite the one the user has moved on to
   let routeSeq = 0

@@ -102,6 +102,7 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
     h('div', { class: 'site-head' }, h('h2', {}, s.name), h('span', { class: 'muted' }, t('sites.since', { date: dateTime(s.createdAt) }))),
     h('dl', {}, h('dt', {}, t('sites.apiKey')), h('dd', {}, h('code', {}, s.apiKey)), h('dt', {}, t('sites.origins')), h('dd', {}, originsForm(s))),
     h('div', { class: 'snippet' }, h('pre', {}, embedSnippet(s)), copyButton(embedSnippet(s))),
+    s.legacyBrowserSecret ? legacyWarning(s) : null,
     h('div', { class: 'actions' }, h('button', {
       type: 'button', class: 'ghost danger',
       onclick: () => {
@@ -109,6 +110,16 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
         void api<{ apiSecret: string }>(`/api/admin/sites/${s.id}/rotate`, { method: 'POST' }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
       },
     }, t('sites.rotate')))))
+
+  /** What a site that takes its secret from browsers exposes, and the way off it. */
+  function legacyWarning(site: Site): HTMLElement {
+    return h('div', { class: 'warning', role: 'note' },
+      h('p', {}, t('sites.legacyWarning')),
+      h('button', {
+        type: 'button', class: 'ghost danger',
+        onclick: () => void api(`/api/admin/sites/${site.id}`, { method: 'PATCH', body: { legacyBrowserSecret: false } }).then(() => rerender(), showError),
+      }, t('sites.legacyOff')))
+  }
 
   function originsForm(site: Site): HTMLFormElement {
     const input = h('input', { value: site.origins.join(', '), 'aria-label': t('sites.originsOf', { name: site.name }), placeholder: t('sites.originsHint') })

@@ -175,7 +175,14 @@ export function connect(o: WidgetOptions, on: Events) {
     creating ??= (async () => {
       let userSessionId = load(KEYS.userSessionId)
       if (!userSessionId) save(KEYS.userSessionId, (userSessionId = randomId('v_')))
-      const r = await call('/sessions', { method: 'POST', body: { userSessionId, pageUrl: location.href.slice(0, 2048), locale: o.locale } })
+      const start = () => call('/sessions', { method: 'POST', body: { userSessionId, pageUrl: location.href.slice(0, 2048), locale: o.locale } })
+      // the token (sent by call) proves the conversation is ours; an open one we hold no token
+      // for (stored by an older widget, or forgotten) cannot be resumed: start a new one
+      let r = await start()
+      if (r.status === 401 && !token) {
+        save(KEYS.userSessionId, (userSessionId = randomId('v_')))
+        r = await start()
+      }
       if (r.status !== 200 && r.status !== 201) throw new NetworkError()
       sessionId = String(r.data.sessionId)
       token = String(r.data.token)
@@ -228,7 +235,7 @@ export function connect(o: WidgetOptions, on: Events) {
     },
     /** after a tab comes back: reconnect at once, or catch up by one poll */
     resync(): void {
-      // a session stored by an older widget has no token: the seed's POST /sessions resumes it
+      // a session stored by an older widget has no token: resuming it needs one, so a new one starts
       if (!token && load(KEYS.userSessionId) && chatOpen) return void ensureSession().catch(() => on.online(false))
       if (!sessionId) return
       if (!socket) {

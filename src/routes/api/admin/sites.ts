@@ -21,6 +21,7 @@ const Bot = Type.Object({
 const Telegram = Type.Object({
   botToken: Type.Optional(Nullable(Type.String({ maxLength: 200, pattern: '^\\d+:[A-Za-z0-9_-]+$' }))),
   chatId: Type.Optional(Nullable(Type.String({ maxLength: 64, pattern: '^-?\\d+$|^@\\w+$' }))),
+  anyMember: Type.Optional(Type.Boolean({ description: 'any member of the chat may answer and /close, not only agents linked by their Telegram user id (default false)' })),
 }, { additionalProperties: false })
 
 const AutoAssign = Type.Object({
@@ -34,6 +35,9 @@ const SiteFields = {
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),
   autoAssign: Type.Optional(AutoAssign),
+  legacyBrowserSecret: Type.Optional(Type.Boolean({
+    description: 'accept X-API-Secret from browsers, as the original guide\'s widget sends it (it exposes every chat of the site to any visitor; move to /widget.js and turn this off)',
+  })),
 }
 const CreateBody = Type.Object(SiteFields, { additionalProperties: false })
 const PatchBody = Type.Partial(Type.Object(SiteFields, { additionalProperties: false }), { additionalProperties: false, minProperties: 1 })
@@ -43,7 +47,8 @@ const Site = Type.Object({
   name: Type.String(),
   apiKey: Type.String(),
   origins: Type.Array(Type.String()),
-  telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()) }),
+  legacyBrowserSecret: Type.Boolean(),
+  telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()), anyMember: Type.Boolean() }),
   bot: Nullable(Bot),
   autoAssign: Type.Object({ enabled: Type.Boolean(), maxOpenPerAgent: Type.Integer() }),
   createdAt: DateTime,
@@ -64,6 +69,7 @@ function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput>
     ...(telegram?.chatId !== undefined ? { telegramChatId: telegram.chatId } : {}),
     ...(autoAssign ? { autoAssign: autoAssign.enabled } : {}),
     ...(autoAssign?.maxOpenPerAgent !== undefined ? { maxOpenPerAgent: autoAssign.maxOpenPerAgent } : {}),
+    ...(telegram?.anyMember !== undefined ? { telegramAnyMember: telegram.anyMember } : {}),
   }
 }
 
@@ -81,7 +87,7 @@ export default (async (app) => {
 
   app.post('/sites', { ...common, schema: { summary: 'Create a site; the secret is shown once', tags, security, body: CreateBody, response: { 201: SiteWithSecret, '4xx': ErrorBody } } },
     async (req, reply) => {
-      const { site, apiSecret } = await createSite(app.db, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
+      const { site, apiSecret } = await createSite(app.db, app.secretBox, { ...siteInput(req.body), name: req.body.name, origins: req.body.origins })
       return reply.code(201).send(ok({ site: siteView(site), apiSecret }))
     })
 
@@ -90,7 +96,7 @@ export default (async (app) => {
 
   app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot or auto-assignment settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
-      const site = await updateSite(app.db, app.bus, siteId(req.params.id), siteInput(req.body))
+      const site = await updateSite(app.db, app.bus, app.secretBox, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
       // chats waiting on a site that just turned auto-assignment on (or raised its cap) are placed now
       if (site.autoAssign) app.assigner.kick()

@@ -38,7 +38,7 @@ export default (async (app) => {
   }
   const siteWebhook = async (siteId: string, webhookId: string) => {
     const site = await existingSite(siteId)
-    const hook = isUuid(webhookId) ? await getWebhook(app.db, webhookId) : undefined
+    const hook = isUuid(webhookId) ? await getWebhook(app.db, app.secretBox, webhookId) : undefined
     if (!hook || hook.siteId !== site.id) throw notFound('Webhook')
     return hook
   }
@@ -46,19 +46,19 @@ export default (async (app) => {
   app.get('/sites/:id/webhooks', {
     ...common,
     schema: { summary: "The site's webhooks", tags, security, params: SiteParams, response: { 200: Ok(Type.Object({ webhooks: Type.Array(Webhook) })), '4xx': ErrorBody } },
-  }, async (req) => ok({ webhooks: (await listWebhooks(app.db, (await existingSite(req.params.id)).id)).map(webhookView) }))
+  }, async (req) => ok({ webhooks: (await listWebhooks(app.db, app.secretBox, (await existingSite(req.params.id)).id)).map(webhookView) }))
 
   app.post('/sites/:id/webhooks', {
     ...common,
     schema: {
       summary: 'Add a webhook; its signing secret is shown only here',
-      description: `Events default to all: ${WEBHOOK_EVENTS.join(', ')}.`,
+      description: `Events default to all: ${WEBHOOK_EVENTS.join(', ')}. The URL must resolve to public addresses: loopback, private, link-local, unique-local and metadata addresses are refused (400), here and at each delivery.`,
       tags, security, params: SiteParams, body: CreateBody,
       response: { 201: Ok(Type.Object({ webhook: Webhook, secret: Type.String() })), '4xx': ErrorBody },
     },
   }, async (req, reply) => {
     const site = await existingSite(req.params.id)
-    const hook = await createWebhook(app.db, site.id, req.body.url, req.body.events ?? [...WEBHOOK_EVENTS])
+    const hook = await createWebhook(app.db, app.secretBox, { allowPrivate: app.config.webhookAllowPrivate }, site.id, req.body.url, req.body.events ?? [...WEBHOOK_EVENTS])
     return reply.code(201).send(ok({ webhook: webhookView(hook), secret: hook.secret }))
   })
 
@@ -67,7 +67,7 @@ export default (async (app) => {
     schema: { summary: 'Remove a webhook (and its queued deliveries)', tags, security, params: HookParams, response: { 200: Ok(Type.Object({ webhook: Webhook })), '4xx': ErrorBody } },
   }, async (req) => {
     const hook = await siteWebhook(req.params.id, req.params.webhookId)
-    return ok({ webhook: webhookView(await deleteWebhook(app.db, hook.siteId, hook.id)) })
+    return ok({ webhook: webhookView(await deleteWebhook(app.db, app.secretBox, hook.siteId, hook.id)) })
   })
 
   app.get('/sites/:id/webhooks/:webhookId/deliveries', {

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../../chat/errors.js'
-import { authenticate, updateUser, userView } from '../../../chat/users.js'
+import { authenticate, normaliseEmail, updateUser, userView } from '../../../chat/users.js'
 import { ErrorBody, Ok, ok, StringEnum, User } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
+import { bearerToken } from '../../../plugins/auth.js'
 
 const LoginBody = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 254 }),
@@ -25,11 +26,33 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ token: Type.String(), expiresIn: Type.Integer(), user: User })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.login },
+    // the account is counted and looked up by its normalised email, so "  Admin@x" is admin@x
+    preValidation: async (req) => {
+      const body = req.body as { email?: unknown } | undefined
+      if (body && typeof body.email === 'string') body.email = normaliseEmail(body.email)
+    },
+    preHandler: app.limits.checkLoginAccount,
   }, async (req) => {
-    const user = await authenticate(app.db, req.body.email, req.body.password)
+    const user = await authenticate(app.db, req.body.email, req.body.password, app.passwordHashGate)
     // one message whether the email is unknown, the password wrong or the account disabled
     if (!user) throw unauthorized('Wrong email or password')
     return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user, app.presence.isOnline(user.id)) })
+  })
+
+  app.post('/logout', {
+    schema: {
+      summary: 'Sign out: the token stops working at once, on every instance, and its dashboard sockets close (4001)',
+      tags: ['auth'],
+      security: [{ bearer: [] }],
+      response: { 204: Type.Null(), '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.admin },
+    preHandler: app.requireStaff,
+  }, async (req, reply) => {
+    const token = bearerToken(req)
+    if (!req.staff || !token) throw unauthorized()
+    await app.revokeStaffToken(token, req.staff)
+    return reply.code(204).send(null)
   })
 
   app.get('/me', {

@@ -1,27 +1,46 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { unauthorized } from '../../../chat/errors.js'
+import type { WebSocket } from 'ws'
+import { staffTokenHash } from '../../../chat/revocations.js'
+import type { User } from '../../../chat/users.js'
 import { upgradeRequired } from '../../../http/errors.js'
-import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
+import { parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
+import { CloseCode } from '../../../realtime/peers.js'
+
+/** How long a socket opened without a token in its URL has to send its `auth` frame. */
+export const AUTH_FRAME_TIMEOUT_MS = 2_000
 
 const SocketQuery = Type.Object({
-  token: Type.Optional(Type.String({ maxLength: 4096, description: 'the JWT from POST /api/auth/login' })),
+  token: Type.Optional(Type.String({ maxLength: 4096, description: 'the JWT, for old clients; send it in the first frame instead (URLs end up in logs)' })),
 })
 
 export default (async (app) => {
+  /**
+   * Subscribes the socket to the events of the sites its user may see once its token holds;
+   * frames from then on may only ping. The user is online while a dashboard of theirs is open
+   * (and their availability says so).
+   */
+  function authenticated(socket: WebSocket, staff: User, token: string): void {
+    app.hub.addDashboard(socket, staff, { token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) })
+    app.presence.connected(staff.id, staff.availability)
+    socket.once('close', () => app.presence.disconnected(staff.id))
+  }
+
   app.route({
     method: 'GET',
     url: '/ws',
     schema: {
       summary: 'Live updates for the dashboard (WebSocket)',
       description: [
-        'Upgrade to a WebSocket with `?token=<JWT>` (401 and no socket when it is missing, expired or revoked).',
+        'Upgrade to a WebSocket, then send `{type:"auth",token:"<JWT>"}` as the first frame; a wrong token, or none within 2 s, closes the socket with 4001.',
+        'Frames are answered in order, so a `{type:"ping"}` sent right after the auth frame is answered by `{type:"pong"}` once the socket is subscribed.',
+        'Old clients may still pass `?token=<JWT>` (then a wrong token is 401 and no socket).',
         'Frames, for the sessions of the sites the user may see only: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
         '`{type:"message.created",message}`, `{type:"note.created",note}`; `{type:"user.updated",user}` when the user themselves changed (availability, sites);',
         'and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
-        'While the socket is open the user counts as online (when their availability is online).',
-        'The client may send `{type:"ping"}`. Close codes: 4001 token expired or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
+        'While the socket is authenticated and open the user counts as online (when their availability is online).',
+        'Close codes: 4001 token missing, wrong, expired, signed out or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
       ].join(' '),
       tags: ['chat'],
       querystring: SocketQuery,
@@ -29,27 +48,43 @@ export default (async (app) => {
     },
     config: { rateLimit: app.limits.admin },
     preHandler: async (req) => {
-      if (!req.query.token) throw unauthorized('token query parameter is required')
-      req.staff = await app.verifyStaffToken(req.query.token)
+      if (req.query.token) req.staff = await app.verifyStaffToken(req.query.token)
     },
     handler: async () => {
       throw upgradeRequired()
     },
     wsHandler: (socket, req) => {
-      const { staff } = req
-      if (!staff) throw new Error('the preHandler did not run')
-      const exp = req.query.token ? app.jwt.decode<{ exp?: number }>(req.query.token)?.exp : undefined
-      app.hub.addDashboard(socket, staff, exp === undefined ? undefined : new Date(exp * 1000))
-      // the user is online while a dashboard of theirs is open (and their availability says so)
-      app.presence.connected(staff.id, staff.availability)
-      socket.once('close', () => app.presence.disconnected(staff.id))
+      let pending: NodeJS.Timeout | undefined
+      if (req.staff && req.query.token) {
+        authenticated(socket, req.staff, req.query.token)
+      } else {
+        pending = setTimeout(() => socket.close(CloseCode.unauthorized, 'authenticate with {type:"auth",token} first'), AUTH_FRAME_TIMEOUT_MS)
+        socket.once('close', () => clearTimeout(pending))
+      }
+      // one frame after another, so a ping sent behind the auth frame is answered after it
+      let previous = Promise.resolve()
       socket.on('message', (data, isBinary) => {
-        try {
-          parseClientFrame(data, isBinary, ['ping'])
-          socket.send(PONG_FRAME)
-        } catch (err) {
-          sendError(socket, err, app.log)
-        }
+        previous = previous.then(async () => {
+          if (pending === undefined) {
+            try {
+              parseClientFrame(data, isBinary, ['ping'])
+              socket.send(PONG_FRAME)
+            } catch (err) {
+              sendError(socket, err, app.log)
+            }
+            return
+          }
+          clearTimeout(pending)
+          try {
+            const frame = parseClientFrame(data, isBinary, ['auth'])
+            const user = await app.verifyStaffToken(frame.token)
+            if (socket.readyState !== socket.OPEN) return
+            pending = undefined
+            authenticated(socket, user, frame.token)
+          } catch {
+            socket.close(CloseCode.unauthorized, 'authentication failed')
+          }
+        })
       })
     },
   })

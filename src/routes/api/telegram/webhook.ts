@@ -2,9 +2,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound, unauthorized } from '../../../chat/errors.js'
 import { sameHash } from '../../../chat/secrets.js'
-import { botIdOf, type TelegramUpdate } from '../../../telegram/client.js'
+import type { TelegramUpdate } from '../../../telegram/client.js'
 import { TELEGRAM_WEBHOOK_PATH } from '../../../telegram/reader.js'
-import { configuredBotTokens } from '../../../telegram/store.js'
 import { ErrorBody, Ok, ok } from '../../../http/schemas.js'
 
 // Telegram's update carries many fields we do not use; only update_id is required
@@ -22,7 +21,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ handled: Type.Boolean() })), '4xx': ErrorBody },
     },
   }, async (req) => {
-    const token = (await configuredBotTokens(app.db)).find((t) => botIdOf(t) === req.params.botId)
+    const token = await app.telegram.botToken(req.params.botId)
     if (!token) throw notFound('Bot')
     const header = req.headers['x-telegram-bot-api-secret-token']
     const given = Array.isArray(header) ? header[0] : header

@@ -58,14 +58,15 @@ t.test('the list filters by status, search, site, dates and unread, pages, and p
   t.same([...page1.sessions, ...page2.sessions].map((s) => s.id), all.sessions.map((s) => s.id))
   t.match(page2, { total: 3, page: 2, limit: 2 })
   t.same(page3.sessions, [])
-  t.same((await list(app, agent, 'page=100000')).sessions, [], 'a page far past the end is empty')
+  t.same((await list(app, agent, 'page=500')).sessions, [], 'a page far past the end is empty')
 })
 
 t.test('invalid list parameters are 400', async (t) => {
   const app = await buildTestApp(t)
   const agent = await makeStaff(app)
   for (const q of ['status=pending', 'siteId=not-a-uuid', 'from=someday', 'to=2026-02-30T25:00', 'from=2026-03-01&to=2026-02-01', 'unread=maybe',
-    'page=0', 'page=-1', 'page=100001', 'page=1e30', 'limit=0', 'limit=101', `search=${'x'.repeat(201)}`]) {
+    'page=0', 'page=-1', 'page=100001', 'page=1e30', 'limit=0', 'limit=101', `search=${'x'.repeat(201)}`,
+    'page=501', 'page=101&limit=100', 'page=100000&limit=1']) {
     const res = await app.inject({ method: 'GET', url: `/api/chat/sessions?${q}`, headers: bearer(agent) })
     t.equal(res.statusCode, 400, q)
     t.equal(res.json().error.code, 'VALIDATION_ERROR', q)

@@ -1,12 +1,12 @@
 import t from 'tap'
 import { buildTestApp } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../../../helpers/fixtures.js'
-import { dashboardUrl, listen, openSocket, refusedUpgrade } from '../../../helpers/sockets.js'
+import { dashboardUrl, listen, openDashboard, openSocket, refusedUpgrade } from '../../../helpers/sockets.js'
 
 t.test('a dashboard socket sees sessions created, messages and session updates', async (t) => {
   const app = await buildTestApp(t)
   const staff = await makeStaff(app)
-  const dashboard = await openSocket(t, dashboardUrl(await listen(app), staff))
+  const dashboard = await openDashboard(t, await listen(app), staff)
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'hello', name: 'Ivan' })
   await dashboard.waitUntil('session.created and message 1', () => dashboard.ofType('session.created').length === 1 && dashboard.ofType('message.created').length === 1)
   t.match(dashboard.ofType('session.created')[0]?.session, { id: s.id, name: 'Ivan', status: 'open' })
@@ -26,17 +26,17 @@ t.test('contact details and unread counts arrive as session.updated', async (t) 
   const site = await makeSite(app)
   const s = await makeSession(app, site)
   await app.inject(sendRequest(s, { text: 'one' }))
-  const dashboard = await openSocket(t, dashboardUrl(await listen(app), staff))
-  await app.inject({ method: 'POST', url: '/api/public/chat/sessions', headers: { 'x-api-key': site.apiKey }, payload: { userSessionId: s.userSessionId, phone: '+380 44 123' } })
+  const dashboard = await openDashboard(t, await listen(app), staff)
+  await app.inject({ method: 'POST', url: '/api/public/chat/sessions', headers: { 'x-api-key': site.apiKey, 'x-session-token': s.token }, payload: { userSessionId: s.userSessionId, phone: '+380 44 123' } })
   await dashboard.waitUntil('session.updated', () => dashboard.ofType('session.updated').length === 1)
   t.match(dashboard.ofType('session.updated')[0]?.session, { id: s.id, phone: '+380 44 123', unreadCount: 1 })
 })
 
-t.test('the upgrade is refused with 401 without a valid token', async (t) => {
+t.test('old clients: a wrong token in the URL is refused with 401 before the upgrade', async (t) => {
   const app = await buildTestApp(t)
   const base = await listen(app)
   const staff = await makeStaff(app)
-  for (const token of ['', 'not-a-jwt', staff.token.slice(0, -2) + 'xx']) {
+  for (const token of ['not-a-jwt', staff.token.slice(0, -2) + 'xx']) {
     const res = await refusedUpgrade(dashboardUrl(base, { ...staff, token }))
     t.equal(res.status, 401)
     t.equal(res.body.error?.code, 'UNAUTHORIZED')
@@ -57,8 +57,8 @@ t.test('disabling a user closes their sockets with 4001', async (t) => {
   const admin = await makeStaff(app, 'admin')
   const agent = await makeStaff(app)
   const base = await listen(app)
-  const agentSocket = await openSocket(t, dashboardUrl(base, agent))
-  const adminSocket = await openSocket(t, dashboardUrl(base, admin))
+  const agentSocket = await openDashboard(t, base, agent)
+  const adminSocket = await openDashboard(t, base, admin)
   const res = await app.inject({ method: 'PATCH', url: `/api/admin/users/${agent.id}`, headers: bearer(admin), payload: { disabled: true } })
   t.equal(res.statusCode, 200)
   t.equal((await agentSocket.closed).code, 4001)
@@ -69,7 +69,7 @@ t.test('disabling a user closes their sockets with 4001', async (t) => {
 
 t.test('a dashboard may only ping; other frames get an error frame', async (t) => {
   const app = await buildTestApp(t)
-  const dashboard = await openSocket(t, dashboardUrl(await listen(app), await makeStaff(app)))
+  const dashboard = await openDashboard(t, await listen(app), await makeStaff(app))
   dashboard.send({ type: 'message', text: 'hi' })
   dashboard.send({ type: 'ping' })
   await dashboard.waitUntil('error then pong', () => dashboard.frames.length === 2)

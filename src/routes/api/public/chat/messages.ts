@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../../../chat/errors.js'
-import { DEFAULT_PAGE, MAX_PAGE, MAX_SEQ, pollMessages, sendMessage } from '../../../../chat/messages.js'
+import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
 import { ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 
@@ -12,7 +12,7 @@ const SendBody = Type.Object({
 
 const PollQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 time: messages created after it' })),
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SEQ, description: 'messages with seq greater than it' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'messages with seq greater than it' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
 })
 

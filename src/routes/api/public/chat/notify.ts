@@ -26,6 +26,8 @@ export default (async (app) => {
       response: { 202: Ok(Type.Object({ queued: Type.Boolean() })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
+    // each one posts to a Telegram chat: a small budget of its own per IP
+    onRequest: app.limits.checkNotify,
     preHandler: app.requireSite,
   }, async (req, reply) => {
     const site = req.site

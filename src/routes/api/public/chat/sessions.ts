@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { startSession, type StartInput } from '../../../../chat/session-start.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, Email, Locale, Message, Name, Nullable, Ok, ok, PageUrl, Phone, PublicSession } from '../../../../http/schemas.js'
+import { header } from '../../../../plugins/auth.js'
 
 const StartBody = Type.Object({
   userSessionId: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }))),
@@ -37,9 +38,13 @@ export default (async (app) => {
   app.post('/sessions', {
     schema: {
       summary: 'Create a session, or get the open one of this userSessionId',
-      description: 'Returns 201 for a new session, 200 for an existing open one (contact details updated, firstMessage appended). The token opens this session on the session routes (X-Session-Token).',
+      description: [
+        'Returns 201 for a new session, 200 for an existing open one (contact details updated, firstMessage appended). The token opens this session on the session routes (X-Session-Token).',
+        'Resuming the open session of a userSessionId, or starting a new one after its closed one, needs proof: that session\'s X-Session-Token, or the site\'s X-API-Secret (server to server; from a browser only on sites with legacyBrowserSecret).',
+        'Without it: 401, and nothing of that session is changed or shown. A browser (Origin) the site does not allow: 403.',
+      ].join(' '),
       tags: ['public'],
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }],
       body: StartBody,
       response: { 200: StartReply, 201: StartReply, '4xx': ErrorBody },
     },
@@ -54,7 +59,11 @@ export default (async (app) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')
     const userAgent = req.headers['user-agent']?.slice(0, 512)
-    const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, app.clock())
+    // what proves the visitor id is this caller's: the site's secret (back ends), or the token of its session
+    const secret = app.siteSecretGiven(req, site)
+    const token = header(req, 'x-session-token')
+    const owns = (sessionId: string) => secret === true || (token !== undefined && app.sessionTokenValid(sessionId, token))
+    const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, owns, app.clock())
     // with auto-assignment on, a new chat has its agent before the visitor hears back
     if (created) await app.assigner.newSession(site)
     return reply.code(created ? 201 : 200).send(ok({

@@ -1,22 +1,30 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ChatError, forbidden, unauthorized } from '../../../../chat/errors.js'
-import { sendMessage } from '../../../../chat/messages.js'
+import { MAX_AFTER, sendMessage } from '../../../../chat/messages.js'
 import { getSiteSession } from '../../../../chat/sessions.js'
 import { originAllowed } from '../../../../chat/sites.js'
 import { upgradeRequired } from '../../../../http/errors.js'
+import { clientAddress } from '../../../../plugins/limits.js'
 import { parseClientFrame, PONG_FRAME, sendError } from '../../../../realtime/frames.js'
+import { CloseCode } from '../../../../realtime/peers.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
 const SocketQuery = Type.Object({
   apiKey: Type.Optional(Type.String({ maxLength: 128, description: 'the site key (browsers cannot set headers on a WebSocket)' })),
   token: Type.Optional(Type.String({ maxLength: 256, description: 'the session token; the site secret is never accepted in a URL' })),
-  after: Type.Optional(Type.Integer({ minimum: 0, description: 'the last seq the client holds: every later message is sent first' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'the last seq the client holds: every later message is sent first (above the session\'s lastSeq: nothing yet, then what comes)' })),
 })
 
 const MAX_FRAMES_IN_FLIGHT = 32
 
 const tooManyFrames = () => new ChatError(429, 'RATE_LIMITED', `More than ${MAX_FRAMES_IN_FLIGHT} frames are waiting; wait for the answers`)
+
+// sockets close when their tabs do; a few seconds is a fair wait before trying again
+const CAP_RETRY_AFTER_S = 5
+const capReached = (cap: 'session' | 'address') => new ChatError(429, 'RATE_LIMITED', cap === 'session'
+  ? 'Too many sockets are open for this session; close one (another tab) or poll'
+  : 'Too many sockets are open from this address', undefined, CAP_RETRY_AFTER_S)
 
 export default (async (app) => {
   app.route({
@@ -30,7 +38,9 @@ export default (async (app) => {
         '`{type:"message",message}` and `{type:"session",session:{id,status}}` frames. The client may send',
         '`{type:"message",text,clientMessageId}` (the rules of POST /sessions/:id/messages; failures come back as',
         '`{type:"error",error:{code,message},clientMessageId}`) and `{type:"ping"}` (answered by `{type:"pong"}`).',
-        'Close codes: 1012 server restarting, 1013 temporary failure, 4008 too slow — reconnect with after=<last seq> in all three;',
+        'At most WS_MAX_PER_SESSION sockets per session and WS_MAX_PER_IP per client address (per instance): beyond, the upgrade is 429 (or the socket is closed with 1013).',
+        'Messages sent on the socket spend the same per-session and per-address budgets as HTTP sends.',
+        'Close codes: 1012 server restarting, 1013 temporary failure or too many sockets, 4008 too slow — reconnect with after=<last seq> in all three;',
         '4001 the site key was rotated. See the README.',
       ].join(' '),
       tags: ['public'],
@@ -50,6 +60,8 @@ export default (async (app) => {
       if (origin !== undefined && !originAllowed(site, origin)) throw forbidden('This origin is not allowed for the site')
       req.site = site
       req.chatSession = await getSiteSession(app.db, site.id, req.params.id)
+      const over = app.widgetSocketCaps.over(req.chatSession.id, clientAddress(req))
+      if (over) throw capReached(over)
     },
     handler: async () => {
       throw upgradeRequired()
@@ -58,7 +70,13 @@ export default (async (app) => {
       const { chatSession, site } = req
       if (!chatSession || !site) throw new Error('the preHandler did not run')
       const sessionId = chatSession.id
-      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, req.query.after ?? 0)
+      // counted as it opens: two upgrades may both have passed the check before
+      const release = app.widgetSocketCaps.take(sessionId, clientAddress(req))
+      if (!release) return socket.close(CloseCode.tryAgainLater, 'too many sockets')
+      socket.once('close', release)
+      // an `after` beyond the session's last message means "nothing yet": from here on, what comes
+      const after = Math.min(req.query.after ?? 0, chatSession.lastSeq)
+      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey }, after)
       // Frames of one socket are handled one after another, so its messages keep their order;
       // a client that keeps sending without waiting is told to slow down rather than queued.
       let previous = Promise.resolve()
@@ -72,10 +90,10 @@ export default (async (app) => {
             const frame = parseClientFrame(data, isBinary, ['message', 'ping'])
             if (frame.type === 'ping') return socket.send(PONG_FRAME)
             clientMessageId = frame.clientMessageId
-            await app.limits.checkSessionSend(sessionId)
+            await app.limits.checkSocketSend(sessionId, req.ip)
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
-            await sendMessage(app.db, app.bus, { sessionId, sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
+            await sendMessage(app.db, app.bus, { sessionId, scope: [site.id], sender: 'visitor', text: frame.text, clientMessageId: clientMessageId ?? null })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
           } finally {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
 import { buildTestApp } from '../../../../helpers/app.js'
+import { call, serve } from '../../../../helpers/http.js'
 import { makeSession, makeSite, makeStaff, poll, pollRequest, replyRequest, sendRequest, sessionHeaders, type WireMessage } from '../../../../helpers/fixtures.js'
 
 t.test('a visitor message is stored with the next seq and returned by polling', async (t) => {
@@ -136,4 +137,20 @@ t.test('an agent reply reaches the visitor poll with the agent name', async (t) 
   const agent = await makeStaff(app, 'agent', 'Olena')
   t.equal((await app.inject(replyRequest(agent, s.id, 'Добрий день!'))).statusCode, 201)
   t.match(await poll(app, s), [{ sender: 'agent', senderName: 'Olena', text: 'Добрий день!' }])
+})
+
+t.test("a retry's clientMessageId is looked up in the caller's site only: another site's key and secret read nothing", async (t) => {
+  const app = await buildTestApp(t)
+  const base = await serve(app)
+  const siteA = await makeSite(app)
+  const victim = await makeSession(app, await makeSite(app))
+  const stored = await app.inject(sendRequest(victim, { text: 'private to site B', clientMessageId: 'c-1' }))
+  t.equal(stored.statusCode, 201)
+  const res = await call(base, `/api/public/chat/sessions/${victim.id}/messages`, {
+    headers: { 'x-api-key': siteA.apiKey, 'x-api-secret': siteA.apiSecret },
+    body: { text: 'anything', clientMessageId: 'c-1' },
+  })
+  t.equal(res.status, 404, "another site's session is missing, retry or not")
+  t.notMatch(res.text, 'private to site B')
+  t.same((await poll(app, victim)).map((m) => m.text), ['private to site B'], 'and nothing was stored in it')
 })

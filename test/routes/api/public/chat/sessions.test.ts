@@ -1,9 +1,13 @@
 import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
 import { buildTestApp } from '../../../../helpers/app.js'
-import { makeSession, makeSite, poll, startSessionRequest, uniq } from '../../../../helpers/fixtures.js'
+import { makeSession, makeSite, poll, startSessionRequest, type TestSite, uniq } from '../../../../helpers/fixtures.js'
+import { call, serve } from '../../../../helpers/http.js'
 
 const URL = '/api/public/chat/sessions'
+
+const start = (base: string, site: TestSite, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  call(base, URL, { headers: { 'x-api-key': site.apiKey, ...headers }, body })
 
 t.test('a new userSessionId creates a session (201) with firstMessage as seq 1 and a token', async (t) => {
   const app = await buildTestApp(t)
@@ -19,22 +23,68 @@ t.test('a new userSessionId creates a session (201) with firstMessage as seq 1 a
   t.same(data.messages.map((m: { seq: number; text: string; sender: string; senderName: string }) => [m.seq, m.text, m.sender, m.senderName]), [[1, 'Hello', 'visitor', 'Olena']])
 })
 
-t.test('the same userSessionId resumes the open session (200): contact updated, firstMessage appended, same token', async (t) => {
+t.test('the same userSessionId with its token resumes the open session (200): contact updated, firstMessage appended, same token', async (t) => {
   const app = await buildTestApp(t)
+  const base = await serve(app)
   const site = await makeSite(app)
   const userSessionId = uniq('visitor-')
-  const first = (await app.inject(startSessionRequest(site, { userSessionId, firstMessage: 'one' }))).json().data
-  const res = await app.inject(startSessionRequest(site, { userSessionId, firstMessage: 'two', name: 'Taras', phone: '067 123', email: 't@example.com' }))
-  t.equal(res.statusCode, 200)
-  const data = res.json().data
+  const first = (await start(base, site, { userSessionId, firstMessage: 'one' })).body.data as { sessionId: string; token: string }
+  const proof = { 'x-session-token': first.token }
+  const res = await start(base, site, { userSessionId, firstMessage: 'two', name: 'Taras', phone: '067 123', email: 't@example.com' }, proof)
+  t.equal(res.status, 200)
+  const data = res.body.data as { sessionId: string; token: string; session: Record<string, unknown>; messages: { text: string }[] }
   t.equal(data.sessionId, first.sessionId)
   t.equal(data.token, first.token)
   t.match(data.session, { name: 'Taras', phone: '067 123', lastSeq: 2 })
-  t.same(data.messages.map((m: { text: string }) => m.text), ['one', 'two'])
-  const again = await app.inject(startSessionRequest(site, { userSessionId }))
-  t.equal(again.statusCode, 200, 'resuming without firstMessage appends nothing')
-  t.equal(again.json().data.messages.length, 2)
-  t.equal(again.json().data.session.name, 'Taras', 'omitted contact fields keep their values')
+  t.same(data.messages.map((m) => m.text), ['one', 'two'])
+  const again = await start(base, site, { userSessionId }, proof)
+  t.equal(again.status, 200, 'resuming without firstMessage appends nothing')
+  t.equal((again.body.data as { messages: unknown[] }).messages.length, 2)
+  t.equal((again.body.data as { session: { name: string } }).session.name, 'Taras', 'omitted contact fields keep their values')
+  const bySecret = await start(base, site, { userSessionId }, { 'x-api-secret': site.apiSecret })
+  t.equal(bySecret.status, 200, "the site's secret (a back end) resumes it too")
+})
+
+t.test('resuming with the public key alone is 401, and nothing of the session is changed or revealed', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await serve(app)
+  const site = await makeSite(app)
+  const other = await makeSite(app)
+  const victim = await makeSession(app, site, { userSessionId: 'visitor-0001', name: 'Olena', phone: '+380 67 111', firstMessage: 'my secret question' })
+  const attempts = [
+    await start(base, site, { userSessionId: 'visitor-0001', name: 'Mallory', phone: '000', firstMessage: 'hi, it is me' }),
+    await start(base, site, { userSessionId: 'visitor-0001' }, { 'x-session-token': (await makeSession(app, site)).token }),
+    await start(base, site, { userSessionId: 'visitor-0001' }, { 'x-session-token': 'st_forged' }),
+    await start(base, site, { userSessionId: 'visitor-0001' }, { 'x-api-secret': other.apiSecret }),
+  ]
+  for (const [i, res] of attempts.entries()) {
+    t.equal(res.status, 401, `attempt ${i}`)
+    t.equal(res.body.error?.code, 'UNAUTHORIZED', `attempt ${i}`)
+    t.notOk(res.body.data, `attempt ${i}: no data`)
+    t.notMatch(res.text, /my secret question|Olena|st_|sessionId/, `attempt ${i}: nothing of the session in the body`)
+  }
+  t.match(attempts[0]?.body.error?.message, /X-Session-Token/, 'the message names the header')
+  const history = await poll(app, victim)
+  t.same(history.map((m) => m.text), ['my secret question'], 'no message was posted as the victim')
+  const [row] = await app.sql`select name, phone from chat_sessions where id = ${victim.id}`
+  t.same({ ...row }, { name: 'Olena', phone: '+380 67 111' }, 'contact details unchanged')
+  t.equal((await app.sql`select count(*)::int as n from chat_sessions where user_session_id = 'visitor-0001'`)[0]?.n, 1, 'no second session either')
+})
+
+t.test('a closed session: its userSessionId without proof is 401; with proof a new session starts (201)', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await serve(app)
+  const site = await makeSite(app)
+  const s = await makeSession(app, site)
+  await closeSession(app.db, app.bus, s.id)
+  t.equal((await start(base, site, { userSessionId: s.userSessionId })).status, 401, 'the public key alone')
+  const withToken = await start(base, site, { userSessionId: s.userSessionId }, { 'x-session-token': s.token })
+  t.equal(withToken.status, 201, "the closed session's token")
+  t.not((withToken.body.data as { sessionId: string }).sessionId, s.id)
+  const next = withToken.body.data as { sessionId: string; token: string }
+  await closeSession(app.db, app.bus, next.sessionId)
+  const withSecret = await start(base, site, { userSessionId: s.userSessionId }, { 'x-api-secret': site.apiSecret })
+  t.equal(withSecret.status, 201, "the site's secret")
 })
 
 t.test('null, absent or empty userSessionId gets a generated one; every call is a new session', async (t) => {
@@ -50,16 +100,6 @@ t.test('null, absent or empty userSessionId gets a generated one; every call is 
   t.equal(ids.size, 3)
   const noBody = await app.inject({ method: 'POST', url: URL, headers: { 'x-api-key': site.apiKey } })
   t.equal(noBody.statusCode, 201, 'no body at all is an empty request')
-})
-
-t.test('a closed session is not resumed: the same userSessionId starts a new one', async (t) => {
-  const app = await buildTestApp(t)
-  const site = await makeSite(app)
-  const s = await makeSession(app, site)
-  await closeSession(app.db, app.bus, s.id)
-  const res = await app.inject(startSessionRequest(site, { userSessionId: s.userSessionId }))
-  t.equal(res.statusCode, 201)
-  t.not(res.json().data.sessionId, s.id)
 })
 
 t.test('invalid fields are 400 VALIDATION_ERROR naming the field', async (t) => {
@@ -140,9 +180,15 @@ t.test('two concurrent first requests of one visitor end in one session', async 
   const app = await buildTestApp(t)
   const site = await makeSite(app)
   const userSessionId = uniq('visitor-')
-  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => app.inject(startSessionRequest(site, { userSessionId, firstMessage: `m${i}` }))))
+  // a back end with the secret: every request may resume, so the losers of the race join the winner
+  const withSecret = (i: number) => ({ ...startSessionRequest(site, { userSessionId, firstMessage: `m${i}` }), headers: { 'x-api-key': site.apiKey, 'x-api-secret': site.apiSecret } })
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => app.inject(withSecret(i))))
   t.same(results.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 201])
   t.equal(new Set(results.map((r) => r.json().data.sessionId)).size, 1)
-  const last = await app.inject(startSessionRequest(site, { userSessionId }))
-  t.same(last.json().data.messages.map((m: { seq: number }) => m.seq), [1, 2, 3, 4, 5, 6])
+  const last = await app.inject(withSecret(9))
+  t.same(last.json().data.messages.map((m: { seq: number }) => m.seq), [1, 2, 3, 4, 5, 6, 7])
+  // with the key alone the losers cannot prove the session is theirs
+  const racing = uniq('visitor-')
+  const bare = await Promise.all(Array.from({ length: 4 }, () => app.inject(startSessionRequest(site, { userSessionId: racing }))))
+  t.same(bare.map((r) => r.statusCode).sort(), [201, 401, 401, 401])
 })
