@@ -60,7 +60,8 @@ t.test('a note never reaches the visitor: not in polls, widget sockets, resume h
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => receiver.close(() => resolve())))
   const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  // the webhook receiver is on loopback, which the SSRF guard refuses unless allowed
+  const app = await buildTestApp(t, { env: { ...telegramEnv(bot), WEBHOOK_ALLOW_PRIVATE: 'true' } })
   const chatId = `-100${Date.now()}`
   bot.forumChats.add(chatId)
   const site = await makeTelegramSite(app, chatId)
