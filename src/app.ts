@@ -14,6 +14,8 @@ import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
+import presencePlugin from './plugins/presence.js'
+import assignmentPlugin from './plugins/assignment.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import secretsPlugin from './plugins/secrets.js'
 import outboxPlugin from './plugins/outbox.js'
@@ -37,6 +39,7 @@ import publicChatRatingRoutes from './routes/api/public/chat/rating.js'
 import publicChatTranscriptRoutes from './routes/api/public/chat/transcript.js'
 import publicChatResumeRoutes from './routes/api/public/chat/resume.js'
 import publicChatUnsubscribeRoutes from './routes/api/public/chat/unsubscribe.js'
+import publicChatAvailabilityRoutes from './routes/api/public/chat/availability.js'
 import authRoutes from './routes/api/auth/index.js'
 import chatSessionRoutes from './routes/api/chat/sessions.js'
 import chatStatsRoutes from './routes/api/chat/stats.js'
@@ -44,6 +47,10 @@ import chatSocketRoutes from './routes/api/chat/socket.js'
 import chatAttachmentRoutes from './routes/api/chat/attachments.js'
 import fileRoutes from './routes/api/files/index.js'
 import chatSessionPrivacyRoutes from './routes/api/chat/session-privacy.js'
+import chatAssignmentRoutes from './routes/api/chat/assignment.js'
+import chatNoteRoutes from './routes/api/chat/notes.js'
+import chatLabelRoutes from './routes/api/chat/labels.js'
+import chatCannedRoutes from './routes/api/chat/canned.js'
 import adminUserRoutes from './routes/api/admin/users.js'
 import adminSiteRoutes from './routes/api/admin/sites.js'
 import adminWebhookRoutes from './routes/api/admin/webhooks.js'
@@ -133,7 +140,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(filesPlugin)
+  await app.register(presencePlugin)
   await app.register(realtimePlugin)
+  await app.register(assignmentPlugin)
   await app.register(visitorSeenPlugin)
   await app.register(auditPlugin)
   await app.register(erasurePlugin)
@@ -157,6 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await pub.register(publicChatTranscriptRoutes)
     await pub.register(publicChatResumeRoutes)
     await pub.register(publicChatUnsubscribeRoutes)
+    await pub.register(publicChatAvailabilityRoutes)
   }, { prefix: '/api/public/chat' })
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(async (chat) => {
@@ -165,6 +175,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await chat.register(chatSocketRoutes)
     await chat.register(chatAttachmentRoutes)
     await chat.register(chatSessionPrivacyRoutes)
+    await chat.register(chatAssignmentRoutes)
+    await chat.register(chatNoteRoutes)
+    await chat.register(chatLabelRoutes)
+    await chat.register(chatCannedRoutes)
   }, { prefix: '/api/chat' })
   await app.register(fileRoutes, { prefix: '/api/files' })
   await app.register(async (admin) => {

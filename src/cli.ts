@@ -11,7 +11,7 @@ import { secretBoxFor } from './chat/secret-box.js'
 import { createSite, listSites, rotateSiteCredentials, siteView } from './chat/sites.js'
 import { backupToFile } from './backup/backup.js'
 import { restoreFromFile } from './backup/restore.js'
-import { createUser, findUserByEmail, listUsers, updateUser, userView } from './chat/users.js'
+import { createUser, findUserByEmail, listUsers, updateUser, userView, type User } from './chat/users.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -29,6 +29,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   restore --in FILE [--force]               into an empty database (--force replaces what it holds); stop the servers first
 
 Uses DATABASE_URL, or the embedded Postgres under DATA_DIR (default ./.data).`
+
+/** The CLI sees no presence (that lives in the servers' memory): users are shown as offline. */
+const offlineView = (u: User) => userView(u, false)
 
 function required(values: Record<string, unknown>, name: string): string {
   const v = values[name]
@@ -87,7 +90,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv, out: (text: string) =
         if (role !== 'admin' && role !== 'agent') throw new Error('--role is admin or agent')
         const password = required(values, 'password')
         if (password.length < 8) throw new Error('--password needs at least 8 characters')
-        print(userView(await createUser(db, { email: required(values, 'email'), name: required(values, 'name'), password, role })))
+        print(offlineView(await createUser(db, { email: required(values, 'email'), name: required(values, 'name'), password, role })))
         break
       }
       case 'set-password':
@@ -95,11 +98,11 @@ async function run(args: string[], env: NodeJS.ProcessEnv, out: (text: string) =
         const user = await findUserByEmail(db, required(values, 'email'))
         if (!user) throw new Error('no user with this email')
         const patch = command === 'set-password' ? { password: required(values, 'password') } : { disabled: true }
-        print(userView(await updateUser(db, bus, user.id, patch)))
+        print(offlineView(await updateUser(db, bus, user.id, patch)))
         break
       }
       case 'list-users':
-        print((await listUsers(db)).map(userView))
+        print((await listUsers(db)).map(offlineView))
         break
       case 'create-site': {
         const { site, apiSecret } = await createSite(db, box, { name: required(values, 'name'), origins: values.origin ?? [] })

@@ -63,6 +63,10 @@ export type Config = {
   wsMaxBufferedBytes: number
   /** how often the hub looks for messages whose notification was lost */
   wsSweepMs: number
+  /** how often an instance repeats the presence of its dashboards' users; a word holds for three of these */
+  presenceHeartbeatMs: number
+  /** how often each instance looks for chats auto-assignment can place (also done at once on a new chat, a freed agent, an agent coming online) */
+  autoAssignSweepMs: number
   /** widget sockets one session may hold open on this instance */
   wsMaxPerSession: number
   /** widget sockets one IP may hold open on this instance */
@@ -367,6 +371,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
     wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),
+    presenceHeartbeatMs: int(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 50, 20_000),
+    autoAssignSweepMs: int(env, 'AUTO_ASSIGN_SWEEP_MS', 2_000, 50, 5_000),
     wsMaxPerSession: int(env, 'WS_MAX_PER_SESSION', 8, 1),
     wsMaxPerIp: int(env, 'WS_MAX_PER_IP', 50, 1),
     passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),

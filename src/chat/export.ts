@@ -1,21 +1,23 @@
 import { and, asc, eq, gt, gte, lt, or, type SQL } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
-import { chatMessages, chatSessions } from '../db/schema.js'
-import { listMessages, messageColumns, messageFromRow, type Message } from './messages.js'
-import { adminSessionView, getAdminSession, type AdminSessionView } from './session-views.js'
+import { chatSessions } from '../db/schema.js'
+import { listMessages, type Message } from './messages.js'
+import { adminSessionFromRow, adminSessionRows, getAdminSession, type AdminSessionView } from './session-views.js'
+import { listNotes, type Note } from './notes.js'
 
 /**
  * Exports (GDPR access requests, backups of a site's conversations): a session as one JSON
  * object, or a site's sessions as NDJSON, one `{ session, messages, notes }` line each, read
  * and written in pages so memory stays flat whatever the size. `notes` is the staff's private
- * notes; there are none to export until notes exist.
+ * notes.
  */
 
-export type SessionExport = { session: AdminSessionView; messages: Message[]; notes: unknown[] }
+export type SessionExport = { session: AdminSessionView; messages: Message[]; notes: Note[] }
 
 export async function exportSession(db: Executor, id: string): Promise<SessionExport> {
   const session = await getAdminSession(db, id)
-  return { session, messages: await listMessages(db, session.id), notes: [] }
+  const [messages, notes] = await Promise.all([listMessages(db, session.id), listNotes(db, session.id)])
+  return { session, messages, notes }
 }
 
 export type ExportFilter = { siteId: string; from?: Date; to?: Date }
@@ -30,8 +32,7 @@ async function sessionPage(db: Executor, f: ExportFilter, after: { createdAt: Da
   if (f.from) where.push(gte(chatSessions.createdAt, f.from))
   if (f.to) where.push(lt(chatSessions.createdAt, f.to))
   if (after) where.push(or(gt(chatSessions.createdAt, after.createdAt), and(eq(chatSessions.createdAt, after.createdAt), gt(chatSessions.id, after.id))))
-  return db.select({ session: chatSessions, last: messageColumns }).from(chatSessions)
-    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.seq, chatSessions.lastSeq)))
+  return adminSessionRows(db)
     .where(and(...where))
     .orderBy(asc(chatSessions.createdAt), asc(chatSessions.id))
     .limit(SESSIONS_PER_PAGE)
@@ -46,7 +47,7 @@ function messageJsonPages(db: Db, sessionId: string): AsyncIterable<{ m: string 
   return db.$client<{ m: string }[]>`
     select json_build_object(
         'id', id, 'sessionId', session_id, 'seq', seq, 'sender', sender, 'senderName', sender_name, 'text', text,
-        'clientMessageId', client_message_id, 'createdAt', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text as m
+        'clientMessageId', client_message_id, 'attachments', coalesce(attachments, '[]'::jsonb), 'createdAt', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text as m
     from chat_messages where session_id = ${sessionId} order by seq`.cursor(MESSAGES_PER_PAGE)
 }
 
@@ -61,15 +62,16 @@ export async function* exportSessionsNdjson(db: Db, f: ExportFilter): AsyncGener
   let after: { createdAt: Date; id: string } | undefined
   for (;;) {
     const page = await sessionPage(db, f, after)
-    for (const { session, last } of page) {
-      const view = adminSessionView(session, last && messageFromRow(last))
+    for (const row of page) {
+      const { session } = row
+      const view = adminSessionFromRow(row)
       yield `{"session":${JSON.stringify(view)},"messages":[`
       let first = true
       for await (const rows of messageJsonPages(db, session.id)) {
         yield (first ? '' : ',') + rows.map((r) => r.m).join(',')
         first = false
       }
-      yield '],"notes":[]}\n'
+      yield `],"notes":${JSON.stringify(await listNotes(db, session.id))}}\n`
     }
     const lastRow = page[page.length - 1]
     if (!lastRow || page.length < SESSIONS_PER_PAGE) return

@@ -8,6 +8,7 @@ import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
+import { inScope, scopeCondition, type SiteScope } from './visibility.js'
 
 export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
 
@@ -69,8 +70,8 @@ export function assertMessageText(text: string, field = 'text', mayBeEmpty = fal
 
 export type NewMessage = {
   sessionId: string
-  /** when given, a session of another site counts as missing */
-  siteId?: string
+  /** the sites the writer may reach (chat/visibility.ts); a session elsewhere counts as missing. Unset: any */
+  scope?: SiteScope
   sender: Sender
   /** visitors' messages carry the session's current name instead */
   senderName?: string | null
@@ -125,7 +126,7 @@ export function messageFromRow(row: MessageRow): Message {
   }
 }
 
-const APPEND_INPUTS = ['sessionId', 'siteId', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds', 'awayMs', 'batchMs'] as const
+const APPEND_INPUTS = ['sessionId', 'siteIds', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds', 'awayMs', 'batchMs'] as const
 type AppendInputs = Record<(typeof APPEND_INPUTS)[number], StatementInput>
 
 /**
@@ -178,7 +179,7 @@ const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offline
         unread_count = case ${sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
         first_response_at = case when ${sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
         updated_at = ${at}${emailBatch}
-      where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteId}::uuid is null or s.site_id = ${m.siteId}::uuid)
+      where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteIds}::text is null or s.site_id = any(string_to_array(${m.siteIds}::text, ',')::uuid[]))
         ${files?.allFree ?? sql``}
       returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name${offlineEmail ? sql`, s.email_batch_until,
         (s.email is not null and not s.email_opt_out and s.visitor_seen_at < s.last_message_at - ${m.awayMs}::int * interval '1 millisecond') as email_away` : sql``}
@@ -230,7 +231,8 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   const email = m.sender === 'agent' ? m.offlineEmail : undefined
   const append = appendVariant(telegram, ids.length > 0, email !== undefined)
   const rows = await append(db, {
-    sessionId: m.sessionId, siteId: m.siteId ?? null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
+    sessionId: m.sessionId, // the caller's sites as one text parameter (a prepared statement's inputs are scalars); null: every site
+    siteIds: m.scope ? m.scope.join(',') : null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
     clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null, attachmentIds: `{${ids.join(',')}}`,
     awayMs: email?.visitorAwayMs ?? 0, batchMs: email?.batchMs ?? 0,
   })
@@ -240,14 +242,14 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   return messageFromRow(row)
 }
 
-/** The message stored under this clientMessageId; with `siteId`, only in a session of that site. */
-export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, siteId?: string): Promise<Message | undefined> {
+/** The message stored under this clientMessageId, only in a session within the scope (null: any). */
+export async function findByClientMessageId(db: Executor, sessionId: string, clientMessageId: string, scope: SiteScope = null): Promise<Message | undefined> {
   const [row] = await db.select(messageColumns).from(chatMessages)
     .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
     .where(and(
       eq(chatMessages.sessionId, sessionId),
       eq(chatMessages.clientMessageId, clientMessageId),
-      siteId === undefined ? undefined : eq(chatSessions.siteId, siteId),
+      scopeCondition(scope, chatSessions.siteId),
     ))
   return row && messageFromRow(row)
 }
@@ -283,9 +285,9 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
   assertAttachmentIds(attachments)
   assertMessageText(m.text, 'text', attachments.length > 0)
   if (!isUuid(m.sessionId)) throw notFound('Session')
-  // scoped by site: another site's key and secret must not read a message through a retry
+  // scoped by site: another site's key and secret, or a user of other sites, must not read a message through a retry
   if (m.clientMessageId) {
-    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
+    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
     if (existing) return { message: existing, created: false }
   }
   try {
@@ -293,15 +295,15 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
     if (message) return { message, created: true }
     // nothing claimed: tell a missing (or other site's) session from a closed one, and those from files that were not free
     const [session] = await db.select({ siteId: chatSessions.siteId, status: chatSessions.status }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
-    if (!session || (m.siteId && session.siteId !== m.siteId)) throw notFound('Session')
+    if (!session || !inScope(m.scope ?? null, session.siteId)) throw notFound('Session')
     if (session.status !== 'open' || attachments.length === 0) throw sessionClosed()
     // a concurrent retry of this send may have taken the files first
-    const stored = m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId) : undefined
+    const stored = m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
     if (stored) return { message: stored, created: false }
     throw attachmentsNotFree()
   } catch (err) {
     if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
-      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.siteId)
+      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
       if (existing) return { message: existing, created: false }
     }
     throw err

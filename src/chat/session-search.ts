@@ -1,13 +1,16 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { chatMessages, chatSessions, contactSearchText } from '../db/schema.js'
 import { validationError } from './errors.js'
-import { messageColumns, messageFromRow } from './messages.js'
-import { adminSessionView, type AdminSessionView } from './session-views.js'
+import { normaliseLabel } from './labels.js'
+import { adminSessionFromRow, adminSessionRows, type AdminSessionView } from './session-views.js'
+import { scopeCondition, type SiteScope } from './visibility.js'
 
 /** The dashboard's session list: filters, search in contact details and message text, pages. */
 
 export type SessionFilters = {
+  /** what the caller may see (chat/visibility.ts) */
+  scope: SiteScope
   status?: 'open' | 'closed' | 'all'
   search?: string
   siteId?: string
@@ -18,6 +21,9 @@ export type SessionFilters = {
   rating?: number
   /** rated (true) or not rated (false) */
   rated?: boolean
+  /** a user's id, or null for unassigned sessions */
+  assignedTo?: string | null
+  label?: string
   page: number
   limit: number
 }
@@ -46,7 +52,7 @@ export async function listSessions(db: Executor, f: SessionFilters): Promise<{ s
   if (f.page * f.limit > MAX_LIST_DEPTH) {
     throw validationError(`page × limit may reach at most ${MAX_LIST_DEPTH} sessions deep; narrow the filters (dates, status, search) instead`, [{ field: 'page', message: 'too deep' }])
   }
-  const where: SQL[] = []
+  const where: SQL[] = [scopeCondition(f.scope, chatSessions.siteId)]
   if (f.status && f.status !== 'all') where.push(eq(chatSessions.status, f.status))
   if (f.siteId) where.push(eq(chatSessions.siteId, f.siteId))
   if (f.from) where.push(gte(chatSessions.createdAt, f.from))
@@ -54,13 +60,15 @@ export async function listSessions(db: Executor, f: SessionFilters): Promise<{ s
   if (f.unread) where.push(sql`${chatSessions.unreadCount} > 0`)
   if (f.rating !== undefined) where.push(eq(chatSessions.ratingScore, f.rating))
   if (f.rated !== undefined) where.push(f.rated ? sql`${chatSessions.ratedAt} is not null` : sql`${chatSessions.ratedAt} is null`)
+  if (f.assignedTo === null) where.push(isNull(chatSessions.assignedTo))
+  else if (f.assignedTo !== undefined) where.push(eq(chatSessions.assignedTo, f.assignedTo))
+  if (f.label !== undefined) where.push(sql`${chatSessions.labels} @> array[${normaliseLabel(f.label)}]::text[]`)
   if (f.search) where.push(searchCondition(f.search))
-  const condition = where.length ? and(...where) : undefined
+  const condition = and(...where)
   const [countRow] = await db.select({ total: sql<number>`count(*)::int` }).from(chatSessions).where(condition)
-  const rows = await db.select({ session: chatSessions, last: messageColumns }).from(chatSessions)
-    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.seq, chatSessions.lastSeq)))
+  const rows = await adminSessionRows(db)
     .where(condition)
     .orderBy(desc(sql`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`), desc(chatSessions.id))
     .limit(f.limit).offset((f.page - 1) * f.limit)
-  return { sessions: rows.map((r) => adminSessionView(r.session, r.last && messageFromRow(r.last))), total: countRow?.total ?? 0 }
+  return { sessions: rows.map(adminSessionFromRow), total: countRow?.total ?? 0 }
 }

@@ -6,11 +6,13 @@ import { isUuid } from './ids.js'
 import { enqueueSessionEvent } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
 import { transaction } from './transaction.js'
+import { scopeCondition, type SiteScope } from './visibility.js'
 
 /**
  * A session's row and its lifecycle (read, read marks, close). Starting or resuming one is in
  * session-start.ts, listing and search in session-search.ts, what clients see of it in
- * session-views.ts, its token in session-tokens.ts, who handles it in assignment.ts.
+ * session-views.ts, its token in session-tokens.ts, who handles it in assignment.ts, who may
+ * see it in visibility.ts.
  */
 
 export type Session = typeof chatSessions.$inferSelect
@@ -31,12 +33,13 @@ export async function getSiteSession(db: Executor, siteId: string, id: string): 
 /**
  * An agent has read the session: its unread count goes to 0 and agentReadSeq to the newest
  * seq (it never moves back). The visitor's sockets are told with a `read` event.
+ * `scope`: the sites the caller may see (chat/visibility.ts); a session elsewhere is a 404.
  */
-export async function markSessionRead(db: Executor, events: Publisher, id: string): Promise<Session> {
+export async function markSessionRead(db: Executor, events: Publisher, id: string, scope: SiteScope = null): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
   const [s] = await db.update(chatSessions)
     .set({ unreadCount: 0, agentReadSeq: sql`greatest(${chatSessions.agentReadSeq}, ${chatSessions.lastSeq})`, updatedAt: sql`now()` })
-    .where(eq(chatSessions.id, id)).returning()
+    .where(and(eq(chatSessions.id, id), scopeCondition(scope, chatSessions.siteId))).returning()
   if (!s) throw notFound('Session')
   events.publish({ k: 'session', site: s.siteId, session: s.id })
   if (s.agentReadSeq > 0) events.publish({ k: 'read', site: s.siteId, session: s.id, seq: s.agentReadSeq, from: 'agent' })
@@ -59,20 +62,23 @@ export async function markVisitorRead(db: Executor, events: Publisher, siteId: s
   return moved
 }
 
-/** Closing a closed session changes nothing and is not an error. */
-export async function closeSession(db: Executor, events: Publisher, id: string): Promise<Session> {
+/** Closing a closed session changes nothing and is not an error. `scope` as for markSessionRead. */
+export async function closeSession(db: Executor, events: Publisher, id: string, scope: SiteScope = null): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
   const closed = await transaction(db, events, async (tx, txEvents) => {
     const [row] = await tx.update(chatSessions)
       .set({ status: 'closed', closedAt: sql`now()`, updatedAt: sql`now()` })
-      .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'))).returning()
+      .where(and(eq(chatSessions.id, id), eq(chatSessions.status, 'open'), scopeCondition(scope, chatSessions.siteId))).returning()
     if (row) {
       txEvents.publish({ k: 'session', site: row.siteId, session: row.id })
       await enqueueSessionEvent(tx, row, 'session.closed')
     }
     return row
   })
-  return closed ?? getSession(db, id)
+  if (closed) return closed
+  const [existing] = await db.select().from(chatSessions).where(and(eq(chatSessions.id, id), scopeCondition(scope, chatSessions.siteId)))
+  if (!existing) throw notFound('Session')
+  return existing
 }
 
 /** Sessions with a message or a start in the last `withinMs` (Postgres's clock), with their lastSeq. */

@@ -18,6 +18,7 @@ export type SiteView = {
   telegram: { chatId: string | null; botTokenSet: boolean; botTokenHint: string | null; anyMember: boolean }
   bot: BotSettings | null
   retentionDays: number | null
+  autoAssign: { enabled: boolean; maxOpenPerAgent: number }
   createdAt: Date
   updatedAt: Date
 }
@@ -38,6 +39,7 @@ export function siteView(site: Site): SiteView {
     },
     bot: site.bot,
     retentionDays: site.retentionDays,
+    autoAssign: { enabled: site.autoAssign, maxOpenPerAgent: site.maxOpenPerAgent },
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
   }
@@ -68,6 +70,8 @@ export type SiteInput = {
   legacyBrowserSecret?: boolean
   bot?: BotSettings | null
   retentionDays?: number | null
+  autoAssign?: boolean
+  maxOpenPerAgent?: number
 }
 
 /** The columns a bot token is stored in: the token sealed, the bot id in the clear. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
+import { scopeCondition, type SiteScope } from './visibility.js'
 
 export type Stats = {
   totalSessions: number
@@ -25,10 +26,12 @@ export const DEFAULT_CHART_DAYS = 30
 export const MAX_CHART_DAYS = 366
 
 /**
- * Figures for sessions created in [from, to) and messages sent in it (UTC days). First
- * response = first agent reply minus the visitor's first message; bot replies do not count.
+ * Figures for sessions created in [from, to) and messages sent in it (UTC days), over the
+ * sites of `scope` (what the caller sees, chat/visibility.ts). First response = first agent
+ * reply minus the visitor's first message; bot replies do not count.
  */
-export async function getStats(db: Executor, range: { from?: Date; to?: Date }, now = new Date()): Promise<Stats> {
+export async function getStats(db: Executor, range: { from?: Date; to?: Date }, scope: SiteScope = null, now = new Date()): Promise<Stats> {
+  const visible = (siteColumn: string) => scopeCondition(scope, sql.raw(siteColumn))
   // raw sql params: pass text (drizzle turns off postgres.js's Date serialiser)
   const from = range.from?.toISOString() ?? null
   const to = range.to?.toISOString() ?? null
@@ -42,7 +45,7 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
   const [s] = await db.execute<{
     total: number; open: number; closed: number; today: number; unanswered: number; avg: number | null; median: number | null
   }>(sql`
-    with s as (select * from chat_sessions where ${inRange('created_at')}),
+    with s as (select * from chat_sessions where ${inRange('created_at')} and ${visible('site_id')}),
     fr as (
       select extract(epoch from (s.first_response_at - v.first_at))::float8 as secs
       from s cross join lateral (select min(created_at) as first_at from chat_messages m where m.session_id = s.id and m.sender = 'visitor') v
@@ -52,7 +55,7 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
       (select count(*)::int from s) as total,
       (select count(*)::int from s where status = 'open') as open,
       (select count(*)::int from s where status = 'closed') as closed,
-      (select count(*)::int from chat_sessions where created_at >= date_trunc('day', ${now.toISOString()}::timestamptz at time zone 'UTC') at time zone 'UTC') as today,
+      (select count(*)::int from chat_sessions where created_at >= date_trunc('day', ${now.toISOString()}::timestamptz at time zone 'UTC') at time zone 'UTC' and ${visible('site_id')}) as today,
       (select count(*)::int from s where last_visitor_message_at is not null and first_response_at is null) as unanswered,
       (select avg(secs)::float8 from fr) as avg,
       (select percentile_cont(0.5) within group (order by secs)::float8 from fr) as median`)
@@ -61,12 +64,13 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
       count(*) filter (where sender = 'visitor')::int as visitor,
       count(*) filter (where sender = 'agent')::int as agent,
       count(*) filter (where sender = 'bot')::int as bot
-    from chat_messages where ${inRange('created_at')}`)
+    from chat_messages where ${inRange('created_at')}
+      ${scope === null ? sql`` : sql`and session_id in (select id from chat_sessions where ${visible('site_id')})`}`)
   // ratings count when they were given (a chat of last month rated today is today's CSAT)
   const [r] = await db.execute<{ n: number; avg: number | null; s1: number; s2: number; s3: number; s4: number; s5: number }>(sql`
     select count(*)::int as n, avg(rating_score)::float8 as avg,
       ${sql.raw([1, 2, 3, 4, 5].map((k) => `count(*) filter (where rating_score = ${k})::int as s${k}`).join(', '))}
-    from chat_sessions where rated_at is not null and ${inRange('rated_at')}`)
+    from chat_sessions where rated_at is not null and ${inRange('rated_at')}${scope === null ? sql`` : sql` and ${visible('site_id')}`}`)
   const chartTo = range.to ?? now
   const chartFrom = new Date(Math.max(range.from?.getTime() ?? chartTo.getTime() - (DEFAULT_CHART_DAYS - 1) * DAY_MS, chartTo.getTime() - (MAX_CHART_DAYS - 1) * DAY_MS))
   const days = await db.execute<{ date: string; count: number }>(sql`
@@ -74,7 +78,7 @@ export async function getStats(db: Executor, range: { from?: Date; to?: Date }, 
     from generate_series(date_trunc('day', ${chartFrom.toISOString()}::timestamptz at time zone 'UTC'),
                          date_trunc('day', ${new Date(chartTo.getTime() - 1).toISOString()}::timestamptz at time zone 'UTC'), interval '1 day') d
     left join chat_sessions c on (c.created_at at time zone 'UTC') >= d and (c.created_at at time zone 'UTC') < d + interval '1 day'
-      and ${inRange('c.created_at')}
+      and ${inRange('c.created_at')} and ${visible('c.site_id')}
     group by d order by d`)
   const round = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 10) / 10)
   return {

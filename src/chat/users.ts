@@ -1,13 +1,14 @@
-import { asc, eq, sql } from 'drizzle-orm'
+import { asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { users } from '../db/schema.js'
-import { conflict, notFound } from './errors.js'
+import { sites, users } from '../db/schema.js'
+import { conflict, notFound, validationError } from './errors.js'
 import type { Publisher } from '../realtime/bus.js'
 import type { PasswordHashGate } from './password-gate.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
 
 export type User = typeof users.$inferSelect
 export type Role = User['role']
+export type Availability = User['availability']
 
 export type UserView = {
   id: string
@@ -16,10 +17,15 @@ export type UserView = {
   role: Role
   disabled: boolean
   telegramUserId: number | null
+  /** the sites the user works on; null: all */
+  siteIds: string[] | null
+  availability: Availability
+  /** live: a dashboard socket of theirs is open (on any instance) and their availability is online */
+  online: boolean
   createdAt: Date
 }
 
-export function userView(u: User): UserView {
+export function userView(u: User, online: boolean): UserView {
   return {
     id: u.id,
     email: u.email,
@@ -27,8 +33,22 @@ export function userView(u: User): UserView {
     role: u.role,
     disabled: u.disabled,
     telegramUserId: u.telegramUserId,
+    siteIds: u.siteIds,
+    availability: u.availability,
+    online: online && !u.disabled && u.availability === 'online',
     createdAt: u.createdAt,
   }
+}
+
+/** Site ids as stored: unique, in a stable order; each must name a site (400 otherwise). */
+async function checkedSiteIds(db: Executor, siteIds: string[] | null | undefined): Promise<string[] | null | undefined> {
+  if (!siteIds) return siteIds
+  const unique = [...new Set(siteIds.map((id) => id.toLowerCase()))].sort()
+  if (unique.length === 0) return unique
+  const found = new Set((await db.select({ id: sites.id }).from(sites).where(inArray(sites.id, unique))).map((r) => r.id))
+  const unknown = unique.filter((id) => !found.has(id))
+  if (unknown.length) throw validationError(`siteIds: no site ${unknown.join(', ')}`, unknown.map((id) => ({ field: 'siteIds', message: `unknown site ${id}` })))
+  return unique
 }
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase()
@@ -57,32 +77,47 @@ export async function authenticate(db: Executor, email: string, password: string
   return ok && user && !user.disabled ? user : undefined
 }
 
-export type NewUser = { email: string; name: string; password: string; role: Role }
+export type NewUser = { email: string; name: string; password: string; role: Role; siteIds?: string[] | null }
 
 export async function createUser(db: Executor, input: NewUser): Promise<User> {
+  const siteIds = await checkedSiteIds(db, input.siteIds)
   const [user] = await db.insert(users).values({
     email: normaliseEmail(input.email),
     name: input.name,
     role: input.role,
     passwordHash: await hashPassword(input.password),
+    siteIds: siteIds ?? null,
   }).onConflictDoNothing().returning()
   if (!user) throw conflict('A user with this email exists')
   return user
 }
 
-export type UserPatch = { name?: string; role?: Role; password?: string; disabled?: boolean; telegramUserId?: number | null }
+export type UserPatch = {
+  name?: string
+  role?: Role
+  password?: string
+  disabled?: boolean
+  telegramUserId?: number | null
+  siteIds?: string[] | null
+  availability?: Availability
+}
 
+/**
+ * Every change is announced (a 'user' event): each instance re-reads the user for its open
+ * dashboards (what they may see, presence), and closes them when the change revokes tokens.
+ */
 export async function updateUser(db: Executor, events: Publisher, id: string, patch: UserPatch): Promise<User> {
-  const { password, ...rest } = patch
+  const { password, siteIds, ...rest } = patch
   const set: Partial<typeof users.$inferInsert> = { ...rest }
   if (password !== undefined) set.passwordHash = await hashPassword(password)
+  if (siteIds !== undefined) set.siteIds = (await checkedSiteIds(db, siteIds)) ?? null
   // tokens issued before a password change, a role change or disabling stop working
   const revokes = password !== undefined || patch.disabled === true || patch.role !== undefined
   const [user] = await db.update(users)
     .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
     .where(eq(users.id, id)).returning()
   if (!user) throw notFound('User')
-  if (revokes) events.publish({ k: 'user', user: user.id })
+  events.publish({ k: 'user', user: user.id })
   return user
 }
 
@@ -102,4 +137,12 @@ export async function ensureAdmin(db: Executor, events: Publisher, email: string
 export async function findUserByTelegramId(db: Executor, telegramUserId: number): Promise<User | undefined> {
   const [u] = await db.select().from(users).where(eq(users.telegramUserId, telegramUserId))
   return u && !u.disabled ? u : undefined
+}
+
+export type Membership = Pick<User, 'id' | 'siteIds' | 'disabled'>
+
+/** Where these users work, for presence-based answers (who is available on a site). */
+export async function membershipsOf(db: Executor, ids: string[]): Promise<Membership[]> {
+  if (ids.length === 0) return []
+  return db.select({ id: users.id, siteIds: users.siteIds, disabled: users.disabled }).from(users).where(inArray(users.id, ids))
 }

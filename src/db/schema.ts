@@ -48,6 +48,9 @@ export const sites = pgTable('sites', {
   bot: jsonb('bot').$type<BotSettings>(),
   /** closed sessions older than this many days are erased by the retention job; null keeps them */
   retentionDays: integer('retention_days'),
+  // new sessions go to an online agent of the site with the fewest open assigned ones, below the cap
+  autoAssign: boolean('auto_assign').notNull().default(false),
+  maxOpenPerAgent: integer('max_open_per_agent').notNull().default(5),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('sites_api_key_uq').on(t.apiKey), index('sites_telegram_bot_idx').on(t.telegramBotId, t.telegramChatId)])
@@ -62,6 +65,12 @@ export const users = pgTable('users', {
   // bumped on password change and disabling, so tokens issued before stop working
   tokenVersion: integer('token_version').notNull().default(0),
   telegramUserId: bigint('telegram_user_id', { mode: 'number' }),
+  // the sites this user works on; null: every site (see chat/visibility.ts)
+  siteIds: uuid('site_ids').array(),
+  // the user's own switch; online also needs an open dashboard socket (realtime/presence.ts)
+  availability: text('availability', { enum: ['online', 'away'] }).notNull().default('online'),
+  // auto-assignment's tie-break: who waited longest since their last assignment goes first
+  lastAssignedAt: ts('last_assigned_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('users_email_uq').on(t.email)])
@@ -110,6 +119,9 @@ export const chatSessions = pgTable('chat_sessions', {
   ratingScore: integer('rating_score'),
   ratingComment: text('rating_comment'),
   ratedAt: ts('rated_at'),
+  assignedAt: ts('assigned_at'),
+  // sorted, unique, lower-case (chat/labels.ts)
+  labels: text('labels').array().notNull().default(sql`'{}'::text[]`),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
@@ -122,6 +134,11 @@ export const chatSessions = pgTable('chat_sessions', {
   // the retention job's scan: closed sessions by age
   index('chat_sessions_closed_idx').on(t.siteId, t.closedAt).where(sql`status = 'closed'`),
   index('chat_sessions_rated_idx').on(t.ratedAt).where(sql`rated_at is not null`),
+  // an agent's open load (auto-assignment's cap, the "Mine" list)
+  index('chat_sessions_assignee_open_idx').on(t.assignedTo).where(sql`status = 'open'`),
+  // what auto-assignment still has to place
+  index('chat_sessions_unassigned_idx').on(t.siteId, t.createdAt).where(sql`status = 'open' and assigned_to is null`),
+  index('chat_sessions_labels_idx').using('gin', t.labels),
   // stats over a date range
   index('chat_sessions_created_idx').on(t.createdAt),
   // staff search: substring matches (ilike '%...%') over the contact fields through pg_trgm
@@ -150,6 +167,31 @@ export const chatMessages = pgTable('chat_messages', {
   index('chat_messages_text_trgm_idx').using('gin', sql`${t.text} gin_trgm_ops`),
 ])
 
+// Private notes staff leave on a conversation. A table of their own, apart from messages:
+// they take no seq, and nothing that serves visitors, Telegram or webhooks reads this table.
+export const chatNotes = pgTable('chat_notes', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+  // kept so that a note still says who wrote it after the user is gone
+  authorName: text('author_name').notNull(),
+  text: text('text').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [index('chat_notes_session_idx').on(t.sessionId, t.createdAt)])
+
+// Canned responses: per site, or shared by every site (site_id null). A shortcut is unique
+// within its scope; two partial indexes, since NULLs never collide in a plain unique index.
+export const cannedResponses = pgTable('canned_responses', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  siteId: uuid('site_id').references(() => sites.id, { onDelete: 'cascade' }),
+  shortcut: text('shortcut').notNull(),
+  text: text('text').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('canned_site_shortcut_uq').on(t.siteId, t.shortcut).where(sql`site_id is not null`),
+  uniqueIndex('canned_shared_shortcut_uq').on(t.shortcut).where(sql`site_id is null`),
+])
 // Tokens signed out before they expire (POST /api/auth/logout), by the SHA-256 of the token,
 // so that tokens issued before this table existed can be revoked too. Rows past their
 // token's expiry are pruned.

@@ -66,7 +66,8 @@ export const AdminSession = Type.Object({
   lastMessage: Nullable(Message),
   lastMessageAt: Nullable(DateTime),
   unreadCount: Type.Integer({ minimum: 0 }),
-  assignedTo: Nullable(Type.String({ format: 'uuid' })),
+  assignedTo: Nullable(Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }, { description: 'who handles the chat' })),
+  labels: Type.Array(Type.String(), { description: 'sorted, lower-case' }),
   closedAt: Nullable(DateTime),
   firstResponseAt: Nullable(DateTime),
   updatedAt: DateTime,
@@ -79,6 +80,20 @@ export const User = Type.Object({
   role: Type.Union([Type.Literal('admin'), Type.Literal('agent')]),
   disabled: Type.Boolean(),
   telegramUserId: Nullable(Type.Integer()),
+  siteIds: Nullable(Type.Array(Type.String({ format: 'uuid' }), { description: 'the sites the user works on; null: all' })),
+  availability: Type.Union([Type.Literal('online'), Type.Literal('away')]),
+  online: Type.Boolean({ description: 'a dashboard of theirs is open (on any instance) and their availability is online' }),
+  createdAt: DateTime,
+})
+
+/** Input: the sites a user works on (each must exist), or null for all. */
+export const SiteIds = Nullable(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 1000 }))
+
+export const Note = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  sessionId: Type.String({ format: 'uuid' }),
+  text: Type.String(),
+  author: Type.Object({ id: Nullable(Type.String({ format: 'uuid' })), name: Type.String() }),
   createdAt: DateTime,
 })
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
@@ -11,7 +12,7 @@ import { getOrCreateSecretSetting } from '../chat/settings.js'
 import { findSiteByApiKey, originAllowed, siteSecretMatches, type Site } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
 
-type StaffClaims = { sub: string; role: User['role']; tv: number; exp?: number }
+type StaffClaims = { sub: string; role: User['role']; tv: number; jti?: string; exp?: number }
 
 // Every instance drops its cache at once on a site event; the lifetime bounds how long a
 // change whose event was lost (a listener reconnecting) can go unseen: within a second.
@@ -85,7 +86,8 @@ export default fp(async (app) => {
   app.decorateRequest('chatSession', null)
   app.decorateRequest('staff', null)
 
-  app.decorate('issueStaffToken', (user: User) => app.jwt.sign({ sub: user.id, role: user.role, tv: user.tokenVersion }))
+  // jti: two logins within one second (iat is in seconds) would otherwise get the same token, and signing one out would sign out both
+  app.decorate('issueStaffToken', (user: User) => app.jwt.sign({ sub: user.id, role: user.role, tv: user.tokenVersion, jti: randomUUID() }))
 
   app.decorate('verifyStaffToken', async (token: string) => {
     let claims: StaffClaims

@@ -32,6 +32,8 @@ export default fp(async (app) => {
     heartbeatMs: config.wsHeartbeatMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     sweepMs: config.wsSweepMs,
+    // the user's own dashboards here say their new availability at once
+    onUserChanged: (user) => app.presence.setAvailability(user.id, user.availability),
     verifyStaffToken: (token) => app.verifyStaffToken(token),
     links: app.files.links,
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
@@ -61,4 +63,4 @@ export default fp(async (app) => {
       hub.resync()
     },
   })
-}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'files'] })
+}, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'files', 'presence'] })

@@ -23,7 +23,10 @@ export type DurableEvent =
   | { k: 'erased'; site: string; session: string }
   /** rows were queued for delivery without a chat change (a legacy note, an admin's retry): outbox workers look now */
   | { k: 'outbox'; site: string }
+  /** any change to a user (settings, membership, availability, revocation): subscribers re-read it */
   | { k: 'user'; user: string }
+  /** a private note was stored (staff only: it reaches dashboards, never a widget) */
+  | { k: 'note'; site: string; session: string; note: string }
   /** a staff token was signed out (`token` is its hash) */
   | { k: 'revoked'; user: string; token: string }
 
@@ -34,7 +37,10 @@ export type DurableEvent =
  */
 export type EphemeralEvent =
   | { k: 'typing'; site: string; session: string; from: 'visitor' | 'agent'; user?: string; name?: string }
+  /** an instance's word on a user with dashboard sockets on it; holds for ttlMs unless repeated (realtime/presence.ts) */
   | { k: 'presence'; user: string; status: 'online' | 'away' | 'offline'; instance: string; ttlMs: number }
+  /** an instance that has just started (or reconnected) asks every other one to repeat its presence now */
+  | { k: 'presence-sync'; instance: string }
   | { k: 'read'; site: string; session: string; seq: number; from: 'visitor' | 'agent'; user?: string }
 
 export type BusEvent = DurableEvent | EphemeralEvent

@@ -3,23 +3,20 @@ import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
+import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
 import type { BusEvent, EphemeralEvent } from './bus.js'
+import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
 import { originFrame, type OriginFrame } from './frames.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
 import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
-// setTimeout fires at once for delays above 2^31-1 ms; a later expiry closes early and the client simply reconnects
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 // a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
 const SWEEP_WINDOW_FACTOR = 5
-
-/** Tells a dashboard that it may have missed events: refetch through the REST API. */
-const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 
 export type HubOptions = {
   /** told, for each message read after a notification, how long after its commit that was */
@@ -30,8 +27,10 @@ export type HubOptions = {
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number
   maxBufferedBytes: number
-  /** resolves while a dashboard's token still holds (not expired, revoked, or its user disabled or changed) */
-  verifyStaffToken: (token: string) => Promise<unknown>
+  /** told when a user with dashboards here changed (re-read after a 'user' event) and still may use them */
+  onUserChanged?: (user: User) => void
+  /** the token's user while the token still holds (not expired, revoked, or its user disabled or changed) */
+  verifyStaffToken: (token: string) => Promise<User>
   /** signs the URLs of the files messages carry, for each socket's origin */
   links: FileLinks
 }
@@ -43,12 +42,11 @@ type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['statu
  * client reached the server at (the URLs of attached files start with it).
  */
 export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
-/** What a dashboard socket authenticated with. */
-export type DashboardAuth = { userId: string; token: string; tokenHash: string; expiresAt: Date | undefined }
-type Dashboard = Peer & DashboardAuth & { expiry: NodeJS.Timeout | undefined; origin: string }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 type Room = {
+  /** the session's site, once an event or a watcher has said it: dashboards get only what they may see */
+  siteId: string | undefined
   watchers: Set<Watcher>
   tail: Promise<void>
   pending: number
@@ -65,15 +63,16 @@ type Room = {
  */
 export class Hub {
   private readonly rooms = new Map<string, Room>()
-  private readonly dashboards = new Set<Dashboard>()
   private readonly peers: Peers
   /** typing events from the bus (any instance), before they reach sockets */
   private readonly typingOut = new Throttle()
+  private readonly dashboards: Dashboards
 
   private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
+    this.dashboards = new Dashboards(this.peers, opts)
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
   }
 
@@ -94,6 +93,7 @@ export class Hub {
     const { sessionId } = watched
     const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
     const room = this.room(sessionId)
+    room.siteId = watched.siteId
     room.watchers.add(watcher)
     this.peers.track(watcher, () => {
       room.watchers.delete(watcher)
@@ -103,17 +103,13 @@ export class Hub {
     this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, auth: DashboardAuth, origin: string): void {
-    const dashboard: Dashboard = { socket, alive: true, ...auth, expiry: undefined, origin }
-    if (auth.expiresAt) {
-      const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
-      dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
-    }
-    this.dashboards.add(dashboard)
-    this.peers.track(dashboard, () => {
-      clearTimeout(dashboard.expiry)
-      this.dashboards.delete(dashboard)
-    })
+  addDashboard(socket: WebSocket, user: User, auth: DashboardAuth): void {
+    this.dashboards.add(socket, user, auth)
+  }
+
+  /** A frame about one session for every dashboard that may see its site (dashboards.ts). */
+  broadcast(siteId: string, frame: string): void {
+    this.dashboards.broadcast(siteId, frame)
   }
 
   /** Sessions with an open widget socket on this instance: their visitors are present. */
@@ -123,11 +119,12 @@ export class Hub {
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */
   handle(event: BusEvent): void {
-    if (event.k === 'message') this.onMessage(event.session, event.seq)
+    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq)
     else if (event.k === 'erased') this.onErased(event.session, event.site)
-    else if (event.k === 'session') this.onSession(event.session, event.created === true)
-    else if (event.k === 'user') this.closeUser(event.user)
-    else if (event.k === 'revoked') this.closeToken(event.token)
+    else if (event.k === 'session') this.onSession(event.site, event.session, event.created === true)
+    else if (event.k === 'note') this.onNote(event.site, event.note)
+    else if (event.k === 'user') this.dashboards.refreshUser(event.user)
+    else if (event.k === 'revoked') this.dashboards.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
     else if (event.k === 'typing') this.onTyping(event)
     else if (event.k === 'read') this.onRead(event)
@@ -141,11 +138,9 @@ export class Hub {
       this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
-    this.broadcast(RESYNC_FRAME)
-    // a sign-out or a user change whose event was lost still ends its sockets
-    for (const d of this.dashboards) {
-      this.opts.verifyStaffToken(d.token).catch(() => d.socket.close(CloseCode.unauthorized, 'token no longer valid'))
-    }
+    this.dashboards.broadcastAll(RESYNC_FRAME)
+    // a sign-out or a user change whose event was lost still reaches its sockets
+    this.dashboards.refreshAll()
   }
 
   closeAll(code: number, reason: string): void {
@@ -170,19 +165,22 @@ export class Hub {
     }
   }
 
-  private onMessage(sessionId: string, seq: number): void {
+  private onMessage(siteId: string, sessionId: string, seq: number): void {
     const room = this.rooms.get(sessionId)
     const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
-    if (this.dashboards.size === 0 && !watcherBehind) return
+    const dashboardsSee = this.dashboards.anySees(siteId)
+    if (!dashboardsSee && !watcherBehind) return
     const target = room ?? this.room(sessionId)
-    if (this.dashboards.size > 0) target.dashboardSeqs.push(seq)
+    target.siteId = siteId
+    if (dashboardsSee) target.dashboardSeqs.push(seq)
     this.queueRead(sessionId, target)
   }
 
-  private onSession(sessionId: string, created: boolean): void {
+  private onSession(siteId: string, sessionId: string, created: boolean): void {
     const room = this.rooms.get(sessionId)
-    if (this.dashboards.size === 0 && (room === undefined || room.watchers.size === 0)) return
+    if (!this.dashboards.anySees(siteId) && (room === undefined || room.watchers.size === 0)) return
     const target = room ?? this.room(sessionId)
+    target.siteId = siteId
     this.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
   }
 
@@ -190,15 +188,18 @@ export class Hub {
   private onErased(sessionId: string, siteId: string): void {
     const room = this.rooms.get(sessionId)
     for (const w of room?.watchers ?? []) w.socket.close(CloseCode.erased, 'session erased')
-    this.broadcast(JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
+    this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
   }
 
-  private closeUser(userId: string): void {
-    for (const d of this.dashboards) if (d.userId === userId) d.socket.close(CloseCode.unauthorized, 'token revoked')
-  }
-
-  private closeToken(tokenHash: string): void {
-    for (const d of this.dashboards) if (d.tokenHash === tokenHash) d.socket.close(CloseCode.unauthorized, 'signed out')
+  /** A note goes to the dashboards that see its site; widgets never hear of it. */
+  private onNote(siteId: string, noteId: string): void {
+    if (!this.dashboards.anySees(siteId)) return
+    getNote(this.opts.db, noteId).then((note) => {
+      if (note) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'note.created', note }))
+    }, (err: unknown) => {
+      this.opts.log.warn({ err, noteId }, 'could not read a new note; asking dashboards to refetch')
+      this.dashboards.broadcast(siteId, RESYNC_FRAME)
+    })
   }
 
   /** After a key rotation the old key stops working, for open sockets too. */
@@ -230,7 +231,7 @@ export class Hub {
       await this.readNewFor(sessionId, room, dashboardSeqs)
     } catch (err) {
       // only dashboards that were owed one of these events need to refetch
-      if (dashboardSeqs.length > 0) this.broadcast(RESYNC_FRAME)
+      if (dashboardSeqs.length > 0) this.resyncDashboards(room.siteId)
       throw err
     }
   }
@@ -246,8 +247,10 @@ export class Hub {
     for (const m of messages) this.opts.observeLagMs?.(now - m.createdAt.getTime())
     if (room.watchers.size > 0) this.deliver(room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
+    const siteId = room.siteId
+    if (siteId === undefined) return
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.broadcast(this.messageFrame('message.created', message))
+      if (wanted.has(message.seq)) this.dashboards.broadcast(siteId, this.messageFrame('message.created', message))
     }
   }
 
@@ -294,12 +297,12 @@ export class Hub {
 
   private async sendSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
     let status: Session['status']
-    if (dashboardEvent && this.dashboards.size > 0) {
+    if (dashboardEvent && this.dashboards.anySees(room.siteId)) {
       const session = await getAdminSession(this.opts.db, sessionId).catch((err: unknown) => {
-        this.broadcast(RESYNC_FRAME)
+        this.resyncDashboards(room.siteId)
         throw err
       })
-      this.broadcast(originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
+      this.dashboards.broadcast(session.siteId, originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
         (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
@@ -316,7 +319,7 @@ export class Hub {
   private room(sessionId: string): Room {
     let room = this.rooms.get(sessionId)
     if (!room) {
-      room = { watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
+      room = { siteId: undefined, watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
       this.rooms.set(sessionId, room)
     }
     return room
@@ -340,14 +343,10 @@ export class Hub {
     if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
   }
 
-  private broadcast(frame: string | OriginFrame): void {
-    for (const d of this.dashboards) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
-  }
-
   private onTyping(event: TypingEvent): void {
     if (!this.typingOut.allow(typingKey(event))) return
     if (event.from === 'visitor') {
-      this.broadcast(JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
+      this.dashboards.broadcast(event.site, JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
     } else {
       this.sendToWatchers(event.session, JSON.stringify({ type: 'typing', sender: 'agent', name: event.name ?? null }))
     }
@@ -356,7 +355,7 @@ export class Hub {
   /** A read mark moved: the other side's sockets are told. */
   private onRead(event: Extract<EphemeralEvent, { k: 'read' }>): void {
     if (event.from === 'visitor') {
-      this.broadcast(JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
+      this.dashboards.broadcast(event.site, JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
     } else {
       this.sendToWatchers(event.session, JSON.stringify({ type: 'read', reader: 'agent', seq: event.seq }))
     }
@@ -365,5 +364,11 @@ export class Hub {
   private sendToWatchers(sessionId: string, frame: string): void {
     const room = this.rooms.get(sessionId)
     if (room) for (const w of room.watchers) this.peers.send(w, frame)
+  }
+
+  /** The dashboards that may see this site (all, when it is unknown) refetch what they show. */
+  private resyncDashboards(siteId: string | undefined): void {
+    if (siteId === undefined) this.dashboards.broadcastAll(RESYNC_FRAME)
+    else this.dashboards.broadcast(siteId, RESYNC_FRAME)
   }
 }

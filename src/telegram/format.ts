@@ -101,12 +101,13 @@ export function formatNotify(card: NotifyCard): string {
   return lines.join('\n')
 }
 
-export type SessionInfo = ContactFields & { id: string; status: string; createdAt: Date; assignedToName?: string | null }
+export type SessionInfo = ContactFields & { id: string; status: string; createdAt: Date; assignedToName?: string | null; labels?: readonly string[] }
 
 export function formatInfo(s: SessionInfo, publicUrl: string): string {
   const lines = [`ℹ️ <b>${escapeHtml(conversationLabel(s.id, s.name))}</b> · ${s.status}`, ...contactLines(s)]
   lines.push(`🕒 started ${s.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`)
   if (s.assignedToName) lines.push(`🙋 assigned to ${escapeHtml(s.assignedToName)}`)
+  if (s.labels?.length) lines.push(`🏷 ${s.labels.map(escapeHtml).join(', ')}`)
   lines.push('', openLink(publicUrl, s.id))
   return lines.join('\n')
 }

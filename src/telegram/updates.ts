@@ -94,7 +94,7 @@ const notLinked = (msg: TelegramMessage): Answer => ({
 async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
-    return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name }, publicUrl) }
+    return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name, labels: session.labels }, publicUrl) }
   }
   if (command === 'close') {
     if (!author.agent && !author.anyMember) return notLinked(msg)
@@ -107,7 +107,13 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
     if (!user) {
       return { kind: 'text', html: `Your Telegram account is not linked to an agent. An admin can link it by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.` }
     }
-    await assignSession(db, events, session.id, user.id, { id: user.id, name: user.name })
+    try {
+      // the dashboard's "Assign to me": the same operation, the same rules (the agent's sites)
+      await assignSession(db, events, user, session.id, user.id, { id: user.id, name: user.name })
+    } catch (err) {
+      if (err instanceof ChatError && err.status < 500) return { kind: 'text', html: `Not assigned: ${escapeHtml(user.name)} does not work on this conversation's site.` }
+      throw err
+    }
     return { kind: 'text', html: `🙋 Assigned to ${escapeHtml(user.name)}.` }
   }
   return { kind: 'text', html: 'Unknown command. In a conversation: /info, /take or /close; any other text is sent to the visitor.' }

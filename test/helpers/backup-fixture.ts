@@ -54,6 +54,13 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   const image = await visitorUpload(app, open, png(64, 64), 'screen "1".png')
   await mustSucceed(app.inject(sendRequest(open, { text: '', attachments: [image.id] })))
   await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${closed.id}/close`, headers: bearer(admin) }))
+  // the support team's workflow: a note, canned responses (site and shared), labels, an assignment, an agent of one site
+  await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${open.id}/notes`, headers: bearer(admin), payload: { text: AWKWARD_TEXT } }))
+  await mustSucceed(app.inject({ method: 'POST', url: '/api/chat/canned', headers: bearer(admin), payload: { shortcut: 'hello', text: AWKWARD_TEXT, siteId: site.id } }))
+  await mustSucceed(app.inject({ method: 'POST', url: '/api/chat/canned', headers: bearer(admin), payload: { shortcut: 'hello', text: 'Hi {{visitor.name}}', siteId: null } }))
+  await mustSucceed(app.inject({ method: 'PUT', url: `/api/chat/sessions/${open.id}/labels`, headers: bearer(admin), payload: { labels: ['billing', 'vip'] } }))
+  await mustSucceed(app.inject({ method: 'POST', url: `/api/chat/sessions/${open.id}/assign`, headers: bearer(admin), payload: { userId: admin.id } }))
+  await makeStaff(app, 'agent', 'Taras', [site.id])
 
   // hooks.example is not looked up here: the address guard has its own tests (webhook-addresses.test.ts)
   const hook = await createWebhook(app.db, app.secretBox, { allowPrivate: true }, site.id, 'https://hooks.example/chat?token=abc', ['message.created', 'session.closed'])

@@ -14,10 +14,11 @@ export async function makeSite(app: FastifyInstance, origins: string[] = ['https
   return { id: site.id, apiKey: site.apiKey, apiSecret }
 }
 
-export async function makeStaff(app: FastifyInstance, role: Role = 'agent', name = 'Olena'): Promise<Staff> {
+/** `siteIds`: the sites the user works on (default: all). */
+export async function makeStaff(app: FastifyInstance, role: Role = 'agent', name = 'Olena', siteIds: string[] | null = null): Promise<Staff> {
   const email = `${uniq(role)}@example.com`
   const password = 'correct horse battery'
-  const user = await createUser(app.db, { email, name, password, role })
+  const user = await createUser(app.db, { email, name, password, role, siteIds })
   const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
   return { id: user.id, token: res.json().data.token, email, password }
 }

@@ -36,6 +36,21 @@ t.test('odd input anywhere is a 4xx in the envelope, never a 5xx or a leak', asy
     { method: 'POST', url: '/api/admin/users', headers: bearer(admin), payload: { email: 'ü@exämple.com', name: 'x', password: 'p'.repeat(1025), role: 'agent' } },
     { method: 'PATCH', url: '/api/admin/sites/00000000-0000-0000-0000-000000000000', headers: bearer(admin), payload: { bot: { hours: { 7: ['09:00', '18:00'] } } } },
     { method: 'POST', url: '/api/admin/sites', headers: bearer(admin), payload: { name: 'x', origins: Array(51).fill('https://a.example') } },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/assign`, headers: bearer(admin), payload: { userId: "' or 1=1 --" } },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/assign`, headers: bearer(admin), payload: '{"userId":' },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/notes`, headers: bearer(admin), payload: { text: 'a\u0000b' } },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/notes`, headers: { ...bearer(admin), 'content-type': 'text/plain' }, payload: 'note' },
+    { method: 'PUT', url: `/api/chat/sessions/${s.id}/labels`, headers: bearer(admin), payload: { labels: [{ $ne: 1 }] } },
+    { method: 'PUT', url: `/api/chat/sessions/${s.id}/labels`, headers: bearer(admin), payload: { labels: ['%00'] } },
+    { method: 'GET', url: '/api/chat/sessions?label=%00&assignedTo=%E0%A4%A', headers: bearer(admin) },
+    { method: 'POST', url: '/api/chat/canned', headers: bearer(admin), payload: { shortcut: 'ok', text: 'a\u0000' } },
+    { method: 'POST', url: '/api/chat/canned', headers: bearer(admin), payload: { shortcut: '__proto__', text: 'x', siteId: '00000000-0000-0000-0000-000000000000' } },
+    { method: 'PATCH', url: '/api/chat/canned/%E0%A4%A', headers: bearer(admin), payload: { text: 'x' } },
+    { method: 'GET', url: '/api/chat/canned?siteId=1%27', headers: bearer(admin) },
+    { method: 'PATCH', url: '/api/auth/me', headers: bearer(admin), payload: { availability: ['online'] } },
+    { method: 'PATCH', url: `/api/admin/users/${admin.id}`, headers: bearer(admin), payload: { siteIds: ['00000000-0000-0000-0000-000000000000'] } },
+    { method: 'PATCH', url: `/api/admin/sites/00000000-0000-0000-0000-000000000000`, headers: bearer(admin), payload: { autoAssign: { enabled: true, maxOpenPerAgent: 1e10 } } },
+    { method: 'GET', url: '/api/public/chat/availability', headers: { 'x-api-key': 'x'.repeat(10_000) } },
   ]
   for (const req of requests) {
     const res = await app.inject(req)

@@ -64,7 +64,7 @@ t.test('/take assigns the conversation to the agent linked to the Telegram user,
   bot.pushUpdate({ chatId, threadId, text: '/take', from: { id: 777, first_name: 'Petro' } })
   await waitFor('the confirmation', () => bot.sent.find((m) => m.text.includes('Assigned to Petro')))
   const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}`, headers: bearer(admin) })
-  t.equal(res.json().data.session.assignedTo, agent.id)
+  t.match(res.json().data.session.assignedTo, { id: agent.id })
 })
 
 t.test('/close closes the conversation and the visitor sees it', async (t) => {
@@ -85,4 +85,23 @@ t.test('a command outside any conversation gets a hint and changes nothing', asy
   bot.pushUpdate({ chatId, text: '/close' })
   const hint = await waitFor('the hint', () => bot.sent.find((m) => m.text.includes('as a reply')))
   t.equal(hint.chat_id, chatId)
+})
+
+t.test('/info shows the labels and who has the chat; /take follows the dashboard\'s rules (an agent of another site is refused)', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { s, site, threadId, chatId } = await forumConversation(t, bot, app)
+  const admin = await makeStaff(app, 'admin')
+  const outsider = await makeStaff(app, 'agent', 'Ira', [(await makeTelegramSite(app)).id])
+  await app.inject({ method: 'PATCH', url: `/api/admin/users/${outsider.id}`, headers: bearer(admin), payload: { telegramUserId: 901 } })
+  bot.pushUpdate({ chatId, threadId, text: '/take', from: { id: 901, first_name: 'Ira' } })
+  await waitFor('the refusal', () => bot.sent.find((m) => m.text.includes('Not assigned')))
+  await app.inject({ method: 'PATCH', url: `/api/admin/users/${outsider.id}`, headers: bearer(admin), payload: { siteIds: [site.id] } })
+  bot.pushUpdate({ chatId, threadId, text: '/take', from: { id: 901, first_name: 'Ira' } })
+  await waitFor('the confirmation', () => bot.sent.find((m) => m.text.includes('Assigned to Ira')))
+  await app.inject({ method: 'PUT', url: `/api/chat/sessions/${s.id}/labels`, headers: bearer(admin), payload: { labels: ['vip', 'billing'] } })
+  bot.pushUpdate({ chatId, threadId, text: '/info' })
+  const info = await waitFor('the info', () => bot.sent.find((m) => m.text.includes('ℹ️')))
+  t.match(info.text, /🙋 assigned to Ira/)
+  t.match(info.text, /🏷 billing, vip/)
 })

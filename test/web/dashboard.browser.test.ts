@@ -185,7 +185,7 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
   const session = {
     id: '00000000-0000-4000-8000-0000000000aa', userSessionId: 'visitor-live-1', status: 'open', name: 'Iryna', phone: null, email: null,
     pageUrl: 'https://shop.example/cart', locale: 'uk', siteId: '00000000-0000-4000-8000-0000000000bb', createdAt: now, lastSeq: 0,
-    lastMessage: null, lastMessageAt: now, unreadCount: 0, assignedTo: null, closedAt: null, firstResponseAt: null, updatedAt: now,
+    lastMessage: null, lastMessageAt: now, unreadCount: 0, assignedTo: null, labels: [], closedAt: null, firstResponseAt: null, updatedAt: now,
   }
   socket.send(JSON.stringify({ type: 'session.created', session }))
   await dash.getByRole('link', { name: /Iryna/ }).waitFor()

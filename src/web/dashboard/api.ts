@@ -24,12 +24,26 @@ export type Session = {
   lastMessage: Message | null
   lastMessageAt: string | null
   unreadCount: number
+  assignedTo: { id: string; name: string } | null
+  labels: string[]
   closedAt: string | null
   firstResponseAt: string | null
   rating?: Rating | null
 }
 export type Rating = { score: number; comment: string | null; createdAt: string }
-export type User = { id: string; email: string; name: string; role: 'admin' | 'agent'; disabled?: boolean }
+export type Availability = 'online' | 'away'
+export type User = {
+  id: string
+  email: string
+  name: string
+  role: 'admin' | 'agent'
+  disabled?: boolean
+  siteIds: string[] | null
+  availability: Availability
+  online: boolean
+}
+export type Note = { id: string; sessionId: string; text: string; author: { id: string | null; name: string }; createdAt: string }
+export type Canned = { id: string; siteId: string | null; shortcut: string; text: string }
 export type Site = { id: string; name: string; apiKey: string; origins: string[]; legacyBrowserSecret: boolean; createdAt: string }
 
 const TOKEN_KEY = 'chatAdminToken'
@@ -69,6 +83,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch {
     throw new ApiError(0, 'NETWORK', t('error.network'))
   }
+  // 204 No Content (a DELETE): nothing to read
+  if (res.status === 204) return undefined as T
   const json = (await res.json().catch(() => ({}))) as { data?: T; error?: { code: string; message: string } }
   if (res.ok && json.data !== undefined) return json.data
   if (res.status === 401 && auth.token && !path.endsWith('/login')) {

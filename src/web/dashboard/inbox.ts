@@ -1,24 +1,33 @@
 import { h, linkified } from '../shared/dom.js'
-import { api, ApiError, type Message, type Session } from './api.js'
+import { api, ApiError, type Message, type Note, type Session, type User } from './api.js'
+import { assignControls } from './assign.js'
 import { attachmentsEl, createAttachments } from './attach.js'
 import { chime, showUnreadChats } from './attention.js'
+import { attachCanned } from './canned.js'
 import { ago, dateTime, dayAfter, displayName, languageName, number, time } from './format.js'
 import { plural, t } from './i18n.js'
+import { labelChips, labelsEditor, labelsInUse, watchLabelsInUse } from './labels.js'
 import type { ChatEvent } from './live.js'
-import { typingIndicator, typingSender } from './typing.js'
+import { noteEl, noteSwitch, timeline } from './notes.js'
 import { ratingDetail, sessionActions } from './privacy.js'
+import { typingIndicator, typingSender } from './typing.js'
 
 const PAGE_SIZE = 20
 const SEARCH_DEBOUNCE_MS = 300
 const RELOAD_DEBOUNCE_MS = 300
 const AGE_REFRESH_MS = 60_000
 
-type Filters = { status: 'all' | 'open' | 'closed'; rating: string; search: string; unread: boolean; from: string; to: string; page: number }
-type Conversation = { session: Session; messages: Message[] }
+type Assigned = 'all' | 'me' | 'none'
+type Filters = { status: 'all' | 'open' | 'closed'; rating: string; search: string; unread: boolean; from: string; to: string; page: number; assigned: Assigned; label: string }
+type Conversation = { session: Session; messages: Message[]; notes: Note[] }
 
 /** The session list with its filters, and the open conversation beside it (or instead of it on a phone). */
-export function createInbox(navigate: (id: string | null) => void, isAdmin = false) {
-  const filters: Filters = { status: 'all', rating: '', search: '', unread: false, from: '', to: '', page: 1 }
+export function createInbox(me: User, navigate: (id: string | null) => void) {
+  const isAdmin = me.role === 'admin'
+  const filters: Filters = { status: 'all', rating: '', search: '', unread: false, from: '', to: '', page: 1, assigned: 'all', label: '' }
+  // what is being written in the open conversation survives its redraws (a label added, an assignment)
+  const draft = { text: '', note: false }
+  let unwatchLabels = () => {}
   let sessions: Session[] = []
   let total = 0
   let current: Conversation | undefined
@@ -48,7 +57,17 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     const unread = h('input', { type: 'checkbox', onchange: () => { filters.unread = unread.checked; change() } })
     const from = h('input', { type: 'date', 'aria-label': t('inbox.fromDate'), onchange: () => { filters.from = from.value; change() } })
     const to = h('input', { type: 'date', 'aria-label': t('inbox.toDate'), onchange: () => { filters.to = to.value; change() } })
+    // one choice of three: radios (a button named "Unassigned" would also answer to the conversation's "Unassign")
+    const assigned = (['me', 'none', 'all'] as const).map((value) => h('label', { class: 'seg' },
+      h('input', { type: 'radio', name: 'assigned', value, checked: filters.assigned === value, onchange: () => { filters.assigned = value; change() } }),
+      t(value === 'me' ? 'inbox.mine' : value === 'none' ? 'inbox.unassigned' : 'inbox.everyone')))
+    const label: HTMLSelectElement = h('select', { 'aria-label': t('inbox.label'), onchange: () => { filters.label = label.value; change() } },
+      h('option', { value: '' }, t('inbox.anyLabel')))
+    const fillLabels = (names: string[]) => label.replaceChildren(h('option', { value: '' }, t('inbox.anyLabel')),
+      ...names.map((n) => h('option', { value: n, selected: n === filters.label }, n)))
+    unwatchLabels = watchLabelsInUse(fillLabels)
     return h('div', { class: 'filters' }, search,
+      h('div', { class: 'filter-row' }, h('fieldset', { class: 'segmented' }, h('legend', { class: 'visually-hidden' }, t('inbox.assignment')), assigned), label),
       h('div', { class: 'filter-row' }, status, rating, h('label', { class: 'check' }, unread, t('inbox.unreadOnly'))),
       h('div', { class: 'filter-row dates' }, from, h('span', { 'aria-hidden': 'true' }, '–'), to))
   }
@@ -61,6 +80,8 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     else if (filters.rating) q.set('rating', filters.rating)
     if (filters.from) q.set('from', filters.from)
     if (filters.to) q.set('to', dayAfter(filters.to))
+    if (filters.assigned !== 'all') q.set('assignedTo', filters.assigned)
+    if (filters.label) q.set('label', filters.label)
     const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${q}`)
     sessions = r.sessions
     total = r.total
@@ -97,9 +118,11 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
         h('span', { class: 'row-bottom' },
           h('span', { class: 'preview' }, preview),
           s.status === 'closed' ? h('span', { class: 'pill closed' }, t('status.closed')) : null,
-          s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null))))
+          s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null),
+        s.labels.length || s.assignedTo ? h('span', { class: 'row-tags' }, labelChips(s.labels),
+          s.assignedTo ? h('span', { class: 'muted' }, t('inbox.assignedTo', { name: s.assignedTo.name })) : null) : null)))
     }))
-    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filters.search || filters.unread ? t('inbox.noMatch') : t('inbox.empty')))
+    if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filtered() ? t('inbox.noMatch') : t('inbox.empty')))
     const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
     pager.replaceChildren(
       h('button', { type: 'button', class: 'ghost', disabled: filters.page <= 1, onclick: () => { filters.page--; void loadList() } }, t('inbox.newer')),
@@ -113,10 +136,10 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
       h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt), seen ? t('conv.seen') : null].filter(Boolean).join(' · ')))
   }
 
-  /** The messages, "Seen" under the last agent message the visitor has read. */
-  function logItems({ session, messages }: Conversation): HTMLElement[] {
+  /** Messages and private notes in the order they were written, "Seen" under the last agent message the visitor has read. */
+  function logItems({ session, messages, notes }: Conversation): HTMLElement[] {
     const seen = messages.filter((m) => m.sender === 'agent' && m.seq <= session.visitorReadSeq).at(-1)
-    return messages.map((m) => messageEl(m, m === seen))
+    return timeline(messages, notes).map((e) => (e.kind === 'message' ? messageEl(e.message, e.message === seen) : noteEl(e.note)))
   }
 
   function redrawLog(): void {
@@ -128,6 +151,7 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
   }
 
   function renderConversation(): void {
+    const focused = document.activeElement instanceof HTMLElement && convEl.contains(document.activeElement) ? document.activeElement.dataset.focus : undefined
     if (!current) {
       convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, t('conv.pick'))))
       root.classList.remove('has-conversation')
@@ -137,20 +161,40 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     const { session: s } = current
     const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, logItems(current))
     typing.hide()
-    const text = h('textarea', { rows: 2, placeholder: s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder'), 'aria-label': t('conv.reply'), disabled: s.status === 'closed', maxlength: 4000 })
+    const text = h('textarea', { rows: 2, 'aria-label': t('conv.reply'), maxlength: 4000, 'data-focus': 'reply', 'aria-describedby': `note-hint-${s.id}` })
+    text.value = draft.text
+    text.addEventListener('input', () => (draft.text = text.value))
+    const noteHint = h('p', { id: `note-hint-${s.id}`, class: 'note-hint', hidden: true }, t('conv.noteHint'))
+    const sendButton = h('button', { type: 'submit', class: 'primary' }, t('conv.send'))
     const error = h('p', { class: 'error', role: 'alert' })
     const files = createAttachments(s.id, (message) => (error.textContent = message))
     const typed = typingSender(s.id)
+    // a closed chat takes no reply, but still takes notes
+    const noteMode = noteSwitch((on) => {
+      draft.note = on
+      text.classList.toggle('note', on)
+      noteHint.hidden = !on
+      text.disabled = s.status === 'closed' && !on
+      sendButton.disabled = text.disabled
+      sendButton.textContent = on ? t('conv.addNote') : t('conv.send')
+      text.placeholder = on ? t('conv.notePlaceholder') : s.status === 'open' ? t('conv.replyPlaceholder') : t('conv.closedPlaceholder')
+      // a note carries no files: attaching is for replies
+      files.button.hidden = on
+    })
+    noteMode.el.dataset.focus = 'note'
+    noteMode.set(draft.note)
+    const canned = attachCanned(text, () => ({ siteId: s.siteId, values: { 'visitor.name': s.name, 'agent.name': me.name } }))
     // a reply that failed keeps its id, so sending it again cannot store it twice
     let unsent: { key: string; clientMessageId: string } | undefined
     const send = async () => {
       const value = text.value
+      if (noteMode.on()) return value.trim() ? addNote(value) : undefined
       const attachments = files.ids
       if (files.uploading) return void (error.textContent = t('conv.stillUploading'))
       if (!value.trim() && !attachments.length) return
       const key = JSON.stringify([value, attachments])
       const clientMessageId = unsent?.key === key ? unsent.clientMessageId : crypto.randomUUID()
-      text.value = ''
+      text.value = draft.text = ''
       error.textContent = ''
       try {
         const body = { text: value, clientMessageId, ...(attachments.length ? { attachments } : {}) }
@@ -160,7 +204,17 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
         noteMessage(r.message)
       } catch (err) {
         unsent = { key, clientMessageId }
-        text.value = value
+        text.value = draft.text = value
+        error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
+      }
+    }
+    const addNote = async (value: string) => {
+      text.value = draft.text = ''
+      error.textContent = ''
+      try {
+        addNotes(s.id, [(await api<{ note: Note }>(`/api/chat/sessions/${s.id}/notes`, { method: 'POST', body: { text: value } })).note])
+      } catch (err) {
+        text.value = draft.text = value
         error.textContent = err instanceof ApiError ? err.message : t('conv.notSent')
       }
     }
@@ -170,10 +224,11 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
         void send()
       }
     })
-    text.addEventListener('input', typed)
+    // the visitor sees "typing…" only for a reply, never for a private note
+    text.addEventListener('input', () => { if (!noteMode.on()) typed() })
     text.addEventListener('paste', (e) => {
       const pasted = [...(e.clipboardData?.files ?? [])]
-      if (!pasted.length || s.status === 'closed') return
+      if (!pasted.length || s.status === 'closed' || noteMode.on()) return
       e.preventDefault()
       files.add(pasted)
     })
@@ -182,6 +237,7 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
       h('header', { class: 'conv-head' },
         h('a', { href: '#/inbox', class: 'back', 'aria-label': t('conv.back') }, '‹'),
         h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
+        assignControls(s, me, updateSession),
         s.status === 'open'
           ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
           : null,
@@ -196,20 +252,24 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
           ...detail(t('language'), s.locale ? languageName(s.locale) : null),
           ...detail(t('conv.started'), dateTime(s.createdAt)),
           ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null),
-          ...detail(t('rating.label'), ratingDetail(s.rating))))),
-      h('form', { class: 'reply', onsubmit: (e: Event) => { e.preventDefault(); void send() } }, files.list, text,
+          ...detail(t('rating.label'), ratingDetail(s.rating))),
+        h('section', { class: 'details-labels', 'aria-label': t('conv.labels') }, h('h3', {}, t('conv.labels')), labelsEditor(s, updateSession)))),
+      h('form', { class: `reply${draft.note ? ' noting' : ''}`, onsubmit: (e: Event) => { e.preventDefault(); void send() } },
+        h('div', { class: 'reply-tools' }, noteMode.el, h('span', { class: 'muted' }, t('conv.cannedHint'))), files.list, canned, text,
         s.status === 'open' ? [files.input, files.button] : null,
-        h('button', { type: 'submit', class: 'primary', disabled: s.status === 'closed' }, t('conv.send')), error))
+        sendButton, noteHint, error))
     log.scrollTop = log.scrollHeight
+    if (focused) convEl.querySelector<HTMLElement>(`[data-focus="${focused}"]`)?.focus()
     // files dropped anywhere on the conversation go with the reply
     convEl.ondragover = s.status === 'open' ? (e) => e.preventDefault() : null
     convEl.ondrop = s.status === 'open' ? (e) => {
       e.preventDefault()
-      files.add([...(e.dataTransfer?.files ?? [])])
+      if (!noteMode.on()) files.add([...(e.dataTransfer?.files ?? [])])
     } : null
   }
 
   async function openConversation(id: string | null): Promise<void> {
+    if (id !== selectedId) Object.assign(draft, { text: '', note: false })
     selectedId = id
     renderList()
     if (!id) {
@@ -236,6 +296,20 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     current.messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq)
     if (fresh.some((m) => m.sender === 'visitor')) typing.hide()
     redrawLog()
+    scrollToEnd()
+  }
+
+  function addNotes(sessionId: string, list: Note[]): void {
+    if (current?.session.id !== sessionId) return
+    const known = new Set(current.notes.map((n) => n.id))
+    const fresh = list.filter((n) => !known.has(n.id))
+    if (!fresh.length) return
+    current.notes = [...current.notes, ...fresh]
+    redrawLog()
+    scrollToEnd()
+  }
+
+  function scrollToEnd(): void {
     const log = convEl.querySelector('.log')
     if (log) log.scrollTop = log.scrollHeight
   }
@@ -245,12 +319,19 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     if (i >= 0) sessions[i] = { ...sessions[i], ...s }
     renderList()
     if (current?.session.id === s.id) {
-      const statusChanged = current.session.status !== s.status || (s.rating !== undefined && current.session.rating?.score !== s.rating?.score)
-      const seenChanged = current.session.visitorReadSeq !== s.visitorReadSeq
+      const before = current.session
       current.session = { ...current.session, ...s }
-      if (statusChanged) renderConversation()
-      else if (seenChanged) redrawLog()
+      const changed = before.status !== s.status || before.assignedTo?.id !== s.assignedTo?.id || before.labels.join() !== s.labels.join() ||
+        (s.rating !== undefined && before.rating?.score !== s.rating?.score)
+      if (changed) renderConversation()
+      else if (before.visitorReadSeq !== s.visitorReadSeq) redrawLog()
     }
+    // the chat may have left (or joined) what a filter shows
+    if (filters.assigned !== 'all' || filters.label) reloadSoon()
+    // a label someone else has just used is offered in the filter too
+    void labelsInUse().then((names) => {
+      if (s.labels.some((l) => !names.includes(l))) void labelsInUse(true)
+    }, () => {})
   }
 
   /** A new message moves its chat to the top, updates the preview and, unless it is being read, the unread count. */
@@ -287,14 +368,18 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
     void countUnread()
   }
 
-  const firstPageUnfiltered = () => filters.page === 1 && !filters.search && !filters.from && !filters.to && filters.status !== 'closed' && !filters.unread
+  const filtered = () => Boolean(filters.search || filters.unread || filters.from || filters.to || filters.rating || filters.label || filters.assigned !== 'all')
+  const firstPageUnfiltered = () => filters.page === 1 && !filtered() && filters.status !== 'closed'
 
   // "2 min" ages while the list stays on screen
   const clock = setInterval(renderList, AGE_REFRESH_MS)
 
   return {
     el: root,
-    dispose: () => clearInterval(clock),
+    dispose: () => {
+      clearInterval(clock)
+      unwatchLabels()
+    },
     load: loadList,
     open: (id: string | null) => openConversation(id).catch(() => navigate(null)),
     /** REST catch-up when the socket was down or has just come back */
@@ -303,10 +388,11 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
       if (current) {
         const fresh = await api<Conversation>(`/api/chat/sessions/${current.session.id}`)
         addMessages(fresh.session.id, fresh.messages)
+        addNotes(fresh.session.id, fresh.notes)
         updateSession(fresh.session)
       }
     },
-    event(e: ChatEvent): void {
+    event(e: Exclude<ChatEvent, { type: 'user.updated' }>): void {
       if (e.type === 'session.created') {
         chime()
         if (firstPageUnfiltered() && !sessions.some((s) => s.id === e.session.id)) {
@@ -325,8 +411,10 @@ export function createInbox(navigate: (id: string | null) => void, isAdmin = fal
       } else if (e.type === 'read') {
         const s = sessions.find((x) => x.id === e.sessionId) ?? (current?.session.id === e.sessionId ? current.session : undefined)
         if (s && e.seq > s.visitorReadSeq) updateSession({ ...s, visitorReadSeq: e.seq })
-      } else {
+      } else if (e.type === 'message.created') {
         noteMessage(e.message)
+      } else {
+        addNotes(e.note.sessionId, [e.note])
       }
     },
   }

@@ -1,5 +1,5 @@
 import { auth } from './api.js'
-import type { Message, Session } from './api.js'
+import type { Message, Note, Session, User } from './api.js'
 
 export type LiveEvent =
   | { type: 'session.created'; session: Session }
@@ -8,6 +8,8 @@ export type LiveEvent =
   | { type: 'typing'; sessionId: string; sender: 'visitor' }
   | { type: 'read'; sessionId: string; reader: 'visitor'; seq: number }
   | { type: 'session.erased'; session: { id: string; siteId: string } }
+  | { type: 'note.created'; note: Note }
+  | { type: 'user.updated'; user: User }
   | { type: 'resync' }
   | { type: 'pong' }
 /** what the socket tells the inbox; `resync` and `pong` are handled here */

@@ -2,6 +2,8 @@
 import { h } from '../shared/dom.js'
 import { api, auth, logout, type User } from './api.js'
 import { showUnreadChats, sound } from './attention.js'
+import { availabilitySelect } from './availability.js'
+import { cannedView } from './canned-page.js'
 import { languageSelect, onLocaleChange, t } from './i18n.js'
 import { createInbox } from './inbox.js'
 import { startLive } from './live.js'
@@ -32,16 +34,18 @@ function showLogin(): void {
 }
 
 function showApp(me: User): void {
-  const inbox = createInbox((id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'), me.role === 'admin')
+  const inbox = createInbox(me, (id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'))
+  const availability = availabilitySelect(me)
   const banner = h('div', { class: 'banner', role: 'status', hidden: true }, t('nav.offline'))
   const main = h('main', { class: 'main' })
   const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
   const links: [string, string][] = [['#/inbox', t('nav.inbox')], ['#/stats', t('nav.stats')]]
-  if (me.role === 'admin') links.push(['#/users', t('nav.users')], ['#/sites', t('nav.sites')], ['#/privacy', t('nav.privacy')], ['#/audit', t('nav.audit')], ['#/settings', t('nav.settings')])
+  if (me.role === 'admin') links.push(['#/canned', t('nav.canned')], ['#/users', t('nav.users')], ['#/sites', t('nav.sites')], ['#/privacy', t('nav.privacy')], ['#/audit', t('nav.audit')], ['#/settings', t('nav.settings')])
   const nav = h('nav', { class: 'nav', 'aria-label': t('nav.main') },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), h('span', {}, t('app.name'))),
     h('ul', {}, links.map(([href, label]) => h('li', {}, h('a', { href }, label)))),
     h('div', { class: 'me' },
+      availability.el,
       languageSelect(),
       h('label', { class: 'check' }, soundBox, t('nav.sound')),
       h('span', { class: 'muted' }, `${me.name} · ${t(me.role === 'admin' ? 'role.admin' : 'role.agent')}`),
@@ -67,7 +71,7 @@ function showApp(me: User): void {
     showApp(me)
   }
   const stop = startLive({
-    event: (e) => inbox.event(e),
+    event: (e) => (e.type === 'user.updated' ? availability.sync(e.user) : inbox.event(e)),
     state: (up) => (banner.hidden = up),
     refetch: () => void inbox.refetch().catch(() => {}),
     expired: () => signOut(),
@@ -87,6 +91,7 @@ function showApp(me: User): void {
     try {
       if (page === 'stats') show(await statsView())
       else if (page === 'users' && me.role === 'admin') show(await usersView(me, () => void route()))
+      else if (page === 'canned' && me.role === 'admin') show(await cannedView(() => void route()))
       else if (page === 'settings' && me.role === 'admin') show(await settingsView())
       else if (page === 'privacy' && me.role === 'admin') show(await privacyView())
       else if (page === 'audit' && me.role === 'admin') show(await auditView())

@@ -1,7 +1,7 @@
 import { h } from '../shared/dom.js'
 import { api, ApiError, type Site, type User } from './api.js'
 import { dateTime } from './format.js'
-import { t } from './i18n.js'
+import { plural, t } from './i18n.js'
 
 type Rerender = () => void
 type Role = User['role']
@@ -14,14 +14,42 @@ function formError(): [HTMLParagraphElement, (err: unknown) => void] {
   return [p, (err) => (p.textContent = err instanceof ApiError ? err.message : t('error.generic'))]
 }
 
+/** Where a user works: "All sites", or a checkbox per site (an empty choice is no site). */
+function sitePicker(sites: Site[], selected: string[] | null, legend: string): { el: HTMLFieldSetElement; value: () => string[] | null } {
+  const all = h('input', { type: 'checkbox', checked: selected === null })
+  const boxes = sites.map((s) => ({ id: s.id, box: h('input', { type: 'checkbox', value: s.id, checked: selected?.includes(s.id) ?? false, disabled: selected === null }), name: s.name }))
+  all.addEventListener('change', () => {
+    for (const b of boxes) b.box.disabled = all.checked
+  })
+  const el = h('fieldset', { class: 'site-picker' }, h('legend', {}, legend),
+    h('label', { class: 'check' }, all, t('users.allSites')),
+    boxes.map((b) => h('label', { class: 'check' }, b.box, b.name)))
+  return { el, value: () => (all.checked ? null : boxes.filter((b) => b.box.checked).map((b) => b.id)) }
+}
+
+const sitesSummary = (siteIds: string[] | null) =>
+  siteIds === null ? t('users.allSites') : siteIds.length === 0 ? t('users.noSite') : plural('users.siteCount', siteIds.length)
+
+const presence = (u: User) => {
+  const state = u.disabled ? 'offline' : u.online ? 'online' : u.availability === 'away' ? 'away' : 'offline'
+  return h('span', { class: `presence ${state}` }, t(`presence.${state}`))
+}
+
 export async function usersView(me: User, rerender: Rerender): Promise<HTMLElement> {
-  const { users } = await api<{ users: (User & { disabled: boolean })[] }>('/api/admin/users')
+  const [{ users }, { sites }] = await Promise.all([api<{ users: User[] }>('/api/admin/users'), api<{ sites: Site[] }>('/api/admin/sites')])
   const [error, showError] = formError()
   const patch = (id: string, body: Record<string, unknown>) => api(`/api/admin/users/${id}`, { method: 'PATCH', body }).then(rerender, showError)
+  const membership = (u: User) => {
+    const picker = sitePicker(sites, u.siteIds, t('users.sitesOf', { name: u.name }))
+    return h('details', { class: 'membership' }, h('summary', {}, sitesSummary(u.siteIds)),
+      h('form', { onsubmit: (e: Event) => { e.preventDefault(); void patch(u.id, { siteIds: picker.value() }) } },
+        picker.el, h('button', { type: 'submit', class: 'ghost' }, t('users.saveSites'))))
+  }
   const rows = users.map((u) => h('tr', {},
-    h('td', {}, h('strong', {}, u.name), h('div', { class: 'muted' }, u.email)),
+    h('td', {}, h('strong', {}, u.name), ' ', presence(u), h('div', { class: 'muted' }, u.email)),
     h('td', {}, u.id === me.id ? roleName(u.role) : h('select', { 'aria-label': t('users.roleOf', { name: u.name }), onchange: (e: Event) => patch(u.id, { role: (e.target as HTMLSelectElement).value }) },
       roleOptions(u.role))),
+    h('td', {}, membership(u)),
     h('td', {}, u.disabled ? h('span', { class: 'pill closed' }, t('users.disabled')) : h('span', { class: 'pill open' }, t('users.active'))),
     h('td', { class: 'actions' }, u.id === me.id ? t('users.you') : h('button', { type: 'button', class: 'ghost', onclick: () => patch(u.id, { disabled: !u.disabled }) }, u.disabled ? t('users.enable') : t('users.disable')))))
 
@@ -30,18 +58,20 @@ export async function usersView(me: User, rerender: Rerender): Promise<HTMLEleme
     email: h('input', { type: 'email', required: true, 'aria-label': t('field.email'), placeholder: t('field.email') }),
     password: h('input', { type: 'password', required: true, minlength: 8, autocomplete: 'new-password', 'aria-label': t('field.password'), placeholder: t('users.passwordHint') }),
     role: h('select', { 'aria-label': t('users.role') }, roleOptions('agent')),
+    sites: sitePicker(sites, null, t('users.sites')),
   }
   const create = h('form', {
     class: 'card inline-form',
     onsubmit: (e: Event) => {
       e.preventDefault()
-      void api('/api/admin/users', { method: 'POST', body: { name: f.name.value, email: f.email.value, password: f.password.value, role: f.role.value } }).then(rerender, showError)
+      void api('/api/admin/users', { method: 'POST', body: { name: f.name.value, email: f.email.value, password: f.password.value, role: f.role.value, siteIds: f.sites.value() } }).then(rerender, showError)
     },
-  }, h('h2', {}, t('users.add')), f.name, f.email, f.password, f.role, h('button', { type: 'submit', class: 'primary' }, t('users.submit')), error)
+  }, h('h2', {}, t('users.add')), f.name, f.email, f.password, f.role, f.sites.el, h('button', { type: 'submit', class: 'primary' }, t('users.submit')), error)
 
   return h('section', { class: 'page' }, h('h1', {}, t('nav.users')),
     h('div', { class: 'card' }, h('table', {}, h('thead', {}, h('tr', {},
-      h('th', {}, t('users.user')), h('th', {}, t('users.role')), h('th', {}, t('field.status')), h('th', {}, h('span', { class: 'visually-hidden' }, t('users.actions'))))), h('tbody', {}, rows))),
+      h('th', {}, t('users.user')), h('th', {}, t('users.role')), h('th', {}, t('users.sites')), h('th', {}, t('field.status')), h('th', {}, h('span', { class: 'visually-hidden' }, t('users.actions'))))), h('tbody', {}, rows)),
+    h('p', { class: 'muted' }, t('users.sitesHint'))),
     create)
 }
 

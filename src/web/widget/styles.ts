@@ -12,6 +12,7 @@ h2{margin:0;font-size:17px;font-weight:650;letter-spacing:-.01em}
 .who p{margin:2px 0 0;font-size:13px;opacity:.88;display:flex;align-items:center;gap:6px}
 .dot[hidden]{display:none}
 .dot{width:8px;height:8px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.5)}
+.dot.away{background:#cbd5e1}
 button{font:inherit;cursor:pointer}
 .icon{width:40px;height:40px;border:0;border-radius:10px;background:transparent;color:inherit;display:grid;place-items:center}
 .icon:hover{background:rgba(255,255,255,.16)}

@@ -24,12 +24,18 @@ const Telegram = Type.Object({
   anyMember: Type.Optional(Type.Boolean({ description: 'any member of the chat may answer and /close, not only agents linked by their Telegram user id (default false)' })),
 }, { additionalProperties: false })
 
+const AutoAssign = Type.Object({
+  enabled: Type.Boolean(),
+  maxOpenPerAgent: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'open chats an agent is given at most (default 5)' })),
+}, { additionalProperties: false, description: 'new chats go at once to an online agent of the site with the fewest open assigned chats, below the cap (ties: who waited longest since their last assignment)' })
+
 const SiteFields = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   origins: Type.Array(Origin, { maxItems: 50 }),
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),
   retentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650, description: 'erase sessions closed longer ago than this many days (null: keep them)' }))),
+  autoAssign: Type.Optional(AutoAssign),
   legacyBrowserSecret: Type.Optional(Type.Boolean({
     description: 'accept X-API-Secret from browsers, as the original guide\'s widget sends it (it exposes every chat of the site to any visitor; move to /widget.js and turn this off)',
   })),
@@ -46,6 +52,7 @@ const Site = Type.Object({
   telegram: Type.Object({ chatId: Nullable(Type.String()), botTokenSet: Type.Boolean(), botTokenHint: Nullable(Type.String()), anyMember: Type.Boolean() }),
   bot: Nullable(Bot),
   retentionDays: Nullable(Type.Integer()),
+  autoAssign: Type.Object({ enabled: Type.Boolean(), maxOpenPerAgent: Type.Integer() }),
   createdAt: DateTime,
   updatedAt: DateTime,
 })
@@ -53,7 +60,7 @@ const SiteReply = Ok(Type.Object({ site: Site }))
 const SiteWithSecret = Ok(Type.Object({ site: Site, apiSecret: Type.String({ description: 'shown only here; stored hashed' }) }))
 
 function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput> {
-  const { telegram, ...rest } = body
+  const { telegram, autoAssign, ...rest } = body
   const timeZone = body.bot?.timeZone
   if (timeZone !== undefined && !isTimeZone(timeZone)) {
     throw validationError(`bot.timeZone must be an IANA time zone such as Europe/Kyiv, got "${timeZone}"`, [{ field: 'bot.timeZone', message: 'unknown time zone' }])
@@ -62,6 +69,8 @@ function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput>
     ...rest,
     ...(telegram?.botToken !== undefined ? { telegramBotToken: telegram.botToken } : {}),
     ...(telegram?.chatId !== undefined ? { telegramChatId: telegram.chatId } : {}),
+    ...(autoAssign ? { autoAssign: autoAssign.enabled } : {}),
+    ...(autoAssign?.maxOpenPerAgent !== undefined ? { maxOpenPerAgent: autoAssign.maxOpenPerAgent } : {}),
     ...(telegram?.anyMember !== undefined ? { telegramAnyMember: telegram.anyMember } : {}),
   }
 }
@@ -88,12 +97,14 @@ export default (async (app) => {
   app.get('/sites/:id', { ...common, schema: { summary: 'A site', tags, security, params: IdParams, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => ok({ site: siteView(await getSite(app.db, siteId(req.params.id))) }))
 
-  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot or retention settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
+  app.patch('/sites/:id', { ...common, schema: { summary: 'Update name, origins, Telegram, bot, retention or auto-assignment settings', tags, security, params: IdParams, body: PatchBody, response: { 200: SiteReply, '4xx': ErrorBody } } },
     async (req) => {
       const site = await updateSite(app.db, app.bus, app.secretBox, siteId(req.params.id), siteInput(req.body))
       app.forgetSites()
       // which settings changed; their values (tokens) stay out of the log
       await app.audit(req, { action: 'site.updated', target: site.id, siteId: site.id, details: { fields: Object.keys(req.body).sort(), ...(req.body.retentionDays !== undefined ? { retentionDays: req.body.retentionDays } : {}) } })
+      // chats waiting on a site that just turned auto-assignment on (or raised its cap) are placed now
+      if (site.autoAssign) app.assigner.kick()
       return ok({ site: siteView(site) })
     })
 

@@ -2,14 +2,21 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../../../chat/errors.js'
 import { recordAudit } from '../../../chat/audit.js'
-import { authenticate, normaliseEmail, userView } from '../../../chat/users.js'
-import { ErrorBody, Ok, ok, User } from '../../../http/schemas.js'
+import { authenticate, normaliseEmail, updateUser, userView } from '../../../chat/users.js'
+import { ErrorBody, Ok, ok, StringEnum, User } from '../../../http/schemas.js'
+import { staffOf } from '../../../http/staff.js'
 import { bearerToken } from '../../../plugins/auth.js'
 
 const LoginBody = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 254 }),
   password: Type.String({ minLength: 1, maxLength: 1024 }),
 }, { additionalProperties: false })
+
+const MePatch = Type.Object({
+  availability: StringEnum(['online', 'away']),
+}, { additionalProperties: false })
+
+const UserReply = Ok(Type.Object({ user: User }))
 
 export default (async (app) => {
   app.post('/login', {
@@ -32,7 +39,7 @@ export default (async (app) => {
     // (failed attempts are not logged: the extra write would tell an existing account by its timing)
     if (!user) throw unauthorized('Wrong email or password')
     await recordAudit(app.db, { actor: { id: user.id, name: user.name }, action: 'user.login', target: user.id })
-    return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user) })
+    return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user, app.presence.isOnline(user.id)) })
   })
 
   app.post('/logout', {
@@ -52,11 +59,26 @@ export default (async (app) => {
   })
 
   app.get('/me', {
-    schema: { summary: 'The logged-in user', tags: ['auth'], security: [{ bearer: [] }], response: { 200: Ok(Type.Object({ user: User })), '4xx': ErrorBody } },
+    schema: { summary: 'The logged-in user', tags: ['auth'], security: [{ bearer: [] }], response: { 200: UserReply, '4xx': ErrorBody } },
     config: { rateLimit: app.limits.admin },
     preHandler: app.requireStaff,
   }, async (req) => {
-    if (!req.staff) throw unauthorized()
-    return ok({ user: userView(req.staff) })
+    const staff = staffOf(req)
+    return ok({ user: userView(staff, app.presence.isOnline(staff.id)) })
+  })
+
+  app.patch('/me', {
+    schema: {
+      summary: 'Set your availability (Online / Away)',
+      description: 'A user is online while a dashboard of theirs is open and their availability is `online`; every instance sees the change within 2 s.',
+      tags: ['auth'], security: [{ bearer: [] }], body: MePatch, response: { 200: UserReply, '4xx': ErrorBody },
+    },
+    config: { rateLimit: app.limits.admin },
+    preHandler: app.requireStaff,
+  }, async (req) => {
+    const user = await updateUser(app.db, app.bus, staffOf(req).id, { availability: req.body.availability })
+    // this instance's sockets of the user say so at once; other instances re-read on the 'user' event
+    app.presence.setAvailability(user.id, user.availability)
+    return ok({ user: userView(user, app.presence.isOnline(user.id)) })
   })
 }) satisfies FastifyPluginAsyncTypebox

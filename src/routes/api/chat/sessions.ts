@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { unauthorized } from '../../../chat/errors.js'
+import { LABEL_PATTERN } from '../../../chat/labels.js'
 import { listMessages, sendMessage } from '../../../chat/messages.js'
+import { listNotes } from '../../../chat/notes.js'
 import { closeSession, markSessionRead } from '../../../chat/sessions.js'
 import { listSessions } from '../../../chat/session-search.js'
 import { getAdminSession } from '../../../chat/session-views.js'
-import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { visibleSites } from '../../../chat/visibility.js'
+import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Note, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { staffOf } from '../../../http/staff.js'
 import { parseTimeRange } from '../../../http/time.js'
 
 const ListQuery = Type.Object({
@@ -17,6 +20,8 @@ const ListQuery = Type.Object({
   unread: Type.Optional(Type.Boolean()),
   rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'rated with exactly this score' })),
   rated: Type.Optional(Type.Boolean({ description: 'true: rated sessions; false: sessions without a rating' })),
+  assignedTo: Type.Optional(Type.String({ pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$', description: '`me`, `none` (unassigned) or a user id' })),
+  label: Type.Optional(Type.String({ pattern: LABEL_PATTERN, description: 'sessions carrying this label (case-insensitive)' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 })
@@ -29,6 +34,7 @@ const ReplyBody = Type.Object({
 
 const SessionReply = Ok(Type.Object({ session: AdminSession }))
 
+/** Sessions as staff see them: only those of the sites they may see (chat/visibility.ts); any other is a 404. */
 export default (async (app) => {
   const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireStaff }
   const tags = ['chat']
@@ -41,11 +47,14 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ sessions: Type.Array(AdminSession), total: Type.Integer(), page: Type.Integer(), limit: Type.Integer() })), '4xx': ErrorBody },
     },
   }, async (req) => {
+    const staff = staffOf(req)
     const q = req.query
     const page = q.page ?? 1
     const limit = q.limit ?? 20
     const search = q.search?.trim()
+    const assignedTo = q.assignedTo === undefined ? undefined : q.assignedTo === 'none' ? null : q.assignedTo === 'me' ? staff.id : q.assignedTo.toLowerCase()
     const { sessions, total } = await listSessions(app.db, {
+      scope: visibleSites(staff),
       status: q.status,
       search: search || undefined,
       siteId: q.siteId,
@@ -53,6 +62,8 @@ export default (async (app) => {
       unread: q.unread,
       rating: q.rating,
       rated: q.rated,
+      assignedTo,
+      label: q.label,
       page,
       limit,
     })
@@ -61,11 +72,15 @@ export default (async (app) => {
 
   app.get('/sessions/:id', {
     ...common,
-    schema: { summary: 'A session with its whole history', tags, security, params: IdParams, response: { 200: Ok(Type.Object({ session: AdminSession, messages: Type.Array(Message) })), '4xx': ErrorBody } },
+    schema: {
+      summary: 'A session with its whole history and its private notes', tags, security, params: IdParams,
+      response: { 200: Ok(Type.Object({ session: AdminSession, messages: Type.Array(Message), notes: Type.Array(Note) })), '4xx': ErrorBody },
+    },
   }, async (req) => {
-    const session = await getAdminSession(app.db, req.params.id)
+    const session = await getAdminSession(app.db, req.params.id, visibleSites(staffOf(req)))
+    const [messages, notes] = await Promise.all([listMessages(app.db, session.id), listNotes(app.db, session.id)])
     const link = app.files.linkFor(req)
-    return ok({ session: link.session(session), messages: link.messages(await listMessages(app.db, session.id)) })
+    return ok({ session: link.session(session), messages: link.messages(messages), notes })
   })
 
   app.post('/sessions/:id/messages', {
@@ -77,11 +92,11 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ message: Message })), 201: Ok(Type.Object({ message: Message })), '4xx': ErrorBody },
     },
   }, async (req, reply) => {
-    const staff = req.staff
-    if (!staff) throw unauthorized()
-    // sendMessage tells a missing session (404) from a closed one (409) itself
+    const staff = staffOf(req)
+    // sendMessage tells a missing or unseen session (404) from a closed one (409) itself; still one statement
     const { message, created } = await sendMessage(app.db, app.bus, {
       sessionId: req.params.id,
+      scope: visibleSites(staff),
       sender: 'agent',
       senderName: staff.name,
       agentId: staff.id,
@@ -98,15 +113,19 @@ export default (async (app) => {
     ...common,
     schema: { summary: "Mark the session's visitor messages read", description: 'Sets unreadCount to 0 and agentReadSeq to the newest seq; the visitor\'s sockets get `{type:"read",reader:"agent",seq}`.', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    const session = await markSessionRead(app.db, app.bus, req.params.id)
-    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id)) })
+    const scope = visibleSites(staffOf(req))
+    const session = await markSessionRead(app.db, app.bus, req.params.id, scope)
+    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id, scope)) })
   })
 
   app.post('/sessions/:id/close', {
     ...common,
     schema: { summary: 'Close the session (closing twice is fine)', tags, security, params: IdParams, response: { 200: SessionReply, '4xx': ErrorBody } },
   }, async (req) => {
-    const session = await closeSession(app.db, app.bus, req.params.id)
-    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id)) })
+    const scope = visibleSites(staffOf(req))
+    const session = await closeSession(app.db, app.bus, req.params.id, scope)
+    // its agent has a free slot now
+    if (session.assignedTo) app.assigner.kick()
+    return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id, scope)) })
   })
 }) satisfies FastifyPluginAsyncTypebox

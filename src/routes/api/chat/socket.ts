@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { WebSocket } from 'ws'
 import { staffTokenHash } from '../../../chat/revocations.js'
+import type { User } from '../../../chat/users.js'
 import { upgradeRequired } from '../../../http/errors.js'
 import { DASHBOARD_AUTH_FRAMES, DASHBOARD_FRAMES, parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
@@ -15,9 +16,15 @@ const SocketQuery = Type.Object({
 })
 
 export default (async (app) => {
-  /** Subscribes the socket to dashboard events once its token holds; frames from then on may only ping. */
-  function authenticated(socket: WebSocket, userId: string, token: string, origin: string): void {
-    app.hub.addDashboard(socket, { userId, token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token) }, origin)
+  /**
+   * Subscribes the socket to the events of the sites its user may see once its token holds;
+   * frames from then on may only ping or say the agent types. The user is online while a
+   * dashboard of theirs is open (and their availability says so).
+   */
+  function authenticated(socket: WebSocket, staff: User, token: string, origin: string): void {
+    app.hub.addDashboard(socket, staff, { token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token), origin })
+    app.presence.connected(staff.id, staff.availability)
+    socket.once('close', () => app.presence.disconnected(staff.id))
   }
 
   app.route({
@@ -29,11 +36,12 @@ export default (async (app) => {
         'Upgrade to a WebSocket, then send `{type:"auth",token:"<JWT>"}` as the first frame; a wrong token, or none within 2 s, closes the socket with 4001.',
         'Frames are answered in order, so a `{type:"ping"}` sent right after the auth frame is answered by `{type:"pong"}` once the socket is subscribed.',
         'Old clients may still pass `?token=<JWT>` (then a wrong token is 401 and no socket).',
-        'Frames: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
-        '`{type:"message.created",message}` for every session, `{type:"typing",sessionId,sender:"visitor"}` (the visitor is typing: show it',
-        'until their message arrives or 5 s pass without another), `{type:"read",sessionId,reader:"visitor",seq}`, and `{type:"resync"}` when',
-        'events may have been missed (refetch through the REST API). The client may send `{type:"typing",sessionId}` (at most every 2 s',
-        'while the agent types; the session\'s widgets see the agent\'s name) and `{type:"ping"}`.',
+        'Frames, for the sessions of the sites the user may see only: `{type:"session.created",session}`, `{type:"session.updated",session}` (admin session view),',
+        '`{type:"message.created",message}`, `{type:"note.created",note}`, `{type:"typing",sessionId,sender:"visitor"}` (the visitor is typing: show it',
+        'until their message arrives or 5 s pass without another), `{type:"read",sessionId,reader:"visitor",seq}`; `{type:"user.updated",user}` when the user',
+        'themselves changed (availability, sites); and `{type:"resync"}` when events may have been missed (refetch through the REST API).',
+        'The client may send `{type:"typing",sessionId}` (at most every 2 s while the agent types; the session\'s widgets see the agent\'s name) and `{type:"ping"}`.',
+        'While the socket is authenticated and open the user counts as online (when their availability is online).',
         'Close codes: 4001 token missing, wrong, expired, signed out or revoked (log in again); 1012, 1013, 4008: reconnect and refetch.',
       ].join(' '),
       tags: ['chat'],
@@ -49,10 +57,10 @@ export default (async (app) => {
     },
     wsHandler: (socket, req) => {
       const origin = app.files.originOf(req)
-      let staff: { id: string; name: string } | undefined
-      const subscribe = (user: { id: string; name: string }, token: string) => {
+      let staff: User | undefined
+      const subscribe = (user: User, token: string) => {
         staff = user
-        authenticated(socket, user.id, token, origin)
+        authenticated(socket, user, token, origin)
       }
       let pending: NodeJS.Timeout | undefined
       if (req.staff && req.query.token) {

@@ -2,7 +2,9 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getStats } from '../../../chat/stats.js'
 import { ErrorBody, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { staffOf } from '../../../http/staff.js'
 import { parseTimeRange } from '../../../http/time.js'
+import { visibleSites } from '../../../chat/visibility.js'
 
 const StatsBody = Type.Object({
   totalSessions: Type.Integer(),
@@ -26,7 +28,7 @@ export default (async (app) => {
   app.get('/stats', {
     schema: {
       summary: 'Totals and first-response figures',
-      description: 'Sessions created and messages sent in [from, to) (UTC). sessionsToday counts the current UTC day. sessionsPerDay covers the range (default: the last 30 days), zeros included. CSAT figures count the ratings given in the range.',
+      description: 'Over the sites the caller sees. Sessions created and messages sent in [from, to) (UTC). sessionsToday counts the current UTC day. sessionsPerDay covers the range (default: the last 30 days), zeros included. CSAT figures count the ratings given in the range.',
       tags: ['chat'],
       security: [{ bearer: [] }],
       querystring: Type.Object({ from: Type.Optional(Type.String({ maxLength: 64 })), to: Type.Optional(Type.String({ maxLength: 64 })) }),
@@ -35,6 +37,6 @@ export default (async (app) => {
     config: { rateLimit: app.limits.admin },
     preHandler: app.requireStaff,
   }, async (req) => {
-    return ok(await getStats(app.db, parseTimeRange(req.query)))
+    return ok(await getStats(app.db, parseTimeRange(req.query), visibleSites(staffOf(req))))
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -44,9 +44,10 @@ export default (async (app) => {
     config: { rateLimit: app.limits.public },
     preHandler: [app.requireSessionCredentials, app.limits.checkSend],
   }, async (req, reply) => {
+    if (!req.site) throw new Error('requireSessionCredentials did not run')
     const { message, created } = await sendMessage(app.db, app.bus, {
       sessionId: req.params.id,
-      siteId: req.site?.id,
+      scope: [req.site.id],
       sender: 'visitor',
       text: req.body.text ?? '',
       clientMessageId: req.body.clientMessageId ?? null,

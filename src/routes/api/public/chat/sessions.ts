@@ -64,6 +64,8 @@ export default (async (app) => {
     const token = header(req, 'x-session-token')
     const owns = (sessionId: string) => secret === true || (token !== undefined && app.sessionTokenValid(sessionId, token))
     const { session, created, messages } = await startSession(app.db, app.bus, site, { ...given(req.body), userAgent }, owns, app.clock())
+    // with auto-assignment on, a new chat has its agent before the visitor hears back
+    if (created) await app.assigner.newSession(site)
     return reply.code(created ? 201 : 200).send(ok({
       session: publicSessionView(session),
       sessionId: session.id,

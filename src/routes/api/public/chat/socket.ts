@@ -100,7 +100,7 @@ export default (async (app) => {
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
             await sendMessage(app.db, app.bus, {
-              sessionId, siteId: site.id, sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
+              sessionId, scope: [site.id], sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
             })
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)

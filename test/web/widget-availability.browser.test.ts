@@ -1,0 +1,47 @@
+// requires: chromium
+import t from 'tap'
+import type { Browser, Page } from 'playwright-core'
+import { expectAccessible } from '../helpers/axe.js'
+import { embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
+
+let browser: Browser
+t.before(async () => {
+  browser = await launchBrowser(t)
+})
+
+const launcher = (page: Page) => page.getByRole('button', { name: /chat/i }).first()
+
+t.test('with nobody online the widget says it replies by email and asks for one; an agent opening the dashboard turns it online', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  let html = ''
+  const pageOrigin = await hostSite(t, () => html)
+  const site = await makeSite(app, [pageOrigin])
+  html = embedPage(origin, site.apiKey)
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await page.getByText('We reply by email').waitFor()
+  await expectAccessible(t, page, 'widget with nobody online, asking for an email')
+  await page.getByRole('textbox', { name: 'Email' }).fill('marta@example.com')
+  await page.getByRole('button', { name: 'Save email' }).click()
+  await page.getByText('Thanks! We will reply by email.').waitFor()
+  const sessions = (await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(agent) })).json().data.sessions as { email: string | null }[]
+  t.same(sessions.map((s) => s.email), ['marta@example.com'], 'the email reached a session of its own')
+
+  const dashboard = await page.context().newPage()
+  await dashboard.goto(`${origin}/admin`)
+  await dashboard.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
+  await dashboard.reload()
+  await dashboard.getByRole('combobox', { name: 'Availability' }).waitFor()
+  // the widget keeps what it learnt about availability for a while: a fresh page asks again
+  await eventually(async () => {
+    await page.reload()
+    await launcher(page).click()
+    return (await page.getByText('Online', { exact: true }).count()) === 1 ? true : undefined
+  }, 'the widget sees the agent online')
+  t.equal(await page.getByRole('textbox', { name: 'Email' }).count(), 0, 'and asks for no email again once given')
+})
