@@ -150,3 +150,28 @@ t.test('sends keep their order and a closed session says so: status event, SESSI
   await v.client.send('new chat')
   t.same(seqs(v.client.messages), [1])
 })
+
+t.test('reset() after a closed session makes no session until start(); that start makes a new one for the same visitor', async (t) => {
+  const w = await world(t)
+  const v = w.visitor()
+  const session = await v.client.start()
+  await v.client.send('before')
+  await w.server.app.inject({ method: 'POST', url: `/api/chat/sessions/${session.id}/close`, headers: bearer(w.agent) })
+  await waitFor('the closed status', () => v.client.session?.status === 'closed')
+
+  v.client.reset()
+  t.equal(v.client.session, undefined)
+  t.same(v.client.messages, [])
+  t.equal(v.storage.map.get('chatSessionId'), undefined, 'no session id is stored until the next start')
+  t.notOk(v.client.hasStoredSession)
+  const sessions = async () => (await w.server.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(w.agent) })).json().data.sessions as unknown[]
+  t.equal((await sessions()).length, 1, 'reset() creates no session on the server')
+
+  const next = await v.client.start()
+  t.not(next.id, session.id, 'a new session')
+  t.equal(next.userSessionId, session.userSessionId, 'for the same visitor: the closed session\'s token proved it')
+  t.equal(v.storage.map.get('chatSessionId'), next.id)
+  await v.client.send('after')
+  t.same(v.seen.map((m) => m.text), ['before', 'after'])
+  t.same(seqs(v.client.messages), [1])
+})
