@@ -1,7 +1,6 @@
 import t from 'tap'
 import { ChatApiError, type ConnectionState, type Session } from '../../packages/client/src/index.js'
 import { bearer } from '../helpers/fixtures.js'
-import { SECURITY, pendingUnlessRequired } from '../helpers/pending-routes.js'
 import { waitFor } from '../helpers/wait.js'
 import { delivered, oneToN, seqs, world } from './helpers.js'
 
@@ -24,10 +23,8 @@ t.test('start() creates a session under the widget\'s storage keys, and another 
   const stranger = w.visitor()
   stranger.storage.setItem('chatUserSessionId', session.userSessionId)
   const other = await stranger.client.start()
-  // the server's half of this ("Changed: resuming needs proof") is issue 11
-  const todo = pendingUnlessRequired(SECURITY)
-  t.not(other.id, session.id, 'a userSessionId without the token does not open the conversation', { todo })
-  t.not(stranger.storage.map.get('chatUserSessionId'), session.userSessionId, 'and a new visitor id is kept instead', { todo })
+  t.not(other.id, session.id, 'a userSessionId without the token does not open the conversation')
+  t.not(stranger.storage.map.get('chatUserSessionId'), session.userSessionId, 'and a new visitor id is kept instead')
 })
 
 t.test('messages reach the client on the socket, each once, in seq order, its own sends included', async (t) => {
@@ -148,5 +145,32 @@ t.test('sends keep their order and a closed session says so: status event, SESSI
   t.not(next.id, session.id, 'a new session')
   t.same(v.client.messages, [], 'which starts empty')
   await v.client.send('new chat')
+  t.same(seqs(v.client.messages), [1])
+})
+
+t.test('reset() after a closed session makes no session until start(); that start makes a new one for the same visitor', async (t) => {
+  const w = await world(t)
+  const v = w.visitor()
+  const session = await v.client.start()
+  await v.client.send('before')
+  await w.server.app.inject({ method: 'POST', url: `/api/chat/sessions/${session.id}/close`, headers: bearer(w.agent) })
+  await waitFor('the closed status', () => v.client.session?.status === 'closed')
+
+  const sessionCount = async () => (await w.server.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(w.agent) })).json().data.total as number
+  const before = await sessionCount()
+  v.client.reset()
+  t.equal(v.client.session, undefined)
+  t.same(v.client.messages, [])
+  t.equal(v.storage.map.get('chatSessionId'), undefined, 'no session id is stored until the next start')
+  t.notOk(v.client.hasStoredSession)
+  t.equal(await sessionCount(), before, 'reset() creates no session on the server')
+
+  const next = await v.client.start()
+  t.equal(await sessionCount(), before + 1, 'start() does')
+  t.not(next.id, session.id, 'a new session')
+  t.equal(next.userSessionId, session.userSessionId, 'for the same visitor: the closed session\'s token proved it')
+  t.equal(v.storage.map.get('chatSessionId'), next.id)
+  await v.client.send('after')
+  t.same(v.seen.map((m) => m.text), ['before', 'after'])
   t.same(seqs(v.client.messages), [1])
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Attachment } from '../../packages/client/src/index.js'
 import { bearer } from '../helpers/fixtures.js'
-import { AFTERCHAT, LIVE, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
+import { AFTERCHAT, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
 import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
 import { waitFor } from '../helpers/wait.js'
@@ -12,8 +12,6 @@ const w = await world(t)
 const app = w.server.app
 const wsBase = w.server.origin.replace(/^http/, 'ws')
 const ROUTE = {
-  read: '/api/public/chat/sessions/:id/read',
-  upload: '/api/public/chat/sessions/:id/attachments',
   rating: '/api/public/chat/sessions/:id/rating',
   transcript: '/api/public/chat/sessions/:id/transcript',
   availability: '/api/public/chat/availability',
@@ -24,8 +22,6 @@ const closeSession = (sessionId: string) =>
   app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(w.agent) })
 
 t.test('typing(): at most one frame per 2 s reaches the agent; the agent\'s typing arrives as a typing event', async (t) => {
-  // typing frames and read receipts land together (same issue, same branch)
-  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   const v = w.visitor()
   const session = await v.client.start()
   await waitFor('the socket', () => v.client.connection === 'socket')
@@ -54,7 +50,6 @@ t.test('typing() is a no-op while polling', async (t) => {
 })
 
 t.test('markRead() records what the visitor saw; an agent\'s read arrives as a read event, by socket and by polling', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   for (const transport of ['socket', 'polling'] as const) {
     const v = w.visitor({ transport })
     const reads: number[] = []
@@ -72,7 +67,6 @@ t.test('markRead() records what the visitor saw; an agent\'s read arrives as a r
 })
 
 t.test('upload() reports progress, and the file goes out with the next send; a cancelled upload rejects with AbortError', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
   const v = w.visitor()
   const session = await v.client.start()
   const progress: number[] = []

@@ -7,7 +7,7 @@ import type { Test } from 'tap'
  * for, and runs by itself once the route is there. Under TEST_REQUIRE_ALL=1 (CI) a missing
  * route fails instead, so a route that never landed, or moved, cannot hide behind the skip.
  *
- *   if (lacksRoute(t, app, 'POST', '/api/public/chat/sessions/:id/read', LIVE)) return
+ *   if (lacksRoute(t, app, 'POST', '/api/public/chat/sessions/:id/rating', AFTERCHAT)) return
  */
 export function lacksRoute(t: Test, app: FastifyInstance, method: HTTPMethods, url: string, waitsFor: string): boolean {
   if (app.hasRoute({ method, url })) return false
@@ -24,7 +24,5 @@ export function lacksRoute(t: Test, app: FastifyInstance, method: HTTPMethods, u
 export const pendingUnlessRequired = (waitsFor: string): string | false =>
   process.env.TEST_REQUIRE_ALL === '1' ? false : `waits for ${waitsFor}`
 
-export const SECURITY = 'issue 11 (resuming needs proof), branch security'
-export const LIVE = 'issue 12 (typing, read receipts, attachments), branch live'
 export const AFTERCHAT = 'issue 13 (rating, transcript, offline email), branch afterchat'
 export const WORKFLOW = 'issue 16 (presence and availability), branch workflow'

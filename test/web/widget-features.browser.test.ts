@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff, type Staff } from '../helpers/fixtures.js'
-import { AFTERCHAT, LIVE, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
+import { AFTERCHAT, WORKFLOW, lacksRoute } from '../helpers/pending-routes.js'
 import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
 
@@ -58,8 +58,6 @@ async function staffUpload(s: Setup, sessionId: string, bytes: Buffer, name: str
 }
 
 const ROUTE = {
-  upload: '/api/public/chat/sessions/:id/attachments',
-  read: '/api/public/chat/sessions/:id/read',
   rating: '/api/public/chat/sessions/:id/rating',
   transcript: '/api/public/chat/sessions/:id/transcript',
   availability: '/api/public/chat/availability',
@@ -72,7 +70,6 @@ const adminSession = async (s: Setup, sessionId: string) =>
   (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
 
 t.test('a visitor pastes an image; the agent gets it and replies with a PDF, which the visitor downloads', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
   const s = await setup(t)
   const sessionId = await openAndSend(s, 'Here is a photo of the damage')
   await s.page.getByRole('textbox', { name: 'Message' }).focus()
@@ -105,7 +102,6 @@ t.test('a visitor pastes an image; the agent gets it and replies with a PDF, whi
 })
 
 t.test('"Attach a file" uploads with a progress bar and sends; dropping a file works too; an upload can be cancelled', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.upload, LIVE)) return
   const s = await setup(t)
   const sessionId = await openAndSend(s, 'Two files coming')
   let release: () => void = () => {}
@@ -144,7 +140,6 @@ t.test('"Attach a file" uploads with a progress bar and sends; dropping a file w
 })
 
 t.test('typing indicators appear while the agent types and vanish when they stop; the visitor\'s typing reaches the agent at most once per 2 s', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   const s = await setup(t)
   const sessionId = await openAndSend(s, 'Hello?')
   const base = s.origin.replace(/^http/, 'ws')
@@ -167,7 +162,6 @@ t.test('typing indicators appear while the agent types and vanish when they stop
 })
 
 t.test('"Seen" appears under the visitor\'s last message once the agent opens the conversation in the dashboard', async (t) => {
-  if (lacksRoute(t, app, 'POST', ROUTE.read, LIVE)) return
   const s = await setup(t)
   await openAndSend(s, 'First question')
   await messageBox(s.page).fill('Second question')

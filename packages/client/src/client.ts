@@ -269,7 +269,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     availability: () => call<Availability>('GET', '/availability'),
     setActive: (active) => live.setActive(active),
     reset() {
+      // a closed session's token stays as proof: the next start() then makes a new session for
+      // the same visitor (userSessionId) instead of being refused as someone else's conversation
+      const proof = session?.status === 'closed' ? token() : null
       forget()
+      if (proof) storage.setItem(KEYS.token, proof)
       messages.length = 0
       ahead.clear()
     },

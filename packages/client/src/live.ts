@@ -52,6 +52,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     socket.onopen = () => {
       clearTimeout(giveUp)
       open = true
+      clearTimeout(pollTimer)
       openedAt = lastFrameAt = Date.now()
       hooks.connection('socket')
       pingTimer = setInterval(() => {
@@ -82,18 +83,23 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
       if (e.code === CREDENTIALS_REVOKED) socketAllowed = false
       else reconnectTimer = setTimeout(connect, e.code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
       if (!usePolling || !active) hooks.connection('offline')
-      schedulePoll(0)
+      // the first poll comes a poll interval after the drop, and only if the socket is still down:
+      // a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
+      schedulePoll(POLL_MS)
     }
   }
+
+  const pollWanted = () => running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)
 
   function schedulePoll(ms: number): void {
     clearTimeout(pollTimer)
     pollTimer = undefined
-    if (running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)) pollTimer = setTimeout(pollOnce, ms)
+    if (pollWanted()) pollTimer = setTimeout(pollOnce, ms)
   }
 
   async function pollOnce(): Promise<void> {
-    if (polling) return
+    // the socket may have come back since this poll was scheduled
+    if (polling || !pollWanted()) return
     polling = true
     try {
       await hooks.poll()

@@ -99,7 +99,11 @@ export interface ChatClient {
    * not poll. Active by default.
    */
   setActive(active: boolean): void
-  /** Forgets the stored session (the next `start()` makes a new one) and stops live updates. */
+  /**
+   * Forgets the stored session (the next `start()` makes a new one) and stops live updates; no
+   * request is made. After a closed session its token is kept as the proof the server asks for,
+   * so the new session belongs to the same visitor.
+   */
   reset(): void
   /** Stops the socket and polling; the stored session stays. */
   close(): void

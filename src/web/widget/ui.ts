@@ -170,13 +170,21 @@ export function mount(host: Host): UI {
     root.querySelector('.contact')?.remove()
     root.querySelector('.email')?.remove()
     typing.textContent = ''
-    // the closed session's token proves the new one is this visitor's too
-    newChat = h('button', { type: 'button', class: 'primary', onclick: () => { clearConversation(); showStatus(false); void client.start(sessionDetails()); textarea.focus() } }, t.newChat)
+    // no session until the visitor's first message (an empty one would sit in the agents' inbox);
+    // reset keeps the closed session's token, which proves the next one is this visitor's too
+    newChat = h('button', { type: 'button', class: 'primary', onclick: startOver }, t.newChat)
     ended.replaceChildren(h('p', {}, t.ended), afterChat(t, client, hasEmail), newChat)
     if (!panel.hidden) newChat.focus()
   }
 
   let shownSession: string | undefined
+  function startOver(): void {
+    client.reset()
+    shownSession = undefined
+    clearConversation()
+    showStatus(false)
+    textarea.focus()
+  }
   client.on('session', (s) => {
     if (shownSession && shownSession !== s.id) clearConversation()
     shownSession = s.id
