@@ -94,7 +94,8 @@ t.test('terminating every backend of two instances under load loses nothing, dup
 
   t.equal(killed.length, KILL_ROUNDS)
   for (const k of killed) {
-    t.ok((k.livechat ?? 0) >= 2 && k[LISTENER_APP_NAME] === 2 && k[LOCKS_APP_NAME] === 2, `pooled, LISTEN and lock backends of both instances killed: ${JSON.stringify(k)}`)
+    // jobs holding a lock (Telegram reader, retention, auto-assignment) may each have their own lock connection
+    t.ok((k.livechat ?? 0) >= 2 && k[LISTENER_APP_NAME] === 2 && (k[LOCKS_APP_NAME] ?? 0) >= 2, `pooled, LISTEN and lock backends of both instances killed: ${JSON.stringify(k)}`)
   }
 
   const lastSeq = SENDS_PER_VISITOR + 1
