@@ -20,7 +20,7 @@ t.test('as root, in a folder closed to user postgres, the server starts, keeps i
   t.teardown(() => rmSync(home, { recursive: true, force: true }))
   t.equal(statSync(home).mode & 0o777, 0o700)
   const project = join(home, 'livechat')
-  for (const part of ['src', 'drizzle', 'scripts', 'patches', 'package.json', 'tsconfig.json', 'test/helpers', 'test/db']) {
+  for (const part of ['src', 'packages', 'drizzle', 'scripts', 'patches', 'package.json', 'tsconfig.json', 'test/helpers', 'test/db']) {
     cpSync(join(ROOT, part), join(project, part), { recursive: true })
   }
   // hard links: a copy of node_modules in a second (cpSync where links cannot be made)
