@@ -68,6 +68,8 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
     method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ userSessionId: 'visitor-restart', firstMessage: 'remember me' }),
   })
   t.equal(created.status, 201)
+  // resuming needs the session's token (the widget keeps it)
+  const sessionToken = (await created.json() as { data: { token: string } }).data.token
   first.kill('SIGTERM')
   t.equal(await first.exitCode(), 0)
 
@@ -75,7 +77,7 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
   t.notMatch(second.output(), 'Admin password', 'credentials are shown only the first time')
   t.match(second.output(), key, 'the same site')
   const resumed = await fetch(`${second.api}/api/public/chat/sessions`, {
-    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ userSessionId: 'visitor-restart' }),
+    method: 'POST', headers: { 'X-API-Key': key, 'X-Session-Token': sessionToken, 'Content-Type': 'application/json' }, body: JSON.stringify({ userSessionId: 'visitor-restart' }),
   })
   t.equal(resumed.status, 200)
   t.same((await resumed.json() as { data: { messages: { text: string }[] } }).data.messages.map((m) => m.text), ['remember me'])

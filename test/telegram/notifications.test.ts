@@ -77,7 +77,9 @@ t.test('contact details given later are posted', async (t) => {
   const app = await buildTestApp(t, { env: telegramEnv(bot) })
   const site = await makeTelegramSite(app)
   const s = await makeSession(app, site)
-  const res = await app.inject(startSessionRequest(site, { userSessionId: s.userSessionId, name: 'Olha', phone: '+1 555' }))
+  const later = startSessionRequest(site, { userSessionId: s.userSessionId, name: 'Olha', phone: '+1 555' })
+  // resuming needs the session's token
+  const res = await app.inject({ ...later, headers: { ...later.headers, 'x-session-token': s.token } })
   t.equal(res.statusCode, 200)
   const contact = await waitFor('contact card', () => bot.sent.find((m) => m.text.includes('Contact details')))
   t.match(contact.text, /👤 Olha/)

@@ -241,6 +241,9 @@ t.test('with an agent online the widget says "Online" and asks for no email', as
 t.test('every new control exists in Ukrainian and Russian', async (t) => {
   for (const [locale, attach, rate] of [['uk', 'Прикріпити файл', 'Оцініть цей чат'], ['ru', 'Прикрепить файл', 'Оцените этот чат']] as const) {
     const s = await setup(t, locale)
+    // an agent online: the widget asks for no email first, so its first text box is the message
+    await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
+    await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
     await s.page.getByRole('button', { name: /chat/i }).first().click()
     await s.page.getByRole('button', { name: attach }).waitFor()
     await s.page.getByRole('textbox').first().fill(locale === 'uk' ? 'Привіт' : 'Привет')
