@@ -105,6 +105,7 @@ t.test('whatever the network does, every message reaches both tabs once, in seq 
     })
   }), { numRuns: RUNS, seed: SEED, endOnFailure: true, interruptAfterTimeLimit: 120_000 })
   t.ok(runs > 0, `${runs} random runs`)
-  const { duplicated, reordered, lostFrames } = w.proxy.counts
-  t.ok(duplicated + reordered + lostFrames > 0, `faults happened: ${JSON.stringify(w.proxy.counts)}`)
+  // which faults a random run draws varies (a loaded machine carries fewer frames per run): any of them counts
+  const { duplicated, reordered, lostFrames, lostResponses, refusedSockets } = w.proxy.counts
+  t.ok(duplicated + reordered + lostFrames + lostResponses + refusedSockets > 0, `faults happened: ${JSON.stringify(w.proxy.counts)}`)
 })
