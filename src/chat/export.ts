@@ -4,6 +4,7 @@ import { chatSessions } from '../db/schema.js'
 import { listMessages, type Message } from './messages.js'
 import { adminSessionFromRow, adminSessionRows, getAdminSession, type AdminSessionView } from './session-views.js'
 import { listNotes, type Note } from './notes.js'
+import type { SiteScope } from './visibility.js'
 
 /**
  * Exports (GDPR access requests, backups of a site's conversations): a session as one JSON
@@ -14,8 +15,9 @@ import { listNotes, type Note } from './notes.js'
 
 export type SessionExport = { session: AdminSessionView; messages: Message[]; notes: Note[] }
 
-export async function exportSession(db: Executor, id: string): Promise<SessionExport> {
-  const session = await getAdminSession(db, id)
+/** One session within `scope` (404 outside it, as when missing: chat/visibility.ts). */
+export async function exportSession(db: Executor, id: string, scope: SiteScope): Promise<SessionExport> {
+  const session = await getAdminSession(db, id, scope)
   const [messages, notes] = await Promise.all([listMessages(db, session.id), listNotes(db, session.id)])
   return { session, messages, notes }
 }

@@ -4,7 +4,9 @@ import { eraseSessions } from '../../../chat/erasure.js'
 import { notFound } from '../../../chat/errors.js'
 import { exportSession } from '../../../chat/export.js'
 import { isUuid } from '../../../chat/ids.js'
+import { visibleSites } from '../../../chat/visibility.js'
 import { AdminSession, ErrorBody, IdParams, Message, Ok, ok } from '../../../http/schemas.js'
+import { staffOf } from '../../../http/staff.js'
 
 /** Privacy on one session: export it (staff) and erase it (admins). */
 export default (async (app) => {
@@ -14,14 +16,14 @@ export default (async (app) => {
   app.get('/sessions/:id/export', {
     schema: {
       summary: 'Export a session: its admin view, every message and the private notes',
-      description: 'For access requests; recorded in the audit log (session.exported).',
+      description: 'For access requests; recorded in the audit log (session.exported). A session of a site the caller does not see is a 404.',
       tags, security, params: IdParams,
       response: { 200: Ok(Type.Object({ session: AdminSession, messages: Type.Array(Message), notes: Type.Array(Type.Unknown()) })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
     preHandler: app.requireStaff,
   }, async (req) => {
-    const data = await exportSession(app.db, req.params.id)
+    const data = await exportSession(app.db, req.params.id, visibleSites(staffOf(req)))
     await app.audit(req, { action: 'session.exported', target: data.session.id, siteId: data.session.siteId })
     const link = app.files.linkFor(req)
     return ok({ ...data, session: link.session(data.session), messages: link.messages(data.messages) })

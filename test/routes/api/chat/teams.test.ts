@@ -17,6 +17,7 @@ function sessionRequests(staff: Staff, id: string): InjectOptions[] {
     { method: 'POST', url: `${url}/assign`, headers, payload: { userId: staff.id } },
     { method: 'POST', url: `${url}/notes`, headers, payload: { text: 'a note' } },
     { method: 'PUT', url: `${url}/labels`, headers, payload: { labels: ['vip'] } },
+    { method: 'GET', url: `${url}/export`, headers },
   ]
 }
 
