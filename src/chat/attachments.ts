@@ -5,6 +5,7 @@ import type { FileStores } from '../files/store.js'
 import { acceptedType, HEAD_BYTES, TextCheck, TEXT } from '../files/sniff.js'
 import { ChatError, notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
+import { inScope, type SiteScope } from './visibility.js'
 
 /**
  * Files people attach to messages: an upload is checked by its content and streamed into
@@ -44,8 +45,8 @@ export function cleanFileName(raw: string | undefined, contentType: string): str
 
 export type NewUpload = {
   sessionId: string
-  /** when given, a session of another site counts as missing */
-  siteId?: string
+  /** the sites the uploader may reach (chat/visibility.ts); a session elsewhere counts as missing. Unset: any */
+  scope?: SiteScope
   uploader: Uploader
   /** as the client named it; only shown, never used to decide the type */
   name: string | undefined
@@ -90,12 +91,12 @@ async function* checked(bytes: AsyncIterable<Buffer>, maxBytes: number, text: Te
   if (text && !text.end()) throw unsupportedFile()
 }
 
-/** The session an upload goes to: open, and of this site when a site is given. */
-async function assertOpenSession(db: Executor, sessionId: string, siteId: string | undefined): Promise<void> {
+/** The session an upload goes to: open, and within the scope. */
+async function assertOpenSession(db: Executor, sessionId: string, scope: SiteScope): Promise<void> {
   const [s] = isUuid(sessionId)
     ? await db.select({ status: chatSessions.status, siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, sessionId))
     : []
-  if (!s || (siteId !== undefined && s.siteId !== siteId)) throw notFound('Session')
+  if (!s || !inScope(scope, s.siteId)) throw notFound('Session')
   if (s.status !== 'open') throw sessionClosed()
 }
 
@@ -105,7 +106,7 @@ async function assertOpenSession(db: Executor, sessionId: string, siteId: string
  * closed session. Nothing of a refused or broken upload is kept.
  */
 export async function storeAttachment(db: Executor, stores: FileStores, upload: NewUpload): Promise<AttachedFile> {
-  await assertOpenSession(db, upload.sessionId, upload.siteId)
+  await assertOpenSession(db, upload.sessionId, upload.scope ?? null)
   const { head, whole, all } = await splitHead(upload.bytes)
   if (head.length === 0) throw validationError('The file is empty', [{ field: 'file', message: 'empty file' }])
   const contentType = await acceptedType(head, whole)

@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import multipart from '@fastify/multipart'
+import { visibleSites } from '../../../chat/visibility.js'
 import { receiveUpload, UPLOAD_DESCRIPTION } from '../../../http/uploads.js'
 import { Attachment, ErrorBody, IdParams, Ok, ok } from '../../../http/schemas.js'
+import { staffOf } from '../../../http/staff.js'
 
 export default (async (app) => {
   // multipart bodies are accepted by the upload routes only; every other route takes JSON
@@ -11,7 +13,7 @@ export default (async (app) => {
   app.post('/sessions/:id/attachments', {
     schema: {
       summary: 'Upload a file to attach to an agent reply',
-      description: `${UPLOAD_DESCRIPTION} The id is good for one agent reply in this session. Limited to RATE_LIMIT_UPLOADS_PER_MINUTE per session.`,
+      description: `${UPLOAD_DESCRIPTION} The id is good for one agent reply in this session. A session of a site the caller does not see is a 404. Limited to RATE_LIMIT_UPLOADS_PER_MINUTE per session.`,
       tags: ['chat'],
       security: [{ bearer: [] }],
       consumes: ['multipart/form-data'],
@@ -21,7 +23,7 @@ export default (async (app) => {
     config: { rateLimit: app.limits.admin },
     preHandler: [app.requireStaff, app.limits.checkUpload],
   }, async (req, reply) => {
-    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, uploader: 'staff' })
+    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, scope: visibleSites(staffOf(req)), uploader: 'staff' })
     return reply.code(201).send(ok({ attachment }))
   })
 }) satisfies FastifyPluginAsyncTypebox

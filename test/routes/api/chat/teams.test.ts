@@ -3,7 +3,13 @@ import t from 'tap'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildTestApp, freshDatabase } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest, type Staff } from '../../../helpers/fixtures.js'
+import { multipartBody, png } from '../../../helpers/files.js'
 import { dashboardUrl, listen, openSocket } from '../../../helpers/sockets.js'
+
+const uploadOf = (headers: Record<string, string>) => {
+  const body = multipartBody(png(), 'pixel.png')
+  return { headers: { ...headers, ...body.headers }, payload: body.payload }
+}
 
 /** Every staff route on one session, as an agent would call it. */
 function sessionRequests(staff: Staff, id: string): InjectOptions[] {
@@ -18,6 +24,7 @@ function sessionRequests(staff: Staff, id: string): InjectOptions[] {
     { method: 'POST', url: `${url}/notes`, headers, payload: { text: 'a note' } },
     { method: 'PUT', url: `${url}/labels`, headers, payload: { labels: ['vip'] } },
     { method: 'GET', url: `${url}/export`, headers },
+    { method: 'POST', url: `${url}/attachments`, ...uploadOf(headers) },
   ]
 }
 

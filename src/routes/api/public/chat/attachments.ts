@@ -23,7 +23,8 @@ export default (async (app) => {
     config: { rateLimit: app.limits.public },
     preHandler: [app.requireSessionCredentials, app.limits.checkUpload],
   }, async (req, reply) => {
-    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, siteId: req.site?.id ?? '', uploader: 'visitor' })
+    if (!req.site) throw new Error('requireSessionCredentials did not run')
+    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })
     return reply.code(201).send(ok({ attachment }))
   })
 }) satisfies FastifyPluginAsyncTypebox
