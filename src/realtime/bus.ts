@@ -95,3 +95,30 @@ export function decodeEvents(payload: string): BusEvent[] {
     return []
   }
 }
+
+/** A bus's subscribers: each is told everything; one that throws is logged and the others are still told. */
+export class Subscribers {
+  private readonly subscribers = new Set<BusSubscriber>()
+
+  constructor(private readonly log: { error: (obj: object, msg: string) => void }) {}
+
+  /** Returns the unsubscribe. */
+  add(subscriber: BusSubscriber): () => void {
+    this.subscribers.add(subscriber)
+    return () => this.subscribers.delete(subscriber)
+  }
+
+  clear(): void {
+    this.subscribers.clear()
+  }
+
+  tell(call: (subscriber: BusSubscriber) => void): void {
+    for (const subscriber of this.subscribers) {
+      try {
+        call(subscriber)
+      } catch (err) {
+        this.log.error({ err }, 'a realtime bus subscriber failed')
+      }
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats'
-import { decodeEvents, encodeEvent, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
+import { decodeEvents, encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_SUBJECT = 'livechat.events'
 
@@ -24,10 +24,11 @@ const DRAIN_TIMEOUT_MS = 2_000
  * included.
  */
 export class NatsBus implements RealtimeBus {
-  private readonly subscribers = new Set<BusSubscriber>()
+  private readonly subscribers: Subscribers
   private subscription: Subscription | undefined
 
   private constructor(private readonly nc: NatsConnection, private readonly log: { error: (obj: object, msg: string) => void }) {
+    this.subscribers = new Subscribers(log)
     void this.watchStatus()
   }
 
@@ -67,13 +68,13 @@ export class NatsBus implements RealtimeBus {
     this.subscription ??= this.nc.subscribe(EVENTS_SUBJECT, {
       callback: (err, msg) => {
         if (err) return
-        for (const event of decodeEvents(decoder.decode(msg.data))) this.tell((s) => s.onEvent(event))
+        for (const event of decodeEvents(decoder.decode(msg.data))) this.subscribers.tell((s) => s.onEvent(event))
       },
     })
-    this.subscribers.add(subscriber)
+    const unsubscribe = this.subscribers.add(subscriber)
     // the server has the subscription once it answered the flush's ping
     await this.nc.flush()
-    return () => this.subscribers.delete(subscriber)
+    return unsubscribe
   }
 
   async close(): Promise<void> {
@@ -87,19 +88,9 @@ export class NatsBus implements RealtimeBus {
     if (!this.nc.isClosed()) await this.nc.close()
   }
 
-  private tell(call: (subscriber: BusSubscriber) => void): void {
-    for (const subscriber of this.subscribers) {
-      try {
-        call(subscriber)
-      } catch (err) {
-        this.log.error({ err }, 'a realtime bus subscriber failed')
-      }
-    }
-  }
-
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === Events.Reconnect) this.tell((s) => s.onReconnect())
+      if (status.type === Events.Reconnect) this.subscribers.tell((s) => s.onReconnect())
     }
   }
 }

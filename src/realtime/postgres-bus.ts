@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { reconnectDelaySeconds, type Sql } from '../db/client.js'
-import { decodeEvents, encodeEvent, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
+import { decodeEvents, encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_CHANNEL = 'chat_events'
 export const LISTENER_APP_NAME = 'livechat-listener'
@@ -31,7 +31,7 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
 export class PostgresBus implements RealtimeBus {
   private pending: string[] = []
   private flushing: Promise<void> | undefined
-  private readonly subscribers = new Set<BusSubscriber>()
+  private readonly subscribers: Subscribers
   private listener: Promise<postgres.Sql> | undefined
   private closing = false
   private dropped = 0
@@ -40,7 +40,9 @@ export class PostgresBus implements RealtimeBus {
    * `sql`: the pool to NOTIFY on; `databaseUrl`: for the LISTEN connection, opened on the
    * first subscribe; `log`: told when a subscriber throws (the others still get the event).
    */
-  constructor(private readonly opts: { sql: Sql; databaseUrl: string; log: Log }) {}
+  constructor(private readonly opts: { sql: Sql; databaseUrl: string; log: Log }) {
+    this.subscribers = new Subscribers(opts.log)
+  }
 
   publish(event: BusEvent): void {
     this.pending.push(encodeEvent(event))
@@ -54,8 +56,7 @@ export class PostgresBus implements RealtimeBus {
       throw err
     })
     await this.listener
-    this.subscribers.add(subscriber)
-    return () => this.subscribers.delete(subscriber)
+    return this.subscribers.add(subscriber)
   }
 
   async close(): Promise<void> {
@@ -66,16 +67,6 @@ export class PostgresBus implements RealtimeBus {
     this.listener = undefined
     this.subscribers.clear()
     if (listener) await (await listener.catch(() => undefined))?.end({ timeout: 1 })
-  }
-
-  private tell(call: (subscriber: BusSubscriber) => void): void {
-    for (const subscriber of this.subscribers) {
-      try {
-        call(subscriber)
-      } catch (err) {
-        this.opts.log.error({ err }, 'a realtime bus subscriber failed')
-      }
-    }
   }
 
   private async flush(): Promise<void> {
@@ -129,7 +120,7 @@ export class PostgresBus implements RealtimeBus {
       while (!this.closing) {
         try {
           await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
-          this.tell((s) => s.onReconnect())
+          this.subscribers.tell((s) => s.onReconnect())
           return
         } catch {
           await new Promise((r) => setTimeout(r, RELISTEN_PAUSE_MS))
@@ -147,7 +138,7 @@ export class PostgresBus implements RealtimeBus {
       onnotice: () => {},
       connection: { application_name: LISTENER_APP_NAME },
       onnotify: (channel, payload) => {
-        if (channel === EVENTS_CHANNEL) for (const event of decodeEvents(payload)) this.tell((s) => s.onEvent(event))
+        if (channel === EVENTS_CHANNEL) for (const event of decodeEvents(payload)) this.subscribers.tell((s) => s.onEvent(event))
       },
       // also called for each failed attempt to connect; one loop of attempts at a time
       onclose: () => {

@@ -1,4 +1,7 @@
+import { notFound } from '../chat/errors.js'
 import { getSession } from '../chat/sessions.js'
+import type { User } from '../chat/users.js'
+import { canSee } from '../chat/visibility.js'
 import type { Executor } from '../db/client.js'
 import type { EphemeralEvent, Publisher } from './bus.js'
 
@@ -57,8 +60,11 @@ export class TypingRelay {
     if (this.throttle.allow(typingKey(event))) this.events.publish(event)
   }
 
-  /** An agent typed in a session's reply box; a session that does not exist is a NOT_FOUND. */
-  async agent(agent: { id: string; name: string }, sessionId: string): Promise<void> {
+  /**
+   * An agent typed in a session's reply box; a session that does not exist, or is of a site
+   * the agent may not see, is a NOT_FOUND (the agent's name would otherwise reach another site's visitor).
+   */
+  async agent(agent: Pick<User, 'id' | 'name' | 'role' | 'siteIds'>, sessionId: string): Promise<void> {
     // a throttled frame costs no lookup
     if (!this.throttle.allow(typingKey({ session: sessionId, from: 'agent', user: agent.id }))) return
     let site = this.siteOfSession.get(sessionId)
@@ -67,6 +73,7 @@ export class TypingRelay {
       if (this.siteOfSession.size >= SITE_OF_SESSION_MAX) this.siteOfSession.clear()
       this.siteOfSession.set(sessionId, site)
     }
+    if (!canSee(agent, site)) throw notFound('Session')
     const name = Array.from(agent.name).slice(0, MAX_NAME_CHARS).join('')
     this.events.publish({ k: 'typing', site, session: sessionId, from: 'agent', user: agent.id, name })
   }

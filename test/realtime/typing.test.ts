@@ -72,6 +72,25 @@ t.test('an agent typing in an unknown session gets an error frame; bad frames to
   t.same(dashboard.ofType('error').map((f) => f.error?.code).sort(), ['NOT_FOUND', 'NOT_FOUND', 'VALIDATION_ERROR', 'VALIDATION_ERROR'])
 })
 
+t.test('an agent typing in a session of a site they do not work on gets NOT_FOUND and the visitor sees nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const siteA = await makeSite(app)
+  const s = await makeSession(app, await makeSite(app))
+  const agent = await makeStaff(app, 'agent', 'Olena', [siteA.id])
+  const widget = await openSocket(t, widgetUrl(base, s))
+  const dashboard = await openSocket(t, dashboardUrl(base, agent))
+  await widget.waitUntil('session frame', () => widget.ofType('session').length > 0)
+  dashboard.send({ type: 'typing', sessionId: s.id })
+  await dashboard.waitUntil('an error', () => dashboard.ofType('error').length > 0)
+  t.same(dashboard.ofType('error').map((f) => f.error?.code), ['NOT_FOUND'])
+  // the session's own events, sent after the refused frame, arrive first if anything had been published
+  widget.send({ type: 'ping' })
+  await widget.waitUntil('pong', () => widget.ofType('pong').length > 0)
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(widget.ofType('typing').length, 0, 'another site\'s visitor never sees the agent\'s name')
+})
+
 t.test('typing reaches only the sockets of its session', async (t) => {
   const app = await buildTestApp(t)
   const staff = await makeStaff(app)
