@@ -196,6 +196,37 @@ t.test('the widget takes live frames from its socket without polling, and resume
   await expectAccessible(t, page, 'widget, chat closed')
 })
 
+t.test('the conversation stays in seq order above the forms and above a file still uploading, whenever they appear', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  /** the log from top to bottom, after the greeting: a message's text, a file in flight, or a form's class */
+  const log = () => page.locator('[data-chat-widget] .log > *').evaluateAll((els) => els.slice(1).map((el) =>
+    el.tagName === 'FORM' ? el.className : el.querySelector('progress') ? 'uploading' : el.querySelector('.bubble, .file')?.textContent))
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  await page.route(/\/attachments$/, async (route) => {
+    await held
+    await route.fallback()
+  })
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  // nobody is online: the email form shows before the visitor writes
+  await page.getByRole('textbox', { name: 'Email' }).waitFor()
+  const chooser = page.waitForEvent('filechooser')
+  await page.getByRole('button', { name: 'Attach a file' }).click()
+  await (await chooser).setFiles({ name: 'slow.txt', mimeType: 'text/plain', buffer: Buffer.from('held back') })
+  await page.getByRole('progressbar', { name: 'slow.txt' }).waitFor()
+  await send(page, 'Sent while a file uploads')
+  await page.getByText('Sent while a file uploads').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  const session = await sessionWith(app, agent, 'Sent while a file uploads')
+  await app.inject(replyRequest(agent, session.id, 'A reply after it'))
+  await page.getByText('A reply after it').waitFor({ timeout: 15_000 })
+  t.same(await log(), ['Sent while a file uploads', 'A reply after it', 'uploading', 'contact email', 'contact'], 'confirmed messages first, then the file in flight, then the forms')
+
+  release()
+  await page.getByRole('link', { name: /slow\.txt/ }).waitFor()
+  t.match(await log(), ['Sent while a file uploads', 'A reply after it', /^slow\.txt/, 'contact email', 'contact'], 'the file takes its place once sent')
+})
+
 t.test('a reply that arrives while the chat is closed shows on the launcher badge until the chat is opened', async (t) => {
   const { pageOrigin, context, page } = await setup(t)
   const sockets: WebSocketRoute[] = []

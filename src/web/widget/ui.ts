@@ -58,6 +58,8 @@ export function mount(host: Host): UI {
 
   const rows = new Map<number, HTMLElement>()
   const pending = new Map<string, HTMLElement>()
+  /** the forms under the conversation; both carry the class 'contact' (their look), so they are held here, not queried */
+  const forms: { contact?: HTMLFormElement; email?: HTMLFormElement } = {}
   const seenMark = h('div', { class: 'meta seen' }, t.seen)
   let agentRead = 0
   let typingTimer: ReturnType<typeof setTimeout> | undefined
@@ -105,7 +107,7 @@ export function mount(host: Host): UI {
 
   function contactForm(): void {
     const id = client.session?.id
-    if (!id || load(KEYS.contactFor) === id || root.querySelector('.contact')) return
+    if (!id || load(KEYS.contactFor) === id || forms.contact) return
     const name = h('input', { name: 'name', autocomplete: 'name', maxlength: 100, 'aria-label': t.name, placeholder: t.name, required: true })
     const phone = h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32, pattern: '[0-9 +()\\-]*', 'aria-label': t.phone, placeholder: t.phone, required: true })
     const form: HTMLFormElement = h('form', {
@@ -118,14 +120,14 @@ export function mount(host: Host): UI {
         }, () => {})
       },
     }, h('p', {}, t.contactAsk), name, phone, h('button', { type: 'submit', class: 'primary' }, t.save))
-    log.append(form)
+    log.append((forms.contact = form))
   }
 
   const hasEmail = () => !!client.session && load(KEYS.emailFor) === client.session.id
 
   /** Nobody online: the visitor's email, so the reply can reach them. */
   function emailForm(): void {
-    if (online || hasEmail() || root.querySelector('.email') || client.session?.status === 'closed') return
+    if (online || hasEmail() || forms.email || client.session?.status === 'closed') return
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: 254, 'aria-label': t.email, placeholder: t.email, required: true })
     const form: HTMLFormElement = h('form', {
       class: 'contact email',
@@ -137,7 +139,7 @@ export function mount(host: Host): UI {
         }, () => {})
       },
     }, h('p', {}, t.emailAsk), email, h('button', { type: 'submit', class: 'primary' }, t.saveEmail))
-    log.append(form)
+    log.append((forms.email = form))
   }
 
   function refreshAvailability(): void {
@@ -151,12 +153,22 @@ export function mount(host: Host): UI {
     }, () => void (availableAt = 0))
   }
 
+  function removeForms(): void {
+    forms.contact?.remove()
+    forms.email?.remove()
+    forms.contact = forms.email = undefined
+  }
+
+  /** Where a bubble goes: the conversation (confirmed messages in seq order, then pending ones) ends above the forms. */
+  function place(el: HTMLElement, before: Element | undefined): void {
+    log.insertBefore(el, before ?? log.querySelector(':scope > .contact'))
+  }
+
   function clearConversation(): void {
     for (const el of [...rows.values(), ...pending.values()]) el.remove()
     rows.clear()
     pending.clear()
-    root.querySelector('.contact')?.remove()
-    root.querySelector('.email')?.remove()
+    removeForms()
     agentRead = 0
     seenMark.remove()
     host.setUnread(0)
@@ -167,8 +179,7 @@ export function mount(host: Host): UI {
     composer.hidden = closed
     if (!closed) return ended.replaceChildren()
     // contact details sent now would open a new session behind the visitor's back
-    root.querySelector('.contact')?.remove()
-    root.querySelector('.email')?.remove()
+    removeForms()
     typing.textContent = ''
     // no session until the visitor's first message (an empty one would sit in the agents' inbox);
     // reset keeps the closed session's token, which proves the next one is this visitor's too
@@ -197,14 +208,10 @@ export function mount(host: Host): UI {
   client.on('message', (wire: WireMessage) => {
     const m = wire as Message
     const el = bubble(m, timeOf(m.createdAt))
-    const mine = m.clientMessageId ? pending.get(m.clientMessageId) : undefined
-    if (mine && m.clientMessageId) {
-      pending.delete(m.clientMessageId)
-      mine.replaceWith(el)
-    } else {
-      // messages come in seq order; pending ones stay last, below everything the server has confirmed
-      log.insertBefore(el, pending.values().next().value ?? root.querySelector('.log > form') ?? null)
-    }
+    if (m.clientMessageId) dropPending(m.clientMessageId)
+    // messages come in seq order: each goes after the last confirmed one, above what is still pending
+    // (a file still uploading, a failed send) even when it was sent after them
+    place(el, pending.values().next().value)
     rows.set(m.seq, el)
     if (m.sender !== 'visitor') typing.textContent = ''
     placeSeen()
@@ -224,18 +231,27 @@ export function mount(host: Host): UI {
   })
   client.on('connection', (state) => void (netState.textContent = state === 'offline' && client.session?.status === 'open' && !panel.hidden ? t.offline : ''))
 
+  function addPending(clientMessageId: string, el: HTMLElement): void {
+    pending.set(clientMessageId, el)
+    place(el, undefined)
+    scrollDown()
+  }
+
+  function dropPending(clientMessageId: string): void {
+    pending.get(clientMessageId)?.remove()
+    pending.delete(clientMessageId)
+  }
+
   function pendingBubble(text: string, clientMessageId: string): HTMLElement {
     const el = bubble({ sender: 'visitor', senderName: null, text }, t.sending)
     el.classList.add('pending')
-    pending.set(clientMessageId, el)
-    log.append(el)
-    scrollDown()
+    addPending(clientMessageId, el)
     return el
   }
 
   function deliver(text: string, clientMessageId: string, el: HTMLElement, attachments?: string[]): void {
     void Promise.resolve(ensureSession()).then(() => client.send(text, { clientMessageId, attachments })).catch((err: ChatApiError) => {
-      if (err.code === 'SESSION_CLOSED') return el.remove()
+      if (err.code === 'SESSION_CLOSED') return dropPending(clientMessageId)
       const meta = el.querySelector('.meta')
       el.classList.add('failed')
       meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); deliver(text, clientMessageId, el, attachments) } }, t.failed))
@@ -256,17 +272,12 @@ export function mount(host: Host): UI {
     const abort = new AbortController()
     const up = uploadBubble(t, file, () => abort.abort())
     const clientMessageId = randomId('c_')
-    pending.set(clientMessageId, up.el)
-    log.append(up.el)
-    scrollDown()
+    addPending(clientMessageId, up.el)
     void Promise.resolve(ensureSession())
       .then(() => client.upload(file, file.name, { signal: abort.signal, onProgress: (p) => up.progress(p.loaded, p.total) }))
       .then((a) => deliver('', clientMessageId, up.el, [a.id]), (err: Error) => {
-        if (err.name === 'AbortError') {
-          pending.delete(clientMessageId)
-          return up.el.remove()
-        }
-        up.failed(err)
+        if (err.name === 'AbortError') dropPending(clientMessageId)
+        else up.failed(err)
       })
   }
 
