@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Attachment } from '../../packages/client/src/index.js'
+import { pdf, png } from '../helpers/files.js'
 import { bearer } from '../helpers/fixtures.js'
-import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
 import { waitFor } from '../helpers/wait.js'
 import { delivered, world } from './helpers.js'
@@ -64,18 +64,18 @@ t.test('upload() reports progress, and the file goes out with the next send; a c
   const v = w.visitor()
   const session = await v.client.start()
   const progress: number[] = []
-  const attachment: Attachment = await v.client.upload(new Blob([new Uint8Array(PNG_1X1)], { type: 'image/png' }), 'shot.png', { onProgress: (p) => void progress.push(p.loaded / p.total) })
-  t.match(attachment, { name: 'shot.png', contentType: 'image/png', size: PNG_1X1.length })
+  const attachment: Attachment = await v.client.upload(new Blob([new Uint8Array(png())], { type: 'image/png' }), 'shot.png', { onProgress: (p) => void progress.push(p.loaded / p.total) })
+  t.match(attachment, { name: 'shot.png', contentType: 'image/png', size: png().length })
   t.ok(progress.length > 0 && progress.at(-1) === 1, `progress reported up to the whole body (${progress.length} events)`)
   const sent = await v.client.send('', { attachments: [attachment.id] })
   const files = (sent as typeof sent & { attachments: Attachment[] }).attachments
   t.match(files, [{ id: attachment.id, name: 'shot.png' }])
   const res = await fetch(files[0]?.url ?? '')
-  t.same(Buffer.from(await res.arrayBuffer()), PNG_1X1, 'the signed URL serves the file')
+  t.same(Buffer.from(await res.arrayBuffer()), png(), 'the signed URL serves the file')
 
   const abort = new AbortController()
   abort.abort()
-  const err = await v.client.upload(new Blob([new Uint8Array(SMALL_PDF)]), 'x.pdf', { signal: abort.signal }).catch((e: unknown) => e)
+  const err = await v.client.upload(new Blob([new Uint8Array(pdf())]), 'x.pdf', { signal: abort.signal }).catch((e: unknown) => e)
   t.equal((err as Error).name, 'AbortError')
   t.equal(session.id, v.client.session?.id)
 })

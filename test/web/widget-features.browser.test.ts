@@ -3,9 +3,10 @@ import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { pdf, png } from '../helpers/files.js'
 import { bearer, makeSite, makeStaff, type Staff } from '../helpers/fixtures.js'
-import { PNG_1X1, SMALL_PDF } from '../helpers/sample-files.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
+import { staffUpload } from '../helpers/uploads.js'
 
 /**
  * The widget's second-part features, end to end against the real server: files, typing,
@@ -48,14 +49,6 @@ async function openAndSend(s: Setup, text: string): Promise<string> {
 const reply = (s: Setup, sessionId: string, body: Record<string, unknown>, staff: Staff = s.agent) =>
   s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/messages`, headers: bearer(staff), payload: body })
 
-/** An agent's upload, as the dashboard makes it. */
-async function staffUpload(s: Setup, sessionId: string, bytes: Buffer, name: string): Promise<{ id: string }> {
-  const form = new FormData()
-  form.append('file', new Blob([new Uint8Array(bytes)]), name)
-  const res = await fetch(`${s.origin}/api/chat/sessions/${sessionId}/attachments`, { method: 'POST', headers: bearer(s.agent), body: form })
-  return (await res.json()).data.attachment
-}
-
 const availability = async (s: Setup): Promise<{ online?: boolean }> =>
   (await s.app.inject({ method: 'GET', url: '/api/public/chat/availability', headers: { 'x-api-key': s.site.apiKey } })).json().data ?? {}
 
@@ -72,7 +65,7 @@ t.test('a visitor pastes an image; the agent gets it and replies with a PDF, whi
     const data = new DataTransfer()
     data.items.add(new File([new Uint8Array(bytes)], 'damage.png', { type: 'image/png' }))
     box?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }))
-  }, [...PNG_1X1])
+  }, [...png(1, 1)])
   const preview = s.page.getByRole('img', { name: 'damage.png' })
   await preview.waitFor()
   t.ok(await preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 1), 'the preview shows the image itself')
@@ -80,7 +73,7 @@ t.test('a visitor pastes an image; the agent gets it and replies with a PDF, whi
   const history = (await adminSession(s, sessionId)).messages as { attachments: { name: string; contentType: string }[] }[]
   t.match(history.at(-1)?.attachments, [{ name: 'damage.png', contentType: 'image/png' }], 'the agent gets the image')
 
-  const invoice = await staffUpload(s, sessionId, SMALL_PDF, 'invoice.pdf')
+  const invoice = await staffUpload(s.app, s.agent, sessionId, pdf(), 'invoice.pdf')
   await reply(s, sessionId, { text: 'Here is the invoice', attachments: [invoice.id] })
   const link = s.page.getByRole('link', { name: /invoice\.pdf/ })
   await link.waitFor()
@@ -91,7 +84,7 @@ t.test('a visitor pastes an image; the agent gets it and replies with a PDF, whi
   t.equal(download.suggestedFilename(), 'invoice.pdf')
   const path = await download.path()
   const { readFileSync } = await import('node:fs')
-  t.same(readFileSync(path), SMALL_PDF, 'the visitor gets the PDF byte for byte')
+  t.same(readFileSync(path), pdf(), 'the visitor gets the PDF byte for byte')
 })
 
 t.test('"Attach a file" uploads with a progress bar and sends; dropping a file works too; an upload can be cancelled', async (t) => {
