@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { buildTestApp } from './app.js'
 import { waitFor } from './wait.js'
 
@@ -48,6 +48,13 @@ export async function hostSite(t: Test, page: () => string): Promise<string> {
   t.teardown(() => new Promise((resolve) => server.close(resolve)))
   // another port is another origin: the widget runs cross-origin, as on a customer's site
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** Opens the dashboard on `page` signed in with `token` (kept where the login form keeps it), at `hash` if given. */
+export async function signInDashboard(page: Page, origin: string, token: string, hash = ''): Promise<void> {
+  await page.goto(`${origin}/admin${hash}`)
+  await page.evaluate((jwt) => localStorage.setItem('chatAdminToken', jwt), token)
+  await page.reload()
 }
 
 /** Retries `check` until it returns a value (not undefined) or the time is up. */

@@ -43,13 +43,8 @@ export function call(base: string, path: string, opts: CallOptions = {}): Promis
       res.on('error', reject)
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
-        let parsed: Answer['body'] = {}
-        try {
-          parsed = JSON.parse(text) as Answer['body']
-        } catch {
-          // not JSON (HTML pages, empty 204s)
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, text })
+        // not JSON (HTML pages, empty 204s): an empty body
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parseJson(text), text })
       })
     })
     req.on('error', reject)
@@ -64,6 +59,8 @@ export async function fetchJson(
   path: string,
   opts: { headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<{ status: number; body: Record<string, unknown> & { data?: Record<string, unknown>; error?: { code: string } } }> {
+  let status: number
+  let text: string
   try {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -71,10 +68,21 @@ export async function fetchJson(
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: AbortSignal.timeout(10_000),
     })
-    const text = await res.text()
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
+    status = res.status
+    text = await res.text()
   } catch {
+    // refused, reset, cut off or timed out: what a widget sees as a network error
     return { status: 0, body: {} }
+  }
+  // an answer that is not JSON keeps its status (a 502 page from a proxy is not a network error)
+  return { status, body: parseJson(text) }
+}
+
+const parseJson = (text: string): Answer['body'] => {
+  try {
+    return JSON.parse(text) as Answer['body']
+  } catch {
+    return {}
   }
 }
 

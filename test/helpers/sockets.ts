@@ -1,7 +1,8 @@
-import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import WebSocket, { type ClientOptions } from 'ws'
 import type { Staff, TestSession, WireMessage } from './fixtures.js'
+import { serve } from './http.js'
+import { waitFor } from './wait.js'
 
 export type Frame = {
   type: string
@@ -21,10 +22,7 @@ export type Closed = { code: number; reason: string }
 const WAIT_MS = 10_000
 
 /** Listens on a free loopback port (closed with the app) and returns the ws:// base URL. */
-export async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-}
+export const listen = async (app: FastifyInstance): Promise<string> => (await serve(app)).replace(/^http/, 'ws')
 
 export const widgetUrl = (base: string, s: TestSession, query: Record<string, string | number> = {}) =>
   `${base}/api/public/chat/sessions/${s.id}/ws?${new URLSearchParams({ apiKey: s.site.apiKey, token: s.token, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) })}`
@@ -157,15 +155,9 @@ export class ResumingSocket {
     return this.seqs.at(-1) ?? 0
   }
 
-  waitForSeq(seq: number, timeoutMs = WAIT_MS): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.seqs.includes(seq)) return resolve()
-        if (Date.now() > deadline) return reject(new Error(`timed out waiting for message ${seq}; got ${this.seqs.join(',')}`))
-        setTimeout(check, 20)
-      }
-      check()
+  async waitForSeq(seq: number, timeoutMs = WAIT_MS): Promise<void> {
+    await waitFor(`message ${seq}`, () => this.seqs.includes(seq), timeoutMs).catch((err: Error) => {
+      throw new Error(`${err.message}; got ${this.seqs.join(',')}`)
     })
   }
 

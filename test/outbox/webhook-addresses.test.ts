@@ -8,7 +8,7 @@ import { makeSession, makeSite, makeStaff } from '../helpers/fixtures.js'
 import { call, serve } from '../helpers/http.js'
 import { waitFor } from '../helpers/wait.js'
 
-const fastOutbox = { OUTBOX_POLL_MS: '25', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
+const fastOutbox = { OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_SEND_TIMEOUT_MS: '1000' }
 
 /** A receiver on loopback that counts what reaches it. */
 async function receiver(t: { teardown: (fn: () => unknown) => void }) {

@@ -1,7 +1,7 @@
 // requires: chromium
 import t from 'tap'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, eventually, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import * as files from '../helpers/files.js'
 import { makeSession, makeSite, makeStaff, poll, sendRequest, sessionHeaders } from '../helpers/fixtures.js'
 import { openSocket, widgetUrl } from '../helpers/sockets.js'
@@ -23,11 +23,7 @@ t.test("an agent sees the visitor's image and typing, replies with a PDF and a p
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
   const dash = await context.newPage()
-  await dash.goto(`${origin}/admin`)
-  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
-  // the same document with a hash: reload so the app starts signed in, on the conversation
-  await dash.goto(`${origin}/admin#/inbox/${s.id}`)
-  await dash.reload()
+  await signInDashboard(dash, origin, agent.token, `#/inbox/${s.id}`)
 
   const preview = dash.getByRole('img', { name: 'screen.png' })
   await preview.waitFor()

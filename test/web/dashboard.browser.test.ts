@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -94,9 +94,7 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   // an open stand-in socket: these pages are about REST data, not live delivery
   await context.routeWebSocket(/\/api\/chat\/ws/, () => {})
   const dash = await context.newPage()
-  await dash.goto(`${origin}/admin`)
-  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
-  await dash.reload()
+  await signInDashboard(dash, origin, admin.token)
   await dash.getByRole('link', { name: /Marta Kovalenko/ }).waitFor()
   await expectAccessible(t, dash, 'dashboard inbox list')
   await dash.getByRole('link', { name: /Marta Kovalenko/ }).click()
@@ -143,9 +141,7 @@ t.test('an agent sees no administration links', async (t) => {
   const context = await browser.newContext()
   t.teardown(() => context.close())
   const dash = await context.newPage()
-  await dash.goto(`${origin}/admin`)
-  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
-  await dash.reload()
+  await signInDashboard(dash, origin, agent.token)
   await dash.getByRole('link', { name: 'Statistics' }).waitFor()
   t.equal(await dash.getByRole('link', { name: 'Sites' }).count(), 0)
 })
@@ -163,9 +159,7 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
     ws.onMessage((m) => void received.push(String(m)))
   })
   const dash = await context.newPage()
-  await dash.goto(`${origin}/admin`)
-  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
-  await dash.reload()
+  await signInDashboard(dash, origin, agent.token)
   await dash.getByRole('searchbox', { name: 'Search chats' }).waitFor()
   const socket = await eventually(async () => sockets[0], 'the dashboard socket')
   t.equal(new URL(socket.url()).searchParams.get('token'), null, 'no token in the URL (proxies log URLs)')
@@ -205,9 +199,7 @@ t.test('Sign out revokes the token on the server; a site that takes its secret f
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
   const dash = await context.newPage()
-  await dash.goto(`${origin}/admin`)
-  await dash.evaluate((token) => localStorage.setItem('chatAdminToken', token), admin.token)
-  await dash.reload()
+  await signInDashboard(dash, origin, admin.token)
   await dash.getByRole('link', { name: 'Sites' }).click()
   const warning = dash.getByRole('note').filter({ hasText: 'read every chat of this site' })
   await warning.waitFor()

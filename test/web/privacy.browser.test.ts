@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { ARTIFACTS, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, sessionHeaders } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -15,9 +15,7 @@ async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin:
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
   const page = await context.newPage()
-  await page.goto(`${origin}/admin${hash}`)
-  await page.evaluate((jwt) => localStorage.setItem('chatAdminToken', jwt), token)
-  await page.reload()
+  await signInDashboard(page, origin, token, hash)
   return page
 }
 

@@ -6,7 +6,7 @@ import { readBackupStatus } from '../../src/backup/schedule.js'
 import { freshDatabase } from '../helpers/app.js'
 import { expectAccessible } from '../helpers/axe.js'
 import { tempDir } from '../helpers/backup-fixture.js'
-import { ARTIFACTS, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { ARTIFACTS, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { makeStaff } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -20,9 +20,7 @@ async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin:
   t.teardown(() => context.close())
   await context.routeWebSocket(/\/api\/chat\/ws/, () => {})
   const page = await context.newPage()
-  await page.goto(`${origin}/admin`)
-  await page.evaluate((jwt) => localStorage.setItem('chatAdminToken', jwt), token)
-  await page.reload()
+  await signInDashboard(page, origin, token)
   return page
 }
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -33,9 +33,7 @@ t.test('with nobody online the widget says it replies by email and asks for one;
   t.same(sessions.map((s) => s.email), ['marta@example.com'], 'the email reached a session of its own')
 
   const dashboard = await page.context().newPage()
-  await dashboard.goto(`${origin}/admin`)
-  await dashboard.evaluate((token) => localStorage.setItem('chatAdminToken', token), agent.token)
-  await dashboard.reload()
+  await signInDashboard(dashboard, origin, agent.token)
   await dashboard.getByRole('combobox', { name: 'Availability' }).waitFor()
   // the widget keeps what it learnt about availability for a while: a fresh page asks again
   await eventually(async () => {

@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, eventually, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, poll, type Staff } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -13,9 +13,7 @@ t.before(async () => {
 async function dashboardAs(origin: string, staff: Staff): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } })
   const page = await context.newPage()
-  await page.goto(`${origin}/admin`)
-  await page.evaluate((token) => localStorage.setItem('chatAdminToken', token), staff.token)
-  await page.reload()
+  await signInDashboard(page, origin, staff.token)
   await page.getByRole('searchbox', { name: 'Search chats' }).waitFor()
   return page
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildTestApp } from '../../../helpers/app.js'
 import * as files from '../../../helpers/files.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, type Staff } from '../../../helpers/fixtures.js'
-import { dashboardUrl, listen, openSocket, widgetUrl } from '../../../helpers/sockets.js'
+import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../../../helpers/sockets.js'
 import { pathOf, staffUpload, staffUploadRequest, visitorUpload } from '../../../helpers/uploads.js'
 
 const reply = (staff: Staff, sessionId: string, body: Record<string, unknown>) =>
@@ -39,9 +39,7 @@ t.test('a visitor\'s image reaches the dashboard with a URL; the session list sh
   const base = await listen(app)
   const staff = await makeStaff(app)
   const s = await makeSession(app, await makeSite(app))
-  const dashboard = await openSocket(t, dashboardUrl(base, staff))
-  dashboard.send({ type: 'ping' })
-  await dashboard.waitUntil('pong', () => dashboard.ofType('pong').length > 0)
+  const dashboard = await openDashboard(t, base, staff)
   const image = await visitorUpload(app, s, files.png(), 'screenshot.png')
   await app.inject(sendRequest(s, { text: '', attachments: [image.id] }))
   await dashboard.waitUntil('message.created', () => dashboard.ofType('message.created').length > 0)

@@ -40,7 +40,7 @@ async function receiver(t: { teardown: (fn: () => unknown) => void }) {
 t.test('an admin erases a session: everything of it goes, its widget socket closes, dashboards drop it, stats and search recount, a webhook says its id', async (t) => {
   const databaseUrl = await freshDatabase()
   const hook = await receiver(t)
-  const app = await buildTestApp(t, { databaseUrl, env: { OUTBOX_POLL_MS: '50', WEBHOOK_ALLOW_PRIVATE: 'true' } })
+  const app = await buildTestApp(t, { databaseUrl, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
   const other = await buildTestApp(t, { databaseUrl })
   const admin = await makeStaff(app, 'admin')
   const agent = await makeStaff(app, 'agent')
