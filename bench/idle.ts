@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { createSite } from '../src/chat/sites.js'
 import { benchSecretBox, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
-import { closeSockets, makeSessions, openSockets, serverMemory, type Memory } from './sockets.js'
+import { closeSockets, makeSessions, openSockets, serverMemory, widgetSocketUrl, type Memory } from './sockets.js'
 
 const STEPS = (process.env.BENCH_SOCKETS ?? '10000,50000').split(',').map(Number)
 // the server's own files: Postgres pool, listener, modules, the log
@@ -47,7 +47,7 @@ await runBench('idle', async () => {
         rows.push({ name: `${n} sockets, RSS per socket`, value: NaN, unit: 'KiB', target: { op: '≤', ratio: 1.5 } })
         continue
       }
-      const ours = await perSocket(app.port, n, (i) => `ws://127.0.0.1:${app.port}/api/public/chat/sessions/${sessions[i]?.id}/ws?apiKey=${site.apiKey}&token=${sessions[i]?.token}`)
+      const ours = await perSocket(app.port, n, (i) => widgetSocketUrl(app.port, site.apiKey, sessions[i]))
       await app.stop()
       const bare = await startServer('serve-ws-baseline.ts', {})
       const baseline = await perSocket(bare.port, n, (i) => `ws://127.0.0.1:${bare.port}/ws/${sessions[i]?.id}`)
