@@ -9,9 +9,8 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { createSite } from '../src/chat/sites.js'
 import { createUser } from '../src/chat/users.js'
-import { BENCH_JWT_SECRET, benchSecretBox, fail, HIGH_LIMITS, percentile, runBench, startBenchDb } from './lib.js'
+import { BENCH_JWT_SECRET, createBenchSite, fail, HIGH_LIMITS, percentile, runBench, startBenchDb } from './lib.js'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000)
 const WARM_UP = 2_000
@@ -37,7 +36,7 @@ async function time(app: FastifyInstance, took: number[], url: string, headers: 
 await runBench('availability', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     await createUser(db.handle.db, { email: 'agent@bench.example', name: 'Agent', password: 'correct horse battery', role: 'agent', siteIds: [site.id] })
     const config = loadConfig({ ...process.env, ...HIGH_LIMITS, LOG_LEVEL: 'warn', JWT_SECRET: BENCH_JWT_SECRET })
     const app = await buildApp({ config, databaseUrl: db.url })

@@ -7,8 +7,7 @@
  * reported as not measurable here rather than measured wrong.
  */
 import { readFileSync } from 'node:fs'
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { closeSockets, makeSessions, openSockets, serverMemory, widgetSocketUrl, type Memory } from './sockets.js'
 
 const STEPS = (process.env.BENCH_SOCKETS ?? '10000,50000').split(',').map(Number)
@@ -34,7 +33,7 @@ async function perSocket(port: number, n: number, url: (i: number) => string): P
 await runBench('idle', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, Math.max(...STEPS))
     const rows: Row[] = []
     const notMeasured: string[] = []

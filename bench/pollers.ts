@@ -8,8 +8,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { Agent, request } from 'undici'
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, fail, HIGH_LIMITS, percentile, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, fail, HIGH_LIMITS, percentile, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { makeSessions, steadySenders } from './sockets.js'
 
 const STEPS = (process.env.BENCH_STEPS ?? '2000,4000,8000,12000,16000,20000,24000').split(',').map(Number)
@@ -21,7 +20,7 @@ const REPLIES_PER_S = 20
 await runBench('pollers', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, Math.max(...STEPS))
     const since = new Date(Date.now() - 1000).toISOString()
     // two messages per session, newer than `since`
