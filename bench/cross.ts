@@ -3,10 +3,9 @@
  * same with the socket on A (same run, same database), for each bus: Postgres NOTIFY and,
  * when nats-server is installed, NATS.
  */
-import { createSite } from '../src/chat/sites.js'
 import { commandPath } from '../scripts/system-requirements.js'
 import { startNatsServer, type NatsServer } from '../scripts/nats-server.js'
-import { benchSecretBox, HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
 import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 500)
@@ -17,7 +16,7 @@ await runBench('cross', async () => {
   const db = await startBenchDb()
   let nats: NatsServer | undefined
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
     nats = commandPath('nats-server') ? await startNatsServer() : undefined
     const buses: { name: string; env: Record<string, string>; target: number }[] = [

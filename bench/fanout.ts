@@ -2,9 +2,8 @@
  * fanout: frames delivered per second to 1k/5k/10k dashboard sockets of one site as agents
  * reply, against a bare `ws` broadcast of the same payload to the same number of sockets.
  */
-import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/session-start.js'
-import { benchSecretBox, SETUP_OWNS, fail, HIGH_LIMITS, runBench, SETUP_EVENTS, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, SETUP_OWNS, fail, HIGH_LIMITS, runBench, SETUP_EVENTS, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { closeSockets, openSockets, post, staffToken } from './sockets.js'
 
 const SOCKETS = (process.env.BENCH_SOCKETS ?? '1000,5000,10000').split(',').map(Number)
@@ -27,7 +26,7 @@ async function deliver(n: number, url: string, post: (k: number) => Promise<void
 await runBench('fanout', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const site = await createBenchSite(db)
   const { session } = await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: 'bench-visitor' }, SETUP_OWNS)
   const rows: Row[] = []
   for (const n of SOCKETS) {

@@ -7,9 +7,8 @@
  * reported as not measurable here rather than measured wrong.
  */
 import { readFileSync } from 'node:fs'
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
-import { closeSockets, makeSessions, openSockets, serverMemory, type Memory } from './sockets.js'
+import { createBenchSite, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { closeSockets, makeSessions, openSockets, serverMemory, widgetSocketUrl, type Memory } from './sockets.js'
 
 const STEPS = (process.env.BENCH_SOCKETS ?? '10000,50000').split(',').map(Number)
 // the server's own files: Postgres pool, listener, modules, the log
@@ -34,7 +33,7 @@ async function perSocket(port: number, n: number, url: (i: number) => string): P
 await runBench('idle', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, Math.max(...STEPS))
     const rows: Row[] = []
     const notMeasured: string[] = []
@@ -47,7 +46,7 @@ await runBench('idle', async () => {
         rows.push({ name: `${n} sockets, RSS per socket`, value: NaN, unit: 'KiB', target: { op: '≤', ratio: 1.5 } })
         continue
       }
-      const ours = await perSocket(app.port, n, (i) => `ws://127.0.0.1:${app.port}/api/public/chat/sessions/${sessions[i]?.id}/ws?apiKey=${site.apiKey}&token=${sessions[i]?.token}`)
+      const ours = await perSocket(app.port, n, (i) => widgetSocketUrl(app.port, site.apiKey, sessions[i]))
       await app.stop()
       const bare = await startServer('serve-ws-baseline.ts', {})
       const baseline = await perSocket(bare.port, n, (i) => `ws://127.0.0.1:${bare.port}/ws/${sessions[i]?.id}`)

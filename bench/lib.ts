@@ -12,6 +12,7 @@ import { connectDb, type DbHandle } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { secretBoxFor } from '../src/chat/secret-box.js'
+import { createSite, type Site } from '../src/chat/sites.js'
 import type { Publisher } from '../src/realtime/bus.js'
 
 /** The JWT secret the benchmarked server runs with, and so the key its secrets are sealed with. */
@@ -42,6 +43,12 @@ export async function startBenchDb(): Promise<BenchDb> {
       await server.stop()
     },
   }
+}
+
+/** The site a bench's traffic goes to: any origin, its secrets sealed as the bench server expects. */
+export async function createBenchSite(db: BenchDb): Promise<Site> {
+  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  return site
 }
 
 export const HIGH_LIMITS = {

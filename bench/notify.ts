@@ -9,10 +9,9 @@
  * Baseline for the ratios: in-tx.
  */
 import postgres from 'postgres'
-import { createSite } from '../src/chat/sites.js'
 import { startSession } from '../src/chat/session-start.js'
 import type { Session } from '../src/chat/sessions.js'
-import { benchSecretBox, SETUP_OWNS, runBench, SETUP_EVENTS, sleep, startBenchDb, type Row } from './lib.js'
+import { createBenchSite, SETUP_OWNS, runBench, SETUP_EVENTS, sleep, startBenchDb, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONCURRENCY = [1, 8, 32]
@@ -22,7 +21,7 @@ type Mode = 'in-tx' | 'none' | 'after' | 'batched'
 await runBench('notify', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const site = await createBenchSite(db)
   const sessions: Session[] = []
   for (let i = 0; i < 32; i++) sessions.push((await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: `bench-visitor-${i}` }, SETUP_OWNS)).session)
 

@@ -3,10 +3,9 @@
  * Fastify + postgres.js route doing the same indexed SELECT without auth (same run).
  */
 import autocannon from 'autocannon'
-import { createSite } from '../src/chat/sites.js'
 import { sendMessage, type Message } from '../src/chat/messages.js'
 import { startSession } from '../src/chat/session-start.js'
-import { benchSecretBox, SETUP_OWNS, fail, HIGH_LIMITS, runBench, SETUP_EVENTS, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, SETUP_OWNS, fail, HIGH_LIMITS, runBench, SETUP_EVENTS, startBenchDb, startServer, type Row } from './lib.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 const CONNECTIONS = 100
@@ -22,7 +21,7 @@ async function load(url: string, headers: Record<string, string>, mustSucceed = 
 await runBench('poll', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const site = await createBenchSite(db)
   const { session } = await startSession(db.handle.db, SETUP_EVENTS, site, { userSessionId: 'bench-visitor' }, SETUP_OWNS)
   const sent: Message[] = []
   for (let i = 0; i < HISTORY; i++) sent.push((await sendMessage(db.handle.db, SETUP_EVENTS, { sessionId: session.id, sender: i % 2 ? 'agent' : 'visitor', senderName: null, text: `message ${i} `.repeat(8) })).message)

@@ -8,9 +8,9 @@
  */
 import { sql } from 'drizzle-orm'
 import { Agent, request } from 'undici'
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, fail, HIGH_LIMITS, percentile, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, fail, HIGH_LIMITS, percentile, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { makeSessions, steadySenders } from './sockets.js'
+import { storeMessage } from './store-message.js'
 
 const STEPS = (process.env.BENCH_STEPS ?? '2000,4000,8000,12000,16000,20000,24000').split(',').map(Number)
 const STEP_S = Number(process.env.BENCH_DURATION_S ?? 10)
@@ -21,7 +21,7 @@ const REPLIES_PER_S = 20
 await runBench('pollers', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, Math.max(...STEPS))
     const since = new Date(Date.now() - 1000).toISOString()
     // two messages per session, newer than `since`
@@ -41,12 +41,7 @@ await runBench('pollers', async () => {
       // agents reply into the polled sessions meanwhile, through the same statement the product uses for a reply
       const replies = steadySenders(n, REPLIES_PER_S, async (i) => {
         const s = sessions[Math.floor(Math.random() * n)] ?? sessions[i]
-        await db.handle.db.execute(sql`
-          with claimed as (update chat_sessions set last_seq = last_seq + 1,
-              last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
-            where id = ${s?.id} returning id, last_seq, last_message_at)
-          insert into chat_messages (session_id, seq, sender, text, created_at)
-          select id, last_seq, 'agent', 'We deliver tomorrow.', last_message_at from claimed`)
+        await storeMessage(db.handle.sql, s?.id ?? '', 'agent', 'We deliver tomorrow.')
       })
       const begin = performance.now()
       const total = Math.floor((STEP_S * 1000) / POLL_EVERY_MS) * n

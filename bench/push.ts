@@ -6,8 +6,7 @@
  * lasts longer than one heartbeat period (WS_HEARTBEAT_MS, 25 s), so every socket is pinged
  * while latencies are measured.
  */
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, HIGH_LIMITS, percentile, runBench, startBenchDb, startServer, type Row } from './lib.js'
 import { agentPost, makeSessions, post, pushLatencies, staffToken, steadySenders, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = (process.env.BENCH_SOCKETS ?? '1000,10000').split(',').map(Number)
@@ -20,7 +19,7 @@ const TARGET_P99_MS = (n: number) => (n <= 1000 ? 20 : 100)
 await runBench('push', async () => {
   const db = await startBenchDb()
   try {
-    const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+    const site = await createBenchSite(db)
     const sessions = await makeSessions(db.handle.db, site.id, Math.max(...SOCKETS))
     const rows: Row[] = []
     for (const n of SOCKETS) {

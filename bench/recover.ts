@@ -4,9 +4,8 @@
  * order, and catch up within 2 s of the kill.
  */
 import { sql } from 'drizzle-orm'
-import { createSite } from '../src/chat/sites.js'
 import { LISTENER_APP_NAME } from '../src/realtime/postgres-bus.js'
-import { benchSecretBox, fail, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer } from './lib.js'
+import { createBenchSite, fail, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer } from './lib.js'
 import { agentPost, closeSockets, makeSessions, openSockets, staffToken, widgetSocketUrl } from './sockets.js'
 
 const SOCKETS = 200
@@ -17,7 +16,7 @@ const KILL_AT_S = 3
 await runBench('recover', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const site = await createBenchSite(db)
   const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
   const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
   const jwt = await staffToken(app.port, db.handle.db)

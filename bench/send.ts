@@ -19,6 +19,7 @@ import { startNatsServer } from '../scripts/nats-server.js'
 import { benchSecretBox, fail, HIGH_LIMITS, runBench, startBenchDb, startServer, type Row, type Server } from './lib.js'
 import { closedLoop, startSink } from './load.js'
 import { makeSessions } from './sockets.js'
+import { storeMessage } from './store-message.js'
 
 // short rounds, many of them, alternating: the machine's load drifts within seconds
 const ROUND_MS = 2000
@@ -71,12 +72,7 @@ await runBench('send', async () => {
       await Promise.all(Array.from({ length: c }, async (_, k) => {
         for (let j = 0; performance.now() - begin < ms; j++) {
           const s = sessions[(k + j * c) % SESSIONS]
-          const rows = await raw`with claimed as (
-              update chat_sessions set last_seq = last_seq + 1,
-                last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
-              where id = ${s?.id ?? ''} and status = 'open' returning id, last_seq, last_message_at)
-            insert into chat_messages (session_id, seq, sender, text, created_at)
-            select id, last_seq, 'visitor', ${TEXT}, last_message_at from claimed returning id`
+          const rows = await storeMessage(raw, s?.id ?? '', 'visitor', TEXT)
           if (rows.length !== 1) fail('the raw loop stored nothing')
           count++
         }

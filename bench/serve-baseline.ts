@@ -2,10 +2,11 @@
 // bare Fastify app with postgres.js, no plugins, no schemas, no hooks.
 //   GET  /poll/:id?since=  one indexed select of the session's newest messages, no auth
 //   POST /send/:id         checks X-Session-Token (the product's HMAC), then stores the
-//                          message with its seq in one statement (claim seq + insert)
+//                          message with its seq in one statement (store-message.ts)
 import Fastify from 'fastify'
 import postgres from 'postgres'
 import { sessionTokenMatches } from '../src/chat/session-tokens.js'
+import { storeMessage } from './store-message.js'
 
 const sql = postgres(process.env.BENCH_DB_URL ?? '', { max: Number(process.env.DB_POOL_SIZE ?? 10), onnotice: () => {} })
 const [setting] = await sql<{ value: string }[]>`select value from app_settings where key = 'session_token_secret'`
@@ -25,14 +26,7 @@ app.post<{ Params: { id: string }; Body: { text: string } }>('/send/:id', async 
   if (typeof token !== 'string' || !sessionTokenMatches(tokenSecret, req.params.id, token)) {
     return reply.code(401).send({ success: false, error: { code: 'UNAUTHORIZED', message: 'Wrong session token' } })
   }
-  const [message] = await sql`
-    with claimed as (
-      update chat_sessions set last_seq = last_seq + 1,
-        last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
-      where id = ${req.params.id} and status = 'open' returning id, last_seq, last_message_at)
-    insert into chat_messages (session_id, seq, sender, text, created_at)
-    select id, last_seq, 'visitor', ${req.body.text}, last_message_at from claimed
-    returning id, session_id as "sessionId", seq, sender, text, created_at as "createdAt"`
+  const [message] = await storeMessage(sql, req.params.id, 'visitor', req.body.text)
   if (!message) return reply.code(404).send({ success: false, error: { code: 'NOT_FOUND', message: 'Session not found' } })
   return reply.code(201).send({ success: true, data: { message } })
 })

@@ -6,8 +6,7 @@
  * run. Met when throughput with typing is at least 0.9× that without (issue 12).
  */
 import autocannon from 'autocannon'
-import { createSite } from '../src/chat/sites.js'
-import { benchSecretBox, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
+import { createBenchSite, HIGH_LIMITS, runBench, sleep, startBenchDb, startServer, type Row } from './lib.js'
 import { closeSockets, makeSessions, openSockets, staffToken, widgetSocketUrl } from './sockets.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
@@ -22,7 +21,7 @@ const TEXT = 'Hello, I would like to know the price of delivery to Kyiv, please.
 await runBench('typing', async () => {
 const db = await startBenchDb()
 try {
-  const { site } = await createSite(db.handle.db, benchSecretBox, { name: 'bench', origins: ['*'] })
+  const site = await createBenchSite(db)
   const server = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS, DB_POOL_SIZE: '32' })
   const senders = await makeSessions(db.handle.db, site.id, CONCURRENCY)
   const typers = await makeSessions(db.handle.db, site.id, TYPERS)
