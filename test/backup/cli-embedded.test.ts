@@ -30,12 +30,16 @@ t.test('on the embedded default, backup shares the running cluster and restore f
   t.equal(backup.code, 0, backup.stderr)
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the server goes on: the CLI left the shared cluster running')
   await app.close()
-  const expected = await dumpRows(running.url, schemaTables())
+  // the server delivers notifications while the backup reads: an outbox row may be caught
+  // leased (attempt counted, retry time moved on), which restores fine (the lease ends and the
+  // row is sent); every other column of every table must be as it was
+  const stable = { outbox: 'id, event_id, site_id, channel, webhook_id, session_id, kind, payload, created_at' }
+  const expected = await dumpRows(running.url, schemaTables(), stable)
 
   const targetDir = dataDir(t)
   const restore = await cli({ DATA_DIR: targetDir }, 'restore', '--in', file)
   t.equal(restore.code, 0, restore.stderr)
   const restored = await startEmbeddedPostgres(targetDir)
   t.teardown(() => restored.stop())
-  t.same(await dumpRows(restored.url, schemaTables()), expected, 'the new data folder holds everything')
+  t.same(await dumpRows(restored.url, schemaTables(), stable), expected, 'the new data folder holds everything')
 })

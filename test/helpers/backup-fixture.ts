@@ -84,13 +84,17 @@ async function mustSucceed(response: Promise<{ statusCode: number; body: string 
   if (res.statusCode >= 300) throw new Error(`fixture request failed: ${res.statusCode} ${res.body}`)
 }
 
-/** Every row of every product table as Postgres prints it, sorted: equal dumps mean equal data. */
-export async function dumpRows(url: string, tables: string[]): Promise<Record<string, string[]>> {
+/**
+ * Every row of every product table as Postgres prints it, sorted: equal dumps mean equal data.
+ * `columns` narrows a table to some of its columns (a comma-separated SQL list).
+ */
+export async function dumpRows(url: string, tables: string[], columns: Record<string, string> = {}): Promise<Record<string, string[]>> {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { TimeZone: 'UTC' } })
   try {
     const out: Record<string, string[]> = {}
     for (const table of tables) {
-      const rows = await sql.unsafe<{ row: string }[]>(`select t::text as row from "${table}" t order by 1`)
+      const row = columns[table] ? `row(${columns[table]})` : 't'
+      const rows = await sql.unsafe<{ row: string }[]>(`select ${row}::text as row from "${table}" t order by 1`)
       out[table] = rows.map((r) => r.row)
     }
     return out

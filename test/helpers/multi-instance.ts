@@ -130,7 +130,9 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     const after = recorder()
     await b.bus.subscribe(after.subscriber)
     a.bus.publish(typing)
-    await waitFor('an event after the reconnect', () => after.events.length >= 1)
-    t.same(after.events, [typing])
+    // the dashboard on B keeps announcing its user's presence on the same bus, so only typing counts here
+    const typings = () => after.events.filter((e) => e.k === 'typing')
+    await waitFor('an event after the reconnect', () => typings().length >= 1)
+    t.same(typings(), [typing])
   })
 }
