@@ -35,6 +35,19 @@ export function connectDb(url: string, opts: { poolSize?: number; appName?: stri
   return { db, sql, close: () => sql.end({ timeout: 5 }) }
 }
 
+/**
+ * One of the pool's connections, to itself, with drizzle on it, for a job that streams with
+ * COPY (the export): postgres.js also sends other queries to busy connections, and fails
+ * them with COPY_IN_PROGRESS while a COPY streams on one. Release it when done.
+ */
+export async function reserveDb(db: Db): Promise<{ db: Db; release: () => void }> {
+  const connection = await db.$client.reserve()
+  // drizzle reads (and sets) the parsers in `options`, which postgres.js gives the pool's
+  // handle only; the connection is the pool's and parses with those very options
+  const client = Object.assign(connection, { options: db.$client.options })
+  return { db: drizzle(client, { schema }), release: () => connection.release() }
+}
+
 /** Postgres text timestamps ("2026-11-24 10:15:30.12+00") as a Date. */
 export function parseDbTime(value: string | Date): Date {
   if (value instanceof Date) return value
