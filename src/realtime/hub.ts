@@ -10,6 +10,7 @@ import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
 import type { BusEvent, EphemeralEvent } from './bus.js'
+import { DashboardMarks } from './dashboard-marks.js'
 import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
 import { originFrame, type OriginFrame } from './frames.js'
 import { CloseCode, Peers, type Peer } from './peers.js'
@@ -67,6 +68,7 @@ export class Hub {
   /** typing events from the bus (any instance), before they reach sockets */
   private readonly typingOut = new Throttle()
   private readonly dashboards: Dashboards
+  private readonly dashboardMarks = new DashboardMarks()
 
   private readonly sweeper: NodeJS.Timeout
 
@@ -151,14 +153,26 @@ export class Hub {
   /**
    * Events are announced after their commit, so one can be lost with the process that
    * stored it. Every sweep looks at the sessions active since a little before the previous
-   * one and reads again any watched session whose stored lastSeq is ahead of a socket.
+   * one and reads again any watched session whose stored lastSeq is ahead of a socket, and
+   * any session whose stored lastSeq is ahead of what its dashboards were sent.
    */
   private async sweep(): Promise<void> {
-    if (this.rooms.size === 0) return
+    if (this.dashboards.size === 0) this.dashboardMarks.clear()
+    if (this.rooms.size === 0 && this.dashboards.size === 0) return
     try {
-      for (const { id, lastSeq } of await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)) {
-        const room = this.rooms.get(id)
-        if (room && [...room.watchers].some((w) => w.lastSeq < lastSeq)) this.queueRead(id, room)
+      this.dashboardMarks.startSweep()
+      const sessions = await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)
+      const owed = this.dashboards.size > 0 ? this.dashboardMarks.settle(sessions) : new Map()
+      for (const s of sessions) {
+        const debt = owed.get(s)
+        if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
+        const room = this.rooms.get(s.id)
+        const widgetsBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < s.lastSeq)
+        if (!widgetsBehind && debt?.kind !== 'frames') continue
+        const target = room ?? this.room(s.id)
+        target.siteId = s.siteId
+        if (debt?.kind === 'frames' && this.dashboards.anySees(s.siteId)) target.dashboardSeqs.push(...debt.seqs)
+        this.queueRead(s.id, target)
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
@@ -168,7 +182,8 @@ export class Hub {
   private onMessage(siteId: string, sessionId: string, seq: number): void {
     const room = this.rooms.get(sessionId)
     const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
-    const dashboardsSee = this.dashboards.anySees(siteId)
+    // a seq the sweep already sent to dashboards is not sent again
+    const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
     if (!dashboardsSee && !watcherBehind) return
     const target = room ?? this.room(sessionId)
     target.siteId = siteId
