@@ -192,6 +192,8 @@ export class Hub {
   }
 
   private onSession(siteId: string, sessionId: string, created: boolean): void {
+    // a new session is known from here on: the sweep sends frames for any message of it whose notification is lost
+    if (created && this.dashboards.size > 0) this.dashboardMarks.announce(sessionId, 0)
     const room = this.rooms.get(sessionId)
     if (!this.dashboards.anySees(siteId) && (room === undefined || room.watchers.size === 0)) return
     const target = room ?? this.room(sessionId)
