@@ -150,10 +150,11 @@ export class Hub {
         if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
         const room = this.rooms.get(s.id)
         const widgetsBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < s.lastSeq)
-        if (!widgetsBehind && debt?.kind !== 'frames') continue
+        const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
+        if (!widgetsBehind && dashboardSeqs.length === 0) continue
         const target = room ?? this.rooms.of(s.id)
         target.siteId = s.siteId
-        if (debt?.kind === 'frames' && this.dashboards.anySees(s.siteId)) target.dashboardSeqs.push(...debt.seqs)
+        target.dashboardSeqs.push(...dashboardSeqs)
         this.queueRead(s.id, target)
       }
     } catch (err) {
