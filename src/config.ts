@@ -110,6 +110,8 @@ export type PrivacyConfig = {
   retentionBatchSize: number
   /** audit entries are kept this long at most (less when their site's retentionDays is shorter) */
   auditRetentionDays: number
+  /** outbox rows delivered or given up on, and Telegram message links, are kept this long */
+  deliveredRetentionDays: number
 }
 
 export type AttachmentsConfig = {
@@ -408,6 +410,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 3_600_000, 100),
       retentionBatchSize: int(env, 'RETENTION_BATCH_SIZE', 100, 1, 10_000),
       auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+      deliveredRetentionDays: int(env, 'DELIVERED_RETENTION_DAYS', 30, 1, 36_500),
     },
     backup: {
       key: backupKey,

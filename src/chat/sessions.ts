@@ -81,8 +81,12 @@ export async function closeSession(db: Executor, events: Publisher, id: string, 
   return existing
 }
 
-/** Sessions with a message or a start in the last `withinMs` (Postgres's clock), with their lastSeq. */
-export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<{ id: string; lastSeq: number }[]> {
-  return db.select({ id: chatSessions.id, lastSeq: chatSessions.lastSeq }).from(chatSessions)
-    .where(sql`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt}) > now() - make_interval(secs => ${withinMs / 1000})`)
+/** A session the realtime sweep looks at: its site, lastSeq, and when it last had a message (or started). */
+export type RecentSession = { id: string; siteId: string; lastSeq: number; activeAt: Date }
+
+/** Sessions with a message or a start in the last `withinMs` (Postgres's clock). */
+export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<RecentSession[]> {
+  const activeAt = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`.mapWith(chatSessions.createdAt)
+  return db.select({ id: chatSessions.id, siteId: chatSessions.siteId, lastSeq: chatSessions.lastSeq, activeAt }).from(chatSessions)
+    .where(sql`${activeAt} > now() - make_interval(secs => ${withinMs / 1000})`)
 }

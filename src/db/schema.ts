@@ -287,6 +287,9 @@ export const outbox = pgTable('outbox', {
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_site_idx').on(t.siteId, t.createdAt),
+  // what the retention job prunes, and what /metrics counts (pending and failed rows)
+  index('outbox_finished_idx').on(t.doneAt).where(sql`status <> 'pending'`),
+  index('outbox_undelivered_idx').on(t.status).where(sql`status <> 'done'`),
 ])
 
 // Which Telegram message belongs to which conversation, so a manager's reply finds it.
@@ -295,7 +298,7 @@ export const telegramMessages = pgTable('telegram_messages', {
   messageId: bigint('message_id', { mode: 'number' }).notNull(),
   sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
   createdAt: ts('created_at').notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.chatId, t.messageId] })])
+}, (t) => [primaryKey({ columns: [t.chatId, t.messageId] }), index('telegram_messages_created_idx').on(t.createdAt)])
 
 // A link in an offline email that reopens the conversation in any browser: the token is
 // shown once (in the email), stored hashed, and works once.

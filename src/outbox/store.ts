@@ -129,3 +129,15 @@ export async function getOutboxRow(db: Executor, id: number): Promise<OutboxRow 
   const [row] = await db.select().from(outbox).where(eq(outbox.id, id))
   return row
 }
+
+/**
+ * Deletes up to `batch` rows delivered or given up on more than `maxDays` ago (by when they
+ * were finished), so the table holds what is on its way plus a recent history only.
+ */
+export async function deleteFinishedOutbox(db: Executor, maxDays: number, batch: number): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from outbox where id in (
+      select id from outbox where status <> 'pending' and done_at < now() - make_interval(days => ${maxDays}) limit ${batch})
+    returning 1`)
+  return rows.length
+}

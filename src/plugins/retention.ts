@@ -19,7 +19,7 @@ const LOCK_NAMESPACE = 746_013
 const LOCK_KEY = 1
 const LAST_RUN_KEY = 'retention_last_run'
 
-type LastRun = RetentionResult & { at: string; durationMs: number }
+type LastRun = Partial<RetentionResult> & Omit<RetentionResult, 'outboxRows' | 'telegramLinks'> & { at: string; durationMs: number }
 
 /**
  * The retention job: every instance wakes every RETENTION_INTERVAL_MS, and the one that takes
@@ -36,6 +36,7 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
       const result = await runRetention(app.db, app.bus, {
         batchSize: privacy.retentionBatchSize,
         auditMaxDays: privacy.auditRetentionDays,
+        deliveredMaxDays: privacy.deliveredRetentionDays,
         steps: app.erasureSteps,
         onStepError: (err) => app.log.error({ err }, 'an erasure step failed after retention'),
       })
@@ -75,6 +76,9 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
       this.set({ figure: 'messages' }, last.messages)
       this.set({ figure: 'audit_entries' }, last.auditEntries)
       this.set({ figure: 'resume_links' }, last.resumeLinks)
+      // absent from a run recorded by the previous release
+      this.set({ figure: 'outbox_rows' }, last.outboxRows ?? 0)
+      this.set({ figure: 'telegram_links' }, last.telegramLinks ?? 0)
     },
   })
 }, { name: 'retention', dependencies: ['db', 'bus', 'metrics', 'erasure'] })

@@ -43,6 +43,12 @@ export type EphemeralEvent =
   | { k: 'presence-sync'; instance: string }
   | { k: 'read'; site: string; session: string; seq: number; from: 'visitor' | 'agent'; user?: string }
 
+/**
+ * Not a change: the publishing instance had to drop events (its database was away too long).
+ * A bus hands it to no subscriber as an event; it tells them all `onReconnect` instead.
+ */
+export type LostEvents = { k: 'lost' }
+
 export type BusEvent = DurableEvent | EphemeralEvent
 
 /** An event's JSON must fit in this many bytes (NOTIFY payloads are capped at 8000; several share one). */
@@ -86,11 +92,11 @@ export function encodeEvent(event: BusEvent): string {
 }
 
 /** Events as received: one or an array of them; anything that is not an event is dropped. */
-export function decodeEvents(payload: string): BusEvent[] {
+function decodeEvents(payload: string): (BusEvent | LostEvents)[] {
   try {
     const parsed: unknown = JSON.parse(payload)
     const list = Array.isArray(parsed) ? parsed : [parsed]
-    return list.filter((e): e is BusEvent => typeof e === 'object' && e !== null && typeof (e as { k?: unknown }).k === 'string')
+    return list.filter((e): e is BusEvent | LostEvents => typeof e === 'object' && e !== null && typeof (e as { k?: unknown }).k === 'string')
   } catch {
     return []
   }
@@ -110,6 +116,14 @@ export class Subscribers {
 
   clear(): void {
     this.subscribers.clear()
+  }
+
+  /** A payload as received: each event to every subscriber; a 'lost' one has them all re-read. */
+  deliver(payload: string): void {
+    for (const event of decodeEvents(payload)) {
+      if (event.k === 'lost') this.tell((s) => s.onReconnect())
+      else this.tell((s) => s.onEvent(event))
+    }
   }
 
   tell(call: (subscriber: BusSubscriber) => void): void {

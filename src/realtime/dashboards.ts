@@ -15,7 +15,7 @@ export const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 /** What a dashboard socket authenticated with, and the origin it reached the server at (file URLs start with it). */
 export type DashboardAuth = { token: string; tokenHash: string; expiresAt: Date | undefined; origin: string }
 /** A dashboard socket: whose, its token, and which sites' events it gets. */
-type Dashboard = Peer & DashboardAuth & { userId: string; scope: SiteScope; expiry: NodeJS.Timeout | undefined }
+type Dashboard = Peer & DashboardAuth & { userId: string; scope: SiteScope; expiry: NodeJS.Timeout | undefined; openedAt: Date }
 
 export type DashboardOptions = {
   log: Pick<FastifyBaseLogger, 'warn'>
@@ -39,7 +39,7 @@ export class Dashboards {
   }
 
   add(socket: WebSocket, user: User, auth: DashboardAuth): void {
-    const dashboard: Dashboard = { socket, alive: true, ...auth, userId: user.id, scope: visibleSites(user), expiry: undefined }
+    const dashboard: Dashboard = { socket, alive: true, ...auth, userId: user.id, scope: visibleSites(user), expiry: undefined, openedAt: new Date() }
     if (auth.expiresAt) {
       const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
@@ -63,6 +63,11 @@ export class Dashboards {
    */
   broadcast(siteId: string, frame: string | OriginFrame): void {
     for (const d of this.sockets) if (inScope(d.scope, siteId)) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+  }
+
+  /** A resync for the dashboards of this site open since before `at`: one opened later fetched what happened then. */
+  resyncOpenedBefore(siteId: string, at: Date): void {
+    for (const d of this.sockets) if (d.openedAt <= at && inScope(d.scope, siteId)) this.peers.send(d, RESYNC_FRAME)
   }
 
   /** Frames about no session in particular (resync). */

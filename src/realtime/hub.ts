@@ -10,9 +10,11 @@ import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
 import type { BusEvent, EphemeralEvent } from './bus.js'
+import { DashboardMarks } from './dashboard-marks.js'
 import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
 import { originFrame, type OriginFrame } from './frames.js'
-import { CloseCode, Peers, type Peer } from './peers.js'
+import { CloseCode, Peers } from './peers.js'
+import { Rooms, type Room, type WatchedSession, type Watcher } from './rooms.js'
 import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
 // a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
@@ -35,26 +37,6 @@ export type HubOptions = {
   links: FileLinks
 }
 
-/** A widget socket; it holds only the last seq and status it was sent, never history. */
-type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
-/**
- * The session a widget socket watches, the site key it was opened with, and the origin the
- * client reached the server at (the URLs of attached files start with it).
- */
-export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
-
-/** Everything this process does for one session runs through `tail` in order, one step at a time. */
-type Room = {
-  /** the session's site, once an event or a watcher has said it: dashboards get only what they may see */
-  siteId: string | undefined
-  watchers: Set<Watcher>
-  tail: Promise<void>
-  pending: number
-  readQueued: boolean
-  /** seqs notified since the last read that dashboards still have to get */
-  dashboardSeqs: number[]
-}
-
 /**
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
@@ -62,16 +44,18 @@ type Room = {
  * notifications cause neither duplicates nor gaps.
  */
 export class Hub {
-  private readonly rooms = new Map<string, Room>()
+  private readonly rooms: Rooms
   private readonly peers: Peers
   /** typing events from the bus (any instance), before they reach sockets */
   private readonly typingOut = new Throttle()
   private readonly dashboards: Dashboards
+  private readonly dashboardMarks = new DashboardMarks()
 
   private readonly sweeper: NodeJS.Timeout
 
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
+    this.rooms = new Rooms(opts.log)
     this.dashboards = new Dashboards(this.peers, opts)
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
   }
@@ -92,15 +76,15 @@ export class Hub {
   watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
     const { sessionId } = watched
     const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
-    const room = this.room(sessionId)
+    const room = this.rooms.of(sessionId)
     room.siteId = watched.siteId
     room.watchers.add(watcher)
     this.peers.track(watcher, () => {
       room.watchers.delete(watcher)
-      this.releaseIfIdle(sessionId, room)
+      this.rooms.releaseIfIdle(sessionId, room)
     })
-    this.enqueue(sessionId, room, () => this.sendBacklog(sessionId, room, watcher))
-    this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
+    this.rooms.enqueue(sessionId, room, () => this.sendBacklog(sessionId, room, watcher))
+    this.rooms.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
   addDashboard(socket: WebSocket, user: User, auth: DashboardAuth): void {
@@ -114,7 +98,7 @@ export class Hub {
 
   /** Sessions with an open widget socket on this instance: their visitors are present. */
   watchedSessionIds(): string[] {
-    return [...this.rooms].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
+    return [...this.rooms.entries()].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
   }
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */
@@ -132,10 +116,10 @@ export class Hub {
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
   resync(): void {
-    for (const [sessionId, room] of this.rooms) {
+    for (const [sessionId, room] of this.rooms.entries()) {
       if (room.watchers.size === 0) continue
       this.queueRead(sessionId, room)
-      this.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
+      this.rooms.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
     }
     // Dashboards hold lists and counters the REST API rebuilds best; they refetch on this frame.
     this.dashboards.broadcastAll(RESYNC_FRAME)
@@ -151,14 +135,27 @@ export class Hub {
   /**
    * Events are announced after their commit, so one can be lost with the process that
    * stored it. Every sweep looks at the sessions active since a little before the previous
-   * one and reads again any watched session whose stored lastSeq is ahead of a socket.
+   * one and reads again any watched session whose stored lastSeq is ahead of a socket, and
+   * any session whose stored lastSeq is ahead of what its dashboards were sent.
    */
   private async sweep(): Promise<void> {
-    if (this.rooms.size === 0) return
+    if (this.dashboards.size === 0) this.dashboardMarks.clear()
+    if (this.rooms.size === 0 && this.dashboards.size === 0) return
     try {
-      for (const { id, lastSeq } of await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)) {
-        const room = this.rooms.get(id)
-        if (room && [...room.watchers].some((w) => w.lastSeq < lastSeq)) this.queueRead(id, room)
+      this.dashboardMarks.startSweep()
+      const sessions = await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)
+      const owed = this.dashboards.size > 0 ? this.dashboardMarks.settle(sessions) : new Map()
+      for (const s of sessions) {
+        const debt = owed.get(s)
+        if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
+        const room = this.rooms.get(s.id)
+        const widgetsBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < s.lastSeq)
+        const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
+        if (!widgetsBehind && dashboardSeqs.length === 0) continue
+        const target = room ?? this.rooms.of(s.id)
+        target.siteId = s.siteId
+        target.dashboardSeqs.push(...dashboardSeqs)
+        this.queueRead(s.id, target)
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
@@ -168,20 +165,23 @@ export class Hub {
   private onMessage(siteId: string, sessionId: string, seq: number): void {
     const room = this.rooms.get(sessionId)
     const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
-    const dashboardsSee = this.dashboards.anySees(siteId)
+    // a seq the sweep already sent to dashboards is not sent again
+    const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
     if (!dashboardsSee && !watcherBehind) return
-    const target = room ?? this.room(sessionId)
+    const target = room ?? this.rooms.of(sessionId)
     target.siteId = siteId
     if (dashboardsSee) target.dashboardSeqs.push(seq)
     this.queueRead(sessionId, target)
   }
 
   private onSession(siteId: string, sessionId: string, created: boolean): void {
+    // a new session is known from here on: the sweep sends frames for any message of it whose notification is lost
+    if (created && this.dashboards.size > 0) this.dashboardMarks.announce(sessionId, 0)
     const room = this.rooms.get(sessionId)
     if (!this.dashboards.anySees(siteId) && (room === undefined || room.watchers.size === 0)) return
-    const target = room ?? this.room(sessionId)
+    const target = room ?? this.rooms.of(sessionId)
     target.siteId = siteId
-    this.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
+    this.rooms.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
   }
 
   /** Erased: the widget's sockets close for good and the dashboards drop the conversation. */
@@ -204,7 +204,7 @@ export class Hub {
 
   /** After a key rotation the old key stops working, for open sockets too. */
   private closeRevokedKeys(siteId: string): void {
-    const watchers = [...this.rooms.values()].flatMap((room) => [...room.watchers]).filter((w) => w.siteId === siteId)
+    const watchers = this.rooms.watchers().filter((w) => w.siteId === siteId)
     if (watchers.length === 0) return
     const keys = [...new Set(watchers.map((w) => w.apiKey))]
     Promise.all(keys.map(async (key) => ({ key, valid: (await findSiteByApiKey(this.opts.db, key))?.id === siteId })))
@@ -215,14 +215,8 @@ export class Hub {
       .catch((err: unknown) => this.opts.log.warn({ err, siteId }, 'could not check site keys after a site change'))
   }
 
-  /** A read already waiting to start will see this notification's row too. */
   private queueRead(sessionId: string, room: Room): void {
-    if (room.readQueued) return
-    room.readQueued = true
-    this.enqueue(sessionId, room, () => {
-      room.readQueued = false
-      return this.readNew(sessionId, room)
-    })
+    this.rooms.queueRead(sessionId, room, () => this.readNew(sessionId, room))
   }
 
   private async readNew(sessionId: string, room: Room): Promise<void> {
@@ -314,33 +308,6 @@ export class Hub {
     for (const w of room.watchers) {
       if (w.status !== status && this.peers.send(w, frame)) w.status = status
     }
-  }
-
-  private room(sessionId: string): Room {
-    let room = this.rooms.get(sessionId)
-    if (!room) {
-      room = { siteId: undefined, watchers: new Set(), tail: Promise.resolve(), pending: 0, readQueued: false, dashboardSeqs: [] }
-      this.rooms.set(sessionId, room)
-    }
-    return room
-  }
-
-  private enqueue(sessionId: string, room: Room, step: () => Promise<void>): void {
-    room.pending++
-    room.tail = room.tail.then(step).catch((err: unknown) => {
-      // whatever this step should have sent is now unknown: the sockets resume from their
-      // lastSeq (a step that owed dashboards an event has asked them to refetch already;
-      // a failure that concerned only this session's widgets leaves them alone)
-      this.opts.log.warn({ err, sessionId }, 'live update failed; asking the session\'s sockets to reconnect')
-      for (const w of room.watchers) w.socket.close(CloseCode.tryAgainLater, 'temporary failure: reconnect')
-    }).finally(() => {
-      room.pending--
-      this.releaseIfIdle(sessionId, room)
-    })
-  }
-
-  private releaseIfIdle(sessionId: string, room: Room): void {
-    if (room.pending === 0 && room.watchers.size === 0 && this.rooms.get(sessionId) === room) this.rooms.delete(sessionId)
   }
 
   private onTyping(event: TypingEvent): void {

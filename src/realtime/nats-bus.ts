@@ -1,5 +1,5 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats'
-import { decodeEvents, encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
+import { encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_SUBJECT = 'livechat.events'
 
@@ -68,7 +68,7 @@ export class NatsBus implements RealtimeBus {
     this.subscription ??= this.nc.subscribe(EVENTS_SUBJECT, {
       callback: (err, msg) => {
         if (err) return
-        for (const event of decodeEvents(decoder.decode(msg.data))) this.subscribers.tell((s) => s.onEvent(event))
+        this.subscribers.deliver(decoder.decode(msg.data))
       },
     })
     const unsubscribe = this.subscribers.add(subscriber)

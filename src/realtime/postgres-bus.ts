@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { reconnectDelaySeconds, type Sql } from '../db/client.js'
-import { decodeEvents, encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
+import { encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_CHANNEL = 'chat_events'
 export const LISTENER_APP_NAME = 'livechat-listener'
@@ -13,6 +13,11 @@ const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 1000
 // between attempts to LISTEN again while the database is away
 const RELISTEN_PAUSE_MS = 250
+/**
+ * Sent first once the database takes notifications again after some were dropped: every
+ * instance's subscribers re-read as after a reconnect of their own, so no drop goes unnoticed.
+ */
+const EVENTS_LOST = JSON.stringify({ k: 'lost' })
 
 type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void }
 
@@ -25,8 +30,10 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
  * holds it across the WAL flush, so a NOTIFY inside a writing transaction serialises every
  * writer (bench/notify.ts: flat at any concurrency); outside, the lock is held only for an
  * instant. While one notification is on its way, the events published meanwhile wait and go
- * together as one JSON array. Events pending when the database is away are dropped: the
- * listener's reconnect then tells every subscriber to re-read.
+ * together as one JSON array. While the database is away they wait, up to MAX_PENDING_EVENTS;
+ * the oldest beyond that are dropped, logged, and followed by a 'lost' notification that has
+ * every subscriber of every instance re-read. Those still pending at shutdown are dropped and
+ * logged; the other instances' sweeps catch their sockets up.
  */
 export class PostgresBus implements RealtimeBus {
   private pending: string[] = []
@@ -35,6 +42,8 @@ export class PostgresBus implements RealtimeBus {
   private listener: Promise<postgres.Sql> | undefined
   private closing = false
   private dropped = 0
+  /** events were dropped since the last notification went out */
+  private owesLost = false
 
   /**
    * `sql`: the pool to NOTIFY on; `databaseUrl`: for the LISTEN connection, opened on the
@@ -73,13 +82,16 @@ export class PostgresBus implements RealtimeBus {
     try {
       for (let failures = 0; this.pending.length > 0;) {
         const count = this.batchSize()
+        const batch = this.pending.slice(0, count)
+        if (this.owesLost) batch.unshift(EVENTS_LOST)
         try {
           // A NOTIFY's transaction commits like a write (an xid, a commit record, a WAL flush),
           // which doubled the fsyncs of the send path. Its durability is worth nothing (a lost
           // notification is made good by the sweep and by re-reads on reconnect), so it commits
           // without waiting for the flush; listeners are signalled at commit either way.
-          await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${`[${this.pending.slice(0, count).join(',')}]`})`
+          await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${`[${batch.join(',')}]`})`
           this.pending.splice(0, count)
+          this.owesLost = false
           failures = 0
         } catch (err) {
           if (this.closing) return this.drop(this.pending.length, 'the database is away at shutdown', err)
@@ -95,12 +107,13 @@ export class PostgresBus implements RealtimeBus {
   private drop(count: number, why: string, err?: unknown): void {
     this.pending.splice(0, count)
     this.dropped += count
+    this.owesLost = true
     this.opts.log.error({ err, dropped: count, droppedInAll: this.dropped }, `chat notifications dropped (${why}); sockets catch up by the sweep`)
   }
 
   /** How many of the oldest events fit in one payload (at least one). */
   private batchSize(): number {
-    let bytes = 2
+    let bytes = 2 + EVENTS_LOST.length + 1
     let n = 0
     while (n < this.pending.length && bytes + (this.pending[n]?.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) bytes += (this.pending[n++]?.length ?? 0) + 1
     return Math.max(n, 1)
@@ -138,7 +151,7 @@ export class PostgresBus implements RealtimeBus {
       onnotice: () => {},
       connection: { application_name: LISTENER_APP_NAME },
       onnotify: (channel, payload) => {
-        if (channel === EVENTS_CHANNEL) for (const event of decodeEvents(payload)) this.subscribers.tell((s) => s.onEvent(event))
+        if (channel === EVENTS_CHANNEL) this.subscribers.deliver(payload)
       },
       // also called for each failed attempt to connect; one loop of attempts at a time
       onclose: () => {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { chatSessions, sites, telegramMessages } from '../db/schema.js'
 import type { Session } from '../chat/sessions.js'
@@ -8,6 +8,18 @@ import { siteBotToken, type Site } from '../chat/sites.js'
 /** Remembers which conversation a Telegram message (or forum topic) belongs to, so replies find it. */
 export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, sessionId: string): Promise<void> {
   await db.insert(telegramMessages).values({ chatId, messageId, sessionId }).onConflictDoNothing()
+}
+
+/**
+ * Deletes up to `batch` message links older than `maxDays`: a manager's Telegram reply to a
+ * message that old no longer finds its conversation (the bot says so), and the table stays bounded.
+ */
+export async function deleteOldTelegramLinks(db: Executor, maxDays: number, batch: number): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from telegram_messages where (chat_id, message_id) in (
+      select chat_id, message_id from telegram_messages where created_at < now() - make_interval(days => ${maxDays}) limit ${batch})
+    returning 1`)
+  return rows.length
 }
 
 export async function sessionOfTelegramMessage(db: Executor, chatId: string, messageId: number): Promise<Session | undefined> {

@@ -1,9 +1,10 @@
 import t from 'tap'
 import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
+import type { FastifyInstance } from 'fastify'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
-import { dashboardUrl, listen, openSocket, widgetUrl } from '../helpers/sockets.js'
+import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -87,18 +88,49 @@ t.test('closing the app closes every socket with 1012', async (t) => {
   t.same((await dashboard.closed).code, 1012)
 })
 
+/** What a process that died between its commit and its notification leaves behind. */
+async function storeUnannounced(app: FastifyInstance, sessionId: string, text: string): Promise<void> {
+  await app.db.execute(sql`
+    with claimed as (update chat_sessions set last_seq = last_seq + 1, last_message_at = clock_timestamp()
+                     where id = ${sessionId} returning id, last_seq, last_message_at)
+    insert into chat_messages (session_id, seq, sender, text, created_at)
+    select id, last_seq, 'agent', ${text}, last_message_at from claimed`)
+}
+
 t.test('a message whose notification was never sent still reaches the sockets (the sweep)', async (t) => {
   const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
   const base = await listen(app)
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'announced' })
   const socket = await openSocket(t, widgetUrl(base, s))
   await socket.waitForSeq(1)
-  // what a process that died between its commit and its notification leaves behind
-  await app.db.execute(sql`
-    with claimed as (update chat_sessions set last_seq = last_seq + 1, last_message_at = clock_timestamp()
-                     where id = ${s.id} returning id, last_seq, last_message_at)
-    insert into chat_messages (session_id, seq, sender, text, created_at)
-    select id, last_seq, 'agent', 'never announced', last_message_at from claimed`)
+  await storeUnannounced(app, s.id, 'never announced')
   await socket.waitForSeq(2)
   t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
+})
+
+t.test('dashboards catch up on unannounced messages within the default sweep interval', async (t) => {
+  const app = await buildTestApp(t)
+  const sweepMs = app.config.wsSweepMs
+  const base = await listen(app)
+  const site = await makeSite(app)
+  // active before the dashboard opened: it fetched this one through the REST API
+  const earlier = await makeSession(app, site, { firstMessage: 'before the dashboard' })
+  const dashboard = await openDashboard(t, base, await makeStaff(app))
+  const s = await makeSession(app, site, { firstMessage: 'announced' })
+  const created = (sessionId: string) => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === sessionId)
+  await dashboard.waitUntil('the announced message', () => created(s.id).length === 1)
+  const startedAt = Date.now()
+  await storeUnannounced(app, s.id, 'never announced')
+  await storeUnannounced(app, earlier.id, 'never announced either')
+  await dashboard.waitUntil('the unannounced message', () => created(s.id).length === 2)
+  // the first sweep may see the new session before any notification of its own: frames or a resync
+  await dashboard.waitUntil('the other session\'s message or a resync',
+    () => created(earlier.id).length === 1 || dashboard.ofType('resync').length > 0)
+  const elapsed = Date.now() - startedAt
+  t.ok(elapsed < 2 * sweepMs, `caught up in ${elapsed} ms (sweep every ${sweepMs} ms)`)
+  t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced'], 'each message once, in order')
+  await storeUnannounced(app, s.id, 'third')
+  await dashboard.waitUntil('the third message', () => created(s.id).length === 3)
+  // a sweep that forgot what it sent would send 'never announced' again before 'third'
+  t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced', 'third'], 'no duplicate from a later sweep')
 })

@@ -3,7 +3,9 @@ import postgres from 'postgres'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
-import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
+import { LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
+
+const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
 
 /** Terminates the LISTEN connection of every instance on this file's database; postgres.js reconnects it. */
 async function killListeners(): Promise<number> {
@@ -35,4 +37,34 @@ t.test('a killed LISTEN connection comes back and tells every subscriber to re-r
   a.bus.publish({ k: 'site', site: '00000000-0000-4000-8000-000000000001' })
   await waitFor('B to receive again', () => onB.events.some((e) => e.k === 'site'))
   t.pass('B receives again after its reconnect')
+})
+
+t.test('events dropped while the database is away are followed by a re-read on every instance', async (t) => {
+  const url = new URL(await fileDatabaseUrl())
+  const database = url.pathname.slice(1)
+  const admin = postgres({ ...postgresOptions(url), database: 'postgres' })
+  const publishing = postgres(url.toString(), { max: 1, onnotice: () => {}, connection: { application_name: 'bus-drop-test' } })
+  const log = { warn: () => {}, error: (_obj: object, msg: string) => void errors.push(msg) }
+  const errors: string[] = []
+  const publisher = new PostgresBus({ sql: publishing, databaseUrl: url.toString(), log })
+  const listening = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  const receiver = new PostgresBus({ sql: listening, databaseUrl: url.toString(), log })
+  const onReceiver = recorder()
+  await receiver.subscribe(onReceiver.subscriber)
+  t.teardown(async () => {
+    await admin.unsafe(`alter database "${database}" allow_connections true`)
+    await Promise.all([publisher.close(), receiver.close()])
+    await Promise.all([admin.end(), publishing.end(), listening.end()])
+  })
+  await publishing`select 1`
+  // the receiver's LISTEN connection stays; only new connections (the publisher's) are refused
+  await admin.unsafe(`alter database "${database}" allow_connections false`)
+  await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'bus-drop-test'`
+  const site = '00000000-0000-4000-8000-000000000001'
+  for (let i = 0; i < 10_001; i++) publisher.publish({ k: 'site', site })
+  t.match(errors, [/dropped/], 'the drop is logged')
+  await admin.unsafe(`alter database "${database}" allow_connections true`)
+  await waitFor('the receiver to be told to re-read', () => onReceiver.reconnects() >= 1)
+  await waitFor('the events that were kept', () => onReceiver.events.length === 10_000)
+  t.pass('the kept events arrived after the re-read')
 })

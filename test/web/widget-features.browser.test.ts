@@ -1,6 +1,6 @@
 // requires: chromium
 import t, { type Test } from 'tap'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { pdf, png } from '../helpers/files.js'
@@ -24,11 +24,12 @@ const agent = await makeStaff(app, 'agent', 'Olena')
 
 const WIDGET = { include: '[data-chat-widget]' }
 
-async function setup(t: Test, locale = 'en') {
+async function setup(t: Test, locale = 'en', beforeLoad?: (context: BrowserContext) => Promise<void>) {
   const site = await makeSite(app, [pageOrigin])
   html = embedPage(origin, site.apiKey).replace('data-locale="en"', `data-locale="${locale}"`)
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
   t.teardown(() => context.close())
+  await beforeLoad?.(context)
   const page = await context.newPage()
   await page.goto(pageOrigin)
   return { app, origin, pageOrigin, site, agent, context, page }
@@ -186,6 +187,32 @@ t.test('a visitor rates a closed chat: "Rate this chat" with 1–5 stars, a comm
   await s.page.getByText('Thank you for your rating!').waitFor()
   await expectAccessible(t, s.page, 'widget, rating sent', WIDGET)
   t.match((await adminSession(s, sessionId)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the rating reaches the session')
+})
+
+t.test('an agent replies and closes at once: the visitor sees the reply though the closed status overtook it', async (t) => {
+  const replyText = 'Sorted, closing now'
+  let lostFrames = 0
+  // the widget's socket runs through the test, which loses the reply's frame: all the widget
+  // hears is `closed`, as when the status frame overtakes the last message
+  const s = await setup(t, 'en', (context) => context.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer()
+    server.onMessage((data) => {
+      if ((JSON.parse(String(data)) as { message?: { text?: string } }).message?.text === replyText) lostFrames++
+      else ws.send(data)
+    })
+  }))
+  const sessionId = await openAndSend(s, 'Is my order sorted?')
+  const fetches: string[] = []
+  s.page.on('request', (r) => {
+    if (r.method() === 'GET' && r.url().includes('/messages?after=')) fetches.push(r.url())
+  })
+  await reply(s, sessionId, { text: replyText })
+  await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+  await s.page.getByText(replyText).waitFor()
+  t.equal(lostFrames, 1, 'the reply never came on the socket')
+  t.match(fetches, [/after=1&/], 'fetched once after the last seq it held')
+  t.equal(await s.page.getByText(replyText).count(), 1, 'shown once')
+  await expectAccessible(t, s.page, 'widget, closed after a raced reply', WIDGET)
 })
 
 t.test('with nobody online the widget says it replies by email and asks for one; the email lets the visitor get the transcript after close', async (t) => {

@@ -1,0 +1,58 @@
+import t from 'tap'
+import { sql } from 'drizzle-orm'
+import { buildTestApp } from '../helpers/app.js'
+import { makeSession, makeSite } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait.js'
+
+/**
+ * Growth is bounded: the retention job prunes outbox rows finished (delivered or given up)
+ * longer than DELIVERED_RETENTION_DAYS (30) ago and Telegram message links as old; what is
+ * on its way or recent stays.
+ */
+t.test('the retention job prunes finished outbox rows and Telegram links past their age, nothing else', async (t) => {
+  const app = await buildTestApp(t, { env: { METRICS_TOKEN: 'metrics-token-for-this-test-0123456789' } })
+  // the round every instance runs at start is over once a round of our own gets the job's lock
+  await waitFor('a round of the test\'s own', () => app.retention.runOnce())
+  t.equal(app.config.privacy.deliveredRetentionDays, 30, 'kept 30 days by default')
+  const s = await makeSession(app, await makeSite(app))
+  const { sql: raw } = app
+  const outboxRow = (status: string, finishedDaysAgo: number | null, createdDaysAgo: number) => raw`
+    insert into outbox (site_id, channel, session_id, kind, payload, status, done_at, created_at)
+    values (${s.site.id}, 'telegram', ${s.id}, ${`test.${status}.${finishedDaysAgo}`}, '{}'::jsonb, ${status},
+            ${finishedDaysAgo === null ? null : raw`now() - make_interval(days => ${finishedDaysAgo})`}, now() - make_interval(days => ${createdDaysAgo}))`
+  await outboxRow('done', 31, 31)
+  await outboxRow('failed', 31, 32)
+  await outboxRow('done', 29, 40)
+  // on its way for longer than the age (a long outage): never pruned
+  await outboxRow('pending', null, 40)
+  const link = (messageId: number, daysAgo: number) => raw`
+    insert into telegram_messages (chat_id, message_id, session_id, created_at) values ('-100', ${messageId}, ${s.id}, now() - make_interval(days => ${daysAgo}))`
+  await link(1, 31)
+  await link(2, 29)
+
+  const result = await app.retention.runOnce()
+  t.match(result, { outboxRows: 2, telegramLinks: 1 })
+  const kinds = await raw<{ kind: string }[]>`select kind from outbox where session_id = ${s.id} and kind like 'test.%' order by kind`
+  t.same(kinds.map((r) => r.kind), ['test.done.29', 'test.pending.null'])
+  const links = await raw<{ message_id: string }[]>`select message_id::text from telegram_messages where session_id = ${s.id}`
+  t.same(links.map((r) => r.message_id), ['2'])
+  const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-for-this-test-0123456789' } })
+  t.match(metrics.body, /retention_last_run\{figure="outbox_rows"\} 2/, 'the last run\'s count is in /metrics')
+})
+
+t.test('the /metrics outbox count and the pruning have indexes to use', async (t) => {
+  const app = await buildTestApp(t)
+  const plans = await app.db.transaction(async (tx) => {
+    // on a tiny table a sequential scan is cheaper; the question is whether an index can serve
+    await tx.execute(sql`set local enable_seqscan = off`)
+    const plan = async (query: ReturnType<typeof sql>) => (await tx.execute<{ 'QUERY PLAN': string }>(sql`explain ${query}`)).map((r) => r['QUERY PLAN']).join('\n')
+    return {
+      metrics: await plan(sql`select status, count(*)::int as n from outbox where status <> 'done' group by status`),
+      outbox: await plan(sql`select id from outbox where status <> 'pending' and done_at < now() - interval '30 days' limit 1000`),
+      links: await plan(sql`select chat_id, message_id from telegram_messages where created_at < now() - interval '30 days' limit 1000`),
+    }
+  })
+  t.match(plans.metrics, /outbox_undelivered_idx/)
+  t.match(plans.outbox, /outbox_finished_idx/)
+  t.match(plans.links, /telegram_messages_created_idx/)
+})
