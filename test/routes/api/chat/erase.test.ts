@@ -40,8 +40,11 @@ async function receiver(t: { teardown: (fn: () => unknown) => void }) {
 t.test('an admin erases a session: everything of it goes, its widget socket closes, dashboards drop it, stats and search recount, a webhook says its id', async (t) => {
   const databaseUrl = await freshDatabase()
   const hook = await receiver(t)
-  const app = await buildTestApp(t, { databaseUrl, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
-  const other = await buildTestApp(t, { databaseUrl })
+  // both instances deliver webhooks, so both must allow the loopback receiver: had only one
+  // allowed it, the other would claim the session.erased row now and then and refuse it
+  const env = { WEBHOOK_ALLOW_PRIVATE: 'true' }
+  const app = await buildTestApp(t, { databaseUrl, env })
+  const other = await buildTestApp(t, { databaseUrl, env })
   const admin = await makeStaff(app, 'admin')
   const agent = await makeStaff(app, 'agent')
   const site = await makeSite(app)
