@@ -7,24 +7,16 @@ import { inkOn } from './color.js'
 import { adoptCss } from './css.js'
 import { attachmentList, uploadBubble } from './files.js'
 import { STRINGS } from './i18n.js'
+import { AGENT_ICON, CLIP_ICON, CLOSE_ICON, icon, SEND_ICON } from './icons.js'
+import { acceptDroppedFiles, fitToViewport, trapFocus } from './panel.js'
 import { KEYS, load, save } from './storage.js'
 import { panelCss } from './styles.js'
 import type { Host, Message, UI } from './types.js'
+import { visitorForms } from './visitor-forms.js'
 
-const SEND_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.3 10l12.6 2-12.6 2z"/></svg>'
-const CLOSE_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/></svg>'
-const AGENT_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" d="M12 2a7 7 0 0 0-7 7v3a3 3 0 0 0 3 3h1v-6H7a5 5 0 0 1 10 0h-2v6h2v1a2 2 0 0 1-2 2h-2v2h2a4 4 0 0 0 4-4v-1.2A3 3 0 0 0 19 12V9a7 7 0 0 0-7-7Z"/></svg>'
-const CLIP_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="m20 11-8.5 8.5a5 5 0 0 1-7-7L13 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L14 7"/></svg>'
-const NARROW = '(max-width: 480px)'
 /** typing frames come about every 2 s while someone types: this long without one, they stopped */
 const TYPING_SHOWN_MS = 5000
 const AVAILABILITY_FRESH_MS = 30_000
-
-function icon(markup: string): HTMLSpanElement {
-  const span = h('span', { class: 'ico' })
-  span.innerHTML = markup // constant icon markup of ours, never message content
-  return span
-}
 
 export function mount(host: Host): UI {
   const { options: o, root } = host
@@ -58,8 +50,6 @@ export function mount(host: Host): UI {
 
   const rows = new Map<number, HTMLElement>()
   const pending = new Map<string, HTMLElement>()
-  /** the forms under the conversation; both carry the class 'contact' (their look), so they are held here, not queried */
-  const forms: { contact?: HTMLFormElement; email?: HTMLFormElement } = {}
   const seenMark = h('div', { class: 'meta seen' }, t.seen)
   let agentRead = 0
   let typingTimer: ReturnType<typeof setTimeout> | undefined
@@ -71,6 +61,7 @@ export function mount(host: Host): UI {
   const visible = () => !panel.hidden && document.visibilityState === 'visible'
   const sessionDetails = () => ({ pageUrl: location.href.slice(0, 2048), locale: o.locale })
   const ensureSession = () => client.session ?? client.start(sessionDetails())
+  const forms = visitorForms(t, client, log, sessionDetails)
 
   function bubble(m: Pick<Message, 'sender' | 'senderName' | 'text'> & { attachments?: Message['attachments'] }, meta: string): HTMLElement {
     const mine = m.sender === 'visitor'
@@ -105,43 +96,6 @@ export function mount(host: Host): UI {
     else seenMark.remove()
   }
 
-  function contactForm(): void {
-    const id = client.session?.id
-    if (!id || load(KEYS.contactFor) === id || forms.contact) return
-    const name = h('input', { name: 'name', autocomplete: 'name', maxlength: 100, 'aria-label': t.name, placeholder: t.name, required: true })
-    const phone = h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32, pattern: '[0-9 +()\\-]*', 'aria-label': t.phone, placeholder: t.phone, required: true })
-    const form: HTMLFormElement = h('form', {
-      class: 'contact',
-      onsubmit: (e: Event) => {
-        e.preventDefault()
-        void client.start({ name: name.value.trim(), phone: phone.value.trim() }).then(() => {
-          save(KEYS.contactFor, id)
-          form.replaceChildren(h('p', {}, t.thanks))
-        }, () => {})
-      },
-    }, h('p', {}, t.contactAsk), name, phone, h('button', { type: 'submit', class: 'primary' }, t.save))
-    log.append((forms.contact = form))
-  }
-
-  const hasEmail = () => !!client.session && load(KEYS.emailFor) === client.session.id
-
-  /** Nobody online: the visitor's email, so the reply can reach them. */
-  function emailForm(): void {
-    if (online || hasEmail() || forms.email || client.session?.status === 'closed') return
-    const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: 254, 'aria-label': t.email, placeholder: t.email, required: true })
-    const form: HTMLFormElement = h('form', {
-      class: 'contact email',
-      onsubmit: (e: Event) => {
-        e.preventDefault()
-        void client.start({ ...sessionDetails(), email: email.value.trim() }).then((s) => {
-          save(KEYS.emailFor, s.id)
-          form.replaceChildren(h('p', {}, t.emailSaved))
-        }, () => {})
-      },
-    }, h('p', {}, t.emailAsk), email, h('button', { type: 'submit', class: 'primary' }, t.saveEmail))
-    log.append((forms.email = form))
-  }
-
   function refreshAvailability(): void {
     if (Date.now() - availableAt < AVAILABILITY_FRESH_MS) return
     availableAt = Date.now()
@@ -149,14 +103,8 @@ export function mount(host: Host): UI {
       online = a.online
       dot.hidden = !online
       presence.textContent = online ? t.online : t.byEmail
-      emailForm()
+      if (!online) forms.askEmail()
     }, () => void (availableAt = 0))
-  }
-
-  function removeForms(): void {
-    forms.contact?.remove()
-    forms.email?.remove()
-    forms.contact = forms.email = undefined
   }
 
   /** Where a bubble goes: the conversation (confirmed messages in seq order, then pending ones) ends above the forms. */
@@ -168,7 +116,7 @@ export function mount(host: Host): UI {
     for (const el of [...rows.values(), ...pending.values()]) el.remove()
     rows.clear()
     pending.clear()
-    removeForms()
+    forms.remove()
     agentRead = 0
     seenMark.remove()
     host.setUnread(0)
@@ -179,12 +127,12 @@ export function mount(host: Host): UI {
     composer.hidden = closed
     if (!closed) return ended.replaceChildren()
     // contact details sent now would open a new session behind the visitor's back
-    removeForms()
+    forms.remove()
     typing.textContent = ''
     // no session until the visitor's first message (an empty one would sit in the agents' inbox);
     // reset keeps the closed session's token, which proves the next one is this visitor's too
     newChat = h('button', { type: 'button', class: 'primary', onclick: startOver }, t.newChat)
-    ended.replaceChildren(h('p', {}, t.ended), afterChat(t, client, hasEmail), newChat)
+    ended.replaceChildren(h('p', {}, t.ended), afterChat(t, client, forms.hasEmail), newChat)
     if (!panel.hidden) newChat.focus()
   }
 
@@ -217,7 +165,7 @@ export function mount(host: Host): UI {
     placeSeen()
     for (const fn of host.listeners) fn(m)
     markRead()
-    if (m.sender === 'visitor') contactForm()
+    if (m.sender === 'visitor') forms.askContact()
     scrollDown()
   })
   client.on('read', (r) => {
@@ -301,46 +249,9 @@ export function mount(host: Host): UI {
     e.preventDefault()
     files.forEach(sendFile)
   })
-  panel.addEventListener('dragover', (e) => {
-    if (composer.hidden || !e.dataTransfer?.types.includes('Files')) return
-    e.preventDefault()
-    panel.classList.add('dragging')
-  })
-  panel.addEventListener('dragleave', (e) => e.target === panel && panel.classList.remove('dragging'))
-  panel.addEventListener('drop', (e) => {
-    panel.classList.remove('dragging')
-    if (composer.hidden || !e.dataTransfer?.files.length) return
-    e.preventDefault()
-    for (const f of e.dataTransfer.files) sendFile(f)
-  })
-
-  // focus stays inside the open panel; Esc closes it
-  panel.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') {
-      e.preventDefault()
-      ui.close()
-    } else if (e.key === 'Tab') {
-      const items = [...panel.querySelectorAll<HTMLElement>('button:not([disabled]),textarea,input:not([hidden]),a[href],[tabindex="0"]')].filter((el) => el.offsetParent !== null)
-      const first = items[0]
-      const last = items[items.length - 1]
-      const active = root.activeElement
-      if (e.shiftKey && active === first) { e.preventDefault(); last?.focus() }
-      else if (!e.shiftKey && active === last) { e.preventDefault(); first?.focus() }
-    }
-  })
-
-  // iOS: the on-screen keyboard shrinks the visual viewport, not the layout one
-  const vv = window.visualViewport
-  const fitViewport = () => {
-    if (!vv || panel.hidden || !matchMedia(NARROW).matches) {
-      panel.style.removeProperty('height')
-      return void panel.style.removeProperty('top')
-    }
-    panel.style.height = `${vv.height}px`
-    panel.style.top = `${vv.offsetTop}px`
-  }
-  vv?.addEventListener('resize', fitViewport)
-  vv?.addEventListener('scroll', fitViewport)
+  acceptDroppedFiles(panel, composer, sendFile)
+  trapFocus(panel, root, () => ui.close())
+  const fitViewport = fitToViewport(panel)
 
   // a tab shown again reconnects at once and marks read what is now in view
   document.addEventListener('visibilitychange', () => {
