@@ -1,5 +1,13 @@
-import { isIP } from 'node:net'
 import { resolve } from 'node:path'
+import { s3Config, type AttachmentsConfig } from './config/attachments.js'
+import { bool, ConfigError, int, oneOf, positiveNumber, str, url, type Env } from './config/env.js'
+import { natsServers } from './config/nats.js'
+import { checkSecretLengths } from './config/secrets.js'
+import { trustProxy, type TrustProxy } from './config/trust-proxy.js'
+
+export { ConfigError }
+export type { AttachmentsConfig, S3Config } from './config/attachments.js'
+export type { TrustProxy }
 
 export type RateLimitConfig = {
   /** requests per minute for one site key from one IP, all public routes together */
@@ -19,9 +27,6 @@ export type RateLimitConfig = {
   /** files one session may get uploaded per minute (visitor and staff together) */
   uploadsPerMinute: number
 }
-
-/** Fastify's trustProxy: a hop count, or the proxies' addresses/CIDRs; never "trust every hop". */
-export type TrustProxy = false | number | string[]
 
 export type Config = {
   port: number
@@ -114,26 +119,6 @@ export type PrivacyConfig = {
   deliveredRetentionDays: number
 }
 
-export type AttachmentsConfig = {
-  /** the largest file a visitor, an agent or a Telegram reply may attach */
-  maxBytes: number
-  /** how long a signed download URL works */
-  urlTtlSeconds: number
-  /** set: new files go to this S3-compatible bucket instead of Postgres */
-  s3: S3Config | undefined
-}
-
-export type S3Config = {
-  bucket: string
-  /** unset: AWS's own endpoint for the region */
-  endpoint: string | undefined
-  region: string
-  accessKeyId: string | undefined
-  secretAccessKey: string | undefined
-  /** bucket in the path (`endpoint/bucket/key`), as MinIO and most self-hosted servers want; AWS takes either */
-  forcePathStyle: boolean
-}
-
 export type BackupConfig = {
   /** encrypts backups (AES-256-GCM under a key derived from it); restore needs the same one */
   key: string | undefined
@@ -162,139 +147,6 @@ export type OutboxConfig = {
   telegramIdleMs: number
   /** how often the bot's "we will get back to you" follow-ups are looked for */
   botFollowUpPollMs: number
-}
-
-export class ConfigError extends Error {}
-
-type Env = Record<string, string | undefined>
-
-function str(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim()
-  return v === undefined || v === '' ? undefined : v
-}
-
-function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = str(env, name)
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
-  }
-  return n
-}
-
-function positiveNumber(env: Env, name: string): number | undefined {
-  const raw = str(env, name)
-  if (raw === undefined) return undefined
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number above 0, got "${raw}"`)
-  return n
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = str(env, name)
-  if (raw === undefined) return fallback
-  if (/^(1|true|yes|on)$/i.test(raw)) return true
-  if (/^(0|false|no|off)$/i.test(raw)) return false
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
-}
-
-function url(env: Env, name: string, fallback?: string): string | undefined {
-  const raw = str(env, name) ?? fallback
-  if (raw === undefined) return undefined
-  try {
-    new URL(raw)
-  } catch {
-    throw new ConfigError(`${name} must be a URL, got "${raw}"`)
-  }
-  return raw.replace(/\/+$/, '')
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = str(env, name) ?? fallback
-  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`)
-  return raw as T
-}
-
-/** NATS_URL: one URL or several, comma-separated (the servers of one cluster). */
-function natsServers(env: Env, bus: 'postgres' | 'nats'): string[] {
-  const raw = str(env, 'NATS_URL')
-  if (raw === undefined) {
-    if (bus === 'nats') throw new ConfigError('REALTIME_BUS=nats needs NATS_URL (for example nats://127.0.0.1:4222)')
-    return []
-  }
-  return raw.split(',').map((u) => u.trim()).filter(Boolean).map((u) => {
-    try {
-      if (!/^(nats|tls):$/.test(new URL(u).protocol)) throw new Error('not nats:')
-    } catch {
-      throw new ConfigError(`NATS_URL must be nats:// or tls:// URLs, comma-separated, got "${u}"`)
-    }
-    return u
-  })
-}
-
-const CIDR = /^(.+)\/(\d{1,3})$/
-
-function isAddressOrCidr(entry: string): boolean {
-  const m = CIDR.exec(entry)
-  const address = m?.[1] ?? entry
-  const family = isIP(address)
-  if (family === 0) return false
-  return m === null || Number(m[2]) <= (family === 4 ? 32 : 128)
-}
-
-/**
- * `1` (or `true`, read as one hop): the client is the address the nearest proxy saw;
- * `10.0.0.5, 10.1.0.0/16`: only these proxies are believed. "Trust every hop" is not
- * offered, since any client could then name its own address in X-Forwarded-For.
- */
-function trustProxy(env: Env): TrustProxy {
-  const raw = str(env, 'TRUST_PROXY')
-  if (raw === undefined || /^(0|false|no|off)$/i.test(raw)) return false
-  if (/^(true|yes|on)$/i.test(raw)) return 1
-  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 10)
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean)
-  const wrong = entries.find((e) => !isAddressOrCidr(e))
-  if (wrong !== undefined) throw new ConfigError(`TRUST_PROXY must be a hop count (1) or proxy addresses/CIDRs, got "${wrong}"`)
-  return entries
-}
-
-// configured secrets in production: long enough that guessing is out of the question
-const PRODUCTION_SECRET_MIN = 32
-const SECRET_VARIABLES = ['JWT_SECRET', 'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS', 'SITE_API_SECRET', 'TELEGRAM_WEBHOOK_SECRET', 'METRICS_TOKEN'] as const
-
-function checkSecretLengths(env: Env, production: boolean): void {
-  for (const name of SECRET_VARIABLES) {
-    const value = str(env, name)
-    if (value === undefined) continue
-    if (production && value.length < PRODUCTION_SECRET_MIN) {
-      throw new ConfigError(`${name} must be at least ${PRODUCTION_SECRET_MIN} characters when NODE_ENV=production`)
-    }
-    if (name === 'JWT_SECRET' && value.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters')
-  }
-}
-
-function s3Config(env: Env): S3Config | undefined {
-  const bucket = str(env, 'S3_BUCKET')
-  if (bucket === undefined) {
-    const stray = ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].find((name) => str(env, name) !== undefined)
-    if (stray) throw new ConfigError(`${stray} is set but S3_BUCKET is not: set S3_BUCKET to store attachments in S3`)
-    return undefined
-  }
-  const accessKeyId = str(env, 'S3_ACCESS_KEY_ID')
-  const secretAccessKey = str(env, 'S3_SECRET_ACCESS_KEY')
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together')
-  }
-  const endpoint = url(env, 'S3_ENDPOINT')
-  return {
-    bucket,
-    endpoint,
-    region: str(env, 'S3_REGION') ?? 'us-east-1',
-    accessKeyId,
-    secretAccessKey,
-    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
-  }
 }
 
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */

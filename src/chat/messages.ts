@@ -1,29 +1,17 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { parseDbTime } from '../db/client.js'
-import { preparedStatement, type StatementInput } from '../db/prepared.js'
-import { chatMessages, chatSessions, type AttachedFile } from '../db/schema.js'
+import { preparedStatement } from '../db/prepared.js'
+import { chatMessages, chatSessions } from '../db/schema.js'
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
 import { notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
-import { messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
+import { appendVariant } from './message-append.js'
+import { messageColumns, messageFields, messageFromRow, type Message, type MessageRow, type Sender } from './message-row.js'
 import type { Publisher } from '../realtime/bus.js'
 import { inScope, scopeCondition, type SiteScope } from './visibility.js'
 
-export type Sender = 'visitor' | 'agent' | 'bot' | 'system'
-
-export type Message = {
-  id: string
-  sessionId: string
-  seq: number
-  sender: Sender
-  senderName: string | null
-  text: string
-  clientMessageId: string | null
-  /** always present; [] when none. Clients get each with a signed `url` (files/links.ts). */
-  attachments: AttachedFile[]
-  createdAt: Date
-}
+export { messageColumns, messageFromRow }
+export type { Message, Sender }
 
 export const MAX_TEXT_CHARS = 4000
 export const MAX_PAGE = 200
@@ -37,19 +25,6 @@ export const MAX_SEQ = 2_147_483_647
  */
 export const MAX_AFTER = Number.MAX_SAFE_INTEGER
 const seqBound = (after: number) => Math.min(after, MAX_SEQ)
-
-/** The columns a Message shows, for drizzle selects (map the rows with messageFromRow). */
-export const messageColumns = {
-  id: chatMessages.id,
-  sessionId: chatMessages.sessionId,
-  seq: chatMessages.seq,
-  sender: chatMessages.sender,
-  senderName: chatMessages.senderName,
-  text: chatMessages.text,
-  clientMessageId: chatMessages.clientMessageId,
-  attachments: chatMessages.attachments,
-  createdAt: chatMessages.createdAt,
-}
 
 const LONE_SURROGATE = /\p{Cs}/u
 
@@ -99,119 +74,6 @@ export type OfflineEmailPolicy = {
   batchMs: number
 }
 
-/**
- * A row with a Message's columns: as drizzle reads them (`messageColumns`), or as a raw
- * statement reads them (`messageFields`), which returns timestamps as text.
- */
-type MessageRow = Omit<Message, 'createdAt' | 'attachments'> & { createdAt: Date | string; attachments: AttachedFile[] | null }
-
-/** The raw-SQL twin of `messageColumns`: the same columns of the row aliased `alias`, named as in Message. */
-const messageFields = (alias: 'i' | 'm') => sql.raw([
-  'id', 'session_id as "sessionId"', 'seq', 'sender', 'sender_name as "senderName"', 'text',
-  'client_message_id as "clientMessageId"', 'attachments', 'created_at as "createdAt"',
-].map((column) => `${alias}.${column}`).join(', '))
-
-/** The one row → Message mapper. */
-export function messageFromRow(row: MessageRow): Message {
-  return {
-    id: row.id,
-    sessionId: row.sessionId,
-    seq: row.seq,
-    sender: row.sender,
-    senderName: row.senderName,
-    text: row.text,
-    clientMessageId: row.clientMessageId,
-    attachments: row.attachments ?? [],
-    createdAt: parseDbTime(row.createdAt),
-  }
-}
-
-const APPEND_INPUTS = ['sessionId', 'siteIds', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds', 'awayMs', 'batchMs'] as const
-type AppendInputs = Record<(typeof APPEND_INPUTS)[number], StatementInput>
-
-/**
- * The CTEs that take a message's attachments, for the statement that stores it: `att` locks
- * the files (complete, of this session and side, not yet sent; FOR UPDATE waits for a
- * concurrent send of the same file and then sees it taken), the session is claimed only when
- * all of them are free, and `linked` hands them to the new message. Without attachments the
- * statement has none of this.
- */
-function attachmentCtes(m: AppendInputs) {
-  // one array parameter, '{id,...}' (the ids are checked uuids, so the literal needs no quoting)
-  const idArray = sql`${m.attachmentIds}::uuid[]`
-  return {
-    locked: sql`att as (
-      select id, name, content_type, size from chat_attachments
-      where id = any(${idArray}) and session_id = ${m.sessionId}::uuid
-        and uploader = (case when ${m.sender}::text = 'visitor' then 'visitor' else 'staff' end) and complete and message_id is null
-      order by id
-      for update
-    )`,
-    allFree: sql`and (select count(*) from att) = cardinality(${idArray})`,
-    metadata: sql`(select jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'contentType', a.content_type, 'size', a.size)
-      order by array_position(${idArray}, a.id)) from att a)`,
-    linked: sql`linked as (
-      update chat_attachments f set message_id = i.id from inserted i
-      where f.id in (select id from att)
-    )`,
-  }
-}
-
-/** The append statement, with or without the Telegram outbox row, attachments and the offline email (agent replies); see appendMessage. */
-const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offlineEmail: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
-  const files = withFiles ? attachmentCtes(m) : undefined
-  // statement_timestamp() is fixed for the statement, so every column gets the same instant;
-  // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
-  const at = sql`greatest(date_trunc('milliseconds', statement_timestamp()), s.last_message_at + interval '1 millisecond')`
-  const sender = sql`${m.sender}::text`
-  // away when last heard from before the reply minus the away time (visitor_seen_at is never later than the truth)
-  const away = sql`(s.email is not null and not s.email_opt_out and s.visitor_seen_at < ${at} - ${m.awayMs}::int * interval '1 millisecond')`
-  // the first reply to an away visitor opens a batch; replies before its end join it
-  const emailBatch = offlineEmail
-    ? sql`, email_batch_until = case when not ${away} then s.email_batch_until
-        when s.email_batch_until >= ${at} then s.email_batch_until else ${at} + ${m.batchMs}::int * interval '1 millisecond' end`
-    : sql``
-  const claimed = sql`claimed as (
-      update chat_sessions s set
-        last_seq = s.last_seq + 1,
-        last_message_at = ${at},
-        last_visitor_message_at = case when ${sender} = 'visitor' then ${at} else s.last_visitor_message_at end,
-        unread_count = case ${sender} when 'visitor' then s.unread_count + 1 when 'agent' then 0 else s.unread_count end,
-        first_response_at = case when ${sender} = 'agent' then coalesce(s.first_response_at, ${at}) else s.first_response_at end,
-        updated_at = ${at}${emailBatch}
-      where s.id = ${m.sessionId}::uuid and s.status = 'open' and (${m.siteIds}::text is null or s.site_id = any(string_to_array(${m.siteIds}::text, ',')::uuid[]))
-        ${files?.allFree ?? sql``}
-      returning s.id, s.site_id, s.last_seq, s.last_message_at, s.name${offlineEmail ? sql`, s.email_batch_until,
-        (s.email is not null and not s.email_opt_out and s.visitor_seen_at < s.last_message_at - ${m.awayMs}::int * interval '1 millisecond') as email_away` : sql``}
-    )`
-  const inserted = sql`inserted as (
-      insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, attachments, created_at)
-      select id, last_seq, ${sender}, case when ${sender} = 'visitor' then name else ${m.senderName}::text end, ${m.text}::text,
-        ${m.clientMessageId}::text, ${m.agentId}::uuid, ${files?.metadata ?? sql`null::jsonb`}, last_message_at
-      from claimed
-      returning *
-    )`
-  const outbox = messageOutboxCtes({
-    from: sql`inserted i cross join claimed c`,
-    id: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`,
-    sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, attachments: sql`i.attachments`, createdAt: sql`i.created_at`,
-  }, forwardToTelegram)
-  if (offlineEmail) outbox.push(offlineEmailCte({ from: sql`inserted i cross join claimed c`, messageId: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`, dueAt: sql`c.email_batch_until`, away: sql`c.email_away` }))
-  const ctes = files ? [files.locked, claimed, inserted, files.linked, ...outbox] : [claimed, inserted, ...outbox]
-  return sql`
-    with ${sql.join(ctes, sql`, `)}
-    select ${messageFields('i')}, c.site_id as "siteId"
-    from inserted i cross join claimed c`
-})
-
-/** Every variant of the append statement, each prepared once when first used. */
-const appendStatements = new Map<string, ReturnType<typeof appendStatement>>()
-function appendVariant(telegram: boolean, files: boolean, email: boolean) {
-  const key = `${telegram}:${files}:${email}`
-  let statement = appendStatements.get(key)
-  if (!statement) appendStatements.set(key, (statement = appendStatement(telegram, files, email)))
-  return statement
-}
 
 /**
  * Stores one message in a single statement: the UPDATE takes the session's row lock and

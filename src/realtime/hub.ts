@@ -1,21 +1,22 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
-import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
+import { listMessages, MAX_PAGE } from '../chat/messages.js'
 import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
-import { linkMessage, linkSession, type FileLinks } from '../files/links.js'
-import type { BusEvent, EphemeralEvent } from './bus.js'
+import { linkSession, type FileLinks } from '../files/links.js'
+import type { BusEvent } from './bus.js'
 import { DashboardMarks } from './dashboard-marks.js'
 import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
-import { originFrame, type OriginFrame } from './frames.js'
+import { deliverMessages, messageFrame } from './delivery.js'
+import { EphemeralRelay } from './ephemeral-relay.js'
+import { originFrame } from './frames.js'
 import { CloseCode, Peers } from './peers.js'
 import { Rooms, type Room, type WatchedSession, type Watcher } from './rooms.js'
-import { Throttle, typingKey, type TypingEvent } from './typing.js'
 
 // a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
 const SWEEP_WINDOW_FACTOR = 5
@@ -46,8 +47,7 @@ export type HubOptions = {
 export class Hub {
   private readonly rooms: Rooms
   private readonly peers: Peers
-  /** typing events from the bus (any instance), before they reach sockets */
-  private readonly typingOut = new Throttle()
+  private readonly ephemera: EphemeralRelay
   private readonly dashboards: Dashboards
   private readonly dashboardMarks = new DashboardMarks()
 
@@ -57,6 +57,7 @@ export class Hub {
     this.peers = new Peers(opts)
     this.rooms = new Rooms(opts.log)
     this.dashboards = new Dashboards(this.peers, opts)
+    this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
   }
 
@@ -110,8 +111,8 @@ export class Hub {
     else if (event.k === 'user') this.dashboards.refreshUser(event.user)
     else if (event.k === 'revoked') this.dashboards.closeToken(event.token)
     else if (event.k === 'site') this.closeRevokedKeys(event.site)
-    else if (event.k === 'typing') this.onTyping(event)
-    else if (event.k === 'read') this.onRead(event)
+    else if (event.k === 'typing') this.ephemera.onTyping(event)
+    else if (event.k === 'read') this.ephemera.onRead(event)
   }
 
   /** After a bus reconnect: catch every watched session up from its sockets' lastSeq. */
@@ -239,12 +240,12 @@ export class Hub {
     const messages = await listMessages(this.opts.db, sessionId, { after })
     const now = Date.now()
     for (const m of messages) this.opts.observeLagMs?.(now - m.createdAt.getTime())
-    if (room.watchers.size > 0) this.deliver(room.watchers, messages)
+    if (room.watchers.size > 0) deliverMessages(this.peers, this.opts.links, room.watchers, messages)
     const wanted = new Set(dashboardSeqs)
     const siteId = room.siteId
     if (siteId === undefined) return
     for (const message of messages) {
-      if (wanted.has(message.seq)) this.dashboards.broadcast(siteId, this.messageFrame('message.created', message))
+      if (wanted.has(message.seq)) this.dashboards.broadcast(siteId, messageFrame(this.opts.links, 'message.created', message))
     }
   }
 
@@ -252,32 +253,8 @@ export class Hub {
     for (;;) {
       if (!room.watchers.has(watcher)) return
       const page = await listMessages(this.opts.db, sessionId, { after: watcher.lastSeq, limit: MAX_PAGE })
-      if (!this.deliver([watcher], page) || page.length < MAX_PAGE) return
+      if (!deliverMessages(this.peers, this.opts.links, [watcher], page) || page.length < MAX_PAGE) return
     }
-  }
-
-  private messageFrame(type: 'message' | 'message.created', message: Message): OriginFrame {
-    return originFrame((origin) => JSON.stringify({ type, message: linkMessage(this.opts.links, origin, message) }), message.attachments.length > 0)
-  }
-
-  /** Sends each watcher the messages right after its lastSeq; false when a send was refused. */
-  private deliver(watchers: Iterable<Watcher>, messages: Message[]): boolean {
-    // serialised once (per origin when it carries files), shared by every socket
-    const batch = messages.map((message) => ({ seq: message.seq, frame: this.messageFrame('message', message) }))
-    let delivered = true
-    for (const w of watchers) {
-      for (const { seq, frame } of batch) {
-        if (seq <= w.lastSeq) continue
-        // a gap means this read started before the socket's backlog: that read fills it
-        if (seq !== w.lastSeq + 1) break
-        if (!this.peers.send(w, frame(w.origin))) {
-          delivered = false
-          break
-        }
-        w.lastSeq = seq
-      }
-    }
-    return delivered
   }
 
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
@@ -308,29 +285,6 @@ export class Hub {
     for (const w of room.watchers) {
       if (w.status !== status && this.peers.send(w, frame)) w.status = status
     }
-  }
-
-  private onTyping(event: TypingEvent): void {
-    if (!this.typingOut.allow(typingKey(event))) return
-    if (event.from === 'visitor') {
-      this.dashboards.broadcast(event.site, JSON.stringify({ type: 'typing', sessionId: event.session, sender: 'visitor' }))
-    } else {
-      this.sendToWatchers(event.session, JSON.stringify({ type: 'typing', sender: 'agent', name: event.name ?? null }))
-    }
-  }
-
-  /** A read mark moved: the other side's sockets are told. */
-  private onRead(event: Extract<EphemeralEvent, { k: 'read' }>): void {
-    if (event.from === 'visitor') {
-      this.dashboards.broadcast(event.site, JSON.stringify({ type: 'read', sessionId: event.session, reader: 'visitor', seq: event.seq }))
-    } else {
-      this.sendToWatchers(event.session, JSON.stringify({ type: 'read', reader: 'agent', seq: event.seq }))
-    }
-  }
-
-  private sendToWatchers(sessionId: string, frame: string): void {
-    const room = this.rooms.get(sessionId)
-    if (room) for (const w of room.watchers) this.peers.send(w, frame)
   }
 
   /** The dashboards that may see this site (all, when it is unknown) refetch what they show. */
