@@ -103,6 +103,8 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     const a = await app(t)
     const b = await app(t)
     const baseB = await listen(b)
+    const onA = recorder()
+    await a.bus.subscribe(onA.subscriber)
     const onB = recorder()
     await b.bus.subscribe(onB.subscriber)
     const staff = await makeStaff(a)
@@ -119,7 +121,8 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     }
     await restored
     t.same(statuses, statuses.map(() => 201), 'every write stored, whatever the bus does')
-    await waitFor('B\'s bus to come back', () => onB.reconnects() >= 1)
+    // typing is ephemeral: published while A's own bus connection is still down it may be lost
+    await waitFor('both buses to come back', () => onA.reconnects() >= 1 && onB.reconnects() >= 1)
     const expected = Array.from({ length: perSession }, (_, i) => i + 1)
     for (const socket of sockets) {
       await socket.waitForSeq(perSession)
