@@ -9,20 +9,28 @@ export type DashboardDebt =
   | { kind: 'resync'; since: Date }
 
 /**
- * Per recently active session, the highest seq this process has announced to its dashboards
- * (from a notification or from the sweep). Dashboards hold no lastSeq of their own the way a
- * widget socket does, so a lost notification is found by comparing the stored lastSeq with
- * this mark; an announcement below the mark is one the sweep already made (no duplicate).
+ * Per recently active session, which seqs this process has announced to its dashboards (from
+ * a notification or from the sweep): every one up to `floor`, and those in `above` beyond it.
+ * Dashboards hold no lastSeq of their own the way a widget socket does, so a lost
+ * notification is found by comparing the stored lastSeq with the floor; an announcement the
+ * sweep already made is not made again. Not a single high mark: the bus keeps order per
+ * publishing instance only, so seq 5 may be heard before seq 4, and 4 is still owed.
  */
+type Mark = { floor: number; above: Set<number>; sweep: number }
+
 export class DashboardMarks {
-  private readonly marks = new Map<string, { seq: number; sweep: number }>()
+  private readonly marks = new Map<string, Mark>()
   private sweeps = 0
 
   /** A notification reached this process; true when dashboards have not been told of `seq` yet. */
   announce(sessionId: string, seq: number): boolean {
-    const mark = this.marks.get(sessionId)
-    if (mark !== undefined && mark.seq >= seq) return false
-    this.marks.set(sessionId, { seq, sweep: this.sweeps })
+    // the first word of a session: what came before it is not this process's to announce
+    const mark = this.marks.get(sessionId) ?? { floor: Math.max(0, seq - 1), above: new Set<number>(), sweep: this.sweeps }
+    this.marks.set(sessionId, mark)
+    mark.sweep = this.sweeps
+    if (seq <= mark.floor || mark.above.has(seq)) return false
+    mark.above.add(seq)
+    while (mark.above.delete(mark.floor + 1)) mark.floor++
     return true
   }
 
@@ -42,15 +50,16 @@ export class DashboardMarks {
     for (const s of sessions) {
       present.add(s.id)
       const mark = this.marks.get(s.id)
-      if (mark !== undefined && mark.seq >= s.lastSeq) continue
-      this.marks.set(s.id, { seq: s.lastSeq, sweep: this.sweeps })
-      if (mark === undefined || s.lastSeq - mark.seq > MAX_PAGE) {
+      if (mark !== undefined && mark.floor >= s.lastSeq) continue
+      this.marks.set(s.id, { floor: s.lastSeq, above: new Set([...mark?.above ?? []].filter((seq) => seq > s.lastSeq)), sweep: this.sweeps })
+      if (mark === undefined || s.lastSeq - mark.floor > MAX_PAGE) {
         // no mark: nothing about it reached this process while it was active, so a
         // dashboard that was open then missed it all (one opened later fetched it)
         owed.set(s, { kind: 'resync', since: s.activeAt })
-      } else {
-        owed.set(s, { kind: 'frames', seqs: Array.from({ length: s.lastSeq - mark.seq }, (_, i) => mark.seq + 1 + i) })
+        continue
       }
+      const seqs = Array.from({ length: s.lastSeq - mark.floor }, (_, i) => mark.floor + 1 + i).filter((seq) => !mark.above.has(seq))
+      if (seqs.length > 0) owed.set(s, { kind: 'frames', seqs })
     }
     for (const [id, mark] of this.marks) if (!present.has(id) && mark.sweep < this.sweeps) this.marks.delete(id)
     return owed

@@ -134,3 +134,22 @@ t.test('dashboards catch up on unannounced messages within the default sweep int
   // a sweep that forgot what it sent would send 'never announced' again before 'third'
   t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced', 'third'], 'no duplicate from a later sweep')
 })
+
+t.test('dashboards get every message once when notifications arrive out of order (writers on different instances)', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const site = await makeSite(app)
+  const dashboard = await openDashboard(t, base, await makeStaff(app))
+  const s = await makeSession(app, site, { firstMessage: 'first' })
+  const texts = () => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === s.id).map((f) => f.message?.text)
+  await dashboard.waitUntil('the first message', () => texts().length === 1)
+  await storeUnannounced(app, s.id, 'second')
+  await storeUnannounced(app, s.id, 'third')
+  // the bus keeps order per publishing instance only: the writer of 'third' was heard first
+  app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 3 })
+  app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 2 })
+  await dashboard.waitUntil('the message announced late', () => texts().includes('second'))
+  await storeUnannounced(app, s.id, 'fourth')
+  await dashboard.waitUntil('the next message, by the sweep', () => texts().includes('fourth'))
+  t.same([...texts()].sort(), ['first', 'fourth', 'second', 'third'], 'each message once')
+})
