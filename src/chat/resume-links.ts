@@ -14,9 +14,9 @@ import type { Site } from './sites.js'
 /** The URL fragment the widget looks for on the page: `#chat_resume=<token>`. */
 export const RESUME_FRAGMENT = 'chat_resume'
 
-export async function createResumeLink(db: Executor, sessionId: string, ttlMs: number): Promise<string> {
+export async function createResumeLink(db: Executor, session: { siteId: string; sessionId: string }, ttlMs: number): Promise<string> {
   const token = randomToken('rl_', 24)
-  await db.insert(resumeLinks).values({ tokenHash: hashToken(token), sessionId, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
+  await db.insert(resumeLinks).values({ tokenHash: hashToken(token), ...session, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
   return token
 }
 

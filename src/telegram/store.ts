@@ -6,8 +6,8 @@ import type { SecretBox } from '../chat/secret-box.js'
 import { siteBotToken, type Site } from '../chat/sites.js'
 
 /** Remembers which conversation a Telegram message (or forum topic) belongs to, so replies find it. */
-export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, sessionId: string): Promise<void> {
-  await db.insert(telegramMessages).values({ chatId, messageId, sessionId }).onConflictDoNothing()
+export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, session: { siteId: string; sessionId: string }): Promise<void> {
+  await db.insert(telegramMessages).values({ chatId, messageId, ...session }).onConflictDoNothing()
 }
 
 /**
