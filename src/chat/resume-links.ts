@@ -25,8 +25,8 @@ export async function redeemResumeLink(db: Executor, siteId: string, token: stri
   const rows = await db.execute<{ session_id: string }>(sql`
     update resume_links l set used_at = now()
     from chat_sessions s
-    where l.token_hash = ${hashToken(token)} and l.used_at is null and l.expires_at > now()
-      and s.id = l.session_id and s.site_id = ${siteId}
+    where l.token_hash = ${hashToken(token)} and l.site_id = ${siteId} and l.used_at is null and l.expires_at > now()
+      and s.id = l.session_id and s.site_id = l.site_id
     returning l.session_id`)
   const id = rows[0]?.session_id
   return id && isUuid(id) ? id : undefined

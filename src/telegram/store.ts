@@ -22,10 +22,12 @@ export async function deleteOldTelegramLinks(db: Executor, maxDays: number, batc
   return rows.length
 }
 
-export async function sessionOfTelegramMessage(db: Executor, chatId: string, messageId: number): Promise<Session | undefined> {
+/** The conversation of a Telegram message, among the sites of the bot's chat (the lookup names them: one shard per site on Citus). */
+export async function sessionOfTelegramMessage(db: Executor, siteIds: string[], chatId: string, messageId: number): Promise<Session | undefined> {
+  if (siteIds.length === 0) return undefined
   const [row] = await db.select({ session: chatSessions }).from(telegramMessages)
-    .innerJoin(chatSessions, eq(chatSessions.id, telegramMessages.sessionId))
-    .where(and(eq(telegramMessages.chatId, chatId), eq(telegramMessages.messageId, messageId)))
+    .innerJoin(chatSessions, and(eq(chatSessions.id, telegramMessages.sessionId), eq(chatSessions.siteId, telegramMessages.siteId)))
+    .where(and(inArray(telegramMessages.siteId, siteIds), eq(telegramMessages.chatId, chatId), eq(telegramMessages.messageId, messageId)))
   return row?.session
 }
 
