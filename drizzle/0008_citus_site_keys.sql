@@ -12,27 +12,24 @@ ALTER TABLE "chat_attachments" ADD COLUMN "site_id" uuid;--> statement-breakpoin
 ALTER TABLE "chat_attachment_chunks" ADD COLUMN "site_id" uuid;--> statement-breakpoint
 ALTER TABLE "telegram_messages" ADD COLUMN "site_id" uuid;--> statement-breakpoint
 ALTER TABLE "resume_links" ADD COLUMN "site_id" uuid;--> statement-breakpoint
--- A row written without its site (by the previous release) takes its session's, or its file's.
-CREATE FUNCTION site_id_from_session() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A row written without its site (by the previous release) takes its session's; a chunk, its file's.
+CREATE FUNCTION site_id_from_parent() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  SELECT site_id INTO NEW.site_id FROM chat_sessions WHERE id = NEW.session_id;
+  IF TG_TABLE_NAME = 'chat_attachment_chunks' THEN
+    SELECT site_id INTO NEW.site_id FROM chat_attachments WHERE id = NEW.attachment_id;
+  ELSE
+    SELECT site_id INTO NEW.site_id FROM chat_sessions WHERE id = NEW.session_id;
+  END IF;
   RETURN NEW;
 END
 $$;
 --> statement-breakpoint
-CREATE FUNCTION site_id_from_attachment() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  SELECT site_id INTO NEW.site_id FROM chat_attachments WHERE id = NEW.attachment_id;
-  RETURN NEW;
-END
-$$;
---> statement-breakpoint
-CREATE TRIGGER chat_messages_site_id BEFORE INSERT ON chat_messages FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_session();--> statement-breakpoint
-CREATE TRIGGER chat_notes_site_id BEFORE INSERT ON chat_notes FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_session();--> statement-breakpoint
-CREATE TRIGGER chat_attachments_site_id BEFORE INSERT ON chat_attachments FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_session();--> statement-breakpoint
-CREATE TRIGGER chat_attachment_chunks_site_id BEFORE INSERT ON chat_attachment_chunks FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_attachment();--> statement-breakpoint
-CREATE TRIGGER telegram_messages_site_id BEFORE INSERT ON telegram_messages FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_session();--> statement-breakpoint
-CREATE TRIGGER resume_links_site_id BEFORE INSERT ON resume_links FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_session();--> statement-breakpoint
+CREATE TRIGGER chat_messages_site_id BEFORE INSERT ON chat_messages FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
+CREATE TRIGGER chat_notes_site_id BEFORE INSERT ON chat_notes FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
+CREATE TRIGGER chat_attachments_site_id BEFORE INSERT ON chat_attachments FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
+CREATE TRIGGER chat_attachment_chunks_site_id BEFORE INSERT ON chat_attachment_chunks FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
+CREATE TRIGGER telegram_messages_site_id BEFORE INSERT ON telegram_messages FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
+CREATE TRIGGER resume_links_site_id BEFORE INSERT ON resume_links FOR EACH ROW WHEN (NEW.site_id IS NULL) EXECUTE FUNCTION site_id_from_parent();--> statement-breakpoint
 -- the rows already there (an upgrade of a database in use, or a restored older backup)
 UPDATE "chat_messages" m SET "site_id" = s."site_id" FROM "chat_sessions" s WHERE s."id" = m."session_id";--> statement-breakpoint
 UPDATE "chat_notes" n SET "site_id" = s."site_id" FROM "chat_sessions" s WHERE s."id" = n."session_id";--> statement-breakpoint
