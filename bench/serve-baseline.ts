@@ -6,11 +6,13 @@
 import Fastify from 'fastify'
 import postgres from 'postgres'
 import { sessionTokenMatches } from '../src/chat/session-tokens.js'
+import { benchSecretBox } from './lib.js'
 import { storeMessage } from './store-message.js'
 
 const sql = postgres(process.env.BENCH_DB_URL ?? '', { max: Number(process.env.DB_POOL_SIZE ?? 10), onnotice: () => {} })
 const [setting] = await sql<{ value: string }[]>`select value from app_settings where key = 'session_token_secret'`
-const tokenSecret = setting?.value ?? ''
+// stored sealed, as every secret setting (chat/secret-box.ts)
+const tokenSecret = setting ? benchSecretBox.open(setting.value, 'setting') : ''
 const app = Fastify({ logger: false })
 
 app.get<{ Params: { id: string }; Querystring: { since?: string } }>('/poll/:id', async (req) => {
