@@ -99,6 +99,12 @@ export type PushTarget = {
   background?: () => { stop: () => Promise<void> }
   /** the measured posts go to sockets [firstMeasured, n); default 0 */
   firstMeasured?: number
+  /**
+   * The frame that says a socket's set-up is done (e.g. the server's first `session` frame,
+   * sent after its backlog): measuring starts once every socket has had one, so the first
+   * latencies do not queue behind thousands of sockets' set-up reads.
+   */
+  ready?: (frame: Frame) => boolean
 }
 
 /**
@@ -108,7 +114,9 @@ export type PushTarget = {
 export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<number[]> {
   const started = new Map<string, number>()
   const latencies: number[] = []
-  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (_i, frame: Frame) => {
+  const notReady = new Set(target.ready ? Array.from({ length: n }, (_, i) => i) : [])
+  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame) => {
+    if (target.ready?.(frame)) notReady.delete(i)
     const text = frame.message?.text
     const t0 = text === undefined ? undefined : started.get(text)
     if (t0 !== undefined && text !== undefined) {
@@ -116,6 +124,10 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
       started.delete(text)
     }
   })
+  for (let waited = 0; notReady.size > 0; waited += 50) {
+    if (waited > 60_000) fail(`${notReady.size} of ${n} sockets got no ready frame within 60 s of opening`)
+    await sleep(50)
+  }
   const background = target.background?.()
   const total = Math.round(ratePerS * durationS)
   const posts: Promise<void>[] = []
