@@ -58,8 +58,8 @@ await runBench('export', async () => {
       select ${siteId}, 'visitor-' || g, 'closed', case when g = 0 then ${MESSAGES / 2}::int else ${MESSAGES / 200}::int end
       from generate_series(0, 100) g returning id, last_seq as n`
     for (const s of sessions) {
-      await sql`insert into chat_messages (session_id, seq, sender, text, created_at)
-        select ${s.id}, g, case when g % 2 = 0 then 'agent' else 'visitor' end, ${TEXT} || g, now() + g * interval '1 millisecond'
+      await sql`insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+        select ${siteId}, ${s.id}, g, case when g % 2 = 0 then 'agent' else 'visitor' end, ${TEXT} || g, now() + g * interval '1 millisecond'
         from generate_series(1, ${s.n}::int) g`
     }
     await createUser(db.handle.db, { email: 'root@example.com', name: 'Root', password: 'correct horse battery', role: 'admin' })

@@ -44,9 +44,9 @@ try {
         const write = sql`with claimed as (
             update chat_sessions set last_seq = last_seq + 1,
               last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
-            where id = ${s.id} and status = 'open' returning id, last_seq, last_message_at)
-          insert into chat_messages (session_id, seq, sender, text, created_at)
-          select id, last_seq, 'visitor', 'Hello, how much is delivery?', last_message_at from claimed`
+            where id = ${s.id} and status = 'open' returning id, site_id, last_seq, last_message_at)
+          insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+          select site_id, id, last_seq, 'visitor', 'Hello, how much is delivery?', last_message_at from claimed`
         if (mode === 'in-tx') await sql.begin((tx) => [tx`${write}`, tx`select pg_notify('chat_events', ${event})`])
         else await write
         if (mode === 'after') await sql`select pg_notify('chat_events', ${event})`

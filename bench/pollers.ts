@@ -26,9 +26,9 @@ await runBench('pollers', async () => {
     const since = new Date(Date.now() - 1000).toISOString()
     // two messages per session, newer than `since`
     await db.handle.db.execute(sql`
-      with claimed as (update chat_sessions set last_seq = 2, last_message_at = clock_timestamp() where site_id = ${site.id} returning id, last_message_at)
-      insert into chat_messages (session_id, seq, sender, text, created_at)
-      select id, g, case g when 1 then 'visitor' else 'agent' end, 'Hello, is delivery to Kyiv free? ' || g, last_message_at - (2 - g) * interval '1 millisecond'
+      with claimed as (update chat_sessions set last_seq = 2, last_message_at = clock_timestamp() where site_id = ${site.id} returning id, site_id, last_message_at)
+      insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+      select site_id, id, g, case g when 1 then 'visitor' else 'agent' end, 'Hello, is delivery to Kyiv free? ' || g, last_message_at - (2 - g) * interval '1 millisecond'
       from claimed, generate_series(1, 2) g`)
     const app = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS })
     const dispatcher = new Agent({ connections: 256, pipelining: 1 })

@@ -10,7 +10,7 @@ export const storeMessage = (sql: Sql, sessionId: string, sender: 'visitor' | 'a
   with claimed as (
     update chat_sessions set last_seq = last_seq + 1,
       last_message_at = greatest(date_trunc('milliseconds', statement_timestamp()), last_message_at + interval '1 millisecond')
-    where id = ${sessionId} and status = 'open' returning id, last_seq, last_message_at)
-  insert into chat_messages (session_id, seq, sender, text, created_at)
-  select id, last_seq, ${sender}, ${text}, last_message_at from claimed
+    where id = ${sessionId} and status = 'open' returning id, site_id, last_seq, last_message_at)
+  insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+  select site_id, id, last_seq, ${sender}, ${text}, last_message_at from claimed
   returning id, session_id as "sessionId", seq, sender, text, created_at as "createdAt"`

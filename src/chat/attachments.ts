@@ -91,13 +91,14 @@ async function* checked(bytes: AsyncIterable<Buffer>, maxBytes: number, text: Te
   if (text && !text.end()) throw unsupportedFile()
 }
 
-/** The session an upload goes to: open, and within the scope. */
-async function assertOpenSession(db: Executor, sessionId: string, scope: SiteScope): Promise<void> {
+/** The session an upload goes to: open, and within the scope; its site. */
+async function assertOpenSession(db: Executor, sessionId: string, scope: SiteScope): Promise<string> {
   const [s] = isUuid(sessionId)
     ? await db.select({ status: chatSessions.status, siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, sessionId))
     : []
   if (!s || !inScope(scope, s.siteId)) throw notFound('Session')
   if (s.status !== 'open') throw sessionClosed()
+  return s.siteId
 }
 
 /**
@@ -106,13 +107,14 @@ async function assertOpenSession(db: Executor, sessionId: string, scope: SiteSco
  * closed session. Nothing of a refused or broken upload is kept.
  */
 export async function storeAttachment(db: Executor, stores: FileStores, upload: NewUpload): Promise<AttachedFile> {
-  await assertOpenSession(db, upload.sessionId, upload.scope ?? null)
+  const siteId = await assertOpenSession(db, upload.sessionId, upload.scope ?? null)
   const { head, whole, all } = await splitHead(upload.bytes)
   if (head.length === 0) throw validationError('The file is empty', [{ field: 'file', message: 'empty file' }])
   const contentType = await acceptedType(head, whole)
   if (contentType === undefined) throw unsupportedFile()
   const store = stores.current
   const [row] = await db.insert(chatAttachments).values({
+    siteId,
     sessionId: upload.sessionId,
     uploader: upload.uploader,
     name: cleanFileName(upload.name, contentType),
@@ -122,7 +124,7 @@ export async function storeAttachment(db: Executor, stores: FileStores, upload: 
   if (!row) throw new Error('attachment insert returned nothing')
   const counted = { bytes: 0 }
   try {
-    await store.write(row.id, checked(all, upload.maxBytes, contentType === TEXT ? new TextCheck() : undefined, counted), contentType)
+    await store.write(row, checked(all, upload.maxBytes, contentType === TEXT ? new TextCheck() : undefined, counted), contentType)
     await db.update(chatAttachments).set({ size: counted.bytes, complete: true }).where(eq(chatAttachments.id, row.id))
   } catch (err) {
     // its chunks go with it; an S3 object (or a multipart upload's leftovers) is queued for deletion

@@ -62,8 +62,8 @@ const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offline
         (s.email is not null and not s.email_opt_out and s.visitor_seen_at < s.last_message_at - ${m.awayMs}::int * interval '1 millisecond') as email_away` : sql``}
     )`
   const inserted = sql`inserted as (
-      insert into chat_messages (session_id, seq, sender, sender_name, text, client_message_id, agent_id, attachments, created_at)
-      select id, last_seq, ${sender}, case when ${sender} = 'visitor' then name else ${m.senderName}::text end, ${m.text}::text,
+      insert into chat_messages (site_id, session_id, seq, sender, sender_name, text, client_message_id, agent_id, attachments, created_at)
+      select site_id, id, last_seq, ${sender}, case when ${sender} = 'visitor' then name else ${m.senderName}::text end, ${m.text}::text,
         ${m.clientMessageId}::text, ${m.agentId}::uuid, ${files?.metadata ?? sql`null::jsonb`}, last_message_at
       from claimed
       returning *

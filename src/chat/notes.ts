@@ -25,7 +25,7 @@ export function noteFromRow(row: NoteRow): Note {
 export async function addNote(db: Executor, events: Publisher, author: Viewer & Pick<User, 'id' | 'name'>, sessionId: string, text: string): Promise<Note> {
   assertMessageText(text)
   const session = await getVisibleSession(db, author, sessionId)
-  const [row] = await db.insert(chatNotes).values({ sessionId: session.id, authorId: author.id, authorName: author.name, text }).returning()
+  const [row] = await db.insert(chatNotes).values({ siteId: session.siteId, sessionId: session.id, authorId: author.id, authorName: author.name, text }).returning()
   if (!row) throw new Error('note insert returned nothing')
   events.publish({ k: 'note', site: session.siteId, session: session.id, note: row.id })
   return noteFromRow(row)

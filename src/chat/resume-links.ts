@@ -14,9 +14,9 @@ import type { Site } from './sites.js'
 /** The URL fragment the widget looks for on the page: `#chat_resume=<token>`. */
 export const RESUME_FRAGMENT = 'chat_resume'
 
-export async function createResumeLink(db: Executor, sessionId: string, ttlMs: number): Promise<string> {
+export async function createResumeLink(db: Executor, session: { siteId: string; sessionId: string }, ttlMs: number): Promise<string> {
   const token = randomToken('rl_', 24)
-  await db.insert(resumeLinks).values({ tokenHash: hashToken(token), sessionId, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
+  await db.insert(resumeLinks).values({ tokenHash: hashToken(token), ...session, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
   return token
 }
 
@@ -25,8 +25,8 @@ export async function redeemResumeLink(db: Executor, siteId: string, token: stri
   const rows = await db.execute<{ session_id: string }>(sql`
     update resume_links l set used_at = now()
     from chat_sessions s
-    where l.token_hash = ${hashToken(token)} and l.used_at is null and l.expires_at > now()
-      and s.id = l.session_id and s.site_id = ${siteId}
+    where l.token_hash = ${hashToken(token)} and l.site_id = ${siteId} and l.used_at is null and l.expires_at > now()
+      and s.id = l.session_id and s.site_id = l.site_id
     returning l.session_id`)
   const id = rows[0]?.session_id
   return id && isUuid(id) ? id : undefined

@@ -5,6 +5,7 @@ import {
   bigserial,
   boolean,
   customType,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -80,8 +81,11 @@ export function contactSearchText(t: { name: AnyPgColumn; phone: AnyPgColumn; em
   return sql`(coalesce(${t.name}, '') || ' ' || coalesce(${t.phone}, '') || ' ' || coalesce(${t.email}, ''))`
 }
 
+// Per-site tables (distributed by site_id on Citus, see src/db/distribution.ts) carry site_id
+// in every primary and unique key, last: lookups by id or by session keep using the index, and
+// Citus finds the distribution column in each key. Foreign keys between them name the site too.
 export const chatSessions = pgTable('chat_sessions', {
-  id: uuid('id').primaryKey().defaultRandom(),
+  id: uuid('id').notNull().defaultRandom(),
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
   userSessionId: text('user_session_id').notNull(),
   status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
@@ -125,6 +129,7 @@ export const chatSessions = pgTable('chat_sessions', {
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
+  primaryKey({ name: 'chat_sessions_pkey', columns: [t.id, t.siteId] }),
   // one open conversation per visitor id and site; closed ones are history
   uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
   // a visitor id's closed sessions, which a new session of that id must prove it owns
@@ -145,9 +150,14 @@ export const chatSessions = pgTable('chat_sessions', {
   index('chat_sessions_contact_trgm_idx').using('gin', sql`${contactSearchText(t)} gin_trgm_ops`),
 ])
 
+/** A per-site row's conversation: (session_id, site_id) → chat_sessions, deleted with it. */
+const sessionFk = (table: string, t: { sessionId: AnyPgColumn; siteId: AnyPgColumn }) =>
+  foreignKey({ name: `${table}_session_fk`, columns: [t.sessionId, t.siteId], foreignColumns: [chatSessions.id, chatSessions.siteId] }).onDelete('cascade')
+
 export const chatMessages = pgTable('chat_messages', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull().defaultRandom(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
   seq: integer('seq').notNull(),
   sender: text('sender', { enum: ['visitor', 'agent', 'bot', 'system'] }).notNull(),
   senderName: text('sender_name'),
@@ -159,8 +169,10 @@ export const chatMessages = pgTable('chat_messages', {
   attachments: jsonb('attachments').$type<AttachedFile[]>(),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
-  uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq),
-  uniqueIndex('chat_messages_client_id_uq').on(t.sessionId, t.clientMessageId),
+  primaryKey({ name: 'chat_messages_pkey', columns: [t.id, t.siteId] }),
+  sessionFk('chat_messages', t),
+  uniqueIndex('chat_messages_session_seq_uq').on(t.sessionId, t.seq, t.siteId),
+  uniqueIndex('chat_messages_client_id_uq').on(t.sessionId, t.clientMessageId, t.siteId),
   // stats over a date range
   index('chat_messages_created_idx').on(t.createdAt),
   // staff search: substring matches in message text through pg_trgm instead of a scan of every message
@@ -170,14 +182,19 @@ export const chatMessages = pgTable('chat_messages', {
 // Private notes staff leave on a conversation. A table of their own, apart from messages:
 // they take no seq, and nothing that serves visitors, Telegram or webhooks reads this table.
 export const chatNotes = pgTable('chat_notes', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull().defaultRandom(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
   authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
   // kept so that a note still says who wrote it after the user is gone
   authorName: text('author_name').notNull(),
   text: text('text').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
-}, (t) => [index('chat_notes_session_idx').on(t.sessionId, t.createdAt)])
+}, (t) => [
+  primaryKey({ name: 'chat_notes_pkey', columns: [t.id, t.siteId] }),
+  sessionFk('chat_notes', t),
+  index('chat_notes_session_idx').on(t.sessionId, t.createdAt),
+])
 
 // Canned responses: per site, or shared by every site (site_id null). A shortcut is unique
 // within its scope; two partial indexes, since NULLs never collide in a plain unique index.
@@ -209,9 +226,10 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 
 // A file uploaded to a session; linked to the one message that carries it when that is sent.
 export const chatAttachments = pgTable('chat_attachments', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
-  messageId: uuid('message_id').references(() => chatMessages.id, { onDelete: 'cascade' }),
+  id: uuid('id').notNull().defaultRandom(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
+  messageId: uuid('message_id'),
   // who may attach it to a message: the visitor's uploads go in visitor messages, staff uploads in agent messages
   uploader: text('uploader', { enum: ['visitor', 'staff'] }).notNull(),
   name: text('name').notNull(),
@@ -225,6 +243,9 @@ export const chatAttachments = pgTable('chat_attachments', {
   complete: boolean('complete').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [
+  primaryKey({ name: 'chat_attachments_pkey', columns: [t.id, t.siteId] }),
+  sessionFk('chat_attachments', t),
+  foreignKey({ name: 'chat_attachments_message_fk', columns: [t.messageId, t.siteId], foreignColumns: [chatMessages.id, chatMessages.siteId] }).onDelete('cascade'),
   index('chat_attachments_session_idx').on(t.sessionId),
   index('chat_attachments_message_idx').on(t.messageId),
   index('chat_attachments_unsent_idx').on(t.createdAt).where(sql`message_id is null`),
@@ -233,10 +254,14 @@ export const chatAttachments = pgTable('chat_attachments', {
 // The bytes of files kept in Postgres, in chunks so that neither an upload nor a download
 // holds a whole file in memory.
 export const chatAttachmentChunks = pgTable('chat_attachment_chunks', {
-  attachmentId: uuid('attachment_id').notNull().references(() => chatAttachments.id, { onDelete: 'cascade' }),
+  attachmentId: uuid('attachment_id').notNull(),
+  siteId: uuid('site_id').notNull(),
   n: integer('n').notNull(),
   data: bytea('data').notNull(),
-}, (t) => [primaryKey({ columns: [t.attachmentId, t.n] })])
+}, (t) => [
+  primaryKey({ name: 'chat_attachment_chunks_pkey', columns: [t.attachmentId, t.n, t.siteId] }),
+  foreignKey({ name: 'chat_attachment_chunks_attachment_fk', columns: [t.attachmentId, t.siteId], foreignColumns: [chatAttachments.id, chatAttachments.siteId] }).onDelete('cascade'),
+])
 
 // Files outside Postgres (S3 objects) whose attachment row is gone, until the object is deleted.
 export const fileDeletions = pgTable('file_deletions', {
@@ -270,12 +295,12 @@ export const webhooks = pgTable('webhooks', {
 // Everything that leaves the building (Telegram, webhooks) is written here in the same
 // transaction as the change it reports, then delivered by workers with retries.
 export const outbox = pgTable('outbox', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  id: bigserial('id', { mode: 'number' }).notNull(),
   eventId: uuid('event_id').notNull().defaultRandom(),
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
   channel: text('channel', { enum: ['telegram', 'webhook', 'email'] }).notNull(),
   webhookId: uuid('webhook_id').references(() => webhooks.id, { onDelete: 'cascade' }),
-  sessionId: uuid('session_id').references(() => chatSessions.id, { onDelete: 'cascade' }),
+  sessionId: uuid('session_id'),
   kind: text('kind').notNull(),
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
   status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
@@ -285,6 +310,8 @@ export const outbox = pgTable('outbox', {
   createdAt: ts('created_at').notNull().defaultNow(),
   doneAt: ts('done_at'),
 }, (t) => [
+  primaryKey({ name: 'outbox_pkey', columns: [t.id, t.siteId] }),
+  sessionFk('outbox', t),
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_site_idx').on(t.siteId, t.createdAt),
   // what the retention job prunes, and what /metrics counts (pending and failed rows)
@@ -296,19 +323,30 @@ export const outbox = pgTable('outbox', {
 export const telegramMessages = pgTable('telegram_messages', {
   chatId: text('chat_id').notNull(),
   messageId: bigint('message_id', { mode: 'number' }).notNull(),
-  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.chatId, t.messageId] }), index('telegram_messages_created_idx').on(t.createdAt)])
+}, (t) => [
+  primaryKey({ name: 'telegram_messages_pkey', columns: [t.chatId, t.messageId, t.siteId] }),
+  sessionFk('telegram_messages', t),
+  index('telegram_messages_created_idx').on(t.createdAt),
+])
 
 // A link in an offline email that reopens the conversation in any browser: the token is
 // shown once (in the email), stored hashed, and works once.
 export const resumeLinks = pgTable('resume_links', {
-  tokenHash: text('token_hash').primaryKey(),
-  sessionId: uuid('session_id').notNull().references(() => chatSessions.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
   expiresAt: ts('expires_at').notNull(),
   usedAt: ts('used_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
-}, (t) => [index('resume_links_session_idx').on(t.sessionId), index('resume_links_expiry_idx').on(t.expiresAt)])
+}, (t) => [
+  primaryKey({ name: 'resume_links_pkey', columns: [t.tokenHash, t.siteId] }),
+  sessionFk('resume_links', t),
+  index('resume_links_session_idx').on(t.sessionId),
+  index('resume_links_expiry_idx').on(t.expiresAt),
+])
 
 // Who did what: logins, user and site changes, assignments, erasures, exports. Details never
 // hold a visitor's contact data; erasing a session clears the details of entries about it.

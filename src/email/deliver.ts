@@ -71,7 +71,7 @@ export function emailDeliverer(deps: EmailDeps): Deliver {
     const replies = missedReplies(session, pending)
     const last = pending.at(-1)?.seq ?? seq
     if (replies.length === 0) return markEmailed(db, session.id, last)
-    const token = await createResumeLink(db, session.id, deps.linkTtlMs)
+    const token = await createResumeLink(db, { siteId: session.siteId, sessionId: session.id }, deps.linkTtlMs)
     const url = resumeUrl(site, session.pageUrl, token)
     const link = url ? { url, ttlDays: Math.max(1, Math.round(deps.linkTtlMs / DAY_MS)) } : undefined
     await send(site, session, row, (u) => offlineRepliesEmail(context(u), replies, link))

@@ -17,10 +17,10 @@ export function postgresFileStore(db: Executor): FileStore {
   return {
     kind: 'postgres',
 
-    async write(id, bytes) {
+    async write({ id, siteId }, bytes) {
       let n = 0
       let pending: Buffer = Buffer.alloc(0)
-      const insert = (data: Buffer) => db.insert(chatAttachmentChunks).values({ attachmentId: id, n: n++, data })
+      const insert = (data: Buffer) => db.insert(chatAttachmentChunks).values({ attachmentId: id, siteId, n: n++, data })
       for await (const chunk of bytes) {
         pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
         // rows of exactly CHUNK_BYTES, however the bytes arrived

@@ -29,7 +29,7 @@ export function s3FileStore(cfg: S3Config): FileStore & { client: S3Client } {
     kind: 's3',
     client,
 
-    async write(id, bytes, contentType) {
+    async write({ id }, bytes, contentType) {
       const upload = new Upload({
         client,
         params: { Bucket: cfg.bucket, Key: keyOf(id), Body: Readable.from(bytes), ContentType: contentType },

@@ -13,7 +13,7 @@ export interface FileStore {
    * write fails with that error and whatever was written is cleaned up by deleting the
    * attachment row (its chunks cascade; an S3 object is queued for deletion).
    */
-  write(id: string, bytes: AsyncIterable<Buffer>, contentType: string): Promise<void>
+  write(file: { id: string; siteId: string }, bytes: AsyncIterable<Buffer>, contentType: string): Promise<void>
   /**
    * The bytes, read as the consumer pulls them. Rejects with FileMissing when the store has
    * no such file, before any byte is sent.

@@ -61,7 +61,7 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     })
     // stored before the card is sent, so a retry of this row reuses the topic
     await setTopic(db, session.id, topic.message_thread_id)
-    await rememberTelegramMessage(db, chatId, topic.message_thread_id, session.id)
+    await rememberTelegramMessage(db, chatId, topic.message_thread_id, { siteId: session.siteId, sessionId: session.id })
     return (await getSession(db, session.id)).telegramThreadId
   }
 
@@ -70,11 +70,11 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
    * message's text as its caption (a text too long for a caption goes first on its own).
    * False when none of them is left (erased meanwhile).
    */
-  async function postFiles(bot: BotApi, chatId: string, card: MessageCard, attached: AttachedFile[], threadId: number | null, batch: Batch): Promise<boolean> {
+  async function postFiles(bot: BotApi, chatId: string, siteId: string, card: MessageCard, attached: AttachedFile[], threadId: number | null, batch: Batch): Promise<boolean> {
     const present = (await Promise.all(attached.map(({ id }) => getAttachment(db, id)))).filter((f) => f !== undefined)
     if (present.length === 0) return false
     // recorded after the sends, as for a text (see Batch.record): a lost write must not make the row count as unsent
-    const remember = (sent: { message_id: number }) => batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, card.sessionId))
+    const remember = (sent: { message_id: number }) => batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, { siteId, sessionId: card.sessionId }))
     const textInCaption = fitsCaption(card.text)
     if (!textInCaption) remember(await bot.sendHtml(chatId, formatMessage(card, publicUrl), { threadId }))
     for (const [i, file] of present.entries()) {
@@ -102,10 +102,10 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
     const threadId = await topicFor(bot, chatId, row.sessionId)
     const attached = row.kind === 'message.created' ? ((card as { attachments?: AttachedFile[] }).attachments ?? []) : []
-    if (attached.length > 0 && await postFiles(bot, chatId, card as MessageCard, attached, threadId, batch)) return
+    if (attached.length > 0 && await postFiles(bot, chatId, row.siteId, card as MessageCard, attached, threadId, batch)) return
     const sent = await bot.sendHtml(chatId, html, { threadId })
     const { sessionId } = row
-    batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, sessionId))
+    batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, { siteId: row.siteId, sessionId }))
   }
 
   return async (row, batch) => {

@@ -6,8 +6,8 @@ import type { SecretBox } from '../chat/secret-box.js'
 import { siteBotToken, type Site } from '../chat/sites.js'
 
 /** Remembers which conversation a Telegram message (or forum topic) belongs to, so replies find it. */
-export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, sessionId: string): Promise<void> {
-  await db.insert(telegramMessages).values({ chatId, messageId, sessionId }).onConflictDoNothing()
+export async function rememberTelegramMessage(db: Executor, chatId: string, messageId: number, session: { siteId: string; sessionId: string }): Promise<void> {
+  await db.insert(telegramMessages).values({ chatId, messageId, ...session }).onConflictDoNothing()
 }
 
 /**
@@ -22,10 +22,12 @@ export async function deleteOldTelegramLinks(db: Executor, maxDays: number, batc
   return rows.length
 }
 
-export async function sessionOfTelegramMessage(db: Executor, chatId: string, messageId: number): Promise<Session | undefined> {
+/** The conversation of a Telegram message, among the sites of the bot's chat (the lookup names them: one shard per site on Citus). */
+export async function sessionOfTelegramMessage(db: Executor, siteIds: string[], chatId: string, messageId: number): Promise<Session | undefined> {
+  if (siteIds.length === 0) return undefined
   const [row] = await db.select({ session: chatSessions }).from(telegramMessages)
-    .innerJoin(chatSessions, eq(chatSessions.id, telegramMessages.sessionId))
-    .where(and(eq(telegramMessages.chatId, chatId), eq(telegramMessages.messageId, messageId)))
+    .innerJoin(chatSessions, and(eq(chatSessions.id, telegramMessages.sessionId), eq(chatSessions.siteId, telegramMessages.siteId)))
+    .where(and(inArray(telegramMessages.siteId, siteIds), eq(telegramMessages.chatId, chatId), eq(telegramMessages.messageId, messageId)))
   return row?.session
 }
 

@@ -77,8 +77,8 @@ const managerName = (from: TelegramMessage['from']) =>
 
 async function conversationOf(db: Executor, msg: TelegramMessage, siteIds: string[]): Promise<Session | undefined> {
   const chatId = String(msg.chat.id)
-  const replied = msg.reply_to_message && await sessionOfTelegramMessage(db, chatId, msg.reply_to_message.message_id)
-  if (replied && siteIds.includes(replied.siteId)) return replied
+  const replied = msg.reply_to_message && await sessionOfTelegramMessage(db, siteIds, chatId, msg.reply_to_message.message_id)
+  if (replied) return replied
   if (msg.is_topic_message && msg.message_thread_id) return sessionOfTopic(db, siteIds, msg.message_thread_id)
   return undefined
 }

@@ -19,8 +19,8 @@ t.test('a site export streams on a connection of its own and gives it back when 
     insert into chat_sessions (site_id, user_session_id, status, last_seq) values (${siteId}, 'big', 'closed', ${MESSAGES}) returning id`
   await sql`insert into chat_sessions (site_id, user_session_id, status, created_at) values (${siteId}, 'later', 'open', now() + interval '1 minute')`
   // far more than a socket read, so the COPY is still streaming (and paused) after a few chunks
-  await sql`insert into chat_messages (session_id, seq, sender, text, created_at)
-    select ${big?.id ?? ''}, g, 'visitor', repeat('x', 400) || g, now() + g * interval '1 millisecond' from generate_series(1, ${MESSAGES}::int) g`
+  await sql`insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+    select ${siteId}, ${big?.id ?? ''}, g, 'visitor', repeat('x', 400) || g, now() + g * interval '1 millisecond' from generate_series(1, ${MESSAGES}::int) g`
 
   const stopped = exportSessionsNdjson(db, { siteId })[Symbol.asyncIterator]()
   for (let i = 0; i < 4; i++) t.notOk((await stopped.next()).done)

@@ -16,10 +16,10 @@ t.test('searching message text and contacts uses the trigram indexes, not a scan
     with s as (
       insert into chat_sessions (site_id, user_session_id, name, phone, email, last_seq)
       select ${site.id}::uuid, 'bulk-' || g, 'Visitor ' || g, '+380 ' || g, 'v' || g || '@example.com', 3 from generate_series(1, 20000) g
-      returning id
+      returning id, site_id
     )
-    insert into chat_messages (session_id, seq, sender, text, created_at)
-    select s.id, n, 'visitor', 'message ' || n || ' about ' || md5(s.id::text || n), now() - (n || ' minutes')::interval
+    insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+    select s.site_id, s.id, n, 'visitor', 'message ' || n || ' about ' || md5(s.id::text || n), now() - (n || ' minutes')::interval
     from s cross join generate_series(1, 3) n`
   await app.sql`analyze chat_messages`
   await app.sql`analyze chat_sessions`

@@ -18,8 +18,8 @@ export async function seedManyMessages(sql: postgres.Sql, count: number, textByt
   const BATCH = 50
   for (let i = 0; i < ids.length; i += BATCH) {
     const batch = ids.slice(i, i + BATCH)
-    await sql`insert into chat_messages (session_id, seq, sender, text, client_message_id, created_at)
-      select s, g, case when g % 2 = 0 then 'agent' else 'visitor' end, repeat(md5(s::text || g), ${repeats}), 'c-' || g,
+    await sql`insert into chat_messages (site_id, session_id, seq, sender, text, client_message_id, created_at)
+      select ${site?.id ?? ''}, s, g, case when g % 2 = 0 then 'agent' else 'visitor' end, repeat(md5(s::text || g), ${repeats}), 'c-' || g,
              now() - make_interval(secs => ${MESSAGES_PER_SESSION} - g)
       from unnest(${batch}::uuid[]) s, generate_series(1, ${MESSAGES_PER_SESSION}) g`
   }

@@ -26,7 +26,7 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
   // on its way for longer than the age (a long outage): never pruned
   await outboxRow('pending', null, 40)
   const link = (messageId: number, daysAgo: number) => raw`
-    insert into telegram_messages (chat_id, message_id, session_id, created_at) values ('-100', ${messageId}, ${s.id}, now() - make_interval(days => ${daysAgo}))`
+    insert into telegram_messages (chat_id, message_id, site_id, session_id, created_at) values ('-100', ${messageId}, ${s.site.id}, ${s.id}, now() - make_interval(days => ${daysAgo}))`
   await link(1, 31)
   await link(2, 29)
 

@@ -92,9 +92,9 @@ t.test('closing the app closes every socket with 1012', async (t) => {
 async function storeUnannounced(app: FastifyInstance, sessionId: string, text: string): Promise<void> {
   await app.db.execute(sql`
     with claimed as (update chat_sessions set last_seq = last_seq + 1, last_message_at = clock_timestamp()
-                     where id = ${sessionId} returning id, last_seq, last_message_at)
-    insert into chat_messages (session_id, seq, sender, text, created_at)
-    select id, last_seq, 'agent', ${text}, last_message_at from claimed`)
+                     where id = ${sessionId} returning id, site_id, last_seq, last_message_at)
+    insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+    select site_id, id, last_seq, 'agent', ${text}, last_message_at from claimed`)
 }
 
 t.test('a message whose notification was never sent still reaches the sockets (the sweep)', async (t) => {

@@ -28,8 +28,8 @@ t.test("a site's sessions stream as NDJSON, one line per session, filtered by si
   const big = await makeSession(app, site, { firstMessage: 'first' })
   // more messages than one page of the export, with text that JSON must escape
   await app.db.execute(sql`
-    insert into chat_messages (session_id, seq, sender, text, created_at)
-    select ${big.id}, 1 + g, 'visitor', 'line "' || g || E'"\\n\\u00e9', now() + g * interval '1 millisecond' from generate_series(1, 2500) g`)
+    insert into chat_messages (site_id, session_id, seq, sender, text, created_at)
+    select ${big.site.id}, ${big.id}, 1 + g, 'visitor', 'line "' || g || E'"\\n\\u00e9', now() + g * interval '1 millisecond' from generate_series(1, 2500) g`)
   await app.db.execute(sql`update chat_sessions set last_seq = 2501 where id = ${big.id}`)
   const small = await makeSession(app, site, { firstMessage: 'small' })
   const old = await makeSession(app, site, { firstMessage: 'old' })

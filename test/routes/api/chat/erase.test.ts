@@ -52,8 +52,8 @@ t.test('an admin erases a session: everything of it goes, its widget socket clos
   const s = await makeSession(app, site, { name: 'Olena Secret', email: 'olena@example.com', firstMessage: 'my card number is 4242' })
   const kept = await makeSession(app, site, { firstMessage: 'keep me' })
   await app.inject(replyRequest(agent, s.id, 'noted'))
-  await app.db.execute(sql`insert into telegram_messages (chat_id, message_id, session_id) values ('-100', 7, ${s.id})`)
-  await app.db.execute(sql`insert into resume_links (token_hash, session_id, expires_at) values ('h', ${s.id}, now() + interval '1 day')`)
+  await app.db.execute(sql`insert into telegram_messages (chat_id, message_id, site_id, session_id) values ('-100', 7, ${site.id}, ${s.id})`)
+  await app.db.execute(sql`insert into resume_links (token_hash, site_id, session_id, expires_at) values ('h', ${site.id}, ${s.id}, now() + interval '1 day')`)
   await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}/export`, headers: bearer(admin) })
   const before = (await app.inject({ method: 'GET', url: '/api/chat/stats', headers: bearer(admin) })).json().data
 
