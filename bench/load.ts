@@ -1,5 +1,5 @@
 /** Load generators shared by the benches: closed-loop HTTP workers, and a sink standing in for Telegram and webhook receivers. */
-import { createServer } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Pool } from 'undici'
 import { fail } from './lib.js'
@@ -37,23 +37,41 @@ export type Sink = { url: string; hits: () => number; stop: () => Promise<void> 
 
 /**
  * A local stand-in for the Bot API and for webhook receivers (the only stand-ins allowed
- * are for internet services): every call succeeds at once.
+ * are for internet services): every call succeeds at once, except getUpdates, which holds
+ * the call for its `timeout` seconds and then answers "no updates", as the real Bot API's
+ * long poll does (answered at once, the product's Telegram reader would ask again and again).
  */
 export async function startSink(): Promise<Sink> {
   let hits = 0
+  const held = new Set<NodeJS.Timeout>()
+  const answer = (res: ServerResponse, result: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result }))
   const server = createServer((req, res) => {
-    req.resume()
+    let body = ''
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()))
     req.on('end', () => {
       hits++
       const method = (req.url ?? '').split('/').pop() ?? ''
-      const result = method === 'getUpdates' ? [] : method === 'getMe' ? { id: 1, is_bot: true, first_name: 'Bench', username: 'bench_bot' } : { message_id: hits, chat: { id: -1 }, date: 0 }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result }))
+      if (method === 'getUpdates') {
+        const timeoutS = Number((JSON.parse(body || '{}') as { timeout?: number }).timeout ?? 0)
+        const timer = setTimeout(() => {
+          held.delete(timer)
+          answer(res, [])
+        }, timeoutS * 1000)
+        held.add(timer)
+        return
+      }
+      answer(res, method === 'getMe' ? { id: 1, is_bot: true, first_name: 'Bench', username: 'bench_bot' } : { message_id: hits, chat: { id: -1 }, date: 0 })
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits: () => hits,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop: () => new Promise((resolve) => {
+      for (const timer of held) clearTimeout(timer)
+      server.close(() => resolve())
+      // the held long polls
+      server.closeAllConnections()
+    }),
   }
 }

@@ -43,8 +43,9 @@ await runBench('send', async () => {
     const sessions = await makeSessions(db.handle.db, site.id, SESSIONS)
     const product = {
       ...HIGH_LIMITS, BENCH_DB_URL: db.url, DB_POOL_SIZE: POOL, TELEGRAM_API_URL: sink.url, WEBHOOK_ALLOW_PRIVATE: 'true',
-      // the rows are written by the send; their delivery (a worker, after the reply) is not this bench's figure
-      OUTBOX_POLL_MS: '3600000',
+      // the rows are written by the send; their delivery (a worker, after the reply) is not this
+      // bench's figure: the measured instances are web-only, as in a split deployment (README, Scaling out)
+      OUTBOX_DELIVERY: 'false',
     }
     const postgresBus = await startServer('serve-app.ts', { ...product, REALTIME_BUS: 'postgres' })
     servers.push(postgresBus)
@@ -105,16 +106,18 @@ await runBench('send', async () => {
     }
     await raw.end()
 
-    const [outbox] = await db.handle.db.execute<{ webhook: number; telegram: number; messages: number }>(dsql`
+    const [outbox] = await db.handle.db.execute<{ webhook: number; telegram: number; undelivered: number; messages: number }>(dsql`
       select (select count(*)::int from outbox where channel = 'webhook') as webhook,
+             (select count(*)::int from outbox where status = 'pending' and attempts = 0) as undelivered,
              (select count(*)::int from outbox where channel = 'telegram') as telegram,
              (select count(*)::int from chat_messages m join chat_sessions s on s.id = m.session_id where m.sender = 'visitor') as messages`)
     // the product's messages each wrote two outbox rows; the baselines' wrote none
     if (!outbox || outbox.webhook === 0 || outbox.webhook !== outbox.telegram) fail(`outbox rows were not written with every product message: ${JSON.stringify(outbox)}`)
+    if (outbox.undelivered !== outbox.webhook + outbox.telegram) fail(`the web-only instances delivered outbox rows: ${JSON.stringify(outbox)}`)
     return {
       title: `send: visitor messages over ${SESSIONS} sessions, Telegram + 1 webhook configured, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s per figure`,
       rows,
-      note: `Every product message also wrote its two outbox rows (${outbox.webhook} webhook + ${outbox.telegram} Telegram rows); delivery by the outbox worker is paused during the bench. ` +
+      note: `Every product message also wrote its two outbox rows (${outbox.webhook} webhook + ${outbox.telegram} Telegram rows); the measured instances run without the delivery worker (OUTBOX_DELIVERY=false, web-only as in a split deployment), and every row was left for a delivering instance. ` +
         `Baselines: a bare Fastify route (token check + one statement) and the raw statement in a loop.${nats ? '' : ' nats-server not installed: no NATS row.'}`,
     }
   } finally {

@@ -130,6 +130,8 @@ export type BackupConfig = {
 }
 
 export type OutboxConfig = {
+  /** this instance runs the delivery worker; off on web-only instances while another instance delivers */
+  deliver: boolean
   /** how often each instance looks for due notifications */
   pollMs: number
   /** rows one worker takes per round */
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretsKey: str(env, 'SECRETS_KEY'),
     secretsKeyPrevious: str(env, 'SECRETS_KEY_PREVIOUS'),
     outbox: {
+      deliver: bool(env, 'OUTBOX_DELIVERY', true),
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10),
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 20, 1, 1000),
       retryBaseMs: int(env, 'OUTBOX_RETRY_BASE_MS', 2000, 1),

@@ -9,10 +9,13 @@ import { startOutboxWorker } from '../outbox/worker.js'
  * with SKIP LOCKED, so instances share the work and never send a row twice at once. Every
  * change that queues rows announces itself on the bus (a chat event, or 'outbox' for a row
  * queued without one), and that wakes the worker of every instance, so delivery does not
- * wait for OUTBOX_POLL_MS.
+ * wait for OUTBOX_POLL_MS. An instance started with OUTBOX_DELIVERY=false (web-only, beside
+ * instances that deliver) runs no worker: its changes still queue their rows and announce
+ * them, and the delivering instances' workers wake.
  */
 export default fp(async (app) => {
   const { config } = app
+  if (!config.outbox.deliver) return
   const api = (token: string) => botApi(config.telegramApiUrl, token, config.outbox.sendTimeoutMs)
   const worker = startOutboxWorker(app.db, config.outbox, {
     telegram: telegramDeliverer({ db: app.db, box: app.secretBox, publicUrl: config.publicUrl, api, files: app.files.stores }),

@@ -129,3 +129,25 @@ t.test('webhooks can be removed, and only admins manage them', async (t) => {
   t.same((await app.inject({ method: 'GET', url, headers: bearer(admin) })).json().data.webhooks, [])
   t.equal((await app.inject({ method: 'DELETE', url: `${url}/${webhook.id}`, headers: bearer(admin) })).statusCode, 404)
 })
+
+t.test('an instance with OUTBOX_DELIVERY=false queues the events but sends none; an instance that delivers sends them', async (t) => {
+  const receiver = await startReceiver(t)
+  // polling every 10 ms, and woken by its own message event, were its worker running
+  const web = await buildTestApp(t, { env: { ...fastOutbox, OUTBOX_DELIVERY: 'false', OUTBOX_POLL_MS: '10' } })
+  const admin = await makeStaff(web, 'admin')
+  const site = await makeSite(web)
+  const url = `/api/admin/sites/${site.id}/webhooks`
+  const { webhook } = (await web.inject({ method: 'POST', url, headers: bearer(admin), payload: { url: receiver.url, events: ['message.created'] } })).json().data
+  const s = await makeSession(web, site)
+  t.equal((await web.inject(sendRequest(s, { text: 'queued' }))).statusCode, 201)
+  const deliveries = async () => (await web.inject({ method: 'GET', url: `${url}/${webhook.id}/deliveries`, headers: bearer(admin) })).json().data.deliveries
+  // a negative can only be watched for a while: 30 of the web instance's poll intervals
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(receiver.requests(), 0, 'the web-only instance sent nothing')
+  t.match(await deliveries(), [{ status: 'pending', attempts: 0, kind: 'message.created' }], 'the event waits in the outbox')
+
+  await buildTestApp(t, { env: fastOutbox })
+  const [event] = await waitFor('the event, from the delivering instance', () => receiver.received.length === 1 && receiver.received)
+  t.match(event?.json.data, { message: { text: 'queued' } })
+  await waitFor('the row marked done', async () => (await deliveries())[0]?.status === 'done')
+})
