@@ -15,6 +15,8 @@ const RATE_PER_S = 50
 const VISITORS = 200
 const VISITOR_RATE_PER_S = 50
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 26)
+// a fresh server process (JIT, prepared statements) and fresh client connections, not counted
+const WARMUP_S = 3
 const TARGET_P99_MS = (n: number) => (n <= 1000 ? 20 : 100)
 
 await runBench('push', async () => {
@@ -32,6 +34,7 @@ await runBench('push', async () => {
         socketUrl: (i) => widgetSocketUrl(app.port, site.apiKey, sessions[i]),
         post: (i, text) => agentPost(app.port, jwt, sessions[i]?.id, text),
         firstMeasured: VISITORS,
+        warmupS: WARMUP_S,
         // the server sends each socket its session status after its backlog
         ready: (frame) => frame.type === 'session',
         background: () => steadySenders(VISITORS, VISITOR_RATE_PER_S, (i, k) => post(
@@ -45,6 +48,7 @@ await runBench('push', async () => {
         socketUrl: (i) => `ws://127.0.0.1:${bare.port}/ws/${sessions[i]?.id}`,
         post: (i, text) => post(`http://127.0.0.1:${bare.port}/send/${sessions[i]?.id}`, {}, frame(i, text)),
         firstMeasured: VISITORS,
+        warmupS: WARMUP_S,
         background: () => steadySenders(VISITORS, VISITOR_RATE_PER_S, (i, k) => post(`http://127.0.0.1:${bare.port}/send/${sessions[i]?.id}`, {}, frame(i, `visitor ${k}`))),
       })
       await bare.stop()
