@@ -99,6 +99,14 @@ export type PushTarget = {
   background?: () => { stop: () => Promise<void> }
   /** the measured posts go to sockets [firstMeasured, n); default 0 */
   firstMeasured?: number
+  /**
+   * The frame that says a socket's set-up is done (e.g. the server's first `session` frame,
+   * sent after its backlog): measuring starts once every socket has had one, so the first
+   * latencies do not queue behind thousands of sockets' set-up reads.
+   */
+  ready?: (frame: Frame) => boolean
+  /** seconds of the same traffic before measuring, whose latencies are not counted; default 0 */
+  warmupS?: number
 }
 
 /**
@@ -108,7 +116,9 @@ export type PushTarget = {
 export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<number[]> {
   const started = new Map<string, number>()
   const latencies: number[] = []
-  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (_i, frame: Frame) => {
+  const notReady = new Set(target.ready ? Array.from({ length: n }, (_, i) => i) : [])
+  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame) => {
+    if (target.ready?.(frame)) notReady.delete(i)
     const text = frame.message?.text
     const t0 = text === undefined ? undefined : started.get(text)
     if (t0 !== undefined && text !== undefined) {
@@ -116,8 +126,13 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
       started.delete(text)
     }
   })
+  for (let waited = 0; notReady.size > 0; waited += 50) {
+    if (waited > 60_000) fail(`${notReady.size} of ${n} sockets got no ready frame within 60 s of opening`)
+    await sleep(50)
+  }
   const background = target.background?.()
-  const total = Math.round(ratePerS * durationS)
+  const warmup = Math.round(ratePerS * (target.warmupS ?? 0))
+  const total = warmup + Math.round(ratePerS * durationS)
   const posts: Promise<void>[] = []
   const begin = performance.now()
   for (let k = 0; k < total; k++) {
@@ -125,7 +140,7 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
     const text = `push ${k} ${'x'.repeat(60)}`
-    started.set(text, performance.now())
+    if (k >= warmup) started.set(text, performance.now())
     const first = target.firstMeasured ?? 0
     const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
     posted.catch(() => {}) // reported by the Promise.all below, not as an unhandled rejection
@@ -135,7 +150,7 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
   for (let i = 0; i < 100 && started.size > 0; i++) await sleep(50)
   await background?.stop()
   await closeSockets(sockets)
-  if (started.size) fail(`${started.size} of ${total} frames never arrived within 5 s of the last POST`)
+  if (started.size) fail(`${started.size} of ${total - warmup} frames never arrived within 5 s of the last POST`)
   return latencies.sort((a, b) => a - b)
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
-import { listMessages, MAX_PAGE } from '../chat/messages.js'
+import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
 import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
@@ -100,6 +100,19 @@ export class Hub {
   /** Sessions with an open widget socket on this instance: their visitors are present. */
   watchedSessionIds(): string[] {
     return [...this.rooms.entries()].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
+  }
+
+  /**
+   * A message this process has just stored: its sockets here get it at once, without waiting
+   * for its notification and a re-read (those still come: for the dashboards, and for a
+   * socket a gap holds back, whose read sends both in order).
+   */
+  deliverStored(message: Message): void {
+    const room = this.rooms.get(message.sessionId)
+    if (room === undefined || room.watchers.size === 0) return
+    this.rooms.enqueue(message.sessionId, room, async () => {
+      deliverMessages(this.peers, this.opts.links, room.watchers, [message])
+    })
   }
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */

@@ -153,3 +153,24 @@ t.test('dashboards get every message once when notifications arrive out of order
   await dashboard.waitUntil('the next message, by the sweep', () => texts().includes('fourth'))
   t.same([...texts()].sort(), ['first', 'fourth', 'second', 'third'], 'each message once')
 })
+
+t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {
+  // no sweep during the test: only the instance's own hand-over can deliver the reply
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '600000' } })
+  const base = await listen(app)
+  const site = await makeSite(app)
+  const staff = await makeStaff(app)
+  const s = await makeSession(app, site, { firstMessage: 'first' })
+  const socket = await openSocket(t, widgetUrl(base, s))
+  await socket.waitForSeq(1)
+  const publish = app.bus.publish.bind(app.bus)
+  app.bus.publish = (event) => {
+    if (event.k !== 'message') publish(event)
+  }
+  t.equal((await app.inject(replyRequest(staff, s.id, 'unannounced reply'))).statusCode, 201)
+  await socket.waitForSeq(2)
+  app.bus.publish = publish
+  t.equal((await app.inject(replyRequest(staff, s.id, 'announced reply'))).statusCode, 201)
+  await socket.waitForSeq(3)
+  t.same(socket.ofType('message').map((f) => f.message?.text), ['first', 'unannounced reply', 'announced reply'])
+})
