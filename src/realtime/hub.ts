@@ -75,10 +75,11 @@ export class Hub {
    * lastSeq rule sends it once.
    */
   watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
-    const { sessionId } = watched
-    const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
+    const { sessionId, siteId, apiKey, origin } = watched
+    // every field named, so that they sit in the object itself (a spread left them in a second array)
+    const watcher: Watcher = { socket, alive: true, sessionId, siteId, apiKey, origin, lastSeq: after, status: undefined }
     const room = this.rooms.of(sessionId)
-    room.siteId = watched.siteId
+    room.siteId = siteId
     room.watchers.add(watcher)
     this.peers.track(watcher, () => {
       room.watchers.delete(watcher)

@@ -98,7 +98,7 @@ function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: Widg
   // counted as it opens: two upgrades may both have passed the check before
   const release = app.widgetSocketCaps.take(sessionId, address)
   if (!release) return socket.close(CloseCode.tryAgainLater, 'too many sockets')
-  socket.once('close', () => {
+  socket.on('close', () => {
     release()
     // while open, the socket keeps its visitor present (plugins/visitor-seen.ts); away counts from its close
     app.visitorSeen(sessionId)
