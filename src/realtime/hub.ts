@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
-import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getSessionStatus, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
@@ -291,7 +291,7 @@ export class Hub {
         (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
-      status = (await getSession(this.opts.db, sessionId)).status
+      status = await getSessionStatus(this.opts.db, sessionId)
     } else {
       return
     }
