@@ -7,7 +7,7 @@ import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
 import { isUuid } from '../chat/ids.js'
 import { revokeStaffToken, staffForToken, staffTokenHash } from '../chat/revocations.js'
-import { sessionToken, sessionTokenMatches } from '../chat/session-tokens.js'
+import { sessionTokens } from '../chat/session-tokens.js'
 import { getOrCreateSecretSetting } from '../chat/settings.js'
 import { findSiteByApiKey, originAllowed, siteSecretMatches, type Site } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
@@ -123,8 +123,10 @@ export default fp(async (app) => {
   })
 
   // Every public request names its site; caching the lookup saves a query on each poll, and
-  // caching an unknown key saves one for each retry of it.
-  const siteCache = new LRUCache<string, { site: Site | undefined }>({ max: SITE_CACHE_MAX, ttl: SITE_CACHE_MS })
+  // caching an unknown key saves one for each retry of it. The lookup itself is cached, not
+  // only its answer: when an entry expires, the requests of that moment share one query
+  // (at -c 100 each expiry used to send up to a hundred of the same query, once a second).
+  const siteCache = new LRUCache<string, Promise<Site | undefined>>({ max: SITE_CACHE_MAX, ttl: SITE_CACHE_MS })
   app.decorate('forgetSites', () => siteCache.clear())
   // site changes made by other instances (rotation, origins) reach this one's cache
   await app.bus.subscribe({
@@ -136,13 +138,19 @@ export default fp(async (app) => {
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
     if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
-    let cached = siteCache.get(apiKey)
-    if (!cached) {
-      cached = { site: await findSiteByApiKey(db, apiKey) }
-      siteCache.set(apiKey, cached)
+    let lookup = siteCache.get(apiKey)
+    if (!lookup) {
+      const started = findSiteByApiKey(db, apiKey)
+      lookup = started
+      siteCache.set(apiKey, started)
+      // a failed lookup (database away) is not remembered: the next request asks again
+      started.catch(() => {
+        if (siteCache.peek(apiKey) === started) siteCache.delete(apiKey)
+      })
     }
-    if (!cached.site) throw unauthorized('Unknown API key')
-    return cached.site
+    const site = await lookup
+    if (!site) throw unauthorized('Unknown API key')
+    return site
   })
 
   app.decorate('requireSite', async (req: FastifyRequest) => {
@@ -162,8 +170,9 @@ export default fp(async (app) => {
     return true
   })
 
-  app.decorate('sessionTokenFor', (sessionId: string) => sessionToken(tokenSecret, sessionId))
-  app.decorate('sessionTokenValid', (sessionId: string, token: string) => sessionTokenMatches(tokenSecret, sessionId, token))
+  const tokens = sessionTokens(tokenSecret)
+  app.decorate('sessionTokenFor', tokens.tokenFor)
+  app.decorate('sessionTokenValid', tokens.matches)
 
   // Credentials are checked before the session is looked up, so a wrong one never reveals
   // whether a session exists; a right one for another site's session is a 404 later.
