@@ -1,20 +1,20 @@
 /**
  * cpu: CPU time per request of the widget's poll and send, the product against the bare
  * routes of serve-baseline.ts, on a shared machine where throughput swings: the server
- * process's and its Postgres backends' CPU (from /proc) divided by the requests served, and
- * the transactions Postgres committed per request (each statement outside a transaction is
- * one: a round trip). BENCH_CPU_MODE=poll|send (default both), BENCH_DURATION_S per contender.
+ * process's and its Postgres backends' CPU (from /proc) divided by the requests served, in
+ * short alternating rounds. BENCH_CPU_MODE=poll|send (default both), BENCH_DURATION_S per
+ * contender, BENCH_CPU_BEFORE=<another worktree> adds that tree's product (before/after).
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { sql as dsql } from 'drizzle-orm'
 import { createSite } from '../src/chat/sites.js'
 import { sendMessage } from '../src/chat/messages.js'
 import { createWebhook } from '../src/outbox/webhooks.js'
-import { benchSecretBox, HIGH_LIMITS, runBench, SETUP_EVENTS, startBenchDb, startServer, type Row } from './lib.js'
+import { benchSecretBox, HIGH_LIMITS, runBench, SETUP_EVENTS, startBenchDb, startServer, type Row, type Server } from './lib.js'
 import { closedLoop, startSink, type LoadRequest } from './load.js'
 import { makeSessions } from './sockets.js'
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_S ?? 5) * 1000
+const ROUND_MS = 2000
+const ROUNDS = Math.max(2, Math.round(Number(process.env.BENCH_DURATION_S ?? 8) / (ROUND_MS / 1000)))
 const MODES = (process.env.BENCH_CPU_MODE ?? 'poll,send').split(',')
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const TICK_MS = 1000 / 100 // USER_HZ
@@ -76,41 +76,54 @@ await runBench('cpu', async () => {
         },
       },
     }
-    const commits = async () => {
-      const [row] = await db.handle.db.execute<{ n: string }>(dsql`select xact_commit::text as n from pg_stat_database where datname = current_database()`)
-      return Number(row?.n ?? 0)
-    }
     const rows: Row[] = []
-    for (const mode of MODES) {
-      const figures: Record<string, { node: number; pg: number; rt: number; rps: number }> = {}
-      for (const who of ['product', 'bare'] as const) {
-        const server = await startServer(who === 'product' ? 'serve-app.ts' : 'serve-baseline.ts', who === 'product' ? product : { BENCH_DB_URL: db.url, DB_POOL_SIZE: '16' })
-        const origin = `http://127.0.0.1:${server.port}`
-        const request = requests[mode]?.[who]
-        if (!request) throw new Error(`unknown mode ${mode}`)
-        await closedLoop(origin, CONCURRENCY, 1500, request)
-        const backends = backendsOf(dbName)
-        const pg0 = backends.map(cpuMs)
-        const node0 = cpuMs(server.child.pid ?? 0)
-        const c0 = await commits()
-        const begin = performance.now()
-        const rps = await closedLoop(origin, CONCURRENCY, DURATION_MS, request)
-        const n = rps * (performance.now() - begin) / 1000
-        const c1 = await commits()
-        const node = cpuMs(server.child.pid ?? 0) - node0
-        const pg = backends.map(cpuMs).reduce((a, b, i) => a + b - (pg0[i] ?? 0), 0)
-        figures[who] = { node: node / n, pg: pg / n, rt: (c1 - c0 - 2) / n, rps }
-        await server.stop()
+    // BENCH_CPU_BEFORE=/path/to/other/worktree: that tree's product too, in the same rounds (before/after)
+    const before = process.env.BENCH_CPU_BEFORE
+    type Contender = { name: string; server: Server; kind: 'product' | 'bare' }
+    const contenders: Contender[] = [
+      { name: 'product', kind: 'product', server: await startServer('serve-app.ts', product) },
+      ...(before ? [{ name: 'before', kind: 'product' as const, server: await startServer(`${before}/bench/serve-app.ts`, product) }] : []),
+      { name: 'bare', kind: 'bare', server: await startServer('serve-baseline.ts', { BENCH_DB_URL: db.url, DB_POOL_SIZE: '16' }) },
+    ]
+    try {
+      for (const mode of MODES) {
+        const sums = new Map<string, { node: number; pg: number; n: number; ms: number }>()
+        const run = async (x: Contender, ms: number, measure: boolean) => {
+          const request = requests[mode]?.[x.kind]
+          if (!request) throw new Error(`unknown mode ${mode}`)
+          const origin = `http://127.0.0.1:${x.server.port}`
+          const backends = backendsOf(dbName)
+          const pg0 = backends.map(cpuMs)
+          const node0 = cpuMs(x.server.child.pid ?? 0)
+          const begin = performance.now()
+          const rps = await closedLoop(origin, CONCURRENCY, ms, request)
+          const elapsed = performance.now() - begin
+          if (!measure) return
+          const s = sums.get(x.name) ?? { node: 0, pg: 0, n: 0, ms: 0 }
+          s.node += cpuMs(x.server.child.pid ?? 0) - node0
+          s.pg += backends.map(cpuMs).reduce((a, b, i) => a + b - (pg0[i] ?? 0), 0)
+          s.n += rps * elapsed / 1000
+          s.ms += elapsed
+          sums.set(x.name, s)
+        }
+        for (const x of contenders) await run(x, 1500, false)
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const x of round % 2 ? [...contenders].reverse() : contenders) await run(x, ROUND_MS, true)
+        }
+        const b = sums.get('bare')
+        if (!b) continue
+        for (const name of ['product', 'before']) {
+          const p = sums.get(name)
+          if (!p) continue
+          rows.push({ name: `${mode}: ${name} Node CPU per request`, value: p.node / p.n, baseline: b.node / b.n, baselineName: 'bare route', unit: 'ms' })
+          rows.push({ name: `${mode}: ${name} Postgres CPU per request`, value: p.pg / p.n, baseline: b.pg / b.n, unit: 'ms' })
+          rows.push({ name: `${mode}: ${name} req/s`, value: p.n / (p.ms / 1000), baseline: b.n / (b.ms / 1000), unit: 'req/s' })
+        }
       }
-      const p = figures.product
-      const b = figures.bare
-      if (!p || !b) continue
-      rows.push({ name: `${mode}: Node CPU per request`, value: p.node, baseline: b.node, baselineName: 'bare route', unit: 'ms' })
-      rows.push({ name: `${mode}: Postgres CPU per request`, value: p.pg, baseline: b.pg, unit: 'ms' })
-      rows.push({ name: `${mode}: statements per request`, value: p.rt, baseline: b.rt, unit: '' })
-      rows.push({ name: `${mode}: req/s (noisy)`, value: p.rps, baseline: b.rps, unit: 'req/s' })
+    } finally {
+      for (const x of contenders) await x.server.stop()
     }
-    return { title: `cpu per request, c=${CONCURRENCY}, ${DURATION_MS / 1000} s each`, rows }
+    return { title: `cpu per request, c=${CONCURRENCY}, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s`, rows }
   } finally {
     await sink.stop()
     await db.stop()
