@@ -117,7 +117,7 @@ export class Hub {
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */
   handle(event: BusEvent): void {
-    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq)
+    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq, event.message)
     else if (event.k === 'erased') this.onErased(event.session, event.site)
     else if (event.k === 'session') this.onSession(event.site, event.session, event.created === true)
     else if (event.k === 'note') this.onNote(event.site, event.note)
@@ -176,11 +176,21 @@ export class Hub {
     }
   }
 
-  private onMessage(siteId: string, sessionId: string, seq: number): void {
+  /** `carried`: the message itself, when the bus brought it (realtime/bus.ts); otherwise it is read. */
+  private onMessage(siteId: string, sessionId: string, seq: number, carried: Message | undefined): void {
     const room = this.rooms.get(sessionId)
-    const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
     // a seq the sweep already sent to dashboards is not sent again
     const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
+    if (carried !== undefined && room !== undefined && room.watchers.size > 0) {
+      this.opts.observeLagMs?.(Date.now() - carried.createdAt.getTime())
+      // the sockets get it without a read, in the room's order; only one a gap still holds back is read for
+      this.rooms.enqueue(sessionId, room, async () => {
+        deliverMessages(this.peers, this.opts.links, room.watchers, [carried])
+        if ([...room.watchers].some((w) => w.lastSeq < seq)) this.queueRead(sessionId, room)
+      })
+      if (!dashboardsSee) return
+    }
+    const watcherBehind = carried === undefined && room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
     if (!dashboardsSee && !watcherBehind) return
     const target = room ?? this.rooms.of(sessionId)
     target.siteId = siteId
