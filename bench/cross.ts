@@ -18,6 +18,8 @@ const RATE_PER_S = 50
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20)
 // fresh server processes (JIT, prepared statements) and fresh client connections, not counted
 const WARMUP_S = 3
+// BENCH_BUS=postgres or nats: only that bus (while iterating)
+const ONLY_BUS = process.env.BENCH_BUS
 
 await runBench('cross', async () => {
   const db = await startBenchDb()
@@ -27,10 +29,11 @@ await runBench('cross', async () => {
     const sessions = await makeSessions(db.handle.db, site.id, 2 * SOCKETS)
     await db.handle.db.execute(sql`analyze`)
     nats = commandPath('nats-server') ? await startNatsServer() : undefined
-    const buses: { name: string; env: Record<string, string>; target: number }[] = [
+    const all: { name: string; env: Record<string, string>; target: number }[] = [
       { name: 'Postgres bus', env: { REALTIME_BUS: 'postgres' }, target: 1.5 },
       ...(nats ? [{ name: 'NATS bus', env: { REALTIME_BUS: 'nats', NATS_URL: nats.url }, target: 1.2 }] : []),
     ]
+    const buses = all.filter((bus) => ONLY_BUS === undefined || bus.env.REALTIME_BUS === ONLY_BUS)
     const rows: Row[] = []
     for (const bus of buses) {
       const a = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS, ...bus.env })
