@@ -22,7 +22,7 @@ import { Rooms, type Room, type WatchedSession, type Watcher } from './rooms.js'
 const SWEEP_WINDOW_FACTOR = 5
 
 export type HubOptions = {
-  /** told, for each message read after a notification, how long after its commit that was */
+  /** told, for each message read after a notification or carried by one, how long after its commit that was */
   observeLagMs?: (ms: number) => void
   /** how often watched sessions are checked for messages whose notification never came */
   sweepMs: number
@@ -42,7 +42,8 @@ export type HubOptions = {
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
  * gets only the messages right after its own lastSeq, so duplicate, late or lost
- * notifications cause neither duplicates nor gaps.
+ * notifications cause neither duplicates nor gaps. A notification that carries its message
+ * (NATS) is sent as it is under the same rule; only a socket still behind it is read for.
  */
 export class Hub {
   private readonly rooms: Rooms
