@@ -2,6 +2,7 @@
 // POST /send/<id> sends the body as a frame to that id's sockets, POST /broadcast to all.
 import { createServer } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { memoryAfterGc } from './memory-after-gc.js'
 
 const byId = new Map<string, Set<WebSocket>>()
 const all = new Set<WebSocket>()
@@ -10,9 +11,7 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => { body += c.toString() })
   req.on('end', () => {
     if (req.url === '/__bench/memory') {
-      (globalThis as { gc?: () => void }).gc?.()
-      const { rss, heapUsed } = process.memoryUsage()
-      res.end(JSON.stringify({ rss, heapUsed }))
+      void memoryAfterGc().then((memory) => res.end(JSON.stringify(memory)))
       return
     }
     const [, verb, id] = (req.url ?? '').split('/')

@@ -72,7 +72,7 @@ export async function closeSockets(sockets: WebSocket[]): Promise<void> {
 
 export type Memory = { rss: number; heapUsed: number }
 
-/** The server's memory after a full GC (bench servers run with --expose-gc). */
+/** The server's memory after full GCs, once the pages they freed are returned (bench/memory-after-gc.ts). */
 export async function serverMemory(port: number): Promise<Memory> {
   const res = await fetch(`http://127.0.0.1:${port}/__bench/memory`)
   return (await res.json()) as Memory

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
+import { preparedStatement } from '../db/prepared.js'
 import { chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
 import { isUuid } from './ids.js'
@@ -21,6 +22,15 @@ export async function getSession(db: Executor, id: string): Promise<Session> {
   const [s] = isUuid(id) ? await db.select().from(chatSessions).where(eq(chatSessions.id, id)) : []
   if (!s) throw notFound('Session')
   return s
+}
+
+const statusStatement = preparedStatement<'id', { status: Session['status'] }>(['id'], (q) => sql`select status from chat_sessions where id = ${q.id}::uuid`)
+
+/** Only the status, by a prepared statement: the hub reads it for every socket it opens. */
+export async function getSessionStatus(db: Executor, id: string): Promise<Session['status']> {
+  const [s] = isUuid(id) ? await statusStatement(db, { id }) : []
+  if (!s) throw notFound('Session')
+  return s.status
 }
 
 /** A session of this site only: another site's session is reported as missing. */

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
-import { getSession, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getSessionStatus, recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
@@ -76,10 +76,11 @@ export class Hub {
    * lastSeq rule sends it once.
    */
   watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
-    const { sessionId } = watched
-    const watcher: Watcher = { socket, alive: true, ...watched, lastSeq: after, status: undefined }
+    const { sessionId, siteId, apiKey, origin } = watched
+    // every field named, so that they sit in the object itself (a spread left them in a second array)
+    const watcher: Watcher = { socket, alive: true, sessionId, siteId, apiKey, origin, lastSeq: after, status: undefined }
     const room = this.rooms.of(sessionId)
-    room.siteId = watched.siteId
+    room.siteId = siteId
     room.watchers.add(watcher)
     this.peers.track(watcher, () => {
       room.watchers.delete(watcher)
@@ -301,7 +302,7 @@ export class Hub {
         (session.lastMessage?.attachments.length ?? 0) > 0))
       status = session.status
     } else if (room.watchers.size > 0) {
-      status = (await getSession(this.opts.db, sessionId)).status
+      status = await getSessionStatus(this.opts.db, sessionId)
     } else {
       return
     }

@@ -67,7 +67,8 @@ export class Peers {
     peer.socket.on('pong', () => {
       peer.alive = true
     })
-    peer.socket.once('close', () => {
+    // 'close' comes once per socket; `on` spares the wrapper `once` makes for every socket
+    peer.socket.on('close', () => {
       slot.delete(peer)
       this.count--
       onGone()

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
 import { ChatError, forbidden, unauthorized } from '../../../../chat/errors.js'
 import { MAX_AFTER, sendMessage } from '../../../../chat/messages.js'
 import { getSiteSession, markVisitorRead } from '../../../../chat/sessions.js'
@@ -8,6 +10,7 @@ import { upgradeRequired } from '../../../../http/errors.js'
 import { clientAddress } from '../../../../plugins/limits.js'
 import { parseClientFrame, PONG_FRAME, sendError, WIDGET_FRAMES } from '../../../../realtime/frames.js'
 import { CloseCode } from '../../../../realtime/peers.js'
+import type { WatchedSession } from '../../../../realtime/rooms.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
 export const SocketQuery = Type.Object({
@@ -71,45 +74,63 @@ export default (async (app) => {
     wsHandler: (socket, req) => {
       const { chatSession, site } = req
       if (!chatSession || !site) throw new Error('the preHandler did not run')
-      const sessionId = chatSession.id
-      // counted as it opens: two upgrades may both have passed the check before
-      const release = app.widgetSocketCaps.take(sessionId, clientAddress(req))
-      if (!release) return socket.close(CloseCode.tryAgainLater, 'too many sockets')
-      socket.once('close', release)
       // an `after` beyond the session's last message means "nothing yet": from here on, what comes
       const after = Math.min(req.query.after ?? 0, chatSession.lastSeq)
-      app.hub.watchSession(socket, { sessionId, siteId: site.id, apiKey: site.apiKey, origin: app.files.originOf(req) }, after)
-      // while open, the socket keeps its visitor present (plugins/visitor-seen.ts); away counts from its close
-      socket.once('close', () => app.visitorSeen(sessionId))
-      // Frames of one socket are handled one after another, so its messages keep their order;
-      // a client that keeps sending without waiting is told to slow down rather than queued.
-      let previous = Promise.resolve()
-      let inFlight = 0
-      socket.on('message', (data, isBinary) => {
-        if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
-        inFlight++
-        previous = previous.then(async () => {
-          let clientMessageId: string | null | undefined
-          try {
-            const frame = parseClientFrame(data, isBinary, WIDGET_FRAMES)
-            if (frame.type === 'ping') return socket.send(PONG_FRAME)
-            if (frame.type === 'typing') return app.typing.visitor(site.id, sessionId)
-            if (frame.type === 'read') return void await markVisitorRead(app.db, app.bus, site.id, sessionId, frame.seq)
-            clientMessageId = frame.clientMessageId
-            await app.limits.checkSocketSend(sessionId, req.ip)
-            // the stored message reaches this socket (and every other) as a `message` frame;
-            // it carries the session's current name, read by the same statement
-            const { message, created } = await sendMessage(app.db, app.bus, {
-              sessionId, scope: [site.id], sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
-            })
-            if (created) app.hub.deliverStored(message)
-          } catch (err) {
-            sendError(socket, err, app.log, clientMessageId)
-          } finally {
-            inFlight--
-          }
-        })
-      })
+      // only these strings outlive the upgrade: the request, its headers and the rows stay behind
+      serveWidgetSocket(app, socket, {
+        sessionId: chatSession.id, siteId: site.id, apiKey: site.apiKey, origin: app.files.originOf(req), ip: req.ip,
+      }, after)
     },
   })
 }) satisfies FastifyPluginAsyncTypebox
+
+/** What an open widget socket keeps of its upgrade. */
+type WidgetSocket = WatchedSession & { ip: string }
+
+/**
+ * An open widget socket. Kept apart from the route so that its listeners close over a few
+ * strings rather than the upgrade's request (bench/idle.ts: the request, its raw headers and
+ * logger stayed reachable from every idle socket).
+ */
+function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: WidgetSocket, after: number): void {
+  const { sessionId, siteId, ip } = widget
+  const address = clientAddress({ ip })
+  // counted as it opens: two upgrades may both have passed the check before
+  const release = app.widgetSocketCaps.take(sessionId, address)
+  if (!release) return socket.close(CloseCode.tryAgainLater, 'too many sockets')
+  socket.on('close', () => {
+    release()
+    // while open, the socket keeps its visitor present (plugins/visitor-seen.ts); away counts from its close
+    app.visitorSeen(sessionId)
+  })
+  app.hub.watchSession(socket, { sessionId, siteId, apiKey: widget.apiKey, origin: widget.origin }, after)
+  // Frames of one socket are handled one after another, so its messages keep their order;
+  // a client that keeps sending without waiting is told to slow down rather than queued.
+  let previous = Promise.resolve()
+  let inFlight = 0
+  socket.on('message', (data, isBinary) => {
+    if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
+    inFlight++
+    previous = previous.then(async () => {
+      let clientMessageId: string | null | undefined
+      try {
+        const frame = parseClientFrame(data, isBinary, WIDGET_FRAMES)
+        if (frame.type === 'ping') return socket.send(PONG_FRAME)
+        if (frame.type === 'typing') return app.typing.visitor(siteId, sessionId)
+        if (frame.type === 'read') return void await markVisitorRead(app.db, app.bus, siteId, sessionId, frame.seq)
+        clientMessageId = frame.clientMessageId
+        await app.limits.checkSocketSend(sessionId, ip)
+        // the stored message reaches this socket (and every other) as a `message` frame;
+        // it carries the session's current name, read by the same statement
+        const { message, created } = await sendMessage(app.db, app.bus, {
+          sessionId, scope: [siteId], sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
+        })
+        if (created) app.hub.deliverStored(message)
+      } catch (err) {
+        sendError(socket, err, app.log, clientMessageId)
+      } finally {
+        inFlight--
+      }
+    })
+  })
+}
