@@ -7,6 +7,7 @@ import authPlugin from './plugins/auth.js'
 import busPlugin from './plugins/bus.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
+import drainPlugin from './plugins/drain.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
@@ -129,6 +130,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))
+  await app.register(drainPlugin)
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
