@@ -130,6 +130,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))
+  try {
+    await registerParts(app, opts)
+  } catch (err) {
+    // a part that refuses to start (e.g. the wrong SECRETS_KEY) leaves the ones before it
+    // running: the pool and the LISTEN connection would keep the process alive
+    await app.close().catch(() => undefined)
+    throw err
+  }
+  return app
+}
+
+async function registerParts(app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts
   await app.register(drainPlugin)
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
@@ -195,5 +208,4 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)
   await app.register(webPlugin)
-  return app
 }
