@@ -107,6 +107,8 @@ export type PushTarget = {
   ready?: (frame: Frame) => boolean
   /** seconds of the same traffic before measuring, whose latencies are not counted; default 0 */
   warmupS?: number
+  /** told each measured latency with its socket's index (to split one run's figures by socket) */
+  record?: (i: number, ms: number) => void
 }
 
 /**
@@ -122,7 +124,9 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
     const text = frame.message?.text
     const t0 = text === undefined ? undefined : started.get(text)
     if (t0 !== undefined && text !== undefined) {
-      latencies.push(performance.now() - t0)
+      const ms = performance.now() - t0
+      latencies.push(ms)
+      target.record?.(i, ms)
       started.delete(text)
     }
   })

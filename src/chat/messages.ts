@@ -100,8 +100,10 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   })
   const row = rows[0]
   if (!row) return undefined
-  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq })
-  return messageFromRow(row)
+  const message = messageFromRow(row)
+  // a bus that carries it saves the receivers a re-read (realtime/bus.ts)
+  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq, message })
+  return message
 }
 
 /** The message stored under this clientMessageId, only in a session within the scope (null: any). */

@@ -22,7 +22,7 @@ export default fp(async (app) => {
   const { config } = app
   const lag = new Histogram({
     name: 'chat_notification_lag_seconds',
-    help: 'From a message\'s commit to this instance reading it for its sockets',
+    help: 'From a message\'s commit to this instance reading it, or receiving it with its event, for its sockets',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [app.metrics],
   })

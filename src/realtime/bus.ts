@@ -4,19 +4,31 @@
  * (postgres-bus.ts). Nothing outside the code that builds the app knows which one runs.
  *
  * Two kinds of events travel on it:
- * - durable: a change already committed to Postgres (the truth). The event carries ids only;
+ * - durable: a change already committed to Postgres (the truth). The event carries ids;
  *   subscribers re-read the rows. One that is lost is made good by a re-read (the hub's
- *   sweep, and everything a subscriber does on `onReconnect`).
+ *   sweep, and everything a subscriber does on `onReconnect`). The one exception: a bus that
+ *   carries stored messages (NATS) sends a new message along with its ids, so the instances
+ *   with its session's sockets send it without a round trip to Postgres (encodeCarrying).
  * - ephemeral: typing, presence heartbeats, read pings. Never stored, never a table write; a
  *   lost one is simply superseded by the next. Keep them small (MAX_EVENT_BYTES).
  *
  * Delivery: every subscriber of every instance, the publishing instance included; at most
  * once; in publishing order per instance, no order across instances.
  */
+import type { Message } from '../chat/message-row.js'
 
-/** A committed change, announced after its commit: ids only, never message text. */
+/**
+ * A committed change, announced after its commit: ids, and no message text except a 'message'
+ * event's `message` on a bus that carries it.
+ */
 export type DurableEvent =
-  | { k: 'message'; site: string; session: string; seq: number }
+  /**
+   * `message`: the stored message, given by its writer. The Postgres bus drops it (NOTIFY
+   * payloads are capped and show in the server's activity views); NATS carries it when it fits
+   * in MAX_CARRIED_BYTES. Receivers send it under the same lastSeq rule as a re-read, and
+   * re-read only for a socket that is still behind.
+   */
+  | { k: 'message'; site: string; session: string; seq: number; message?: Message }
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
   /** the session and everything of it were erased (privacy): its sockets close, dashboards drop it */
@@ -54,6 +66,12 @@ export type BusEvent = DurableEvent | EphemeralEvent
 /** An event's JSON must fit in this many bytes (NOTIFY payloads are capped at 8000; several share one). */
 export const MAX_EVENT_BYTES = 1024
 
+/**
+ * A 'message' event with its message fits in this many bytes or goes with ids only (4000
+ * characters of text are at most 16 kB of UTF-8; JSON escapes can make it more).
+ */
+export const MAX_CARRIED_BYTES = 64 * 1024
+
 /** What publishing code needs: the domain (chat/) takes this, never the bus itself. */
 export interface Publisher {
   /**
@@ -81,8 +99,9 @@ export interface RealtimeBus extends Publisher {
   close(): Promise<void>
 }
 
-/** Checks an event against MAX_EVENT_BYTES; returns its JSON. */
+/** Checks an event against MAX_EVENT_BYTES; returns its JSON, ids only (a 'message' event's message is left out). */
 export function encodeEvent(event: BusEvent): string {
+  if (event.k === 'message' && event.message !== undefined) return encodeEvent(idsOnly(event))
   const json = JSON.stringify(event)
   // JSON of ASCII ids is one byte a character; count bytes only when it might matter
   if (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
@@ -91,15 +110,38 @@ export function encodeEvent(event: BusEvent): string {
   return json
 }
 
+/** encodeEvent for a bus that carries stored messages: a 'message' event keeps its message while it fits in MAX_CARRIED_BYTES. */
+export function encodeCarrying(event: BusEvent): string {
+  if (event.k !== 'message' || event.message === undefined) return encodeEvent(event)
+  const json = JSON.stringify(event)
+  if (json.length <= MAX_CARRIED_BYTES / 3 || Buffer.byteLength(json) <= MAX_CARRIED_BYTES) return json
+  return encodeEvent(idsOnly(event))
+}
+
+function idsOnly({ k, site, session, seq }: Extract<BusEvent, { k: 'message' }>): BusEvent {
+  return { k, site, session, seq }
+}
+
 /** Events as received: one or an array of them; anything that is not an event is dropped. */
 function decodeEvents(payload: string): (BusEvent | LostEvents)[] {
   try {
     const parsed: unknown = JSON.parse(payload)
     const list = Array.isArray(parsed) ? parsed : [parsed]
     return list.filter((e): e is BusEvent | LostEvents => typeof e === 'object' && e !== null && typeof (e as { k?: unknown }).k === 'string')
+      .map(reviveMessage)
   } catch {
     return []
   }
+}
+
+/** A carried message as JSON has its createdAt as text; one that does not look like a message is dropped (receivers re-read). */
+function reviveMessage(event: BusEvent | LostEvents): BusEvent | LostEvents {
+  if (event.k !== 'message' || event.message === undefined) return event
+  const m = event.message as Omit<Message, 'createdAt'> & { createdAt: unknown }
+  const createdAt = typeof m.createdAt === 'string' ? new Date(m.createdAt) : undefined
+  const valid = createdAt !== undefined && !Number.isNaN(createdAt.getTime()) && m.seq === event.seq && m.sessionId === event.session &&
+    typeof m.text === 'string' && Array.isArray(m.attachments)
+  return valid ? { ...event, message: { ...m, createdAt } } : idsOnly(event)
 }
 
 /** A bus's subscribers: each is told everything; one that throws is logged and the others are still told. */

@@ -22,7 +22,7 @@ import { Rooms, type Room, type WatchedSession, type Watcher } from './rooms.js'
 const SWEEP_WINDOW_FACTOR = 5
 
 export type HubOptions = {
-  /** told, for each message read after a notification, how long after its commit that was */
+  /** told, for each message read after a notification or carried by one, how long after its commit that was */
   observeLagMs?: (ms: number) => void
   /** how often watched sessions are checked for messages whose notification never came */
   sweepMs: number
@@ -42,7 +42,8 @@ export type HubOptions = {
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
  * gets only the messages right after its own lastSeq, so duplicate, late or lost
- * notifications cause neither duplicates nor gaps.
+ * notifications cause neither duplicates nor gaps. A notification that carries its message
+ * (NATS) is sent as it is under the same rule; only a socket still behind it is read for.
  */
 export class Hub {
   private readonly rooms: Rooms
@@ -117,7 +118,7 @@ export class Hub {
 
   /** A bus event; the ephemeral ones are not the hub's (yet). */
   handle(event: BusEvent): void {
-    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq)
+    if (event.k === 'message') this.onMessage(event.site, event.session, event.seq, event.message)
     else if (event.k === 'erased') this.onErased(event.session, event.site)
     else if (event.k === 'session') this.onSession(event.site, event.session, event.created === true)
     else if (event.k === 'note') this.onNote(event.site, event.note)
@@ -176,11 +177,21 @@ export class Hub {
     }
   }
 
-  private onMessage(siteId: string, sessionId: string, seq: number): void {
+  /** `carried`: the message itself, when the bus brought it (realtime/bus.ts); otherwise it is read. */
+  private onMessage(siteId: string, sessionId: string, seq: number, carried: Message | undefined): void {
     const room = this.rooms.get(sessionId)
-    const watcherBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
     // a seq the sweep already sent to dashboards is not sent again
     const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
+    if (carried !== undefined && room !== undefined && room.watchers.size > 0) {
+      this.opts.observeLagMs?.(Date.now() - carried.createdAt.getTime())
+      // the sockets get it without a read, in the room's order; only one a gap still holds back is read for
+      this.rooms.enqueue(sessionId, room, async () => {
+        deliverMessages(this.peers, this.opts.links, room.watchers, [carried])
+        if ([...room.watchers].some((w) => w.lastSeq < seq)) this.queueRead(sessionId, room)
+      })
+      if (!dashboardsSee) return
+    }
+    const watcherBehind = carried === undefined && room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
     if (!dashboardsSee && !watcherBehind) return
     const target = room ?? this.rooms.of(sessionId)
     target.siteId = siteId

@@ -1,5 +1,5 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats'
-import { encodeEvent, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
+import { encodeCarrying, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_SUBJECT = 'livechat.events'
 
@@ -14,7 +14,9 @@ const DRAIN_TIMEOUT_MS = 2_000
  * each process holds one subscription. No event touches Postgres, so the database's single
  * NOTIFY queue and its commit-time lock stop being the limit on how many events the
  * instances exchange; the database is still the truth (subscribers re-read rows, and the
- * hub's sweep catches sockets up from Postgres when an event is lost).
+ * hub's sweep catches sockets up from Postgres when an event is lost). A new message travels
+ * with its event (encodeCarrying), so an instance with its session's sockets sends it
+ * without a read: the cross-instance push costs one NATS hop, not a hop plus a query.
  *
  * Core NATS is at most once, like NOTIFY: a process that is disconnected misses what was
  * published meanwhile. The client reconnects by itself (forever, 250 ms apart) and then
@@ -55,7 +57,7 @@ export class NatsBus implements RealtimeBus {
   }
 
   publish(event: BusEvent): void {
-    const payload = encoder.encode(encodeEvent(event))
+    const payload = encoder.encode(encodeCarrying(event))
     try {
       this.nc.publish(EVENTS_SUBJECT, payload)
     } catch (err) {

@@ -174,3 +174,23 @@ t.test('a reply reaches the sockets on the instance that stored it without waiti
   await socket.waitForSeq(3)
   t.same(socket.ofType('message').map((f) => f.message?.text), ['first', 'unannounced reply', 'announced reply'])
 })
+
+t.test("a visitor's message reaches the sockets on the instance that stored it without waiting for its notification", async (t) => {
+  // no sweep during the test: only the instance's own hand-over can deliver the message
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '600000' } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'first' })
+  const [sender, other] = [await openSocket(t, widgetUrl(base, s)), await openSocket(t, widgetUrl(base, s))]
+  await Promise.all([sender.waitForSeq(1), other.waitForSeq(1)])
+  const publish = app.bus.publish.bind(app.bus)
+  app.bus.publish = (event) => {
+    if (event.k !== 'message') publish(event)
+  }
+  t.equal((await app.inject(sendRequest(s, { text: 'posted' }))).statusCode, 201)
+  await Promise.all([sender.waitForSeq(2), other.waitForSeq(2)])
+  sender.send({ type: 'message', text: 'over the socket' })
+  await Promise.all([sender.waitForSeq(3), other.waitForSeq(3)])
+  app.bus.publish = publish
+  t.same(other.ofType('message').map((f) => f.message?.text), ['first', 'posted', 'over the socket'])
+  t.same(sender.seqs(), [1, 2, 3])
+})

@@ -3,10 +3,12 @@ import t from 'tap'
 import postgres from 'postgres'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { listen, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { startNats, type NatsServer } from '../helpers/nats.js'
 import { waitFor } from '../helpers/wait.js'
 import { EVENTS_CHANNEL } from '../../src/realtime/postgres-bus.js'
+import { appendMessage } from '../../src/chat/messages.js'
 
 let nats: Promise<NatsServer> | undefined
 // one nats-server for the file, started on first use
@@ -47,4 +49,31 @@ t.test('REALTIME_BUS=nats with a NATS that cannot be reached stops the start wit
   const s = await server()
   const unreachable = s.url.replace(/:\d+$/, ':1')
   await t.rejects(buildTestApp(t, { env: { REALTIME_BUS: 'nats', NATS_URL: unreachable } }), /cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/)
+})
+
+t.test('a new message travels with its event: the other instance sends it to its sockets without reading it back', async (t) => {
+  const a = await buildTestApp(t, { env: await natsEnv() })
+  const b = await buildTestApp(t, { env: await natsEnv() })
+  const s = await makeSession(a, await makeSite(a), { firstMessage: 'stored' })
+  const widgetOnB = await openSocket(t, widgetUrl(await listen(b), s))
+  await widgetOnB.waitUntil('the backlog and the status', () => widgetOnB.ofType('session').length === 1 && widgetOnB.seqs().length === 1)
+  // a message that is in no table: only the event can bring it (a re-read would find nothing after seq 1)
+  const message = { id: '00000000-0000-4000-8000-0000000000aa', sessionId: s.id, seq: 2, sender: 'agent' as const, senderName: 'Olena', text: 'from the event', clientMessageId: null, attachments: [], createdAt: new Date() }
+  a.bus.publish({ k: 'message', site: s.site.id, session: s.id, seq: 2, message })
+  await widgetOnB.waitForSeq(2)
+  t.same(widgetOnB.ofType('message').map((f) => f.message?.text), ['stored', 'from the event'])
+})
+
+t.test('a socket a carried message finds behind is caught up from Postgres, once and in order', async (t) => {
+  const a = await buildTestApp(t, { env: await natsEnv() })
+  const b = await buildTestApp(t, { env: await natsEnv() })
+  const staff = await makeStaff(a)
+  const s = await makeSession(a, await makeSite(a), { firstMessage: 'one' })
+  const widgetOnB = await openSocket(t, widgetUrl(await listen(b), s))
+  await widgetOnB.waitUntil('the backlog and the status', () => widgetOnB.ofType('session').length === 1 && widgetOnB.seqs().length === 1)
+  // seq 2's event is lost (published nowhere); seq 3's carries seq 3 only
+  await appendMessage(a.db, { publish: () => {} }, { sessionId: s.id, sender: 'visitor', text: 'two' })
+  t.equal((await a.inject(replyRequest(staff, s.id, 'three'))).statusCode, 201)
+  await widgetOnB.waitForSeq(3)
+  t.same(widgetOnB.ofType('message').map((f) => [f.message?.seq, f.message?.text]), [[1, 'one'], [2, 'two'], [3, 'three']])
 })

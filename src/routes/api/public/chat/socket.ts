@@ -99,9 +99,10 @@ export default (async (app) => {
             await app.limits.checkSocketSend(sessionId, req.ip)
             // the stored message reaches this socket (and every other) as a `message` frame;
             // it carries the session's current name, read by the same statement
-            await sendMessage(app.db, app.bus, {
+            const { message, created } = await sendMessage(app.db, app.bus, {
               sessionId, scope: [site.id], sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
             })
+            if (created) app.hub.deliverStored(message)
           } catch (err) {
             sendError(socket, err, app.log, clientMessageId)
           } finally {
