@@ -7,7 +7,7 @@ import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
 import { isUuid } from '../chat/ids.js'
 import { revokeStaffToken, staffForToken, staffTokenHash } from '../chat/revocations.js'
-import { sessionToken, sessionTokenMatches } from '../chat/session-tokens.js'
+import { sessionTokens } from '../chat/session-tokens.js'
 import { getOrCreateSecretSetting } from '../chat/settings.js'
 import { findSiteByApiKey, originAllowed, siteSecretMatches, type Site } from '../chat/sites.js'
 import type { User } from '../chat/users.js'
@@ -15,8 +15,10 @@ import type { User } from '../chat/users.js'
 type StaffClaims = { sub: string; role: User['role']; tv: number; jti?: string; exp?: number }
 
 // Every instance drops its cache at once on a site event; the lifetime bounds how long a
-// change whose event was lost (a listener reconnecting) can go unseen: within a second.
+// change whose event was lost (a listener reconnecting) can go unseen: about a second (an
+// expired entry answers until its background refresh lands, never past SITE_STALE_MS).
 const SITE_CACHE_MS = 1_000
+const SITE_STALE_MS = 2_000
 const SITE_CACHE_MAX = 10_000
 const MAX_API_KEY_CHARS = 128
 
@@ -123,8 +125,21 @@ export default fp(async (app) => {
   })
 
   // Every public request names its site; caching the lookup saves a query on each poll, and
-  // caching an unknown key saves one for each retry of it.
-  const siteCache = new LRUCache<string, { site: Site | undefined }>({ max: SITE_CACHE_MAX, ttl: SITE_CACHE_MS })
+  // caching an unknown key saves one for each retry of it. The lookup itself is cached, not
+  // only its answer, and an expired entry is refreshed by one query in the background while
+  // requests keep its answer (for at most SITE_STALE_MS): when entries simply expired, every
+  // request of that moment queried (at -c 100 up to a hundred identical queries a second,
+  // each waiting behind the pool's queue). A site event drops the entries outright.
+  type Entry = { lookup: Promise<Site | undefined>; at: number; refreshing: boolean }
+  const siteCache = new LRUCache<string, Entry>({ max: SITE_CACHE_MAX })
+  const lookUp = (apiKey: string): Entry => {
+    const entry: Entry = { lookup: findSiteByApiKey(db, apiKey), at: Date.now(), refreshing: false }
+    // a failed lookup (database away) is not remembered: the next request asks again
+    entry.lookup.catch(() => {
+      if (siteCache.peek(apiKey) === entry) siteCache.delete(apiKey)
+    })
+    return entry
+  }
   app.decorate('forgetSites', () => siteCache.clear())
   // site changes made by other instances (rotation, origins) reach this one's cache
   await app.bus.subscribe({
@@ -136,13 +151,23 @@ export default fp(async (app) => {
   app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
     if (!apiKey) throw unauthorized('X-API-Key header is required')
     if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
-    let cached = siteCache.get(apiKey)
-    if (!cached) {
-      cached = { site: await findSiteByApiKey(db, apiKey) }
-      siteCache.set(apiKey, cached)
+    let entry = siteCache.get(apiKey)
+    const age = entry ? Date.now() - entry.at : 0
+    if (!entry || age > SITE_STALE_MS) {
+      entry = lookUp(apiKey)
+      siteCache.set(apiKey, entry)
+    } else if (age > SITE_CACHE_MS && !entry.refreshing) {
+      const stale = entry
+      stale.refreshing = true
+      const fresh = lookUp(apiKey)
+      // the new answer replaces the old one only if nothing dropped the entry meanwhile
+      fresh.lookup.then(() => {
+        if (siteCache.peek(apiKey) === stale) siteCache.set(apiKey, fresh)
+      }, () => (stale.refreshing = false))
     }
-    if (!cached.site) throw unauthorized('Unknown API key')
-    return cached.site
+    const site = await entry.lookup
+    if (!site) throw unauthorized('Unknown API key')
+    return site
   })
 
   app.decorate('requireSite', async (req: FastifyRequest) => {
@@ -162,8 +187,9 @@ export default fp(async (app) => {
     return true
   })
 
-  app.decorate('sessionTokenFor', (sessionId: string) => sessionToken(tokenSecret, sessionId))
-  app.decorate('sessionTokenValid', (sessionId: string, token: string) => sessionTokenMatches(tokenSecret, sessionId, token))
+  const tokens = sessionTokens(tokenSecret)
+  app.decorate('sessionTokenFor', tokens.tokenFor)
+  app.decorate('sessionTokenValid', tokens.matches)
 
   // Credentials are checked before the session is looked up, so a wrong one never reveals
   // whether a session exists; a right one for another site's session is a 404 later.

@@ -30,25 +30,32 @@ export default fp(async (app) => {
     return origins.has('*') || origins.has(normaliseOrigin(origin))
   }
 
+  const base = {
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: PUBLIC_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: PREFLIGHT_MAX_AGE_S,
+    strictPreflight: false,
+  }
+  const deny = { origin: false }
+  const allow = (origin: string) => ({ ...base, origin })
+  type Options = typeof deny | ReturnType<typeof allow>
+  const answer = (options: Promise<Options>, done: (err: Error | null, options: Options) => void) => {
+    options.then((o) => done(null, o), (err: Error) => done(err, deny))
+  }
+
   await app.register(cors, {
     hideOptionsRoute: true,
-    delegator: async (req: FastifyRequest) => {
+    // callback style: a request without an Origin (a server's, or the widget's same-origin
+    // page) is answered at once, without a promise per request
+    delegator: (req: FastifyRequest, done: (err: Error | null, options: Options) => void) => {
       const origin = req.headers.origin
-      const path = req.url
-      const deny = { origin: false }
-      if (!origin || !path.startsWith(PUBLIC_PREFIX)) return deny
-      const base = {
-        methods: ['GET', 'POST', 'OPTIONS'],
-        allowedHeaders: PUBLIC_HEADERS,
-        exposedHeaders: EXPOSED_HEADERS,
-        maxAge: PREFLIGHT_MAX_AGE_S,
-        strictPreflight: false,
-      }
-      if (req.method === 'OPTIONS') return (await anySiteAllows(origin)) ? { ...base, origin } : deny
+      if (!origin || !req.url.startsWith(PUBLIC_PREFIX)) return done(null, deny)
+      if (req.method === 'OPTIONS') return answer(anySiteAllows(origin).then((ok) => (ok ? allow(origin) : deny)), done)
       const key = req.headers['x-api-key']
+      if (typeof key !== 'string') return done(null, deny)
       // the auth plugin's cached lookup: a browser's every poll carries an Origin
-      const site = typeof key === 'string' ? await app.siteByApiKey(key).catch(() => undefined) : undefined
-      return site && originAllowed(site, origin) ? { ...base, origin } : deny
+      answer(app.siteByApiKey(key).then((site) => (originAllowed(site, origin) ? allow(origin) : deny), () => deny), done)
     },
   })
 }, { name: 'cors', dependencies: ['db', 'auth'] })

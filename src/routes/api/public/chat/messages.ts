@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../../../chat/errors.js'
 import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
-import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok } from '../../../../http/schemas.js'
+import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 
 export const SendBody = Type.Object({
@@ -20,7 +20,7 @@ export const PollQuery = Type.Object({
 export const MessageReply = Ok(Type.Object({ message: Message }))
 export const PollReply = Ok(Type.Object({
   messages: Type.Array(Message),
-  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  status: StringEnum(['open', 'closed']),
   lastSeq: Type.Integer({ minimum: 0 }),
   agentReadSeq: Type.Integer({ minimum: 0, description: 'an agent has seen every message up to this seq' }),
 }))
