@@ -7,6 +7,7 @@ import authPlugin from './plugins/auth.js'
 import busPlugin from './plugins/bus.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
+import drainPlugin from './plugins/drain.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
@@ -129,6 +130,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))
+  try {
+    await registerParts(app, opts)
+  } catch (err) {
+    // a part that refuses to start (e.g. the wrong SECRETS_KEY) leaves the ones before it
+    // running: the pool and the LISTEN connection would keep the process alive
+    await app.close().catch(() => undefined)
+    throw err
+  }
+  return app
+}
+
+async function registerParts(app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts
+  await app.register(drainPlugin)
   await app.register(errorsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, poolSize: config.dbPoolSize })
@@ -193,5 +208,4 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // its path (TELEGRAM_WEBHOOK_PATH, under /api/telegram) is also what the bot is told to call
   if (config.telegramWebhookUrl) await app.register(telegramWebhookRoutes)
   await app.register(webPlugin)
-  return app
 }

@@ -4,8 +4,6 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
 
-const DRAIN_SWEEP_MS = 100
-
 function printWelcome(config: Config, port: number, report: BootstrapReport, embeddedDir: string | undefined): void {
   const base = `http://localhost:${port}`
   // the default PUBLIC_URL names the configured port, which is 0 when the system picked one
@@ -54,12 +52,9 @@ async function main(): Promise<void> {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'draining')
-    // app.close() closes the connections idle at that moment; one whose in-flight request
-    // ends later would stay open for the keep-alive timeout (72 s), so keep sweeping.
-    const idleSweep = setInterval(() => app.server.closeIdleConnections(), DRAIN_SWEEP_MS)
     try {
+      // drains: requests in flight finish, keep-alive connections close (plugins/drain.ts)
       await app.close()
-      clearInterval(idleSweep)
       await embedded?.stop()
       process.exit(0)
     } catch (err) {

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
 import type { RealtimeBus } from '../realtime/bus.js'
-import { NatsBus } from '../realtime/nats-bus.js'
 import { PostgresBus } from '../realtime/postgres-bus.js'
 
 declare module 'fastify' {
@@ -18,7 +17,8 @@ declare module 'fastify' {
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
   const { config } = app
   const bus: RealtimeBus = config.realtimeBus === 'nats'
-    ? await NatsBus.connect({ servers: config.natsServers, name: `livechat ${hostname()} ${process.pid}`, log: app.log })
+    // the NATS client is loaded only when used (start-up time)
+    ? await (await import('../realtime/nats-bus.js')).NatsBus.connect({ servers: config.natsServers, name: `livechat ${hostname()} ${process.pid}`, log: app.log })
     : new PostgresBus({ sql: app.sql, databaseUrl: opts.databaseUrl, log: app.log })
   app.decorate('bus', bus)
   // onClose hooks run last-registered first: this one before the db plugin's

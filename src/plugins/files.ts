@@ -6,7 +6,6 @@ import { getOrCreateSetting } from '../chat/settings.js'
 import { purgeDeletedFiles } from '../files/deletions.js'
 import { fileLinks, linker, type FileLinks, type Linker } from '../files/links.js'
 import { postgresFileStore } from '../files/postgres-store.js'
-import { s3FileStore } from '../files/s3-store.js'
 import type { FileStores } from '../files/store.js'
 import { startLoop } from '../jobs/loop.js'
 
@@ -46,7 +45,8 @@ export default fp(async (app) => {
   const secret = await getOrCreateSetting(app.db, 'file_url_secret', () => randomToken('', 48))
   const links = fileLinks(secret, cfg.urlTtlSeconds)
   const postgres = postgresFileStore(app.db)
-  const s3 = cfg.s3 ? s3FileStore(cfg.s3) : undefined
+  // the AWS SDK is loaded only when S3 is used: it is most of a second of start-up
+  const s3 = cfg.s3 ? (await import('../files/s3-store.js')).s3FileStore(cfg.s3) : undefined
   const stores: FileStores = { current: s3 ?? postgres, byKind: s3 ? { postgres, s3 } : { postgres } }
   const originOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`
 

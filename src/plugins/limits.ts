@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
 import { ChatError } from '../chat/errors.js'
 import { PasswordHashGate } from '../chat/password-gate.js'
 import { normaliseEmail } from '../chat/users.js'
@@ -72,8 +71,9 @@ const standIn = (ip: string, sessionId: string) =>
  */
 export default fp(async (app) => {
   const { rateLimits, redisUrl } = app.config
+  // ioredis is loaded only when used: it is most of a second of start-up on a small machine
   const redis = redisUrl
-    ? new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 })
+    ? new (await import('ioredis')).Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 })
     : undefined
   if (redis) {
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'rate-limit redis error'))

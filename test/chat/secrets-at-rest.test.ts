@@ -1,9 +1,11 @@
+import postgres from 'postgres'
 import t from 'tap'
 import { resealSecrets } from '../../src/chat/reseal.js'
 import { SecretBox } from '../../src/chat/secret-box.js'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { makeSession, makeSite, makeStaff, poll } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait.js'
 
 const BOT_TOKEN = '987654:SECRET-bot-token_xyz'
 const KEY_A = 'key-A-key-A-key-A-key-A-key-A-key-A-0001'
@@ -38,6 +40,12 @@ t.test('a server with another key refuses to start on the database, saying which
   const databaseUrl = await freshDatabase()
   await buildTestApp(t, { databaseUrl, env: { SECRETS_KEY: KEY_A } }).then((app) => app.close())
   await t.rejects(buildTestApp(t, { databaseUrl, env: { SECRETS_KEY: KEY_B } }), { message: /SECRETS_KEY/ })
+  // the refused server closed what it had opened (pool, LISTEN): nothing keeps its process alive
+  const admin = postgres(process.env.TEST_DATABASE_URL ?? '', { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  const name = new URL(databaseUrl).pathname.slice(1)
+  await waitFor('the refused server\'s connections to close', async () => (await admin`select count(*)::int as n from pg_stat_activity where datname = ${name}`)[0]?.n === 0)
+  t.pass('no connection left open by the refused server')
 })
 
 t.test('rotating SECRETS_KEY: the previous key opens old values until reseal-secrets seals them with the new one', async (t) => {
