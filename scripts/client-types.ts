@@ -61,8 +61,9 @@ function typeOf(s: Schema, pad: string, self: string): string {
   if (s.const !== undefined) return JSON.stringify(s.const)
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ')
   if (s.anyOf) return s.anyOf.map((b) => typeOf(b, pad, self)).join(' | ')
-  const type = Array.isArray(s.type) ? s.type[0] : s.type
-  switch (type) {
+  // `type: ['string', 'null']` (NullableString) is a union of its members
+  if (Array.isArray(s.type)) return s.type.map((t) => typeOf({ ...s, type: t }, pad, self)).join(' | ')
+  switch (s.type) {
     case 'string': return 'string'
     case 'integer':
     case 'number': return 'number'
