@@ -1,0 +1,93 @@
+/** Settings every instance shares, and what leaves the building (outbox, Telegram links, resume links) or records who did what (audit log). */
+import { sql } from 'drizzle-orm'
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
+import { sessionFk, sites, ts, users } from './schema-core.js'
+
+// Small key/value store for values every instance must agree on (e.g. a generated JWT
+// secret when none is configured, the Telegram update offset).
+export const appSettings = pgTable('app_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+})
+
+export const webhooks = pgTable('webhooks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  url: text('url').notNull(),
+  secret: text('secret').notNull(),
+  events: text('events').array().notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+// Everything that leaves the building (Telegram, webhooks) is written here in the same
+// transaction as the change it reports, then delivered by workers with retries.
+export const outbox = pgTable('outbox', {
+  id: bigserial('id', { mode: 'number' }).notNull(),
+  eventId: uuid('event_id').notNull().defaultRandom(),
+  siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  channel: text('channel', { enum: ['telegram', 'webhook', 'email'] }).notNull(),
+  webhookId: uuid('webhook_id').references(() => webhooks.id, { onDelete: 'cascade' }),
+  sessionId: uuid('session_id'),
+  kind: text('kind').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  doneAt: ts('done_at'),
+}, (t) => [
+  primaryKey({ name: 'outbox_pkey', columns: [t.id, t.siteId] }),
+  sessionFk('outbox', t),
+  index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('outbox_site_idx').on(t.siteId, t.createdAt),
+  // what the retention job prunes, and what /metrics counts (pending and failed rows)
+  index('outbox_finished_idx').on(t.doneAt).where(sql`status <> 'pending'`),
+  index('outbox_undelivered_idx').on(t.status).where(sql`status <> 'done'`),
+])
+
+// Which Telegram message belongs to which conversation, so a manager's reply finds it.
+export const telegramMessages = pgTable('telegram_messages', {
+  chatId: text('chat_id').notNull(),
+  messageId: bigint('message_id', { mode: 'number' }).notNull(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ name: 'telegram_messages_pkey', columns: [t.chatId, t.messageId, t.siteId] }),
+  sessionFk('telegram_messages', t),
+  index('telegram_messages_created_idx').on(t.createdAt),
+])
+
+// A link in an offline email that reopens the conversation in any browser: the token is
+// shown once (in the email), stored hashed, and works once.
+export const resumeLinks = pgTable('resume_links', {
+  tokenHash: text('token_hash').notNull(),
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ name: 'resume_links_pkey', columns: [t.tokenHash, t.siteId] }),
+  sessionFk('resume_links', t),
+  index('resume_links_session_idx').on(t.sessionId),
+  index('resume_links_expiry_idx').on(t.expiresAt),
+])
+
+// Who did what: logins, user and site changes, assignments, erasures, exports. Details never
+// hold a visitor's contact data; erasing a session clears the details of entries about it.
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: ts('at').notNull().defaultNow(),
+  actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+  /** the actor's name when it acted (a user can be renamed) */
+  actorName: text('actor_name'),
+  action: text('action').notNull(),
+  target: text('target'),
+  /** kept as long as this site's retention says (and AUDIT_RETENTION_DAYS at most) */
+  siteId: uuid('site_id').references(() => sites.id, { onDelete: 'set null' }),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+}, (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target)])
