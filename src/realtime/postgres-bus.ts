@@ -42,8 +42,10 @@ export class PostgresBus implements RealtimeBus {
   private listener: Promise<postgres.Sql> | undefined
   private closing = false
   private dropped = 0
-  /** events were dropped since the last notification went out */
-  private owesLost = false
+  /** how many of the dropped events a sent 'lost' notification has covered */
+  private droppedAnnounced = 0
+  /** the oldest pending events, sent in the notification on its way (never dropped: they may arrive) */
+  private inFlight = 0
 
   /**
    * `sql`: the pool to NOTIFY on; `databaseUrl`: for the LISTEN connection, opened on the
@@ -83,17 +85,22 @@ export class PostgresBus implements RealtimeBus {
       for (let failures = 0; this.pending.length > 0;) {
         const count = this.batchSize()
         const batch = this.pending.slice(0, count)
-        if (this.owesLost) batch.unshift(EVENTS_LOST)
+        const droppedBefore = this.dropped
+        if (droppedBefore > this.droppedAnnounced) batch.unshift(EVENTS_LOST)
+        this.inFlight = count
         try {
           // A NOTIFY's transaction commits like a write (an xid, a commit record, a WAL flush),
           // which doubled the fsyncs of the send path. Its durability is worth nothing (a lost
           // notification is made good by the sweep and by re-reads on reconnect), so it commits
           // without waiting for the flush; listeners are signalled at commit either way.
           await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${`[${batch.join(',')}]`})`
+          this.inFlight = 0
           this.pending.splice(0, count)
-          this.owesLost = false
+          // events dropped while this one was on its way are announced by the next
+          this.droppedAnnounced = droppedBefore
           failures = 0
         } catch (err) {
+          this.inFlight = 0
           if (this.closing) return this.drop(this.pending.length, 'the database is away at shutdown', err)
           if (failures++ === 0) this.opts.log.warn({ err, waiting: this.pending.length }, 'chat notifications wait for the database')
           await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures)))
@@ -104,10 +111,10 @@ export class PostgresBus implements RealtimeBus {
     }
   }
 
+  /** Drops the oldest `count` events that are not on their way. */
   private drop(count: number, why: string, err?: unknown): void {
-    this.pending.splice(0, count)
+    this.pending.splice(this.inFlight, count)
     this.dropped += count
-    this.owesLost = true
     this.opts.log.error({ err, dropped: count, droppedInAll: this.dropped }, `chat notifications dropped (${why}); sockets catch up by the sweep`)
   }
 

@@ -3,6 +3,7 @@ import postgres from 'postgres'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
+import { reconnectDelaySeconds } from '../../src/db/client.js'
 import { LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
 
 const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
@@ -43,7 +44,9 @@ t.test('events dropped while the database is away are followed by a re-read on e
   const url = new URL(await fileDatabaseUrl())
   const database = url.pathname.slice(1)
   const admin = postgres({ ...postgresOptions(url), database: 'postgres' })
-  const publishing = postgres(url.toString(), { max: 1, onnotice: () => {}, connection: { application_name: 'bus-drop-test' } })
+  // the app's pool reconnects with this back-off (src/db/client.ts); postgres.js's default grows
+  // to 7–20 s after a few failed attempts, which outlasted the wait below on a loaded machine
+  const publishing = postgres(url.toString(), { max: 1, onnotice: () => {}, backoff: reconnectDelaySeconds, connection: { application_name: 'bus-drop-test' } })
   const log = { warn: () => {}, error: (_obj: object, msg: string) => void errors.push(msg) }
   const errors: string[] = []
   const publisher = new PostgresBus({ sql: publishing, databaseUrl: url.toString(), log })
@@ -67,4 +70,27 @@ t.test('events dropped while the database is away are followed by a re-read on e
   await waitFor('the receiver to be told to re-read', () => onReceiver.reconnects() >= 1)
   await waitFor('the events that were kept', () => onReceiver.events.length === 10_000)
   t.pass('the kept events arrived after the re-read')
+})
+
+t.test('events dropped while a notification is on its way are announced, and the one on its way is not dropped', async (t) => {
+  const url = (await fileDatabaseUrl()).toString()
+  const errors: string[] = []
+  const log = { warn: () => {}, error: (_obj: object, msg: string) => void errors.push(msg) }
+  const publishing = postgres(url, { max: 1, onnotice: () => {} })
+  const listening = postgres(url, { max: 1, onnotice: () => {} })
+  const publisher = new PostgresBus({ sql: publishing, databaseUrl: url, log })
+  const receiver = new PostgresBus({ sql: listening, databaseUrl: url, log })
+  const onReceiver = recorder()
+  await receiver.subscribe(onReceiver.subscriber)
+  t.teardown(async () => {
+    await Promise.all([publisher.close(), receiver.close()])
+    await Promise.all([publishing.end(), listening.end()])
+  })
+  const site = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+  // the first starts a notification; the rest arrive while it is on its way, 2 too many
+  for (let i = 0; i <= 10_001; i++) publisher.publish({ k: 'site', site: site(i) })
+  t.match(errors, [/dropped/], 'the drop is logged')
+  await waitFor('the receiver to be told to re-read', () => onReceiver.reconnects() >= 1)
+  await waitFor('the events that were kept', () => onReceiver.events.length === 10_000)
+  t.ok(onReceiver.events.some((e) => e.k === 'site' && e.site === site(0)), 'the event that was on its way arrived')
 })
