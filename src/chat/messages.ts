@@ -176,7 +176,6 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
 
 export type MessageQuery = { since?: Date; after?: number; limit?: number }
 
-/** Oldest first: messages newer than `since` and with seq above `after` (either, both or neither). */
 /**
  * The hub's read (every socket's backlog, every notification's re-read): one prepared
  * statement, so opening a socket does not build a drizzle query (~100 KiB of garbage each,
@@ -188,6 +187,7 @@ const messagesAfterStatement = preparedStatement<'sessionId' | 'after' | 'limit'
     where m.session_id = ${q.sessionId}::uuid and m.seq > ${q.after}::int
     order by m.seq limit ${q.limit}::int`)
 
+/** Oldest first: messages newer than `since` and with seq above `after` (either, both or neither). */
 export async function listMessages(db: Executor, sessionId: string, q: MessageQuery = {}): Promise<Message[]> {
   if (q.after !== undefined && q.since === undefined) {
     const rows = await messagesAfterStatement(db, { sessionId, after: seqBound(q.after), limit: q.limit ?? null })

@@ -106,14 +106,18 @@ export class Hub {
 
   /**
    * A message this process has just stored: its sockets here get it at once, without waiting
-   * for its notification and a re-read (those still come: for the dashboards, and for a
-   * socket a gap holds back, whose read sends both in order).
+   * for its notification and a re-read (the notification still comes, for the dashboards).
    */
   deliverStored(message: Message): void {
     const room = this.rooms.get(message.sessionId)
-    if (room === undefined || room.watchers.size === 0) return
-    this.rooms.enqueue(message.sessionId, room, async () => {
+    if (room !== undefined && room.watchers.size > 0) this.handOver(message.sessionId, room, message)
+  }
+
+  /** The room's sockets get a message in hand, in the room's order; only one a gap still holds back is read for. */
+  private handOver(sessionId: string, room: Room, message: Message): void {
+    this.rooms.enqueue(sessionId, room, async () => {
       deliverMessages(this.peers, this.opts.links, room.watchers, [message])
+      if ([...room.watchers].some((w) => w.lastSeq < message.seq)) this.queueRead(sessionId, room)
     })
   }
 
@@ -185,11 +189,7 @@ export class Hub {
     const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
     if (carried !== undefined && room !== undefined && room.watchers.size > 0) {
       this.opts.observeLagMs?.(Date.now() - carried.createdAt.getTime())
-      // the sockets get it without a read, in the room's order; only one a gap still holds back is read for
-      this.rooms.enqueue(sessionId, room, async () => {
-        deliverMessages(this.peers, this.opts.links, room.watchers, [carried])
-        if ([...room.watchers].some((w) => w.lastSeq < seq)) this.queueRead(sessionId, room)
-      })
+      this.handOver(sessionId, room, carried)
       if (!dashboardsSee) return
     }
     const watcherBehind = carried === undefined && room !== undefined && [...room.watchers].some((w) => w.lastSeq < seq)
