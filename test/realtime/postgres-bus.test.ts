@@ -3,7 +3,6 @@ import postgres from 'postgres'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
-import { reconnectDelaySeconds } from '../../src/db/client.js'
 import { LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
 
 const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
@@ -44,9 +43,7 @@ t.test('events dropped while the database is away are followed by a re-read on e
   const url = new URL(await fileDatabaseUrl())
   const database = url.pathname.slice(1)
   const admin = postgres({ ...postgresOptions(url), database: 'postgres' })
-  // the app's pool reconnects with this back-off (src/db/client.ts); postgres.js's default grows
-  // to 7–20 s after a few failed attempts, which outlasted the wait below on a loaded machine
-  const publishing = postgres(url.toString(), { max: 1, onnotice: () => {}, backoff: reconnectDelaySeconds, connection: { application_name: 'bus-drop-test' } })
+  const publishing = postgres(url.toString(), { max: 1, onnotice: () => {}, connection: { application_name: 'bus-drop-test' } })
   const log = { warn: () => {}, error: (_obj: object, msg: string) => void errors.push(msg) }
   const errors: string[] = []
   const publisher = new PostgresBus({ sql: publishing, databaseUrl: url.toString(), log })
