@@ -44,13 +44,16 @@ async function clients(t: Test) {
 
 const codeOf = (err: unknown) => (err as { code?: string }).code
 
-t.test('a reserved connection whose backend died rejects its queries with CONNECTION_CLOSED, and the pool goes on', async (t) => {
+t.test('a reserved connection whose backend died rejects its queries as a lost connection, and the pool goes on', async (t) => {
   const { sql, kill } = await clients(t)
   const reserved = await sql.reserve()
   const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`
   await kill(row?.pid ?? 0)
-  // both used to throw from a setImmediate and end the process; the second always did (#1208)
-  await t.rejects(reserved`select 1`, { code: 'CONNECTION_CLOSED' })
+  // both used to throw from a setImmediate and end the process; the second always did (#1208).
+  // The first may still be written before the driver has read the server's goodbye; the
+  // kernel then answers it with a reset, which is the same lost connection by another name
+  const first = await reserved`select 1`.then(() => 'answered', codeOf)
+  t.ok(first === 'CONNECTION_CLOSED' || first === 'ECONNRESET', `the first query is refused as a lost connection (${first})`)
   await t.rejects(reserved`select ${2}::int`, { code: 'CONNECTION_CLOSED' })
   // releasing it used to hand the pool a connection without a socket: every later query failed (#1199)
   reserved.release()
