@@ -1,5 +1,6 @@
 import { validationError } from '../chat/errors.js'
 
+const CANONICAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const ISO_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
 // Postgres rejects year 0, and JavaScript writes years past 9999 in a form Postgres does not read
 const MIN_YEAR = 1
@@ -14,6 +15,8 @@ const invalidTime = (name: string) =>
  */
 export function parseTimeParam(raw: string | undefined, name: string): Date | undefined {
   if (raw === undefined || raw === '') return undefined
+  // what widgets send back (a Date's toISOString): no rewriting needed, and every poll has one
+  if (CANONICAL_RE.test(raw)) return checkedTime(Date.parse(raw), name)
   let s = raw.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1')
   let ms: number
   if (/^\d{10,16}$/.test(s)) {
@@ -25,6 +28,10 @@ export function parseTimeParam(raw: string | undefined, name: string): Date | un
   } else {
     ms = NaN
   }
+  return checkedTime(ms, name)
+}
+
+function checkedTime(ms: number, name: string): Date {
   const time = new Date(ms)
   const year = time.getUTCFullYear()
   if (Number.isNaN(year) || year < MIN_YEAR || year > MAX_YEAR) throw invalidTime(name)

@@ -52,7 +52,11 @@ const rateLimited = (after: string, retryAfterSeconds?: number) =>
  * connection, with an IPv6 client's whole /64 as one address (a host gets a /64 and can
  * pick any address in it).
  */
-export const clientAddress = (req: Pick<FastifyRequest, 'ip'>) => normalizeIP(req.ip)
+export const clientAddress = (req: Pick<FastifyRequest, 'ip'>) => {
+  const ip = req.ip
+  // an IPv4 address needs no parsing (normalizeIP would lower-case it after an IPv6 regex test)
+  return ip.includes(':') ? normalizeIP(ip) : ip.toLowerCase()
+}
 
 /** The email a login names, as accounts are looked up (and counted). */
 export function loginEmail(req: FastifyRequest): string {
