@@ -36,6 +36,8 @@ declare module 'fastify' {
     /** POST /api/auth/logout: the token stops working on every instance */
     revokeStaffToken: (token: string, user: User) => Promise<void>
     siteByApiKey: (apiKey: string | undefined) => Promise<Site>
+    /** the site siteByApiKey would answer at once, when its lookup has already landed (undefined otherwise: ask siteByApiKey) */
+    resolvedSite: (apiKey: string | undefined) => Site | undefined
     /** drops cached sites (after a site changes; the realtime listener calls it for other instances' changes) */
     forgetSites: () => void
     /** key + (X-Session-Token | X-API-Secret) for :id → request.site, without loading the session (hot routes load it in their own query) */
@@ -130,10 +132,12 @@ export default fp(async (app) => {
   // requests keep its answer (for at most SITE_STALE_MS): when entries simply expired, every
   // request of that moment queried (at -c 100 up to a hundred identical queries a second,
   // each waiting behind the pool's queue). A site event drops the entries outright.
-  type Entry = { lookup: Promise<Site | undefined>; at: number; refreshing: boolean }
+  // `site`: the lookup's answer once it has landed, so that a request finding it needs no await
+  type Entry = { lookup: Promise<Site | undefined>; at: number; refreshing: boolean; site?: Site }
   const siteCache = new LRUCache<string, Entry>({ max: SITE_CACHE_MAX })
   const lookUp = (apiKey: string): Entry => {
     const entry: Entry = { lookup: findSiteByApiKey(db, apiKey), at: Date.now(), refreshing: false }
+    entry.lookup.then((site) => (entry.site = site), () => undefined)
     // a failed lookup (database away) is not remembered: the next request asks again
     entry.lookup.catch(() => {
       if (siteCache.peek(apiKey) === entry) siteCache.delete(apiKey)
@@ -148,9 +152,8 @@ export default fp(async (app) => {
     },
     onReconnect: () => siteCache.clear(),
   })
-  app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
-    if (!apiKey) throw unauthorized('X-API-Key header is required')
-    if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
+  /** The cache entry answering for a key now: fresh, stale while one background refresh runs, or a new lookup. */
+  const entryFor = (apiKey: string): Entry => {
     let entry = siteCache.get(apiKey)
     const age = entry ? Date.now() - entry.at : 0
     if (!entry || age > SITE_STALE_MS) {
@@ -165,10 +168,17 @@ export default fp(async (app) => {
         if (siteCache.peek(apiKey) === stale) siteCache.set(apiKey, fresh)
       }, () => (stale.refreshing = false))
     }
-    const site = await entry.lookup
+    return entry
+  }
+  const validKey = (apiKey: string | undefined): apiKey is string => apiKey !== undefined && apiKey !== '' && apiKey.length <= MAX_API_KEY_CHARS
+  app.decorate('siteByApiKey', async (apiKey: string | undefined) => {
+    if (!apiKey) throw unauthorized('X-API-Key header is required')
+    if (apiKey.length > MAX_API_KEY_CHARS) throw unauthorized('Unknown API key')
+    const site = await entryFor(apiKey).lookup
     if (!site) throw unauthorized('Unknown API key')
     return site
   })
+  app.decorate('resolvedSite', (apiKey: string | undefined) => (validKey(apiKey) ? entryFor(apiKey).site : undefined))
 
   app.decorate('requireSite', async (req: FastifyRequest) => {
     const site = await app.siteByApiKey(header(req, 'x-api-key'))
@@ -194,7 +204,9 @@ export default fp(async (app) => {
   // Credentials are checked before the session is looked up, so a wrong one never reveals
   // whether a session exists; a right one for another site's session is a 404 later.
   app.decorate('requireSessionCredentials', async (req: FastifyRequest) => {
-    const site = await app.siteByApiKey(header(req, 'x-api-key'))
+    const apiKey = header(req, 'x-api-key')
+    // every poll: the site is almost always in the cache already, and an await costs a poll more than the lookup
+    const site = app.resolvedSite(apiKey) ?? await app.siteByApiKey(apiKey)
     assertBrowserMayWrite(req, site)
     const sessionId = (req.params as { id?: string }).id ?? ''
     if (!app.siteSecretGiven(req, site)) {

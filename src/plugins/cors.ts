@@ -54,7 +54,10 @@ export default fp(async (app) => {
       if (req.method === 'OPTIONS') return answer(anySiteAllows(origin).then((ok) => (ok ? allow(origin) : deny)), done)
       const key = req.headers['x-api-key']
       if (typeof key !== 'string') return done(null, deny)
-      // the auth plugin's cached lookup: a browser's every poll carries an Origin
+      // the auth plugin's cached lookup: a browser's every poll carries an Origin, and a
+      // site already in the cache is answered without a promise
+      const site = app.resolvedSite(key)
+      if (site) return done(null, originAllowed(site, origin) ? allow(origin) : deny)
       answer(app.siteByApiKey(key).then((site) => (originAllowed(site, origin) ? allow(origin) : deny), () => deny), done)
     },
   })
