@@ -42,8 +42,9 @@ export type HubOptions = {
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
  * gets only the messages right after its own lastSeq, so duplicate, late or lost
- * notifications cause neither duplicates nor gaps. A notification that carries its message
- * (NATS) is sent as it is under the same rule; only a socket still behind it is read for.
+ * notifications cause neither duplicates nor gaps. An event that carries its message (every
+ * event this instance published, delivered by the bus at publish; another instance's on NATS)
+ * is sent as it is under the same rule; only a socket still behind it is read for.
  */
 export class Hub {
   private readonly rooms: Rooms
@@ -102,15 +103,6 @@ export class Hub {
   /** Sessions with an open widget socket on this instance: their visitors are present. */
   watchedSessionIds(): string[] {
     return [...this.rooms.entries()].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
-  }
-
-  /**
-   * A message this process has just stored: its sockets here get it at once, without waiting
-   * for its notification and a re-read (the notification still comes, for the dashboards).
-   */
-  deliverStored(message: Message): void {
-    const room = this.rooms.get(message.sessionId)
-    if (room !== undefined && room.watchers.size > 0) this.handOver(message.sessionId, room, message)
   }
 
   /** The room's sockets get a message in hand, in the room's order; only one a gap still holds back is read for. */
