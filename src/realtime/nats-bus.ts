@@ -50,6 +50,8 @@ export class NatsBus implements RealtimeBus {
         // a dead server is noticed within ~20 s even when no TCP reset arrives
         pingInterval: 10_000,
         maxPingOut: 2,
+        // this bus's own events reach its subscribers at publish; the server need not send them back
+        noEcho: true,
       })
     } catch (err) {
       throw new Error(`cannot reach NATS at ${opts.servers.join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
