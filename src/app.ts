@@ -1,7 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Ajv } from 'ajv'
-import addFormats from 'ajv-formats'
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
 import busPlugin from './plugins/bus.js'
@@ -12,6 +10,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
+import { compileValidator, schemaController } from './http/schema-compilers.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -71,20 +70,6 @@ export type AppOptions = {
   clock?: () => Date
 }
 
-function makeAjv(coerceTypes: boolean | 'array') {
-  // removeAdditional: false so that unknown body fields are rejected, not silently dropped
-  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
-  addFormats.default(ajv)
-  return ajv
-}
-
-/** Query strings and params arrive as text and are coerced; JSON bodies are taken as typed. */
-function validatorCompiler() {
-  const bodyAjv = makeAjv(false)
-  const textAjv = makeAjv('array')
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema)
-}
-
 const silentChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, childOptions) =>
   logger.level === 'silent' && childOptions.level === undefined ? logger : logger.child(bindings, childOptions)
 
@@ -118,6 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // the dashboard and the docs UI use /admin/ and /docs/ alike
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    schemaController,
     clientErrorHandler,
     // errors the router raises before any route (a malformed %-escape in the path) skip the error handler
     frameworkErrors: (err, req, reply: FastifyReply) => {
@@ -126,7 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.setValidatorCompiler(validatorCompiler())
+  app.setValidatorCompiler(compileValidator)
   // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
   // clients often send the header on body-less POSTs such as /close.
   app.removeAllContentTypeParsers()

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import postgres from 'postgres'
+import tap from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 
@@ -69,5 +70,19 @@ export async function buildTestApp(
   await app.ready()
   return app
 }
+
+let fileApp: Promise<FastifyInstance> | undefined
+/**
+ * One app with the default test settings for the whole file, closed when the file's tests
+ * end: for tests that need no settings, clock or in-process state of their own (each makes
+ * its own site and sessions). Building the app is most of such a test's cost.
+ */
+export const sharedTestApp = (): Promise<FastifyInstance> =>
+  (fileApp ??= (async () => {
+    const app = await buildApp({ config: testConfig(), databaseUrl: await fileDatabaseUrl(), logger: false })
+    tap.teardown(() => app.close())
+    await app.ready()
+    return app
+  })())
 
 export const json = <T = Record<string, unknown>>(res: LightMyRequestResponse) => res.json() as T

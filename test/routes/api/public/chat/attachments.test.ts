@@ -1,12 +1,12 @@
 import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
-import { buildTestApp } from '../../../../helpers/app.js'
+import { buildTestApp, sharedTestApp } from '../../../../helpers/app.js'
 import * as files from '../../../../helpers/files.js'
 import { makeSession, makeSite, makeStaff, poll, sendRequest, sessionHeaders } from '../../../../helpers/fixtures.js'
 import { pathOf, staffUpload, visitorUpload, visitorUploadRequest } from '../../../../helpers/uploads.js'
 
 t.test('every accepted kind is stored with the type its content shows, whatever its name says', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const cases: [Buffer, string, string][] = [
     [files.png(), 'notes.txt', 'image/png'],
@@ -26,7 +26,7 @@ t.test('every accepted kind is stored with the type its content shows, whatever 
 })
 
 t.test('markup, executables and archives are 415 whatever they are called, and nothing is kept', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   for (const [bytes, name] of [[files.html(), 'page.txt'], [files.svg(), 'logo.png'], [files.exe(), 'setup.pdf'], [files.plainZip(), 'a.docx'], [files.elf(), 'x']] as const) {
     const res = await app.inject(visitorUploadRequest(s, bytes, name))
@@ -55,7 +55,7 @@ t.test('a file over ATTACHMENT_MAX_BYTES is 413 and an empty one 400', async (t)
 })
 
 t.test('uploads need the session token or the site secret, and the session of this site', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const s = await makeSession(app, site)
   const other = await makeSession(app, await makeSite(app))
@@ -72,7 +72,7 @@ t.test('uploads need the session token or the site secret, and the session of th
 })
 
 t.test('bad multipart bodies are client errors in the envelope', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const url = `/api/public/chat/sessions/${s.id}/attachments`
   const json = await app.inject({ method: 'POST', url, headers: sessionHeaders(s), payload: { file: 'x' } })
@@ -100,7 +100,7 @@ t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async 
 })
 
 t.test('a message carries up to 5 of its session\'s uploads, each once; text may then be empty', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const image = await visitorUpload(app, s, files.png(), 'screen.png')
   const doc = await visitorUpload(app, s, files.pdf(), 'bill.pdf')
@@ -125,7 +125,7 @@ t.test('a message carries up to 5 of its session\'s uploads, each once; text may
 })
 
 t.test('a message cannot carry another session\'s upload, or a file the staff uploaded', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const s = await makeSession(app, site)
   const other = await makeSession(app, site)
@@ -141,7 +141,7 @@ t.test('a message cannot carry another session\'s upload, or a file the staff up
 })
 
 t.test('concurrent sends of one file store it in one message', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const file = await visitorUpload(app, s, files.png())
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => app.inject(sendRequest(s, { text: `try ${i}`, attachments: [file.id] }))))
@@ -151,7 +151,7 @@ t.test('concurrent sends of one file store it in one message', async (t) => {
 })
 
 t.test('the URL downloads the bytes with the checked type, nosniff and the right disposition', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const image = await visitorUpload(app, s, files.png(), 'notes.txt')
   const doc = await visitorUpload(app, s, files.pdf(), 'счёт №1.pdf')
@@ -176,7 +176,7 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
 })
 
 t.test('a tampered or expired URL is refused with 403; the signature does not cover the host', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const a = await visitorUpload(app, s, files.png())
   const sent = await app.inject(sendRequest(s, { text: 'x', attachments: [a.id] }))
@@ -204,7 +204,7 @@ t.test('a tampered or expired URL is refused with 403; the signature does not co
 })
 
 t.test('polls and history carry attachments with URLs for the host the client used', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const a = await visitorUpload(app, s, files.png(), 'p.png')
   await app.inject(sendRequest(s, { text: 'see', attachments: [a.id] }))

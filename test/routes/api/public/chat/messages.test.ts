@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
-import { buildTestApp } from '../../../../helpers/app.js'
+import { sharedTestApp } from '../../../../helpers/app.js'
 import { call, serve } from '../../../../helpers/http.js'
 import { makeSession, makeSite, makeStaff, poll, pollRequest, replyRequest, sendRequest, sessionHeaders, type WireMessage } from '../../../../helpers/fixtures.js'
 
 t.test('a visitor message is stored with the next seq and returned by polling', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const res = await app.inject(sendRequest(s, { text: 'hello' }))
   t.equal(res.statusCode, 201)
@@ -17,7 +17,7 @@ t.test('a visitor message is stored with the next seq and returned by polling', 
 })
 
 t.test('a retry with the same clientMessageId returns the stored message', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const first = await app.inject(sendRequest(s, { text: 'hi', clientMessageId: 'c1' }))
   const again = await app.inject(sendRequest(s, { text: 'hi', clientMessageId: 'c1' }))
@@ -28,7 +28,7 @@ t.test('a retry with the same clientMessageId returns the stored message', async
 })
 
 t.test('concurrent sends with one clientMessageId store one message', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const results = await Promise.all(Array.from({ length: 8 }, () => app.inject(sendRequest(s, { text: 'once', clientMessageId: 'dup-1' }))))
   t.same(results.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 200, 200, 201])
@@ -39,7 +39,7 @@ t.test('concurrent sends with one clientMessageId store one message', async (t) 
 })
 
 t.test('text must have a non-space character and at most 4000 characters (code points)', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   for (const body of [{ text: '' }, { text: ' \n\t ' }, { text: 'x'.repeat(4001) }, { text: '😀'.repeat(4001) }, {}, { text: 5 }, { text: 'hi', extra: true }, { text: 'hi', clientMessageId: 'c'.repeat(65) }]) {
     const res = await app.inject(sendRequest(s, body))
@@ -55,7 +55,7 @@ t.test('text must have a non-space character and at most 4000 characters (code p
 })
 
 t.test('a closed session refuses messages with 409 SESSION_CLOSED and polling shows it closed', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   await app.inject(sendRequest(s, { text: 'before' }))
   await closeSession(app.db, app.bus, s.id)
@@ -68,7 +68,7 @@ t.test('a closed session refuses messages with 409 SESSION_CLOSED and polling sh
 })
 
 t.test('polling: since, after and limit select exactly the newer messages, oldest first', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const sent: WireMessage[] = []
   for (let i = 1; i <= 5; i++) sent.push((await app.inject(sendRequest(s, { text: `m${i}` }))).json().data.message)
@@ -86,7 +86,7 @@ t.test('polling: since, after and limit select exactly the newer messages, oldes
 })
 
 t.test('invalid since, after or limit is 400', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   for (const q of ['since=yesterday', 'since=2026-13-45T99:99:99Z', 'since=0000-01-01T00:00:00Z', 'since=9999999999999999', 'after=-1', 'after=abc', 'after=1.5',
     'after=99999999999999999999', 'limit=0', 'limit=201', 'limit=x', `since=${'1'.repeat(100)}`]) {
@@ -97,7 +97,7 @@ t.test('invalid since, after or limit is 400', async (t) => {
 })
 
 t.test("a session token opens its own session only; another site's session is 404", async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const mine = await makeSession(app, site)
   const other = await makeSession(app, site)
@@ -121,7 +121,7 @@ t.test("a session token opens its own session only; another site's session is 40
 })
 
 t.test("the site secret opens every session of its site, as the seed's back ends use it", async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const s = await makeSession(app, site)
   const headers = { 'x-api-key': site.apiKey, 'x-api-secret': site.apiSecret }
@@ -132,7 +132,7 @@ t.test("the site secret opens every session of its site, as the seed's back ends
 })
 
 t.test('an agent reply reaches the visitor poll with the agent name', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   const agent = await makeStaff(app, 'agent', 'Olena')
   t.equal((await app.inject(replyRequest(agent, s.id, 'Добрий день!'))).statusCode, 201)
@@ -140,7 +140,7 @@ t.test('an agent reply reaches the visitor poll with the agent name', async (t) 
 })
 
 t.test("a retry's clientMessageId is looked up in the caller's site only: another site's key and secret read nothing", async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const base = await serve(app)
   const siteA = await makeSite(app)
   const victim = await makeSession(app, await makeSite(app))

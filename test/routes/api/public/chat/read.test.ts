@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../../../../helpers/app.js'
+import { buildTestApp, sharedTestApp } from '../../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, sendRequest, sessionHeaders, type TestSession } from '../../../../helpers/fixtures.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from '../../../../helpers/sockets.js'
 
@@ -7,7 +7,7 @@ const readRequest = (s: TestSession, body: unknown, headers: Record<string, stri
   ({ method: 'POST' as const, url: `/api/public/chat/sessions/${s.id}/read`, headers, payload: body as Record<string, unknown> })
 
 t.test('read marks start at 0 and are in the public view, the admin view and the poll', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const staff = await makeStaff(app)
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'hi' })
   const poll = await app.inject(pollRequest(s))
@@ -21,7 +21,7 @@ t.test('read marks start at 0 and are in the public view, the admin view and the
 })
 
 t.test('the visitor read mark only moves forward and stops at lastSeq', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const staff = await makeStaff(app)
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'hi' })
   await app.inject(replyRequest(staff, s.id, 'hello'))
@@ -36,7 +36,7 @@ t.test('the visitor read mark only moves forward and stops at lastSeq', async (t
 })
 
 t.test('an agent read records the newest seq; the poll carries it', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const staff = await makeStaff(app)
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'one' })
   await app.inject(sendRequest(s, { text: 'two' }))
@@ -49,7 +49,7 @@ t.test('an agent read records the newest seq; the poll carries it', async (t) =>
 })
 
 t.test('read needs the session credentials; bad input is 400; another site\'s session 404', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const s = await makeSession(app, site)
   const foreign = await makeSession(app, await makeSite(app))

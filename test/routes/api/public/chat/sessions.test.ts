@@ -1,6 +1,6 @@
 import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
-import { buildTestApp } from '../../../../helpers/app.js'
+import { sharedTestApp } from '../../../../helpers/app.js'
 import { makeSession, makeSite, poll, startSessionRequest, type TestSite, uniq } from '../../../../helpers/fixtures.js'
 import { call, serve } from '../../../../helpers/http.js'
 
@@ -10,7 +10,7 @@ const start = (base: string, site: TestSite, body: Record<string, unknown>, head
   call(base, URL, { headers: { 'x-api-key': site.apiKey, ...headers }, body })
 
 t.test('a new userSessionId creates a session (201) with firstMessage as seq 1 and a token', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const userSessionId = uniq('visitor-')
   const res = await app.inject(startSessionRequest(site, { userSessionId, firstMessage: 'Hello', name: 'Olena', phone: '+380 (67) 123-45-67' }))
@@ -24,7 +24,7 @@ t.test('a new userSessionId creates a session (201) with firstMessage as seq 1 a
 })
 
 t.test('the same userSessionId with its token resumes the open session (200): contact updated, firstMessage appended, same token', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const base = await serve(app)
   const site = await makeSite(app)
   const userSessionId = uniq('visitor-')
@@ -46,7 +46,7 @@ t.test('the same userSessionId with its token resumes the open session (200): co
 })
 
 t.test('resuming with the public key alone is 401, and nothing of the session is changed or revealed', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const base = await serve(app)
   const site = await makeSite(app)
   const other = await makeSite(app)
@@ -72,7 +72,7 @@ t.test('resuming with the public key alone is 401, and nothing of the session is
 })
 
 t.test('a closed session: its userSessionId without proof is 401; with proof a new session starts (201)', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const base = await serve(app)
   const site = await makeSite(app)
   const s = await makeSession(app, site)
@@ -88,7 +88,7 @@ t.test('a closed session: its userSessionId without proof is 401; with proof a n
 })
 
 t.test('null, absent or empty userSessionId gets a generated one; every call is a new session', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const ids = new Set<string>()
   for (const body of [{}, { userSessionId: null }, { userSessionId: null, name: null, email: '', locale: '' }]) {
@@ -103,7 +103,7 @@ t.test('null, absent or empty userSessionId gets a generated one; every call is 
 })
 
 t.test('invalid fields are 400 VALIDATION_ERROR naming the field', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const cases: [Record<string, unknown>, string][] = [
     [{ userSessionId: 'short' }, 'userSessionId'],
@@ -128,13 +128,13 @@ t.test('invalid fields are 400 VALIDATION_ERROR naming the field', async (t) => 
 })
 
 t.test('4000 emoji are one character each and accepted as firstMessage', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app), { firstMessage: '😀'.repeat(4000) })
   t.equal((await poll(app, s))[0]?.text, '😀'.repeat(4000))
 })
 
 t.test('a body that is not JSON is 415, malformed JSON 400, an oversized body 413', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const headers = { 'x-api-key': site.apiKey }
   const text = await app.inject({ method: 'POST', url: URL, headers: { ...headers, 'content-type': 'text/plain' }, payload: 'hello' })
@@ -156,7 +156,7 @@ t.test('a body that is not JSON is 415, malformed JSON 400, an oversized body 41
 })
 
 t.test('a missing or unknown X-API-Key is 401', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const missing = await app.inject({ method: 'POST', url: URL, payload: {} })
   t.equal(missing.statusCode, 401)
   t.match(missing.json(), { success: false, error: { code: 'UNAUTHORIZED' } })
@@ -167,7 +167,7 @@ t.test('a missing or unknown X-API-Key is 401', async (t) => {
 })
 
 t.test("the same userSessionId on two sites is two separate sessions", async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const userSessionId = uniq('visitor-')
   const a = await app.inject(startSessionRequest(await makeSite(app), { userSessionId }))
   const b = await app.inject(startSessionRequest(await makeSite(app), { userSessionId }))
@@ -177,7 +177,7 @@ t.test("the same userSessionId on two sites is two separate sessions", async (t)
 })
 
 t.test('two concurrent first requests of one visitor end in one session', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await sharedTestApp()
   const site = await makeSite(app)
   const userSessionId = uniq('visitor-')
   // a back end with the secret: every request may resume, so the losers of the race join the winner

@@ -1,0 +1,62 @@
+import { Ajv, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import type { FastifyServerOptions } from 'fastify'
+
+/*
+ * Compiling the routes' schemas (Ajv validators, fast-json-stringify serializers) is most of
+ * what building the app costs. Route schemas are module constants, so a process that builds
+ * the app again (the tests build it hundreds of times) gets the same schema objects back:
+ * both compilers keep what they compiled per schema object, for the whole process. A server
+ * builds the app once, so it compiles exactly what it compiled before, with the same options.
+ */
+
+function makeAjv(coerceTypes: boolean | 'array') {
+  // removeAdditional: false so that unknown body fields are rejected, not silently dropped
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
+  addFormats.default(ajv)
+  return ajv
+}
+
+let ajvs: { body: Ajv; text: Ajv } | undefined
+
+/**
+ * Query strings and params arrive as text and are coerced; JSON bodies are taken as typed.
+ * Ajv itself returns the function it compiled before for the same schema object. A schema
+ * with an `$id` gets Ajvs of its own: a second build's copy of it would clash with the first.
+ */
+export function compileValidator({ schema, httpPart }: { schema: object; httpPart?: string }): ValidateFunction {
+  const pair = '$id' in schema ? { body: makeAjv(false), text: makeAjv('array') } : (ajvs ??= { body: makeAjv(false), text: makeAjv('array') })
+  return (httpPart === 'body' ? pair.body : pair.text).compile(schema)
+}
+
+type SerializerFactory = ReturnType<typeof SerializerSelector>
+type Serializer = ReturnType<ReturnType<SerializerFactory>>
+
+const fastifyDefaultSerializers: SerializerFactory = SerializerSelector()
+const serializers = new WeakMap<object, Serializer>()
+
+/**
+ * Fastify's own serializer factory, remembering per schema object. Only when no shared
+ * schemas (addSchema) or serializer options are in play, as then the schema alone decides
+ * the output; otherwise every call compiles, as Fastify's does.
+ */
+export const buildSerializer: SerializerFactory = (externalSchemas, options) => {
+  const compile = fastifyDefaultSerializers(externalSchemas, options)
+  const shared = (externalSchemas && Object.keys(externalSchemas).length > 0) || (options && Object.keys(options).length > 0)
+  if (shared) return compile
+  return (route) => {
+    const schema = route.schema
+    if (typeof schema !== 'object' || schema === null) return compile(route)
+    let serializer = serializers.get(schema)
+    if (!serializer) {
+      serializer = compile(route)
+      serializers.set(schema, serializer)
+    }
+    return serializer
+  }
+}
+
+export const schemaController: FastifyServerOptions['schemaController'] = {
+  compilersFactory: { buildSerializer },
+}
