@@ -34,4 +34,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node runs as PID 1 with no npm wrapper, so SIGTERM reaches the server's drain (it handles the signal)
-CMD ["node", "--import", "tsx", "src/server.ts"]
+# the same Node flags as `npm start` (package.json; test/scripts/node-flags.test.ts holds them equal)
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "src/server.ts"]

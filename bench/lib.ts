@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { productNodeFlags } from '../scripts/node-flags.js'
 import { connectDb, type DbHandle } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
@@ -70,7 +71,8 @@ export async function startServer(script: string, env: Record<string, string>): 
   const path = fileURLToPath(new URL(script, import.meta.url))
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the server under load
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, '--import', 'tsx', path], {
+  // the product's own Node flags (npm start's), for the baselines too: one runtime for both sides
+  const child = spawn(process.execPath, ['--expose-gc', ...productNodeFlags(), ...extraArgs, '--import', 'tsx', path], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

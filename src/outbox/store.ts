@@ -51,19 +51,28 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * conversation and destination is taken with it (and is then sent before it) or is among
  * `sentIds` (sent by this worker, its mark as done still on its way; never taken again), so
  * a burst of one conversation goes out in one round instead of one round per row.
+ * A due row whose site or webhook is gone is deleted instead (what the foreign keys' cascade
+ * did before they went, schema-delivery.ts): one queued by a send that raced the webhook's
+ * deletion, or left by a previous release's deletion during a rolling upgrade.
  */
 export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
   const sent = `{${sentIds.join(',')}}`
   const rows = await db.execute<RawOutboxRow>(sql`
     with candidates as (
-      select o.id, o.session_id, o.channel, o.webhook_id from outbox o
+      select o.id, o.site_id, o.session_id, o.channel, o.webhook_id from outbox o
       where o.status = 'pending' and o.next_attempt_at <= now() and o.id <> all(${sent}::bigint[])
       order by o.next_attempt_at, o.id
       limit ${limit}
       for update skip locked
+    ), orphans as (
+      delete from outbox o using candidates c
+      where o.id = c.id and o.site_id = c.site_id
+        and (not exists (select 1 from sites s where s.id = c.site_id)
+          or (c.webhook_id is not null and not exists (select 1 from webhooks w where w.id = c.webhook_id)))
+      returning o.id
     ), due as (
       select c.id from candidates c
-      where not exists (
+      where c.id not in (select id from orphans) and not exists (
         select 1 from outbox e
         where e.status = 'pending' and e.session_id = c.session_id and e.id < c.id
           and e.channel = c.channel and e.webhook_id is not distinct from c.webhook_id

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https'
 import { isIP } from 'node:net'
 import { and, asc, eq } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { webhooks } from '../db/schema.js'
+import { outbox, webhooks } from '../db/schema.js'
 import { notFound, validationError } from '../chat/errors.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { randomToken } from '../chat/secrets.js'
@@ -61,11 +61,17 @@ export async function getWebhook(db: Executor, box: SecretBox, id: string): Prom
   return opened(box)(w)
 }
 
-/** Deleting a webhook also drops its queued and logged deliveries (foreign key cascade). */
+/**
+ * Deleting a webhook also drops its queued and logged deliveries, in the same transaction
+ * (the outbox has no foreign key to webhooks: schema-delivery.ts says why).
+ */
 export async function deleteWebhook(db: Executor, box: SecretBox, siteId: string, id: string): Promise<Webhook> {
-  const [w] = await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.siteId, siteId))).returning()
-  if (!w) throw notFound('Webhook')
-  return opened(box)(w)
+  return db.transaction(async (tx) => {
+    const [w] = await tx.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.siteId, siteId))).returning()
+    if (!w) throw notFound('Webhook')
+    await tx.delete(outbox).where(and(eq(outbox.webhookId, w.id), eq(outbox.siteId, siteId)))
+    return opened(box)(w)
+  })
 }
 
 /** `v1=` + hex HMAC-SHA256 of `${timestamp}.${body}` under the webhook's secret. */

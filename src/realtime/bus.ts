@@ -13,8 +13,14 @@
  *   lost one is simply superseded by the next. Keep them small (MAX_EVENT_BYTES).
  *
  * Delivery: every subscriber of every instance, the publishing instance included; at most
- * once; in publishing order per instance, no order across instances.
+ * once; in publishing order per instance, no order across instances. The publishing bus's own
+ * subscribers get an event at publish (in a microtask, never inside the publisher's call), as
+ * published (a 'message' event with its message, whichever bus runs), even while the network
+ * is away; its echo from Postgres or NATS is skipped by the bus client's origin id, never by
+ * content, so events of other instances and of other bus clients in the process still arrive.
+ * A publish that then fails to go out is the other instances' loss, made good as above.
  */
+import { randomUUID } from 'node:crypto'
 import type { Message } from '../chat/message-row.js'
 
 /**
@@ -122,7 +128,10 @@ function idsOnly({ k, site, session, seq }: Extract<BusEvent, { k: 'message' }>)
   return { k, site, session, seq }
 }
 
-/** Events as received: one or an array of them; anything that is not an event is dropped. */
+/**
+ * Events as received: one or an array of them; anything that is not an event is dropped (so
+ * the origin mark that leads a payload is, for a release that does not know it).
+ */
 function decodeEvents(payload: string): (BusEvent | LostEvents)[] {
   try {
     const parsed: unknown = JSON.parse(payload)
@@ -144,11 +153,34 @@ function reviveMessage(event: BusEvent | LostEvents): BusEvent | LostEvents {
   return valid ? { ...event, message: { ...m, createdAt } } : idsOnly(event)
 }
 
-/** A bus's subscribers: each is told everything; one that throws is logged and the others are still told. */
+/**
+ * A bus's subscribers: each is told everything; one that throws is logged and the others are
+ * still told. Every payload this bus client sends starts with its origin mark, so that its
+ * own echo is known without parsing it.
+ */
 export class Subscribers {
   private readonly subscribers = new Set<BusSubscriber>()
+  /** `{"origin":"<this bus client's id>"}`: not an event, dropped as such by any receiver */
+  private readonly originMark = JSON.stringify({ origin: randomUUID() })
+  /** how a payload of this bus client's starts */
+  private readonly echoPrefix = `[${this.originMark},`
 
   constructor(private readonly log: { error: (obj: object, msg: string) => void }) {}
+
+  /** The payload for events already encoded (encodeEvent, encodeCarrying): an array led by the origin mark. */
+  payload(encoded: string[]): string {
+    return `${this.echoPrefix}${encoded.join(',')}]`
+  }
+
+  /** What payload() adds to the events' JSON, in bytes. */
+  get payloadOverhead(): number {
+    return this.echoPrefix.length + 1
+  }
+
+  /** At publish: this bus client's subscribers get the event in hand, in publishing order, after the publisher's call returns. */
+  deliverLocally(event: BusEvent): void {
+    queueMicrotask(() => this.tell((s) => s.onEvent(event)))
+  }
 
   /** Returns the unsubscribe. */
   add(subscriber: BusSubscriber): () => void {
@@ -160,8 +192,13 @@ export class Subscribers {
     this.subscribers.clear()
   }
 
-  /** A payload as received: each event to every subscriber; a 'lost' one has them all re-read. */
+  /**
+   * A payload as received: each event to every subscriber; a 'lost' one has them all re-read.
+   * This bus client's own payloads are skipped: their events were delivered at publish (and
+   * the 'lost' in one covers events that its subscribers already had).
+   */
   deliver(payload: string): void {
+    if (payload.startsWith(this.echoPrefix)) return
     for (const event of decodeEvents(payload)) {
       if (event.k === 'lost') this.tell((s) => s.onReconnect())
       else this.tell((s) => s.onEvent(event))

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ChatError } from '../chat/errors.js'
 import { listMessages, MAX_PAGE, type Message } from '../chat/messages.js'
-import { getSessionStatus, recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { getSessionStatus, type Session } from '../chat/sessions.js'
 import { getNote } from '../chat/notes.js'
 import { getAdminSession } from '../chat/session-views.js'
 import { findSiteByApiKey } from '../chat/sites.js'
@@ -10,16 +10,13 @@ import type { User } from '../chat/users.js'
 import type { Db } from '../db/client.js'
 import { linkSession, type FileLinks } from '../files/links.js'
 import type { BusEvent } from './bus.js'
-import { DashboardMarks } from './dashboard-marks.js'
 import { Dashboards, RESYNC_FRAME, type DashboardAuth } from './dashboards.js'
 import { deliverMessages, messageFrame } from './delivery.js'
 import { EphemeralRelay } from './ephemeral-relay.js'
 import { originFrame } from './frames.js'
 import { CloseCode, Peers } from './peers.js'
 import { Rooms, type Room, type WatchedSession, type Watcher } from './rooms.js'
-
-// a sweep looks this many intervals back, so a slow sweep or a late commit is still covered
-const SWEEP_WINDOW_FACTOR = 5
+import { Sweep } from './sweep.js'
 
 export type HubOptions = {
   /** told, for each message read after a notification or carried by one, how long after its commit that was */
@@ -42,24 +39,23 @@ export type HubOptions = {
  * Fans chat events out to this process's sockets. A notification only says "session S has
  * news"; the rows are re-read once per notification for all of S's sockets, and each socket
  * gets only the messages right after its own lastSeq, so duplicate, late or lost
- * notifications cause neither duplicates nor gaps. A notification that carries its message
- * (NATS) is sent as it is under the same rule; only a socket still behind it is read for.
+ * notifications cause neither duplicates nor gaps. An event that carries its message (every
+ * event this instance published, delivered by the bus at publish; another instance's on NATS)
+ * is sent as it is under the same rule; only a socket still behind it is read for.
  */
 export class Hub {
   private readonly rooms: Rooms
   private readonly peers: Peers
   private readonly ephemera: EphemeralRelay
   private readonly dashboards: Dashboards
-  private readonly dashboardMarks = new DashboardMarks()
-
-  private readonly sweeper: NodeJS.Timeout
+  private readonly sweep: Sweep
 
   constructor(private readonly opts: HubOptions) {
     this.peers = new Peers(opts)
     this.rooms = new Rooms(opts.log)
     this.dashboards = new Dashboards(this.peers, opts)
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
-    this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs).unref()
+    this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room))
   }
 
   get dashboardSocketCount(): number {
@@ -104,15 +100,6 @@ export class Hub {
     return [...this.rooms.entries()].flatMap(([id, room]) => (room.watchers.size > 0 ? [id] : []))
   }
 
-  /**
-   * A message this process has just stored: its sockets here get it at once, without waiting
-   * for its notification and a re-read (the notification still comes, for the dashboards).
-   */
-  deliverStored(message: Message): void {
-    const room = this.rooms.get(message.sessionId)
-    if (room !== undefined && room.watchers.size > 0) this.handOver(message.sessionId, room, message)
-  }
-
   /** The room's sockets get a message in hand, in the room's order; only one a gap still holds back is read for. */
   private handOver(sessionId: string, room: Room, message: Message): void {
     this.rooms.enqueue(sessionId, room, async () => {
@@ -148,45 +135,15 @@ export class Hub {
   }
 
   closeAll(code: number, reason: string): void {
-    clearInterval(this.sweeper)
+    this.sweep.stop()
     this.peers.closeAll(code, reason)
-  }
-
-  /**
-   * Events are announced after their commit, so one can be lost with the process that
-   * stored it. Every sweep looks at the sessions active since a little before the previous
-   * one and reads again any watched session whose stored lastSeq is ahead of a socket, and
-   * any session whose stored lastSeq is ahead of what its dashboards were sent.
-   */
-  private async sweep(): Promise<void> {
-    if (this.dashboards.size === 0) this.dashboardMarks.clear()
-    if (this.rooms.size === 0 && this.dashboards.size === 0) return
-    try {
-      this.dashboardMarks.startSweep()
-      const sessions = await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)
-      const owed = this.dashboards.size > 0 ? this.dashboardMarks.settle(sessions) : new Map()
-      for (const s of sessions) {
-        const debt = owed.get(s)
-        if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
-        const room = this.rooms.get(s.id)
-        const widgetsBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < s.lastSeq)
-        const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
-        if (!widgetsBehind && dashboardSeqs.length === 0) continue
-        const target = room ?? this.rooms.of(s.id)
-        target.siteId = s.siteId
-        target.dashboardSeqs.push(...dashboardSeqs)
-        this.queueRead(s.id, target)
-      }
-    } catch (err) {
-      this.opts.log.warn({ err }, 'sweep for missed notifications failed')
-    }
   }
 
   /** `carried`: the message itself, when the bus brought it (realtime/bus.ts); otherwise it is read. */
   private onMessage(siteId: string, sessionId: string, seq: number, carried: Message | undefined): void {
     const room = this.rooms.get(sessionId)
     // a seq the sweep already sent to dashboards is not sent again
-    const dashboardsSee = this.dashboards.size > 0 && this.dashboardMarks.announce(sessionId, seq) && this.dashboards.anySees(siteId)
+    const dashboardsSee = this.sweep.announce(sessionId, seq) && this.dashboards.anySees(siteId)
     if (carried !== undefined && room !== undefined && room.watchers.size > 0) {
       this.opts.observeLagMs?.(Date.now() - carried.createdAt.getTime())
       this.handOver(sessionId, room, carried)
@@ -202,7 +159,7 @@ export class Hub {
 
   private onSession(siteId: string, sessionId: string, created: boolean): void {
     // a new session is known from here on: the sweep sends frames for any message of it whose notification is lost
-    if (created && this.dashboards.size > 0) this.dashboardMarks.announce(sessionId, 0)
+    if (created) this.sweep.announce(sessionId, 0)
     const room = this.rooms.get(sessionId)
     if (!this.dashboards.anySees(siteId) && (room === undefined || room.watchers.size === 0)) return
     const target = room ?? this.rooms.of(sessionId)

@@ -16,7 +16,8 @@ const DRAIN_TIMEOUT_MS = 2_000
  * instances exchange; the database is still the truth (subscribers re-read rows, and the
  * hub's sweep catches sockets up from Postgres when an event is lost). A new message travels
  * with its event (encodeCarrying), so an instance with its session's sockets sends it
- * without a read: the cross-instance push costs one NATS hop, not a hop plus a query.
+ * without a read: the cross-instance push costs one NATS hop, not a hop plus a query. This
+ * bus's own subscribers get its events at publish and skip their echo (bus.ts).
  *
  * Core NATS is at most once, like NOTIFY: a process that is disconnected misses what was
  * published meanwhile. The client reconnects by itself (forever, 250 ms apart) and then
@@ -49,6 +50,8 @@ export class NatsBus implements RealtimeBus {
         // a dead server is noticed within ~20 s even when no TCP reset arrives
         pingInterval: 10_000,
         maxPingOut: 2,
+        // this bus's own events reach its subscribers at publish; the server need not send them back
+        noEcho: true,
       })
     } catch (err) {
       throw new Error(`cannot reach NATS at ${opts.servers.join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
@@ -57,7 +60,8 @@ export class NatsBus implements RealtimeBus {
   }
 
   publish(event: BusEvent): void {
-    const payload = encoder.encode(encodeCarrying(event))
+    const payload = encoder.encode(this.subscribers.payload([encodeCarrying(event)]))
+    this.subscribers.deliverLocally(event)
     try {
       this.nc.publish(EVENTS_SUBJECT, payload)
     } catch (err) {

@@ -23,7 +23,8 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
 
 /**
  * The bus on Postgres: NOTIFY on `chat_events` to publish, one LISTEN connection per process
- * to receive. Nothing else to run.
+ * to receive. Nothing else to run. This bus's own subscribers get its events at publish and
+ * skip their notification (bus.ts), so its sockets never wait for the round trip.
  *
  * Publishing is after the commit, on the pool, in a statement that writes no row. Postgres
  * takes one instance-wide lock at the commit of every transaction that issued NOTIFY and
@@ -57,6 +58,7 @@ export class PostgresBus implements RealtimeBus {
 
   publish(event: BusEvent): void {
     this.pending.push(encodeEvent(event))
+    this.subscribers.deliverLocally(event)
     if (this.pending.length > MAX_PENDING_EVENTS) this.drop(this.pending.length - MAX_PENDING_EVENTS, 'too many waiting')
     this.flushing ??= this.flush()
   }
@@ -93,7 +95,7 @@ export class PostgresBus implements RealtimeBus {
           // which doubled the fsyncs of the send path. Its durability is worth nothing (a lost
           // notification is made good by the sweep and by re-reads on reconnect), so it commits
           // without waiting for the flush; listeners are signalled at commit either way.
-          await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${`[${batch.join(',')}]`})`
+          await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${this.subscribers.payload(batch)})`
           this.inFlight = 0
           this.pending.splice(0, count)
           // events dropped while this one was on its way are announced by the next
@@ -120,7 +122,7 @@ export class PostgresBus implements RealtimeBus {
 
   /** How many of the oldest events fit in one payload (at least one). */
   private batchSize(): number {
-    let bytes = 2 + EVENTS_LOST.length + 1
+    let bytes = this.subscribers.payloadOverhead + EVENTS_LOST.length + 1
     let n = 0
     while (n < this.pending.length && bytes + (this.pending[n]?.length ?? 0) + 1 <= MAX_PAYLOAD_BYTES) bytes += (this.pending[n++]?.length ?? 0) + 1
     return Math.max(n, 1)

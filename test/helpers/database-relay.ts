@@ -25,13 +25,18 @@ function frontendMessages(onMessage: (type: string) => void): (chunk: Buffer) =>
  * A TCP relay in front of the real test database, so a test can take the database away
  * from the app: `blackhole()` keeps accepting connections but never answers (a network
  * partition: open connections go silent too), `close()` cuts them and refuses new ones
- * (the server is gone). With `countQueries`, `queries()` counts the queries the app has sent so far (simple
+ * (the server is gone), `hold(name)` keeps the connections whose startup named that application
+ * open but silent from the server's side until `release()` (the bus's LISTEN connection, say:
+ * notifications wait in Postgres). With `countQueries`, `queries()` counts the queries the app has sent so far (simple
  * queries and extended-protocol Syncs), for tests that a path does no per-request database work.
  */
 export async function databaseRelay(databaseUrl: string, opts: { countQueries?: boolean } = {}) {
   const target = new URL(databaseUrl)
   const sockets = new Set<Socket>()
   const pipes = new Set<[Socket, Socket]>()
+  /** each client's first bytes: its startup message, with its application_name */
+  const startups = new Map<Socket, string>()
+  const held = new Set<[Socket, Socket]>()
   let mode: 'relay' | 'blackhole' = 'relay'
   let queries = 0
   const server: Server = createServer((client) => {
@@ -45,6 +50,7 @@ export async function databaseRelay(databaseUrl: string, opts: { countQueries?: 
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
     if (opts.countQueries) client.on('data', frontendMessages((type) => { if (type === 'Q' || type === 'S') queries++ }))
+    client.once('data', (chunk: Buffer) => void startups.set(client, chunk.toString('latin1')))
     client.pipe(upstream).pipe(client)
     pipes.add([client, upstream])
   })
@@ -63,6 +69,20 @@ export async function databaseRelay(databaseUrl: string, opts: { countQueries?: 
         upstream.unpipe(client)
         client.resume() // swallow what the app sends
       }
+    },
+    hold: (applicationName: string) => {
+      for (const pair of pipes) {
+        const [client, upstream] = pair
+        if (!startups.get(client)?.includes(`\0${applicationName}\0`)) continue
+        upstream.unpipe(client)
+        upstream.pause()
+        held.add(pair)
+      }
+      return held.size
+    },
+    release: () => {
+      for (const [client, upstream] of held) upstream.pipe(client)
+      held.clear()
     },
     close: () => new Promise<void>((resolve) => { cutAll(); server.close(() => resolve()) }),
   }

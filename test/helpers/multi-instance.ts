@@ -7,6 +7,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from './app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, sendRequest } from './fixtures.js'
+import { makeTelegramSite, startBotApi, telegramEnv } from './telegram.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from './sockets.js'
 import { waitFor } from './wait.js'
 import type { BusEvent } from '../../src/realtime/bus.js'
@@ -16,6 +17,8 @@ export type BusUnderTest = {
   env: Record<string, string>
   /** drops the bus connection of every instance listed; `restored` resolves when they can connect again */
   cut: (apps: FastifyInstance[]) => Promise<{ restored: Promise<void> }>
+  /** an app on this bus whose bus brings it nothing from the network (its own events' echo included) between hold() and release() */
+  heldApp: (t: Test, opts: { env: Record<string, string>; clock: () => Date }) => Promise<{ app: FastifyInstance; hold: () => Promise<void>; release: () => Promise<void> }>
 }
 
 const SITE = '00000000-0000-4000-8000-000000000001'
@@ -49,6 +52,41 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     t.same(onB.events, [typing, message], 'in publishing order, as published')
     await waitFor('both events on A', () => onA.events.length >= 2)
     t.same(onA.events, [typing, message])
+    // A's own events reach it once, at publish: their echo (on its way before B's event below) is skipped
+    const fromB: BusEvent = { k: 'site', site: SITE }
+    b.bus.publish(fromB)
+    const notPresence = () => onA.events.filter((e) => e.k !== 'presence' && e.k !== 'presence-sync')
+    await waitFor('B\'s event on A', () => notPresence().length >= 3)
+    t.same(notPresence(), [typing, message, fromB], 'no echo of A\'s own events; B\'s arrives')
+  })
+
+  t.test('a Telegram reply and a bot reply stored on an instance reach its sockets while its bus brings it nothing back', async (t) => {
+    const telegram = await startBotApi(t)
+    let now = new Date()
+    // the sweep would catch the socket up from Postgres: kept out of the way, only the hand-over at publish can deliver
+    const env = telegramEnv(telegram, { BOT_FOLLOW_UP_POLL_MS: '20', WS_SWEEP_MS: '600000' })
+    const { app, hold, release } = await (await bus()).heldApp(t, { env, clock: () => now })
+    const admin = await makeStaff(app, 'admin')
+    const site = await makeTelegramSite(app)
+    const bot = { followUpMinutes: 5, followUpText: 'We will get back to you shortly.' }
+    t.equal((await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { bot } })).statusCode, 200)
+    const s = await makeSession(app, site, { name: 'Ann' })
+    const card = await waitFor('the new-session card', () => telegram.sent.find((m) => m.chat_id === site.chatId && m.text.includes(s.id.slice(0, 8))))
+    await waitFor('the card to be remembered', async () => (await app.sql`select 1 from telegram_messages where message_id = ${card.message_id}`).length > 0)
+    t.equal((await app.inject(sendRequest(s, { text: 'anyone?' }))).statusCode, 201)
+    const widget = await openSocket(t, widgetUrl(await listen(app), s))
+    await widget.waitForSeq(1)
+    await hold()
+    // the follow-up first: it comes only while no agent has answered
+    now = new Date(Date.now() + 6 * 60_000)
+    await widget.waitForSeq(2)
+    telegram.pushUpdate({ chatId: site.chatId, replyTo: card.message_id, text: 'from Telegram' })
+    await widget.waitForSeq(3)
+    await release()
+    t.equal((await app.inject(replyRequest(admin, s.id, 'after'))).statusCode, 201)
+    await widget.waitForSeq(4)
+    t.same(widget.ofType('message').map((f) => [f.message?.seq, f.message?.sender, f.message?.text]),
+      [[1, 'visitor', 'anyone?'], [2, 'bot', bot.followUpText], [3, 'agent', 'from Telegram'], [4, 'agent', 'after']], 'each once, in order')
   })
 
   t.test('an unsubscribed subscriber gets nothing more', async (t) => {

@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { sql } from 'drizzle-orm'
+import { claimDue } from '../../src/outbox/store.js'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
@@ -150,4 +152,33 @@ t.test('an instance with OUTBOX_DELIVERY=false queues the events but sends none;
   const [event] = await waitFor('the event, from the delivering instance', () => receiver.received.length === 1 && receiver.received)
   t.match(event?.json.data, { message: { text: 'queued' } })
   await waitFor('the row marked done', async () => (await deliveries())[0]?.status === 'done')
+})
+
+t.test('a removed webhook takes its queued deliveries with it; a due row whose webhook or site is gone is dropped, not sent', async (t) => {
+  // no worker here: the rows stay queued until claimDue is called by hand
+  const app = await buildTestApp(t, { env: { ...fastOutbox, OUTBOX_DELIVERY: 'false' } })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const url = `/api/admin/sites/${site.id}/webhooks`
+  const create = async () => (await app.inject({ method: 'POST', url, headers: bearer(admin), payload: { url: 'https://example.com/h', events: ['message.created'] } })).json().data.webhook as { id: string }
+  const [removed, orphaned, kept] = [await create(), await create(), await create()]
+  const s = await makeSession(app, site)
+  t.equal((await app.inject(sendRequest(s, { text: 'queued for three' }))).statusCode, 201)
+  const rowsOf = async (webhookId: string) => (await app.db.execute<{ id: string }>(sql`select id from outbox where webhook_id = ${webhookId}`)).length
+  t.same([await rowsOf(removed.id), await rowsOf(orphaned.id), await rowsOf(kept.id)], [1, 1, 1], 'one row per webhook')
+
+  t.equal((await app.inject({ method: 'DELETE', url: `${url}/${removed.id}`, headers: bearer(admin) })).statusCode, 200)
+  t.equal(await rowsOf(removed.id), 0, 'the API deletion took the webhook\'s row')
+  // what the previous release's deletion does during a rolling upgrade (it relied on the dropped cascade)
+  await app.db.execute(sql`delete from webhooks where id = ${orphaned.id}`)
+  t.equal(await rowsOf(orphaned.id), 1)
+  const [unknownSite] = await app.db.execute<{ id: string }>(sql`
+    insert into outbox (site_id, channel, kind, payload) values (gen_random_uuid(), 'telegram', 'notify', '{}'::jsonb) returning id`)
+
+  const claimed = await claimDue(app.db, 50, 60_000)
+  t.same(claimed.filter((r) => r.webhookId !== null).map((r) => r.webhookId), [kept.id], 'only the live webhook\'s row is claimed')
+  t.notOk(claimed.some((r) => String(r.id) === unknownSite?.id), 'the row of a site that is gone is not claimed')
+  t.equal(await rowsOf(orphaned.id), 0, 'the row whose webhook is gone was dropped')
+  t.same(await app.db.execute(sql`select 1 from outbox where id = ${unknownSite?.id}`), [], 'the row whose site is gone was dropped')
+  t.equal(await rowsOf(kept.id), 1)
 })

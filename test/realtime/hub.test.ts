@@ -7,6 +7,18 @@ import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../
 import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
+import { databaseRelay } from '../helpers/database-relay.js'
+
+/** An app whose LISTEN connection can be held (notifications wait in Postgres), with no sweep during the test. */
+async function appWithHeldNotifications(t: Parameters<typeof buildTestApp>[0]) {
+  const relay = await databaseRelay(await fileDatabaseUrl())
+  t.teardown(relay.close)
+  const app = await buildTestApp(t, { databaseUrl: relay.url, env: { WS_SWEEP_MS: '600000' } })
+  const hold = () => {
+    if (relay.hold(LISTENER_APP_NAME) === 0) throw new Error('no LISTEN connection to hold')
+  }
+  return { app, hold, release: relay.release }
+}
 
 t.test('one app at the default settings (each test with its own site, sessions and sockets)', async (t) => {
   const app = await buildTestApp(t)
@@ -155,44 +167,37 @@ t.test('a message whose notification was never sent still reaches the sockets (t
   t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
 })
 
-t.test('one app with no sweep during the tests: only the instance\'s own hand-over can deliver what it stored', async (t) => {
-  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '600000' } })
-
-  t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {
-    const base = await listen(app)
-    const site = await makeSite(app)
-    const staff = await makeStaff(app)
-    const s = await makeSession(app, site, { firstMessage: 'first' })
-    const socket = await openSocket(t, widgetUrl(base, s))
-    await socket.waitForSeq(1)
-    const publish = app.bus.publish.bind(app.bus)
-    app.bus.publish = (event) => {
-      if (event.k !== 'message') publish(event)
-    }
-    t.equal((await app.inject(replyRequest(staff, s.id, 'unannounced reply'))).statusCode, 201)
-    await socket.waitForSeq(2)
-    app.bus.publish = publish
-    t.equal((await app.inject(replyRequest(staff, s.id, 'announced reply'))).statusCode, 201)
-    await socket.waitForSeq(3)
-    t.same(socket.ofType('message').map((f) => f.message?.text), ['first', 'unannounced reply', 'announced reply'])
-  })
-
-  t.test("a visitor's message reaches the sockets on the instance that stored it without waiting for its notification", async (t) => {
-    const base = await listen(app)
-    const s = await makeSession(app, await makeSite(app), { firstMessage: 'first' })
-    const [sender, other] = [await openSocket(t, widgetUrl(base, s)), await openSocket(t, widgetUrl(base, s))]
-    await Promise.all([sender.waitForSeq(1), other.waitForSeq(1)])
-    const publish = app.bus.publish.bind(app.bus)
-    app.bus.publish = (event) => {
-      if (event.k !== 'message') publish(event)
-    }
-    t.equal((await app.inject(sendRequest(s, { text: 'posted' }))).statusCode, 201)
-    await Promise.all([sender.waitForSeq(2), other.waitForSeq(2)])
-    sender.send({ type: 'message', text: 'over the socket' })
-    await Promise.all([sender.waitForSeq(3), other.waitForSeq(3)])
-    app.bus.publish = publish
-    t.same(other.ofType('message').map((f) => f.message?.text), ['first', 'posted', 'over the socket'])
-    t.same(sender.seqs(), [1, 2, 3])
-  })
+t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {
+  // no sweep and no notification during the test: only the instance's own hand-over can deliver the reply
+  const { app, hold, release } = await appWithHeldNotifications(t)
+  const base = await listen(app)
+  const site = await makeSite(app)
+  const staff = await makeStaff(app)
+  const s = await makeSession(app, site, { firstMessage: 'first' })
+  const socket = await openSocket(t, widgetUrl(base, s))
+  await socket.waitForSeq(1)
+  hold()
+  t.equal((await app.inject(replyRequest(staff, s.id, 'unannounced reply'))).statusCode, 201)
+  await socket.waitForSeq(2)
+  release()
+  t.equal((await app.inject(replyRequest(staff, s.id, 'announced reply'))).statusCode, 201)
+  await socket.waitForSeq(3)
+  t.same(socket.ofType('message').map((f) => f.message?.text), ['first', 'unannounced reply', 'announced reply'])
 })
 
+t.test("a visitor's message reaches the sockets on the instance that stored it without waiting for its notification", async (t) => {
+  // no sweep and no notification during the test: only the instance's own hand-over can deliver the message
+  const { app, hold, release } = await appWithHeldNotifications(t)
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'first' })
+  const [sender, other] = [await openSocket(t, widgetUrl(base, s)), await openSocket(t, widgetUrl(base, s))]
+  await Promise.all([sender.waitForSeq(1), other.waitForSeq(1)])
+  hold()
+  t.equal((await app.inject(sendRequest(s, { text: 'posted' }))).statusCode, 201)
+  await Promise.all([sender.waitForSeq(2), other.waitForSeq(2)])
+  sender.send({ type: 'message', text: 'over the socket' })
+  await Promise.all([sender.waitForSeq(3), other.waitForSeq(3)])
+  release()
+  t.same(other.ofType('message').map((f) => f.message?.text), ['first', 'posted', 'over the socket'])
+  t.same(sender.seqs(), [1, 2, 3])
+})

@@ -22,6 +22,12 @@ multiInstanceTests(t, async () => ({
     await s.kill()
     return { restored: new Promise<void>((resolve, reject) => setTimeout(() => s.start().then(resolve, reject), 300)) }
   },
+  heldApp: async (t, { env, clock }) => {
+    const app = await buildTestApp(t, { clock, env: { ...(await natsEnv()), ...env } })
+    const s = await server()
+    // no server: nothing published comes back until it is up again
+    return { app, hold: () => s.kill(), release: () => s.start() }
+  },
 }))
 
 t.test('with NATS no event goes through Postgres NOTIFY', async (t) => {

@@ -3,6 +3,7 @@ import postgres from 'postgres'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
+import { databaseRelay } from '../helpers/database-relay.js'
 import { LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
 
 const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
@@ -24,6 +25,19 @@ multiInstanceTests(t, async () => ({
   cut: async () => {
     await killListeners()
     return { restored: Promise.resolve() }
+  },
+  heldApp: async (t, { env, clock }) => {
+    // through a relay that can hold what the LISTEN connection receives: notifications wait in Postgres
+    const relay = await databaseRelay(await fileDatabaseUrl())
+    t.teardown(relay.close)
+    const app = await buildTestApp(t, { databaseUrl: relay.url, clock, env: { REALTIME_BUS: 'postgres', ...env } })
+    return {
+      app,
+      hold: async () => {
+        if (relay.hold(LISTENER_APP_NAME) === 0) throw new Error('no LISTEN connection to hold')
+      },
+      release: async () => relay.release(),
+    }
   },
 }))
 

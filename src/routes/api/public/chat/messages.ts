@@ -53,7 +53,6 @@ export default (async (app) => {
       clientMessageId: req.body.clientMessageId ?? null,
       attachments: req.body.attachments,
     })
-    if (created) app.hub.deliverStored(message)
     return reply.code(created ? 201 : 200).send(ok({ message: app.files.linkFor(req).message(message) }))
   })
 

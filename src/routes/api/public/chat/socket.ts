@@ -122,10 +122,9 @@ function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: Widg
         await app.limits.checkSocketSend(sessionId, ip)
         // the stored message reaches this socket (and every other) as a `message` frame;
         // it carries the session's current name, read by the same statement
-        const { message, created } = await sendMessage(app.db, app.bus, {
+        await sendMessage(app.db, app.bus, {
           sessionId, scope: [siteId], sender: 'visitor', text: frame.text ?? '', clientMessageId: clientMessageId ?? null, attachments: frame.attachments,
         })
-        if (created) app.hub.deliverStored(message)
       } catch (err) {
         sendError(socket, err, app.log, clientMessageId)
       } finally {
