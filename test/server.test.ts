@@ -9,6 +9,15 @@ import { waitFor } from './helpers/wait.js'
 
 const SITE_KEY = 'pk_server_test_key'
 
+/**
+ * One DATA_DIR for the embedded-Postgres tests: the first start makes the cluster (what a new
+ * operator sees), the others find it made (what every later start sees); each test stops
+ * every server it starts, and so the cluster, before it ends.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
+chmodSync(dataDir, 0o755)
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+
 t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
   const server = await startServer(t, {
@@ -55,9 +64,6 @@ t.test('SIGTERM lets an in-flight request finish, then the server exits 0', asyn
 })
 
 t.test('without DATABASE_URL an embedded Postgres starts, prints demo credentials once, and keeps the data for the next start', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
-  chmodSync(dataDir, 0o755)
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const env = { DATA_DIR: dataDir }
   const first = await startServer(t, env)
   const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
@@ -90,9 +96,6 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
 })
 
 t.test('two servers on one DATA_DIR share the embedded Postgres, and the first to stop leaves it to the other', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
-  chmodSync(dataDir, 0o755)
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const env = { DATA_DIR: dataDir }
   const first = await startServer(t, env)
   const second = await startServer(t, env)
@@ -113,9 +116,6 @@ t.test('two servers on one DATA_DIR share the embedded Postgres, and the first t
 })
 
 t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
-  chmodSync(dataDir, 0o755)
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
   const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
   t.equal((await fetch(`${server.api}/healthz`)).status, 200)

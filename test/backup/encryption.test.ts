@@ -35,12 +35,15 @@ function frames(bytes: Buffer): [number, number][] {
   return out
 }
 
+// one seeded database for the file, and its backup with BACKUP_KEY
+const encrypted = await seededBackup(t, {
+  key: KEY,
+  // incompressible, so that the file holds several frames
+  beforeClose: async (app) => void (await app.sql`insert into app_settings (key, value) values ('backup.noise', ${randomBytes(300_000).toString('base64')})`),
+})
+
 t.test('with BACKUP_KEY the file is encrypted; restore needs the same key and refuses any damage', async (t) => {
-  const { file, sourceUrl, seeded } = await seededBackup(t, {
-    key: KEY,
-    // incompressible, so that the file holds several frames
-    beforeClose: async (app) => void (await app.sql`insert into app_settings (key, value) values ('backup.noise', ${randomBytes(300_000).toString('base64')})`),
-  })
+  const { file, sourceUrl, seeded } = encrypted
   const apiKey = seeded.site.apiKey
   const bytes = readFileSync(file)
   t.equal(statSync(file).mode & 0o777, 0o600)
@@ -85,8 +88,10 @@ t.test('with BACKUP_KEY the file is encrypted; restore needs the same key and re
 })
 
 t.test('an unencrypted backup that is cut short or is not a backup at all is refused', async (t) => {
-  const { sourceUrl, file } = await seededBackup(t)
+  const { sourceUrl } = encrypted
   const dir = tempDir(t)
+  const file = join(dir, 'plain.backup')
+  await backupToFile(connect(t, sourceUrl), file)
   const bytes = readFileSync(file)
   t.ok(bytes[0] === 0x1f && bytes[1] === 0x8b, 'gzip')
   writeFileSync(join(dir, 'cut'), bytes.subarray(0, Math.floor(bytes.length * 0.8)))

@@ -1,11 +1,26 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ChatApiError, type ConnectionState, type Session } from '../../packages/client/src/index.js'
 import { bearer } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
-import { delivered, oneToN, seqs, world } from './helpers.js'
+import { delivered, oneToN, seqs, world, type World } from './helpers.js'
+
+// one server, fault proxy, site and agent for the tests that do not restart the server: each
+// test starts with no faults and closes its own clients when it ends
+const fileWorld = await world(t)
+function sharedWorld(t: Test): World {
+  fileWorld.proxy.heal()
+  return {
+    ...fileWorld,
+    visitor(options) {
+      const v = fileWorld.visitor(options)
+      t.teardown(() => v.client.close())
+      return v
+    },
+  }
+}
 
 t.test('start() creates a session under the widget\'s storage keys, and another client with that storage resumes it by proving the token', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const a = w.visitor()
   const session = await a.client.start({ name: 'Marta', pageUrl: 'https://shop.example/cart' })
   t.equal(session.status, 'open')
@@ -28,7 +43,7 @@ t.test('start() creates a session under the widget\'s storage keys, and another 
 })
 
 t.test('messages reach the client on the socket, each once, in seq order, its own sends included', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor()
   const states: ConnectionState[] = []
   v.client.on('connection', (s) => void states.push(s))
@@ -45,7 +60,7 @@ t.test('messages reach the client on the socket, each once, in seq order, its ow
 })
 
 t.test('without a WebSocket the client polls every 2 seconds', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor({ WebSocket: undefined })
   const session = await v.client.start()
   await waitFor('polling', () => v.client.connection === 'polling')
@@ -57,7 +72,7 @@ t.test('without a WebSocket the client polls every 2 seconds', async (t) => {
 })
 
 t.test('refused sockets: the client falls back to polling, and back to the socket once sockets work again', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   w.proxy.faults.refuseSockets = true
   const v = w.visitor()
   const session = await v.client.start()
@@ -101,7 +116,7 @@ t.test('a server restart loses nothing and doubles nothing: replies and sends ma
 })
 
 t.test('duplicated and reordered frames are delivered once each, in seq order', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor()
   const session = await v.client.start()
   await waitFor('the socket', () => v.client.connection === 'socket')
@@ -114,7 +129,7 @@ t.test('duplicated and reordered frames are delivered once each, in seq order', 
 })
 
 t.test('a send whose response is lost is retried with its clientMessageId: stored once, delivered once', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor({ transport: 'polling' })
   const session = await v.client.start()
   w.proxy.faults.loseSendResponses = 1
@@ -127,7 +142,7 @@ t.test('a send whose response is lost is retried with its clientMessageId: store
 })
 
 t.test('sends keep their order and a closed session says so: status event, SESSION_CLOSED, and start() begins a new session', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor()
   const statuses: Session['status'][] = []
   v.client.on('session', (s) => void statuses.push(s.status))
@@ -149,7 +164,7 @@ t.test('sends keep their order and a closed session says so: status event, SESSI
 })
 
 t.test('reset() after a closed session makes no session until start(); that start makes a new one for the same visitor', async (t) => {
-  const w = await world(t)
+  const w = sharedWorld(t)
   const v = w.visitor()
   const session = await v.client.start()
   await v.client.send('before')

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ParsedMail } from 'mailparser'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, type TestSession } from '../helpers/fixtures.js'
-import { smtpInbox } from '../helpers/smtp.js'
+import { smtpInbox, type Inbox } from '../helpers/smtp.js'
 import { listen, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -35,9 +35,19 @@ const rawHeader = (mail: ParsedMail, name: string) =>
 
 const resumeToken = (mail: ParsedMail) => /#chat_resume=(rl_[\w-]+)/.exec(mail.text ?? '')?.[1]
 
+// one SMTP server and one app for the tests on these settings; each test starts with an empty
+// inbox that accepts (every test waits until its own emails are settled before it ends)
+const sharedInbox = await smtpInbox(t)
+const sharedApp = await buildTestApp(t, { env: env(sharedInbox.url) })
+function shared(): { inbox: Inbox; app: FastifyInstance } {
+  sharedInbox.mails.length = 0
+  sharedInbox.recipients.length = 0
+  sharedInbox.answer = 'accept'
+  return { inbox: sharedInbox, app: sharedApp }
+}
+
 t.test('replies to an away visitor within the batch window arrive as one email, in plain text and HTML, with the site name, List-Unsubscribe and no tracking', async (t) => {
-  const inbox = await smtpInbox(t)
-  const app = await buildTestApp(t, { env: env(inbox.url) })
+  const { inbox, app } = shared()
   const site = await makeSite(app, ['https://shop.example'])
   const siteName = (await app.db.execute<{ name: string }>(sql`select name from sites where id = ${site.id}`))[0]?.name
   const s = await makeSession(app, site, { email: 'olena@example.com', pageUrl: 'https://shop.example/cart?step=2', firstMessage: 'Do you ship to Lviv?', locale: 'en' })
@@ -64,8 +74,7 @@ t.test('replies to an away visitor within the batch window arrive as one email, 
 })
 
 t.test('the link reopens the conversation once, in any browser, for its own site only', async (t) => {
-  const inbox = await smtpInbox(t)
-  const app = await buildTestApp(t, { env: env(inbox.url) })
+  const { inbox, app } = shared()
   const site = await makeSite(app, ['https://shop.example'])
   const s = await makeSession(app, site, { email: 'olena@example.com', firstMessage: 'hello' })
   await leftMinutesAgo(app, s)
@@ -93,8 +102,7 @@ t.test('the link reopens the conversation once, in any browser, for its own site
 })
 
 t.test('a visitor who is present (polling) gets no email', async (t) => {
-  const inbox = await smtpInbox(t)
-  const app = await buildTestApp(t, { env: env(inbox.url) })
+  const { inbox, app } = shared()
   const s = await makeSession(app, await makeSite(app), { email: 'olena@example.com', firstMessage: 'hello' })
   await leftMinutesAgo(app, s)
   await poll(app, s)
@@ -140,8 +148,7 @@ t.test('across instances: an open widget socket on one keeps the visitor present
 })
 
 t.test('unsubscribing (one click) stops offline emails for the conversation; the GET only asks', async (t) => {
-  const inbox = await smtpInbox(t)
-  const app = await buildTestApp(t, { env: env(inbox.url) })
+  const { inbox, app } = shared()
   const s = await makeSession(app, await makeSite(app), { email: 'olena@example.com', firstMessage: 'hello', locale: 'uk' })
   await leftMinutesAgo(app, s)
   const agent = await makeStaff(app)
@@ -164,8 +171,7 @@ t.test('unsubscribing (one click) stops offline emails for the conversation; the
 })
 
 t.test('a refusing SMTP server: 4xx is retried until accepted, 5xx fails the row at once and it is listed as a failed notification', async (t) => {
-  const inbox = await smtpInbox(t)
-  const app = await buildTestApp(t, { env: env(inbox.url) })
+  const { inbox, app } = shared()
   const site = await makeSite(app)
   const admin = await makeStaff(app, 'admin')
   inbox.answer = 451

@@ -20,36 +20,83 @@ async function appWithHeldNotifications(t: Parameters<typeof buildTestApp>[0]) {
   return { app, hold, release: relay.release }
 }
 
-t.test('killing the listener\'s connection while messages are written loses nothing and duplicates nothing', async (t) => {
+t.test('one app at the default settings (each test with its own site, sessions and sockets)', async (t) => {
   const app = await buildTestApp(t)
-  const base = await listen(app)
-  const admin = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
-  t.teardown(() => admin.end())
-  let resyncs = 0
-  await app.bus.subscribe({ onEvent: () => {}, onReconnect: () => resyncs++ })
-  const site = await makeSite(app)
-  const sessions = [await makeSession(app, site), await makeSession(app, site)]
-  const staff = await makeStaff(app)
-  const dashboard = await openSocket(t, dashboardUrl(base, staff))
-  const sockets = await Promise.all(sessions.flatMap((s) => [0, 0, 0].map(() => openSocket(t, widgetUrl(base, s)))))
-  const perSession = 40
-  const kills: number[] = []
-  for (let i = 1; i <= perSession; i++) {
-    if (i === 10 || i === perSession - 2) {
-      // writes are fast enough to reach the second kill before the first reconnect is done
-      await waitFor('the listener to be back', () => kills.length === resyncs)
-      const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
-        where application_name = ${LISTENER_APP_NAME} and datname = current_database()`
-      kills.push(killed.length)
+
+  t.test('killing the listener\'s connection while messages are written loses nothing and duplicates nothing', async (t) => {
+    const base = await listen(app)
+    const admin = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
+    t.teardown(() => admin.end())
+    let resyncs = 0
+    await app.bus.subscribe({ onEvent: () => {}, onReconnect: () => resyncs++ })
+    const site = await makeSite(app)
+    const sessions = [await makeSession(app, site), await makeSession(app, site)]
+    const staff = await makeStaff(app)
+    const dashboard = await openSocket(t, dashboardUrl(base, staff))
+    const sockets = await Promise.all(sessions.flatMap((s) => [0, 0, 0].map(() => openSocket(t, widgetUrl(base, s)))))
+    const perSession = 40
+    const kills: number[] = []
+    for (let i = 1; i <= perSession; i++) {
+      if (i === 10 || i === perSession - 2) {
+        // writes are fast enough to reach the second kill before the first reconnect is done
+        await waitFor('the listener to be back', () => kills.length === resyncs)
+        const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
+          where application_name = ${LISTENER_APP_NAME} and datname = current_database()`
+        kills.push(killed.length)
+      }
+      for (const s of sessions) await app.inject(i % 2 ? sendRequest(s, { text: `v${i}` }) : replyRequest(staff, s.id, `a${i}`))
     }
-    for (const s of sessions) await app.inject(i % 2 ? sendRequest(s, { text: `v${i}` }) : replyRequest(staff, s.id, `a${i}`))
-  }
-  t.same(kills, [1, 1], 'the listener backend was found and killed twice')
-  await Promise.all(sockets.map((socket) => socket.waitForSeq(perSession)))
-  const expected = Array.from({ length: perSession }, (_, i) => i + 1)
-  for (const socket of sockets) t.same(socket.seqs(), expected)
-  await dashboard.waitUntil('resync frames', () => dashboard.ofType('resync').length >= 1)
-  t.ok(resyncs >= 1, 'the listener reconnected and caught up')
+    t.same(kills, [1, 1], 'the listener backend was found and killed twice')
+    await Promise.all(sockets.map((socket) => socket.waitForSeq(perSession)))
+    const expected = Array.from({ length: perSession }, (_, i) => i + 1)
+    for (const socket of sockets) t.same(socket.seqs(), expected)
+    await dashboard.waitUntil('resync frames', () => dashboard.ofType('resync').length >= 1)
+    t.ok(resyncs >= 1, 'the listener reconnected and caught up')
+  })
+
+  t.test('dashboards catch up on unannounced messages within the default sweep interval', async (t) => {
+    const sweepMs = app.config.wsSweepMs
+    const base = await listen(app)
+    const site = await makeSite(app)
+    // active before the dashboard opened: it fetched this one through the REST API
+    const earlier = await makeSession(app, site, { firstMessage: 'before the dashboard' })
+    const dashboard = await openDashboard(t, base, await makeStaff(app))
+    const s = await makeSession(app, site, { firstMessage: 'announced' })
+    const created = (sessionId: string) => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === sessionId)
+    await dashboard.waitUntil('the announced message', () => created(s.id).length === 1)
+    const startedAt = Date.now()
+    await storeUnannounced(app, s.id, 'never announced')
+    await storeUnannounced(app, earlier.id, 'never announced either')
+    await dashboard.waitUntil('the unannounced message', () => created(s.id).length === 2)
+    // the first sweep may see the new session before any notification of its own: frames or a resync
+    await dashboard.waitUntil('the other session\'s message or a resync',
+      () => created(earlier.id).length === 1 || dashboard.ofType('resync').length > 0)
+    const elapsed = Date.now() - startedAt
+    t.ok(elapsed < 2 * sweepMs, `caught up in ${elapsed} ms (sweep every ${sweepMs} ms)`)
+    t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced'], 'each message once, in order')
+    await storeUnannounced(app, s.id, 'third')
+    await dashboard.waitUntil('the third message', () => created(s.id).length === 3)
+    // a sweep that forgot what it sent would send 'never announced' again before 'third'
+    t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced', 'third'], 'no duplicate from a later sweep')
+  })
+
+  t.test('dashboards get every message once when notifications arrive out of order (writers on different instances)', async (t) => {
+    const base = await listen(app)
+    const site = await makeSite(app)
+    const dashboard = await openDashboard(t, base, await makeStaff(app))
+    const s = await makeSession(app, site, { firstMessage: 'first' })
+    const texts = () => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === s.id).map((f) => f.message?.text)
+    await dashboard.waitUntil('the first message', () => texts().length === 1)
+    await storeUnannounced(app, s.id, 'second')
+    await storeUnannounced(app, s.id, 'third')
+    // the bus keeps order per publishing instance only: the writer of 'third' was heard first
+    app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 3 })
+    app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 2 })
+    await dashboard.waitUntil('the message announced late', () => texts().includes('second'))
+    await storeUnannounced(app, s.id, 'fourth')
+    await dashboard.waitUntil('the next message, by the sweep', () => texts().includes('fourth'))
+    t.same([...texts()].sort(), ['first', 'fourth', 'second', 'third'], 'each message once')
+  })
 })
 
 t.test('a socket that stops reading is closed with 4008 and resumes with after', async (t) => {
@@ -118,52 +165,6 @@ t.test('a message whose notification was never sent still reaches the sockets (t
   await storeUnannounced(app, s.id, 'never announced')
   await socket.waitForSeq(2)
   t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
-})
-
-t.test('dashboards catch up on unannounced messages within the default sweep interval', async (t) => {
-  const app = await buildTestApp(t)
-  const sweepMs = app.config.wsSweepMs
-  const base = await listen(app)
-  const site = await makeSite(app)
-  // active before the dashboard opened: it fetched this one through the REST API
-  const earlier = await makeSession(app, site, { firstMessage: 'before the dashboard' })
-  const dashboard = await openDashboard(t, base, await makeStaff(app))
-  const s = await makeSession(app, site, { firstMessage: 'announced' })
-  const created = (sessionId: string) => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === sessionId)
-  await dashboard.waitUntil('the announced message', () => created(s.id).length === 1)
-  const startedAt = Date.now()
-  await storeUnannounced(app, s.id, 'never announced')
-  await storeUnannounced(app, earlier.id, 'never announced either')
-  await dashboard.waitUntil('the unannounced message', () => created(s.id).length === 2)
-  // the first sweep may see the new session before any notification of its own: frames or a resync
-  await dashboard.waitUntil('the other session\'s message or a resync',
-    () => created(earlier.id).length === 1 || dashboard.ofType('resync').length > 0)
-  const elapsed = Date.now() - startedAt
-  t.ok(elapsed < 2 * sweepMs, `caught up in ${elapsed} ms (sweep every ${sweepMs} ms)`)
-  t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced'], 'each message once, in order')
-  await storeUnannounced(app, s.id, 'third')
-  await dashboard.waitUntil('the third message', () => created(s.id).length === 3)
-  // a sweep that forgot what it sent would send 'never announced' again before 'third'
-  t.same(created(s.id).map((f) => f.message?.text), ['announced', 'never announced', 'third'], 'no duplicate from a later sweep')
-})
-
-t.test('dashboards get every message once when notifications arrive out of order (writers on different instances)', async (t) => {
-  const app = await buildTestApp(t)
-  const base = await listen(app)
-  const site = await makeSite(app)
-  const dashboard = await openDashboard(t, base, await makeStaff(app))
-  const s = await makeSession(app, site, { firstMessage: 'first' })
-  const texts = () => dashboard.ofType('message.created').filter((f) => f.message?.sessionId === s.id).map((f) => f.message?.text)
-  await dashboard.waitUntil('the first message', () => texts().length === 1)
-  await storeUnannounced(app, s.id, 'second')
-  await storeUnannounced(app, s.id, 'third')
-  // the bus keeps order per publishing instance only: the writer of 'third' was heard first
-  app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 3 })
-  app.bus.publish({ k: 'message', site: site.id, session: s.id, seq: 2 })
-  await dashboard.waitUntil('the message announced late', () => texts().includes('second'))
-  await storeUnannounced(app, s.id, 'fourth')
-  await dashboard.waitUntil('the next message, by the sweep', () => texts().includes('fourth'))
-  t.same([...texts()].sort(), ['first', 'fourth', 'second', 'third'], 'each message once')
 })
 
 t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {

@@ -4,46 +4,69 @@ import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequ
 import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
-t.test('a new session and a visitor message reach the chat as cards, visitor text escaped', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const site = await makeTelegramSite(app)
-  const s = await makeSession(app, site, { name: 'Ann <script>', phone: '+380 44 123', pageUrl: 'https://shop.example/p?a=1&b=2' })
-  t.equal((await app.inject(sendRequest(s, { text: 'Is <b>this</b> & that in stock?' }))).statusCode, 201)
-  const [card, message] = await waitFor('two messages', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
-  t.equal(card?.chat_id, site.chatId)
-  t.equal(card?.parse_mode, 'HTML')
-  t.match(card?.text, /New chat/)
-  t.match(card?.text, /👤 Ann &lt;script&gt;/)
-  t.match(card?.text, /📞 \+380 44 123/)
-  t.match(card?.text, /🌐 https:\/\/shop\.example\/p\?a=1&amp;b=2/)
-  t.match(card?.text, `<a href="https://chat.example.com/admin#/sessions/${s.id}">`)
-  t.match(message?.text, 'Is &lt;b&gt;this&lt;/b&gt; &amp; that in stock?')
-  t.notMatch(message?.text, '<b>this</b>')
-})
-
-t.test('at the default OUTBOX_POLL_MS, a burst of five visitor lines reaches Telegram in order within 1 s of the last one\'s commit', async (t) => {
+t.test('one app at the default settings and one stand-in that answers (each test with its own site and Telegram chat)', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
-  t.notOk('OUTBOX_POLL_MS' in env, 'the default poll interval (1 s)')
   const app = await buildTestApp(t, { env })
-  const site = await makeTelegramSite(app)
-  const s = await makeSession(app, site, { firstMessage: 'opening line' })
-  await waitFor('the card', () => bot.sentTo(site.chatId)[0])
-  const lines = [1, 2, 3, 4, 5].map((n) => `line ${n}`)
-  let lastCreatedAt = 0
-  for (const text of lines) {
-    const res = await app.inject(sendRequest(s, { text }))
-    t.equal(res.statusCode, 201)
-    // stamped by Postgres in the storing statement, so no later than its commit
-    lastCreatedAt = Date.parse(res.json().data.message.createdAt)
-  }
-  const sends = () => bot.calls.filter((c) => c.method === 'sendMessage' && lines.some((l) => String(c.params.text).includes(l)))
-  await waitFor('all five lines', () => sends().length === 5, 5000)
-  const tookMs = Math.max(...sends().map((c) => c.at)) - lastCreatedAt
-  // one poll round per line would be 4 s or more; sending a conversation's waiting lines in one round keeps it well under
-  t.ok(tookMs < 1000, `the last line reached Telegram ${tookMs} ms after its commit`)
-  t.same(sends().map((c) => lines.find((l) => String(c.params.text).includes(l))), lines, 'in order')
+
+  t.test('a new session and a visitor message reach the chat as cards, visitor text escaped', async (t) => {
+    const site = await makeTelegramSite(app)
+    const s = await makeSession(app, site, { name: 'Ann <script>', phone: '+380 44 123', pageUrl: 'https://shop.example/p?a=1&b=2' })
+    t.equal((await app.inject(sendRequest(s, { text: 'Is <b>this</b> & that in stock?' }))).statusCode, 201)
+    const [card, message] = await waitFor('two messages', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
+    t.equal(card?.chat_id, site.chatId)
+    t.equal(card?.parse_mode, 'HTML')
+    t.match(card?.text, /New chat/)
+    t.match(card?.text, /👤 Ann &lt;script&gt;/)
+    t.match(card?.text, /📞 \+380 44 123/)
+    t.match(card?.text, /🌐 https:\/\/shop\.example\/p\?a=1&amp;b=2/)
+    t.match(card?.text, `<a href="https://chat.example.com/admin#/sessions/${s.id}">`)
+    t.match(message?.text, 'Is &lt;b&gt;this&lt;/b&gt; &amp; that in stock?')
+    t.notMatch(message?.text, '<b>this</b>')
+  })
+
+  t.test('at the default OUTBOX_POLL_MS, a burst of five visitor lines reaches Telegram in order within 1 s of the last one\'s commit', async (t) => {
+    t.notOk('OUTBOX_POLL_MS' in env, 'the default poll interval (1 s)')
+    const site = await makeTelegramSite(app)
+    const s = await makeSession(app, site, { firstMessage: 'opening line' })
+    await waitFor('the card', () => bot.sentTo(site.chatId)[0])
+    const lines = [1, 2, 3, 4, 5].map((n) => `line ${n}`)
+    let lastCreatedAt = 0
+    for (const text of lines) {
+      const res = await app.inject(sendRequest(s, { text }))
+      t.equal(res.statusCode, 201)
+      // stamped by Postgres in the storing statement, so no later than its commit
+      lastCreatedAt = Date.parse(res.json().data.message.createdAt)
+    }
+    const sends = () => bot.calls.filter((c) => c.method === 'sendMessage' && lines.some((l) => String(c.params.text).includes(l)))
+    await waitFor('all five lines', () => sends().length === 5, 5000)
+    const tookMs = Math.max(...sends().map((c) => c.at)) - lastCreatedAt
+    // one poll round per line would be 4 s or more; sending a conversation's waiting lines in one round keeps it well under
+    t.ok(tookMs < 1000, `the last line reached Telegram ${tookMs} ms after its commit`)
+    t.same(sends().map((c) => lines.find((l) => String(c.params.text).includes(l))), lines, 'in order')
+  })
+
+  t.test("a new session's first message is quoted in its card, not sent twice", async (t) => {
+    const site = await makeTelegramSite(app)
+    await makeSession(app, site, { firstMessage: 'hello there' })
+    const card = await waitFor('the card', () => bot.sentTo(site.chatId)[0])
+    t.match(card?.text, /💬 hello there/)
+    await app.inject(startSessionRequest(site, { userSessionId: 'another-visitor-1', name: 'Bo' }))
+    await waitFor('the second card', () => bot.sentTo(site.chatId).length >= 2)
+    t.equal(bot.sentTo(site.chatId).filter((m) => m.text.includes('hello there')).length, 1)
+  })
+
+  t.test('contact details given later are posted', async (t) => {
+    const site = await makeTelegramSite(app)
+    const s = await makeSession(app, site)
+    const later = startSessionRequest(site, { userSessionId: s.userSessionId, name: 'Olha', phone: '+1 555' })
+    // resuming needs the session's token
+    const res = await app.inject({ ...later, headers: { ...later.headers, 'x-session-token': s.token } })
+    t.equal(res.statusCode, 200)
+    const contact = await waitFor('contact card', () => bot.sentTo(site.chatId).find((m) => m.text.includes('Contact details')))
+    t.match(contact.text, /👤 Olha/)
+    t.match(contact.text, /📞 \+1 555/)
+  })
 })
 
 t.test('a legacy /notify note wakes the worker: it reaches Telegram well before the next poll', async (t) => {
@@ -58,32 +81,6 @@ t.test('a legacy /notify note wakes the worker: it reaches Telegram well before 
   t.equal(res.json().data.queued, true)
   const note = await waitFor('the note', () => bot.sentTo(site.chatId).find((m) => m.text.includes('call me')), 10_000)
   t.match(note.text, /Ann/)
-})
-
-t.test("a new session's first message is quoted in its card, not sent twice", async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const site = await makeTelegramSite(app)
-  await makeSession(app, site, { firstMessage: 'hello there' })
-  const card = await waitFor('the card', () => bot.sentTo(site.chatId)[0])
-  t.match(card?.text, /💬 hello there/)
-  await app.inject(startSessionRequest(site, { userSessionId: 'another-visitor-1', name: 'Bo' }))
-  await waitFor('the second card', () => bot.sentTo(site.chatId).length >= 2)
-  t.equal(bot.sentTo(site.chatId).filter((m) => m.text.includes('hello there')).length, 1)
-})
-
-t.test('contact details given later are posted', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const site = await makeTelegramSite(app)
-  const s = await makeSession(app, site)
-  const later = startSessionRequest(site, { userSessionId: s.userSessionId, name: 'Olha', phone: '+1 555' })
-  // resuming needs the session's token
-  const res = await app.inject({ ...later, headers: { ...later.headers, 'x-session-token': s.token } })
-  t.equal(res.statusCode, 200)
-  const contact = await waitFor('contact card', () => bot.sent.find((m) => m.text.includes('Contact details')))
-  t.match(contact.text, /👤 Olha/)
-  t.match(contact.text, /📞 \+1 555/)
 })
 
 t.test('a site without Telegram queues nothing', async (t) => {

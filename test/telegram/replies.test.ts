@@ -16,53 +16,108 @@ async function notifiedSession(app: FastifyInstance, bot: BotApiStandIn) {
   return { site, s, cardId: card.message_id }
 }
 
-t.test("a manager's reply to a notification becomes an agent message the visitor polls, then is acknowledged", async (t) => {
+t.test('one app at the default settings and one stand-in (each test with its own site, Telegram chat and session)', async (t) => {
   const bot = await startBotApi(t)
   const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  await linkTelegramAgent(app, 7, 'Taras K')
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'Hello, <how> can I help?', from: { id: 7, first_name: 'Taras', last_name: 'Kovalenko' } })
-  const reply = await waitFor('the agent message', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
-  t.match(reply, { sender: 'agent', senderName: 'Taras K', text: 'Hello, <how> can I help?' })
-  await waitFor('the reaction', () => bot.reactions.length === 1)
-  const stats = await app.sql`select first_response_at from chat_sessions where id = ${s.id}`
-  t.ok(stats[0]?.first_response_at, 'counts as the first response')
-})
 
-t.test('a reply to a closed conversation is not delivered and the manager is told', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  const admin = await makeStaff(app, 'admin')
-  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'late answer' })
-  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('closed')))
-  t.equal(note.chat_id, site.chatId)
-  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
-  t.equal(bot.reactions.length, 0)
-})
+  t.test("a manager's reply to a notification becomes an agent message the visitor polls, then is acknowledged", async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    await linkTelegramAgent(app, 7, 'Taras K')
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'Hello, <how> can I help?', from: { id: 7, first_name: 'Taras', last_name: 'Kovalenko' } })
+    const reply = await waitFor('the agent message', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
+    t.match(reply, { sender: 'agent', senderName: 'Taras K', text: 'Hello, <how> can I help?' })
+    await waitFor('the reaction', () => bot.reactions.filter((r) => String(r.chat_id) === site.chatId).length === 1)
+    const stats = await app.sql`select first_response_at from chat_sessions where id = ${s.id}`
+    t.ok(stats[0]?.first_response_at, 'counts as the first response')
+  })
 
-t.test('messages that are not replies, and messages from other chats, are never forwarded', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  bot.pushUpdate({ chatId: site.chatId, text: 'lunch anyone?' })
-  bot.pushUpdate({ chatId: '-100999', replyTo: cardId, text: 'from elsewhere' })
-  const last = bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'the real answer' })
-  await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.text === 'the real answer'))
-  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['the real answer'])
-  const stored = await app.sql`select value from app_settings where key = ${'telegram_offset:' + TEST_BOT_TOKEN.split(':')[0]}`
-  t.equal(Number(stored[0]?.value), last + 1)
-})
+  t.test('a reply to a closed conversation is not delivered and the manager is told', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    const admin = await makeStaff(app, 'admin')
+    const reactionsBefore = bot.reactions.length
+    await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'late answer' })
+    const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('closed')))
+    t.equal(note.chat_id, site.chatId)
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+    t.equal(bot.reactions.length, reactionsBefore, 'no reaction')
+  })
 
-t.test('a sticker as a reply is not sent, and the manager is told', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, sticker: true })
-  const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text, photos and documents')))
-  t.equal(note.chat_id, site.chatId)
-  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+  t.test('messages that are not replies, and messages from other chats, are never forwarded', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    bot.pushUpdate({ chatId: site.chatId, text: 'lunch anyone?' })
+    bot.pushUpdate({ chatId: '-100999', replyTo: cardId, text: 'from elsewhere' })
+    const last = bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'the real answer' })
+    await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.text === 'the real answer'))
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['the real answer'])
+    const stored = await app.sql`select value from app_settings where key = ${'telegram_offset:' + TEST_BOT_TOKEN.split(':')[0]}`
+    t.equal(Number(stored[0]?.value), last + 1)
+  })
+
+  t.test('a sticker as a reply is not sent, and the manager is told', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, sticker: true })
+    const note = await waitFor('the note', () => bot.sent.find((m) => m.text.includes('only text, photos and documents')))
+    t.equal(note.chat_id, site.chatId)
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [])
+  })
+
+  t.test('a visitor message after a reply is still forwarded', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'hi from TG' })
+    await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.sender === 'agent'))
+    await app.inject(sendRequest(s, { text: 'thanks!' }))
+    const note = await waitFor('the forwarded message', () => bot.sent.find((m) => m.text.includes('thanks!')))
+    t.equal(note.chat_id, site.chatId)
+  })
+
+  t.test('a reply written in the dashboard is shown to the managers in Telegram; one from Telegram is not echoed', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    const agent = await makeStaff(app, 'agent', 'Olena')
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'from telegram' })
+    await waitFor('the Telegram reply', async () => (await poll(app, s)).some((m) => m.text === 'from telegram'))
+    t.equal((await app.inject(replyRequest(agent, s.id, 'from the <dashboard>'))).statusCode, 201)
+    const mirrored = await waitFor('the mirrored reply', () => bot.sent.find((m) => m.text.includes('from the &lt;dashboard&gt;')))
+    t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
+    await new Promise((r) => setTimeout(r, 150))
+    t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
+  })
+
+  t.test('an update that keeps failing is skipped after UPDATE_MAX_ATTEMPTS rounds, so the replies behind it get through', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    // the long poll under way when the update comes is the first attempt
+    const firstTry = bot.calls.map((c) => c.method).lastIndexOf('getUpdates')
+    // a message without a chat: handling it throws every time
+    const bad = bot.pushRawUpdate((id) => ({ update_id: id, message: { message_id: 1, date: 0, text: 'no chat' } }))
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the bad one' })
+    await waitFor('the reply behind it', async () => (await poll(app, s)).find((m) => m.text === 'after the bad one'), 20_000)
+    const tries = bot.calls.slice(firstTry).filter((c) => c.method === 'getUpdates' && Number(c.params.offset) <= bad)
+    t.ok(tries.length >= UPDATE_MAX_ATTEMPTS, `tried ${tries.length} times before moving on`)
+    const [offset] = await app.sql<{ value: string }[]>`select value from app_settings where key like 'telegram_offset:%'`
+    t.ok(Number(offset?.value) > bad, 'the offset moved past it')
+  })
+
+  t.test('only linked agents may answer or close from Telegram, unless the site lets any member', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    const stranger = { id: 9_000_001, first_name: 'Someone', last_name: 'InTheGroup' }
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'I am not an agent', from: stranger })
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: '/close', from: stranger })
+    const notes = await waitFor('two refusals', () => {
+      const found = bot.sent.filter((m) => m.chat_id === site.chatId && m.text.includes('Only agents linked'))
+      return found.length === 2 && found
+    })
+    t.match(notes[0]?.text, String(stranger.id), 'the note names the id an admin has to link')
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [], 'nothing reached the visitor')
+    t.equal((await app.sql`select status from chat_sessions where id = ${s.id}`)[0]?.status, 'open', 'the conversation stays open')
+
+    const admin = await makeStaff(app, 'admin')
+    const patched = await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { telegram: { anyMember: true } } })
+    t.equal(patched.statusCode, 200)
+    t.equal(patched.json().data.site.telegram.anyMember, true)
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'now anyone may', from: stranger })
+    const reply = await waitFor('the reply', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
+    t.match(reply, { text: 'now anyone may', senderName: 'Someone InTheGroup' })
+  })
 })
 
 t.test('the update offset survives a restart: nothing is replayed and nothing skipped', async (t) => {
@@ -116,17 +171,6 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook'])
 })
 
-t.test('a visitor message after a reply is still forwarded', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'hi from TG' })
-  await waitFor('the reply', async () => (await poll(app, s)).some((m) => m.sender === 'agent'))
-  await app.inject(sendRequest(s, { text: 'thanks!' }))
-  const note = await waitFor('the forwarded message', () => bot.sent.find((m) => m.text.includes('thanks!')))
-  t.equal(note.chat_id, site.chatId)
-})
-
 t.test('when the reading instance stops, another takes over', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
@@ -142,56 +186,3 @@ t.test('when the reading instance stops, another takes over', async (t) => {
   t.pass('the second instance read it')
 })
 
-t.test('a reply written in the dashboard is shown to the managers in Telegram; one from Telegram is not echoed', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  const agent = await makeStaff(app, 'agent', 'Olena')
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'from telegram' })
-  await waitFor('the Telegram reply', async () => (await poll(app, s)).some((m) => m.text === 'from telegram'))
-  t.equal((await app.inject(replyRequest(agent, s.id, 'from the <dashboard>'))).statusCode, 201)
-  const mirrored = await waitFor('the mirrored reply', () => bot.sent.find((m) => m.text.includes('from the &lt;dashboard&gt;')))
-  t.match(mirrored.text, /↪️ <b>Olena<\/b> \(dashboard\)/)
-  await new Promise((r) => setTimeout(r, 150))
-  t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
-})
-
-t.test('an update that keeps failing is skipped after UPDATE_MAX_ATTEMPTS rounds, so the replies behind it get through', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  // the long poll under way when the update comes is the first attempt
-  const firstTry = bot.calls.map((c) => c.method).lastIndexOf('getUpdates')
-  // a message without a chat: handling it throws every time
-  const bad = bot.pushRawUpdate((id) => ({ update_id: id, message: { message_id: 1, date: 0, text: 'no chat' } }))
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the bad one' })
-  await waitFor('the reply behind it', async () => (await poll(app, s)).find((m) => m.text === 'after the bad one'), 20_000)
-  const tries = bot.calls.slice(firstTry).filter((c) => c.method === 'getUpdates' && Number(c.params.offset) <= bad)
-  t.ok(tries.length >= UPDATE_MAX_ATTEMPTS, `tried ${tries.length} times before moving on`)
-  const [offset] = await app.sql<{ value: string }[]>`select value from app_settings where key like 'telegram_offset:%'`
-  t.ok(Number(offset?.value) > bad, 'the offset moved past it')
-})
-
-t.test('only linked agents may answer or close from Telegram, unless the site lets any member', async (t) => {
-  const bot = await startBotApi(t)
-  const app = await buildTestApp(t, { env: telegramEnv(bot) })
-  const { site, s, cardId } = await notifiedSession(app, bot)
-  const stranger = { id: 9_000_001, first_name: 'Someone', last_name: 'InTheGroup' }
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'I am not an agent', from: stranger })
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: '/close', from: stranger })
-  const notes = await waitFor('two refusals', () => {
-    const found = bot.sent.filter((m) => m.chat_id === site.chatId && m.text.includes('Only agents linked'))
-    return found.length === 2 && found
-  })
-  t.match(notes[0]?.text, String(stranger.id), 'the note names the id an admin has to link')
-  t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [], 'nothing reached the visitor')
-  t.equal((await app.sql`select status from chat_sessions where id = ${s.id}`)[0]?.status, 'open', 'the conversation stays open')
-
-  const admin = await makeStaff(app, 'admin')
-  const patched = await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { telegram: { anyMember: true } } })
-  t.equal(patched.statusCode, 200)
-  t.equal(patched.json().data.site.telegram.anyMember, true)
-  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'now anyone may', from: stranger })
-  const reply = await waitFor('the reply', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
-  t.match(reply, { text: 'now anyone may', senderName: 'Someone InTheGroup' })
-})

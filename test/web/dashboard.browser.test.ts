@@ -5,13 +5,11 @@ import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser and one app for the file: each test makes its own staff, sites and browser contexts
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
 
 t.test('a manager logs in, sees a new chat appear, answers it and closes it; the visitor sees both', async (t) => {
-  const { app, origin } = await listeningApp(t)
   let html = ''
   const pageOrigin = await hostSite(t, () => html)
   const site = await makeSite(app, [pageOrigin])
@@ -77,7 +75,6 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
 })
 
 t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready embed snippet', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const site = await makeSite(app, ['https://shop.example'])
   const admin = await makeStaff(app, 'admin', 'Olena')
   const chats = [
@@ -136,7 +133,6 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
 })
 
 t.test('an agent sees no administration links', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const agent = await makeStaff(app, 'agent')
   const context = await browser.newContext()
   t.teardown(() => context.close())
@@ -147,7 +143,6 @@ t.test('an agent sees no administration links', async (t) => {
 })
 
 t.test('the dashboard socket puts a new chat on top and updates its preview live, with no offline banner', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const agent = await makeStaff(app, 'agent')
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
@@ -192,7 +187,6 @@ t.test('the dashboard socket puts a new chat on top and updates its preview live
 })
 
 t.test('Sign out revokes the token on the server; a site that takes its secret from browsers says what that exposes', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const admin = await makeStaff(app, 'admin', 'Olena')
   const site = await makeSite(app, ['https://shop.example'])
   await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { legacyBrowserSecret: true } })

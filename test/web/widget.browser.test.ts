@@ -8,14 +8,12 @@ import { bearer, makeSite, makeStaff, replyRequest, type Staff } from '../helper
 
 type AdminSession = { id: string; status: string; pageUrl: string | null; lastMessage: { text: string } | null }
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser and one app for the file: each test has its own site, agent, page origin and browser context
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
 
-/** The app, a customer's page on another origin embedding the widget, an agent, and a fresh browser context. */
+/** A customer's page on another origin embedding the widget for a site of its own, an agent, and a fresh browser context. */
 async function setup(t: Test, contextOptions: BrowserContextOptions = {}) {
-  const { app, origin } = await listeningApp(t)
   let html = ''
   const pageOrigin = await hostSite(t, () => html)
   const site = await makeSite(app, [pageOrigin])

@@ -5,10 +5,9 @@ import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, poll, type Staff } from '../helpers/fixtures.js'
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser and one app for the file: each test makes its own staff, sites and browser contexts
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
 
 async function dashboardAs(origin: string, staff: Staff): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } })
@@ -19,7 +18,6 @@ async function dashboardAs(origin: string, staff: Staff): Promise<Page> {
 }
 
 t.test('an agent takes a chat, writes a private note, inserts a canned response with /, labels it, filters by label and by "Mine" — by keyboard, live in a colleague\'s tab', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const site = await makeSite(app)
   const admin = await makeStaff(app, 'admin', 'Boss')
   const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
@@ -153,7 +151,6 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
 })
 
 t.test('admins manage canned responses and site membership; presence shows on the Users page', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const shop = await makeSite(app)
   const other = await makeSite(app)
   const admin = await makeStaff(app, 'admin', 'Boss')

@@ -21,9 +21,11 @@ const until = (app: FastifyInstance, site: TestSite, what: string, want: number,
 const setAvailability = (app: FastifyInstance, staff: Staff, availability: string) =>
   app.inject({ method: 'PATCH', url: '/api/auth/me', headers: bearer(staff), payload: { availability } })
 
+// two instances on the file's database for the whole file: each test has its own sites, users and sockets
+const a = await buildTestApp(t)
+const b = await buildTestApp(t)
+
 t.test('an agent with a dashboard open on instance A makes their site online on instance B; away and closing take it offline', async (t) => {
-  const a = await buildTestApp(t)
-  const b = await buildTestApp(t)
   const shop = await makeSite(a)
   const other = await makeSite(a)
   const agent = await makeStaff(a, 'agent', 'Olena', [shop.id])
@@ -55,8 +57,6 @@ t.test('an agent with a dashboard open on instance A makes their site online on 
 })
 
 t.test('every user who works on the site counts, admins included; a second socket or instance does not count twice', async (t) => {
-  const a = await buildTestApp(t)
-  const b = await buildTestApp(t)
   const shop = await makeSite(a)
   const admin = await makeStaff(a, 'admin', 'Boss')
   const agent = await makeStaff(a, 'agent', 'Olena')
@@ -75,7 +75,7 @@ t.test('every user who works on the site counts, admins included; a second socke
 
 t.test('an instance that dies without a word: its agents go offline on the others within 60 s', async (t) => {
   const dying = await buildTestApp(t)
-  const survivor = await buildTestApp(t)
+  const survivor = a
   const shop = await makeSite(survivor)
   const agent = await makeStaff(survivor, 'agent', 'Olena', [shop.id])
   await openSocket(t, dashboardUrl(await listen(dying), agent))
@@ -88,7 +88,7 @@ t.test('an instance that dies without a word: its agents go offline on the other
 })
 
 t.test('availability needs a site key; PATCH /api/auth/me takes only a valid availability', async (t) => {
-  const app = await buildTestApp(t)
+  const app = b
   const agent = await makeStaff(app)
   for (const headers of [{}, { 'x-api-key': 'pk_unknown' }]) {
     const res = await app.inject({ method: 'GET', url: '/api/public/chat/availability', headers })
