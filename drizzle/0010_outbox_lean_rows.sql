@@ -13,3 +13,7 @@ ALTER TABLE "outbox" DROP CONSTRAINT "outbox_session_fk";
 -- contract: the previous release's /metrics count (status <> 'done') still gets its answer, by a scan of the table: a slower scrape for the length of the upgrade
 DROP INDEX "outbox_undelivered_idx";--> statement-breakpoint
 CREATE INDEX "outbox_failed_idx" ON "outbox" USING btree ("status") WHERE status = 'failed';
+--> statement-breakpoint
+-- Every send looks up its site's webhooks; without an index that is a scan of every site's
+-- (with 1,000 webhooks of 500 other sites: 0.17 ms more Postgres CPU per send).
+CREATE INDEX "webhooks_site_idx" ON "webhooks" USING btree ("site_id");

@@ -19,7 +19,10 @@ export const webhooks = pgTable('webhooks', {
   events: text('events').array().notNull(),
   active: boolean('active').notNull().default(true),
   createdAt: ts('created_at').notNull().defaultNow(),
-})
+}, (t) => [
+  // every send looks up its site's webhooks (messageOutboxCtes): without it, a scan of every site's
+  index('webhooks_site_idx').on(t.siteId),
+])
 
 // Everything that leaves the building (Telegram, webhooks) is written here in the same
 // transaction as the change it reports, then delivered by workers with retries.
