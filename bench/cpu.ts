@@ -4,7 +4,9 @@
  * process's and its Postgres backends' CPU (from /proc) divided by the requests served, in
  * short alternating rounds. BENCH_CPU_MODE=poll|send (default both), BENCH_DURATION_S per
  * contender, BENCH_CPU_BEFORE=<another worktree> adds that tree's product (before/after).
+ * Every send carries a fresh clientMessageId, as the widget's do; the bare route stores it too.
  */
+import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createSite } from '../src/chat/sites.js'
 import { sendMessage } from '../src/chat/messages.js'
@@ -77,11 +79,11 @@ await runBench('cpu', async () => {
       send: {
         product: (k, j) => {
           const s = sessions[(k + j * CONCURRENCY) % 32]
-          return { method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT }), headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+          return { method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }), headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
         },
         bare: (k, j) => {
           const s = sessions[(k + j * CONCURRENCY) % 32]
-          return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+          return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
         },
       },
     }
