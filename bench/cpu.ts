@@ -4,7 +4,9 @@
  * process's and its Postgres backends' CPU (from /proc) divided by the requests served, in
  * short alternating rounds. BENCH_CPU_MODE=poll|send (default both), BENCH_DURATION_S per
  * contender, BENCH_CPU_BEFORE=<another worktree> adds that tree's product (before/after).
+ * Every send carries a fresh clientMessageId, as the widget's do; the bare route stores it too.
  */
+import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createSite } from '../src/chat/sites.js'
 import { sendMessage } from '../src/chat/messages.js'
@@ -41,6 +43,15 @@ function backendsOf(dbName: string): number[] {
   })
 }
 
+/** Median and range of per-round ratios: a before/after A/B on a shared machine is read by its spread, not by one sum. */
+function spread(ratios: number[]): string {
+  const sorted = [...ratios].sort((a, b) => a - b)
+  const mid = sorted.length / 2
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)] ?? NaN : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+  const x = (n: number | undefined) => `${(n ?? NaN).toFixed(2)}×`
+  return `median ${x(median)}, range ${x(sorted[0])}–${x(sorted.at(-1))} over ${sorted.length} rounds`
+}
+
 await runBench('cpu', async () => {
   const db = await startBenchDb()
   const dbName = new URL(db.url).pathname.slice(1)
@@ -68,15 +79,16 @@ await runBench('cpu', async () => {
       send: {
         product: (k, j) => {
           const s = sessions[(k + j * CONCURRENCY) % 32]
-          return { method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT }), headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+          return { method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }), headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
         },
         bare: (k, j) => {
           const s = sessions[(k + j * CONCURRENCY) % 32]
-          return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+          return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
         },
       },
     }
     const rows: Row[] = []
+    const notes: string[] = []
     // BENCH_CPU_BEFORE=/path/to/other/worktree: that tree's product too, in the same rounds (before/after)
     const before = process.env.BENCH_CPU_BEFORE
     type Contender = { name: string; server: Server; kind: 'product' | 'bare' }
@@ -88,6 +100,8 @@ await runBench('cpu', async () => {
     try {
       for (const mode of MODES) {
         const sums = new Map<string, { node: number; pg: number; n: number; ms: number }>()
+        // each round's Node CPU per request, by contender: rounds next to each other share the machine's load
+        const perRound = new Map<string, number[]>()
         const run = async (x: Contender, ms: number, measure: boolean) => {
           const request = requests[mode]?.[x.kind]
           if (!request) throw new Error(`unknown mode ${mode}`)
@@ -99,17 +113,21 @@ await runBench('cpu', async () => {
           const rps = await closedLoop(origin, CONCURRENCY, ms, request)
           const elapsed = performance.now() - begin
           if (!measure) return
+          const node = cpuMs(x.server.child.pid ?? 0) - node0
           const s = sums.get(x.name) ?? { node: 0, pg: 0, n: 0, ms: 0 }
-          s.node += cpuMs(x.server.child.pid ?? 0) - node0
+          s.node += node
           s.pg += backends.map(cpuMs).reduce((a, b, i) => a + b - (pg0[i] ?? 0), 0)
           s.n += rps * elapsed / 1000
           s.ms += elapsed
           sums.set(x.name, s)
+          perRound.set(x.name, [...(perRound.get(x.name) ?? []), node / (rps * elapsed / 1000)])
         }
         for (const x of contenders) await run(x, 1500, false)
         for (let round = 0; round < ROUNDS; round++) {
           for (const x of round % 2 ? [...contenders].reverse() : contenders) await run(x, ROUND_MS, true)
         }
+        const pairs = (perRound.get('product') ?? []).map((p, i) => p / (perRound.get('before')?.[i] ?? NaN)).filter(Number.isFinite)
+        if (pairs.length > 0) notes.push(`${mode}: product / before Node CPU per request, round by round: ${spread(pairs)}`)
         const b = sums.get('bare')
         if (!b) continue
         for (const name of ['product', 'before']) {
@@ -123,7 +141,7 @@ await runBench('cpu', async () => {
     } finally {
       for (const x of contenders) await x.server.stop()
     }
-    return { title: `cpu per request, c=${CONCURRENCY}, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s`, rows }
+    return { title: `cpu per request, c=${CONCURRENCY}, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s`, rows, ...(notes.length ? { note: notes.join('\n') } : {}) }
   } finally {
     await sink.stop()
     await db.stop()

@@ -1,7 +1,9 @@
 /**
  * send: visitor POST .../messages through the whole product, msgs/s at concurrency 8 and 32
  * over 32 sessions (worker k writes sessions k, k+c, …), the site with Telegram and one
- * webhook configured so that every message also writes its outbox rows. Baselines, same run,
+ * webhook configured so that every message also writes its outbox rows. Every message carries a
+ * fresh clientMessageId, as the widget and packages/client send one with every message (safe
+ * retries); every contender stores it under the same unique index. Baselines, same run,
  * same load generator and database:
  *   bare route  a bare Fastify route that checks the session token and stores the message
  *               with its seq in one statement (bench/serve-baseline.ts)
@@ -10,6 +12,7 @@
  * is installed, with NATS. Short rounds alternate (A B C D, D C B A, …) so drift in the
  * machine's load hits every contender alike.
  */
+import { randomUUID } from 'node:crypto'
 import postgres from 'postgres'
 import { sql as dsql } from 'drizzle-orm'
 import { createSite } from '../src/chat/sites.js'
@@ -58,13 +61,13 @@ await runBench('send', async () => {
     const productLoad = (server: Server) => (c: number, ms: number) => closedLoop(`http://127.0.0.1:${server.port}`, c, ms, (k, j) => {
       const s = sessions[(k + j * c) % SESSIONS]
       return {
-        method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT }),
+        method: 'POST', path: `/api/public/chat/sessions/${s?.id}/messages`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }),
         headers: { 'x-api-key': site.apiKey, 'x-session-token': s?.token ?? '', 'content-type': 'application/json' },
       }
     })
     const bareLoad = (c: number, ms: number) => closedLoop(`http://127.0.0.1:${bare.port}`, c, ms, (k, j) => {
       const s = sessions[(k + j * c) % SESSIONS]
-      return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
+      return { method: 'POST', path: `/send/${s?.id}`, body: JSON.stringify({ text: TEXT, clientMessageId: randomUUID() }), headers: { 'x-session-token': s?.token ?? '', 'content-type': 'application/json' } }
     })
     const raw = postgres(db.url, { max: Number(POOL), onnotice: () => {} })
     const rawLoop = async (c: number, ms: number) => {
@@ -73,7 +76,7 @@ await runBench('send', async () => {
       await Promise.all(Array.from({ length: c }, async (_, k) => {
         for (let j = 0; performance.now() - begin < ms; j++) {
           const s = sessions[(k + j * c) % SESSIONS]
-          const rows = await storeMessage(raw, s?.id ?? '', 'visitor', TEXT)
+          const rows = await storeMessage(raw, s?.id ?? '', 'visitor', TEXT, randomUUID())
           if (rows.length !== 1) fail('the raw loop stored nothing')
           count++
         }
@@ -118,6 +121,7 @@ await runBench('send', async () => {
       title: `send: visitor messages over ${SESSIONS} sessions, Telegram + 1 webhook configured, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s per figure`,
       rows,
       note: `Every product message also wrote its two outbox rows (${outbox.webhook} webhook + ${outbox.telegram} Telegram rows); the measured instances run without the delivery worker (OUTBOX_DELIVERY=false, web-only as in a split deployment), and every row was left for a delivering instance. ` +
+        `Every message of every contender carries a fresh clientMessageId (as the widget's), stored under the same unique index. ` +
         `Baselines: a bare Fastify route (token check + one statement) and the raw statement in a loop.${nats ? '' : ' nats-server not installed: no NATS row.'}`,
     }
   } finally {

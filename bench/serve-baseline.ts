@@ -2,7 +2,9 @@
 // bare Fastify app with postgres.js, no plugins, no schemas, no hooks.
 //   GET  /poll/:id?since=  one indexed select of the session's newest messages, no auth
 //   POST /send/:id         checks X-Session-Token (the product's HMAC), then stores the
-//                          message with its seq in one statement (store-message.ts)
+//                          message with its seq and clientMessageId in one statement
+//                          (store-message.ts; a repeat fails on the unique index: no retry
+//                          handling, the bench sends fresh ids)
 import Fastify from 'fastify'
 import postgres from 'postgres'
 import { sessionTokenMatches } from '../src/chat/session-tokens.js'
@@ -23,12 +25,12 @@ app.get<{ Params: { id: string }; Querystring: { since?: string } }>('/poll/:id'
   return { success: true, data: { messages } }
 })
 
-app.post<{ Params: { id: string }; Body: { text: string } }>('/send/:id', async (req, reply) => {
+app.post<{ Params: { id: string }; Body: { text: string; clientMessageId?: string } }>('/send/:id', async (req, reply) => {
   const token = req.headers['x-session-token']
   if (typeof token !== 'string' || !sessionTokenMatches(tokenSecret, req.params.id, token)) {
     return reply.code(401).send({ success: false, error: { code: 'UNAUTHORIZED', message: 'Wrong session token' } })
   }
-  const [message] = await storeMessage(sql, req.params.id, 'visitor', req.body.text)
+  const [message] = await storeMessage(sql, req.params.id, 'visitor', req.body.text, req.body.clientMessageId ?? null)
   if (!message) return reply.code(404).send({ success: false, error: { code: 'NOT_FOUND', message: 'Session not found' } })
   return reply.code(201).send({ success: true, data: { message } })
 })

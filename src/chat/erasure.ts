@@ -6,9 +6,10 @@ import { transaction } from './transaction.js'
 
 /**
  * Erasing sessions (GDPR): the session rows and everything that hangs off them — messages,
- * ratings (columns of the row), outbox rows (queued and delivered, whose payloads quote
- * messages), Telegram links, resume links — go in one transaction, by foreign-key cascade;
- * what lives elsewhere is removed by the erasure steps (`ErasureStep`). Earlier audit entries
+ * ratings (columns of the row), Telegram links, resume links — go in one transaction, by
+ * foreign-key cascade; their outbox rows (queued and delivered, whose payloads quote messages)
+ * by a delete of their own (the outbox has no key to sessions: its check cost every send, see
+ * schema-delivery.ts); what lives elsewhere is removed by the erasure steps (`ErasureStep`). Earlier audit entries
  * about the sessions keep their action and actor but lose their details. Afterwards each
  * session's `erased` event closes its widget sockets and removes it from dashboards, and
  * subscribed webhooks get `session.erased` with the id only.
@@ -49,6 +50,8 @@ export async function eraseSessions(
         from chat_sessions s join webhooks w on w.site_id = s.site_id
         where s.id = any(${lockedArray}::uuid[]) and w.active and 'session.erased' = any(w.events)`)
       await scrubAuditDetails(tx, lockedIds)
+      const siteArray = `{${[...new Set(locked.map((r) => r.site_id))].join(',')}}`
+      await tx.execute(sql`delete from outbox where site_id = any(${siteArray}::uuid[]) and session_id = any(${lockedArray}::uuid[])`)
       await tx.execute(sql`delete from chat_sessions where id = any(${lockedArray}::uuid[])`)
     }
     const done = locked.map((r) => ({ id: r.id, siteId: r.site_id }))

@@ -142,36 +142,40 @@ const attachmentsNotFree = () => validationError(
 
 /**
  * Appends a message; with a clientMessageId, a retry (also a concurrent one) returns the
- * message already stored under it instead of storing a second copy.
+ * message already stored under it instead of storing a second copy. A first send costs one
+ * statement: the retry is found only when the append fails on the unique index or claims
+ * nothing (the session closed since, or the first send already took the files), so a retry
+ * answers 200 as before. Scoped by site: another site's key and secret, or a user of other
+ * sites, must not read a message through a retry.
+ * Inside a transaction a retry's unique violation would abort it, so there (no caller does
+ * today: session-start's first message carries no clientMessageId) the retry is looked up first.
  */
 export async function sendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   const attachments = m.attachments ?? []
   assertAttachmentIds(attachments)
   assertMessageText(m.text, 'text', attachments.length > 0)
   if (!isUuid(m.sessionId)) throw notFound('Session')
-  // scoped by site: another site's key and secret, or a user of other sites, must not read a message through a retry
-  if (m.clientMessageId) {
-    const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
-    if (existing) return { message: existing, created: false }
-  }
+  const storedBefore = async () => m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
+  // the pool carries $client, a transaction does not (db/prepared.ts)
+  const existing = '$client' in db ? undefined : await storedBefore()
+  if (existing) return { message: existing, created: false }
+  let message: Message | undefined
   try {
-    const message = await appendMessage(db, events, m)
-    if (message) return { message, created: true }
-    // nothing claimed: tell a missing (or other site's) session from a closed one, and those from files that were not free
-    const [session] = await db.select({ siteId: chatSessions.siteId, status: chatSessions.status }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
-    if (!session || !inScope(m.scope ?? null, session.siteId)) throw notFound('Session')
-    if (session.status !== 'open' || attachments.length === 0) throw sessionClosed()
-    // a concurrent retry of this send may have taken the files first
-    const stored = m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
-    if (stored) return { message: stored, created: false }
-    throw attachmentsNotFree()
+    message = await appendMessage(db, events, m)
   } catch (err) {
-    if (m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq')) {
-      const existing = await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope)
-      if (existing) return { message: existing, created: false }
-    }
+    const retried = m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq') ? await storedBefore() : undefined
+    if (retried) return { message: retried, created: false }
     throw err
   }
+  if (message) return { message, created: true }
+  // nothing claimed: a retry (of a send whose session closed since, or that took the files) gets what was stored
+  const stored = await storedBefore()
+  if (stored) return { message: stored, created: false }
+  // otherwise tell a missing (or other site's) session from a closed one, and those from files that were not free
+  const [session] = await db.select({ siteId: chatSessions.siteId, status: chatSessions.status }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))
+  if (!session || !inScope(m.scope ?? null, session.siteId)) throw notFound('Session')
+  if (session.status !== 'open' || attachments.length === 0) throw sessionClosed()
+  throw attachmentsNotFree()
 }
 
 export type MessageQuery = { since?: Date; after?: number; limit?: number }

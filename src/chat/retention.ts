@@ -4,7 +4,7 @@ import type { Publisher } from '../realtime/bus.js'
 import { deleteExpiredAudit } from './audit.js'
 import { eraseSessions, type ErasureStep } from './erasure.js'
 import { deleteDeadResumeLinks } from './resume-links.js'
-import { deleteFinishedOutbox } from '../outbox/store.js'
+import { deleteFinishedOutbox, deleteOrphanedOutbox } from '../outbox/store.js'
 import { deleteOldTelegramLinks } from '../telegram/store.js'
 
 /**
@@ -13,8 +13,8 @@ import { deleteOldTelegramLinks } from '../telegram/store.js'
  * in chunks, each its own short statement (a closed session gets no new messages), so no
  * transaction holds many rows of chat_messages; then the batch's sessions go through the
  * same erasure as an admin's (webhooks, sockets, dashboards). Audit entries past their time,
- * dead resume links, outbox rows finished long ago and old Telegram message links go too,
- * so no table grows without bound.
+ * dead resume links, outbox rows finished long ago (or whose session is gone) and old Telegram
+ * message links go too, so no table grows without bound.
  */
 
 export type RetentionResult = { sessions: number; messages: number; auditEntries: number; resumeLinks: number; outboxRows: number; telegramLinks: number }
@@ -66,6 +66,7 @@ export async function runRetention(db: Db, events: Publisher, opts: RetentionOpt
   }
   result.auditEntries = await pruneAll((chunk) => deleteExpiredAudit(db, opts.auditMaxDays, chunk))
   result.outboxRows = await pruneAll((chunk) => deleteFinishedOutbox(db, opts.deliveredMaxDays, chunk))
+    + await pruneAll((chunk) => deleteOrphanedOutbox(db, chunk))
   result.telegramLinks = await pruneAll((chunk) => deleteOldTelegramLinks(db, opts.deliveredMaxDays, chunk))
   result.resumeLinks = await deleteDeadResumeLinks(db)
   return result

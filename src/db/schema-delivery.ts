@@ -19,7 +19,10 @@ export const webhooks = pgTable('webhooks', {
   events: text('events').array().notNull(),
   active: boolean('active').notNull().default(true),
   createdAt: ts('created_at').notNull().defaultNow(),
-})
+}, (t) => [
+  // every send looks up its site's webhooks (messageOutboxCtes): without it, a scan of every site's
+  index('webhooks_site_idx').on(t.siteId),
+])
 
 // Everything that leaves the building (Telegram, webhooks) is written here in the same
 // transaction as the change it reports, then delivered by workers with retries.
@@ -28,6 +31,11 @@ export const webhooks = pgTable('webhooks', {
 // under, and concurrent sends turn those locks into MultiXacts (a WAL record and a contended
 // buffer each). Deleting a webhook deletes its rows in the same statement (deleteWebhook), and
 // the worker drops a due row whose site or webhook is gone (claimDue).
+// session_id has no foreign key either (migration 0010): its check ran once per outbox row, two
+// per visitor send (an index probe and a FOR KEY SHARE on the session row the send already
+// holds). Erasure deletes a session's rows in its transaction (eraseSessions), the worker drops
+// a due row whose session is gone, and the retention job deletes the rows left by a
+// previous release's erasure during a rolling upgrade (deleteOrphanedOutbox).
 export const outbox = pgTable('outbox', {
   id: bigserial('id', { mode: 'number' }).notNull(),
   eventId: uuid('event_id').notNull().defaultRandom(),
@@ -45,12 +53,13 @@ export const outbox = pgTable('outbox', {
   doneAt: ts('done_at'),
 }, (t) => [
   primaryKey({ name: 'outbox_pkey', columns: [t.id, t.siteId] }),
-  sessionFk('outbox', t),
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_site_idx').on(t.siteId, t.createdAt),
-  // what the retention job prunes, and what /metrics counts (pending and failed rows)
+  // what the retention job prunes
   index('outbox_finished_idx').on(t.doneAt).where(sql`status <> 'pending'`),
-  index('outbox_undelivered_idx').on(t.status).where(sql`status <> 'done'`),
+  // what /metrics counts besides the pending rows (outbox_due_idx): rows given up on, which no
+  // send writes (a row enters it only when it fails for good)
+  index('outbox_failed_idx').on(t.status).where(sql`status = 'failed'`),
 ])
 
 // Which Telegram message belongs to which conversation, so a manager's reply finds it.

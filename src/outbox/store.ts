@@ -51,8 +51,8 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * conversation and destination is taken with it (and is then sent before it) or is among
  * `sentIds` (sent by this worker, its mark as done still on its way; never taken again), so
  * a burst of one conversation goes out in one round instead of one round per row.
- * A due row whose site or webhook is gone is deleted instead (what the foreign keys' cascade
- * did before they went, schema-delivery.ts): one queued by a send that raced the webhook's
+ * A due row whose site, webhook or session is gone is deleted instead (what the foreign keys'
+ * cascade did before they went, schema-delivery.ts): one queued by a change that raced the
  * deletion, or left by a previous release's deletion during a rolling upgrade.
  */
 export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
@@ -68,7 +68,8 @@ export async function claimDue(db: Executor, limit: number, leaseMs: number, sen
       delete from outbox o using candidates c
       where o.id = c.id and o.site_id = c.site_id
         and (not exists (select 1 from sites s where s.id = c.site_id)
-          or (c.webhook_id is not null and not exists (select 1 from webhooks w where w.id = c.webhook_id)))
+          or (c.webhook_id is not null and not exists (select 1 from webhooks w where w.id = c.webhook_id))
+          or (c.session_id is not null and not exists (select 1 from chat_sessions s where s.id = c.session_id and s.site_id = c.site_id)))
       returning o.id
     ), due as (
       select c.id from candidates c
@@ -137,6 +138,21 @@ export async function retryFailed(db: Executor, events: Publisher, id: number): 
 export async function getOutboxRow(db: Executor, id: number): Promise<OutboxRow | undefined> {
   const [row] = await db.select().from(outbox).where(eq(outbox.id, id))
   return row
+}
+
+/**
+ * Deletes up to `batch` rows whose session is gone: what a previous release's erasure left
+ * during a rolling upgrade (it relied on the dropped key's cascade), delivered or not, so no
+ * payload keeps an erased message's text. (A row commits with its session, or after it.)
+ */
+export async function deleteOrphanedOutbox(db: Executor, batch: number): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from outbox where id in (
+      select o.id from outbox o
+      where o.session_id is not null and not exists (select 1 from chat_sessions s where s.id = o.session_id and s.site_id = o.site_id)
+      limit ${batch})
+    returning 1`)
+  return rows.length
 }
 
 /**

@@ -40,19 +40,24 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
   t.match(metrics.body, /retention_last_run\{figure="outbox_rows"\} 2/, 'the last run\'s count is in /metrics')
 })
 
-t.test('the /metrics outbox count and the pruning have indexes to use', async (t) => {
+t.test('the /metrics outbox count, the pruning and the send\'s webhook lookup have indexes to use', async (t) => {
   const app = await buildTestApp(t)
   const plans = await app.db.transaction(async (tx) => {
     // on a tiny table a sequential scan is cheaper; the question is whether an index can serve
     await tx.execute(sql`set local enable_seqscan = off`)
     const plan = async (query: ReturnType<typeof sql>) => (await tx.execute<{ 'QUERY PLAN': string }>(sql`explain ${query}`)).map((r) => r['QUERY PLAN']).join('\n')
     return {
-      metrics: await plan(sql`select status, count(*)::int as n from outbox where status <> 'done' group by status`),
+      pending: await plan(sql`select count(*)::int from outbox where status = 'pending'`),
+      failed: await plan(sql`select count(*)::int from outbox where status = 'failed'`),
       outbox: await plan(sql`select id from outbox where status <> 'pending' and done_at < now() - interval '30 days' limit 1000`),
       links: await plan(sql`select chat_id, message_id from telegram_messages where created_at < now() - interval '30 days' limit 1000`),
+      webhooks: await plan(sql`select id from webhooks where site_id = '00000000-0000-4000-8000-000000000000' and active`),
     }
   })
-  t.match(plans.metrics, /outbox_undelivered_idx/)
+  // the two counts /metrics makes (outbox_rows), through indexes the rows need anyway or that no send writes
+  t.match(plans.pending, /outbox_due_idx/)
+  t.match(plans.failed, /outbox_failed_idx/)
   t.match(plans.outbox, /outbox_finished_idx/)
   t.match(plans.links, /telegram_messages_created_idx/)
+  t.match(plans.webhooks, /webhooks_site_idx/, 'every send looks up its site\'s webhooks')
 })

@@ -182,3 +182,39 @@ t.test('a removed webhook takes its queued deliveries with it; a due row whose w
   t.same(await app.db.execute(sql`select 1 from outbox where id = ${unknownSite?.id}`), [], 'the row whose site is gone was dropped')
   t.equal(await rowsOf(kept.id), 1)
 })
+
+t.test('erasing a session takes its outbox rows, queued and delivered; those a previous release\'s erasure leaves are dropped when due and pruned when finished', async (t) => {
+  // no worker here: the rows stay queued until claimDue is called by hand
+  const app = await buildTestApp(t, { env: { ...fastOutbox, OUTBOX_DELIVERY: 'false' } })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  t.equal((await app.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: 'https://example.com/h', events: ['session.created', 'message.created'] } })).statusCode, 201)
+  const sessionWith = async (secret: string) => {
+    const s = await makeSession(app, site, { name: `Olena ${secret}` })
+    t.equal((await app.inject(sendRequest(s, { text: `my card number is ${secret}` }))).statusCode, 201)
+    // one delivered, one still queued
+    await app.db.execute(sql`update outbox set status = 'done', done_at = now() where id = (select min(id) from outbox where session_id = ${s.id})`)
+    return s
+  }
+  const leftBehind = async (secret: string) =>
+    (await app.db.execute<{ status: string }>(sql`select status from outbox where payload::text like ${`%${secret}%`} order by status`)).map((r) => r.status)
+
+  const erased = await sessionWith('4242')
+  const kept = await sessionWith('5555')
+  t.same(await leftBehind('4242'), ['done', 'pending'])
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/chat/sessions/${erased.id}`, headers: bearer(admin) })).statusCode, 204)
+  t.same(await leftBehind('4242'), [], 'no payload quotes the erased session')
+  t.same(await leftBehind('5555'), ['done', 'pending'], 'other sessions\' rows stay')
+
+  // what the previous release's erasure does during a rolling upgrade (it relied on the dropped cascade)
+  const old = await sessionWith('6666')
+  await app.db.execute(sql`delete from chat_sessions where id = ${old.id}`)
+  t.same(await leftBehind('6666'), ['done', 'pending'])
+  const claimed = await claimDue(app.db, 50, 60_000)
+  t.notOk(claimed.some((r) => r.sessionId === old.id), 'the due row of a session that is gone is not claimed')
+  t.ok(claimed.some((r) => r.sessionId === kept.id), 'a live session\'s row is')
+  t.same(await leftBehind('6666'), ['done'], 'it was dropped')
+  await waitFor('a retention round of the test\'s own', () => app.retention.runOnce())
+  t.same(await leftBehind('6666'), [], 'the retention job deleted the delivered one')
+  t.same(await leftBehind('5555'), ['done', 'pending'])
+})
