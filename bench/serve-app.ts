@@ -23,7 +23,18 @@ function startLoopStats(): () => void {
   const delay = monitorEventLoopDelay({ resolution: 5 })
   delay.enable()
   const pauses: number[] = []
-  const gc = new PerformanceObserver((list) => pauses.push(...list.getEntries().map((e) => e.duration)))
+  // by kind (minor = scavenge, major = mark-compact, incremental, weakcb): count, total and longest ms
+  const kinds: Record<string, { count: number; totalMs: number; maxMs: number }> = {}
+  const kindName = (kind: number | undefined) => ({ 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' } as Record<number, string>)[kind ?? 0] ?? String(kind)
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      pauses.push(e.duration)
+      const k = (kinds[kindName((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind)] ??= { count: 0, totalMs: 0, maxMs: 0 })
+      k.count++
+      k.totalMs = Math.round((k.totalMs + e.duration) * 100) / 100
+      k.maxMs = Math.max(k.maxMs, Math.round(e.duration * 100) / 100)
+    }
+  })
   gc.observe({ entryTypes: ['gc'] })
   return () => {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100
@@ -33,7 +44,7 @@ function startLoopStats(): () => void {
     console.error(JSON.stringify({
       cpuS: Math.round((cpu.user + cpu.system) / 1e4) / 100,
       loopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
-      gc: { count: pauses.length, totalMs: round(pauses.reduce((a, b) => a + b, 0)), p99Ms: round(pauses[Math.floor(pauses.length * 0.99)]), maxMs: round(pauses.at(-1)) },
+      gc: { count: pauses.length, totalMs: round(pauses.reduce((a, b) => a + b, 0)), p99Ms: round(pauses[Math.floor(pauses.length * 0.99)]), maxMs: round(pauses.at(-1)), kinds },
     }))
   }
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { preparedStatement, type StatementInput } from '../db/prepared.js'
-import { messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
+import { anyQueued, messageOutboxCtes, offlineEmailCte } from '../outbox/enqueue.js'
 import { messageFields, type MessageRow } from './message-row.js'
 
 const APPEND_INPUTS = ['sessionId', 'siteIds', 'sender', 'senderName', 'text', 'clientMessageId', 'agentId', 'attachmentIds', 'awayMs', 'batchMs'] as const
@@ -35,7 +35,7 @@ function attachmentCtes(m: AppendInputs) {
 }
 
 /** The append statement, with or without the Telegram outbox row, attachments and the offline email (agent replies); see appendMessage (chat/messages.ts). */
-const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offlineEmail: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string }>(APPEND_INPUTS, (m) => {
+const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offlineEmail: boolean) => preparedStatement<(typeof APPEND_INPUTS)[number], MessageRow & { siteId: string; outboxQueued: boolean }>(APPEND_INPUTS, (m) => {
   const files = withFiles ? attachmentCtes(m) : undefined
   // statement_timestamp() is fixed for the statement, so every column gets the same instant;
   // greatest() over the row's own previous value (re-read after the lock wait) keeps it strictly increasing.
@@ -74,10 +74,11 @@ const appendStatement = (forwardToTelegram: boolean, withFiles: boolean, offline
     sender: sql`i.sender`, senderName: sql`i.sender_name`, text: sql`i.text`, attachments: sql`i.attachments`, createdAt: sql`i.created_at`,
   }, forwardToTelegram)
   if (offlineEmail) outbox.push(offlineEmailCte({ from: sql`inserted i cross join claimed c`, messageId: sql`i.id`, sessionId: sql`i.session_id`, siteId: sql`c.site_id`, seq: sql`i.seq`, dueAt: sql`c.email_batch_until`, away: sql`c.email_away` }))
-  const ctes = files ? [files.locked, claimed, inserted, files.linked, ...outbox] : [claimed, inserted, ...outbox]
+  const outboxCtes = outbox.map((o) => o.cte)
+  const ctes = files ? [files.locked, claimed, inserted, files.linked, ...outboxCtes] : [claimed, inserted, ...outboxCtes]
   return sql`
     with ${sql.join(ctes, sql`, `)}
-    select ${messageFields('i')}, c.site_id as "siteId"
+    select ${messageFields('i')}, c.site_id as "siteId", ${anyQueued(outbox)} as "outboxQueued"
     from inserted i cross join claimed c`
 })
 

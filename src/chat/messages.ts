@@ -101,8 +101,8 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   const row = rows[0]
   if (!row) return undefined
   const message = messageFromRow(row)
-  // a bus that carries it saves the receivers a re-read (realtime/bus.ts)
-  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq, message })
+  // a bus that carries it saves the receivers a re-read (realtime/bus.ts); no outbox row queued: no worker need look
+  events.publish({ k: 'message', site: row.siteId, session: row.sessionId, seq: row.seq, message, ...(row.outboxQueued ? {} : { outbox: false }) })
   return message
 }
 

@@ -23,30 +23,43 @@ const telegramConfigured = sql`s.telegram_bot_token is not null and s.telegram_c
 export type StoredMessageSql = Record<'id' | 'sessionId' | 'siteId' | 'seq' | 'sender' | 'senderName' | 'text' | 'attachments' | 'createdAt', SQL> & { from: SQL }
 
 /**
- * Data-modifying CTEs (`outbox_… as (…)`) for the caller to list in the WITH of the statement
- * that stores the message, so that the outbox rows commit with it in one round trip:
+ * A data-modifying CTE (`outbox_… as (…)`) for the caller to list in the WITH of the statement
+ * that stores the change, and `queued`: SQL over the statement that is true when it inserted a row.
+ */
+export type OutboxCte = { cte: SQL; queued: SQL }
+
+const outboxCte = (name: string, insert: SQL): OutboxCte => ({
+  cte: sql`${sql.raw(name)} as (${insert}
+      returning id
+    )`,
+  queued: sql`exists (select from ${sql.raw(name)})`,
+})
+
+/** True when any of these CTEs inserted a row: only then need the outbox workers look. */
+export const anyQueued = (ctes: OutboxCte[]): SQL => (ctes.length === 0 ? sql`false` : sql`(${sql.join(ctes.map((c) => c.queued), sql` or `)})`)
+
+/**
+ * The CTEs for a message, so that its outbox rows commit with it in one round trip:
  * message.created for the site's webhooks and, when asked, the message for Telegram. For a
  * site with neither, both insert nothing after a primary-key probe on sites and a look at
  * its (small) webhooks table.
  */
-export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolean): SQL[] {
-  const webhookRows = sql`outbox_webhooks as (
+export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolean): OutboxCte[] {
+  const webhookRows = outboxCte('outbox_webhooks', sql`
       insert into outbox (event_id, site_id, channel, webhook_id, session_id, kind, payload)
       select ${eventId('message.created', sql`${m.id}::text`)}, ${m.siteId}, 'webhook', w.id, ${m.sessionId}, 'message.created',
         jsonb_build_object('message', jsonb_build_object(
           'id', ${m.id}, 'sessionId', ${m.sessionId}, 'seq', ${m.seq}, 'sender', ${m.sender}, 'senderName', ${m.senderName}, 'text', ${m.text},
           'attachments', coalesce(${m.attachments}, '[]'::jsonb), 'createdAt', to_char(${m.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
       from ${m.from} join webhooks w on w.site_id = ${m.siteId}
-      where w.active and 'message.created' = any(w.events)
-    )`
+      where w.active and 'message.created' = any(w.events)`)
   if (!forwardToTelegram) return [webhookRows]
-  const telegramRow = sql`outbox_telegram as (
+  const telegramRow = outboxCte('outbox_telegram', sql`
       insert into outbox (event_id, site_id, channel, session_id, kind, payload)
       select ${eventId('telegram.message.created', sql`${m.id}::text`)}, ${m.siteId}, 'telegram', ${m.sessionId}, 'message.created',
         jsonb_build_object('sender', ${m.sender}, 'name', ${m.senderName}, 'text', ${m.text}, 'attachments', coalesce(${m.attachments}, '[]'::jsonb))
       from ${m.from} join sites s on s.id = ${m.siteId}
-      where ${telegramConfigured}
-    )`
+      where ${telegramConfigured}`)
   return [webhookRows, telegramRow]
 }
 
@@ -56,12 +69,11 @@ export function messageOutboxCtes(m: StoredMessageSql, forwardToTelegram: boolea
  * together (the deliverer sends every reply not yet emailed; later rows of the batch find
  * theirs sent and send nothing).
  */
-export function offlineEmailCte(m: { from: SQL; messageId: SQL; sessionId: SQL; siteId: SQL; seq: SQL; dueAt: SQL; away: SQL }): SQL {
-  return sql`outbox_email as (
+export function offlineEmailCte(m: { from: SQL; messageId: SQL; sessionId: SQL; siteId: SQL; seq: SQL; dueAt: SQL; away: SQL }): OutboxCte {
+  return outboxCte('outbox_email', sql`
       insert into outbox (event_id, site_id, channel, session_id, kind, payload, next_attempt_at)
       select ${eventId('email.offline', sql`${m.messageId}::text`)}, ${m.siteId}, 'email', ${m.sessionId}, ${OFFLINE_REPLIES}, jsonb_build_object('seq', ${m.seq}), ${m.dueAt}
-      from ${m.from} where ${m.away}
-    )`
+      from ${m.from} where ${m.away}`)
 }
 
 export const OFFLINE_REPLIES = 'offline.replies'

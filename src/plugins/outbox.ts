@@ -25,7 +25,8 @@ export default fp(async (app) => {
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
   await app.bus.subscribe({
     onEvent: (event) => {
-      if (event.k === 'message' || event.k === 'session' || event.k === 'outbox') worker.wake()
+      // a message whose statement queued no row (most, on a site without webhooks or Telegram) is no news to the worker
+      if ((event.k === 'message' && event.outbox !== false) || event.k === 'session' || event.k === 'outbox') worker.wake()
     },
     onReconnect: () => worker.wake(),
   })

@@ -32,9 +32,11 @@ export type DurableEvent =
    * `message`: the stored message, given by its writer. The Postgres bus drops it (NOTIFY
    * payloads are capped and show in the server's activity views); NATS carries it when it fits
    * in MAX_CARRIED_BYTES. Receivers send it under the same lastSeq rule as a re-read, and
-   * re-read only for a socket that is still behind.
+   * re-read only for a socket that is still behind. `outbox: false`: the statement that stored
+   * it queued no outbox row (no webhook, Telegram or email for it), so the delivery workers need
+   * not look; absent (also from a release that does not send it), they look.
    */
-  | { k: 'message'; site: string; session: string; seq: number; message?: Message }
+  | { k: 'message'; site: string; session: string; seq: number; message?: Message; outbox?: false }
   | { k: 'session'; site: string; session: string; created?: boolean }
   | { k: 'site'; site: string }
   /** the session and everything of it were erased (privacy): its sockets close, dashboards drop it */
@@ -124,8 +126,8 @@ export function encodeCarrying(event: BusEvent): string {
   return encodeEvent(idsOnly(event))
 }
 
-function idsOnly({ k, site, session, seq }: Extract<BusEvent, { k: 'message' }>): BusEvent {
-  return { k, site, session, seq }
+function idsOnly({ k, site, session, seq, outbox }: Extract<BusEvent, { k: 'message' }>): BusEvent {
+  return outbox === false ? { k, site, session, seq, outbox } : { k, site, session, seq }
 }
 
 /**

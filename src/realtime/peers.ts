@@ -19,11 +19,13 @@ const SLOW_CLOSE_GRACE_MS = 5_000
 export type Peer = { socket: WebSocket; alive: boolean }
 
 /**
- * Heartbeats are spread over this many ticks per interval: pinging every socket in one tick
- * put a burst of N pings (10,000 at 10k sockets) ahead of any frame sent in that tick, which
- * showed as swinging push tails (issue 14). Each peer is still pinged once per interval.
+ * Heartbeats are spread over ticks about this far apart, each pinging one slot of the peers:
+ * pinging every socket in one tick put a burst of N pings (10,000 at 10k sockets) ahead of any
+ * frame sent in that tick, which showed as swinging push tails (issue 14); 25 slots a 25 s
+ * interval still put 400 pings (a few ms of socket writes) in one tick at 10k sockets, 250
+ * slots put 40. Each peer is still pinged once per interval.
  */
-const HEARTBEAT_SLOTS = 25
+const HEARTBEAT_TICK_MS = 100
 
 /** Every socket of this process: heartbeats, the send-buffer bound, closing them all. */
 type UpgradedSocket = { _socket?: { _httpMessage?: { detachSocket: (socket: unknown) => void } | null } }
@@ -42,15 +44,16 @@ function releaseUpgrade(socket: WebSocket): void {
 }
 
 export class Peers {
-  /** every peer is in one slot; slot k is pinged on ticks k, k + SLOTS, … */
-  private readonly slots: Set<Peer>[] = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set())
+  /** every peer is in one slot; slot k is pinged on ticks k, k + slots.length, … */
+  private readonly slots: Set<Peer>[]
   private count = 0
   private nextSlot = 0
   private tick = 0
   private readonly heartbeat: NodeJS.Timeout
 
   constructor(private readonly opts: { heartbeatMs: number; maxBufferedBytes: number }) {
-    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs / HEARTBEAT_SLOTS)
+    this.slots = Array.from({ length: Math.max(1, Math.round(opts.heartbeatMs / HEARTBEAT_TICK_MS)) }, () => new Set())
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs / this.slots.length)
     this.heartbeat.unref()
   }
 
@@ -60,7 +63,7 @@ export class Peers {
 
   track(peer: Peer, onGone: () => void): void {
     const slot = this.slots[this.nextSlot] as Set<Peer>
-    this.nextSlot = (this.nextSlot + 1) % HEARTBEAT_SLOTS
+    this.nextSlot = (this.nextSlot + 1) % this.slots.length
     slot.add(peer)
     this.count++
     releaseUpgrade(peer.socket)
@@ -97,7 +100,7 @@ export class Peers {
   /** One timer for all sockets, one slot per tick: a peer that has not answered its previous ping is dropped. */
   private beat(): void {
     const slot = this.slots[this.tick] as Set<Peer>
-    this.tick = (this.tick + 1) % HEARTBEAT_SLOTS
+    this.tick = (this.tick + 1) % this.slots.length
     for (const peer of slot) {
       if (!peer.alive) {
         peer.socket.terminate()

@@ -39,3 +39,9 @@ t.test('a carried message that does not match its event is dropped, and the even
   t.same(received(JSON.stringify({ ...ids, message: other })), [ids])
   t.same(received(JSON.stringify({ ...ids, message: { ...message('hello'), createdAt: 'not a time' } })), [ids])
 })
+
+t.test("a message's `outbox: false` (nothing queued for the workers) survives both encodings", async (t) => {
+  const quiet: BusEvent = { ...ids, outbox: false }
+  t.same(received(encodeEvent({ ...quiet, message: message('hello') })), [quiet], 'Postgres: ids and the mark')
+  t.same(received(encodeCarrying({ ...quiet, message: message('hello') })), [{ ...quiet, message: message('hello') }], 'carried')
+})
