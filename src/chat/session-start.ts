@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
+import { preparedQuery } from '../db/prepared.js'
 import { chatSessions } from '../db/schema.js'
 import { unauthorized } from './errors.js'
 import { assertMessageText, listMessages, sendMessage, type Message } from './messages.js'
@@ -37,9 +38,11 @@ async function closedSessionIds(db: Executor, siteId: string, userSessionId: str
   return rows.map((r) => r.id)
 }
 
+const openSessionQuery = preparedQuery<'siteId' | 'userSessionId', Session[]>('open_session', (db) => db.select().from(chatSessions)
+  .where(and(eq(chatSessions.siteId, sql.placeholder('siteId')), eq(chatSessions.userSessionId, sql.placeholder('userSessionId')), eq(chatSessions.status, 'open'))))
+
 async function findOpenSession(db: Executor, siteId: string, userSessionId: string): Promise<Session | undefined> {
-  const [s] = await db.select().from(chatSessions)
-    .where(and(eq(chatSessions.siteId, siteId), eq(chatSessions.userSessionId, userSessionId), eq(chatSessions.status, 'open')))
+  const [s] = await openSessionQuery(db, { siteId, userSessionId })
   return s
 }
 
@@ -51,11 +54,12 @@ function contactPatch(input: StartInput): Partial<Session> {
   return patch
 }
 
+const contactChanged = (patch: Partial<Session>, existing: Session) => (Object.keys(patch) as (keyof Session)[]).some((k) => patch[k] !== existing[k])
+
 async function resume(tx: Executor, events: Publisher, site: Site, existing: Session, input: StartInput): Promise<StartResult> {
   const patch = contactPatch(input)
-  const changed = (Object.keys(patch) as (keyof Session)[]).some((k) => patch[k] !== existing[k])
   let session = existing
-  if (changed) {
+  if (contactChanged(patch, existing)) {
     const [updated] = await tx.update(chatSessions).set({ ...patch, updatedAt: sql`now()` }).where(eq(chatSessions.id, existing.id)).returning()
     if (updated) session = updated
     events.publish({ k: 'session', site: site.id, session: session.id })
@@ -87,6 +91,16 @@ const MAX_CLOSED_CHECKED = 20
  */
 export async function startSession(db: Db, events: Publisher, site: Site, input: StartInput, owns: Ownership, now: Date = new Date()): Promise<StartResult> {
   if (input.firstMessage !== undefined) assertMessageText(input.firstMessage, 'firstMessage')
+  // Every page load of a visitor with a conversation resumes it with nothing to change: that only
+  // reads, so it runs as two prepared reads on the pool instead of a transaction of query builds
+  // (the transaction is read committed: each of its statements saw its own snapshot too).
+  if (input.userSessionId !== undefined && input.firstMessage === undefined) {
+    const existing = await findOpenSession(db, site.id, input.userSessionId)
+    if (existing && !contactChanged(contactPatch(input), existing)) {
+      if (!owns(existing.id)) throw proofNeeded()
+      return { session: existing, created: false, messages: await listMessages(db, existing.id, { after: 0 }) }
+    }
+  }
   const userSessionId = input.userSessionId ?? randomToken('', 18)
   for (let attempt = 0; ; attempt++) {
     try {

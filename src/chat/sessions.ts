@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { preparedStatement } from '../db/prepared.js'
+import { preparedQuery, preparedStatement } from '../db/prepared.js'
 import { chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
 import { isUuid } from './ids.js'
@@ -33,9 +33,12 @@ export async function getSessionStatus(db: Executor, id: string): Promise<Sessio
   return s.status
 }
 
-/** A session of this site only: another site's session is reported as missing. */
+const siteSessionQuery = preparedQuery<'id' | 'siteId', Session[]>('site_session', (db) => db.select().from(chatSessions)
+  .where(and(eq(chatSessions.id, sql.placeholder('id')), eq(chatSessions.siteId, sql.placeholder('siteId')))))
+
+/** A session of this site only: another site's session is reported as missing. Prepared: every widget socket's upgrade reads it. */
 export async function getSiteSession(db: Executor, siteId: string, id: string): Promise<Session> {
-  const [s] = isUuid(id) ? await db.select().from(chatSessions).where(and(eq(chatSessions.id, id), eq(chatSessions.siteId, siteId))) : []
+  const [s] = isUuid(id) && isUuid(siteId) ? await siteSessionQuery(db, { id, siteId }) : []
   if (!s) throw notFound('Session')
   return s
 }
@@ -56,6 +59,13 @@ export async function markSessionRead(db: Executor, events: Publisher, id: strin
   return s
 }
 
+const visitorReadQuery = preparedQuery<'id' | 'siteId' | 'seq', Session[]>('visitor_read', (db) => {
+  const seen = sql`least(${sql.placeholder('seq')}::int, ${chatSessions.lastSeq})`
+  return db.update(chatSessions).set({ visitorReadSeq: seen })
+    .where(and(eq(chatSessions.id, sql.placeholder('id')), eq(chatSessions.siteId, sql.placeholder('siteId')), sql`${chatSessions.visitorReadSeq} < ${seen}`))
+    .returning()
+})
+
 /**
  * The visitor has seen everything up to `seq` (a seq past the newest message counts as the
  * newest). The mark never moves back; only a mark that moves it is written and announced to
@@ -63,10 +73,7 @@ export async function markSessionRead(db: Executor, events: Publisher, id: strin
  */
 export async function markVisitorRead(db: Executor, events: Publisher, siteId: string, id: string, seq: number): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
-  const [moved] = await db.update(chatSessions)
-    .set({ visitorReadSeq: sql`least(${seq}::int, ${chatSessions.lastSeq})` })
-    .where(and(eq(chatSessions.id, id), eq(chatSessions.siteId, siteId), sql`${chatSessions.visitorReadSeq} < least(${seq}::int, ${chatSessions.lastSeq})`))
-    .returning()
+  const [moved] = await visitorReadQuery(db, { id, siteId, seq })
   if (!moved) return getSiteSession(db, siteId, id)
   events.publish({ k: 'read', site: moved.siteId, session: moved.id, seq: moved.visitorReadSeq, from: 'visitor' })
   return moved

@@ -26,3 +26,23 @@ export function preparedStatement<K extends string, T>(keys: readonly K[], build
     return [...(await db.execute<Record<string, unknown>>(build(inline)))] as T[]
   }
 }
+
+/** A drizzle query that can be prepared (select, update, ... built with `sql.placeholder` inputs). */
+type Preparable<T> = { prepare: (name: string) => { execute: (values?: Record<string, unknown>) => Promise<T> } }
+
+/**
+ * A drizzle query for a hot path that reads whole rows: built once per database (the pool)
+ * and run as a prepared statement, its rows mapped by drizzle as usual, so it needs no mapper
+ * of its own (preparedStatement's rows are raw). A call only binds its placeholders' values;
+ * in a transaction it is built per call as before. `name` only turns preparing on (postgres.js
+ * names the statements itself).
+ */
+export function preparedQuery<K extends string, T>(name: string, build: (db: Executor) => Preparable<T>) {
+  const prepared = new WeakMap<object, ReturnType<Preparable<T>['prepare']>>()
+  return (db: Executor, values: Record<K, unknown>): Promise<T> => {
+    if (!('$client' in db)) return build(db).prepare(name).execute(values)
+    let query = prepared.get(db)
+    if (!query) prepared.set(db, (query = build(db).prepare(name)))
+    return query.execute(values)
+  }
+}
