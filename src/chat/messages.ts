@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
-import type { Executor } from '../db/client.js'
+import { isPool, type Executor } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
@@ -156,8 +156,7 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
   assertMessageText(m.text, 'text', attachments.length > 0)
   if (!isUuid(m.sessionId)) throw notFound('Session')
   const storedBefore = async () => m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
-  // the pool carries $client, a transaction does not (db/prepared.ts)
-  const existing = '$client' in db ? undefined : await storedBefore()
+  const existing = isPool(db) ? undefined : await storedBefore()
   if (existing) return { message: existing, created: false }
   let message: Message | undefined
   try {

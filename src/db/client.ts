@@ -6,6 +6,8 @@ export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql }
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 /** Anything queries can run on: the pool or an open transaction. */
 export type Executor = Db | Tx
+/** The pool, not an open transaction: only the pool carries postgres.js's client. */
+export const isPool = (db: Executor): db is Db => '$client' in db
 export type Sql = postgres.Sql
 
 export type DbHandle = { db: Db; sql: Sql; close: () => Promise<void> }

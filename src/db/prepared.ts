@@ -1,6 +1,6 @@
 import { fillPlaceholders, sql, type Param, type Placeholder, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
-import type { Executor } from './client.js'
+import { isPool, type Executor } from './client.js'
 
 const dialect = new PgDialect()
 
@@ -18,7 +18,7 @@ export type StatementInput = Placeholder | Param
 export function preparedStatement<K extends string, T>(keys: readonly K[], build: (input: Record<K, StatementInput>) => SQL) {
   let text: { sql: string; params: unknown[] } | undefined
   return async (db: Executor, values: Record<K, unknown>): Promise<T[]> => {
-    if ('$client' in db) {
+    if (isPool(db)) {
       text ??= dialect.sqlToQuery(build(Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as unknown as Record<K, StatementInput>))
       return (await db.$client.unsafe(text.sql, fillPlaceholders(text.params, values) as never[], { prepare: true })) as unknown as T[]
     }
@@ -40,7 +40,7 @@ type Preparable<T> = { prepare: (name: string) => { execute: (values?: Record<st
 export function preparedQuery<K extends string, T>(name: string, build: (db: Executor) => Preparable<T>) {
   const prepared = new WeakMap<object, ReturnType<Preparable<T>['prepare']>>()
   return (db: Executor, values: Record<K, unknown>): Promise<T> => {
-    if (!('$client' in db)) return build(db).prepare(name).execute(values)
+    if (!isPool(db)) return build(db).prepare(name).execute(values)
     let query = prepared.get(db)
     if (!query) prepared.set(db, (query = build(db).prepare(name)))
     return query.execute(values)
