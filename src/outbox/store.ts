@@ -55,6 +55,14 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * cascade did before they went, schema-delivery.ts): one queued by a change that raced the
  * deletion, or left by a previous release's deletion during a rolling upgrade.
  */
+/**
+ * Rows on their way (pending) and given up on (failed), by status: one count per partial index
+ * (outbox_due_idx, outbox_failed_idx), neither of which costs a send an extra entry.
+ */
+export const undeliveredCountSql = sql`
+  select 'pending' as status, count(*)::int as n from outbox where status = 'pending'
+  union all select 'failed', count(*)::int from outbox where status = 'failed'`
+
 export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
   const sent = `{${sentIds.join(',')}}`
   const rows = await db.execute<RawOutboxRow>(sql`

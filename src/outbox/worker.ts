@@ -2,6 +2,7 @@ import type { OutboxConfig } from '../config.js'
 import { isDatabaseDown } from '../db/availability.js'
 import type { Db } from '../db/client.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
+import type { BusEvent } from '../realtime/bus.js'
 import { sentLedger } from './sent.js'
 import { claimDue, markFailed, postpone, scheduleRetry, type OutboxRow } from './store.js'
 
@@ -64,6 +65,15 @@ type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, m
  * destination go one after another (a 429 postpones the rest of the batch for it); different
  * destinations go in parallel, so one slow receiver does not hold up the others.
  */
+/**
+ * Whether an event may have queued outbox rows, so the workers should look at once (their
+ * poll stays the safety net): a message whose statement queued none (`outbox: false`; most,
+ * on a site without webhooks or Telegram) is no news to them.
+ */
+export function wakesDelivery(event: BusEvent): boolean {
+  return (event.k === 'message' && event.outbox !== false) || event.k === 'session' || event.k === 'outbox'
+}
+
 export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<OutboxRow['channel'], Deliver>, log: Logger): Loop {
   // longer than the slowest delivery (a forum card is three Bot API calls), so a lease never ends mid-send
   const leaseMs = cfg.sendTimeoutMs * 4 + 5000

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { notFound } from '../chat/errors.js'
 import { sameHash } from '../chat/secrets.js'
+import { undeliveredCountSql } from '../outbox/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,10 +59,7 @@ export default fp(async (app) => {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      // one count per partial index (outbox_due_idx, outbox_failed_idx): neither costs a send an index entry
-      const rows = await app.db.execute<{ status: string; n: number }>(sql`
-        select 'pending' as status, count(*)::int as n from outbox where status = 'pending'
-        union all select 'failed', count(*)::int from outbox where status = 'failed'`)
+      const rows = await app.db.execute<{ status: string; n: number }>(undeliveredCountSql)
       this.reset()
       for (const r of rows) this.set({ status: r.status }, r.n)
     },

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { botApi } from '../telegram/client.js'
 import { telegramDeliverer } from '../telegram/deliver.js'
 import { webhookDeliverer } from '../outbox/webhooks.js'
-import { startOutboxWorker } from '../outbox/worker.js'
+import { startOutboxWorker, wakesDelivery } from '../outbox/worker.js'
 
 /**
  * Every instance delivers the outbox (Telegram notifications, webhooks, email); rows are claimed
@@ -25,8 +25,7 @@ export default fp(async (app) => {
   // rows are written with the change they report: look at once, not at the next poll (which stays as the safety net)
   await app.bus.subscribe({
     onEvent: (event) => {
-      // a message whose statement queued no row (most, on a site without webhooks or Telegram) is no news to the worker
-      if ((event.k === 'message' && event.outbox !== false) || event.k === 'session' || event.k === 'outbox') worker.wake()
+      if (wakesDelivery(event)) worker.wake()
     },
     onReconnect: () => worker.wake(),
   })

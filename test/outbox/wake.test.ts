@@ -1,4 +1,5 @@
 import t from 'tap'
+import { wakesDelivery } from '../../src/outbox/worker.js'
 import type { BusEvent } from '../../src/realtime/bus.js'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
@@ -23,4 +24,13 @@ t.test("a message event says when its statement queued no outbox row, so the del
   t.equal((await sent(app.inject(sendRequest(s, { text: 'with a webhook' })), 3))?.outbox, undefined, 'a row was queued: the workers look')
   const [row] = await app.sql<{ n: number }[]>`select count(*)::int as n from outbox where session_id = ${s.id}::uuid and channel = 'webhook'`
   t.equal(row?.n, 1, 'and the row is there')
+})
+
+t.test('the delivery workers wake for an event that may have queued rows, not for one that says it queued none', async (t) => {
+  const ids = { site: 's', session: 'x', seq: 1 }
+  t.equal(wakesDelivery({ k: 'message', ...ids, outbox: false }), false, 'a message that queued nothing')
+  t.equal(wakesDelivery({ k: 'message', ...ids }), true, 'a message without the mark (also from an older release)')
+  t.equal(wakesDelivery({ k: 'session', site: 's', session: 'x' }), true, 'a session change')
+  t.equal(wakesDelivery({ k: 'outbox', site: 's' }), true, 'a queued note')
+  t.equal(wakesDelivery({ k: 'site', site: 's' }), false, 'a settings change')
 })
