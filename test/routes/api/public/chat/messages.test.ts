@@ -27,6 +27,17 @@ t.test('a retry with the same clientMessageId returns the stored message', async
   t.same((await poll(app, s)).map((m) => m.seq), [1])
 })
 
+t.test('a clientMessageId with a lone surrogate is 400: stored as U+FFFD, two different ids would be taken for one', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  for (const clientMessageId of ['\ud800', 'id-\udbff', 'id-\udc00']) {
+    const res = await app.inject(sendRequest(s, { text: 'hi', clientMessageId }))
+    t.equal(res.statusCode, 400, JSON.stringify(clientMessageId))
+    t.match(res.json().error, { code: 'VALIDATION_ERROR', details: [{ field: 'clientMessageId' }] })
+  }
+  t.same(await poll(app, s), [], 'nothing stored')
+})
+
 t.test('concurrent sends with one clientMessageId store one message', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
