@@ -4,6 +4,7 @@ import { preparedQuery, preparedStatement } from '../db/prepared.js'
 import { chatSessions } from '../db/schema.js'
 import { notFound } from './errors.js'
 import { isUuid } from './ids.js'
+import { MAX_SEQ } from './messages.js'
 import { enqueueSessionEvent } from '../outbox/enqueue.js'
 import type { Publisher } from '../realtime/bus.js'
 import { transaction } from './transaction.js'
@@ -73,7 +74,8 @@ const visitorReadQuery = preparedQuery<'id' | 'siteId' | 'seq', Session[]>('visi
  */
 export async function markVisitorRead(db: Executor, events: Publisher, siteId: string, id: string, seq: number): Promise<Session> {
   if (!isUuid(id)) throw notFound('Session')
-  const [moved] = await visitorReadQuery(db, { id, siteId, seq })
+  // any seq a client may hold (up to 2^53 − 1, like `after`) counts; past the integer column it is past lastSeq anyway
+  const [moved] = await visitorReadQuery(db, { id, siteId, seq: Math.min(seq, MAX_SEQ) })
   if (!moved) return getSiteSession(db, siteId, id)
   events.publish({ k: 'read', site: moved.siteId, session: moved.id, seq: moved.visitorReadSeq, from: 'visitor' })
   return moved

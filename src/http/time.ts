@@ -16,7 +16,7 @@ const invalidTime = (name: string) =>
 export function parseTimeParam(raw: string | undefined, name: string): Date | undefined {
   if (raw === undefined || raw === '') return undefined
   // what widgets send back (a Date's toISOString): no rewriting needed, and every poll has one
-  if (CANONICAL_RE.test(raw)) return checkedTime(Date.parse(raw), name)
+  if (CANONICAL_RE.test(raw)) return checkedTime(calendarDay(raw) ? Date.parse(raw) : NaN, name)
   let s = raw.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1')
   let ms: number
   if (/^\d{10,16}$/.test(s)) {
@@ -24,11 +24,20 @@ export function parseTimeParam(raw: string | undefined, name: string): Date | un
   } else if (ISO_RE.test(s)) {
     s = s.replace(' ', 'T').replace(',', '.')
     if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i.test(s)) s += 'Z'
-    ms = Date.parse(s)
+    ms = calendarDay(s) ? Date.parse(s) : NaN
   } else {
     ms = NaN
   }
   return checkedTime(ms, name)
+}
+
+const DATE_PART_RE = /^(\d{4})-(\d{2})-(\d{2})/
+
+/** Whether the text's YYYY-MM-DD is a day of the calendar: Date.parse rolls 2026-02-30 over to March 2. */
+function calendarDay(text: string): boolean {
+  const [, year, month, day] = DATE_PART_RE.exec(text) ?? []
+  const d = Number(day)
+  return d >= 1 && new Date(Date.UTC(Number(year), Number(month) - 1, d)).getUTCDate() === d
 }
 
 function checkedTime(ms: number, name: string): Date {

@@ -68,10 +68,11 @@ type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, m
 /**
  * Whether an event may have queued outbox rows, so the workers should look at once (their
  * poll stays the safety net): a message whose statement queued none (`outbox: false`; most,
- * on a site without webhooks or Telegram) is no news to them.
+ * on a site without webhooks or Telegram) is no news to them. An erasure queues the
+ * `session.erased` webhooks.
  */
 export function wakesDelivery(event: BusEvent): boolean {
-  return (event.k === 'message' && event.outbox !== false) || event.k === 'session' || event.k === 'outbox'
+  return (event.k === 'message' && event.outbox !== false) || event.k === 'session' || event.k === 'erased' || event.k === 'outbox'
 }
 
 export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<OutboxRow['channel'], Deliver>, log: Logger): Loop {

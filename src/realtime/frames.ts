@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { ChatError, validationError } from '../chat/errors.js'
 import { envelopeFor } from '../http/errors.js'
-import { MAX_SEQ } from '../chat/messages.js'
+import { MAX_AFTER } from '../chat/messages.js'
 import { AttachmentIds, ClientMessageId, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
@@ -18,7 +18,7 @@ export const PingFrame = Type.Object({ type: Type.Literal('ping') }, { additiona
 /** The dashboard socket's first frame: its JWT, kept out of the URL (proxies log URLs). */
 const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const VisitorTypingFrame = Type.Object({ type: Type.Literal('typing') }, { additionalProperties: false })
-const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ minimum: 0, maximum: MAX_SEQ }) }, { additionalProperties: false })
+const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER }) }, { additionalProperties: false })
 /** What a dashboard may send: typing in a session's reply box, or a ping. */
 const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
 

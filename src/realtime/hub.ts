@@ -74,7 +74,7 @@ export class Hub {
   watchSession(socket: WebSocket, watched: WatchedSession, after: number): void {
     const { sessionId, siteId, apiKey, origin } = watched
     // every field named, so that they sit in the object itself (a spread left them in a second array)
-    const watcher: Watcher = { socket, alive: true, sessionId, siteId, apiKey, origin, lastSeq: after, status: undefined }
+    const watcher: Watcher = { socket, alive: true, sessionId, siteId, apiKey, origin, lastSeq: after, status: undefined, backlogSent: false }
     const room = this.rooms.of(sessionId)
     room.siteId = siteId
     room.watchers.add(watcher)
@@ -235,8 +235,9 @@ export class Hub {
     for (;;) {
       if (!room.watchers.has(watcher)) return
       const page = await listMessages(this.opts.db, sessionId, { after: watcher.lastSeq, limit: MAX_PAGE })
-      if (!deliverMessages(this.peers, this.opts.links, [watcher], page) || page.length < MAX_PAGE) return
+      if (!deliverMessages(this.peers, this.opts.links, [watcher], page) || page.length < MAX_PAGE) break
     }
+    watcher.backlogSent = true
   }
 
   private async refreshSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
@@ -265,7 +266,8 @@ export class Hub {
     }
     const frame = JSON.stringify({ type: 'session', session: { id: sessionId, status } })
     for (const w of room.watchers) {
-      if (w.status !== status && this.peers.send(w, frame)) w.status = status
+      // a socket whose backlog is still to come is told by its own status read, queued after the backlog
+      if (w.backlogSent && w.status !== status && this.peers.send(w, frame)) w.status = status
     }
   }
 

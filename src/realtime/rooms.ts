@@ -8,8 +8,12 @@ import { CloseCode, type Peer } from './peers.js'
  */
 export type WatchedSession = { sessionId: string; siteId: string; apiKey: string; origin: string }
 
-/** A widget socket; it holds only the last seq and status it was sent, never history. */
-export type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined }
+/**
+ * A widget socket; it holds only the last seq and status it was sent, never history.
+ * `backlogSent` is false until its backlog has gone out: the status frame comes after the
+ * backlog (API.md), so another socket's status read does not reach it before then.
+ */
+export type Watcher = Peer & WatchedSession & { lastSeq: number; status: Session['status'] | undefined; backlogSent: boolean }
 
 /** Everything this process does for one session runs through `tail` in order, one step at a time. */
 export type Room = {

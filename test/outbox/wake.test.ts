@@ -32,5 +32,6 @@ t.test('the delivery workers wake for an event that may have queued rows, not fo
   t.equal(wakesDelivery({ k: 'message', ...ids }), true, 'a message without the mark (also from an older release)')
   t.equal(wakesDelivery({ k: 'session', site: 's', session: 'x' }), true, 'a session change')
   t.equal(wakesDelivery({ k: 'outbox', site: 's' }), true, 'a queued note')
+  t.equal(wakesDelivery({ k: 'erased', site: 's', session: 'x' }), true, 'an erasure (its session.erased webhooks)')
   t.equal(wakesDelivery({ k: 'site', site: 's' }), false, 'a settings change')
 })

@@ -89,6 +89,21 @@ t.test('an admin erases a session: everything of it goes, its widget socket clos
   t.notMatch(JSON.stringify(audit), /Olena Secret|olena@example|4242/, 'the log keeps nothing of the person')
 })
 
+t.test('the session.erased webhook goes out at once, not at the next OUTBOX_POLL_MS', async (t) => {
+  const hook = await receiver(t)
+  // the poll, the safety net, is a minute away: only the erasure's own event can wake the worker
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase(), env: { WEBHOOK_ALLOW_PRIVATE: 'true', OUTBOX_POLL_MS: '60000' } })
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  await app.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/webhooks`, headers: bearer(admin), payload: { url: hook.url, events: ['session.erased'] } })
+  const s = await makeSession(app, site, { firstMessage: 'erase me' })
+  t.equal((await erase(app, admin, s.id)).statusCode, 204)
+  const erasedAt = Date.now()
+  await waitFor('the session.erased webhook', () => hook.bodies.length === 1, 5000)
+  t.match(hook.bodies[0], { type: 'session.erased', data: { session: { id: s.id } } })
+  t.ok(Date.now() - erasedAt < 5000, 'well before the next poll')
+})
+
 t.test('erasing a visitor by userSessionId or email takes all their sessions on that site only', async (t) => {
   const app = await buildTestApp(t)
   const admin = await makeStaff(app, 'admin')

@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MAX_SEQ } from '../../../../chat/messages.js'
+import { MAX_AFTER } from '../../../../chat/messages.js'
 import { markVisitorRead } from '../../../../chat/sessions.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, IdParams, Ok, ok, PublicSession } from '../../../../http/schemas.js'
 
 const ReadBody = Type.Object({
-  seq: Type.Integer({ minimum: 0, maximum: MAX_SEQ, description: 'the visitor has seen every message up to this seq' }),
+  seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'the visitor has seen every message up to this seq (above lastSeq: lastSeq)' }),
 }, { additionalProperties: false })
 
 const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]

@@ -27,6 +27,17 @@ t.test('a retry with the same clientMessageId returns the stored message', async
   t.same((await poll(app, s)).map((m) => m.seq), [1])
 })
 
+t.test('a clientMessageId with a lone surrogate is 400: stored as U+FFFD, two different ids would be taken for one', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  for (const clientMessageId of ['\ud800', 'id-\udbff', 'id-\udc00']) {
+    const res = await app.inject(sendRequest(s, { text: 'hi', clientMessageId }))
+    t.equal(res.statusCode, 400, JSON.stringify(clientMessageId))
+    t.match(res.json().error, { code: 'VALIDATION_ERROR', details: [{ field: 'clientMessageId' }] })
+  }
+  t.same(await poll(app, s), [], 'nothing stored')
+})
+
 t.test('concurrent sends with one clientMessageId store one message', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
@@ -89,7 +100,9 @@ t.test('invalid since, after or limit is 400', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
   for (const q of ['since=yesterday', 'since=2026-13-45T99:99:99Z', 'since=0000-01-01T00:00:00Z', 'since=9999999999999999', 'after=-1', 'after=abc', 'after=1.5',
-    'after=99999999999999999999', 'limit=0', 'limit=201', 'limit=x', `since=${'1'.repeat(100)}`]) {
+    'after=99999999999999999999', 'limit=0', 'limit=201', 'limit=x', `since=${'1'.repeat(100)}`,
+    // days a month does not have: JavaScript's Date rolls them over into the next month
+    'since=2026-02-30T00:00:00.000Z', 'since=2026-04-31T10:00:00Z', 'since=2025-02-29', 'since=2026-06-00T00:00:00Z']) {
     const res = await app.inject(pollRequest(s, q))
     t.equal(res.statusCode, 400, q)
     t.equal(res.json().error.code, 'VALIDATION_ERROR', q)

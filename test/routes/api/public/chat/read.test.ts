@@ -31,8 +31,15 @@ t.test('the visitor read mark only moves forward and stops at lastSeq', async (t
   t.match(one.json().data.session, { id: s.id, visitorReadSeq: 2, lastSeq: 3 })
   t.equal((await app.inject(readRequest(s, { seq: 1 }))).json().data.session.visitorReadSeq, 2, 'never moves back')
   t.equal((await app.inject(readRequest(s, { seq: 999 }))).json().data.session.visitorReadSeq, 3, 'above lastSeq counts as lastSeq')
+  // API.md bounds it only by lastSeq: any seq a client may hold (up to 2^53 − 1, as for `after`) counts as lastSeq
+  await app.inject(replyRequest(staff, s.id, 'still there?'))
+  for (const seq of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+    const res = await app.inject(readRequest(s, { seq }))
+    t.equal(res.statusCode, 200, `seq ${seq}`)
+    t.equal(res.json().data.session.visitorReadSeq, 4, `seq ${seq} counts as lastSeq`)
+  }
   const admin = await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}`, headers: bearer(staff) })
-  t.equal(admin.json().data.session.visitorReadSeq, 3)
+  t.equal(admin.json().data.session.visitorReadSeq, 4)
 })
 
 t.test('an agent read records the newest seq; the poll carries it', async (t) => {
@@ -55,7 +62,7 @@ t.test('read needs the session credentials; bad input is 400; another site\'s se
   const foreign = await makeSession(app, await makeSite(app))
   t.equal((await app.inject(readRequest(s, { seq: 1 }, { 'x-api-key': site.apiKey }))).statusCode, 401)
   t.equal((await app.inject(readRequest(s, { seq: 1 }, { 'x-api-key': site.apiKey, 'x-session-token': foreign.token }))).statusCode, 401)
-  for (const body of [{}, { seq: -1 }, { seq: 1.5 }, { seq: '3' }, { seq: 2 ** 31 }, { seq: 1, extra: true }, null]) {
+  for (const body of [{}, { seq: -1 }, { seq: 1.5 }, { seq: '3' }, { seq: 2 ** 53 }, { seq: 1, extra: true }, null]) {
     const res = await app.inject(readRequest(s, body))
     t.equal(res.statusCode, 400, JSON.stringify(body))
     t.equal(res.json().error.code, 'VALIDATION_ERROR')
@@ -90,6 +97,10 @@ t.test('read frames reach the other side\'s sockets, on both ways, across instan
   await a.inject(sendRequest(s, { text: 'after' }))
   await dashboard.waitUntil('message 3', () => dashboard.ofType('message.created').some((f) => f.message?.seq === 3))
   t.equal(dashboard.ofType('read').length, 1, 'no second visitor read frame')
+  // on the socket too, a seq past the integer column counts as lastSeq
+  widget.send({ type: 'read', seq: Number.MAX_SAFE_INTEGER })
+  await dashboard.waitUntil('the second visitor read frame', () => dashboard.ofType('read').length === 2)
+  t.same(dashboard.ofType('read')[1], { type: 'read', sessionId: s.id, reader: 'visitor', seq: 3 })
   widget.send({ type: 'read', seq: 'x' })
   await widget.waitUntil('error frame', () => widget.ofType('error').length > 0)
   t.equal(widget.ofType('error')[0]?.error?.code, 'VALIDATION_ERROR')

@@ -137,6 +137,27 @@ t.test('a socket opened on a closed session is told so after the backlog', async
   t.same(socket.frames.map((f) => f.type), ['message', 'session'])
 })
 
+t.test('sockets of one session opened at the same time each get their backlog before the session frame', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'm1' })
+  for (const text of ['m2', 'm3']) await app.inject(sendRequest(s, { text }))
+  // another socket's status read, still running when a new socket joins, must not reach the new one first
+  // two rounds of four stay within WS_MAX_PER_SESSION (8) while the first round's closes are noticed
+  for (let round = 0; round < 2; round++) {
+    const sockets = await Promise.all([0, 1, 2, 3].map(() => openSocket(t, widgetUrl(base, s))))
+    await Promise.all(sockets.map(async (socket) => {
+      await sessionFrame(socket, 'open')
+      await socket.waitForSeq(3)
+    }))
+    for (const socket of sockets) {
+      t.same(socket.frames.map((f) => f.type === 'message' ? f.message?.seq : f.type), [1, 2, 3, 'session'], `round ${round}`)
+      socket.ws.close()
+      await socket.closed
+    }
+  }
+})
+
 t.test('socket sends share the per-session rate limit', async (t) => {
   const app = await buildTestApp(t, { env: { RATE_LIMIT_SENDS_PER_MINUTE: '2' } })
   const s = await makeSession(app, await makeSite(app))
