@@ -21,25 +21,28 @@ t.test("every send's update of its session is a HOT update", async (t) => {
     insert into chat_sessions (site_id, user_session_id, name, email, phone, page_url, locale, user_agent)
     select ${site.id}::uuid, 'hot-' || g || '-' || md5(random()::text), 'Visitor ' || g, 'visitor' || g || '@example.com', '+380 44 ' || g,
       'https://shop.example/catalogue/sofas/' || md5(g::text), 'uk-UA', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36'
-    from generate_series(1, 300) g
+    from generate_series(1, 400) g
     returning id`
   const stats = async () => (await app.sql<{ updated: number; hot: number }[]>`
     select n_tup_upd::int as updated, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'chat_sessions'`)[0]
   const before = await stats()
-  // each send commits on its own, as the route's do (a row version is pruned once no one can see it)
-  for (const [i, s] of sessions.entries()) {
+  // one send to every eighth session, each committing on its own as the route's do: a page's few
+  // new versions fit in the room the fillfactor leaves, whether or not the old ones could be pruned yet
+  // (a concurrent snapshot, such as a background job's, keeps them)
+  const sent = sessions.filter((_, i) => i % 8 === 0)
+  for (const [i, s] of sent.entries()) {
     await sendMessage(app.db, noEvents, { sessionId: s.id, sender: i % 2 ? 'agent' : 'visitor', senderName: null, text: `message ${i}` })
   }
   // the backends report their counts within a second or so of going idle
   const counts = await waitFor('the sends\' updates counted', async () => {
     const now = await stats()
-    return now && before && now.updated - before.updated >= sessions.length ? { updated: now.updated - before.updated, hot: now.hot - before.hot } : undefined
+    return now && before && now.updated - before.updated >= sent.length ? { updated: now.updated - before.updated, hot: now.hot - before.hot } : undefined
   })
-  t.same(counts, { updated: sessions.length, hot: sessions.length }, 'one update per send, every one HOT')
+  t.same(counts, { updated: sent.length, hot: sent.length }, 'one update per send, every one HOT')
 
   // the sweep still finds them: activity through the messages' creation-time index
   const recent = new Set((await recentlyActiveSessions(app.db, 60_000)).map((s) => s.id))
-  t.ok(sessions.every((s) => recent.has(s.id)), 'every session with a new message is recently active')
+  t.ok(sent.every((s) => recent.has(s.id)), 'every session with a new message is recently active')
   const [old] = await app.sql<{ id: string }[]>`
     insert into chat_sessions (site_id, user_session_id, created_at) values (${site.id}, ${'old-' + Date.now()}, now() - interval '1 hour') returning id`
   t.notOk((await recentlyActiveSessions(app.db, 60_000)).some((s) => s.id === old?.id), 'a session started an hour ago without messages is not')
