@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../db/client.js'
+import { sessionsOutboxDeleteSql } from '../outbox/store.js'
 import type { Publisher } from '../realtime/bus.js'
 import { recordAudit, scrubAuditDetails, type AuditActor } from './audit.js'
 import { transaction } from './transaction.js'
@@ -51,7 +52,7 @@ export async function eraseSessions(
         where s.id = any(${lockedArray}::uuid[]) and w.active and 'session.erased' = any(w.events)`)
       await scrubAuditDetails(tx, lockedIds)
       const siteArray = `{${[...new Set(locked.map((r) => r.site_id))].join(',')}}`
-      await tx.execute(sql`delete from outbox where site_id = any(${siteArray}::uuid[]) and session_id = any(${lockedArray}::uuid[])`)
+      await tx.execute(sessionsOutboxDeleteSql(siteArray, lockedArray))
       await tx.execute(sql`delete from chat_sessions where id = any(${lockedArray}::uuid[])`)
     }
     const done = locked.map((r) => ({ id: r.id, siteId: r.site_id }))

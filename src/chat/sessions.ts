@@ -103,9 +103,19 @@ export async function closeSession(db: Executor, events: Publisher, id: string, 
 /** A session the realtime sweep looks at: its site, lastSeq, and when it last had a message (or started). */
 export type RecentSession = { id: string; siteId: string; lastSeq: number; activeAt: Date }
 
-/** Sessions with a message or a start in the last `withinMs` (Postgres's clock). */
+/**
+ * Sessions with a message or a start in the last `withinMs` (Postgres's clock), found through
+ * the messages' and the sessions' creation-time indexes: an index on the session's activity
+ * would make every send's update of its session a non-HOT one (migration 0011).
+ */
 export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<RecentSession[]> {
   const activeAt = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`.mapWith(chatSessions.createdAt)
+  const since = sql`now() - make_interval(secs => ${withinMs / 1000})`
   return db.select({ id: chatSessions.id, siteId: chatSessions.siteId, lastSeq: chatSessions.lastSeq, activeAt }).from(chatSessions)
-    .where(sql`${activeAt} > now() - make_interval(secs => ${withinMs / 1000})`)
+    .where(and(
+      sql`(${chatSessions.id}, ${chatSessions.siteId}) in (
+        select session_id, site_id from chat_messages where created_at > ${since}
+        union select id, site_id from chat_sessions where created_at > ${since})`,
+      sql`${activeAt} > ${since}`,
+    ))
 }

@@ -88,6 +88,12 @@ export function contactSearchText(t: { name: AnyPgColumn; phone: AnyPgColumn; em
 // Per-site tables (distributed by site_id on Citus, see src/db/distribution.ts) carry site_id
 // in every primary and unique key, last: lookups by id or by session keep using the index, and
 // Citus finds the distribution column in each key. Foreign keys between them name the site too.
+// Every send updates its session's row (last_seq, last_message_at, ...): no index may cover a
+// column a send sets, so that the update is HOT (a new row version on the same page, no new
+// entry in any of the indexes below), and the table leaves room on each page for it
+// (fillfactor, migration 0011). The staff list sorts by activity without an index (it counts
+// every matching session anyway); the realtime sweep finds recent activity through
+// chat_messages_created_idx.
 export const chatSessions = pgTable('chat_sessions', {
   id: uuid('id').notNull().defaultRandom(),
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
@@ -138,7 +144,6 @@ export const chatSessions = pgTable('chat_sessions', {
   uniqueIndex('chat_sessions_open_visitor_uq').on(t.siteId, t.userSessionId).where(sql`status = 'open'`),
   // a visitor id's closed sessions, which a new session of that id must prove it owns
   index('chat_sessions_visitor_idx').on(t.siteId, t.userSessionId),
-  index('chat_sessions_activity_idx').on(sql`coalesce(${t.lastMessageAt}, ${t.createdAt}) desc`),
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
   // the retention job's scan: closed sessions by age
   index('chat_sessions_closed_idx').on(t.siteId, t.closedAt).where(sql`status = 'closed'`),

@@ -54,7 +54,9 @@ export const outbox = pgTable('outbox', {
 }, (t) => [
   primaryKey({ name: 'outbox_pkey', columns: [t.id, t.siteId] }),
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
-  index('outbox_site_idx').on(t.siteId, t.createdAt),
+  // a session's delivered and failed rows, which erasure deletes (its pending ones it finds
+  // through outbox_due_idx): a send's rows are pending, so no send writes this index
+  index('outbox_session_finished_idx').on(t.siteId, t.sessionId).where(sql`status <> 'pending'`),
   // what the retention job prunes
   index('outbox_finished_idx').on(t.doneAt).where(sql`status <> 'pending'`),
   // what /metrics counts besides the pending rows (outbox_due_idx): rows given up on, which no

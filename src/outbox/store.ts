@@ -149,6 +149,16 @@ export async function getOutboxRow(db: Executor, id: number): Promise<OutboxRow 
 }
 
 /**
+ * Deletes every row of these sessions (erasure; `{id,...}` array literals): of every status,
+ * spelled as the two partial indexes that hold a session's rows (pending: outbox_due_idx, the
+ * rest: outbox_session_finished_idx), so that each serves its half. One statement, so that a
+ * row changing status meanwhile is still seen (its new version is checked against both).
+ */
+export const sessionsOutboxDeleteSql = (siteIds: string, sessionIds: string) => sql`
+  delete from outbox where site_id = any(${siteIds}::uuid[]) and session_id = any(${sessionIds}::uuid[])
+    and (status = 'pending' or status <> 'pending')`
+
+/**
  * Deletes up to `batch` rows whose session is gone: what a previous release's erasure left
  * during a rolling upgrade (it relied on the dropped key's cascade), delivered or not, so no
  * payload keeps an erased message's text. (A row commits with its session, or after it.)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { undeliveredCountSql } from '../../src/outbox/store.js'
+import { sessionsOutboxDeleteSql, undeliveredCountSql } from '../../src/outbox/store.js'
 import { buildTestApp } from '../helpers/app.js'
 import { makeSession, makeSite } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
@@ -41,7 +41,7 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
   t.match(metrics.body, /retention_last_run\{figure="outbox_rows"\} 2/, 'the last run\'s count is in /metrics')
 })
 
-t.test('the /metrics outbox count, the pruning and the send\'s webhook lookup have indexes to use', async (t) => {
+t.test('the /metrics outbox count, the pruning, erasure and the send\'s webhook lookup have indexes to use', async (t) => {
   const app = await buildTestApp(t)
   const plans = await app.db.transaction(async (tx) => {
     // on a tiny table a sequential scan is cheaper; the question is whether an index can serve
@@ -52,6 +52,7 @@ t.test('the /metrics outbox count, the pruning and the send\'s webhook lookup ha
       outbox: await plan(sql`select id from outbox where status <> 'pending' and done_at < now() - interval '30 days' limit 1000`),
       links: await plan(sql`select chat_id, message_id from telegram_messages where created_at < now() - interval '30 days' limit 1000`),
       webhooks: await plan(sql`select id from webhooks where site_id = '00000000-0000-4000-8000-000000000000' and active`),
+      erasure: await plan(sessionsOutboxDeleteSql('{00000000-0000-4000-8000-000000000000}', '{00000000-0000-4000-8000-000000000001}')),
     }
   })
   // the two counts /metrics makes (outbox_rows), through indexes the rows need anyway or that no send writes
@@ -60,4 +61,8 @@ t.test('the /metrics outbox count, the pruning and the send\'s webhook lookup ha
   t.match(plans.outbox, /outbox_finished_idx/)
   t.match(plans.links, /telegram_messages_created_idx/)
   t.match(plans.webhooks, /webhooks_site_idx/, 'every send looks up its site\'s webhooks')
+  // erasure finds a session's rows of every status through two indexes, only one of which a send's (pending) rows enter
+  t.match(plans.erasure, /outbox_due_idx/, plans.erasure)
+  t.match(plans.erasure, /outbox_session_finished_idx/)
+  t.notMatch(plans.erasure, /Seq Scan/)
 })
