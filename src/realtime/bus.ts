@@ -164,14 +164,26 @@ export class Subscribers {
   private readonly subscribers = new Set<BusSubscriber>()
   /** `{"origin":"<this bus client's id>"}`: not an event, dropped as such by any receiver */
   private readonly originMark = JSON.stringify({ origin: randomUUID() })
-  /** how a payload of this bus client's starts */
+  /** how a payload of this bus client's with events starts */
   private readonly echoPrefix = `[${this.originMark},`
+  /** how any payload of this bus client's starts, its greeting included */
+  private readonly ownPrefix = `[${this.originMark}`
 
   constructor(private readonly log: { error: (obj: object, msg: string) => void }) {}
 
   /** The payload for events already encoded (encodeEvent, encodeCarrying): an array led by the origin mark. */
   payload(encoded: string[]): string {
     return `${this.echoPrefix}${encoded.join(',')}]`
+  }
+
+  /** A payload with no event (receivers drop the origin mark): says that this bus client listens. */
+  get greeting(): string {
+    return `[${this.originMark}]`
+  }
+
+  /** Whether the payload is this bus client's own (the echo of its events or of its greeting). */
+  isOwn(payload: string): boolean {
+    return payload.startsWith(this.ownPrefix)
   }
 
   /** What payload() adds to the events' JSON, in bytes. */
@@ -200,7 +212,7 @@ export class Subscribers {
    * the 'lost' in one covers events that its subscribers already had).
    */
   deliver(payload: string): void {
-    if (payload.startsWith(this.echoPrefix)) return
+    if (this.isOwn(payload)) return
     for (const event of decodeEvents(payload)) {
       if (event.k === 'lost') this.tell((s) => s.onReconnect())
       else this.tell((s) => s.onEvent(event))

@@ -13,6 +13,8 @@ const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 1000
 // between attempts to LISTEN again while the database is away
 const RELISTEN_PAUSE_MS = 250
+/** at most this often (while publishing) the bus asks Postgres whether another process listens */
+const LISTENERS_CHECK_MS = 1000
 /**
  * Sent first once the database takes notifications again after some were dropped: every
  * instance's subscribers re-read as after a reconnect of their own, so no drop goes unnoticed.
@@ -35,6 +37,18 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
  * the oldest beyond that are dropped, logged, and followed by a 'lost' notification that has
  * every subscriber of every instance re-read. Those still pending at shutdown are dropped and
  * logged; the other instances' sweeps catch their sockets up.
+ *
+ * A NOTIFY nobody else hears is not sent. One instance alone (the default deployment) would
+ * otherwise pay, for every event, a statement on the pool, a wake-up of its own LISTEN
+ * backend and the echo it then skips: in bench:push, 100 of the server's ~250 statements a
+ * second, beside every agent's reply. At most every LISTENERS_CHECK_MS while publishing,
+ * the bus reads from pg_stat_activity whether any LISTEN connection but its own is open on
+ * the database; until a check says none, and again whenever one cannot say, it notifies. An
+ * instance that starts listening says so at once with a NOTIFY of its own (a greeting, no
+ * event), and any payload from another process makes the others notify again before their
+ * next check. An event not announced in the moment between another instance's LISTEN and
+ * its greeting arriving is a lost notification like any other: that instance's sweep and
+ * its sockets' backlog reads catch up.
  */
 export class PostgresBus implements RealtimeBus {
   private pending: string[] = []
@@ -47,6 +61,14 @@ export class PostgresBus implements RealtimeBus {
   private droppedAnnounced = 0
   /** the oldest pending events, sent in the notification on its way (never dropped: they may arrive) */
   private inFlight = 0
+  /** false only while a check found no LISTEN connection but this bus's own: events are then not notified */
+  private othersListen = true
+  /** payloads heard from other processes: a check that began before the latest one cannot say "alone" */
+  private othersHeard = 0
+  private checkedAt = -Infinity
+  private checking: Promise<void> | undefined
+  /** the backend of this bus's LISTEN connection, left out when counting listeners */
+  private listenerPid: number | undefined
 
   /**
    * `sql`: the pool to NOTIFY on; `databaseUrl`: for the LISTEN connection, opened on the
@@ -57,10 +79,15 @@ export class PostgresBus implements RealtimeBus {
   }
 
   publish(event: BusEvent): void {
-    this.pending.push(encodeEvent(event))
+    const encoded = encodeEvent(event)
     this.subscribers.deliverLocally(event)
-    if (this.pending.length > MAX_PENDING_EVENTS) this.drop(this.pending.length - MAX_PENDING_EVENTS, 'too many waiting')
-    this.flushing ??= this.flush()
+    if (this.othersListen) {
+      this.pending.push(encoded)
+      if (this.pending.length > MAX_PENDING_EVENTS) this.drop(this.pending.length - MAX_PENDING_EVENTS, 'too many waiting')
+      this.flushing ??= this.flush()
+    }
+    // after the flush has its statement under way: the event never waits behind the check
+    if (performance.now() - this.checkedAt >= LISTENERS_CHECK_MS) this.checking ??= this.checkListeners()
   }
 
   async subscribe(subscriber: BusSubscriber): Promise<() => void> {
@@ -75,7 +102,7 @@ export class PostgresBus implements RealtimeBus {
   async close(): Promise<void> {
     // what is pending is sent, or given up on at once if the database is away
     this.closing = true
-    await this.flushing
+    await Promise.all([this.flushing, this.checking])
     const listener = this.listener
     this.listener = undefined
     this.subscribers.clear()
@@ -113,6 +140,43 @@ export class PostgresBus implements RealtimeBus {
     }
   }
 
+  /** Whether a LISTEN connection other than this bus's own is open on the database (pg_stat_activity shows every role's application_name). */
+  private async checkListeners(): Promise<void> {
+    this.checkedAt = performance.now()
+    const heard = this.othersHeard
+    try {
+      const [row] = await this.opts.sql<{ others: boolean }[]>`select exists (select 1 from pg_stat_activity
+        where datname = current_database() and application_name = ${LISTENER_APP_NAME} and pid <> ${this.listenerPid ?? 0}::int) as others`
+      // a greeting or an event heard meanwhile outranks a snapshot taken before it
+      this.othersListen = row?.others !== false || heard !== this.othersHeard
+    } catch {
+      this.othersListen = true
+    } finally {
+      this.checking = undefined
+    }
+  }
+
+  /** Another process spoke on the channel, or this bus's own LISTEN connection is new: notify until a check says otherwise. */
+  private assumeOthersListen(): void {
+    this.othersHeard++
+    this.othersListen = true
+  }
+
+  /**
+   * After each LISTEN: its backend (not counted as another listener), and a greeting that has
+   * every other instance notify again at once. Best effort: their next check finds this one too.
+   */
+  private async announceListening(listener: postgres.Sql): Promise<void> {
+    this.assumeOthersListen()
+    try {
+      const [row] = await listener<{ pid: number }[]>`select pg_backend_pid() as pid`
+      this.listenerPid = row?.pid
+      await this.opts.sql`select set_config('synchronous_commit', 'off', true), pg_notify(${EVENTS_CHANNEL}, ${this.subscribers.greeting})`
+    } catch (err) {
+      this.opts.log.warn({ err }, 'could not tell other instances that this one listens; their next check will')
+    }
+  }
+
   /** Drops the oldest `count` events that are not on their way. */
   private drop(count: number, why: string, err?: unknown): void {
     this.pending.splice(this.inFlight, count)
@@ -142,6 +206,7 @@ export class PostgresBus implements RealtimeBus {
       while (!this.closing) {
         try {
           await sql.unsafe(`listen ${EVENTS_CHANNEL}`)
+          await this.announceListening(sql)
           this.subscribers.tell((s) => s.onReconnect())
           return
         } catch {
@@ -160,7 +225,9 @@ export class PostgresBus implements RealtimeBus {
       onnotice: () => {},
       connection: { application_name: LISTENER_APP_NAME },
       onnotify: (channel, payload) => {
-        if (channel === EVENTS_CHANNEL) this.subscribers.deliver(payload)
+        if (channel !== EVENTS_CHANNEL) return
+        if (!this.subscribers.isOwn(payload)) this.assumeOthersListen()
+        this.subscribers.deliver(payload)
       },
       // also called for each failed attempt to connect; one loop of attempts at a time
       onclose: () => {
@@ -174,6 +241,7 @@ export class PostgresBus implements RealtimeBus {
       await sql.end({ timeout: 0 })
       throw err
     }
+    await this.announceListening(sql)
     return sql
   }
 }

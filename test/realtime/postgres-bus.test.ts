@@ -4,7 +4,8 @@ import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
 import { databaseRelay } from '../helpers/database-relay.js'
-import { LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { EVENTS_CHANNEL, LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
 
 const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
 
@@ -104,4 +105,28 @@ t.test('events dropped while a notification is on its way are announced, and the
   await waitFor('the receiver to be told to re-read', () => onReceiver.reconnects() >= 1)
   await waitFor('the events that were kept', () => onReceiver.events.length === 10_000)
   t.ok(onReceiver.events.some((e) => e.k === 'site' && e.site === site(0)), 'the event that was on its way arrived')
+})
+
+t.test('an instance alone sends no NOTIFY, and notifies again from its first event after another instance starts listening', async (t) => {
+  // hears every NOTIFY on the channel; not an instance (another application_name), so no one counts it as a listener
+  const observer = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
+  t.teardown(() => observer.end())
+  const notified: string[] = []
+  await observer.listen(EVENTS_CHANNEL, (payload) => void notified.push(payload))
+  const site = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+  const a = await buildTestApp(t)
+  let i = 0
+  await waitFor('A to publish an event without a NOTIFY', async () => {
+    const id = site(++i)
+    a.bus.publish({ k: 'site', site: id })
+    await sleep(200)
+    return !notified.some((p) => p.includes(id))
+  })
+  const b = await buildTestApp(t)
+  const onB = recorder()
+  await b.bus.subscribe(onB.subscriber)
+  // a check this publish starts answers after it: only B's greeting can have told A in time
+  a.bus.publish({ k: 'site', site: site(0) })
+  await waitFor('A\'s first event after B started, on B', () => onB.events.some((e) => e.k === 'site' && e.site === site(0)))
+  t.pass('A notified it')
 })
