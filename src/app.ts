@@ -11,6 +11,7 @@ import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
+import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -121,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (body.toString().trim() === '') return done(null, undefined)
     return parseJson(req, body.toString(), done)
   })
+  app.addHook('onRoute', refuseBodyWhereNoneIsTaken)
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))

@@ -12,9 +12,13 @@ export const MAX_LABELS = 20
 export const LABEL_PATTERN = '^[\\p{L}\\p{N}_-]{1,32}$'
 const LABEL_RE = new RegExp(LABEL_PATTERN, 'u')
 
-/** Lower-cased, unique, sorted; a label that breaks the rules is a 400 naming it. */
+/**
+ * Lower-cased, unique, sorted; a label that breaks the rules is a 400 naming it. The rules hold
+ * for the lower-case form, what is stored: 'İ' lower-cases to 'i' + U+0307 (not a letter), and a
+ * label stored with it could be neither sent back nor filtered on.
+ */
 export function normaliseLabels(labels: readonly string[]): string[] {
-  const bad = labels.filter((l) => !LABEL_RE.test(l))
+  const bad = labels.filter((l) => !LABEL_RE.test(normaliseLabel(l)))
   if (bad.length) {
     throw validationError(`labels must be 1–32 letters, digits, _ or -: ${bad.map((l) => JSON.stringify(l)).join(', ')}`, bad.map((l) => ({ field: 'labels', message: `invalid label ${JSON.stringify(l)}` })))
   }

@@ -29,7 +29,7 @@ const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 const LONE_SURROGATE = /\p{Cs}/u
 
 /** A lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD, not verbatim (and two such values as one). */
-function assertValidUnicode(value: string, field: string): void {
+export function assertValidUnicode(value: string, field: string): void {
   if (LONE_SURROGATE.test(value)) throw validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])
 }
 

@@ -120,3 +120,16 @@ t.test('the throttle lets one event per key through each interval and forgets qu
   now = 10_000
   t.ok(throttle.allow('a'), 'still works after pruning')
 })
+
+t.test('an agent typing with the session id in upper case reaches the widget (the REST routes take it too)', async (t) => {
+  const app = await buildTestApp(t)
+  const staff = await makeStaff(app, 'agent', 'Olena')
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app))
+  const widget = await openSocket(t, widgetUrl(base, s))
+  const dashboard = await openDashboard(t, base, staff)
+  await widget.waitUntil('session frame', () => widget.ofType('session').length > 0)
+  dashboard.send({ type: 'typing', sessionId: s.id.toUpperCase() })
+  await widget.waitUntil('agent typing', () => widget.ofType('typing').length > 0)
+  t.same(widget.ofType('typing'), [{ type: 'typing', sender: 'agent', name: 'Olena' }])
+})

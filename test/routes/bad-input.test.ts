@@ -60,3 +60,31 @@ t.test('odd input anywhere is a 4xx in the envelope, never a 5xx or a leak', asy
     t.notMatch(res.body, /at .*\.ts:\d+|select |insert |postgres/i, `${what}: no internals`)
   }
 })
+
+t.test('a route that takes no body refuses one with fields: unknown fields are a 400, not ignored', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const s = await makeSession(app, site)
+  const admin = await makeStaff(app, 'admin')
+  const refused: InjectOptions[] = [
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin), payload: { status: 'open' } },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/read`, headers: bearer(admin), payload: { seq: 1 } },
+    { method: 'POST', url: '/api/auth/logout', headers: bearer(admin), payload: { all: true } },
+    { method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin), payload: [1] },
+    { method: 'DELETE', url: `/api/admin/sites/${site.id}/webhooks/${s.id}`, headers: bearer(admin), payload: { force: true } },
+  ]
+  for (const req of refused) {
+    const res = await app.inject(req)
+    t.equal(res.statusCode, 400, `${req.method} ${req.url} ${JSON.stringify(req.payload)}`)
+    t.equal(res.json().error.code, 'VALIDATION_ERROR')
+  }
+  t.match((await app.inject(refused[0] as InjectOptions)).json().error.message, /unknown field "status"/)
+  const me = await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(admin) })
+  t.equal(me.statusCode, 200, 'the refused logout signed nothing out')
+  const open = await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}`, headers: bearer(admin) })
+  t.equal(open.json().data.session.status, 'open', 'the refused close changed nothing')
+  for (const payload of [undefined, {}, '']) {
+    const res = await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/read`, headers: { ...bearer(admin), 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 200, `no body, {} or an empty JSON body is fine (${JSON.stringify(payload)})`)
+  }
+})

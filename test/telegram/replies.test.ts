@@ -186,3 +186,16 @@ t.test('when the reading instance stops, another takes over', async (t) => {
   t.pass('the second instance read it')
 })
 
+
+t.test('webhook mode: the webhook route is rate limited per client address like every public route', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot, { TELEGRAM_WEBHOOK_URL: 'https://chat.example.com', TELEGRAM_WEBHOOK_SECRET: 'hook-secret_1', RATE_LIMIT_PUBLIC_PER_MINUTE: '1' }) })
+  const post = () => app.inject({
+    method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': 'wrong' }, payload: { update_id: 1 }, remoteAddress: '10.9.8.7',
+  })
+  t.equal((await post()).statusCode, 401)
+  const limited = await post()
+  t.equal(limited.statusCode, 429, 'a flood of guessed secrets is cut off')
+  t.equal(limited.json().error.code, 'RATE_LIMITED')
+  t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After')
+})

@@ -30,7 +30,7 @@ const AutoAssign = Type.Object({
 }, { additionalProperties: false, description: 'new chats go at once to an online agent of the site with the fewest open assigned chats, below the cap (ties: who waited longest since their last assignment)' })
 
 const SiteFields = {
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: '1–100 characters, not only spaces' }),
   origins: Type.Array(Origin, { maxItems: 50 }),
   telegram: Type.Optional(Telegram),
   bot: Type.Optional(Nullable(Bot)),

@@ -7,7 +7,8 @@ import { Email, ErrorBody, IdParams, Nullable, Ok, ok, SiteIds, StringEnum, User
 
 const Role = StringEnum(['admin', 'agent'])
 const Password = Type.String({ minLength: 8, maxLength: 1024 })
-const UserName = Type.String({ minLength: 1, maxLength: 100 })
+// not blank: it signs the user's replies to visitors
+const UserName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: '1–100 characters, not only spaces' })
 
 const CreateBody = Type.Object({ email: Email, name: UserName, password: Password, role: Role, siteIds: Type.Optional(SiteIds) }, { additionalProperties: false })
 const PatchBody = Type.Object({

@@ -16,7 +16,7 @@ export default (async (app) => {
       summary: 'Assign a session (take, hand over, unassign)',
       description: [
         'An agent may assign the session to themselves or unassign themselves (403 otherwise); an admin may assign anyone who works on',
-        'the session\'s site (400 otherwise). Manual assignment is not held to the site\'s auto-assignment cap. Dashboards get `session.updated`.',
+        'the session\'s site (400 otherwise). Manual assignment is not held to the site\'s auto-assignment cap. Dashboards get `session.updated`; the audit log records it (session.assigned).',
       ].join(' '),
       tags: ['chat'],
       security: [{ bearer: [] }],
@@ -28,7 +28,8 @@ export default (async (app) => {
     preHandler: app.requireStaff,
   }, async (req) => {
     const staff = staffOf(req)
-    const { session, changed } = await assignSession(app.db, app.bus, staff, req.params.id, req.body.userId)
+    // assignments are in the audit log (who gave which chat to whom), as Telegram's /take
+    const { session, changed } = await assignSession(app.db, app.bus, staff, req.params.id, req.body.userId, { id: staff.id, name: staff.name })
     // whoever had it may have a free slot now
     if (changed) app.assigner.kick()
     return ok({ session: app.files.linkFor(req).session(await getAdminSession(app.db, session.id, visibleSites(staff))) })

@@ -40,11 +40,13 @@ export default (async (app) => {
     preHandler: app.requireAdmin,
   }, async (req, reply) => {
     if (!isUuid(req.params.id)) throw notFound('Session')
+    // the log names the session as every other entry does, whatever case the URL used
+    const id = req.params.id.toLowerCase()
     const actor = req.staff && { id: req.staff.id, name: req.staff.name }
-    const erased = await eraseSessions(app.db, app.bus, [req.params.id], {
+    const erased = await eraseSessions(app.db, app.bus, [id], {
       steps: app.erasureSteps,
       onStepError: (err) => req.log.error({ err }, 'an erasure step failed after the commit'),
-      audit: { actor: actor ?? null, action: 'session.erased', target: req.params.id, siteId: null },
+      audit: { actor: actor ?? null, action: 'session.erased', target: id, siteId: null },
     })
     if (erased.length === 0) throw notFound('Session')
     return reply.code(204).send(null)

@@ -20,6 +20,8 @@ export default (async (app) => {
       body: Update,
       response: { 200: Ok(Type.Object({ handled: Type.Boolean() })), '4xx': ErrorBody },
     },
+    // anyone can reach it: without a limit, secret tokens could be guessed at any rate
+    config: { rateLimit: app.limits.public },
   }, async (req) => {
     const token = await app.telegram.botToken(req.params.botId)
     if (!token) throw notFound('Bot')

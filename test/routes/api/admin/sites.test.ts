@@ -69,3 +69,14 @@ t.test('rotating makes the old key and secret 401 and the new ones work; session
   t.equal((await app.inject(startSessionRequest(fresh))).statusCode, 201, 'new key')
   t.same((await poll(app, { ...s, site: fresh })).map((m) => m.text), ['hi'], 'the visitor keeps their session with the new key')
 })
+
+t.test('a blank site name is refused like an empty one', async (t) => {
+  const app = await buildTestApp(t)
+  const admin = await makeStaff(app, 'admin')
+  const created = await app.inject({ method: 'POST', url: sitesUrl, headers: bearer(admin), payload: { name: '   ', origins: [] } })
+  t.equal(created.statusCode, 400)
+  t.equal(created.json().error.code, 'VALIDATION_ERROR')
+  const site = (await app.inject({ method: 'POST', url: sitesUrl, headers: bearer(admin), payload: { name: 'Shop', origins: [] } })).json().data.site
+  t.equal((await app.inject({ method: 'PATCH', url: `${sitesUrl}/${site.id}`, headers: bearer(admin), payload: { name: '\t ' } })).statusCode, 400)
+  t.equal((await app.inject({ method: 'GET', url: `${sitesUrl}/${site.id}`, headers: bearer(admin) })).json().data.site.name, 'Shop')
+})

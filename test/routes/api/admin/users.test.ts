@@ -77,3 +77,17 @@ t.test('an admin cannot disable or demote themselves', async (t) => {
   }
   t.equal((await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(admin) })).statusCode, 200)
 })
+
+t.test('a blank name is refused like an empty one: it would sign agent replies with nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const admin = await makeStaff(app, 'admin')
+  for (const name of ['   ', '\t\n', '\u00a0']) {
+    const created = await app.inject({ method: 'POST', url: usersUrl, headers: bearer(admin), payload: { email: `${uniq('u')}@example.com`, name, password: 'long enough pw', role: 'agent' } })
+    t.equal(created.statusCode, 400, `create with ${JSON.stringify(name)}`)
+    t.equal(created.json().error.code, 'VALIDATION_ERROR')
+    const patched = await app.inject({ method: 'PATCH', url: `${usersUrl}/${admin.id}`, headers: bearer(admin), payload: { name } })
+    t.equal(patched.statusCode, 400, `patch with ${JSON.stringify(name)}`)
+  }
+  const fine = await app.inject({ method: 'PATCH', url: `${usersUrl}/${admin.id}`, headers: bearer(admin), payload: { name: ' Olena K. ' } })
+  t.equal(fine.statusCode, 200, 'a name with spaces around letters is fine')
+})

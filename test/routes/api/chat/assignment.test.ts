@@ -102,3 +102,22 @@ t.test('bad assign requests are 4xx', async (t) => {
   t.equal((await assign(app, agent, 'not-a-uuid', agent.id)).statusCode, 404)
   t.equal((await assign(app, agent, randomUUID(), agent.id)).statusCode, 404)
 })
+
+t.test('assignments through the API are in the audit log: who assigned which session to whom', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const admin = await makeStaff(app, 'admin', 'Iryna')
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  const s = await makeSession(app, site)
+  t.equal((await assign(app, agent, s.id, agent.id)).statusCode, 200)
+  t.equal((await assign(app, admin, s.id, null)).statusCode, 200)
+  t.equal((await assign(app, admin, s.id, null)).statusCode, 200, 'no change: nothing to record')
+  const res = await app.inject({ method: 'GET', url: '/api/admin/audit?limit=200', headers: bearer(admin) })
+  const entries = (res.json().data.entries as { action: string; target: string; actor: { id: string } | null; details: Record<string, unknown> }[])
+    .filter((e) => e.action === 'session.assigned' && e.target === s.id)
+  t.match(entries, [
+    { actor: { id: admin.id }, details: { assignedTo: null } },
+    { actor: { id: agent.id }, details: { assignedTo: agent.id } },
+  ], 'newest first')
+  t.equal(entries.length, 2)
+})

@@ -65,6 +65,7 @@ t.test('agents list and use them, for the sites they see; they cannot manage the
   await create(app, admin, { shortcut: 'hours-b', text: 'B opens at 10', siteId: b.id })
   t.same(await shortcuts(app, agent), ['hi@shared', `hours-a@${a.id.slice(0, 4)}`], 'shared and the agent\'s sites')
   t.same(await shortcuts(app, agent, `?siteId=${a.id}`), ['hi@shared', `hours-a@${a.id.slice(0, 4)}`])
+  t.same(await shortcuts(app, agent, `?siteId=${a.id.toUpperCase()}`), ['hi@shared', `hours-a@${a.id.slice(0, 4)}`], 'a site id in upper case is the same site')
   t.same(await shortcuts(app, admin, `?siteId=${b.id}`), ['hi@shared', `hours-b@${b.id.slice(0, 4)}`], 'one site: shared and that site\'s')
   for (const siteId of [b.id, randomUUID()]) {
     const res = await app.inject({ method: 'GET', url: `${url}?siteId=${siteId}`, headers: bearer(agent) })

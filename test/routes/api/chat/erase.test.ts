@@ -142,3 +142,12 @@ t.test('erasing a visitor by userSessionId or email takes all their sessions on 
   t.equal((await app.inject({ method: 'POST', url: '/api/admin/erasures', payload: { siteId: site.id, email: 'a@b.c' } })).statusCode, 401)
   t.equal((await app.inject({ method: 'DELETE', url: '/api/chat/sessions/not-a-uuid', headers: bearer(admin) })).statusCode, 404)
 })
+
+t.test('an erasure asked with the id in upper case is logged under the session\'s id', async (t) => {
+  const app = await buildTestApp(t)
+  const admin = await makeStaff(app, 'admin')
+  const s = await makeSession(app, await makeSite(app))
+  t.equal((await erase(app, admin, s.id.toUpperCase())).statusCode, 204)
+  const audit = (await app.inject({ method: 'GET', url: '/api/admin/audit', headers: bearer(admin) })).json().data.entries
+  t.match(audit[0], { action: 'session.erased', target: s.id, details: { erasedSessions: 1 } }, 'found when searching the log for the id')
+})

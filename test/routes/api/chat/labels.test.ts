@@ -63,3 +63,18 @@ t.test('labels in use come from the sites the caller sees only', async (t) => {
   t.ok(names.includes('alpha-only'))
   t.notOk(names.includes('beta-only'))
 })
+
+t.test('a label whose lower-case form breaks the rules is refused: what is stored can always be sent back and filtered on', async (t) => {
+  const app = await buildTestApp(t)
+  const agent = await makeStaff(app)
+  const s = await makeSession(app, await makeSite(app))
+  // 'İ' lower-cases to 'i' + U+0307 (a combining mark, not a letter); 32 of them to 64 code points
+  for (const labels of [['İstanbul'], ['İ'.repeat(32)]] as const) {
+    const res = await putLabels(app, agent, s.id, labels)
+    t.equal(res.statusCode, 400, labels[0])
+    t.equal(res.json().error.code, 'VALIDATION_ERROR')
+  }
+  const stored = (await putLabels(app, agent, s.id, ['ΣΑΣ', 'ǅ', 'ß'])).json().data.session.labels as string[]
+  t.same(stored, ['ß', 'ǆ', 'σας'])
+  t.equal((await putLabels(app, agent, s.id, [...stored, 'vip'])).statusCode, 200, 'the stored labels are valid input')
+})

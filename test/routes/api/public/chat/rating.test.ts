@@ -72,3 +72,18 @@ t.test('rating input and access: bad bodies are 400, wrong credentials 401, anot
   t.equal((await rate(app, { ...s, site: other }, { score: 5 }, { 'x-api-key': other.apiKey, 'x-api-secret': other.apiSecret })).statusCode, 404, 'another site')
   t.equal((await rate(app, s, { score: 3, comment: '   ' })).json().data.rating.comment, null, 'a blank comment is none')
 })
+
+t.test('a comment with a lone surrogate is a 400, not stored as U+FFFD, and the chat can still be rated', async (t) => {
+  const app = await buildTestApp(t)
+  const agent = await makeStaff(app)
+  const s = await makeSession(app, await makeSite(app))
+  await close(app, agent, s)
+  // as JSON text: a JS string with a lone surrogate would be re-encoded by inject
+  const res = await app.inject({ method: 'POST', url: `/api/public/chat/sessions/${s.id}/rating`, headers: { ...sessionHeaders(s), 'content-type': 'application/json' }, payload: '{"score":4,"comment":"ok \\ud800"}' })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error.code, 'VALIDATION_ERROR')
+  t.match(res.json().error.message, /comment/)
+  const fine = await rate(app, s, { score: 4, comment: 'ok 👍' })
+  t.equal(fine.statusCode, 201, 'the refused rating used up nothing')
+  t.equal(fine.json().data.rating.comment, 'ok 👍')
+})
