@@ -12,6 +12,7 @@ import { connectDb } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { gateTestFiles, skipReason } from './system-requirements.js'
+import { buildTapIfStale } from './tap-build.js'
 
 export const TEMPLATE_DB = 'chat_template'
 
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2)
   const { files, refused, skippedFiles } = testFiles(args)
   if (refused) return 1
+  await buildTapIfStale(process.cwd())
   const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
   // the cluster runs in a session of its own (see src/db/cluster.ts): an interrupted run stops it too
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
