@@ -119,6 +119,7 @@ export const TEXTS = {
   'conv.addNote': ['Add note', 'Додати нотатку', 'Добавить заметку'],
   'conv.labels': ['Labels', 'Мітки', 'Метки'],
   'conv.labelsPlaceholder': ['Add a label, press Enter', 'Додайте мітку, натисніть Enter', 'Добавьте метку, нажмите Enter'],
+  'conv.addLabel': ['Add label {name}', 'Додати мітку {name}', 'Добавить метку {name}'],
   'conv.removeLabel': ['Remove label {name}', 'Прибрати мітку {name}', 'Убрать метку {name}'],
   'conv.labelRule': ['A label is 1–32 letters, digits, _ or -.', 'Мітка — це 1–32 літери, цифри, _ або -.', 'Метка — это 1–32 буквы, цифры, _ или -.'],
   'conv.cannedHint': ['Type / for canned responses', 'Наберіть / для шаблонів відповідей', 'Наберите / для шаблонов ответов'],
