@@ -238,6 +238,38 @@ t.test('with nobody online the widget says it replies by email and asks for one;
   await s.page.getByText('We have emailed you the conversation.').waitFor()
 })
 
+t.test('when the rating or the transcript is not sent, the widget says so and the visitor can try again', async (t) => {
+  let failing = true
+  const s = await setup(t, 'en', async (context) => {
+    await context.route(/\/api\/public\/chat\/sessions\/[^/]+\/(rating|transcript)$/, (route) => failing
+      ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Try later' } }) })
+      : route.continue())
+  })
+  await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await s.page.getByRole('textbox', { name: 'Email' }).fill('ivan@example.com')
+  await s.page.getByRole('button', { name: 'Save email' }).click()
+  await s.page.getByText('Thanks! We will reply by email.').waitFor()
+  await messageBox(s.page).fill('Call me back')
+  await messageBox(s.page).press('Enter')
+  const sessionId = await eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session')
+  await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+  const group = s.page.getByRole('group', { name: 'Rate this chat' })
+  await group.getByRole('button', { name: '5 stars' }).click()
+  await group.getByRole('button', { name: 'Send rating' }).click()
+  await group.getByRole('alert').filter({ hasText: 'The rating was not sent. Please try again.' }).waitFor()
+  await s.page.getByRole('button', { name: 'Email me this conversation' }).click()
+  await s.page.getByRole('alert').filter({ hasText: 'The conversation was not emailed. Please try again.' }).waitFor()
+  await expectAccessible(t, s.page, 'widget, rating and transcript not sent', WIDGET)
+
+  failing = false
+  await group.getByRole('button', { name: 'Send rating' }).click()
+  await s.page.getByText('Thank you for your rating!').waitFor()
+  await s.page.getByRole('button', { name: 'Email me this conversation' }).click()
+  await s.page.getByText('We have emailed you the conversation.').waitFor()
+  t.equal(await s.page.getByRole('alert').filter({ hasText: /not (sent|emailed)/ }).count(), 0, 'the errors are gone once it worked')
+})
+
 t.test('with an agent online the widget says "Online" and asks for no email', async (t) => {
   const s = await setup(t)
   await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))

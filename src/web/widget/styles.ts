@@ -62,6 +62,8 @@ progress{width:100%;accent-color:${c}}
 .after{display:grid;gap:10px}
 .rate{display:grid;gap:8px;border:0;margin:0;padding:0}
 .rate-title{font-weight:600}
+.error{margin:0;color:#b91c1c;font-size:13px}
+.error:empty{display:none}
 .stars{display:flex;justify-content:center;gap:4px}
 .star{width:44px;height:44px;border:1px solid #d1d5db;border-radius:10px;background:#fff;color:#6b7280;font-size:22px;line-height:1}
 .star[aria-pressed=true]{color:#92400e;background:#fef3c7;border-color:#d97706}
