@@ -3,7 +3,7 @@ import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
-import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 
 // one browser and one app for the file: each test makes its own staff, sites and browser contexts
 const browser: Browser = await launchBrowser(t)
@@ -213,4 +213,28 @@ t.test('Sign out revokes the token on the server; a site that takes its secret f
     return res.statusCode === 401 ? true : undefined
   }, 'the signed-out token to stop working')
   t.pass('the token no longer opens the API')
+})
+
+t.test('keyboard focus stays put: on its row while the list updates live, and back on the row after "Back to chats" on a phone', async (t) => {
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  const oksana = await makeSession(app, site, { name: 'Oksana Focus', firstMessage: 'First question' })
+  const petro = await makeSession(app, site, { name: 'Petro Focus', firstMessage: 'Hello' })
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await signInDashboard(dash, origin, agent.token)
+  const focusedHref = () => dash.evaluate(() => document.activeElement?.getAttribute('href') ?? document.activeElement?.tagName)
+  const oksanaRow = dash.getByRole('link', { name: /Oksana Focus/ })
+  await oksanaRow.focus()
+  t.equal((await app.inject(sendRequest(petro, { text: 'Are you there?' }))).statusCode, 201)
+  await dash.getByRole('link', { name: /Petro Focus.*Are you there\?/ }).waitFor()
+  t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'a live update of the list leaves focus on the row it was on')
+
+  await oksanaRow.press('Enter')
+  await dash.getByRole('textbox', { name: 'Reply' }).waitFor()
+  await dash.getByRole('link', { name: 'Back to chats' }).press('Enter')
+  await dash.getByRole('list', { name: 'Chats' }).waitFor()
+  t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')
+  await expectAccessible(t, dash, 'inbox on a phone, back from a conversation')
 })

@@ -58,8 +58,13 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     showUnreadChats(r.total)
   }
 
+  /** The row of a chat, to give keyboard focus back to: redraws replace every row. */
+  const rowOf = (id: string) => listEl.querySelector<HTMLElement>(`a[href="#/inbox/${CSS.escape(id)}"]`)
+
   function renderList(): void {
+    const focusedId = listEl.contains(document.activeElement) ? document.activeElement?.getAttribute('href')?.replace('#/inbox/', '') : undefined
     listEl.replaceChildren(...sessions.map((s) => sessionRow(s, s.id === selectedId)))
+    if (focusedId) rowOf(focusedId)?.focus()
     if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filtered(filters) ? t('inbox.noMatch') : t('inbox.empty')))
     const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
     pager.replaceChildren(
@@ -123,11 +128,16 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
 
   async function openConversation(id: string | null): Promise<void> {
     if (id !== selectedId) Object.assign(draft, { text: '', note: false })
+    const left = selectedId
+    const focusWasInConversation = convEl.contains(document.activeElement)
     selectedId = id
     renderList()
     if (!id) {
       current = undefined
-      return renderConversation()
+      renderConversation()
+      // "Back to chats" (a phone) hides the conversation with the focus in it: the focus goes to the chat just left
+      if (left && focusWasInConversation) rowOf(left)?.focus()
+      return
     }
     current = await api<Conversation>(`/api/chat/sessions/${id}`)
     renderConversation()
