@@ -5,6 +5,9 @@ import type { Strings } from './i18n.js'
 
 const STAR = '★'
 
+/** The answer that replaces a control; it takes the focus the control had, so the keyboard stays in the panel. */
+const said = (text: string) => h('p', { role: 'status', tabindex: -1 }, text)
+
 export function afterChat(t: Strings, client: ChatClient, hasEmail: () => boolean): HTMLElement {
   let score = 0
   const stars = t.stars.map((label, i) => h('button', {
@@ -36,7 +39,11 @@ export function afterChat(t: Strings, client: ChatClient, hasEmail: () => boolea
       })
     },
   }, h('p', { id: titleId, class: 'rate-title' }, t.rate), h('div', { class: 'stars' }, stars), comment, submit, rateError)
-  const thank = () => form.replaceChildren(h('p', { role: 'status' }, t.rated))
+  const thank = () => {
+    const thanks = said(t.rated)
+    form.replaceChildren(thanks)
+    thanks.focus()
+  }
 
   const transcript = h('button', {
     type: 'button', class: 'link',
@@ -44,7 +51,9 @@ export function afterChat(t: Strings, client: ChatClient, hasEmail: () => boolea
       transcriptError.textContent = ''
       void client.transcript().then(() => {
         transcriptError.remove()
-        transcript.replaceWith(h('p', { role: 'status' }, t.transcriptSent))
+        const sent = said(t.transcriptSent)
+        transcript.replaceWith(sent)
+        sent.focus()
       }, () => void (transcriptError.textContent = t.transcriptFailed))
     },
   }, t.transcript)
