@@ -222,10 +222,17 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     if (sessions.length < before) total--
     renderList()
     if (current?.session.id === id) {
+      const focusWasInConversation = convEl.contains(document.activeElement)
       current = undefined
       selectedId = null
-      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', { role: 'status' }, t('privacy.erasedHere'))))
+      const notice = h('p', { role: 'status', tabindex: -1 }, t('privacy.erasedHere'))
+      convEl.replaceChildren(h('div', { class: 'placeholder' }, notice))
       root.classList.remove('has-conversation')
+      // erased from this screen (its Erase button had the focus): the focus goes to the notice, or on a phone, where the list replaces it, to the search
+      if (focusWasInConversation) {
+        notice.focus()
+        if (document.activeElement !== notice) root.querySelector<HTMLElement>('input[type="search"]')?.focus()
+      }
       if (location.hash !== '#/inbox') history.replaceState(null, '', '#/inbox')
     }
     void countUnread()
