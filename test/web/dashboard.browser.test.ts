@@ -114,6 +114,10 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   await expectAccessible(t, dash, 'dashboard sites')
   const siteName = (await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })).json().data.site.name
   const origins = dash.getByRole('textbox', { name: `Allowed origins of ${siteName}` })
+  await origins.fill('https://shop.example, shop.example/cart')
+  await origins.press('Enter')
+  await dash.getByRole('alert').filter({ hasText: '"shop.example/cart" is not an origin: write https://host (with :port if any), or * for any' }).waitFor()
+  await expectAccessible(t, dash, 'dashboard sites, an origin refused')
   await origins.fill('https://shop.example, https://www.shop.example')
   await origins.press('Enter')
   await eventually(async () => {

@@ -181,6 +181,7 @@ export const TEXTS = {
   'sites.apiKey': ['API key', 'API-ключ', 'API-ключ'],
   'sites.origins': ['Allowed origins', 'Дозволені джерела (origins)', 'Разрешённые источники (origins)'],
   'sites.originsOf': ['Allowed origins of {name}', 'Дозволені джерела сайту {name}', 'Разрешённые источники сайта {name}'],
+  'sites.notAnOrigin': ['"{origin}" is not an origin: write https://host (with :port if any), or * for any', '«{origin}» — не джерело: напишіть https://хост (з :портом, якщо є) або * для будь-якого', '«{origin}» — не источник: напишите https://хост (с :портом, если есть) или * для любого'],
   'sites.originsHint': ['https://shop.example (or * for any)', 'https://shop.example (або * для будь-якого)', 'https://shop.example (или * для любого)'],
   'sites.save': ['Save', 'Зберегти', 'Сохранить'],
   'sites.rotate': ['Rotate key and secret', 'Замінити ключ і секрет', 'Заменить ключ и секрет'],
