@@ -3,7 +3,7 @@ import t from 'tap'
 import type { Browser, WebSocketRoute } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
-import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 
 // one browser and one app for the file: each test makes its own staff, sites and browser contexts
 const browser: Browser = await launchBrowser(t)
@@ -114,6 +114,10 @@ t.test('inbox, stats, users and sites: an admin finds chats, figures and a ready
   await expectAccessible(t, dash, 'dashboard sites')
   const siteName = (await app.inject({ method: 'GET', url: `/api/admin/sites/${site.id}`, headers: bearer(admin) })).json().data.site.name
   const origins = dash.getByRole('textbox', { name: `Allowed origins of ${siteName}` })
+  await origins.fill('https://shop.example, shop.example/cart')
+  await origins.press('Enter')
+  await dash.getByRole('alert').filter({ hasText: '"shop.example/cart" is not an origin: write https://host (with :port if any), or * for any' }).waitFor()
+  await expectAccessible(t, dash, 'dashboard sites, an origin refused')
   await origins.fill('https://shop.example, https://www.shop.example')
   await origins.press('Enter')
   await eventually(async () => {
@@ -213,4 +217,28 @@ t.test('Sign out revokes the token on the server; a site that takes its secret f
     return res.statusCode === 401 ? true : undefined
   }, 'the signed-out token to stop working')
   t.pass('the token no longer opens the API')
+})
+
+t.test('keyboard focus stays put: on its row while the list updates live, and back on the row after "Back to chats" on a phone', async (t) => {
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  const oksana = await makeSession(app, site, { name: 'Oksana Focus', firstMessage: 'First question' })
+  const petro = await makeSession(app, site, { name: 'Petro Focus', firstMessage: 'Hello' })
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await signInDashboard(dash, origin, agent.token)
+  const focusedHref = () => dash.evaluate(() => document.activeElement?.getAttribute('href') ?? document.activeElement?.tagName)
+  const oksanaRow = dash.getByRole('link', { name: /Oksana Focus/ })
+  await oksanaRow.focus()
+  t.equal((await app.inject(sendRequest(petro, { text: 'Are you there?' }))).statusCode, 201)
+  await dash.getByRole('link', { name: /Petro Focus.*Are you there\?/ }).waitFor()
+  t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'a live update of the list leaves focus on the row it was on')
+
+  await oksanaRow.press('Enter')
+  await dash.getByRole('textbox', { name: 'Reply' }).waitFor()
+  await dash.getByRole('link', { name: 'Back to chats' }).press('Enter')
+  await dash.getByRole('list', { name: 'Chats' }).waitFor()
+  t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')
+  await expectAccessible(t, dash, 'inbox on a phone, back from a conversation')
 })

@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
+import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, sessionHeaders } from '../helpers/fixtures.js'
 
 let browser: Browser
@@ -68,4 +68,33 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
   await dash.getByRole('combobox', { name: 'Language' }).selectOption({ label: 'Українська' })
   await dash.getByRole('heading', { name: 'Журнал аудиту' }).waitFor()
   await expectAccessible(t, dash, 'dashboard audit log in Ukrainian')
+})
+
+t.test('an admin downloads a conversation and erases it from its own screen; the keyboard focus lands on what replaced it', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  const admin = await makeStaff(app, 'admin', 'Iryna')
+  const site = await makeSite(app)
+  const gone = await makeSession(app, site, { name: 'Olha Erased', firstMessage: 'Delete my data' })
+  const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${gone.id}`)
+  await dash.getByRole('heading', { name: 'Olha Erased' }).waitFor()
+  const download = dash.waitForEvent('download')
+  await dash.getByRole('button', { name: 'Export conversation' }).click()
+  t.equal((await download).suggestedFilename(), `chat-${gone.id}.json`)
+
+  dash.on('dialog', (d) => void d.accept())
+  await dash.getByRole('button', { name: 'Erase conversation' }).press('Enter')
+  await dash.getByText('This conversation was erased.').waitFor()
+  await dash.getByRole('list', { name: 'Chats' }).getByRole('link', { name: /Olha Erased/ }).waitFor({ state: 'detached' })
+  t.equal((await app.inject({ method: 'GET', url: `/api/chat/sessions/${gone.id}`, headers: bearer(admin) })).statusCode, 404)
+  t.equal(await dash.evaluate(() => document.activeElement?.textContent), 'This conversation was erased.', 'the focus is on the notice, not dropped to the page')
+  await expectAccessible(t, dash, 'dashboard, a conversation erased from its own screen')
+
+  // on a phone the list takes the conversation's place: the focus goes to the search
+  const alsoGone = await makeSession(app, site, { name: 'Roman Erased', firstMessage: 'Me too' })
+  await dash.setViewportSize({ width: 375, height: 667 })
+  await dash.goto(`${origin}/admin#/inbox/${alsoGone.id}`)
+  await dash.getByRole('button', { name: 'Erase conversation' }).press('Enter')
+  await dash.getByRole('list', { name: 'Chats' }).getByRole('link', { name: /Roman Erased/ }).waitFor({ state: 'detached' })
+  await eventually(async () => (await dash.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Search chats' || undefined, 'the focus on the search')
+  t.pass('on a phone, the focus is on the search')
 })

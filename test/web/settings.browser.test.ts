@@ -54,6 +54,9 @@ t.test('without a schedule the page says how to turn it on; agents have no Setti
   await dash.getByText('Off. Set BACKUP_DIR and BACKUP_EVERY_HOURS').waitFor()
   await dash.getByText('None yet').waitFor()
   await expectAccessible(t, dash, 'dashboard settings, backups off')
+  // on a phone the page scrolls inside <main>, which a keyboard user must be able to reach
+  await dash.setViewportSize({ width: 375, height: 667 })
+  await expectAccessible(t, dash, 'dashboard settings on a phone')
 
   const agent = await makeStaff(app, 'agent')
   const agentDash = await dashboardAs(t, origin, agent.token)

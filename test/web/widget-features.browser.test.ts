@@ -53,6 +53,12 @@ const reply = (s: Setup, sessionId: string, body: Record<string, unknown>, staff
 const availability = async (s: Setup): Promise<{ online?: boolean }> =>
   (await s.app.inject({ method: 'GET', url: '/api/public/chat/availability', headers: { 'x-api-key': s.site.apiKey } })).json().data ?? {}
 
+/** What has the keyboard focus, if it is inside the open chat panel (a control that went away leaves it on the page's body). */
+const focusInPanel = (page: Page) => page.evaluate(() => {
+  const focused = document.querySelector('[data-chat-widget]')?.shadowRoot?.activeElement
+  return focused?.closest('[role="dialog"]') ? focused.textContent : null
+})
+
 const adminSession = async (s: Setup, sessionId: string) =>
   (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
 
@@ -183,8 +189,9 @@ t.test('a visitor rates a closed chat: "Rate this chat" with 1–5 stars, a comm
   await group.getByRole('button', { name: '4 stars' }).click()
   t.equal(await group.getByRole('button', { name: '4 stars' }).getAttribute('aria-pressed'), 'true')
   await group.getByRole('textbox', { name: 'Comment' }).fill('Quick and kind')
-  await group.getByRole('button', { name: 'Send rating' }).click()
+  await group.getByRole('button', { name: 'Send rating' }).press('Enter')
   await s.page.getByText('Thank you for your rating!').waitFor()
+  t.equal(await focusInPanel(s.page), 'Thank you for your rating!', 'the focus stays in the panel, on the thanks that replaced the form')
   await expectAccessible(t, s.page, 'widget, rating sent', WIDGET)
   t.match((await adminSession(s, sessionId)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the rating reaches the session')
 })
@@ -234,8 +241,41 @@ t.test('with nobody online the widget says it replies by email and asks for one;
 
   await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
   const transcript = s.page.getByRole('button', { name: 'Email me this conversation' })
-  await transcript.click()
+  await transcript.press('Enter')
   await s.page.getByText('We have emailed you the conversation.').waitFor()
+  t.equal(await focusInPanel(s.page), 'We have emailed you the conversation.', 'the focus stays in the panel, on the answer that replaced the button')
+})
+
+t.test('when the rating or the transcript is not sent, the widget says so and the visitor can try again', async (t) => {
+  let failing = true
+  const s = await setup(t, 'en', async (context) => {
+    await context.route(/\/api\/public\/chat\/sessions\/[^/]+\/(rating|transcript)$/, (route) => failing
+      ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Try later' } }) })
+      : route.continue())
+  })
+  await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await s.page.getByRole('textbox', { name: 'Email' }).fill('ivan@example.com')
+  await s.page.getByRole('button', { name: 'Save email' }).click()
+  await s.page.getByText('Thanks! We will reply by email.').waitFor()
+  await messageBox(s.page).fill('Call me back')
+  await messageBox(s.page).press('Enter')
+  const sessionId = await eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session')
+  await s.app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(s.agent) })
+  const group = s.page.getByRole('group', { name: 'Rate this chat' })
+  await group.getByRole('button', { name: '5 stars' }).click()
+  await group.getByRole('button', { name: 'Send rating' }).click()
+  await group.getByRole('alert').filter({ hasText: 'The rating was not sent. Please try again.' }).waitFor()
+  await s.page.getByRole('button', { name: 'Email me this conversation' }).click()
+  await s.page.getByRole('alert').filter({ hasText: 'The conversation was not emailed. Please try again.' }).waitFor()
+  await expectAccessible(t, s.page, 'widget, rating and transcript not sent', WIDGET)
+
+  failing = false
+  await group.getByRole('button', { name: 'Send rating' }).click()
+  await s.page.getByText('Thank you for your rating!').waitFor()
+  await s.page.getByRole('button', { name: 'Email me this conversation' }).click()
+  await s.page.getByText('We have emailed you the conversation.').waitFor()
+  t.equal(await s.page.getByRole('alert').filter({ hasText: /not (sent|emailed)/ }).count(), 0, 'the errors are gone once it worked')
 })
 
 t.test('with an agent online the widget says "Online" and asks for no email', async (t) => {

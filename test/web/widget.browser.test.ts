@@ -143,6 +143,27 @@ t.test('a reply with HTML and script is shown as text and runs nothing', async (
   t.same(result, { pwned: undefined, images: 0, scripts: 0, link: { href: 'https://example.com/a?b=1', rel: 'noopener noreferrer nofollow ugc', target: '_blank' } })
 })
 
+t.test('text keeps its contrast while the panel opens and while a message is still being sent', async (t) => {
+  const { context, pageOrigin, page } = await setup(t)
+  // sends never answer: the message stays "Sending…"
+  await context.route(/\/api\/public\/chat\/sessions\/[^/]+\/messages$/, (route) => (route.request().method() === 'POST' ? undefined : route.continue()))
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await page.getByRole('dialog').waitFor()
+  const holdAnimations = (at: number | 'end') => page.evaluate((at) => {
+    for (const a of document.querySelector('[data-chat-widget]')?.shadowRoot?.getAnimations() ?? []) {
+      if (at === 'end') a.finish()
+      else { a.pause(); a.currentTime = at }
+    }
+  }, at)
+  await holdAnimations(40)
+  await expectAccessible(t, page, 'widget opening (animation held at 40 ms)')
+  await holdAnimations('end')
+  await send(page, 'Is this on?')
+  await page.getByText('Sending…').waitFor()
+  await expectAccessible(t, page, 'widget with a message being sent')
+})
+
 t.test('on a phone-width screen the open panel fills the screen at once when motion is reduced', async (t) => {
   const { pageOrigin, page } = await setup(t, { viewport: { width: 390, height: 760 }, reducedMotion: 'reduce', isMobile: true, hasTouch: true })
   await page.goto(pageOrigin)

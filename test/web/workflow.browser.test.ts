@@ -25,7 +25,7 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
     t.equal((await app.inject({ method: 'POST', url: '/api/chat/canned', headers: bearer(admin), payload: { shortcut, text, siteId: null } })).statusCode, 201)
   }
   const marta = await makeSession(app, site, { name: 'Marta', firstMessage: 'Where is my order #1042?' })
-  await makeSession(app, site, { name: 'Taras', firstMessage: 'Do you ship to Lviv?' })
+  const taras = await makeSession(app, site, { name: 'Taras', firstMessage: 'Do you ship to Lviv?' })
 
   const dash = await dashboardAs(origin, agent)
   const colleague = await dashboardAs(origin, admin)
@@ -109,7 +109,8 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   await reply.fill('')
 
   // labels
-  const labels = dash.getByRole('combobox', { name: 'Labels' }).or(dash.getByRole('textbox', { name: 'Labels' }))
+  // API.md: "a text box named Labels" (an input with a datalist would be a combobox)
+  const labels = dash.getByRole('textbox', { name: 'Labels', exact: true })
   await labels.fill('billing')
   await labels.press('Enter')
   await dash.getByRole('button', { name: 'Remove label billing' }).waitFor()
@@ -148,6 +149,13 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   await colleague.getByRole('combobox', { name: 'Assigned to' }).selectOption({ label: 'Olena' })
   await dash.getByRole('link', { name: /Marta/ }).waitFor()
   t.pass('handed over: back in Olena\'s "Mine", live')
+
+  // a label in use is offered on another conversation, one click away
+  await dash.getByRole('radio', { name: 'All', exact: true }).check()
+  await dash.getByRole('link', { name: /Taras/ }).click()
+  await dash.getByRole('button', { name: 'Add label billing' }).click()
+  await dash.getByRole('button', { name: 'Remove label billing' }).waitFor()
+  t.same((await app.inject({ method: 'GET', url: `/api/chat/sessions/${taras.id}`, headers: bearer(agent) })).json().data.session.labels, ['billing'])
 })
 
 t.test('admins manage canned responses and site membership; presence shows on the Users page', async (t) => {

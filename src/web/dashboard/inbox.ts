@@ -58,8 +58,13 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     showUnreadChats(r.total)
   }
 
+  /** The row of a chat, to give keyboard focus back to: redraws replace every row. */
+  const rowOf = (id: string) => listEl.querySelector<HTMLElement>(`a[href="#/inbox/${CSS.escape(id)}"]`)
+
   function renderList(): void {
+    const focusedId = listEl.contains(document.activeElement) ? document.activeElement?.getAttribute('href')?.replace('#/inbox/', '') : undefined
     listEl.replaceChildren(...sessions.map((s) => sessionRow(s, s.id === selectedId)))
+    if (focusedId) rowOf(focusedId)?.focus()
     if (!sessions.length) listEl.append(h('li', { class: 'empty' }, filtered(filters) ? t('inbox.noMatch') : t('inbox.empty')))
     const first = total ? (filters.page - 1) * PAGE_SIZE + 1 : 0
     pager.replaceChildren(
@@ -123,11 +128,16 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
 
   async function openConversation(id: string | null): Promise<void> {
     if (id !== selectedId) Object.assign(draft, { text: '', note: false })
+    const left = selectedId
+    const focusWasInConversation = convEl.contains(document.activeElement)
     selectedId = id
     renderList()
     if (!id) {
       current = undefined
-      return renderConversation()
+      renderConversation()
+      // "Back to chats" (a phone) hides the conversation with the focus in it: the focus goes to the chat just left
+      if (left && focusWasInConversation) rowOf(left)?.focus()
+      return
     }
     current = await api<Conversation>(`/api/chat/sessions/${id}`)
     renderConversation()
@@ -212,10 +222,17 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     if (sessions.length < before) total--
     renderList()
     if (current?.session.id === id) {
+      const focusWasInConversation = convEl.contains(document.activeElement)
       current = undefined
       selectedId = null
-      convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', { role: 'status' }, t('privacy.erasedHere'))))
+      const notice = h('p', { role: 'status', tabindex: -1 }, t('privacy.erasedHere'))
+      convEl.replaceChildren(h('div', { class: 'placeholder' }, notice))
       root.classList.remove('has-conversation')
+      // erased from this screen (its Erase button had the focus): the focus goes to the notice, or on a phone, where the list replaces it, to the search
+      if (focusWasInConversation) {
+        notice.focus()
+        if (document.activeElement !== notice) root.querySelector<HTMLElement>('input[type="search"]')?.focus()
+      }
       if (location.hash !== '#/inbox') history.replaceState(null, '', '#/inbox')
     }
     void countUnread()

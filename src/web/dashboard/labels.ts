@@ -3,6 +3,8 @@ import { api, ApiError, type Session } from './api.js'
 import { t } from './i18n.js'
 
 const LABEL_RE = /^[\p{L}\p{N}_-]{1,32}$/u
+/** most used labels offered as one-click buttons under the text box */
+const SUGGESTED = 5
 
 let inUse: Promise<string[]> | undefined
 const watchers = new Set<(names: string[]) => void>()
@@ -34,13 +36,14 @@ export const labelChips = (labels: string[]): HTMLElement | null =>
   labels.length ? h('span', { class: 'chips' }, labels.map((l) => h('span', { class: 'chip small' }, l))) : null
 
 /**
- * The conversation's labels: a "Labels" text box (Enter adds, suggestions from labels in
- * use) and each label a button "Remove label <name>".
+ * The conversation's labels: a "Labels" text box (Enter adds), each label a button "Remove
+ * label <name>", and the most used labels not on it as buttons "Add label <name>". The
+ * suggestions are not a datalist: that would make the text box a combobox (API.md: a text box).
  */
 export function labelsEditor(s: Session, update: (s: Session) => void): HTMLElement {
   const error = h('p', { class: 'error', role: 'alert' })
-  const listId = `labels-${s.id}`
-  const suggestions = h('datalist', { id: listId })
+  const inputId = `labels-${s.id}-input`
+  const suggestions = h('div', { class: 'chips' })
   const save = (labels: string[], refocus: () => void) => {
     error.textContent = ''
     void api<{ session: Session }>(`/api/chat/sessions/${s.id}/labels`, { method: 'PUT', body: { labels } }).then((r) => {
@@ -49,9 +52,9 @@ export function labelsEditor(s: Session, update: (s: Session) => void): HTMLElem
       refocus()
     }, (err: unknown) => (error.textContent = err instanceof ApiError ? err.message : t('error.generic')))
   }
-  const focusInput = () => document.getElementById(`${listId}-input`)?.focus()
+  const focusInput = () => document.getElementById(inputId)?.focus()
   const input: HTMLInputElement = h('input', {
-    id: `${listId}-input`, type: 'text', list: listId, maxlength: 32, autocomplete: 'off',
+    id: inputId, type: 'text', maxlength: 32, autocomplete: 'off',
     'aria-label': t('conv.labels'), placeholder: t('conv.labelsPlaceholder'),
     onkeydown: (e: Event) => {
       const k = e as KeyboardEvent
@@ -70,7 +73,10 @@ export function labelsEditor(s: Session, update: (s: Session) => void): HTMLElem
       save([...s.labels, label], focusInput)
     },
   })
-  void labelsInUse().then((names) => suggestions.replaceChildren(...names.filter((n) => !s.labels.includes(n)).map((n) => h('option', { value: n }))), () => {})
+  void labelsInUse().then((names) => suggestions.replaceChildren(...names.filter((n) => !s.labels.includes(n)).slice(0, SUGGESTED).map((n) => h('button', {
+    type: 'button', class: 'chip suggested', 'aria-label': t('conv.addLabel', { name: n }),
+    onclick: () => save([...s.labels, n], focusInput),
+  }, h('span', { 'aria-hidden': 'true' }, '+ '), n))), () => {})
   const chips = s.labels.map((label) => h('button', {
     type: 'button', class: 'chip', 'aria-label': t('conv.removeLabel', { name: label }),
     onclick: () => save(s.labels.filter((l) => l !== label), focusInput),

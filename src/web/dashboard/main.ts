@@ -37,7 +37,8 @@ function showApp(me: User): void {
   const inbox = createInbox(me, (id) => (location.hash = id ? `#/inbox/${id}` : '#/inbox'))
   const availability = availabilitySelect(me)
   const banner = h('div', { class: 'banner', role: 'status', hidden: true }, t('nav.offline'))
-  const main = h('main', { class: 'main' })
+  // the pages scroll inside <main>: focusable, so a keyboard alone can scroll a page without controls (Settings, Audit log on a phone)
+  const main = h('main', { class: 'main', tabindex: 0 })
   const soundBox = h('input', { type: 'checkbox', checked: sound.on, onchange: () => (sound.on = soundBox.checked) })
   const links: [string, string][] = [['#/inbox', t('nav.inbox')], ['#/stats', t('nav.stats')]]
   if (me.role === 'admin') links.push(['#/canned', t('nav.canned')], ['#/users', t('nav.users')], ['#/sites', t('nav.sites')], ['#/privacy', t('nav.privacy')], ['#/audit', t('nav.audit')], ['#/settings', t('nav.settings')])

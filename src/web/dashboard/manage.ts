@@ -76,6 +76,15 @@ export async function usersView(me: User, rerender: Rerender): Promise<HTMLEleme
 }
 
 const splitOrigins = (text: string) => text.split(/[\s,]+/).filter(Boolean)
+/** the server's rule for an origin (routes/api/admin/sites.ts): checked here so a person reads what to write, not the schema's pattern */
+const ORIGIN_RE = /^(\*|https?:\/\/[^/\s]+)\/?$/
+/** The origins in `text`, or undefined after saying which one is not an origin. */
+function checkedOrigins(text: string, say: (message: string) => void): string[] | undefined {
+  const origins = splitOrigins(text)
+  const wrong = origins.find((o) => !ORIGIN_RE.test(o))
+  if (wrong === undefined) return origins
+  say(t('sites.notAnOrigin', { origin: wrong }))
+}
 
 export const embedSnippet = (site: Pick<Site, 'apiKey'>) => `<script src="${location.origin}/widget.js" data-api-key="${site.apiKey}" async></script>`
 
@@ -127,7 +136,8 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
       class: 'origins',
       onsubmit: (e: Event) => {
         e.preventDefault()
-        void api(`/api/admin/sites/${site.id}`, { method: 'PATCH', body: { origins: splitOrigins(input.value) } }).then(() => rerender(), showError)
+        const origins = checkedOrigins(input.value, (message) => (error.textContent = message))
+        if (origins) void api(`/api/admin/sites/${site.id}`, { method: 'PATCH', body: { origins } }).then(() => rerender(), showError)
       },
     }, input, h('button', { type: 'submit', class: 'ghost' }, t('sites.save')))
   }
@@ -138,7 +148,8 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
     class: 'card inline-form',
     onsubmit: (e: Event) => {
       e.preventDefault()
-      void api<{ apiSecret: string }>('/api/admin/sites', { method: 'POST', body: { name: name.value, origins: splitOrigins(origins.value) } }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
+      const checked = checkedOrigins(origins.value, (message) => (error.textContent = message))
+      if (checked) void api<{ apiSecret: string }>('/api/admin/sites', { method: 'POST', body: { name: name.value, origins: checked } }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
     },
   }, h('h2', {}, t('sites.add')), name, origins, h('button', { type: 'submit', class: 'primary' }, t('sites.submit')), error)
   return h('section', { class: 'page' }, h('h1', {}, t('nav.sites')), notice ?? null, ...cards, create)

@@ -41,6 +41,8 @@ const en = {
   rated: 'Thank you for your rating!',
   transcript: 'Email me this conversation',
   transcriptSent: 'We have emailed you the conversation.',
+  rateFailed: 'The rating was not sent. Please try again.',
+  transcriptFailed: 'The conversation was not emailed. Please try again.',
 }
 export type Strings = typeof en
 
@@ -85,6 +87,8 @@ const uk: Strings = {
   rated: 'Дякуємо за оцінку!',
   transcript: 'Надіслати мені цю розмову',
   transcriptSent: 'Ми надіслали розмову на вашу пошту.',
+  rateFailed: 'Оцінку не надіслано. Спробуйте ще раз.',
+  transcriptFailed: 'Розмову не надіслано. Спробуйте ще раз.',
 }
 
 const ru: Strings = {
@@ -128,6 +132,8 @@ const ru: Strings = {
   rated: 'Спасибо за оценку!',
   transcript: 'Отправить мне этот разговор',
   transcriptSent: 'Мы отправили разговор на вашу почту.',
+  rateFailed: 'Оценка не отправлена. Попробуйте ещё раз.',
+  transcriptFailed: 'Разговор не отправлен. Попробуйте ещё раз.',
 }
 
 export const STRINGS: Record<Locale, Strings> = { en, uk, ru }

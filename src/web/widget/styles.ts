@@ -4,7 +4,7 @@ export const panelCss = (c: string, ink: string, side: 'left' | 'right') => `
 background:#fff;color:#111827;border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(15,23,42,.28),0 2px 8px rgba(15,23,42,.08);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;animation:rise .22s ease-out;transform-origin:bottom ${side}}
 .panel[hidden]{display:none}
-@keyframes rise{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}
+@keyframes rise{from{transform:translateY(12px) scale(.98)}to{transform:none}}
 header{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;background:linear-gradient(135deg,${c},color-mix(in srgb,${c} 70%,#000));color:${ink}}
 .avatar{width:40px;height:40px;border-radius:50%;display:grid;place-items:center;font-weight:700;font-size:18px;background:rgba(255,255,255,.22);flex:none}
 .who{flex:1;min-width:0}
@@ -31,7 +31,6 @@ header :focus-visible{outline-color:${ink}}
 a{color:${c};text-decoration:underline}
 .system .bubble{background:transparent;box-shadow:none;color:#5b6472;font-size:13px}
 .meta{font-size:11px;color:#5b6472;margin:3px 6px 0}
-.pending .bubble{opacity:.7}
 .failed .bubble{background:#fee2e2;color:#991b1b}
 .retry{border:0;background:none;color:#b91c1c;font-size:12px;padding:0;text-decoration:underline}
 .contact{align-self:stretch;background:#fff;border:1px solid #e5e7eb;border-radius:14px;padding:12px;display:grid;grid-template-columns:1fr 1fr;gap:8px}
@@ -59,10 +58,12 @@ textarea{resize:none;max-height:120px;border-radius:20px;padding:10px 16px}
 .fname{font-weight:600;overflow-wrap:anywhere}
 .fsize{font-size:12px;color:#4b5563;white-space:nowrap}
 progress{width:100%;accent-color:${c}}
-.out .bubble.file{display:flex;flex-wrap:wrap;gap:6px 8px;background:#fff;color:#111827;opacity:1}
+.out .bubble.file{display:flex;flex-wrap:wrap;gap:6px 8px;background:#fff;color:#111827}
 .after{display:grid;gap:10px}
 .rate{display:grid;gap:8px;border:0;margin:0;padding:0}
 .rate-title{font-weight:600}
+.error{margin:0;color:#b91c1c;font-size:13px}
+.error:empty{display:none}
 .stars{display:flex;justify-content:center;gap:4px}
 .star{width:44px;height:44px;border:1px solid #d1d5db;border-radius:10px;background:#fff;color:#6b7280;font-size:22px;line-height:1}
 .star[aria-pressed=true]{color:#92400e;background:#fef3c7;border-color:#d97706}
