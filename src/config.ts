@@ -151,6 +151,20 @@ export type OutboxConfig = {
   botFollowUpPollMs: number
 }
 
+/** DATABASE_URL, checked here so that a typo stops the start naming it; the value is not echoed (it holds the password). */
+function databaseUrl(env: Env): string | undefined {
+  const raw = str(env, 'DATABASE_URL')
+  if (raw === undefined) return undefined
+  let protocol = ''
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  return raw
+}
+
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
@@ -191,7 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
     nodeEnv,
-    databaseUrl: str(env, 'DATABASE_URL'),
+    databaseUrl: databaseUrl(env),
     dataDir: resolve(str(env, 'DATA_DIR') ?? './.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 500),
     jwtSecret,
@@ -212,7 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     natsServers: natsServers(env, realtimeBus),
     metricsToken: str(env, 'METRICS_TOKEN'),
     trustProxy: trustProxy(env),
-    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     rateLimits: {
       publicPerMinute: int(env, 'RATE_LIMIT_PUBLIC_PER_MINUTE', 1200, 1),
       sendsPerMinute: int(env, 'RATE_LIMIT_SENDS_PER_MINUTE', 120, 1),

@@ -17,3 +17,15 @@ t.test('a wrong bus setting stops the start naming the variable', async (t) => {
   t.throws(() => loadConfig({ REALTIME_BUS: 'redis' }), /REALTIME_BUS must be one of postgres, nats/)
   t.throws(() => loadConfig({ REALTIME_BUS: 'nats', NATS_URL: 'http://x:4222' }), /NATS_URL must be nats:\/\/ or tls:\/\//)
 })
+
+t.test('a wrong LOG_LEVEL or DATABASE_URL stops the start naming the variable, without echoing the URL', async (t) => {
+  t.equal(loadConfig({}).logLevel, 'info')
+  t.equal(loadConfig({ LOG_LEVEL: 'silent' }).logLevel, 'silent')
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'))
+  t.equal(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/chat' }).databaseUrl, 'postgresql://u:p@db:5432/chat')
+  for (const bad of ['notaurl', 'mysql://u:secretpw@db/chat', 'postgres//u:secretpw@db/chat']) {
+    const err = t.throws(() => loadConfig({ DATABASE_URL: bad })) as Error
+    t.match(err, new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db'), bad)
+    t.notMatch(err.message, 'secret', 'the password is not printed')
+  }
+})
