@@ -1,7 +1,7 @@
 import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
+import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
 
 function printWelcome(config: Config, port: number, report: BootstrapReport, embeddedDir: string | undefined): void {
@@ -34,12 +34,15 @@ process.on('uncaughtException', (err) => {
   process.exit(1)
 })
 
+/** What a start that fails half-way must undo: the embedded Postgres it started (and the app's connections to it). */
+const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>> } = {}
+
 async function main(): Promise<void> {
   const config = loadConfig()
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
+  const embedded = (started.embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir))
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
-  const app = await buildApp({ config, databaseUrl })
+  const app = (started.app = await buildApp({ config, databaseUrl }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
   const report = await bootstrap(app.db, app.bus, app.secretBox, config)
   await app.listen({ port: config.port, host: config.host })
@@ -66,11 +69,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)
   }
+  // a Postgres left running would hold DATA_DIR for a server nobody started
+  await started.app?.close().catch(() => {})
+  await started.embedded?.stop()
   process.exit(1)
 })
