@@ -4,6 +4,20 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
 
+/** The admin and the site, with the secrets only this start knows (shown once). */
+function credentialLines(report: BootstrapReport): string[] {
+  const lines: string[] = []
+  if (report.admin) {
+    lines.push(`  Admin email:     ${report.admin.email}`)
+    if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
+  }
+  if (report.site) {
+    lines.push(`  Site API key:    ${report.site.site.apiKey}`)
+    if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
+  }
+  return lines
+}
+
 function printWelcome(config: Config, port: number, report: BootstrapReport, embeddedDir: string | undefined): void {
   const base = `http://localhost:${port}`
   // the default PUBLIC_URL names the configured port, which is 0 when the system picked one
@@ -13,13 +27,8 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
   lines.push(`  API docs:        ${base}/docs`)
   if (embeddedDir) lines.push(`  Database:        embedded Postgres in ${embeddedDir}`)
-  if (report.admin) {
-    lines.push(`  Admin email:     ${report.admin.email}`)
-    if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
-  }
+  lines.push(...credentialLines(report))
   if (report.site) {
-    lines.push(`  Site API key:    ${report.site.site.apiKey}`)
-    if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
     lines.push(`  Embed:           <script src="${publicUrl}/widget.js" data-api-key="${report.site.site.apiKey}" async></script>`)
   }
   console.log(lines.join('\n') + '\n')
@@ -35,7 +44,7 @@ process.on('uncaughtException', (err) => {
 })
 
 /** What a start that fails half-way must undo: the embedded Postgres it started (and the app's connections to it). */
-const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>> } = {}
+const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>>; report?: BootstrapReport } = {}
 
 async function main(): Promise<void> {
   const config = loadConfig()
@@ -44,7 +53,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) throw new Error('no database')
   const app = (started.app = await buildApp({ config, databaseUrl }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
-  const report = await bootstrap(app.db, app.bus, app.secretBox, config)
+  const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
   await app.listen({ port: config.port, host: config.host })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()
@@ -74,6 +83,10 @@ main().catch(async (err: unknown) => {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)
+  }
+  // made and stored already: a later start would not show them again
+  if (started.report?.admin?.password || started.report?.site?.apiSecret) {
+    console.log(['', '  Created before the start failed (shown once; keep them):', ...credentialLines(started.report), ''].join('\n'))
   }
   // a Postgres left running would hold DATA_DIR for a server nobody started
   await started.app?.close().catch(() => {})

@@ -141,7 +141,7 @@ t.test('an uncaught exception is logged with its stack before the process exits'
   t.match(logged.err?.stack ?? '', /Error: boom outside any request\n\s+at /, 'with its stack')
 })
 
-t.test('a start that fails after the embedded Postgres started (port taken) stops it again', async (t) => {
+t.test('a start that fails after the embedded Postgres started (port taken) stops it again, and still shows the secrets it made', async (t) => {
   const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-failed-'))
   chmodSync(ownDir, 0o755)
   t.teardown(() => {
@@ -162,4 +162,7 @@ t.test('a start that fails after the embedded Postgres started (port taken) stop
   t.equal(run.status, 1, output)
   t.match(output, /Cannot start: .*EADDRINUSE/)
   t.notOk(existsSync(join(ownDir, 'pg', 'postmaster.pid')), 'no Postgres left running on DATA_DIR')
+  // the demo admin and site were stored before listen failed: their secrets are shown now or never
+  t.match(output, /Admin password:\s+\S+/, 'the demo admin password made by this start is printed')
+  t.match(output, /Site API secret:\s+\S+/, 'and the demo site secret')
 })
