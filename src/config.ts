@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { s3Config, type AttachmentsConfig } from './config/attachments.js'
 import { bool, ConfigError, int, oneOf, positiveNumber, str, url, type Env } from './config/env.js'
 import { natsServers } from './config/nats.js'
+import { siteOrigins } from './config/origins.js'
 import { checkSecretLengths } from './config/secrets.js'
 import { trustProxy, type TrustProxy } from './config/trust-proxy.js'
 
@@ -182,8 +183,6 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiKey = str(env, 'SITE_API_KEY')
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
-  // every origin only outside production, unless the operator says so
-  const siteOrigins = (str(env, 'SITE_ORIGINS') ?? (production ? '' : '*')).split(',').map((o) => o.trim()).filter(Boolean)
   const smtpUrl = str(env, 'SMTP_URL')
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${smtpUrl}"`)
   const emailFrom = str(env, 'EMAIL_FROM')
@@ -214,7 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminPassword,
     siteApiKey,
     siteApiSecret,
-    siteOrigins,
+    siteOrigins: siteOrigins(env, production),
     telegramBotToken,
     telegramChatId,
     telegramApiUrl: url(env, 'TELEGRAM_API_URL', 'https://api.telegram.org') ?? 'https://api.telegram.org',

@@ -29,3 +29,12 @@ t.test('a wrong LOG_LEVEL or DATABASE_URL stops the start naming the variable, w
     t.notMatch(err.message, 'secret', 'the password is not printed')
   }
 })
+
+t.test('SITE_ORIGINS takes what the admin API takes, and a host without its scheme stops the start', async (t) => {
+  t.same(loadConfig({}).siteOrigins, ['*'])
+  t.same(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).siteOrigins, [])
+  t.same(loadConfig({ SITE_ORIGINS: 'https://shop.example, http://localhost:8080/' }).siteOrigins, ['https://shop.example', 'http://localhost:8080/'])
+  for (const bad of ['shop.example', 'https://shop.example/page', 'https://a.example,www.b.example']) {
+    t.throws(() => loadConfig({ SITE_ORIGINS: bad }), /^SITE_ORIGINS must be \* or origins such as https:\/\/shop\.example, comma-separated, got "/, bad)
+  }
+})
