@@ -43,6 +43,14 @@ process.on('uncaughtException', (err) => {
   process.exit(1)
 })
 
+/** listen failures that are the operator's settings, not a fault: said in a sentence, without a stack */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use (another server?)',
+  EACCES: 'not permitted (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  ENOTFOUND: 'no such host name',
+}
+
 /** What a start that fails half-way must undo: the embedded Postgres it started (and the app's connections to it). */
 const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>>; report?: BootstrapReport } = {}
 
@@ -54,7 +62,10 @@ async function main(): Promise<void> {
   const app = (started.app = await buildApp({ config, databaseUrl }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
   const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
-  await app.listen({ port: config.port, host: config.host })
+  await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+    const why = LISTEN_ERRORS[err.code ?? '']
+    throw why ? new ConfigError(`cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`) : err
+  })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()
   printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded?.clusterDir)
