@@ -1,6 +1,7 @@
 import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { isDatabaseDown } from './db/availability.js'
 import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
 
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
   const embedded = (started.embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir))
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
-  const app = (started.app = await buildApp({ config, databaseUrl }))
+  const app = (started.app = await buildApp({ config, databaseUrl }).catch((err: unknown) => {
+    // the operator's database being unreachable is a setting to check, not a fault (host only: the URL holds the password)
+    if (!config.databaseUrl || !isDatabaseDown(err)) throw err
+    throw new ConfigError(`cannot reach the database at ${new URL(config.databaseUrl).host} (DATABASE_URL): ${(err as Error).message}`)
+  }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
   const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {

@@ -167,3 +167,19 @@ t.test('a start that fails after the embedded Postgres started (port taken) stop
   t.match(output, /Admin password:\s+\S+/, 'the demo admin password made by this start is printed')
   t.match(output, /Site API secret:\s+\S+/, 'and the demo site secret')
 })
+
+t.test('a DATABASE_URL that cannot be reached stops the start with a sentence naming it, without the password or a stack', async (t) => {
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise((resolve) => closed.close(resolve))
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` },
+  })
+  const output = run.stdout + run.stderr
+  t.equal(run.status, 1, output)
+  t.match(output, `Cannot start: cannot reach the database at 127.0.0.1:${port} (DATABASE_URL): `)
+  t.notMatch(output, 'pw-not-shown')
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
