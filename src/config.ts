@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { s3Config, type AttachmentsConfig } from './config/attachments.js'
 import { bool, ConfigError, int, oneOf, positiveNumber, str, url, type Env } from './config/env.js'
 import { natsServers } from './config/nats.js'
+import { siteOrigins } from './config/origins.js'
 import { checkSecretLengths } from './config/secrets.js'
 import { trustProxy, type TrustProxy } from './config/trust-proxy.js'
 
@@ -151,6 +152,20 @@ export type OutboxConfig = {
   botFollowUpPollMs: number
 }
 
+/** DATABASE_URL, checked here so that a typo stops the start naming it; the value is not echoed (it holds the password). */
+function databaseUrl(env: Env): string | undefined {
+  const raw = str(env, 'DATABASE_URL')
+  if (raw === undefined) return undefined
+  let protocol = ''
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  return raw
+}
+
 /** Reads the environment once into a typed, validated object; nothing else reads process.env. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development'
@@ -168,8 +183,6 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiKey = str(env, 'SITE_API_KEY')
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
-  // every origin only outside production, unless the operator says so
-  const siteOrigins = (str(env, 'SITE_ORIGINS') ?? (production ? '' : '*')).split(',').map((o) => o.trim()).filter(Boolean)
   const smtpUrl = str(env, 'SMTP_URL')
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${smtpUrl}"`)
   const emailFrom = str(env, 'EMAIL_FROM')
@@ -191,7 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
     nodeEnv,
-    databaseUrl: str(env, 'DATABASE_URL'),
+    databaseUrl: databaseUrl(env),
     dataDir: resolve(str(env, 'DATA_DIR') ?? './.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 500),
     jwtSecret,
@@ -200,7 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminPassword,
     siteApiKey,
     siteApiSecret,
-    siteOrigins,
+    siteOrigins: siteOrigins(env, production),
     telegramBotToken,
     telegramChatId,
     telegramApiUrl: url(env, 'TELEGRAM_API_URL', 'https://api.telegram.org') ?? 'https://api.telegram.org',
@@ -212,7 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     natsServers: natsServers(env, realtimeBus),
     metricsToken: str(env, 'METRICS_TOKEN'),
     trustProxy: trustProxy(env),
-    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     rateLimits: {
       publicPerMinute: int(env, 'RATE_LIMIT_PUBLIC_PER_MINUTE', 1200, 1),
       sendsPerMinute: int(env, 'RATE_LIMIT_SENDS_PER_MINUTE', 120, 1),

@@ -1,8 +1,23 @@
 import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { EmbeddedDbError, startEmbeddedPostgres } from './db/embedded.js'
+import { isDatabaseDown } from './db/availability.js'
+import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
+
+/** The admin and the site, with the secrets only this start knows (shown once). */
+function credentialLines(report: BootstrapReport): string[] {
+  const lines: string[] = []
+  if (report.admin) {
+    lines.push(`  Admin email:     ${report.admin.email}`)
+    if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
+  }
+  if (report.site) {
+    lines.push(`  Site API key:    ${report.site.site.apiKey}`)
+    if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
+  }
+  return lines
+}
 
 function printWelcome(config: Config, port: number, report: BootstrapReport, embeddedDir: string | undefined): void {
   const base = `http://localhost:${port}`
@@ -13,13 +28,8 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   if (config.nodeEnv !== 'production') lines.push(`  Demo page:       ${base}/`)
   lines.push(`  API docs:        ${base}/docs`)
   if (embeddedDir) lines.push(`  Database:        embedded Postgres in ${embeddedDir}`)
-  if (report.admin) {
-    lines.push(`  Admin email:     ${report.admin.email}`)
-    if (report.admin.password) lines.push(`  Admin password:  ${report.admin.password}   (shown once; change it in the dashboard or with npm run cli -- set-password)`)
-  }
+  lines.push(...credentialLines(report))
   if (report.site) {
-    lines.push(`  Site API key:    ${report.site.site.apiKey}`)
-    if (report.site.apiSecret) lines.push(`  Site API secret: ${report.site.apiSecret}   (shown once; for server-to-server calls)`)
     lines.push(`  Embed:           <script src="${publicUrl}/widget.js" data-api-key="${report.site.site.apiKey}" async></script>`)
   }
   console.log(lines.join('\n') + '\n')
@@ -34,15 +44,33 @@ process.on('uncaughtException', (err) => {
   process.exit(1)
 })
 
+/** listen failures that are the operator's settings, not a fault: said in a sentence, without a stack */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use (another server?)',
+  EACCES: 'not permitted (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  ENOTFOUND: 'no such host name',
+}
+
+/** What a start that fails half-way must undo: the embedded Postgres it started (and the app's connections to it). */
+const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>>; report?: BootstrapReport } = {}
+
 async function main(): Promise<void> {
   const config = loadConfig()
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir)
+  const embedded = (started.embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir))
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
-  const app = await buildApp({ config, databaseUrl })
+  const app = (started.app = await buildApp({ config, databaseUrl }).catch((err: unknown) => {
+    // the operator's database being unreachable is a setting to check, not a fault (host only: the URL holds the password)
+    if (!config.databaseUrl || !isDatabaseDown(err)) throw err
+    throw new ConfigError(`cannot reach the database at ${new URL(config.databaseUrl).host} (DATABASE_URL): ${(err as Error).message}`)
+  }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
-  const report = await bootstrap(app.db, app.bus, app.secretBox, config)
-  await app.listen({ port: config.port, host: config.host })
+  const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
+  await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+    const why = LISTEN_ERRORS[err.code ?? '']
+    throw why ? new ConfigError(`cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`) : err
+  })
   // PORT=0 picks a free port: print the one actually bound
   const bound = app.server.address()
   printWelcome(config, typeof bound === 'object' && bound ? bound.port : config.port, report, embedded?.clusterDir)
@@ -66,11 +94,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)
   }
+  // made and stored already: a later start would not show them again
+  if (started.report?.admin?.password || started.report?.site?.apiSecret) {
+    console.log(['', '  Created before the start failed (shown once; keep them):', ...credentialLines(started.report), ''].join('\n'))
+  }
+  // a Postgres left running would hold DATA_DIR for a server nobody started
+  await started.app?.close().catch(() => {})
+  await started.embedded?.stop()
   process.exit(1)
 })

@@ -17,3 +17,24 @@ t.test('a wrong bus setting stops the start naming the variable', async (t) => {
   t.throws(() => loadConfig({ REALTIME_BUS: 'redis' }), /REALTIME_BUS must be one of postgres, nats/)
   t.throws(() => loadConfig({ REALTIME_BUS: 'nats', NATS_URL: 'http://x:4222' }), /NATS_URL must be nats:\/\/ or tls:\/\//)
 })
+
+t.test('a wrong LOG_LEVEL or DATABASE_URL stops the start naming the variable, without echoing the URL', async (t) => {
+  t.equal(loadConfig({}).logLevel, 'info')
+  t.equal(loadConfig({ LOG_LEVEL: 'silent' }).logLevel, 'silent')
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'))
+  t.equal(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/chat' }).databaseUrl, 'postgresql://u:p@db:5432/chat')
+  for (const bad of ['notaurl', 'mysql://u:secretpw@db/chat', 'postgres//u:secretpw@db/chat']) {
+    const err = t.throws(() => loadConfig({ DATABASE_URL: bad })) as Error
+    t.match(err, new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db'), bad)
+    t.notMatch(err.message, 'secret', 'the password is not printed')
+  }
+})
+
+t.test('SITE_ORIGINS takes what the admin API takes, and a host without its scheme stops the start', async (t) => {
+  t.same(loadConfig({}).siteOrigins, ['*'])
+  t.same(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).siteOrigins, [])
+  t.same(loadConfig({ SITE_ORIGINS: 'https://shop.example, http://localhost:8080/' }).siteOrigins, ['https://shop.example', 'http://localhost:8080/'])
+  for (const bad of ['shop.example', 'https://shop.example/page', 'https://a.example,www.b.example']) {
+    t.throws(() => loadConfig({ SITE_ORIGINS: bad }), /^SITE_ORIGINS must be \* or origins such as https:\/\/shop\.example, comma-separated, got "/, bad)
+  }
+})

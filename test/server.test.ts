@@ -1,10 +1,12 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import postgres from 'postgres'
 import { freshDatabase } from './helpers/app.js'
-import { startServer } from './helpers/server.js'
+import { ROOT, startServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
 
 const SITE_KEY = 'pk_server_test_key'
@@ -137,4 +139,47 @@ t.test('an uncaught exception is logged with its stack before the process exits'
   t.equal(logged.level, 60, 'logged as fatal')
   t.equal(logged.msg, 'uncaught exception; exiting')
   t.match(logged.err?.stack ?? '', /Error: boom outside any request\n\s+at /, 'with its stack')
+})
+
+t.test('a start that fails after the embedded Postgres started (port taken) stops it again, and still shows the secrets it made', async (t) => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-failed-'))
+  chmodSync(ownDir, 0o755)
+  t.teardown(() => {
+    // without the fix, the orphan this test looks for: stop it before its folder goes
+    const pidFile = join(ownDir, 'pg', 'postmaster.pid')
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT')
+    rmSync(ownDir, { recursive: true, force: true })
+  })
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => taken.close())
+  const port = String((taken.address() as AddressInfo).port)
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATA_DIR: ownDir },
+  })
+  const output = run.stdout + run.stderr
+  t.equal(run.status, 1, output)
+  t.match(output, `Cannot start: cannot listen on 127.0.0.1:${port} (HOST, PORT): the port is in use`, 'a sentence naming the settings')
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+  t.notOk(existsSync(join(ownDir, 'pg', 'postmaster.pid')), 'no Postgres left running on DATA_DIR')
+  // the demo admin and site were stored before listen failed: their secrets are shown now or never
+  t.match(output, /Admin password:\s+\S+/, 'the demo admin password made by this start is printed')
+  t.match(output, /Site API secret:\s+\S+/, 'and the demo site secret')
+})
+
+t.test('a DATABASE_URL that cannot be reached stops the start with a sentence naming it, without the password or a stack', async (t) => {
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise((resolve) => closed.close(resolve))
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` },
+  })
+  const output = run.stdout + run.stderr
+  t.equal(run.status, 1, output)
+  t.match(output, `Cannot start: cannot reach the database at 127.0.0.1:${port} (DATABASE_URL): `)
+  t.notMatch(output, 'pw-not-shown')
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
 })

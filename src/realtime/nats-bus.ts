@@ -1,4 +1,5 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats'
+import { ConfigError } from '../config/env.js'
 import { encodeCarrying, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_SUBJECT = 'livechat.events'
@@ -54,7 +55,8 @@ export class NatsBus implements RealtimeBus {
         noEcho: true,
       })
     } catch (err) {
-      throw new Error(`cannot reach NATS at ${opts.servers.join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
+      // a setting to fix, not a fault: the start stops with this sentence, without a stack
+      throw new ConfigError(`cannot reach NATS at ${opts.servers.join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
     }
     return new NatsBus(nc, opts.log)
   }

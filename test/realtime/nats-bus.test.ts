@@ -9,6 +9,7 @@ import { startNats, type NatsServer } from '../helpers/nats.js'
 import { waitFor } from '../helpers/wait.js'
 import { EVENTS_CHANNEL } from '../../src/realtime/postgres-bus.js'
 import { appendMessage } from '../../src/chat/messages.js'
+import { ConfigError } from '../../src/config.js'
 
 let nats: Promise<NatsServer> | undefined
 // one nats-server for the file, started on first use
@@ -54,7 +55,10 @@ t.test('with NATS no event goes through Postgres NOTIFY', async (t) => {
 t.test('REALTIME_BUS=nats with a NATS that cannot be reached stops the start with a clear error', async (t) => {
   const s = await server()
   const unreachable = s.url.replace(/:\d+$/, ':1')
-  await t.rejects(buildTestApp(t, { env: { REALTIME_BUS: 'nats', NATS_URL: unreachable } }), /cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/)
+  const err: unknown = await buildTestApp(t, { env: { REALTIME_BUS: 'nats', NATS_URL: unreachable } }).then(() => undefined, (e: unknown) => e)
+  t.match(err, { message: /^cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/ })
+  // server.ts prints a ConfigError's sentence alone, without the stack
+  t.type(err, ConfigError, 'a setting to fix, not a crash')
 })
 
 t.test('a new message travels with its event: the other instance sends it to its sockets without reading it back', async (t) => {

@@ -4,9 +4,10 @@ import { isTimeZone } from '../../../chat/bot.js'
 import { notFound, validationError } from '../../../chat/errors.js'
 import { isUuid } from '../../../chat/ids.js'
 import { createSite, getSite, listSites, rotateSiteCredentials, siteView, updateSite, type SiteInput } from '../../../chat/sites.js'
+import { ORIGIN_PATTERN } from '../../../config/origins.js'
 import { DateTime, ErrorBody, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
 
-const Origin = Type.String({ maxLength: 255, pattern: '^(\\*|https?://[^/\\s]+)/?$', description: '`*` or scheme://host[:port]' })
+const Origin = Type.String({ maxLength: 255, pattern: ORIGIN_PATTERN, description: '`*` or scheme://host[:port]' })
 const HHMM = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' })
 const Bot = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 100 })),
