@@ -145,7 +145,8 @@ t.test('sends keep their order and a closed session says so: status event, SESSI
   const w = sharedWorld(t)
   const v = w.visitor()
   const statuses: Session['status'][] = []
-  v.client.on('session', (s) => void statuses.push(s.status))
+  const lastSeqs: number[] = []
+  v.client.on('session', (s) => void (statuses.push(s.status), lastSeqs.push(s.lastSeq)))
   const session = await v.client.start()
   await Promise.all(['one', 'two', 'three'].map((text) => v.client.send(text)))
   t.same(v.seen.map((m) => m.text), ['one', 'two', 'three'], 'stored in the order sent')
@@ -153,6 +154,8 @@ t.test('sends keep their order and a closed session says so: status event, SESSI
   await w.server.app.inject({ method: 'POST', url: `/api/chat/sessions/${session.id}/close`, headers: bearer(w.agent) })
   await waitFor('the closed status', () => v.client.session?.status === 'closed')
   t.same(statuses, ['open', 'closed'])
+  t.same(lastSeqs, [0, 3], 'the closed session carries the lastSeq of the messages held, not the one from start()')
+  t.equal(v.client.session?.lastSeq, 3)
   const err = await v.client.send('too late').catch((e: unknown) => e)
   t.ok(err instanceof ChatApiError && err.code === 'SESSION_CLOSED', 'the send is refused with SESSION_CLOSED')
 

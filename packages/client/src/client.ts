@@ -61,6 +61,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       for (const done of waiting.get(next.seq) ?? []) done()
       waiting.delete(next.seq)
     }
+    // the public Session's lastSeq follows what is held (no event of its own: each message had one),
+    // so the next `session` event (a close, say) carries it current, not the one from start()
+    if (session && lastSeq() > session.lastSeq) session = { ...session, lastSeq: lastSeq() }
     clearTimeout(gapTimer)
     if (ahead.size) gapTimer = setTimeout(() => void catchUp().catch(() => {}), GAP_WAIT_MS)
   }
