@@ -118,7 +118,7 @@ export default fp(async (app) => {
     },
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
-    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
+    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${((req.params as { id?: string }).id ?? '').toLowerCase()}`),
   })
   app.decorate('passwordHashGate', new PasswordHashGate(app.config.passwordHashConcurrency, app.config.passwordHashQueue))
 }, { name: 'limits' })

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import multipart from '@fastify/multipart'
-import { visibleSites } from '../../../chat/visibility.js'
+import { getVisibleSession, visibleSites } from '../../../chat/visibility.js'
 import { receiveUpload, UPLOAD_DESCRIPTION } from '../../../http/uploads.js'
 import { Attachment, ErrorBody, IdParams, Ok, ok } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
@@ -21,7 +21,8 @@ export default (async (app) => {
       response: { 201: Ok(Type.Object({ attachment: Attachment })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: [app.requireStaff, app.limits.checkUpload],
+    // the per-session budget is the visitor's too: only staff who see the session may spend it
+    preHandler: [app.requireStaff, async (req) => void await getVisibleSession(app.db, staffOf(req), req.params.id), app.limits.checkUpload],
   }, async (req, reply) => {
     const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, scope: visibleSites(staffOf(req)), uploader: 'staff' })
     return reply.code(201).send(ok({ attachment }))

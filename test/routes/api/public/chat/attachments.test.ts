@@ -3,7 +3,7 @@ import { closeSession } from '../../../../../src/chat/sessions.js'
 import { buildTestApp, sharedTestApp } from '../../../../helpers/app.js'
 import * as files from '../../../../helpers/files.js'
 import { makeSession, makeSite, makeStaff, poll, sendRequest, sessionHeaders } from '../../../../helpers/fixtures.js'
-import { pathOf, staffUpload, visitorUpload, visitorUploadRequest } from '../../../../helpers/uploads.js'
+import { pathOf, staffUpload, staffUploadRequest, visitorUpload, visitorUploadRequest } from '../../../../helpers/uploads.js'
 
 t.test('every accepted kind is stored with the type its content shows, whatever its name says', async (t) => {
   const app = await sharedTestApp()
@@ -97,6 +97,19 @@ t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async 
   const third = await app.inject(visitorUploadRequest(s, files.png()))
   t.equal(third.statusCode, 429)
   t.ok(third.headers['retry-after'])
+})
+
+t.test('the per-session upload budget is spent only by those who see the session, whatever the id\'s case', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2' } })
+  const s = await makeSession(app, await makeSite(app))
+  const stranger = await makeStaff(app, 'agent', 'Stranger', [(await makeSite(app)).id])
+  for (const id of [s.id, s.id, s.id.toUpperCase()]) {
+    t.equal((await app.inject(staffUploadRequest(stranger, id, files.png()))).statusCode, 404, 'an agent of another site gets a 404')
+  }
+  t.equal((await app.inject(visitorUploadRequest(s, files.png()))).statusCode, 201, 'and has spent none of the visitor\'s uploads')
+  const agent = await makeStaff(app, 'agent', 'Olena', [s.site.id])
+  t.equal((await app.inject(staffUploadRequest(agent, s.id.toUpperCase(), files.png()))).statusCode, 201)
+  t.equal((await app.inject(staffUploadRequest(agent, s.id, files.png()))).statusCode, 429, 'an upper-case id spends the same budget')
 })
 
 t.test('a message carries up to 5 of its session\'s uploads, each once; text may then be empty', async (t) => {
