@@ -52,8 +52,8 @@ export function siteSecretMatches(site: Site, secret: string): boolean {
   return sameHash(hashToken(secret), site.apiSecretHash)
 }
 
-/** Browsers send `https://shop.example`; operators often type `https://shop.example/`. */
-export const normaliseOrigin = (origin: string) => origin.trim().replace(/\/+$/, '')
+/** Browsers send `https://shop.example` (scheme and host lower-case); operators often type `https://Shop.Example/`. */
+export const normaliseOrigin = (origin: string) => origin.trim().replace(/\/+$/, '').toLowerCase()
 
 /** `*` allows every origin; otherwise an exact match of scheme://host[:port]. */
 export function originAllowed(site: Pick<Site, 'origins'>, origin: string): boolean {

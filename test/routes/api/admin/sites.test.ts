@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { readMigrations } from '../../../../src/db/migrate.js'
 import { buildTestApp } from '../../../helpers/app.js'
-import { bearer, makeSession, makeStaff, poll, pollRequest, startSessionRequest, type TestSite } from '../../../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, poll, pollRequest, startSessionRequest, type TestSite } from '../../../helpers/fixtures.js'
 
 const sitesUrl = '/api/admin/sites'
 
@@ -24,10 +25,10 @@ t.test('an agent gets 403 on every site route', async (t) => {
 t.test('an admin creates a site (secret shown once), lists and updates it', async (t) => {
   const app = await buildTestApp(t)
   const admin = await makeStaff(app, 'admin')
-  const created = await app.inject({ method: 'POST', url: sitesUrl, headers: bearer(admin), payload: { name: 'Shop', origins: ['https://shop.example/', 'http://localhost:5173'] } })
+  const created = await app.inject({ method: 'POST', url: sitesUrl, headers: bearer(admin), payload: { name: 'Shop', origins: ['https://Shop.Example/', 'http://localhost:5173'] } })
   t.equal(created.statusCode, 201)
   const { site, apiSecret } = created.json().data
-  t.match(site, { name: 'Shop', origins: ['https://shop.example', 'http://localhost:5173'] })
+  t.match(site, { name: 'Shop', origins: ['https://shop.example', 'http://localhost:5173'] }, 'stored as a browser sends them: lower-case, no trailing slash')
   t.match(site.apiKey, /^pk_/)
   t.match(apiSecret, /^sk_/)
   const listed = await app.inject({ method: 'GET', url: sitesUrl, headers: bearer(admin) })
@@ -80,3 +81,14 @@ t.test('a blank site name is refused like an empty one', async (t) => {
   t.equal((await app.inject({ method: 'PATCH', url: `${sitesUrl}/${site.id}`, headers: bearer(admin), payload: { name: '\t ' } })).statusCode, 400)
   t.equal((await app.inject({ method: 'GET', url: `${sitesUrl}/${site.id}`, headers: bearer(admin) })).json().data.site.name, 'Shop')
 })
+
+t.test('migration 0013 lower-cases the origins stored as typed before, so those sites\' widgets are let in', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  await app.sql`update sites set origins = array['https://Shop.Example', 'http://LOCALHOST:5173'] where id = ${site.id}`
+  const [migration] = readMigrations().filter((m) => m.tag === '0013_sites_origins_lower_case')
+  for (const statement of migration?.statements ?? []) await app.sql.unsafe(statement)
+  const [row] = await app.sql<{ origins: string[] }[]>`select origins from sites where id = ${site.id}`
+  t.same(row?.origins, ['https://shop.example', 'http://localhost:5173'])
+})
+
