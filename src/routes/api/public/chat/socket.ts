@@ -9,7 +9,7 @@ import { originAllowed } from '../../../../chat/sites.js'
 import { upgradeRequired } from '../../../../http/errors.js'
 import { clientAddress } from '../../../../plugins/limits.js'
 import { parseClientFrame, PONG_FRAME, sendError, WIDGET_FRAMES } from '../../../../realtime/frames.js'
-import { CloseCode } from '../../../../realtime/peers.js'
+import { CloseCode, cutOffWhenBacklogged } from '../../../../realtime/peers.js'
 import type { WatchedSession } from '../../../../realtime/rooms.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
@@ -109,6 +109,7 @@ function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: Widg
   let previous = Promise.resolve()
   let inFlight = 0
   socket.on('message', (data, isBinary) => {
+    if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
     if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
     inFlight++
     previous = previous.then(async () => {

@@ -95,3 +95,30 @@ t.test('after beyond lastSeq (up to 2^53 - 1) means nothing yet: no error, no re
   t.same(dashboard.ofType('resync'), [], 'the dashboards were not disturbed')
   t.equal((await refusedUpgrade(widgetUrl(base, s, { after: '9007199254740992' }))).status, 400, '2^53 is beyond the bound: 400')
 })
+
+t.test('a client that sends frames but never reads their answers is cut off with 4008: the answers do not pile up', async (t) => {
+  const bound = 65536
+  const app = await buildTestApp(t, { env: { WS_MAX_BUFFERED_BYTES: String(bound) } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app))
+  const socket = await openSocket(t, widgetUrl(base, s))
+  const tcp = (socket.ws as unknown as { _socket: { pause: () => void; resume: () => void } })._socket
+  tcp.pause()
+  const [server] = app.websocketServer.clients
+  if (!server) throw new Error('no server side socket')
+  // each unknown frame is answered with an error frame; once the kernel's buffers are full the answers queue in the server
+  const frame = JSON.stringify({ type: 'unknown' })
+  let sent = 0
+  let mostBuffered = 0
+  while (server.readyState === server.OPEN && sent < 200_000) {
+    for (let i = 0; i < 1000; i++) socket.ws.send(frame)
+    sent += 1000
+    await new Promise((resolve) => setImmediate(resolve))
+    mostBuffered = Math.max(mostBuffered, server.bufferedAmount)
+  }
+  t.not(server.readyState, server.OPEN, `cut off after ${sent} frames`)
+  t.ok(mostBuffered < 2 * bound, `at most about the bound queued (${mostBuffered} bytes)`)
+  tcp.resume()
+  if (server.readyState === server.OPEN) return server.terminate()
+  t.equal((await socket.closed).code, 4008)
+})
