@@ -73,6 +73,18 @@ t.test('messages sent on a socket spend the same per-IP budget as HTTP requests'
   t.equal(poll.status, 429, 'and an HTTP request from the same address is over the budget too')
 })
 
+t.test('read marks sent on a socket spend the per-IP budget of the HTTP read route: a flood of them is refused, not written', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_PUBLIC_PER_MINUTE: '5' } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'hi' }) // 1 of 5
+  const socket = await openSocket(t, widgetUrl(base, s)) // the upgrade: 2 of 5
+  for (let seq = 0; seq < 4; seq++) socket.send({ type: 'read', seq })
+  await socket.waitUntil('one refusal', () => socket.ofType('error').length === 1)
+  t.match(socket.ofType('error')[0], { error: { code: 'RATE_LIMITED' } })
+  const poll = await call(base.replace('ws', 'http'), `/api/public/chat/sessions/${s.id}/messages`, { headers: { 'x-api-key': s.site.apiKey, 'x-session-token': s.token } })
+  t.equal(poll.status, 429, 'and an HTTP request from the same address is over the budget too')
+})
+
 t.test('after beyond lastSeq (up to 2^53 - 1) means nothing yet: no error, no resync for dashboards, later messages arrive', async (t) => {
   const app = await buildTestApp(t)
   const base = await listen(app)
