@@ -74,6 +74,8 @@ export default (async (app) => {
       socket.on('message', (data, isBinary) => {
         if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
         previous = previous.then(async () => {
+          // frames queued before the cut-off are not answered either
+          if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
           if (staff) {
             try {
               const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
