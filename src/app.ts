@@ -12,6 +12,7 @@ import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
+import { bodyDeadline } from './http/request-deadline.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -123,6 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return parseJson(req, body.toString(), done)
   })
   app.addHook('onRoute', refuseBodyWhereNoneIsTaken)
+  app.addHook('onRequest', bodyDeadline(config.requestTimeoutMs))
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))

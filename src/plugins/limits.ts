@@ -30,6 +30,8 @@ declare module 'fastify' {
       checkSend: Check
       /** a message sent on a widget socket: the same per-session and per-IP budgets as an HTTP send */
       checkSocketSend: (sessionId: string, clientAddress: string) => Promise<void>
+      /** a read mark sent on a widget socket: the per-IP budget of the HTTP read route (each one is a write) */
+      checkSocketRead: (sessionId: string, clientAddress: string) => Promise<void>
       /** files one session (req.params.id) may get uploaded; throws RATE_LIMITED */
       checkUpload: Check
       /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
@@ -116,6 +118,7 @@ export default fp(async (app) => {
       await checkPublic(req)
       await checkSend(req)
     },
+    checkSocketRead: (sessionId: string, ip: string) => checkPublic(standIn(ip, sessionId)),
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
     checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${((req.params as { id?: string }).id ?? '').toLowerCase()}`),

@@ -19,6 +19,21 @@ const SLOW_CLOSE_GRACE_MS = 5_000
 export type Peer = { socket: WebSocket; alive: boolean }
 
 /**
+ * True, and the socket closed with 4008, when more than `maxBufferedBytes` wait unread in it.
+ * Pushes check it, and so does every frame a client sends, since each is answered (a pong, an
+ * error): a client that sends and never reads would otherwise pile up answers without bound.
+ */
+export function cutOffWhenBacklogged(socket: WebSocket, maxBufferedBytes: number): boolean {
+  if (socket.bufferedAmount <= maxBufferedBytes) return false
+  if (socket.readyState === WebSocket.OPEN) {
+    socket.close(CloseCode.slowConsumer, 'too slow: reconnect and resume')
+    // the close frame waits behind the unread frames; a peer that never reads is not waited for long
+    setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS).unref()
+  }
+  return true
+}
+
+/**
  * Heartbeats are spread over ticks about this far apart, each pinging one slot of the peers:
  * pinging every socket in one tick put a burst of N pings (10,000 at 10k sockets) ahead of any
  * frame sent in that tick, which showed as swinging push tails (issue 14); 25 slots a 25 s
@@ -81,13 +96,7 @@ export class Peers {
   /** A peer that has let more than the bound pile up unread is cut off; it resumes on reconnect. */
   send(peer: Peer, frame: string): boolean {
     const { socket } = peer
-    if (socket.readyState !== WebSocket.OPEN) return false
-    if (socket.bufferedAmount > this.opts.maxBufferedBytes) {
-      socket.close(CloseCode.slowConsumer, 'too slow: reconnect and resume')
-      // the close frame waits behind the unread frames; a peer that never reads is not waited for long
-      setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS).unref()
-      return false
-    }
+    if (socket.readyState !== WebSocket.OPEN || cutOffWhenBacklogged(socket, this.opts.maxBufferedBytes)) return false
     socket.send(frame)
     return true
   }

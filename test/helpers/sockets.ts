@@ -189,3 +189,28 @@ export class ResumingSocket {
     }
   }
 }
+
+/**
+ * Stops reading on the app's only socket (the client's side) and sends it unknown frames, each
+ * answered with an error frame, until the server cuts it off or `maxFrames` went out. Reading
+ * resumes afterwards; the server side is terminated if it never cut off.
+ */
+export async function floodWithoutReading(app: FastifyInstance, socket: TestSocket, maxFrames = 200_000): Promise<{ cut: boolean; sent: number; mostBuffered: number }> {
+  const tcp = (socket.ws as unknown as { _socket: { pause: () => void; resume: () => void } })._socket
+  tcp.pause()
+  const [server] = app.websocketServer.clients
+  if (!server) throw new Error('no server side socket')
+  const frame = JSON.stringify({ type: 'unknown' })
+  let sent = 0
+  let mostBuffered = 0
+  while (server.readyState === server.OPEN && sent < maxFrames) {
+    for (let i = 0; i < 1000; i++) socket.ws.send(frame)
+    sent += 1000
+    await new Promise((resolve) => setImmediate(resolve))
+    mostBuffered = Math.max(mostBuffered, server.bufferedAmount)
+  }
+  tcp.resume()
+  const cut = server.readyState !== server.OPEN
+  if (!cut) server.terminate()
+  return { cut, sent, mostBuffered }
+}

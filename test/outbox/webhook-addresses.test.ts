@@ -87,3 +87,18 @@ t.test('what counts as a public address', async (t) => {
   for (const a of ['127.0.0.1', '10.1.2.3', '172.31.255.255', '192.168.0.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '255.255.255.255',
     '198.18.0.1', '::', '::1', '::ffff:10.0.0.1', 'fd00::1', 'fe80::1%eth0', 'ff02::1', '2001:db8::1', '2001::1', '64:ff9b:1::1', 'not-an-ip']) t.notOk(isPublicAddress(a), a)
 })
+
+t.test('a url the pattern lets through but no URL parser takes (an IPv6 zone id) is a 400, under either policy', async (t) => {
+  for (const allowPrivate of ['false', 'true']) {
+    const app = await buildTestApp(t, { env: { ...fastOutbox, WEBHOOK_ALLOW_PRIVATE: allowPrivate } })
+    const base = await serve(app)
+    const admin = await makeStaff(app, 'admin')
+    const site = await makeSite(app)
+    for (const url of ['http://[fe80::1%25lo]/h', 'http://[zz]/h', 'http://a:99999/h']) {
+      const res = await call(base, `/api/admin/sites/${site.id}/webhooks`, { headers: { authorization: `Bearer ${admin.token}` }, body: { url } })
+      t.equal(res.status, 400, `${url} (WEBHOOK_ALLOW_PRIVATE=${allowPrivate})`)
+      t.equal(res.body.error?.code, 'VALIDATION_ERROR', url)
+    }
+    t.same((await app.sql`select count(*)::int as n from webhooks where site_id = ${site.id}`)[0]?.n, 0, 'none was stored')
+  }
+})

@@ -6,7 +6,7 @@ import type { User } from '../../../chat/users.js'
 import { upgradeRequired } from '../../../http/errors.js'
 import { DASHBOARD_AUTH_FRAMES, DASHBOARD_FRAMES, parseClientFrame, PONG_FRAME, sendError } from '../../../realtime/frames.js'
 import { ErrorBody } from '../../../http/schemas.js'
-import { CloseCode } from '../../../realtime/peers.js'
+import { CloseCode, cutOffWhenBacklogged } from '../../../realtime/peers.js'
 
 /** How long a socket opened without a token in its URL has to send its `auth` frame. */
 export const AUTH_FRAME_TIMEOUT_MS = 2_000
@@ -72,7 +72,10 @@ export default (async (app) => {
       // one frame after another, so a ping sent behind the auth frame is answered after it
       let previous = Promise.resolve()
       socket.on('message', (data, isBinary) => {
+        if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
         previous = previous.then(async () => {
+          // frames queued before the cut-off are not answered either
+          if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
           if (staff) {
             try {
               const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../../../helpers/fixtures.js'
-import { dashboardUrl, listen, openDashboard, openSocket, refusedUpgrade } from '../../../helpers/sockets.js'
+import { floodWithoutReading, dashboardUrl, listen, openDashboard, openSocket, refusedUpgrade } from '../../../helpers/sockets.js'
 
 t.test('a dashboard socket sees sessions created, messages and session updates', async (t) => {
   const app = await buildTestApp(t)
@@ -74,4 +74,15 @@ t.test('a dashboard may only ping; other frames get an error frame', async (t) =
   dashboard.send({ type: 'ping' })
   await dashboard.waitUntil('error then pong', () => dashboard.frames.length === 2)
   t.match(dashboard.frames, [{ type: 'error', error: { code: 'VALIDATION_ERROR' } }, { type: 'pong' }])
+})
+
+t.test('a dashboard that sends frames but never reads their answers is cut off with 4008: the answers do not pile up', async (t) => {
+  const bound = 65536
+  const app = await buildTestApp(t, { env: { WS_MAX_BUFFERED_BYTES: String(bound) } })
+  const dashboard = await openDashboard(t, await listen(app), await makeStaff(app))
+  const { cut, sent, mostBuffered } = await floodWithoutReading(app, dashboard)
+  t.ok(cut, `cut off after ${sent} frames`)
+  t.ok(mostBuffered < 2 * bound, `at most about the bound queued (${mostBuffered} bytes)`)
+  if (!cut) return
+  t.equal((await dashboard.closed).code, 4008)
 })

@@ -9,7 +9,7 @@ import { originAllowed } from '../../../../chat/sites.js'
 import { upgradeRequired } from '../../../../http/errors.js'
 import { clientAddress } from '../../../../plugins/limits.js'
 import { parseClientFrame, PONG_FRAME, sendError, WIDGET_FRAMES } from '../../../../realtime/frames.js'
-import { CloseCode } from '../../../../realtime/peers.js'
+import { CloseCode, cutOffWhenBacklogged } from '../../../../realtime/peers.js'
 import type { WatchedSession } from '../../../../realtime/rooms.js'
 import { ErrorBody, IdParams } from '../../../../http/schemas.js'
 
@@ -44,7 +44,7 @@ export default (async (app) => {
         '`{type:"error",error:{code,message},clientMessageId}`), `{type:"typing"}` (at most every 2 s while the visitor types),',
         '`{type:"read",seq}` (the rules of POST /sessions/:id/read) and `{type:"ping"}` (answered by `{type:"pong"}`).',
         'At most WS_MAX_PER_SESSION sockets per session and WS_MAX_PER_IP per client address (per instance): beyond, the upgrade is 429 (or the socket is closed with 1013).',
-        'Messages sent on the socket spend the same per-session and per-address budgets as HTTP sends.',
+        'Messages sent on the socket spend the same per-session and per-address budgets as HTTP sends; read marks spend the per-address budget of the HTTP read route.',
         'Close codes: 1012 server restarting, 1013 temporary failure or too many sockets, 4008 too slow — reconnect with after=<last seq> in all three;',
         '4001 the site key was rotated. See the README.',
       ].join(' '),
@@ -109,6 +109,7 @@ function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: Widg
   let previous = Promise.resolve()
   let inFlight = 0
   socket.on('message', (data, isBinary) => {
+    if (cutOffWhenBacklogged(socket, app.config.wsMaxBufferedBytes)) return
     if (inFlight >= MAX_FRAMES_IN_FLIGHT) return sendError(socket, tooManyFrames(), app.log)
     inFlight++
     previous = previous.then(async () => {
@@ -117,7 +118,10 @@ function serveWidgetSocket(app: FastifyInstance, socket: WebSocket, widget: Widg
         const frame = parseClientFrame(data, isBinary, WIDGET_FRAMES)
         if (frame.type === 'ping') return socket.send(PONG_FRAME)
         if (frame.type === 'typing') return app.typing.visitor(siteId, sessionId)
-        if (frame.type === 'read') return void await markVisitorRead(app.db, app.bus, siteId, sessionId, frame.seq)
+        if (frame.type === 'read') {
+          await app.limits.checkSocketRead(sessionId, ip)
+          return void await markVisitorRead(app.db, app.bus, siteId, sessionId, frame.seq)
+        }
         clientMessageId = frame.clientMessageId
         await app.limits.checkSocketSend(sessionId, ip)
         // the stored message reaches this socket (and every other) as a `message` frame;

@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { buildTestApp } from '../../../../helpers/app.js'
 import { makeSession, makeSite, makeStaff, sendRequest } from '../../../../helpers/fixtures.js'
 import { call } from '../../../../helpers/http.js'
-import { listen, openDashboard, openSocket, refusedUpgrade, TestSocket, widgetUrl } from '../../../../helpers/sockets.js'
+import { floodWithoutReading, listen, openDashboard, openSocket, refusedUpgrade, TestSocket, widgetUrl } from '../../../../helpers/sockets.js'
 import { waitFor } from '../../../../helpers/wait.js'
 
 /** Opens a socket from a given loopback address; resolves with it, or with the refusal's status. */
@@ -73,6 +73,18 @@ t.test('messages sent on a socket spend the same per-IP budget as HTTP requests'
   t.equal(poll.status, 429, 'and an HTTP request from the same address is over the budget too')
 })
 
+t.test('read marks sent on a socket spend the per-IP budget of the HTTP read route: a flood of them is refused, not written', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_PUBLIC_PER_MINUTE: '5' } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'hi' }) // 1 of 5
+  const socket = await openSocket(t, widgetUrl(base, s)) // the upgrade: 2 of 5
+  for (let seq = 0; seq < 4; seq++) socket.send({ type: 'read', seq })
+  await socket.waitUntil('one refusal', () => socket.ofType('error').length === 1)
+  t.match(socket.ofType('error')[0], { error: { code: 'RATE_LIMITED' } })
+  const poll = await call(base.replace('ws', 'http'), `/api/public/chat/sessions/${s.id}/messages`, { headers: { 'x-api-key': s.site.apiKey, 'x-session-token': s.token } })
+  t.equal(poll.status, 429, 'and an HTTP request from the same address is over the budget too')
+})
+
 t.test('after beyond lastSeq (up to 2^53 - 1) means nothing yet: no error, no resync for dashboards, later messages arrive', async (t) => {
   const app = await buildTestApp(t)
   const base = await listen(app)
@@ -94,4 +106,17 @@ t.test('after beyond lastSeq (up to 2^53 - 1) means nothing yet: no error, no re
   await dashboard.waitUntil('message 2', () => dashboard.ofType('message.created').some((f) => f.message?.seq === 2))
   t.same(dashboard.ofType('resync'), [], 'the dashboards were not disturbed')
   t.equal((await refusedUpgrade(widgetUrl(base, s, { after: '9007199254740992' }))).status, 400, '2^53 is beyond the bound: 400')
+})
+
+t.test('a client that sends frames but never reads their answers is cut off with 4008: the answers do not pile up', async (t) => {
+  const bound = 65536
+  const app = await buildTestApp(t, { env: { WS_MAX_BUFFERED_BYTES: String(bound) } })
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app))
+  const socket = await openSocket(t, widgetUrl(base, s))
+  const { cut, sent, mostBuffered } = await floodWithoutReading(app, socket)
+  t.ok(cut, `cut off after ${sent} frames`)
+  t.ok(mostBuffered < 2 * bound, `at most about the bound queued (${mostBuffered} bytes)`)
+  if (!cut) return
+  t.equal((await socket.closed).code, 4008)
 })

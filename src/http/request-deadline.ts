@@ -1,0 +1,28 @@
+import type { onRequestHookHandler } from 'fastify'
+import { clientErrorHandler } from './errors.js'
+
+const requestTimedOut = () => Object.assign(new Error('the request body did not arrive in time'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
+
+/**
+ * onRequest: a request whose body has not all arrived `ms` after its headers is answered 408
+ * (in the envelope, as Node's own header timeout is) and its connection closed. Fastify sets no
+ * request timeout, and Node's stops counting once a request reaches its route: a client that
+ * trickled its body a byte at a time held a connection, and a file descriptor, for ever.
+ */
+export function bodyDeadline(ms: number): onRequestHookHandler {
+  return (req, reply, done) => {
+    const raw = req.raw
+    // a request without a body (every GET, socket upgrades) has all arrived by now
+    if (raw.complete) return done()
+    const timer = setTimeout(() => {
+      if (raw.complete) return
+      // an answer already on its way (a route that refused early) is cut, not followed by a second one
+      if (reply.raw.headersSent) raw.socket.destroy()
+      else clientErrorHandler(requestTimedOut(), raw.socket)
+    }, ms)
+    timer.unref()
+    raw.once('end', () => clearTimeout(timer))
+    raw.once('close', () => clearTimeout(timer))
+    done()
+  }
+}
