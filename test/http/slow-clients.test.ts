@@ -1,7 +1,8 @@
 import { connect } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { makeSite } from '../helpers/fixtures.js'
+import { makeSession, makeSite } from '../helpers/fixtures.js'
+import { openSocket, widgetUrl } from '../helpers/sockets.js'
 import { serve } from '../helpers/http.js'
 
 /** Sends a request's headers and then its body a byte at a time; resolves with what the server said and when it hung up. */
@@ -52,4 +53,15 @@ t.test('a body that arrives in time is not cut: a slow but steady upload of a JS
     socket.on('close', () => resolve(got))
   })
   t.match(answer, /^HTTP\/1\.1 201 /)
+})
+
+t.test('a WebSocket is no request body: it outlives REQUEST_TIMEOUT_MS and keeps working', async (t) => {
+  const app = await buildTestApp(t, { env: { REQUEST_TIMEOUT_MS: '1000' } })
+  const base = (await serve(app)).replace(/^http/, 'ws')
+  const s = await makeSession(app, await makeSite(app))
+  const socket = await openSocket(t, widgetUrl(base, s))
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  socket.send({ type: 'ping' })
+  await socket.waitUntil('the pong', () => socket.ofType('pong').length > 0)
+  t.equal(socket.ws.readyState, socket.ws.OPEN, 'still open past the request deadline')
 })
