@@ -1,7 +1,12 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { onRequestHookHandler } from 'fastify'
 import { clientErrorHandler } from './errors.js'
 
 const requestTimedOut = () => Object.assign(new Error('the request body did not arrive in time'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
+
+/** HTTP/1.1 (RFC 9112, 6.3): a request has a body only with a Transfer-Encoding or a non-zero Content-Length. */
+const declaresBody = (headers: IncomingHttpHeaders) =>
+  headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')
 
 /**
  * onRequest: a request whose body has not all arrived `ms` after its headers is answered 408
@@ -12,8 +17,10 @@ const requestTimedOut = () => Object.assign(new Error('the request body did not 
 export function bodyDeadline(ms: number): onRequestHookHandler {
   return (req, reply, done) => {
     const raw = req.raw
-    // a request without a body (every GET, socket upgrades) has all arrived by now
-    if (raw.complete) return done()
+    // Only a request that declares a body can trickle one. Node marks even a bodyless GET
+    // complete only after this hook (checked: raw.complete is false here for every GET), so
+    // without this every poll armed a timer and two listeners for nothing.
+    if (raw.complete || !declaresBody(raw.headers)) return done()
     const timer = setTimeout(() => {
       if (raw.complete) return
       // an answer already on its way (a route that refused early) is cut, not followed by a second one
