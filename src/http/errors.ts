@@ -37,7 +37,16 @@ export function isUnstorableValue(err: unknown): boolean {
 
 type AjvIssue = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }
 
-function describeValidation(issues: AjvIssue[], context: string | undefined): { message: string; details: unknown[] } {
+/**
+ * For a field of a union (a value or null, an email or '') Ajv reports every branch: "must be
+ * null", "must be equal to constant", "must match a schema in anyOf". When the same field also
+ * has a failure of its main branch, only that one says what is wrong with the value sent.
+ */
+const isUnionNoise = (i: AjvIssue) => i.keyword === 'anyOf' || i.keyword === 'const' || (i.keyword === 'type' && i.params?.type === 'null')
+
+function describeValidation(all: AjvIssue[], context: string | undefined): { message: string; details: unknown[] } {
+  const explained = new Set(all.filter((i) => !isUnionNoise(i)).map((i) => i.instancePath))
+  const issues = all.filter((i) => !isUnionNoise(i) || !explained.has(i.instancePath))
   const details = issues.map((i) => {
     const base = i.instancePath ? i.instancePath.replace(/^\//, '').replace(/\//g, '.') : ''
     const missing = typeof i.params?.missingProperty === 'string' ? i.params.missingProperty : undefined

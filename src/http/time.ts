@@ -9,17 +9,25 @@ const MAX_YEAR = 9999
 const invalidTime = (name: string) =>
   validationError(`${name} must be an ISO 8601 time such as 2026-11-24T10:15:30.123Z`, [{ field: name, location: 'querystring', message: 'invalid time' }])
 
+// a Date interpolated into the URL (`${new Date(...)}`): "Tue Dec 01 2026 15:10:03 GMT+0200 (Eastern European Standard Time)"
+const DATE_TO_STRING_RE = /^[A-Z][a-z]{2} ([A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+ -]\d{4})(?: \([^()]*\))?$/
+// what the seed's `?since=${lastMessageTime}` puts in the URL before the widget holds a message
+const UNSET_VALUES = new Set(['', 'undefined', 'null'])
+
 /**
  * A time in a query string: ISO 8601 (no zone means UTC; a `+` that arrived unencoded as a
- * space is put back) or epoch milliseconds. Empty means not given.
+ * space is put back) or epoch milliseconds. Empty (or JavaScript's interpolated undefined/null) means not given.
  */
 export function parseTimeParam(raw: string | undefined, name: string): Date | undefined {
-  if (raw === undefined || raw === '') return undefined
+  if (raw === undefined || UNSET_VALUES.has(raw)) return undefined
   // what widgets send back (a Date's toISOString): no rewriting needed, and every poll has one
   if (CANONICAL_RE.test(raw)) return checkedTime(calendarDay(raw) ? Date.parse(raw) : NaN, name)
   let s = raw.trim().replace(/ (\d{2}(?::?\d{2})?)$/, '+$1')
   let ms: number
-  if (/^\d{10,16}$/.test(s)) {
+  const dateText = DATE_TO_STRING_RE.exec(s)
+  if (dateText) {
+    ms = Date.parse(`${dateText[1]} GMT${dateText[2]?.replace(' ', '+')}`)
+  } else if (/^(?:0|\d{10,16})$/.test(s)) {
     ms = Number(s)
   } else if (ISO_RE.test(s)) {
     s = s.replace(' ', 'T').replace(',', '.')

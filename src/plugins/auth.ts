@@ -182,6 +182,8 @@ export default fp(async (app) => {
   app.decorate('requireSite', async (req: FastifyRequest) => {
     const site = await app.siteByApiKey(header(req, 'x-api-key'))
     assertBrowserMayWrite(req, site)
+    // routes that need only the key get the secret too (the guide's widget sends it everywhere): same rules
+    app.siteSecretGiven(req, site)
     req.site = site
   })
 

@@ -12,7 +12,7 @@ export const SendBody = Type.Object({
 }, { additionalProperties: false })
 
 export const PollQuery = Type.Object({
-  since: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 time: messages created after it' })),
+  since: Type.Optional(Type.String({ maxLength: 128, description: 'ISO 8601 time (or epoch milliseconds, or a JavaScript Date\'s toString()): messages created after it. Empty, `undefined` or `null` (a widget that holds no message yet) mean not given' })),
   after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'messages with seq greater than it' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })),
 })

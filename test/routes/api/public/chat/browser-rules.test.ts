@@ -49,6 +49,9 @@ t.test('X-API-Secret from a browser is 403 unless the site keeps legacyBrowserSe
     await call(base, `${PUB}/sessions/${s.id}/messages`, { headers: browser, body: { text: 'x' } }),
     await call(base, `${PUB}/sessions`, { headers: browser, body: { userSessionId: s.userSessionId } }),
     await call(base, `${PUB}/sessions/${s.id}/messages`, { headers: { ...browser, 'x-api-secret': 'sk_wrong' } }),
+    // the routes that need only the key: the guide's widget sends the secret on them too
+    await call(base, `${PUB}/notify`, { headers: browser, body: { name: 'Олена', phone: '+380 67 123 45 67' } }),
+    await call(base, `${PUB}/availability`, { headers: browser }),
   ]
   for (const res of attempts) {
     t.equal(res.status, 403)

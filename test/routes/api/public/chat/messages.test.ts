@@ -88,6 +88,11 @@ t.test('polling: since, after and limit select exactly the newer messages, oldes
   t.same(texts(await poll(app, s, `since=${encodeURIComponent(sent[1]?.createdAt ?? '')}`)), ['m3', 'm4', 'm5'])
   t.same(texts(await poll(app, s, `since=${Date.parse(sent[3]?.createdAt ?? '')}`)), ['m5'], 'epoch milliseconds')
   t.same(texts(await poll(app, s, 'since=')), texts(sent), 'empty since means not given')
+  // a widget that keeps lastMessageTime as a Date interpolates its toString(): second precision, any zone
+  const sentAt = new Date(Date.parse(sent[3]?.createdAt ?? '') + 1000)
+  t.same(texts(await poll(app, s, `since=${sentAt}`)), [], 'Date.toString() of a later second')
+  t.same(texts(await poll(app, s, `since=${encodeURIComponent(new Date(0).toString())}`)), texts(sent), 'Date.toString(), encoded')
+  t.same(texts(await poll(app, s, 'since=Thu Jan 01 1970 02:00:00 GMT+0200 (Eastern European Standard Time)')), texts(sent), 'another zone, + unencoded')
   t.same(texts(await poll(app, s, 'after=3')), ['m4', 'm5'])
   t.same(texts(await poll(app, s, 'after=0&limit=2')), ['m1', 'm2'])
   t.same(texts(await poll(app, s, 'after=5')), [])

@@ -93,3 +93,21 @@ t.test('a first visit sends userSessionId null (localStorage.getItem of nothing)
   t.equal(res.statusCode, 201)
   t.match(res.json().data.userSessionId, /^[A-Za-z0-9_-]{8,}$/)
 })
+
+t.test('polling before the widget holds any message (since=undefined, null or 0, as the guide interpolates it) reads the whole history', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena')
+  const headers = { 'X-API-Key': site.apiKey, 'X-API-Secret': site.apiSecret, 'Content-Type': 'application/json' }
+  // the contact form first: the session starts with no messages, so lastMessageTime is not set yet
+  const created = await app.inject({ method: 'POST', url: '/api/public/chat/sessions', headers, payload: JSON.stringify({ name: 'Олена', phone: '+380 67 123 45 67', userSessionId: null }) })
+  t.equal(created.statusCode, 201)
+  const { sessionId, messages } = created.json().data as { sessionId: string; messages: SeedMessage[] }
+  t.same(messages, [])
+  t.equal((await app.inject(replyRequest(agent, sessionId, 'Вітаю!'))).statusCode, 201)
+  for (const lastMessageTime of [messages.at(-1)?.createdAt, null, 0]) {
+    const res = await app.inject({ method: 'GET', url: `/api/public/chat/sessions/${sessionId}/messages?since=${lastMessageTime}`, headers })
+    t.equal(res.statusCode, 200, `since=${lastMessageTime}`)
+    t.same(res.json().data?.messages?.map((m: SeedMessage) => m.text), ['Вітаю!'], `since=${lastMessageTime}`)
+  }
+})

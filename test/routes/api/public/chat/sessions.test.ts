@@ -127,6 +127,17 @@ t.test('invalid fields are 400 VALIDATION_ERROR naming the field', async (t) => 
   }
 })
 
+t.test('a bad value of a field that may be null is one detail saying what is wrong, not the null branch of the schema', async (t) => {
+  const app = await sharedTestApp()
+  const site = await makeSite(app)
+  for (const [body, field] of [[{ phone: 'call me maybe' }, 'phone'], [{ name: 'n'.repeat(101) }, 'name'], [{ email: 'not-an-email' }, 'email']] as const) {
+    const error = (await app.inject(startSessionRequest(site, body))).json().error
+    t.equal(error.details.length, 1, field)
+    t.equal(error.details[0].field, field)
+    t.notMatch(error.message, /must be null|anyOf/, field)
+  }
+})
+
 t.test('4000 emoji are one character each and accepted as firstMessage', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app), { firstMessage: '😀'.repeat(4000) })
