@@ -1,12 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { startCluster, stopCluster } from '../../src/db/cluster.js'
-import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { uniq } from '../helpers/fixtures.js'
 import { callUntilAnswered, fetchJson } from '../helpers/http.js'
-import { assertAllAlive, startInstances, stopAll, waitForTelegramOnce } from '../helpers/instances.js'
+import { assertAllAlive, ownCluster, startInstances, stopAll, waitForTelegramOnce } from '../helpers/instances.js'
 import { openSocket, ResumingSocket } from '../helpers/sockets.js'
 import { startBotApi } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
@@ -21,14 +17,7 @@ const HEALTH_DOWN_MS = 1500
 const BACK_WITHIN_MS = 5000
 
 t.test('two instances survive a database stop and start, answer 503 while it is down, and recover within 5 s', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'livechat-restart-'))
-  chmodSync(dir, 0o755)
-  const pg = await startEmbeddedPostgres(dir, () => {}, { shared: false })
-  t.teardown(async () => {
-    await pg.stop()
-    rmSync(dir, { recursive: true, force: true })
-    rmSync(pg.clusterDir, { recursive: true, force: true })
-  })
+  const pg = await ownCluster(t, 'livechat-restart-')
   const bot = await startBotApi(t)
   const { servers, siteKey, siteSecret, chatId, adminToken } = await startInstances(t, pg.url, bot)
   const [a, b] = servers.map((s) => s.api) as [string, string]

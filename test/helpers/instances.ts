@@ -1,4 +1,8 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Test } from 'tap'
+import { startEmbeddedPostgres, type EmbeddedDb } from '../../src/db/embedded.js'
 import postgres from 'postgres'
 import { TEST_BOT_TOKEN, type BotApiStandIn } from './telegram.js'
 import { fetchJson } from './http.js'
@@ -13,6 +17,8 @@ export type Instances = {
   siteSecret: string
   chatId: string
   adminToken: string
+  /** what the servers were started with: another instance (a late one, a restart) is `startServer(t, env)` */
+  env: Record<string, string>
 }
 
 export async function startInstances(t: Test, databaseUrl: string, bot: BotApiStandIn, count = 2): Promise<Instances> {
@@ -41,7 +47,7 @@ export async function startInstances(t: Test, databaseUrl: string, bot: BotApiSt
   } finally {
     await db.end()
   }
-  return { servers, siteKey, siteSecret, chatId, adminToken: String(login.body.data?.token) }
+  return { servers, siteKey, siteSecret, chatId, adminToken: String(login.body.data?.token), env }
 }
 
 /** Whatever went wrong, no instance died and none logged an uncaught exception. */
@@ -56,6 +62,19 @@ export async function assertAllAlive(t: Test, servers: RunningServer[]): Promise
 export async function stopAll(t: Test, servers: RunningServer[]): Promise<void> {
   for (const s of servers) s.kill('SIGTERM')
   for (const [i, s] of servers.entries()) t.equal(await s.exitCode(), 0, `instance ${i} exits 0`)
+}
+
+/** A Postgres cluster of the test's own (to stop, start or share with instances without disturbing other test files), removed at teardown. */
+export async function ownCluster(t: Test, prefix: string): Promise<EmbeddedDb> {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  chmodSync(dir, 0o755)
+  const pg = await startEmbeddedPostgres(dir, () => {}, { shared: false })
+  t.teardown(async () => {
+    await pg.stop()
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(pg.clusterDir, { recursive: true, force: true })
+  })
+  return pg
 }
 
 /** Every text exactly once among what the Telegram stand-in was sent to `chatId`. */
