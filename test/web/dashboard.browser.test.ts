@@ -242,3 +242,33 @@ t.test('keyboard focus stays put: on its row while the list updates live, and ba
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')
   await expectAccessible(t, dash, 'inbox on a phone, back from a conversation')
 })
+
+t.test('a filter wins over a slower list load started before it: the list shows what the filter asks for', async (t) => {
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Ivan', [site.id])
+  const read = await makeSession(app, site, { name: 'Read Roman', firstMessage: 'seen' })
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${read.id}/read`, headers: bearer(agent) })
+  await makeSession(app, site, { name: 'Unread Uliana', firstMessage: 'not seen' })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await signInDashboard(dash, origin, agent.token)
+  await dash.getByRole('link', { name: /Read Roman/ }).waitFor()
+  // the next unfiltered list answer is held until the filtered one has been shown
+  let releaseUnfiltered: () => void = () => {}
+  const unfilteredHeld = new Promise<void>((resolve) => (releaseUnfiltered = resolve))
+  await dash.route(/\/api\/chat\/sessions\?(?!.*unread=true)/, async (route) => {
+    await unfilteredHeld
+    await route.continue()
+  }, { times: 1 })
+  await dash.getByRole('combobox', { name: 'Status' }).selectOption('open')
+  await dash.getByRole('checkbox', { name: 'Unread' }).check()
+  await eventually(async () => (await dash.getByRole('link', { name: /Read Roman/ }).count()) === 0 ? true : undefined, 'the unread filter applied')
+  releaseUnfiltered()
+  const unfilteredAnswer = await dash.waitForResponse(/\/api\/chat\/sessions\?(?!.*unread=true)/)
+  await unfilteredAnswer.finished()
+  await dash.waitForTimeout(300)
+  t.equal(await dash.getByRole('link', { name: /Read Roman/ }).count(), 0, 'the older, unfiltered answer did not replace the filtered list')
+  t.equal(await dash.getByRole('link', { name: /Unread Uliana/ }).count(), 1)
+})
+

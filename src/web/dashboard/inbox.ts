@@ -38,8 +38,13 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
   const root = h('div', { class: 'inbox' }, h('section', { class: 'list-pane' }, filterControls.el, listEl, pager), convEl)
   const typing = typingIndicator()
 
+  // loads overlap (a filter changed while a live update's reload is on its way); only the
+  // latest one's answer is shown, or a slow older answer would undo the filter
+  let latestLoad = 0
   async function loadList(): Promise<void> {
+    const load = ++latestLoad
     const r = await api<{ sessions: Session[]; total: number }>(`/api/chat/sessions?${listQuery(filters, PAGE_SIZE)}`)
+    if (load !== latestLoad) return
     sessions = r.sessions
     total = r.total
     renderList()
