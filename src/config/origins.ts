@@ -1,7 +1,5 @@
+import { ORIGIN_PATTERN } from '../chat/origin-pattern.js'
 import { ConfigError, str, type Env } from './env.js'
-
-/** A site origin as the admin API takes it: `*` or scheme://host[:port] (the shape of a browser's Origin header). */
-export const ORIGIN_PATTERN = '^(\\*|https?://[^/\\s]+)/?$'
 
 /** SITE_ORIGINS, comma-separated; every origin (`*`) by default only outside production, unless the operator says so. */
 export function siteOrigins(env: Env, production: boolean): string[] {

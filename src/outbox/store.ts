@@ -43,6 +43,14 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
 }
 
 /**
+ * Rows on their way (pending) and given up on (failed), by status: one count per partial index
+ * (outbox_due_idx, outbox_failed_idx), neither of which costs a send an extra entry.
+ */
+export const undeliveredCountSql = sql`
+  select 'pending' as status, count(*)::int as n from outbox where status = 'pending'
+  union all select 'failed', count(*)::int from outbox where status = 'failed'`
+
+/**
  * Takes up to `limit` due rows and leases them for `leaseMs`: the attempt is counted and
  * next_attempt_at moved past the lease in the same statement, so no other instance takes
  * them while this one sends (SKIP LOCKED lets instances claim side by side without
@@ -55,14 +63,6 @@ function fromRaw(r: RawOutboxRow): OutboxRow {
  * cascade did before they went, schema-delivery.ts): one queued by a change that raced the
  * deletion, or left by a previous release's deletion during a rolling upgrade.
  */
-/**
- * Rows on their way (pending) and given up on (failed), by status: one count per partial index
- * (outbox_due_idx, outbox_failed_idx), neither of which costs a send an extra entry.
- */
-export const undeliveredCountSql = sql`
-  select 'pending' as status, count(*)::int as n from outbox where status = 'pending'
-  union all select 'failed', count(*)::int from outbox where status = 'failed'`
-
 export async function claimDue(db: Executor, limit: number, leaseMs: number, sentIds: number[] = []): Promise<OutboxRow[]> {
   const sent = `{${sentIds.join(',')}}`
   const rows = await db.execute<RawOutboxRow>(sql`

@@ -1,3 +1,4 @@
+import { ORIGIN_PATTERN } from '../../chat/origin-pattern.js'
 import { h } from '../shared/dom.js'
 import { api, ApiError, type Site, type User } from './api.js'
 import { dateTime } from './format.js'
@@ -76,8 +77,8 @@ export async function usersView(me: User, rerender: Rerender): Promise<HTMLEleme
 }
 
 const splitOrigins = (text: string) => text.split(/[\s,]+/).filter(Boolean)
-/** the server's rule for an origin (routes/api/admin/sites.ts): checked here so a person reads what to write, not the schema's pattern */
-const ORIGIN_RE = /^(\*|https?:\/\/[^/\s]+)\/?$/
+/** the server's rule for an origin, checked here so a person reads what to write, not the schema's pattern */
+const ORIGIN_RE = new RegExp(ORIGIN_PATTERN)
 /** The origins in `text`, or undefined after saying which one is not an origin. */
 function checkedOrigins(text: string, say: (message: string) => void): string[] | undefined {
   const origins = splitOrigins(text)

@@ -4,7 +4,7 @@ import { isTimeZone } from '../../../chat/bot.js'
 import { notFound, validationError } from '../../../chat/errors.js'
 import { isUuid } from '../../../chat/ids.js'
 import { createSite, getSite, listSites, rotateSiteCredentials, siteView, updateSite, type SiteInput } from '../../../chat/sites.js'
-import { ORIGIN_PATTERN } from '../../../config/origins.js'
+import { ORIGIN_PATTERN } from '../../../chat/origin-pattern.js'
 import { DateTime, ErrorBody, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
 
 const Origin = Type.String({ maxLength: 255, pattern: ORIGIN_PATTERN, description: '`*` or scheme://host[:port]' })
