@@ -14,8 +14,8 @@ export const RESYNC_FRAME = JSON.stringify({ type: 'resync' })
 
 /** What a dashboard socket authenticated with, and the origin it reached the server at (file URLs start with it). */
 export type DashboardAuth = { token: string; tokenHash: string; expiresAt: Date | undefined; origin: string }
-/** A dashboard socket: whose, its token, and which sites' events it gets. */
-type Dashboard = Peer & DashboardAuth & { userId: string; scope: SiteScope; expiry: NodeJS.Timeout | undefined; openedAt: Date }
+/** A dashboard socket: whose (as last re-read), its token, and which sites' events it gets. */
+type Dashboard = Peer & DashboardAuth & { user: User; scope: SiteScope; expiry: NodeJS.Timeout | undefined; openedAt: Date }
 
 export type DashboardOptions = {
   log: Pick<FastifyBaseLogger, 'warn'>
@@ -38,8 +38,12 @@ export class Dashboards {
     return this.sockets.size
   }
 
-  add(socket: WebSocket, user: User, auth: DashboardAuth): void {
-    const dashboard: Dashboard = { socket, alive: true, ...auth, userId: user.id, scope: visibleSites(user), expiry: undefined, openedAt: new Date() }
+  /**
+   * Returns the socket's user as last re-read: what the socket's own frames (typing) act as,
+   * so a membership or name change holds for them at once, as for the fan-out.
+   */
+  add(socket: WebSocket, user: User, auth: DashboardAuth): () => User {
+    const dashboard: Dashboard = { socket, alive: true, ...auth, user, scope: visibleSites(user), expiry: undefined, openedAt: new Date() }
     if (auth.expiresAt) {
       const delayMs = Math.min(Math.max(0, auth.expiresAt.getTime() - Date.now()), MAX_TIMER_MS)
       dashboard.expiry = setTimeout(() => socket.close(CloseCode.unauthorized, 'token expired'), delayMs).unref()
@@ -49,6 +53,7 @@ export class Dashboards {
       clearTimeout(dashboard.expiry)
       this.sockets.delete(dashboard)
     })
+    return () => dashboard.user
   }
 
   /** Whether some dashboard here may see this site's sessions (unknown site: assume so). */
@@ -82,7 +87,7 @@ export class Dashboards {
 
   /** Every user with a dashboard here: re-checked as after a 'user' event (after a bus reconnect: a lost sign-out or change still ends its sockets). */
   refreshAll(): void {
-    for (const userId of new Set([...this.sockets].map((d) => d.userId))) this.refreshUser(userId)
+    for (const userId of new Set([...this.sockets].map((d) => d.user.id))) this.refreshUser(userId)
   }
 
   /**
@@ -90,7 +95,7 @@ export class Dashboards {
    * (signed out, disabled, password or role changed), else get what they may see now and a `user.updated` frame.
    */
   refreshUser(userId: string): void {
-    const mine = [...this.sockets].filter((d) => d.userId === userId)
+    const mine = [...this.sockets].filter((d) => d.user.id === userId)
     if (mine.length === 0) return
     // each socket's own token is checked: it may have been signed out alone
     void Promise.all(mine.map(async (d) => {
@@ -106,6 +111,7 @@ export class Dashboards {
       const scope = visibleSites(user)
       const scopeChanged = JSON.stringify(scope) !== JSON.stringify(d.scope)
       d.scope = scope
+      d.user = user
       // sent only to the user's own open dashboards, so they are online exactly when available
       this.peers.send(d, JSON.stringify({ type: 'user.updated', user: userView(user, true) }))
       // its lists were chosen under the old sites: the REST API lists them anew

@@ -86,8 +86,9 @@ export class Hub {
     this.rooms.enqueue(sessionId, room, () => this.refreshSession(sessionId, room))
   }
 
-  addDashboard(socket: WebSocket, user: User, auth: DashboardAuth): void {
-    this.dashboards.add(socket, user, auth)
+  /** Returns the socket's user as last re-read (dashboards.ts). */
+  addDashboard(socket: WebSocket, user: User, auth: DashboardAuth): () => User {
+    return this.dashboards.add(socket, user, auth)
   }
 
   /** A frame about one session for every dashboard that may see its site (dashboards.ts). */

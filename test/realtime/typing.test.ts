@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Throttle } from '../../src/realtime/typing.js'
 import { buildTestApp } from '../helpers/app.js'
-import { makeSession, makeSite, makeStaff } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff } from '../helpers/fixtures.js'
 import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -132,4 +132,32 @@ t.test('an agent typing with the session id in upper case reaches the widget (th
   dashboard.send({ type: 'typing', sessionId: s.id.toUpperCase() })
   await widget.waitUntil('agent typing', () => widget.ofType('typing').length > 0)
   t.same(widget.ofType('typing'), [{ type: 'typing', sender: 'agent', name: 'Olena' }])
+})
+
+t.test('a dashboard socket types as its user is now: removed from the site\'s team on another instance it gets NOT_FOUND, renamed it shows the new name', async (t) => {
+  const a = await buildTestApp(t)
+  const b = await buildTestApp(t)
+  const base = await listen(a)
+  const siteA = await makeSite(a)
+  const siteB = await makeSite(a)
+  const s = await makeSession(a, siteA)
+  const admin = await makeStaff(a, 'admin')
+  const leaving = await makeStaff(a, 'agent', 'Olena', [siteA.id])
+  const renamed = await makeStaff(a, 'agent', 'Taras', [siteA.id])
+  const widget = await openSocket(t, widgetUrl(base, s))
+  const leavingSocket = await openDashboard(t, base, leaving)
+  const renamedSocket = await openDashboard(t, base, renamed)
+  await widget.waitUntil('session frame', () => widget.ofType('session').length > 0)
+  // both changes are made on the other instance; the sockets here hear of them on the bus
+  t.equal((await b.inject({ method: 'PATCH', url: `/api/admin/users/${leaving.id}`, headers: bearer(admin), payload: { siteIds: [siteB.id] } })).statusCode, 200)
+  t.equal((await b.inject({ method: 'PATCH', url: `/api/admin/users/${renamed.id}`, headers: bearer(admin), payload: { name: 'Taras K.' } })).statusCode, 200)
+  await leavingSocket.waitUntil('user.updated', () => leavingSocket.ofType('user.updated').length > 0)
+  await renamedSocket.waitUntil('user.updated', () => renamedSocket.ofType('user.updated').length > 0)
+  leavingSocket.send({ type: 'typing', sessionId: s.id })
+  await leavingSocket.waitUntil('an error', () => leavingSocket.ofType('error').length > 0)
+  t.same(leavingSocket.ofType('error').map((f) => f.error?.code), ['NOT_FOUND'], 'no longer on the site: as if the session did not exist')
+  // the bus keeps one instance's order: had the refused frame been published, it would arrive before this one
+  renamedSocket.send({ type: 'typing', sessionId: s.id })
+  await widget.waitUntil('agent typing', () => widget.ofType('typing').length > 0)
+  t.same(widget.ofType('typing'), [{ type: 'typing', sender: 'agent', name: 'Taras K.' }], 'the visitor never sees the agent who left; the renamed one under the new name')
 })

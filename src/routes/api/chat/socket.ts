@@ -21,10 +21,11 @@ export default (async (app) => {
    * frames from then on may only ping or say the agent types. The user is online while a
    * dashboard of theirs is open (and their availability says so).
    */
-  function authenticated(socket: WebSocket, staff: User, token: string, origin: string): void {
-    app.hub.addDashboard(socket, staff, { token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token), origin })
+  function authenticated(socket: WebSocket, staff: User, token: string, origin: string): () => User {
+    const current = app.hub.addDashboard(socket, staff, { token, tokenHash: staffTokenHash(token), expiresAt: app.staffTokenExpiry(token), origin })
     app.presence.connected(staff.id, staff.availability)
     socket.once('close', () => app.presence.disconnected(staff.id))
+    return current
   }
 
   app.route({
@@ -57,10 +58,10 @@ export default (async (app) => {
     },
     wsHandler: (socket, req) => {
       const origin = app.files.originOf(req)
-      let staff: User | undefined
+      // the user as last re-read (sites, name): a membership change holds for this socket's typing at once
+      let staff: (() => User) | undefined
       const subscribe = (user: User, token: string) => {
-        staff = user
-        authenticated(socket, user, token, origin)
+        staff = authenticated(socket, user, token, origin)
       }
       let pending: NodeJS.Timeout | undefined
       if (req.staff && req.query.token) {
@@ -80,8 +81,7 @@ export default (async (app) => {
             try {
               const frame = parseClientFrame(data, isBinary, DASHBOARD_FRAMES)
               if (frame.type === 'ping') return socket.send(PONG_FRAME)
-              const agent = staff
-              app.typing.agent(agent, frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
+              app.typing.agent(staff(), frame.sessionId).catch((err: unknown) => sendError(socket, err, app.log))
             } catch (err) {
               sendError(socket, err, app.log)
             }
