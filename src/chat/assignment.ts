@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, not, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
 import { chatSessions, sites, users } from '../db/schema.js'
 import { forbidden, validationError } from './errors.js'
@@ -7,7 +7,7 @@ import type { Session } from './sessions.js'
 import { recordAudit, type AuditActor } from './audit.js'
 import { transaction } from './transaction.js'
 import type { User } from './users.js'
-import { getVisibleSession, worksOn, worksOnCondition } from './visibility.js'
+import { getVisibleSession, scopeCondition, worksOn, worksOnCondition } from './visibility.js'
 
 /**
  * Who handles a conversation. By hand: an agent takes a chat or gives it back, an admin
@@ -60,6 +60,20 @@ export async function assignSession(db: Executor, events: Publisher, actor: Assi
     if (audited !== undefined) await recordAudit(tx, { actor: audited, action: 'session.assigned', target: updated.id, siteId: updated.siteId, details: { assignedTo: userId } })
     return { session: updated, changed: true }
   })
+}
+
+/**
+ * Gives back the open chats of a user who no longer works on their site (their team
+ * changed) or was disabled: they can no longer answer them, and auto-assignment places only
+ * unassigned chats, so such a chat would wait for nobody. Closed chats keep who handled them.
+ */
+export async function releaseAssignments(db: Executor, events: Publisher, user: Pick<User, 'id' | 'siteIds' | 'disabled'>): Promise<number> {
+  const released = await db.update(chatSessions)
+    .set({ assignedTo: null, assignedAt: null, updatedAt: sql`now()` })
+    .where(and(eq(chatSessions.assignedTo, user.id), eq(chatSessions.status, 'open'), user.disabled ? undefined : not(scopeCondition(user.siteIds, chatSessions.siteId))))
+    .returning({ id: chatSessions.id, siteId: chatSessions.siteId })
+  for (const s of released) events.publish({ k: 'session', site: s.siteId, session: s.id })
+  return released.length
 }
 
 type Candidate = { id: string; open: number; lastAssignedAt: number }

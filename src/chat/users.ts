@@ -3,8 +3,10 @@ import type { Executor } from '../db/client.js'
 import { sites, users } from '../db/schema.js'
 import { conflict, notFound, validationError } from './errors.js'
 import type { Publisher } from '../realtime/bus.js'
+import { releaseAssignments } from './assignment.js'
 import type { PasswordHashGate } from './password-gate.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './secrets.js'
+import { transaction } from './transaction.js'
 
 export type User = typeof users.$inferSelect
 export type Role = User['role']
@@ -105,6 +107,8 @@ export type UserPatch = {
 /**
  * Every change is announced (a 'user' event): each instance re-reads the user for its open
  * dashboards (what they may see, presence), and closes them when the change revokes tokens.
+ * A user taken off a site, or disabled, gives back their open chats there in the same
+ * transaction (chat/assignment.ts).
  */
 export async function updateUser(db: Executor, events: Publisher, id: string, patch: UserPatch): Promise<User> {
   const { password, siteIds, ...rest } = patch
@@ -113,12 +117,17 @@ export async function updateUser(db: Executor, events: Publisher, id: string, pa
   if (siteIds !== undefined) set.siteIds = (await checkedSiteIds(db, siteIds)) ?? null
   // tokens issued before a password change, a role change or disabling stop working
   const revokes = password !== undefined || patch.disabled === true || patch.role !== undefined
-  const [user] = await db.update(users)
-    .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
-    .where(eq(users.id, id)).returning()
-  if (!user) throw notFound('User')
-  events.publish({ k: 'user', user: user.id })
-  return user
+  const releases = siteIds !== undefined || patch.disabled === true
+  const update = async (tx: Executor, txEvents: Publisher) => {
+    const [user] = await tx.update(users)
+      .set({ ...set, updatedAt: sql`now()`, ...(revokes ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}) })
+      .where(eq(users.id, id)).returning()
+    if (!user) throw notFound('User')
+    if (releases) await releaseAssignments(tx, txEvents, user)
+    txEvents.publish({ k: 'user', user: user.id })
+    return user
+  }
+  return releases ? transaction(db, events, update) : update(db, events)
 }
 
 /** Bootstrap from configuration: this admin exists, is enabled and has this password. */

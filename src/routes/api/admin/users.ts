@@ -52,7 +52,7 @@ export default (async (app) => {
     ...common,
     schema: {
       summary: 'Update a user (a disabled user, or one whose password or role changed, must log in again)',
-      description: `${siteIdsNote} Changes reach the user's open dashboards on every instance at once.`,
+      description: `${siteIdsNote} Changes reach the user's open dashboards on every instance at once. Taken off a site, the user gives back their open chats there (disabled: all of them).`,
       tags, security, params: IdParams, body: PatchBody, response: { 200: UserReply, '4xx': ErrorBody },
     },
   }, async (req) => {

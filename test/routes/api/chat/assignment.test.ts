@@ -121,3 +121,28 @@ t.test('assignments through the API are in the audit log: who assigned which ses
   ], 'newest first')
   t.equal(entries.length, 2)
 })
+
+t.test('an agent taken off a site gives back its open chats there, a disabled one all of them; dashboards are told, closed chats keep their history', async (t) => {
+  const app = await buildTestApp(t)
+  const admin = await makeStaff(app, 'admin')
+  const siteA = await makeSite(app)
+  const siteB = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena', [siteA.id, siteB.id])
+  const onA = await makeSession(app, siteA)
+  const closedOnA = await makeSession(app, siteA)
+  const onB = await makeSession(app, siteB)
+  for (const s of [onA, closedOnA, onB]) t.equal((await assign(app, agent, s.id, agent.id)).statusCode, 200)
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${closedOnA.id}/close`, headers: bearer(admin) })
+  const dashboard = await openSocket(t, dashboardUrl(await listen(app), admin))
+  const assignedTo = async (id: string) => (await app.inject({ method: 'GET', url: `/api/chat/sessions/${id}`, headers: bearer(admin) })).json().data.session.assignedTo?.id ?? null
+
+  t.equal((await app.inject({ method: 'PATCH', url: `/api/admin/users/${agent.id}`, headers: bearer(admin), payload: { siteIds: [siteB.id] } })).statusCode, 200)
+  t.equal(await assignedTo(onA.id), null, 'an open chat of a site the agent left waits for someone who can answer it')
+  t.equal(await assignedTo(closedOnA.id), agent.id, 'a closed chat keeps who handled it')
+  t.equal(await assignedTo(onB.id), agent.id, 'a chat of a site the agent still works on stays theirs')
+  await dashboard.waitUntil('session.updated for the released chat', () => dashboard.ofType('session.updated').some((f) => f.session?.id === onA.id && f.session.assignedTo === null))
+
+  t.equal((await app.inject({ method: 'PATCH', url: `/api/admin/users/${agent.id}`, headers: bearer(admin), payload: { disabled: true } })).statusCode, 200)
+  t.equal(await assignedTo(onB.id), null, 'a disabled agent gives back every open chat')
+  t.same(await listIds(app, admin, `assignedTo=${agent.id}`), [closedOnA.id])
+})
