@@ -105,3 +105,32 @@ t.test('read frames reach the other side\'s sockets, on both ways, across instan
   await widget.waitUntil('error frame', () => widget.ofType('error').length > 0)
   t.equal(widget.ofType('error')[0]?.error?.code, 'VALIDATION_ERROR')
 })
+
+t.test('read frames never go back: a mark heard after a higher one (the bus keeps order per instance only) or repeated is not passed on', async (t) => {
+  const app = await buildTestApp(t)
+  const staff = await makeStaff(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'one' })
+  for (const text of ['two', 'three', 'four', 'five']) await app.inject(sendRequest(s, { text }))
+  const base = await listen(app)
+  const widget = await openSocket(t, widgetUrl(base, s, { after: 5 }))
+  const dashboard = await openSocket(t, dashboardUrl(base, staff))
+  await widget.waitUntil('session frame', () => widget.ofType('session').length > 0)
+  const siteId = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${s.id}`, headers: bearer(staff) })).json().data.session.siteId as string
+  // what two instances' notifications can bring in this order: marks stored at 5, then the older 2, then 5 again
+  for (const seq of [5, 2, 5]) {
+    app.bus.publish({ k: 'read', site: siteId, session: s.id, seq, from: 'agent' })
+    app.bus.publish({ k: 'read', site: siteId, session: s.id, seq, from: 'visitor' })
+  }
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/read`, headers: bearer(staff) })
+  await widget.waitUntil('a read frame', () => widget.ofType('read').length > 0)
+  widget.send({ type: 'read', seq: 5 })
+  widget.send({ type: 'ping' })
+  await widget.waitUntil('pong', () => widget.ofType('pong').length > 0)
+  await app.inject(sendRequest(s, { text: 'six' }))
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/read`, headers: bearer(staff) })
+  widget.send({ type: 'read', seq: 6 })
+  await widget.waitUntil('the mark moved to 6', () => widget.ofType('read').some((f) => f.seq === 6))
+  await dashboard.waitUntil('the visitor mark moved to 6', () => dashboard.ofType('read').some((f) => f.seq === 6))
+  t.same(widget.ofType('read').map((f) => f.seq), [5, 6])
+  t.same(dashboard.ofType('read').map((f) => f.seq), [5, 6])
+})
