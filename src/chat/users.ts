@@ -27,7 +27,8 @@ export type UserView = {
   createdAt: Date
 }
 
-export function userView(u: User, online: boolean): UserView {
+/** `connected`: a dashboard of theirs is open somewhere; online needs their stored availability to say so too. */
+export function userView(u: User, connected: boolean): UserView {
   return {
     id: u.id,
     email: u.email,
@@ -37,7 +38,7 @@ export function userView(u: User, online: boolean): UserView {
     telegramUserId: u.telegramUserId,
     siteIds: u.siteIds,
     availability: u.availability,
-    online: online && !u.disabled && u.availability === 'online',
+    online: connected && !u.disabled && u.availability === 'online',
     createdAt: u.createdAt,
   }
 }

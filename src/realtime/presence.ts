@@ -90,9 +90,16 @@ export class Presence {
   }
 
   isOnline(userId: string): boolean {
-    const now = this.now()
-    for (const h of this.heard.get(userId)?.values() ?? []) if (h.status === 'online' && h.until > now) return true
-    return false
+    return this.heardAs(userId, (status) => status === 'online')
+  }
+
+  /**
+   * Some instance has a dashboard of theirs open, online or away. User views combine it with
+   * the stored availability: right after a change, the instance holding the sockets may not
+   * have said the new word yet.
+   */
+  isConnected(userId: string): boolean {
+    return this.heardAs(userId, () => true)
   }
 
   onlineUserIds(): string[] {
@@ -106,6 +113,12 @@ export class Presence {
       this.local.delete(userId)
       this.say(userId)
     }
+  }
+
+  private heardAs(userId: string, accepts: (status: Heard['status']) => boolean): boolean {
+    const now = this.now()
+    for (const h of this.heard.get(userId)?.values() ?? []) if (accepts(h.status) && h.until > now) return true
+    return false
   }
 
   /** What this instance knows of the user's sockets here, on the bus and at once locally. */

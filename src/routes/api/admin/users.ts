@@ -29,7 +29,7 @@ export default (async (app) => {
   const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
-  const view = (u: UserRow) => userView(u, app.presence.isOnline(u.id))
+  const view = (u: UserRow) => userView(u, app.presence.isConnected(u.id))
 
   app.get('/users', { ...common, schema: { summary: 'Users, with who is online now', tags, security, response: { 200: Ok(Type.Object({ users: Type.Array(User) })), '4xx': ErrorBody } } },
     async () => ok({ users: (await listUsers(app.db)).map(view) }))

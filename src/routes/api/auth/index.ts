@@ -39,7 +39,7 @@ export default (async (app) => {
     // (failed attempts are not logged: the extra write would tell an existing account by its timing)
     if (!user) throw unauthorized('Wrong email or password')
     await recordAudit(app.db, { actor: { id: user.id, name: user.name }, action: 'user.login', target: user.id })
-    return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user, app.presence.isOnline(user.id)) })
+    return ok({ token: app.issueStaffToken(user), expiresIn: app.config.jwtTtlSeconds, user: userView(user, app.presence.isConnected(user.id)) })
   })
 
   app.post('/logout', {
@@ -64,7 +64,7 @@ export default (async (app) => {
     preHandler: app.requireStaff,
   }, async (req) => {
     const staff = staffOf(req)
-    return ok({ user: userView(staff, app.presence.isOnline(staff.id)) })
+    return ok({ user: userView(staff, app.presence.isConnected(staff.id)) })
   })
 
   app.patch('/me', {
@@ -79,6 +79,6 @@ export default (async (app) => {
     const user = await updateUser(app.db, app.bus, staffOf(req).id, { availability: req.body.availability })
     // this instance's sockets of the user say so at once; other instances re-read on the 'user' event
     app.presence.setAvailability(user.id, user.availability)
-    return ok({ user: userView(user, app.presence.isOnline(user.id)) })
+    return ok({ user: userView(user, app.presence.isConnected(user.id)) })
   })
 }) satisfies FastifyPluginAsyncTypebox

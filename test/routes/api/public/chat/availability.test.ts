@@ -56,6 +56,23 @@ t.test('an agent with a dashboard open on instance A makes their site online on 
   t.ok(Date.now() - closed < SHOWS_WITHIN_MS, 'within 2 s of the close')
 })
 
+t.test('the answer to an availability change made through another instance than the socket\'s says at once whether the user is online', async (t) => {
+  const shop = await makeSite(a)
+  const admin = await makeStaff(a, 'admin')
+  const agent = await makeStaff(a, 'agent', 'Olena', [shop.id])
+  await openSocket(t, dashboardUrl(await listen(a), agent))
+  await until(b, shop, 'online on B', 1)
+  t.match((await setAvailability(b, agent, 'away')).json().data.user, { availability: 'away', online: false })
+  // B has heard A say "away" before the next change: A is the one to say "online" again, a moment after
+  await until(b, shop, 'away on B', 0)
+  t.match((await setAvailability(b, agent, 'online')).json().data.user, { availability: 'online', online: true }, 'PATCH /api/auth/me')
+  const byAdmin = await b.inject({ method: 'PATCH', url: `/api/admin/users/${agent.id}`, headers: bearer(admin), payload: { availability: 'away' } })
+  t.match(byAdmin.json().data.user, { availability: 'away', online: false })
+  await until(b, shop, 'away again on B', 0)
+  const back = await b.inject({ method: 'PATCH', url: `/api/admin/users/${agent.id}`, headers: bearer(admin), payload: { availability: 'online' } })
+  t.match(back.json().data.user, { availability: 'online', online: true }, 'PATCH /api/admin/users/:id')
+})
+
 t.test('every user who works on the site counts, admins included; a second socket or instance does not count twice', async (t) => {
   const shop = await makeSite(a)
   const admin = await makeStaff(a, 'admin', 'Boss')
