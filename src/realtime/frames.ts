@@ -3,9 +3,11 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { ChatError, validationError } from '../chat/errors.js'
+import { canonicalUuid } from '../chat/ids.js'
 import { envelopeFor } from '../http/errors.js'
 import { MAX_AFTER } from '../chat/messages.js'
-import { AttachmentIds, ClientMessageId, Nullable } from '../http/schemas.js'
+import { CANONICAL_UUID } from '../http/schema-compilers.js'
+import { AttachmentIds, ClientMessageId, Id, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
 export const MessageFrame = Type.Object({
@@ -20,10 +22,21 @@ const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({
 const VisitorTypingFrame = Type.Object({ type: Type.Literal('typing') }, { additionalProperties: false })
 const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER }) }, { additionalProperties: false })
 /** What a dashboard may send: typing in a session's reply box, or a ping. */
-const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
+const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Id() }, { additionalProperties: false })
+
+// per frame checker, its fields marked `Id`: a uuid in them is lower-cased once the frame passes
+const idFieldsOf = new WeakMap<TypeCheck<TSchema>, string[]>()
+
+function compileFrame<T extends TSchema>(schema: T): TypeCheck<T> {
+  const checker = TypeCompiler.Compile(schema)
+  const properties: Record<string, TSchema> = schema.properties ?? {}
+  const idFields = Object.keys(properties).filter((field) => properties[field]?.[CANONICAL_UUID] === true)
+  if (idFields.length > 0) idFieldsOf.set(checker, idFields)
+  return checker
+}
 
 const compile = <T extends Record<string, TSchema>>(schemas: T) =>
-  Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, TypeCompiler.Compile(v)])) as { [K in keyof T]: TypeCheck<T[K]> }
+  Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, compileFrame(v)])) as { [K in keyof T]: TypeCheck<T[K]> }
 
 /** The frames each kind of socket accepts, by type. */
 export const WIDGET_FRAMES = compile({ message: MessageFrame, typing: VisitorTypingFrame, read: ReadFrame, ping: PingFrame })
@@ -54,6 +67,11 @@ export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: bo
   if (issue) {
     const field = issue.path.replace(/^\//, '').replace(/\//g, '.') || 'frame'
     throw validationError(`${field}: ${issue.message}`, [{ field, message: issue.message }])
+  }
+  const frame = value as Record<string, unknown>
+  for (const field of idFieldsOf.get(checker) ?? []) {
+    const id = frame[field]
+    if (typeof id === 'string') frame[field] = canonicalUuid(id)
   }
   return value as FrameOf<S>
 }
