@@ -7,6 +7,7 @@ import { canonicalUuid } from '../chat/ids.js'
 import { envelopeFor } from '../http/errors.js'
 import { MAX_AFTER } from '../chat/messages.js'
 import { CANONICAL_UUID } from '../http/schema-compilers.js'
+import { loneSurrogateAt, loneSurrogateError } from '../http/lone-surrogates.js'
 import { AttachmentIds, ClientMessageId, Id, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
@@ -50,13 +51,22 @@ export type FrameOf<S extends FrameSet> = { [K in keyof S]: S[K] extends TypeChe
 
 export const PONG_FRAME = JSON.stringify({ type: 'pong' })
 
+/** A frame of the right shape refused for its content; the error names the message it would have sent, as a refused send does. */
+class FrameRefused extends ChatError {
+  constructor(cause: ChatError, readonly clientMessageId: string | undefined) {
+    super(cause.status, cause.code, cause.message, cause.details)
+  }
+}
+
 /** A text frame holding one JSON object of a type in the set; anything else is a VALIDATION_ERROR. */
 export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: boolean, frames: S): FrameOf<S> {
   if (isBinary) throw validationError('Frames must be JSON text')
+  let text: string
   let value: unknown
   try {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
-    value = JSON.parse(bytes.toString('utf8'))
+    text = bytes.toString('utf8')
+    value = JSON.parse(text)
   } catch {
     throw validationError('Frame is not valid JSON')
   }
@@ -69,6 +79,11 @@ export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: bo
     throw validationError(`${field}: ${issue.message}`, [{ field, message: issue.message }])
   }
   const frame = value as Record<string, unknown>
+  // as for request bodies (app.ts)
+  const loneSurrogate = loneSurrogateAt(text, frame)
+  if (loneSurrogate !== undefined) {
+    throw new FrameRefused(loneSurrogateError(loneSurrogate), typeof frame.clientMessageId === 'string' ? frame.clientMessageId : undefined)
+  }
   for (const field of idFieldsOf.get(checker) ?? []) {
     const id = frame[field]
     if (typeof id === 'string') frame[field] = canonicalUuid(id)
@@ -79,6 +94,7 @@ export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: bo
 /** `{ type: 'error', error }` in the envelope's error shape, with the clientMessageId it answers when known. */
 export function sendError(socket: WebSocket, err: unknown, log: FastifyBaseLogger, clientMessageId?: string | null): void {
   const { body } = envelopeFor(err instanceof Error ? err : new ChatError(500, 'INTERNAL', 'Internal server error'), log)
+  if (err instanceof FrameRefused) clientMessageId ??= err.clientMessageId
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', error: body.error, ...(clientMessageId ? { clientMessageId } : {}) }))
 }
 
