@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { LABEL_PATTERN } from '../../../chat/labels.js'
+import { LABEL_PATTERN } from '../../../chat/label-pattern.js'
 import { listMessages, sendMessage } from '../../../chat/messages.js'
 import { listNotes } from '../../../chat/notes.js'
 import { closeSession, markSessionRead } from '../../../chat/sessions.js'
