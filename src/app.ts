@@ -12,6 +12,7 @@ import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
+import { loneSurrogateAt, loneSurrogateError } from './http/lone-surrogates.js'
 import { bodyDeadline } from './http/request-deadline.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -116,12 +117,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(compileValidator)
   // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
-  // clients often send the header on body-less POSTs such as /close.
+  // clients often send the header on body-less POSTs such as /close. A string with a lone
+  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts).
   app.removeAllContentTypeParsers()
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body.toString().trim() === '') return done(null, undefined)
-    return parseJson(req, body.toString(), done)
+    const text = body.toString()
+    if (text.trim() === '') return done(null, undefined)
+    return parseJson(req, text, (err, value) => {
+      const at = err ? undefined : loneSurrogateAt(text, value)
+      return at === undefined ? done(err, value) : done(loneSurrogateError(at), undefined)
+    })
   })
   app.addHook('onRoute', refuseBodyWhereNoneIsTaken)
   app.addHook('onRequest', bodyDeadline(config.requestTimeoutMs))

@@ -5,6 +5,7 @@ import type { FileStores } from '../files/store.js'
 import { acceptedType, HEAD_BYTES, TextCheck, TEXT } from '../files/sniff.js'
 import { ChatError, notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
+import type { Session } from './sessions.js'
 import { inScope, type SiteScope } from './visibility.js'
 
 /**
@@ -43,10 +44,13 @@ export function cleanFileName(raw: string | undefined, contentType: string): str
   return name || `file.${contentType === TEXT ? 'txt' : contentType.split(/[/.+-]/).pop() ?? 'bin'}`
 }
 
-export type NewUpload = {
-  sessionId: string
-  /** the sites the uploader may reach (chat/visibility.ts); a session elsewhere counts as missing. Unset: any */
-  scope?: SiteScope
+/**
+ * The session an upload goes to: one the caller has read already (and may reach), or its id and
+ * the sites the uploader may reach (chat/visibility.ts; a session elsewhere counts as missing; unset: any).
+ */
+export type UploadSession = { session: Pick<Session, 'id' | 'siteId' | 'status'> } | { sessionId: string; scope?: SiteScope }
+
+export type NewUpload = UploadSession & {
   uploader: Uploader
   /** as the client named it; only shown, never used to decide the type */
   name: string | undefined
@@ -91,14 +95,19 @@ async function* checked(bytes: AsyncIterable<Buffer>, maxBytes: number, text: Te
   if (text && !text.end()) throw unsupportedFile()
 }
 
-/** The session an upload goes to: open, and within the scope; its site. */
-async function assertOpenSession(db: Executor, sessionId: string, scope: SiteScope): Promise<string> {
+async function sessionInScope(db: Executor, sessionId: string, scope: SiteScope): Promise<Pick<Session, 'id' | 'siteId' | 'status'>> {
   const [s] = isUuid(sessionId)
-    ? await db.select({ status: chatSessions.status, siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, sessionId))
+    ? await db.select({ id: chatSessions.id, status: chatSessions.status, siteId: chatSessions.siteId }).from(chatSessions).where(eq(chatSessions.id, sessionId))
     : []
   if (!s || !inScope(scope, s.siteId)) throw notFound('Session')
+  return s
+}
+
+/** The session an upload goes to, read unless the caller has: open, and within the scope. */
+async function openSessionOf(db: Executor, upload: UploadSession): Promise<Pick<Session, 'id' | 'siteId'>> {
+  const s = 'session' in upload ? upload.session : await sessionInScope(db, upload.sessionId, upload.scope ?? null)
   if (s.status !== 'open') throw sessionClosed()
-  return s.siteId
+  return s
 }
 
 /**
@@ -107,15 +116,15 @@ async function assertOpenSession(db: Executor, sessionId: string, scope: SiteSco
  * closed session. Nothing of a refused or broken upload is kept.
  */
 export async function storeAttachment(db: Executor, stores: FileStores, upload: NewUpload): Promise<AttachedFile> {
-  const siteId = await assertOpenSession(db, upload.sessionId, upload.scope ?? null)
+  const session = await openSessionOf(db, upload)
   const { head, whole, all } = await splitHead(upload.bytes)
   if (head.length === 0) throw validationError('The file is empty', [{ field: 'file', message: 'empty file' }])
   const contentType = await acceptedType(head, whole)
   if (contentType === undefined) throw unsupportedFile()
   const store = stores.current
   const [row] = await db.insert(chatAttachments).values({
-    siteId,
-    sessionId: upload.sessionId,
+    siteId: session.siteId,
+    sessionId: session.id,
     uploader: upload.uploader,
     name: cleanFileName(upload.name, contentType),
     contentType,

@@ -69,10 +69,8 @@ export async function deleteCanned(db: Executor, id: string): Promise<void> {
  * use; a site the viewer does not see is a 404), without it those of every site the viewer
  * sees. By shortcut.
  */
-export async function listCanned(db: Executor, viewer: Viewer, requestedSiteId?: string): Promise<Canned[]> {
+export async function listCanned(db: Executor, viewer: Viewer, siteId?: string): Promise<Canned[]> {
   const scope = visibleSites(viewer)
-  // a uuid in upper case names the same site; the scope holds them as Postgres writes them, lower-case
-  const siteId = requestedSiteId?.toLowerCase()
   let ofSites: SQL
   if (siteId !== undefined) {
     if (!inScope(scope, siteId)) throw notFound('Site')

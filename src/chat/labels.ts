@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
 import { chatSessions } from '../db/schema.js'
 import { validationError } from './errors.js'
+import { LABEL_PATTERN } from './label-pattern.js'
 import type { Publisher } from '../realtime/bus.js'
 import type { Session } from './sessions.js'
 import { getVisibleSession, scopeCondition, visibleSites, type Viewer } from './visibility.js'
@@ -9,7 +10,6 @@ import { getVisibleSession, scopeCondition, visibleSites, type Viewer } from './
 /** Labels on conversations: 1–32 letters, digits, `_` or `-`, case-insensitive (stored lower-case), at most 20 a session. */
 
 export const MAX_LABELS = 20
-export const LABEL_PATTERN = '^[\\p{L}\\p{N}_-]{1,32}$'
 const LABEL_RE = new RegExp(LABEL_PATTERN, 'u')
 
 /**

@@ -26,19 +26,11 @@ export const MAX_SEQ = 2_147_483_647
 export const MAX_AFTER = Number.MAX_SAFE_INTEGER
 const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
-const LONE_SURROGATE = /\p{Cs}/u
-
-/** A lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD, not verbatim (and two such values as one). */
-export function assertValidUnicode(value: string, field: string): void {
-  if (LONE_SURROGATE.test(value)) throw validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])
-}
-
 /**
  * 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. With
  * `mayBeEmpty` (a message carrying files) it may also be empty or blank.
  */
 export function assertMessageText(text: string, field = 'text', mayBeEmpty = false): void {
-  assertValidUnicode(text, field)
   const trimmed = text.trim()
   if (trimmed === '' && !mayBeEmpty) throw validationError(`${field} is required`, [{ field, message: `${field} must contain a non-space character` }])
   // code points, not UTF-16 units; the cheap length check skips the count for short texts
@@ -158,8 +150,6 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
   const attachments = m.attachments ?? []
   assertAttachmentIds(attachments)
   assertMessageText(m.text, 'text', attachments.length > 0)
-  // stored as U+FFFD, two different ids would be one: a new message taken for a retry of another
-  if (m.clientMessageId) assertValidUnicode(m.clientMessageId, 'clientMessageId')
   if (!isUuid(m.sessionId)) throw notFound('Session')
   const storedBefore = async () => m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
   const existing = isPool(db) ? undefined : await storedBefore()

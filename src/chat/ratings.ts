@@ -3,7 +3,6 @@ import type { Executor } from '../db/client.js'
 import { chatSessions } from '../db/schema.js'
 import { conflict, notFound, validationError } from './errors.js'
 import { isUuid } from './ids.js'
-import { assertValidUnicode } from './messages.js'
 import type { Publisher } from '../realtime/bus.js'
 import type { Session } from './sessions.js'
 
@@ -25,7 +24,6 @@ export function ratingOf(s: Pick<Session, 'ratingScore' | 'ratingComment' | 'rat
 export async function rateSession(db: Executor, events: Publisher, siteId: string, sessionId: string, input: { score: number; comment?: string | null }): Promise<Rating> {
   if (!isUuid(sessionId)) throw notFound('Session')
   const comment = input.comment?.trim() || null
-  if (comment !== null) assertValidUnicode(comment, 'comment')
   if (comment !== null && Array.from(comment).length > MAX_RATING_COMMENT_CHARS) {
     throw validationError(`comment must be at most ${MAX_RATING_COMMENT_CHARS} characters`, [{ field: 'comment', message: 'comment is too long' }])
   }

@@ -1,7 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv'
+import { Ajv, type FuncKeywordDefinition, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifyServerOptions } from 'fastify'
+import { canonicalUuid } from '../chat/ids.js'
 
 /*
  * Compiling the routes' schemas (Ajv validators, fast-json-stringify serializers) is most of
@@ -11,10 +12,29 @@ import type { FastifyServerOptions } from 'fastify'
  * builds the app once, so it compiles exactly what it compiled before, with the same options.
  */
 
+/** Marks an id field (http/schemas.ts `Id`): a uuid in it is lower-cased as it is validated. */
+// an OpenAPI extension name, so that /docs/json stays a valid document
+export const CANONICAL_UUID = 'x-canonical-uuid'
+
+// compiled into the validator like `format`: one call per marked field, no walk of the request;
+// an id already lower-case (nearly every request) costs one toLowerCase and a compare, no regex
+const canonicalUuidKeyword: FuncKeywordDefinition = {
+  keyword: CANONICAL_UUID,
+  type: 'string',
+  schemaType: 'boolean',
+  modifying: true,
+  errors: false,
+  validate: (enabled: boolean, data: string, _schema, cxt) => {
+    if (enabled && cxt && data.toLowerCase() !== data) cxt.parentData[cxt.parentDataProperty] = canonicalUuid(data)
+    return true
+  },
+}
+
 function makeAjv(coerceTypes: boolean | 'array') {
   // removeAdditional: false so that unknown body fields are rejected, not silently dropped
   const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
   addFormats.default(ajv)
+  ajv.addKeyword(canonicalUuidKeyword)
   return ajv
 }
 

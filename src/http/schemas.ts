@@ -1,5 +1,6 @@
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type StringOptions, type TSchema } from '@sinclair/typebox'
 import { MAX_TEXT_CHARS } from '../chat/messages.js'
+import { CANONICAL_UUID } from './schema-compilers.js'
 
 /** Shapes shared by several route files; each route keeps its own request schemas beside it. */
 
@@ -123,7 +124,13 @@ export const AttachmentIds = Type.Array(Type.String({ maxLength: 64 }), {
 })
 export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, pattern: '\\S' })
 export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64 })
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+/**
+ * An id in a path, a query string or a socket frame: a uuid in it reaches the handler
+ * lower-case (chat/ids.ts `canonicalUuid`), however the client spelled it. Routes' validators
+ * (http/schema-compilers.ts) and frames' (realtime/frames.ts) honour the mark.
+ */
+export const Id = (options: StringOptions = { maxLength: 64 }) => Type.String({ ...options, [CANONICAL_UUID]: true })
+export const IdParams = Type.Object({ id: Id() })
 
 // Field formats the seed's forms send; stored as given.
 export const Name = Type.String({ maxLength: 100 })

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BusboyFileStream } from '@fastify/busboy'
-import { fileTooLarge, storeAttachment, type AttachedFile, type Uploader } from '../chat/attachments.js'
+import { fileTooLarge, storeAttachment, type AttachedFile, type Uploader, type UploadSession } from '../chat/attachments.js'
 import { ChatError, validationError } from '../chat/errors.js'
-import type { SiteScope } from '../chat/visibility.js'
 
 /** What a multipart body may add around the file (boundaries, part headers, a few small fields). */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -42,7 +41,7 @@ export async function receiveUpload(
   app: FastifyInstance,
   req: FastifyRequest,
   reply: FastifyReply,
-  target: { sessionId: string; scope: SiteScope; uploader: Uploader },
+  target: UploadSession & { uploader: Uploader },
 ): Promise<AttachedFile> {
   const maxBytes = app.config.attachments.maxBytes
   try {

@@ -121,7 +121,7 @@ export default fp(async (app) => {
     checkSocketRead: (sessionId: string, ip: string) => checkPublic(standIn(ip, sessionId)),
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
-    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${((req.params as { id?: string }).id ?? '').toLowerCase()}`),
+    checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
   })
   app.decorate('passwordHashGate', new PasswordHashGate(app.config.passwordHashConcurrency, app.config.passwordHashQueue))
 }, { name: 'limits' })

@@ -3,9 +3,12 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { ChatError, validationError } from '../chat/errors.js'
+import { canonicalUuid } from '../chat/ids.js'
 import { envelopeFor } from '../http/errors.js'
 import { MAX_AFTER } from '../chat/messages.js'
-import { AttachmentIds, ClientMessageId, Nullable } from '../http/schemas.js'
+import { CANONICAL_UUID } from '../http/schema-compilers.js'
+import { loneSurrogateAt, loneSurrogateError } from '../http/lone-surrogates.js'
+import { AttachmentIds, ClientMessageId, Id, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
 export const MessageFrame = Type.Object({
@@ -20,10 +23,21 @@ const AuthFrame = Type.Object({ type: Type.Literal('auth'), token: Type.String({
 const VisitorTypingFrame = Type.Object({ type: Type.Literal('typing') }, { additionalProperties: false })
 const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER }) }, { additionalProperties: false })
 /** What a dashboard may send: typing in a session's reply box, or a ping. */
-const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
+const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Id() }, { additionalProperties: false })
+
+// per frame checker, its fields marked `Id`: a uuid in them is lower-cased once the frame passes
+const idFieldsOf = new WeakMap<TypeCheck<TSchema>, string[]>()
+
+function compileFrame<T extends TSchema>(schema: T): TypeCheck<T> {
+  const checker = TypeCompiler.Compile(schema)
+  const properties: Record<string, TSchema> = schema.properties ?? {}
+  const idFields = Object.keys(properties).filter((field) => properties[field]?.[CANONICAL_UUID] === true)
+  if (idFields.length > 0) idFieldsOf.set(checker, idFields)
+  return checker
+}
 
 const compile = <T extends Record<string, TSchema>>(schemas: T) =>
-  Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, TypeCompiler.Compile(v)])) as { [K in keyof T]: TypeCheck<T[K]> }
+  Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, compileFrame(v)])) as { [K in keyof T]: TypeCheck<T[K]> }
 
 /** The frames each kind of socket accepts, by type. */
 export const WIDGET_FRAMES = compile({ message: MessageFrame, typing: VisitorTypingFrame, read: ReadFrame, ping: PingFrame })
@@ -37,13 +51,22 @@ export type FrameOf<S extends FrameSet> = { [K in keyof S]: S[K] extends TypeChe
 
 export const PONG_FRAME = JSON.stringify({ type: 'pong' })
 
+/** A frame of the right shape refused for its content; the error names the message it would have sent, as a refused send does. */
+class FrameRefused extends ChatError {
+  constructor(cause: ChatError, readonly clientMessageId: string | undefined) {
+    super(cause.status, cause.code, cause.message, cause.details)
+  }
+}
+
 /** A text frame holding one JSON object of a type in the set; anything else is a VALIDATION_ERROR. */
 export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: boolean, frames: S): FrameOf<S> {
   if (isBinary) throw validationError('Frames must be JSON text')
+  let text: string
   let value: unknown
   try {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
-    value = JSON.parse(bytes.toString('utf8'))
+    text = bytes.toString('utf8')
+    value = JSON.parse(text)
   } catch {
     throw validationError('Frame is not valid JSON')
   }
@@ -55,12 +78,23 @@ export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: bo
     const field = issue.path.replace(/^\//, '').replace(/\//g, '.') || 'frame'
     throw validationError(`${field}: ${issue.message}`, [{ field, message: issue.message }])
   }
+  const frame = value as Record<string, unknown>
+  // as for request bodies (app.ts)
+  const loneSurrogate = loneSurrogateAt(text, frame)
+  if (loneSurrogate !== undefined) {
+    throw new FrameRefused(loneSurrogateError(loneSurrogate), typeof frame.clientMessageId === 'string' ? frame.clientMessageId : undefined)
+  }
+  for (const field of idFieldsOf.get(checker) ?? []) {
+    const id = frame[field]
+    if (typeof id === 'string') frame[field] = canonicalUuid(id)
+  }
   return value as FrameOf<S>
 }
 
 /** `{ type: 'error', error }` in the envelope's error shape, with the clientMessageId it answers when known. */
 export function sendError(socket: WebSocket, err: unknown, log: FastifyBaseLogger, clientMessageId?: string | null): void {
   const { body } = envelopeFor(err instanceof Error ? err : new ChatError(500, 'INTERNAL', 'Internal server error'), log)
+  if (err instanceof FrameRefused) clientMessageId ??= err.clientMessageId
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', error: body.error, ...(clientMessageId ? { clientMessageId } : {}) }))
 }
 

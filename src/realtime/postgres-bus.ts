@@ -13,8 +13,13 @@ const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 1000
 // between attempts to LISTEN again while the database is away
 const RELISTEN_PAUSE_MS = 250
-/** at most this often (while publishing) the bus asks Postgres whether another process listens */
-const LISTENERS_CHECK_MS = 1000
+/** at most this often (while publishing) a bus that found itself alone asks Postgres whether another process listens now */
+export const ALONE_CHECK_MS = 1000
+/**
+ * and a bus that knows others listen, whether they still do. Slower: a stale "others listen"
+ * costs only NOTIFYs nobody hears, a stale "alone" costs notifications.
+ */
+export const OTHERS_CHECK_MS = 30_000
 /**
  * Sent first once the database takes notifications again after some were dropped: every
  * instance's subscribers re-read as after a reconnect of their own, so no drop goes unnoticed.
@@ -41,12 +46,14 @@ type Log = { warn: (obj: object, msg: string) => void; error: (obj: object, msg:
  * A NOTIFY nobody else hears is not sent. One instance alone (the default deployment) would
  * otherwise pay, for every event, a statement on the pool, a wake-up of its own LISTEN
  * backend and the echo it then skips: in bench:push, 100 of the server's ~250 statements a
- * second, beside every agent's reply. At most every LISTENERS_CHECK_MS while publishing,
- * the bus reads from pg_stat_activity whether any LISTEN connection but its own is open on
- * the database; until a check says none, and again whenever one cannot say, it notifies. An
- * instance that starts listening says so at once with a NOTIFY of its own (a greeting, no
- * event), and any payload from another process makes the others notify again before their
- * next check. An event not announced in the moment between another instance's LISTEN and
+ * second, beside every agent's reply. While publishing, the bus reads from pg_stat_activity
+ * whether any LISTEN connection but its own is open on the database: at most every
+ * ALONE_CHECK_MS while it believes itself alone, every OTHERS_CHECK_MS while it knows others
+ * listen (it then notifies every event anyway, so a late answer loses nothing, and the
+ * others' departure is still noticed within that time). Until a check says none, and again
+ * whenever one cannot say, it notifies. An instance that starts listening says so at once
+ * with a NOTIFY of its own (a greeting, no event), and any payload from another process makes
+ * the others notify again before their next check. An event not announced in the moment between another instance's LISTEN and
  * its greeting arriving is a lost notification like any other: that instance's sweep and
  * its sockets' backlog reads catch up.
  */
@@ -87,7 +94,7 @@ export class PostgresBus implements RealtimeBus {
       this.flushing ??= this.flush()
     }
     // after the flush has its statement under way: the event never waits behind the check
-    if (performance.now() - this.checkedAt >= LISTENERS_CHECK_MS) this.checking ??= this.checkListeners()
+    if (performance.now() - this.checkedAt >= (this.othersListen ? OTHERS_CHECK_MS : ALONE_CHECK_MS)) this.checking ??= this.checkListeners()
   }
 
   async subscribe(subscriber: BusSubscriber): Promise<() => void> {

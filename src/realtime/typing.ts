@@ -64,9 +64,7 @@ export class TypingRelay {
    * An agent typed in a session's reply box; a session that does not exist, or is of a site
    * the agent may not see, is a NOT_FOUND (the agent's name would otherwise reach another site's visitor).
    */
-  async agent(agent: Pick<User, 'id' | 'name' | 'role' | 'siteIds'>, givenSessionId: string): Promise<void> {
-    // widget sockets are found by the id as Postgres writes it; a uuid in upper case names the same session
-    const sessionId = givenSessionId.toLowerCase()
+  async agent(agent: Pick<User, 'id' | 'name' | 'role' | 'siteIds'>, sessionId: string): Promise<void> {
     // a throttled frame costs no lookup
     if (!this.throttle.allow(typingKey({ session: sessionId, from: 'agent', user: agent.id }))) return
     let site = this.siteOfSession.get(sessionId)

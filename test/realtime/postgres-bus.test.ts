@@ -5,7 +5,7 @@ import { multiInstanceTests, recorder } from '../helpers/multi-instance.js'
 import { waitFor } from '../helpers/wait.js'
 import { databaseRelay } from '../helpers/database-relay.js'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EVENTS_CHANNEL, LISTENER_APP_NAME, PostgresBus } from '../../src/realtime/postgres-bus.js'
+import { ALONE_CHECK_MS, EVENTS_CHANNEL, LISTENER_APP_NAME, OTHERS_CHECK_MS, PostgresBus } from '../../src/realtime/postgres-bus.js'
 
 const postgresOptions = (url: URL) => ({ host: url.hostname, port: Number(url.port), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), max: 1, onnotice: () => {} })
 
@@ -129,4 +129,60 @@ t.test('an instance alone sends no NOTIFY, and notifies again from its first eve
   a.bus.publish({ k: 'site', site: site(0) })
   await waitFor('A\'s first event after B started, on B', () => onB.events.some((e) => e.k === 'site' && e.site === site(0)))
   t.pass('A notified it')
+})
+
+t.test('a bus that knows others listen asks Postgres again only every OTHERS_CHECK_MS, still notices them leave, and alone asks every second', async (t) => {
+  const url = await fileDatabaseUrl()
+  const pool = postgres(url, { max: 1, onnotice: () => {} })
+  let checks = 0
+  // the pool as the bus uses it (tagged statements), counting those that ask who listens
+  const counting = ((strings: TemplateStringsArray, ...values: never[]) => {
+    if (strings.join('').includes('pg_stat_activity')) checks++
+    return pool(strings, ...values)
+  }) as unknown as typeof pool
+  // another instance's LISTEN connection, as pg_stat_activity shows one
+  const other = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: LISTENER_APP_NAME } })
+  const heardByOther: string[] = []
+  await other.listen(EVENTS_CHANNEL, (payload) => void heardByOther.push(payload))
+  // hears every NOTIFY; not an instance (another application_name)
+  const observer = postgres(url, { max: 1, onnotice: () => {} })
+  const notified: string[] = []
+  await observer.listen(EVENTS_CHANNEL, (payload) => void notified.push(payload))
+  const bus = new PostgresBus({ sql: counting, databaseUrl: url, log: { warn: () => {}, error: () => {} } })
+  await bus.subscribe(recorder().subscriber)
+  const realNow = performance.now.bind(performance)
+  let skewMs = 0
+  performance.now = () => realNow() + skewMs
+  t.teardown(async () => {
+    performance.now = realNow
+    await bus.close()
+    await Promise.all([pool.end(), other.end(), observer.end()])
+  })
+  const site = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+  let i = 0
+  const publishFor = async (ms: number) => {
+    for (const until = Date.now() + ms; Date.now() < until;) {
+      bus.publish({ k: 'site', site: site(++i) })
+      await sleep(50)
+    }
+  }
+
+  await publishFor(ALONE_CHECK_MS * 2.5)
+  t.equal(checks, 1, 'one check, at the first event, while others listen')
+  await waitFor('every event to reach the other instance', () => heardByOther.some((p) => p.includes(site(i))))
+
+  await other.end()
+  await waitFor('the other instance\'s backend to be gone', async () => (await pool`select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and application_name = ${LISTENER_APP_NAME}`)[0]?.n === 1)
+  skewMs = OTHERS_CHECK_MS
+  await waitFor('the bus to find itself alone', async () => {
+    bus.publish({ k: 'site', site: site(++i) })
+    await sleep(200)
+    return !notified.some((p) => p.includes(site(i)))
+  })
+  t.equal(checks, 2, 'the others\' departure noticed by the next check')
+
+  const before = checks
+  await publishFor(ALONE_CHECK_MS * 2.5)
+  t.ok(checks - before >= 2, `alone, it asks again every second (${checks - before} checks in 2.5 s)`)
 })

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { BudgetError, buildWebAssets, checkBudgets, WIDGET_BUDGETS } from '../../src/web/build.js'
+import { LABEL_PATTERN } from '../../src/chat/label-pattern.js'
+import { ORIGIN_PATTERN } from '../../src/chat/origin-pattern.js'
 
 t.test('the widget fits its gzip budgets: 4 kB until opened (the loader), 16 kB in all with the chat UI and the client SDK', async (t) => {
   const { sizes } = await buildWebAssets()
@@ -14,4 +16,11 @@ t.test('a part over its budget fails the build, naming the part', async (t) => {
   t.throws(() => checkBudgets(sizes, { loaderGzipBytes: WIDGET_BUDGETS.loaderGzipBytes, totalGzipBytes: sizes.totalGzipBytes - 1 }),
     new BudgetError(`widget over its size budget: totalGzipBytes: ${sizes.totalGzipBytes} B > ${sizes.totalGzipBytes - 1} B`))
   t.throws(() => checkBudgets(sizes, { loaderGzipBytes: 100, totalGzipBytes: WIDGET_BUDGETS.totalGzipBytes }), /loaderGzipBytes/)
+})
+
+t.test('the dashboard checks labels and origins before saving with the server\'s rules themselves, not copies', async (t) => {
+  const dashboard = (await buildWebAssets()).dashboardJs.body.toString()
+  for (const [name, pattern] of [['LABEL_PATTERN', LABEL_PATTERN], ['ORIGIN_PATTERN', ORIGIN_PATTERN]]) {
+    t.ok(dashboard.includes(JSON.stringify(pattern)), `${name} is in the bundle as the server has it`)
+  }
 })

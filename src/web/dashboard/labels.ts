@@ -1,8 +1,10 @@
+import { LABEL_PATTERN } from '../../chat/label-pattern.js'
 import { h } from '../shared/dom.js'
 import { api, ApiError, type Session } from './api.js'
 import { t } from './i18n.js'
 
-const LABEL_RE = /^[\p{L}\p{N}_-]{1,32}$/u
+// the server's rule, checked here so a person reads what to write, not the schema's pattern
+const LABEL_RE = new RegExp(LABEL_PATTERN, 'u')
 /** most used labels offered as one-click buttons under the text box */
 const SUGGESTED = 5
 

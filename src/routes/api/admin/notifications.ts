@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { conflict, notFound } from '../../../chat/errors.js'
 import { getOutboxRow, listOutbox, retryFailed } from '../../../outbox/store.js'
-import { Delivery, DeliveryQuery, ErrorBody, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { Delivery, DeliveryQuery, ErrorBody, Id, Ok, ok, StringEnum } from '../../../http/schemas.js'
 
 const ListQuery = Type.Object({
   ...DeliveryQuery.properties,
   channel: Type.Optional(StringEnum(['telegram', 'webhook', 'email'])),
-  siteId: Type.Optional(Type.String({ format: 'uuid' })),
+  siteId: Type.Optional(Id({ format: 'uuid' })),
 })
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })

@@ -6,7 +6,7 @@ import { eraseSessions, visitorSessionIds } from '../../../chat/erasure.js'
 import { ChatError, validationError } from '../../../chat/errors.js'
 import { exportSessionsNdjson } from '../../../chat/export.js'
 import { getSite } from '../../../chat/sites.js'
-import { DateTime, Email, ErrorBody, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { DateTime, Email, ErrorBody, Id, Nullable, Ok, ok } from '../../../http/schemas.js'
 import { parseTimeParam, parseTimeRange } from '../../../http/time.js'
 
 const ErasureBody = Type.Object({
@@ -16,7 +16,7 @@ const ErasureBody = Type.Object({
 }, { additionalProperties: false })
 
 const ExportQuery = Type.Object({
-  siteId: Type.String({ format: 'uuid' }),
+  siteId: Id({ format: 'uuid' }),
   from: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, inclusive, on createdAt' })),
   to: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, exclusive, on createdAt' })),
 })

@@ -6,7 +6,7 @@ import { getSite } from '../../../chat/sites.js'
 import { WEBHOOK_EVENTS } from '../../../outbox/enqueue.js'
 import { listOutbox } from '../../../outbox/store.js'
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, webhookView } from '../../../outbox/webhooks.js'
-import { DateTime, Delivery, DeliveryQuery, ErrorBody, Ok, ok } from '../../../http/schemas.js'
+import { DateTime, Delivery, DeliveryQuery, ErrorBody, Id, IdParams, Ok, ok } from '../../../http/schemas.js'
 
 const EventName = Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e)))
 
@@ -25,8 +25,7 @@ const CreateBody = Type.Object({
   events: Type.Optional(Type.Array(EventName, { minItems: 1, uniqueItems: true })),
 }, { additionalProperties: false })
 
-const SiteParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-const HookParams = Type.Object({ id: Type.String({ maxLength: 64 }), webhookId: Type.String({ maxLength: 64 }) })
+const HookParams = Type.Object({ id: Id(), webhookId: Id() })
 
 export default (async (app) => {
   const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
@@ -45,7 +44,7 @@ export default (async (app) => {
 
   app.get('/sites/:id/webhooks', {
     ...common,
-    schema: { summary: "The site's webhooks", tags, security, params: SiteParams, response: { 200: Ok(Type.Object({ webhooks: Type.Array(Webhook) })), '4xx': ErrorBody } },
+    schema: { summary: "The site's webhooks", tags, security, params: IdParams, response: { 200: Ok(Type.Object({ webhooks: Type.Array(Webhook) })), '4xx': ErrorBody } },
   }, async (req) => ok({ webhooks: (await listWebhooks(app.db, app.secretBox, (await existingSite(req.params.id)).id)).map(webhookView) }))
 
   app.post('/sites/:id/webhooks', {
@@ -53,7 +52,7 @@ export default (async (app) => {
     schema: {
       summary: 'Add a webhook; its signing secret is shown only here',
       description: `Events default to all: ${WEBHOOK_EVENTS.join(', ')}. The URL must resolve to public addresses: loopback, private, link-local, unique-local and metadata addresses are refused (400), here and at each delivery.`,
-      tags, security, params: SiteParams, body: CreateBody,
+      tags, security, params: IdParams, body: CreateBody,
       response: { 201: Ok(Type.Object({ webhook: Webhook, secret: Type.String() })), '4xx': ErrorBody },
     },
   }, async (req, reply) => {

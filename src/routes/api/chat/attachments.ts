@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import multipart from '@fastify/multipart'
-import { getVisibleSession, visibleSites } from '../../../chat/visibility.js'
+import { getVisibleSession } from '../../../chat/visibility.js'
 import { receiveUpload, UPLOAD_DESCRIPTION } from '../../../http/uploads.js'
 import { Attachment, ErrorBody, IdParams, Ok, ok } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
@@ -22,9 +22,11 @@ export default (async (app) => {
     },
     config: { rateLimit: app.limits.admin },
     // the per-session budget is the visitor's too: only staff who see the session may spend it
-    preHandler: [app.requireStaff, async (req) => void await getVisibleSession(app.db, staffOf(req), req.params.id), app.limits.checkUpload],
+    preHandler: [app.requireStaff, async (req) => { req.chatSession = await getVisibleSession(app.db, staffOf(req), req.params.id) }, app.limits.checkUpload],
   }, async (req, reply) => {
-    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, scope: visibleSites(staffOf(req)), uploader: 'staff' })
+    const session = req.chatSession
+    if (!session) throw new Error('the preHandler did not run')
+    const attachment = await receiveUpload(app, req, reply, { session, uploader: 'staff' })
     return reply.code(201).send(ok({ attachment }))
   })
 }) satisfies FastifyPluginAsyncTypebox

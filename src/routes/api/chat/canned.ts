@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { cannedView, createCanned, deleteCanned, listCanned, SHORTCUT_PATTERN, updateCanned } from '../../../chat/canned.js'
-import { DateTime, ErrorBody, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { DateTime, ErrorBody, Id, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
 
 const Shortcut = Type.String({ pattern: SHORTCUT_PATTERN, description: '1–32 of a-z, 0-9, _ and - (upper case is refused, not folded)' })
@@ -20,7 +20,7 @@ const CannedReply = Ok(Type.Object({ canned: Canned }))
 
 const CreateBody = Type.Object({ shortcut: Shortcut, text: CannedText, siteId: Type.Optional(SiteRef) }, { additionalProperties: false })
 const PatchBody = Type.Object({ shortcut: Type.Optional(Shortcut), text: Type.Optional(CannedText), siteId: Type.Optional(SiteRef) }, { additionalProperties: false, minProperties: 1 })
-const ListQuery = Type.Object({ siteId: Type.Optional(Type.String({ format: 'uuid' })) })
+const ListQuery = Type.Object({ siteId: Type.Optional(Id({ format: 'uuid' })) })
 
 export default (async (app) => {
   const tags = ['chat']

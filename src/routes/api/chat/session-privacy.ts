@@ -39,9 +39,8 @@ export default (async (app) => {
     config: { rateLimit: app.limits.admin },
     preHandler: app.requireAdmin,
   }, async (req, reply) => {
-    if (!isUuid(req.params.id)) throw notFound('Session')
-    // the log names the session as every other entry does, whatever case the URL used
-    const id = req.params.id.toLowerCase()
+    const { id } = req.params
+    if (!isUuid(id)) throw notFound('Session')
     const actor = req.staff && { id: req.staff.id, name: req.staff.name }
     const erased = await eraseSessions(app.db, app.bus, [id], {
       steps: app.erasureSteps,

@@ -1,26 +1,26 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { LABEL_PATTERN } from '../../../chat/labels.js'
+import { LABEL_PATTERN } from '../../../chat/label-pattern.js'
 import { listMessages, sendMessage } from '../../../chat/messages.js'
 import { listNotes } from '../../../chat/notes.js'
 import { closeSession, markSessionRead } from '../../../chat/sessions.js'
 import { listSessions } from '../../../chat/session-search.js'
 import { getAdminSession } from '../../../chat/session-views.js'
 import { visibleSites } from '../../../chat/visibility.js'
-import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Note, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, Id, IdParams, Message, Note, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
 import { parseTimeRange } from '../../../http/time.js'
 
 const ListQuery = Type.Object({
   status: Type.Optional(StringEnum(['open', 'closed', 'all'], { default: 'all' })),
   search: Type.Optional(Type.String({ maxLength: 200 })),
-  siteId: Type.Optional(Type.String({ format: 'uuid' })),
+  siteId: Type.Optional(Id({ format: 'uuid' })),
   from: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, inclusive, on createdAt' })),
   to: Type.Optional(Type.String({ maxLength: 64, description: 'ISO date or time, exclusive, on createdAt' })),
   unread: Type.Optional(Type.Boolean()),
   rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'rated with exactly this score' })),
   rated: Type.Optional(Type.Boolean({ description: 'true: rated sessions; false: sessions without a rating' })),
-  assignedTo: Type.Optional(Type.String({ pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$', description: '`me`, `none` (unassigned) or a user id' })),
+  assignedTo: Type.Optional(Id({ pattern: '^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$', description: '`me`, `none` (unassigned) or a user id' })),
   label: Type.Optional(Type.String({ pattern: LABEL_PATTERN, description: 'sessions carrying this label (case-insensitive)' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
@@ -52,7 +52,7 @@ export default (async (app) => {
     const page = q.page ?? 1
     const limit = q.limit ?? 20
     const search = q.search?.trim()
-    const assignedTo = q.assignedTo === undefined ? undefined : q.assignedTo === 'none' ? null : q.assignedTo === 'me' ? staff.id : q.assignedTo.toLowerCase()
+    const assignedTo = q.assignedTo === undefined ? undefined : q.assignedTo === 'none' ? null : q.assignedTo === 'me' ? staff.id : q.assignedTo
     const { sessions, total } = await listSessions(app.db, {
       scope: visibleSites(staff),
       status: q.status,

@@ -5,10 +5,10 @@ import { getAttachment } from '../../../chat/attachments.js'
 import { forbidden, notFound } from '../../../chat/errors.js'
 import { FileMissing } from '../../../files/store.js'
 import { INLINE_TYPES, TEXT } from '../../../files/sniff.js'
-import { ErrorBody } from '../../../http/schemas.js'
+import { ErrorBody, Id } from '../../../http/schemas.js'
 
 const FileParams = Type.Object({
-  id: Type.String({ maxLength: 64 }),
+  id: Id(),
   name: Type.String({ maxLength: 1024, description: 'the file name, for the browser; not checked' }),
 })
 const FileQuery = Type.Object({

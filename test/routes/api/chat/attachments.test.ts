@@ -1,9 +1,10 @@
 import t from 'tap'
-import { buildTestApp } from '../../../helpers/app.js'
+import { buildTestApp, fileDatabaseUrl } from '../../../helpers/app.js'
+import { databaseRelay } from '../../../helpers/database-relay.js'
 import * as files from '../../../helpers/files.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, type Staff } from '../../../helpers/fixtures.js'
 import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../../../helpers/sockets.js'
-import { pathOf, staffUpload, staffUploadRequest, visitorUpload } from '../../../helpers/uploads.js'
+import { pathOf, staffUpload, staffUploadRequest, visitorUpload, visitorUploadRequest } from '../../../helpers/uploads.js'
 
 const reply = (staff: Staff, sessionId: string, body: Record<string, unknown>) =>
   ({ method: 'POST' as const, url: `/api/chat/sessions/${sessionId}/messages`, headers: bearer(staff), payload: body })
@@ -66,4 +67,27 @@ t.test('staff uploads need a valid token; a missing session is 404; an agent can
   const own = await staffUpload(app, staff, s.id, files.png())
   t.equal((await app.inject(reply(staff, s.id, { attachments: [own.id] }))).statusCode, 201, 'text may be left out with a file')
   t.equal((await app.inject(reply(staff, s.id, {}))).statusCode, 400, 'neither text nor a file')
+})
+
+t.test('a staff upload reads its session once: it costs the visitor\'s upload plus the token check, no more', async (t) => {
+  const relay = await databaseRelay(await fileDatabaseUrl(), { countQueries: true })
+  t.teardown(relay.close)
+  const app = await buildTestApp(t, { databaseUrl: relay.url })
+  const staff = await makeStaff(app)
+  const s = await makeSession(app, await makeSite(app))
+  const queriesOf = async (upload: () => Promise<{ statusCode: number }>) => {
+    const before = relay.queries()
+    t.equal((await upload()).statusCode, 201)
+    return relay.queries() - before
+  }
+  // the least of several: background jobs (sweeps, the outbox) query now and then in between
+  const least = async (upload: () => Promise<{ statusCode: number }>) => {
+    const counts: number[] = []
+    for (let i = 0; i < 5; i++) counts.push(await queriesOf(upload))
+    return Math.min(...counts)
+  }
+  const visitor = await least(() => app.inject(visitorUploadRequest(s, files.png())))
+  const tokenCheck = await least(() => app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(staff) }).then((r) => ({ statusCode: r.statusCode === 200 ? 201 : r.statusCode })))
+  const agent = await least(() => app.inject(staffUploadRequest(staff, s.id, files.png())))
+  t.equal(agent, visitor + tokenCheck, `agent ${agent}, visitor ${visitor}, token check ${tokenCheck} queries`)
 })
