@@ -54,7 +54,7 @@ t.test('files sent in the conversation are listed by name and size in the downlo
   t.match(mail.html, /Look:\nФайл: screen\.png/)
 })
 
-t.test('transcript errors: no email 400, no SMTP 503, wrong credentials 401, another site 404, five an hour', async (t) => {
+t.test('transcript errors: no email 400, no SMTP 503, wrong credentials 401, another site 404, five an hour per session and address, twenty per IP', async (t) => {
   const inbox = await smtpInbox(t)
   const app = await buildTestApp(t, { env: { SMTP_URL: inbox.url } })
   const site = await makeSite(app)
@@ -73,6 +73,13 @@ t.test('transcript errors: no email 400, no SMTP 503, wrong credentials 401, ano
   const codes = []
   for (let i = 0; i < 6; i++) codes.push((await post(app, s)).statusCode)
   t.same(codes, [202, 202, 202, 202, 202, 429], 'a visitor cannot use it to send mail in bulk')
+  const sameAddress = await post(app, await makeSession(app, site, { email: 'Olena@Example.com', firstMessage: 'hi' }))
+  t.equal(sameAddress.statusCode, 429, 'nor by making a new session for the same address')
+  t.match(sameAddress.json().error, { code: 'RATE_LIMITED', message: /^At most 5 transcript emails an hour to one address/ })
+  const spread = []
+  for (let i = 0; i < 16; i++) spread.push((await post(app, await makeSession(app, site, { email: `to${i}@example.com`, firstMessage: 'Buy now' }))).statusCode)
+  t.same(spread, [...Array(15).fill(202), 429], 'nor by spreading over addresses: 20 an hour from one client IP')
+  t.ok(Number((await post(app, s)).headers['retry-after']) > 0)
 
   const noSmtp = await buildTestApp(t)
   const site2 = await makeSite(noSmtp)
