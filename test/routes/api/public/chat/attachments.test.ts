@@ -196,6 +196,19 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.match(txtRes.headers['content-security-policy'], /sandbox/)
 })
 
+t.test('a file named with as many characters as a name keeps (200) downloads by its URL', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  for (const name of [`${'Звіт за квартал '.repeat(12).slice(0, 196)}.pdf`, `${'😀'.repeat(196)}.pdf`]) {
+    const file = await visitorUpload(app, s, files.pdf(), name)
+    t.equal(file.name, name)
+    const sent = await app.inject(sendRequest(s, { text: 'long name', attachments: [file.id] }))
+    const res = await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })
+    t.equal(res.statusCode, 200, `${Array.from(name).length} characters, not 414`)
+    t.same(res.rawPayload, files.pdf())
+  }
+})
+
 t.test('a tampered or expired URL is refused with 403; the signature does not cover the host', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
