@@ -103,8 +103,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // (a pino child is ~2 µs a request). Only then: Fastify checks the answer of a
     // factory of ours on every request, which at any other level would be cost for nothing.
     ...(config.logLevel === 'silent' && !opts.logger ? { childLoggerFactory: silentChildLogger } : {}),
-    // the dashboard and the docs UI use /admin/ and /docs/ alike
-    routerOptions: { ignoreTrailingSlash: true },
+    // the dashboard and the docs UI use /admin/ and /docs/ alike; an attachment's download URL
+    // carries its name (up to 200 characters) as a path parameter, which the router's default
+    // bound of 100 answered with 414
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     return503OnClosing: true,
     schemaController,
     clientErrorHandler,

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../db/client.js'
-import { chatAttachments, chatSessions, type AttachedFile } from '../db/schema.js'
+import { chatAttachments, chatSessions, fileDeletions, type AttachedFile } from '../db/schema.js'
 import type { FileStores } from '../files/store.js'
 import { acceptedType, HEAD_BYTES, TextCheck, TEXT } from '../files/sniff.js'
 import { ChatError, notFound, sessionClosed, validationError } from './errors.js'
@@ -113,7 +113,8 @@ async function openSessionOf(db: Executor, upload: UploadSession): Promise<Pick<
 /**
  * Checks a file by its content and streams it into the current store: 413 past `maxBytes`,
  * 415 for anything but the accepted types, 400 for an empty file, 404/409 for a missing or
- * closed session. Nothing of a refused or broken upload is kept.
+ * closed session (404 also when it is erased while the file comes in). Nothing of a refused
+ * or broken upload is kept.
  */
 export async function storeAttachment(db: Executor, stores: FileStores, upload: NewUpload): Promise<AttachedFile> {
   const session = await openSessionOf(db, upload)
@@ -132,15 +133,31 @@ export async function storeAttachment(db: Executor, stores: FileStores, upload: 
   }).returning()
   if (!row) throw new Error('attachment insert returned nothing')
   const counted = { bytes: 0 }
+  let completed: boolean
   try {
     await store.write(row, checked(all, upload.maxBytes, contentType === TEXT ? new TextCheck() : undefined, counted), contentType)
-    await db.update(chatAttachments).set({ size: counted.bytes, complete: true }).where(eq(chatAttachments.id, row.id))
+    const updated = await db.update(chatAttachments).set({ size: counted.bytes, complete: true })
+      .where(eq(chatAttachments.id, row.id)).returning({ id: chatAttachments.id })
+    completed = updated.length > 0
   } catch (err) {
     // its chunks go with it; an S3 object (or a multipart upload's leftovers) is queued for deletion
     await db.delete(chatAttachments).where(eq(chatAttachments.id, row.id)).catch(() => undefined)
+    // a chunk refused since the session (and this row with it) was erased meanwhile
+    if (!(err instanceof ChatError) && await sessionGone(db, session.id)) throw notFound('Session')
     throw err
   }
+  if (!completed) {
+    // The session was erased while the file came in: the row's deletion queued its S3 object
+    // before the object was written, and the clean-up may have run since, so queue it again.
+    if (store.kind !== 'postgres') await db.insert(fileDeletions).values({ storage: store.kind, key: row.id })
+    throw notFound('Session')
+  }
   return { id: row.id, name: row.name, contentType, size: counted.bytes }
+}
+
+async function sessionGone(db: Executor, sessionId: string): Promise<boolean> {
+  const [s] = await db.select({ id: chatSessions.id }).from(chatSessions).where(eq(chatSessions.id, sessionId))
+  return !s
 }
 
 /** Deletes an upload that will not be sent after all (its file goes as every attachment's does). */

@@ -16,6 +16,26 @@ export function senderLabel(m: Pick<Message, 'sender' | 'senderName'>, locale: V
   return m.senderName || visitorText(locale, m.sender)
 }
 
+const SIZE_UNITS = ['B', 'kB', 'MB'] as const
+
+/** "842 B", "12.3 kB", "1.5 MB" */
+function fileSize(bytes: number): string {
+  let value = bytes
+  let unit = 0
+  for (; value >= 1000 && unit < SIZE_UNITS.length - 1; unit++) value /= 1000
+  return `${unit === 0 ? value : value.toFixed(1)} ${SIZE_UNITS[unit]}`
+}
+
+/**
+ * A message as text: what was typed, then a line per attached file with its name and size (a
+ * file-only message would otherwise read as empty; the signed link is left out, it expires
+ * within the hour while an email is read later, and the email's own link reopens the chat).
+ */
+export function messageText(m: Pick<Message, 'text' | 'attachments'>, locale: VisitorLocale): string {
+  const files = m.attachments.map((f) => visitorText(locale, 'file', { name: f.name, size: fileSize(f.size) }))
+  return [m.text, ...files].filter((line) => line !== '').join('\n')
+}
+
 export function transcriptText(site: Pick<Site, 'name'>, session: Pick<Session, 'createdAt' | 'locale'>, messages: Message[]): string {
   const locale = visitorLocale(session.locale)
   const lines = [
@@ -25,7 +45,7 @@ export function transcriptText(site: Pick<Site, 'name'>, session: Pick<Session, 
   ]
   for (const m of messages) {
     // continuation lines are indented, so a message cannot pass itself off as another one
-    lines.push(`[${utcMinute(m.createdAt)}] ${senderLabel(m, locale)}: ${m.text.replace(/\r\n?|\n/g, '\n    ')}`)
+    lines.push(`[${utcMinute(m.createdAt)}] ${senderLabel(m, locale)}: ${messageText(m, locale).replace(/\r\n?|\n/g, '\n    ')}`)
   }
   return lines.join('\n') + '\n'
 }

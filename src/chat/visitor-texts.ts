@@ -12,6 +12,7 @@ const TEXTS = {
   agent: ['Support', 'Підтримка', 'Поддержка'],
   bot: ['Bot', 'Бот', 'Бот'],
   system: ['System', 'Система', 'Система'],
+  file: ['File: {name} ({size})', 'Файл: {name} ({size})', 'Файл: {name} ({size})'],
   offlineSubject: ['New reply from {site}', 'Нова відповідь від {site}', 'Новый ответ от {site}'],
   offlineIntro: [
     'You have a reply in your chat with {site}:',

@@ -1,5 +1,5 @@
 import type { Message } from '../chat/messages.js'
-import { senderLabel, transcriptText, utcMinute } from '../chat/transcript.js'
+import { messageText, senderLabel, transcriptText, utcMinute } from '../chat/transcript.js'
 import { visitorLocale, visitorText, type VisitorLocale } from '../chat/visitor-texts.js'
 
 /**
@@ -28,7 +28,7 @@ function page(lang: VisitorLocale, body: string, footer: string): string {
 function messagesHtml(messages: Message[], locale: VisitorLocale): string {
   return messages.map((m) => `<div style="margin:12px 0">
 <div style="font-size:12px;color:#555">${escapeHtml(senderLabel(m, locale))} · ${escapeHtml(utcMinute(m.createdAt))}</div>
-<div style="white-space:pre-wrap;background:${m.sender === 'visitor' ? '#e8f0fe' : '#f1f1f3'};border-radius:10px;padding:8px 12px;margin-top:4px">${escapeHtml(m.text)}</div></div>`).join('\n')
+<div style="white-space:pre-wrap;background:${m.sender === 'visitor' ? '#e8f0fe' : '#f1f1f3'};border-radius:10px;padding:8px 12px;margin-top:4px">${escapeHtml(messageText(m, locale))}</div></div>`).join('\n')
 }
 
 function footer(locale: VisitorLocale, c: Context): { text: string; html: string } {
@@ -47,7 +47,7 @@ export function offlineRepliesEmail(c: Context, replies: Message[], link: { url:
   const cont = visitorText(locale, 'continue')
   const note = link && visitorText(locale, 'linkNote', { days: link.ttlDays })
   const f = footer(locale, c)
-  const textReplies = replies.map((m) => `${senderLabel(m, locale)} (${utcMinute(m.createdAt)}):\n${m.text}`).join('\n\n')
+  const textReplies = replies.map((m) => `${senderLabel(m, locale)} (${utcMinute(m.createdAt)}):\n${messageText(m, locale)}`).join('\n\n')
   const text = [intro, '', textReplies, '', ...(link ? [`${cont}: ${link.url}`, note ?? '', ''] : []), f.text].join('\n')
   const button = link
     ? `<p style="margin:24px 0 8px"><a href="${escapeHtml(link.url)}" style="display:inline-block;background:#0b57d0;color:#fff;text-decoration:none;padding:10px 18px;border-radius:8px">${escapeHtml(cont)}</a></p><p style="font-size:12px;color:#555;margin:0">${escapeHtml(note ?? '')}</p>`

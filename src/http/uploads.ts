@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BusboyFileStream } from '@fastify/busboy'
-import { fileTooLarge, storeAttachment, type AttachedFile, type Uploader, type UploadSession } from '../chat/attachments.js'
+import { discardAttachment, fileTooLarge, storeAttachment, type AttachedFile, type Uploader, type UploadSession } from '../chat/attachments.js'
 import { ChatError, validationError } from '../chat/errors.js'
 
 /** What a multipart body may add around the file (boundaries, part headers, a few small fields). */
@@ -8,7 +8,8 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024
 const MAX_FIELDS = 8
 
 export const UPLOAD_DESCRIPTION = [
-  'Body: `multipart/form-data` with one part named `file` (its filename is kept as the name; its Content-Type is ignored).',
+  'Body: `multipart/form-data` with one part named `file` (its filename is kept as the name; its Content-Type is ignored;',
+  'a second file in the body is 400, and nothing is kept).',
   'The type is detected from the content: PNG, JPEG, GIF, WebP, PDF, UTF-8 plain text, DOCX and XLSX are accepted;',
   'anything else is 415 UNSUPPORTED_MEDIA_TYPE (also HTML and SVG, whatever the name says), a file over ATTACHMENT_MAX_BYTES',
   '(default 10 MiB) is 413, an empty file 400. Then send a message with `attachments: [id]`.',
@@ -20,7 +21,9 @@ function multipartError(err: unknown, maxBytes: number): unknown {
   const code = (err as { code?: string }).code
   if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes)
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new ChatError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data')
-  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return validationError('Send one part named "file"')
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return validationError('Send one part named "file"', [{ field: 'file', message: 'one file per upload' }])
+  }
   return validationError('The multipart body is malformed or was cut off', [{ field: 'file', message: 'malformed multipart body' }])
 }
 
@@ -47,16 +50,25 @@ export async function receiveUpload(
   try {
     const declared = Number(req.headers['content-length'])
     if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(maxBytes)
-    let part
-    try {
-      // one byte over the limit lets storeAttachment see (and refuse) a file that is too large
-      part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: 1024 } })
-    } catch (err) {
-      throw multipartError(err, maxBytes)
+    // one byte over the limit lets storeAttachment see (and refuse) a file that is too large
+    const parts = req.files({ limits: { fileSize: maxBytes + 1, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: 1024 } })
+    const next = async () => {
+      try {
+        return await parts.next()
+      } catch (err) {
+        throw multipartError(err, maxBytes)
+      }
     }
+    const { value: part } = await next()
     if (!part) throw validationError('A part named "file" is required', [{ field: 'file', message: 'file is required' }])
     if (part.fieldname !== 'file') throw validationError('The file must be sent in a part named "file"', [{ field: 'file', message: 'file is required' }])
-    return await storeAttachment(app.db, app.files.stores, { ...target, name: part.filename, bytes: partBytes(part.file, maxBytes), maxBytes })
+    const stored = await storeAttachment(app.db, app.files.stores, { ...target, name: part.filename, bytes: partBytes(part.file, maxBytes), maxBytes })
+    // the rest of the body: a second file is refused (files: 1) rather than dropped unseen, and the first goes too
+    await next().catch(async (err: unknown) => {
+      await discardAttachment(app.db, stored.id)
+      throw err
+    })
+    return stored
   } catch (err) {
     void reply.header('connection', 'close')
     throw err

@@ -60,6 +60,19 @@ t.test('markRead() records what the visitor saw; an agent\'s read arrives as a r
   }
 })
 
+t.test('markRead() that did not reach the server is sent again by the next markRead() of that seq', async (t) => {
+  const v = w.visitor({ transport: 'polling' })
+  const session = await v.client.start()
+  await w.reply(session.id, 'hello')
+  await delivered(v, 1)
+  w.proxy.faults.down = true
+  const unreached = await v.client.markRead().then(() => undefined, (err: unknown) => err)
+  t.match(unreached, { status: 0 }, 'the server is not reached')
+  w.proxy.faults.down = false
+  await v.client.markRead()
+  t.equal((await adminView(session.id)).session.visitorReadSeq, 1, 'the read mark is recorded on the second call')
+})
+
 t.test('upload() reports progress, and the file goes out with the next send; a cancelled upload rejects with AbortError', async (t) => {
   const v = w.visitor()
   const session = await v.client.start()

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import type { ParsedMail } from 'mailparser'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, type TestSession } from '../helpers/fixtures.js'
+import { pdf } from '../helpers/files.js'
 import { smtpInbox, type Inbox } from '../helpers/smtp.js'
+import { staffUpload } from '../helpers/uploads.js'
 import { listen, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -71,6 +73,21 @@ t.test('replies to an away visitor within the batch window arrive as one email, 
   t.equal(rawHeader(mail, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click')
   t.match(mail.text, /https:\/\/shop\.example\/cart\?step=2#chat_resume=rl_/, 'the link opens the page the chat started on')
   t.ok(resumeToken(mail))
+})
+
+t.test('a reply that is only a file is emailed with the file\'s name and size, not as an empty message', async (t) => {
+  const { inbox, app } = shared()
+  const s = await makeSession(app, await makeSite(app), { email: 'olena@example.com', firstMessage: 'Send me the invoice', locale: 'en' })
+  await leftMinutesAgo(app, s)
+  const agent = await makeStaff(app, 'agent', 'Taras')
+  const file = await staffUpload(app, agent, s.id, pdf(), 'invoice-42.pdf')
+  const res = await app.inject({ ...replyRequest(agent, s.id, ''), payload: { text: '', attachments: [file.id] } })
+  t.equal(res.statusCode, 201)
+  const mail = await inbox.nth(1)
+  await allSent(app, s, 1)
+  t.match(mail.text, new RegExp(`Taras[^\\n]*:\\nFile: invoice-42\\.pdf \\(${file.size} B\\)\\n`), 'plain text part names the file')
+  t.match(mail.html, new RegExp(`>File: invoice-42\\.pdf \\(${file.size} B\\)</div>`), 'HTML part names the file')
+  t.notMatch(mail.text, /\/api\/files\//, 'no signed link: it would expire before the mail is read')
 })
 
 t.test('the link reopens the conversation once, in any browser, for its own site only', async (t) => {
@@ -161,10 +178,11 @@ t.test('unsubscribing (one click) stops offline emails for the conversation; the
   t.equal(asked.statusCode, 200)
   t.match(asked.headers['content-type'], /^text\/html/)
   t.match(asked.body, /<form method="post"/)
+  t.match(asked.body, /<title>Більше не надсилати листів про цю розмову\?<\/title>/, 'the page is titled by its question alone, not also the button')
   t.equal((await app.inject({ method: 'GET', url: path.replace(/token=[^&]+/, 'token=us_wrong') })).statusCode, 401)
   const done = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
   t.equal(done.statusCode, 200)
-  t.match(done.body, /більше не буде/)
+  t.match(done.body, /<title>Готово: листів про цю розмову більше не буде\.<\/title>/)
   await leftMinutesAgo(app, s)
   await app.inject(replyRequest(agent, s.id, 'Second answer'))
   t.equal((await emailRows(app, s)).length, 1, 'nothing more is queued after unsubscribing')

@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream'
 import t from 'tap'
+import type { FastifyInstance } from 'fastify'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import * as files from '../helpers/files.js'
-import { makeSession, makeSite, sendRequest } from '../helpers/fixtures.js'
+import { makeSession, makeSite, sendRequest, type TestSession } from '../helpers/fixtures.js'
 import { startS3 } from '../helpers/s3.js'
 import { pathOf, visitorUpload, visitorUploadRequest } from '../helpers/uploads.js'
 import { waitFor } from '../helpers/wait.js'
@@ -22,6 +24,34 @@ t.test('Postgres (the default): bytes in chunks, read back whole; erasing the se
   await app.sql`delete from chat_sessions where id = ${s.id}`
   t.equal(await chunkCount(app, a.id), 0, 'the chunks went with the session')
   t.equal((await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })).statusCode, 404, 'the link finds nothing')
+})
+
+/**
+ * Uploads 600 KB of text in two halves, erasing the session (and running the S3 clean-up)
+ * once `started` says the first half is in; the upload's answer.
+ */
+async function uploadErasedMidway(app: FastifyInstance, s: TestSession, started: () => Promise<boolean>) {
+  const request = visitorUploadRequest(s, files.text('x'.repeat(600_000)), 'slow.txt')
+  const payload = request.payload as Buffer
+  const cut = payload.indexOf('\r\n\r\n') + 4 + 300_000
+  const body = new PassThrough()
+  const answer = app.inject({ ...request, payload: body })
+  body.write(payload.subarray(0, cut))
+  await waitFor('the first half to be stored', started)
+  await app.sql`delete from chat_sessions where id = ${s.id}`
+  await app.files.purgeDeleted()
+  body.end(payload.subarray(cut))
+  return answer
+}
+
+t.test('Postgres: a session erased while a file comes in is a 404, no 500, and leaves no chunk', async (t) => {
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
+  const s = await makeSession(app, await makeSite(app))
+  const res = await uploadErasedMidway(app, s, async () =>
+    (await app.sql`select count(*)::int as n from chat_attachment_chunks c join chat_attachments a on a.id = c.attachment_id where a.session_id = ${s.id}`)[0]?.n > 0)
+  t.equal(res.statusCode, 404)
+  t.match(res.json().error, { code: 'NOT_FOUND', message: 'Session not found' })
+  t.equal((await app.sql`select count(*)::int as n from chat_attachment_chunks`)[0]?.n, 0)
 })
 
 t.test('S3 (S3_BUCKET set): streamed to the bucket, served by every instance, erased with the session', async (t) => {
@@ -58,6 +88,18 @@ t.test('S3: a refused or broken upload leaves nothing in the bucket', async (t) 
   t.same(await s3.keys(), [])
   const [row] = await app.sql`select count(*)::int as n from file_deletions`
   t.equal(row?.n, 0, 'the deletion queue is empty again')
+})
+
+t.test('S3: a session erased while a file comes in leaves no object in the bucket (the clean-up ran before it was written)', async (t) => {
+  const s3 = await startS3(t)
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase(), env: s3.env })
+  const s = await makeSession(app, await makeSite(app))
+  const res = await uploadErasedMidway(app, s, async () =>
+    (await app.sql`select count(*)::int as n from chat_attachments where session_id = ${s.id}`)[0]?.n > 0)
+  t.equal(res.statusCode, 404)
+  t.match(res.json().error, { code: 'NOT_FOUND', message: 'Session not found' })
+  await app.files.purgeDeleted()
+  t.same(await s3.keys(), [], 'the erased visitor\'s file is not kept')
 })
 
 t.test('files kept in Postgres stay readable after S3 is configured', async (t) => {

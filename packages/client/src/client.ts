@@ -254,9 +254,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     async markRead(seq = lastSeq()) {
       if (!session || seq <= markedSeq) return
+      const before = markedSeq
       markedSeq = seq
       if (live.send({ type: 'read', seq })) return
-      await call('POST', inSession('/read'), { seq })
+      try {
+        await call('POST', inSession('/read'), { seq })
+      } catch (err) {
+        // not recorded: the next markRead(seq) tries again instead of taking it as done
+        if (markedSeq === seq) markedSeq = before
+        throw err
+      }
     },
     async upload(file, name, o: UploadOptions = {}): Promise<Attachment> {
       await ensureSession()

@@ -1,24 +1,42 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { ChatError, validationError } from '../../../../chat/errors.js'
 import { listMessages } from '../../../../chat/messages.js'
 import { getSiteSession } from '../../../../chat/sessions.js'
 import { transcriptText } from '../../../../chat/transcript.js'
 import { enqueueTranscript } from '../../../../outbox/enqueue.js'
 import { ErrorBody, IdParams, Ok, ok } from '../../../../http/schemas.js'
+import { clientAddress } from '../../../../plugins/limits.js'
 
 const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]
 
-/** a visitor cannot turn the server into a mail cannon: this many transcript emails per session and hour */
+/**
+ * A visitor cannot turn the server into a mail cannon: this many transcript emails an hour per
+ * session and per address they go to. Per session alone was no bound: sessions are free to
+ * make, each with any address and any text, so the address and the client IP count too.
+ */
 const TRANSCRIPTS_PER_HOUR = 5
+const TRANSCRIPTS_PER_IP_PER_HOUR = 20
+const HOUR_MS = 3_600_000
+
+/** What the transcript limiters count by; they are handed this instead of the request. */
+type Counted = { key: string; routeOptions: { config: object } }
 
 export default (async (app) => {
-  const checkTranscripts = app.createRateLimit({ max: TRANSCRIPTS_PER_HOUR, timeWindow: 3_600_000, keyGenerator: (req) => `transcript:${(req.params as { id?: string }).id ?? ''}` })
+  const hourly = (max: number) => app.createRateLimit({ max, timeWindow: HOUR_MS, keyGenerator: (req) => (req as unknown as Counted).key })
+  const perConversation = hourly(TRANSCRIPTS_PER_HOUR)
+  const perClient = hourly(TRANSCRIPTS_PER_IP_PER_HOUR)
+  const budgets = (req: FastifyRequest, sessionId: string, email: string) => [
+    { limiter: perConversation, key: `transcript:${sessionId}`, per: 'for this conversation' },
+    { limiter: perConversation, key: `transcriptto:${email.toLowerCase()}`, per: 'to one address' },
+    { limiter: perClient, key: `transcriptip:${clientAddress(req)}`, per: 'from one network address' },
+  ]
 
   app.post('/sessions/:id/transcript', {
     schema: {
       summary: 'Email the conversation to the session\'s email address',
-      description: `202 when queued (the outbox sends it, with retries). 400 when the session has no email; 503 when the server sends no email (no SMTP_URL); 429 after ${TRANSCRIPTS_PER_HOUR} per session and hour. Private notes are never part of it.`,
+      description: `202 when queued (the outbox sends it, with retries). 400 when the session has no email; 503 when the server sends no email (no SMTP_URL); 429 after ${TRANSCRIPTS_PER_HOUR} an hour per session or per address, or ${TRANSCRIPTS_PER_IP_PER_HOUR} from one client IP. Private notes are never part of it.`,
       tags: ['public'],
       security,
       params: IdParams,
@@ -30,10 +48,12 @@ export default (async (app) => {
     const session = await getSiteSession(app.db, req.site?.id ?? '', req.params.id)
     if (!session.email) throw validationError('The session has no email address: give one first (POST /sessions with email)', [{ field: 'email', message: 'the session has no email' }])
     if (!app.email.enabled) throw new ChatError(503, 'UNAVAILABLE', 'This server does not send email (SMTP_URL is not set)')
-    const limit = await checkTranscripts(req)
-    if (!limit.isAllowed && limit.isExceeded) {
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw new ChatError(429, 'RATE_LIMITED', `At most ${TRANSCRIPTS_PER_HOUR} transcript emails per hour; retry in ${limit.ttlInSeconds} seconds`, undefined, limit.ttlInSeconds)
+    for (const { limiter, key, per } of budgets(req, session.id, session.email)) {
+      const limit = await limiter({ key, routeOptions: { config: {} } } satisfies Counted as unknown as FastifyRequest)
+      if (!limit.isAllowed && limit.isExceeded) {
+        reply.header('retry-after', limit.ttlInSeconds)
+        throw new ChatError(429, 'RATE_LIMITED', `At most ${limit.max} transcript emails an hour ${per}; retry in ${limit.ttlInSeconds} seconds`, undefined, limit.ttlInSeconds)
+      }
     }
     await enqueueTranscript(app.db, session)
     return reply.code(202).send(ok({ queued: true as const }))

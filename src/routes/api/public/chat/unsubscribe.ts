@@ -11,9 +11,10 @@ const Query = Type.Object({ token: Type.String({ maxLength: 128 }) })
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-const page = (lang: string, body: string) =>
-  `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${body.replace(/<[^>]+>/g, '').slice(0, 80)}</title></head>
-<body style="font:16px/1.5 system-ui,sans-serif;max-width:560px;margin:48px auto;padding:0 16px">${body}</body></html>`
+/** A page saying one sentence (also its title, so that the tab and a screen reader name it), then `rest` (markup). */
+const page = (lang: string, sentence: string, rest = '') =>
+  `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(sentence)}</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;max-width:560px;margin:48px auto;padding:0 16px"><p>${escapeHtml(sentence)}</p>${rest}</body></html>`
 
 /**
  * The List-Unsubscribe target of visitor emails (no headers possible: the link's token proves
@@ -36,13 +37,13 @@ export default (async (app) => {
   app.get('/sessions/:id/unsubscribe', common, async (req, reply) => {
     const locale = await sessionFor(req.params.id, req.query.token)
     const action = `?token=${encodeURIComponent(req.query.token)}`
-    return reply.type('text/html; charset=utf-8').send(page(locale,
-      `<form method="post" action="${escapeHtml(action)}"><p>${escapeHtml(visitorText(locale, 'unsubscribeAsk'))}</p><button type="submit">${escapeHtml(visitorText(locale, 'unsubscribe'))}</button></form>`))
+    return reply.type('text/html; charset=utf-8').send(page(locale, visitorText(locale, 'unsubscribeAsk'),
+      `<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(visitorText(locale, 'unsubscribe'))}</button></form>`))
   })
 
   app.post('/sessions/:id/unsubscribe', common, async (req, reply) => {
     const locale = await sessionFor(req.params.id, req.query.token)
     await app.db.update(chatSessions).set({ emailOptOut: true, updatedAt: sql`now()` }).where(and(eq(chatSessions.id, req.params.id)))
-    return reply.type('text/html; charset=utf-8').send(page(locale, `<p>${escapeHtml(visitorText(locale, 'unsubscribed'))}</p>`))
+    return reply.type('text/html; charset=utf-8').send(page(locale, visitorText(locale, 'unsubscribed')))
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -86,7 +86,15 @@ t.test('bad multipart bodies are client errors in the envelope', async (t) => {
   t.equal(truncated.statusCode, 400, 'a body cut off before its closing boundary')
   const noParts = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), 'content-type': 'multipart/form-data; boundary=abc' }, payload: '--abc--\r\n' })
   t.equal(noParts.statusCode, 400, 'no file part')
-  for (const res of [json, plain, wrongField, truncated, noParts]) t.equal(res.json().success, false)
+  const two = files.multipartBody(files.png(), 'a.png')
+  const boundary = two.headers['content-type']?.split('boundary=')[1]
+  const second = Buffer.concat([two.payload.subarray(0, two.payload.length - `--${boundary}--\r\n`.length),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.png"\r\nContent-Type: image/png\r\n\r\n`), files.png(), Buffer.from(`\r\n--${boundary}--\r\n`)])
+  const twoFiles = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), ...two.headers }, payload: second })
+  t.equal(twoFiles.statusCode, 400, 'two files in one upload: refused, not the second dropped unseen')
+  t.match(twoFiles.json().error, { code: 'VALIDATION_ERROR', message: 'Send one part named "file"' })
+  t.equal((await app.sql`select count(*)::int as n from chat_attachments where session_id = ${s.id}`)[0]?.n, 0, 'nothing kept')
+  for (const res of [json, plain, wrongField, truncated, noParts, twoFiles]) t.equal(res.json().success, false)
 })
 
 t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async (t) => {
@@ -186,6 +194,19 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.equal(txtRes.body, 'héllo')
   t.match(txtRes.headers['content-disposition'], /^attachment;/)
   t.match(txtRes.headers['content-security-policy'], /sandbox/)
+})
+
+t.test('a file named with as many characters as a name keeps (200) downloads by its URL', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  for (const name of [`${'Звіт за квартал '.repeat(12).slice(0, 196)}.pdf`, `${'😀'.repeat(196)}.pdf`]) {
+    const file = await visitorUpload(app, s, files.pdf(), name)
+    t.equal(file.name, name)
+    const sent = await app.inject(sendRequest(s, { text: 'long name', attachments: [file.id] }))
+    const res = await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })
+    t.equal(res.statusCode, 200, `${Array.from(name).length} characters, not 414`)
+    t.same(res.rawPayload, files.pdf())
+  }
 })
 
 t.test('a tampered or expired URL is refused with 403; the signature does not cover the host', async (t) => {
