@@ -73,19 +73,32 @@ const INCR_LUA = `
 
 const REDIS_PREFIX = 'livechat-rl:'
 
+/** What the Redis store says when it stops and starts sharing counters. */
+export type RedisStoreEvents = { unshared: (err: Error) => void; shared: () => void }
+
 /**
  * The same one-store-for-every-route counters, kept in Redis so that every instance shares
  * them; every key expires with its window, so Redis holds only live windows.
+ *
+ * While Redis does not answer (down, restarting, too slow: the client's command timeout), each
+ * instance counts in memory on its own, as without REDIS_URL: a limit still holds per instance
+ * instead of waiting on Redis (every limited request would hang) or letting everything through.
  */
-export function sharedRedisStore(redis: Redis): new () => FastifyRateLimitStore {
+export function sharedRedisStore(redis: Redis, events: RedisStoreEvents): new () => FastifyRateLimitStore {
+  const local = new SharedRateStore()
+  let sharing = true
   return class SharedRedisStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: Result) => void, timeWindow: number): void {
       redis.eval(INCR_LUA, 1, REDIS_PREFIX + key, timeWindow).then(
         (r) => {
+          if (!sharing) { sharing = true; events.shared() }
           const [current, ttl] = r as [number, number]
           callback(null, { current, ttl: ttl > 0 ? ttl : timeWindow })
         },
-        (err: Error) => callback(err),
+        (err: Error) => {
+          if (sharing) { sharing = false; events.unshared(err) }
+          local.incr(key, callback, timeWindow)
+        },
       )
     }
 
