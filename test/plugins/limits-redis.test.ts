@@ -62,6 +62,11 @@ t.test('while Redis is stalled or gone, requests answer at once and each instanc
 
   redis.stall()
   t.same(await perInstance('10.1.0.1'), limitedOnAOnly, 'stalled: A limits its own three, B has its own budget')
+  const started = Date.now()
+  const more = await statuses(Array.from({ length: 6 }, () => [b, '10.1.0.4'] as [FastifyInstance, string]))
+  const tookMs = Date.now() - started
+  t.same(more, [401, 401, 401, 429, 429, 429], 'B goes on counting alone')
+  t.ok(tookMs < 1000, `once B knows Redis does not answer, its requests do not wait for it (6 took ${tookMs} ms, each waiting would be 1500)`)
   redis.resume()
 
   await redis.kill()
