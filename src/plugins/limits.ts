@@ -45,6 +45,8 @@ declare module 'fastify' {
 }
 
 const MINUTE_MS = 60_000
+/** The longest a limited request waits for Redis; it answers in well under a millisecond when healthy. */
+export const REDIS_COMMAND_TIMEOUT_MS = 250
 
 const rateLimited = (after: string, retryAfterSeconds?: number) =>
   new ChatError(429, 'RATE_LIMITED', `Too many requests; retry in ${after}`, undefined, retryAfterSeconds)
@@ -73,13 +75,21 @@ const standIn = (ip: string, sessionId: string) =>
 /**
  * Rate limits with numbers from the config; 429 in the envelope with Retry-After and
  * x-ratelimit-* headers. Counters live in memory, or in Redis when REDIS_URL is set so that
- * several instances share them. A Redis outage lets requests through rather than failing them.
+ * several instances share them. While Redis does not answer, each instance counts on its own
+ * (see sharedRedisStore): no request waits for Redis longer than REDIS_COMMAND_TIMEOUT_MS (250 ms).
  */
 export default fp(async (app) => {
   const { rateLimits, redisUrl } = app.config
   // ioredis is loaded only when used: it is most of a second of start-up on a small machine
   const redis = redisUrl
-    ? new (await import('ioredis')).Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 })
+    ? new (await import('ioredis')).Redis(redisUrl, {
+      connectTimeout: 1000,
+      // a command fails at once while disconnected, and after the timeout when Redis is stalled,
+      // instead of queueing behind reconnects (requests hung for seconds, or for good)
+      enableOfflineQueue: false,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+    })
     : undefined
   if (redis) {
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'rate-limit redis error'))
@@ -89,7 +99,12 @@ export default fp(async (app) => {
   }
   await app.register(rateLimit, {
     global: false,
-    store: redis ? sharedRedisStore(redis) : SharedRateStore,
+    store: redis
+      ? sharedRedisStore(redis, {
+        unshared: (err) => app.log.warn({ err: err.message }, 'rate limits counted per instance until redis answers'),
+        shared: () => app.log.info('rate limits shared through redis again'),
+      })
+      : SharedRateStore,
     skipOnError: true,
     errorResponseBuilder: (_req, ctx) => rateLimited(ctx.after),
   })

@@ -73,19 +73,47 @@ const INCR_LUA = `
 
 const REDIS_PREFIX = 'livechat-rl:'
 
+/** What the Redis store says when it stops and starts sharing counters. */
+export type RedisStoreEvents = { unshared: (err: Error) => void; shared: () => void }
+
+/** While Redis does not answer, one request this often tries it again; the others count in memory at once. */
+export const REDIS_RETRY_MS = 1000
+
 /**
  * The same one-store-for-every-route counters, kept in Redis so that every instance shares
  * them; every key expires with its window, so Redis holds only live windows.
+ *
+ * While Redis does not answer (down, restarting, too slow: the client's command timeout), each
+ * instance counts in memory on its own, as without REDIS_URL: a limit still holds per instance
+ * instead of waiting on Redis (every limited request would hang) or letting everything through.
+ * Only one request per REDIS_RETRY_MS asks Redis meanwhile, so a stalled Redis costs the
+ * others no wait.
  */
-export function sharedRedisStore(redis: Redis): new () => FastifyRateLimitStore {
+export function sharedRedisStore(redis: Redis, events: RedisStoreEvents): new () => FastifyRateLimitStore {
+  const local = new SharedRateStore()
+  let sharing = true
+  let nextTryMs = 0
   return class SharedRedisStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: Result) => void, timeWindow: number): void {
+      if (!sharing) {
+        const now = Date.now()
+        if (now < nextTryMs) return local.incr(key, callback, timeWindow)
+        nextTryMs = now + REDIS_RETRY_MS
+      }
       redis.eval(INCR_LUA, 1, REDIS_PREFIX + key, timeWindow).then(
         (r) => {
+          if (!sharing) { sharing = true; events.shared() }
           const [current, ttl] = r as [number, number]
           callback(null, { current, ttl: ttl > 0 ? ttl : timeWindow })
         },
-        (err: Error) => callback(err),
+        (err: Error) => {
+          if (sharing) {
+            sharing = false
+            nextTryMs = Date.now() + REDIS_RETRY_MS
+            events.unshared(err)
+          }
+          local.incr(key, callback, timeWindow)
+        },
       )
     }
 
