@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,6 +115,35 @@ t.test('two servers on one DATA_DIR share the embedded Postgres, and the first t
   t.equal(await second.exitCode(), 0)
   const pidFile = join(dataDir, 'pg', 'postmaster.pid')
   await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
+})
+
+t.test('after kill -9 of the server and its embedded Postgres, the next start recovers, even when the stale postmaster.pid names a live process', async (t) => {
+  const env = { DATA_DIR: dataDir }
+  const first = await startServer(t, env)
+  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? '', 'postmaster.pid')
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  first.kill('SIGKILL')
+  process.kill(postmaster, 'SIGKILL')
+  t.equal(await first.exitCode(), null, 'killed')
+  // a zombie's cmdline is empty; once it is reaped, the pid is free
+  await waitFor('the killed postmaster to be gone', async () => {
+    try {
+      return readFileSync(`/proc/${postmaster}/cmdline`, 'utf8').length === 0 ? true : undefined
+    } catch {
+      return true
+    }
+  })
+  t.ok(existsSync(pidFile), 'Postgres left its postmaster.pid behind')
+  // after a reboot or a container restart the pid is often another process's: here, this test's
+  const lines = readFileSync(pidFile, 'utf8').split('\n')
+  writeFileSync(pidFile, [String(process.pid), ...lines.slice(1)].join('\n'))
+
+  const second = await startServer(t, env)
+  t.match(second.output(), key, 'the same data')
+  t.equal((await fetch(`${second.api}/healthz`)).status, 200)
+  second.kill('SIGTERM')
+  t.equal(await second.exitCode(), 0)
 })
 
 t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
