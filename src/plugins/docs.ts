@@ -2,6 +2,23 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 
+/**
+ * OpenAPI 3.1 speaks JSON Schema 2020-12, where a tuple is `prefixItems` (with `items: false`
+ * for "nothing more"); TypeBox's Type.Tuple writes draft-07's `items: [...]` and
+ * `additionalItems`, which 2020-12 tools reject as an invalid schema.
+ */
+function tuplesAs2020(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return
+  const schema = node as Record<string, unknown>
+  if (Array.isArray(schema.items)) {
+    schema.prefixItems = schema.items
+    if (schema.additionalItems === false) schema.items = false
+    else delete schema.items
+    delete schema.additionalItems
+  }
+  for (const child of Object.values(schema)) tuplesAs2020(child)
+}
+
 /** OpenAPI generated from the routes' TypeBox schemas: UI at /docs, JSON at /docs/json (or /docs with Accept: application/json). */
 export default fp(async (app) => {
   await app.register(swagger, {
@@ -20,6 +37,10 @@ export default fp(async (app) => {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
+    },
+    transformObject: (document) => {
+      tuplesAs2020(document)
+      return 'openapiObject' in document ? document.openapiObject : document.swaggerObject
     },
   })
   await app.register(swaggerUi, {
