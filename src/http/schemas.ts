@@ -118,6 +118,13 @@ export const Ok = <T extends TSchema>(data: T) => Type.Object({ success: Type.Li
 
 export const ok = <T>(data: T) => ({ success: true as const, data })
 
+/**
+ * A success that is not JSON (a file, a text, a stream), documented under its own media type;
+ * the route's errors stay in the JSON envelope ('4xx': ErrorBody). Fastify's `produces` would
+ * have put them under that media type too.
+ */
+export const NotJson = <T extends TSchema>(mediaType: string, description: string, schema: T) => ({ description, content: { [mediaType]: { schema } } })
+
 export const AttachmentIds = Type.Array(Type.String({ maxLength: 64 }), {
   maxItems: 5, description: 'ids from the upload route (at most 5); `text` may then be empty',
 })

@@ -55,3 +55,15 @@ t.test('every schema in /docs/json is valid in OpenAPI 3.1\'s dialect, JSON Sche
   }
   t.same(invalid, [])
 })
+
+t.test('an answer that is not JSON (transcript, export, file) is documented under its media type, and its errors as the JSON envelope', async (t) => {
+  const ops = new Map(await operations(t))
+  const errorsNotJson = [...ops].flatMap(([where, op]) => Object.entries(op.responses)
+    .filter(([code, r]) => /^[45]/.test(code) && Object.keys(r.content ?? {}).join() !== 'application/json')
+    .map(([code, r]) => `${where} ${code}: ${Object.keys(r.content ?? {}).join()}`))
+  t.same(errorsNotJson, [], 'errors are { success: false, error } whatever the success answer is')
+  const types = (where: string) => Object.keys(ops.get(where)?.responses['200']?.content ?? {})
+  t.same(types('GET /api/public/chat/sessions/{id}/transcript'), ['text/plain'])
+  t.same(types('GET /api/admin/export'), ['application/x-ndjson'])
+  t.notOk(types('GET /api/files/{id}/{name}').includes('application/json'), 'a downloaded file is not documented as JSON')
+})
