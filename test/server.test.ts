@@ -20,6 +20,15 @@ const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
 chmodSync(dataDir, 0o755)
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
 
+/** `node src/server.ts` to its end (a start that fails), with this environment. */
+function failedStart(env: Record<string, string>) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
+  })
+  return { status: run.status, output: run.stdout + run.stderr }
+}
+
 t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
   const server = await startServer(t, {
@@ -183,12 +192,8 @@ t.test('a start that fails after the embedded Postgres started (port taken) stop
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
   t.teardown(() => taken.close())
   const port = String((taken.address() as AddressInfo).port)
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATA_DIR: ownDir },
-  })
-  const output = run.stdout + run.stderr
-  t.equal(run.status, 1, output)
+  const { status, output } = failedStart({ PORT: port, DATA_DIR: ownDir })
+  t.equal(status, 1, output)
   t.match(output, `Cannot start: cannot listen on 127.0.0.1:${port} (HOST, PORT): the port is in use`, 'a sentence naming the settings')
   t.notMatch(output, /\n\s+at /, 'no stack trace')
   t.notOk(existsSync(join(ownDir, 'pg', 'postmaster.pid')), 'no Postgres left running on DATA_DIR')
@@ -202,13 +207,19 @@ t.test('a DATABASE_URL that cannot be reached stops the start with a sentence na
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const port = (closed.address() as AddressInfo).port
   await new Promise((resolve) => closed.close(resolve))
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` },
-  })
-  const output = run.stdout + run.stderr
-  t.equal(run.status, 1, output)
+  const { status, output } = failedStart({ DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` })
+  t.equal(status, 1, output)
   t.match(output, `Cannot start: cannot reach the database at 127.0.0.1:${port} (DATABASE_URL): `)
   t.notMatch(output, 'pw-not-shown')
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
+
+t.test('a DATA_DIR that cannot be written stops the start with a sentence naming it, without a stack', async (t) => {
+  // root may write anywhere; a path through a file fails for everyone (a read-only folder fails the same way for other users)
+  const file = join(dataDir, 'not-a-folder')
+  writeFileSync(file, '')
+  const { status, output } = failedStart({ DATA_DIR: join(file, 'data') })
+  t.equal(status, 1, output)
+  t.match(output, `Cannot start: cannot use the data folder ${join(file, 'data')} (DATA_DIR): ENOTDIR`)
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })

@@ -98,10 +98,16 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void = () => {},
   { shared = true }: { shared?: boolean } = {},
 ): Promise<EmbeddedDb> {
-  mkdirSync(dir, { recursive: true })
+  let password: string
+  try {
+    mkdirSync(dir, { recursive: true })
+    password = readPassword(join(dir, 'pg-password'))
+  } catch (err) {
+    // a read-only or full disk, a path through a file: the operator's folder, said in a sentence
+    throw new EmbeddedDbError(`cannot use the data folder ${dir} (DATA_DIR): ${(err as Error).message}`)
+  }
   const clusterDir = clusterDirFor(dir)
   assertSameMajorVersion(clusterDir)
-  const password = readPassword(join(dir, 'pg-password'))
   const urlOf = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
   const stop = async () => {
     await stopCluster(clusterDir).catch((err: unknown) => log(`stopping the embedded Postgres failed: ${String(err)}`))
