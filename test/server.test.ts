@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import postgres from 'postgres'
+import { clusterDirFor, initCluster } from '../src/db/cluster.js'
 import { freshDatabase } from './helpers/app.js'
 import { ROOT, startServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
@@ -221,5 +222,22 @@ t.test('a DATA_DIR that cannot be written stops the start with a sentence naming
   const { status, output } = failedStart({ DATA_DIR: join(file, 'data') })
   t.equal(status, 1, output)
   t.match(output, `Cannot start: cannot use the data folder ${join(file, 'data')} (DATA_DIR): ENOTDIR`)
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
+
+t.test('an embedded Postgres that will not start (here a broken setting; a full disk alike) is reported with what its log says, not just "Examine the log output"', async (t) => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-broken-'))
+  chmodSync(ownDir, 0o755)
+  const clusterDir = clusterDirFor(ownDir)
+  t.teardown(() => {
+    rmSync(ownDir, { recursive: true, force: true })
+    rmSync(clusterDir, { recursive: true, force: true })
+  })
+  await initCluster(clusterDir, 'unused-password')
+  appendFileSync(join(clusterDir, 'postgresql.conf'), "\nmax_connections = 'lots'\n")
+  const { status, output } = failedStart({ DATA_DIR: ownDir })
+  t.equal(status, 1, output)
+  t.match(output, `${join(clusterDir, 'server.log')} says:`)
+  t.match(output, 'invalid value for parameter "max_connections"', 'the reason, from the log')
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
