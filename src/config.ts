@@ -11,7 +11,7 @@ export type { AttachmentsConfig, S3Config } from './config/attachments.js'
 export type { TrustProxy }
 
 export type RateLimitConfig = {
-  /** requests per minute for one site key from one IP, all public routes together */
+  /** public requests per minute from one IP, over every public route and site key (counted before the key is looked up) */
   publicPerMinute: number
   /** messages per minute one session may send */
   sendsPerMinute: number
