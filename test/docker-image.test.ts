@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { loadConfig } from '../src/config.js'
 import { freshDatabase } from './helpers/app.js'
 import { ROOT, startServer } from './helpers/server.js'
 
@@ -24,4 +25,13 @@ t.test('the Docker image holds every file the server needs: it starts from them 
   for (const path of ['/widget.js', '/admin', '/healthz']) t.equal((await fetch(`${server.api}${path}`)).status, 200, path)
   server.kill('SIGTERM')
   t.equal(await server.exitCode(), 0)
+})
+
+t.test('the shipped nginx config lets the largest attachment through (its body limit is above ATTACHMENT_MAX_BYTES)', async (t) => {
+  const nginx = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8')
+  const [, size = '', unit = ''] = /^\s*client_max_body_size\s+(\d+)([kmg]?);/im.exec(nginx) ?? []
+  const bytes = Number(size) * 1024 ** ' kmg'.indexOf(unit.toLowerCase() || ' ')
+  // the multipart framing around the file: its boundary and part headers
+  const framing = 16 * 1024
+  t.ok(bytes >= loadConfig({}).attachments.maxBytes + framing, `client_max_body_size ${size}${unit} (${bytes} bytes)`)
 })
