@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -21,12 +21,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
 chmodSync(dataDir, 0o755)
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
 
+const serverEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env })
+
 /** `node src/server.ts` to its end (a start that fails), with this environment. */
 function failedStart(env: Record<string, string>) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
-  })
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: serverEnv(env) })
   return { status: run.status, output: run.stdout + run.stderr }
 }
 
@@ -154,6 +153,28 @@ t.test('after kill -9 of the server and its embedded Postgres, the next start re
   t.equal((await fetch(`${second.api}/healthz`)).status, 200)
   second.kill('SIGTERM')
   t.equal(await second.exitCode(), 0)
+})
+
+t.test('SIGTERM while the server is still starting (the embedded Postgres up, not listening yet) stops that Postgres too, and exits 0', async (t) => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-early-'))
+  chmodSync(ownDir, 0o755)
+  const pidFile = join(clusterDirFor(ownDir), 'postmaster.pid')
+  t.teardown(() => {
+    // without the fix, the orphan this test looks for: stop it before its folder goes
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT')
+    rmSync(ownDir, { recursive: true, force: true })
+  })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv({ DATA_DIR: ownDir }) })
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // a new cluster: migrations, the demo data and the web build still to come
+  await waitFor('the embedded Postgres to run', () => existsSync(pidFile), 60_000)
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, output)
+  t.notMatch(output, 'Live chat is running', 'the signal came while starting')
+  t.match(output, 'Stopped by SIGTERM before the start finished')
+  await waitFor('the embedded Postgres to stop', () => !existsSync(pidFile))
 })
 
 t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
