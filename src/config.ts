@@ -242,7 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000),
-    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 8_000, 100),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 5_000, 100),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
     wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),
