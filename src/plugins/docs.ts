@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { ErrorBody } from '../http/schemas.js'
 
 /**
  * OpenAPI 3.1 speaks JSON Schema 2020-12, where a tuple is `prefixItems` (with `items: false`
@@ -17,6 +18,22 @@ function tuplesAs2020(node: unknown): void {
     delete schema.additionalItems
   }
   for (const child of Object.values(schema)) tuplesAs2020(child)
+}
+
+const SERVER_ERROR = {
+  description: 'UNAVAILABLE (503: the database cannot be reached right now; retry) or INTERNAL (500), in the error envelope',
+  content: { 'application/json': { schema: ErrorBody } },
+}
+
+type Paths = Record<string, Record<string, { responses?: Record<string, unknown> }>>
+
+/** Any route may answer 503 or 500; a route's schema lists only the answers of its own. */
+function documentServerErrors(paths: Paths): void {
+  for (const operations of Object.values(paths)) {
+    for (const op of Object.values(operations)) {
+      if (op.responses && !Object.keys(op.responses).some((code) => code.startsWith('5'))) op.responses['5XX'] = SERVER_ERROR
+    }
+  }
 }
 
 /** OpenAPI generated from the routes' TypeBox schemas: UI at /docs, JSON at /docs/json (or /docs with Accept: application/json). */
@@ -39,8 +56,11 @@ export default fp(async (app) => {
       },
     },
     transformObject: (document) => {
-      tuplesAs2020(document)
-      return 'openapiObject' in document ? document.openapiObject : document.swaggerObject
+      // the Swagger 2 form is never asked for: openapi is configured above
+      if (!('openapiObject' in document)) return document.swaggerObject
+      tuplesAs2020(document.openapiObject)
+      documentServerErrors((document.openapiObject.paths ?? {}) as Paths)
+      return document.openapiObject
     },
   })
   await app.register(swaggerUi, {

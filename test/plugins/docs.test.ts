@@ -67,3 +67,8 @@ t.test('an answer that is not JSON (transcript, export, file) is documented unde
   t.same(types('GET /api/admin/export'), ['application/x-ndjson'])
   t.notOk(types('GET /api/files/{id}/{name}').includes('application/json'), 'a downloaded file is not documented as JSON')
 })
+
+t.test('every route documents the server errors it may answer (503 UNAVAILABLE when the database is away, 500 INTERNAL), in the envelope', async (t) => {
+  const missing = (await operations(t)).filter(([, op]) => !Object.keys(op.responses).some((code) => code.startsWith('5'))).map(([where]) => where)
+  t.same(missing, [])
+})
