@@ -58,11 +58,12 @@ const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp
 /**
  * Ctrl-C or SIGTERM before the server listens (a slow first start, a process manager stopping
  * it at once) would end Node there and then, leaving the embedded Postgres (a session of its
- * own) running: the start stops at its next step instead and undoes what it did.
+ * own) running: the start stops at its next step instead and undoes what it did. SIGHUP (the
+ * terminal that ran npm start closed, an ssh session dropped) is a stop too, not a reload.
  */
 let interrupted: NodeJS.Signals | undefined
 let drain: ((signal: NodeJS.Signals) => void) | undefined
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => (drain ? drain(signal) : (interrupted ??= signal)))
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => (drain ? drain(signal) : (interrupted ??= signal)))
 
 function stopIfInterrupted(): void {
   if (interrupted) throw new Error(`stopped by ${interrupted} before the start finished`)

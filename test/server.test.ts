@@ -177,6 +177,17 @@ t.test('SIGTERM while the server is still starting (the embedded Postgres up, no
   await waitFor('the embedded Postgres to stop', () => !existsSync(pidFile))
 })
 
+t.test('SIGHUP (the terminal that ran npm start closed) drains like SIGTERM: the embedded Postgres is stopped, not orphaned', async (t) => {
+  const server = await startServer(t, { DATA_DIR: dataDir })
+  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? '', 'postmaster.pid')
+  t.ok(existsSync(pidFile), 'the embedded Postgres runs')
+  // without the fix, the orphan this test looks for: stop it before the folder goes
+  t.teardown(() => existsSync(pidFile) && process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT'))
+  server.kill('SIGHUP')
+  t.equal(await server.exitCode(), 0, server.output())
+  t.notOk(existsSync(pidFile), 'and was stopped')
+})
+
 t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
   // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
   const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
