@@ -5,6 +5,7 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # 1. Build: all dependencies, then whatever `npm run build` produces (if the project has one).
+#    The runtime needs packages/ too: the widget is bundled at start from the client SDK's sources.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -14,7 +15,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build --if-present \
  && mkdir /out \
- && cp -r package.json package-lock.json src drizzle /out/ \
+ && cp -r package.json package-lock.json src drizzle packages /out/ \
  && if [ -d dist ]; then cp -r dist /out/; fi
 
 # 2. Runtime: production dependencies only (tsx runs the TypeScript sources and is one of them).

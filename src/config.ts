@@ -11,7 +11,7 @@ export type { AttachmentsConfig, S3Config } from './config/attachments.js'
 export type { TrustProxy }
 
 export type RateLimitConfig = {
-  /** requests per minute for one site key from one IP, all public routes together */
+  /** public requests per minute from one IP, over every public route and site key (counted before the key is looked up) */
   publicPerMinute: number
   /** messages per minute one session may send */
   sendsPerMinute: number
@@ -65,6 +65,8 @@ export type Config = {
   bodyLimitBytes: number
   /** the longest a client may take to send a whole request (headers and body); 408 and closed after */
   requestTimeoutMs: number
+  /** on SIGTERM, how long requests in flight may still take before their connections are cut */
+  drainTimeoutMs: number
   /** WebSocket ping interval; a peer that misses one is dropped */
   wsHeartbeatMs: number
   /** a socket whose unsent frames pass this many bytes is closed with 4008 (reconnect and resume) */
@@ -240,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 5_000, 100),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 25_000, 50),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
     wsSweepMs: int(env, 'WS_SWEEP_MS', 2_000, 50),

@@ -55,9 +55,24 @@ const LISTEN_ERRORS: Record<string, string> = {
 /** What a start that fails half-way must undo: the embedded Postgres it started (and the app's connections to it). */
 const started: { embedded?: EmbeddedDb; app?: Awaited<ReturnType<typeof buildApp>>; report?: BootstrapReport } = {}
 
+/**
+ * Ctrl-C or SIGTERM before the server listens (a slow first start, a process manager stopping
+ * it at once) would end Node there and then, leaving the embedded Postgres (a session of its
+ * own) running: the start stops at its next step instead and undoes what it did. SIGHUP (the
+ * terminal that ran npm start closed, an ssh session dropped) is a stop too, not a reload.
+ */
+let interrupted: NodeJS.Signals | undefined
+let drain: ((signal: NodeJS.Signals) => void) | undefined
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => (drain ? drain(signal) : (interrupted ??= signal)))
+
+function stopIfInterrupted(): void {
+  if (interrupted) throw new Error(`stopped by ${interrupted} before the start finished`)
+}
+
 async function main(): Promise<void> {
   const config = loadConfig()
   const embedded = (started.embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir))
+  stopIfInterrupted()
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
   const app = (started.app = await buildApp({ config, databaseUrl }).catch((err: unknown) => {
@@ -66,7 +81,9 @@ async function main(): Promise<void> {
     throw new ConfigError(`cannot reach the database at ${new URL(config.databaseUrl).host} (DATABASE_URL): ${(err as Error).message}`)
   }))
   logFatal = (err, msg) => app.log.fatal({ err }, msg)
+  stopIfInterrupted()
   const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
+  stopIfInterrupted()
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     const why = LISTEN_ERRORS[err.code ?? '']
     throw why ? new ConfigError(`cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`) : err
@@ -90,12 +107,16 @@ async function main(): Promise<void> {
       process.exit(1)
     }
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  process.on('SIGINT', () => void shutdown('SIGINT'))
+  drain = (signal) => void shutdown(signal)
+  // a signal during listen: drained like any other
+  if (interrupted) drain(interrupted)
 }
 
 main().catch(async (err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
+  // a signal may also have ended a step itself (Ctrl-C reaches initdb too): the stop was asked for
+  if (interrupted) {
+    console.error(`Stopped by ${interrupted} before the start finished`)
+  } else if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
     console.error('Cannot start:', err)
@@ -107,5 +128,5 @@ main().catch(async (err: unknown) => {
   // a Postgres left running would hold DATA_DIR for a server nobody started
   await started.app?.close().catch(() => {})
   await started.embedded?.stop()
-  process.exit(1)
+  process.exit(interrupted ? 0 : 1)
 })

@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import postgres from 'postgres'
+import { clusterDirFor, initCluster } from '../src/db/cluster.js'
 import { freshDatabase } from './helpers/app.js'
 import { ROOT, startServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
@@ -19,6 +20,14 @@ const SITE_KEY = 'pk_server_test_key'
 const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
 chmodSync(dataDir, 0o755)
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+
+const serverEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env })
+
+/** `node src/server.ts` to its end (a start that fails), with this environment. */
+function failedStart(env: Record<string, string>) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: serverEnv(env) })
+  return { status: run.status, output: run.stdout + run.stderr }
+}
 
 t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
@@ -117,6 +126,68 @@ t.test('two servers on one DATA_DIR share the embedded Postgres, and the first t
   await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
 })
 
+t.test('after kill -9 of the server and its embedded Postgres, the next start recovers, even when the stale postmaster.pid names a live process', async (t) => {
+  const env = { DATA_DIR: dataDir }
+  const first = await startServer(t, env)
+  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? '', 'postmaster.pid')
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  first.kill('SIGKILL')
+  process.kill(postmaster, 'SIGKILL')
+  t.equal(await first.exitCode(), null, 'killed')
+  // a zombie's cmdline is empty; once it is reaped, the pid is free
+  await waitFor('the killed postmaster to be gone', async () => {
+    try {
+      return readFileSync(`/proc/${postmaster}/cmdline`, 'utf8').length === 0 ? true : undefined
+    } catch {
+      return true
+    }
+  })
+  t.ok(existsSync(pidFile), 'Postgres left its postmaster.pid behind')
+  // after a reboot or a container restart the pid is often another process's: here, this test's
+  const lines = readFileSync(pidFile, 'utf8').split('\n')
+  writeFileSync(pidFile, [String(process.pid), ...lines.slice(1)].join('\n'))
+
+  const second = await startServer(t, env)
+  t.match(second.output(), key, 'the same data')
+  t.equal((await fetch(`${second.api}/healthz`)).status, 200)
+  second.kill('SIGTERM')
+  t.equal(await second.exitCode(), 0)
+})
+
+t.test('SIGTERM while the server is still starting (the embedded Postgres up, not listening yet) stops that Postgres too, and exits 0', async (t) => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-early-'))
+  chmodSync(ownDir, 0o755)
+  const pidFile = join(clusterDirFor(ownDir), 'postmaster.pid')
+  t.teardown(() => {
+    // without the fix, the orphan this test looks for: stop it before its folder goes
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT')
+    rmSync(ownDir, { recursive: true, force: true })
+  })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv({ DATA_DIR: ownDir }) })
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // a new cluster: migrations, the demo data and the web build still to come
+  await waitFor('the embedded Postgres to run', () => existsSync(pidFile), 60_000)
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, output)
+  t.notMatch(output, 'Live chat is running', 'the signal came while starting')
+  t.match(output, 'Stopped by SIGTERM before the start finished')
+  await waitFor('the embedded Postgres to stop', () => !existsSync(pidFile))
+})
+
+t.test('SIGHUP (the terminal that ran npm start closed) drains like SIGTERM: the embedded Postgres is stopped, not orphaned', async (t) => {
+  const server = await startServer(t, { DATA_DIR: dataDir })
+  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? '', 'postmaster.pid')
+  t.ok(existsSync(pidFile), 'the embedded Postgres runs')
+  // without the fix, the orphan this test looks for: stop it before the folder goes
+  t.teardown(() => existsSync(pidFile) && process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT'))
+  server.kill('SIGHUP')
+  t.equal(await server.exitCode(), 0, server.output())
+  t.notOk(existsSync(pidFile), 'and was stopped')
+})
+
 t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
   // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
   const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
@@ -154,12 +225,8 @@ t.test('a start that fails after the embedded Postgres started (port taken) stop
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
   t.teardown(() => taken.close())
   const port = String((taken.address() as AddressInfo).port)
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATA_DIR: ownDir },
-  })
-  const output = run.stdout + run.stderr
-  t.equal(run.status, 1, output)
+  const { status, output } = failedStart({ PORT: port, DATA_DIR: ownDir })
+  t.equal(status, 1, output)
   t.match(output, `Cannot start: cannot listen on 127.0.0.1:${port} (HOST, PORT): the port is in use`, 'a sentence naming the settings')
   t.notMatch(output, /\n\s+at /, 'no stack trace')
   t.notOk(existsSync(join(ownDir, 'pg', 'postmaster.pid')), 'no Postgres left running on DATA_DIR')
@@ -173,13 +240,36 @@ t.test('a DATABASE_URL that cannot be reached stops the start with a sentence na
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const port = (closed.address() as AddressInfo).port
   await new Promise((resolve) => closed.close(resolve))
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` },
-  })
-  const output = run.stdout + run.stderr
-  t.equal(run.status, 1, output)
+  const { status, output } = failedStart({ DATABASE_URL: `postgres://chat:pw-not-shown@127.0.0.1:${port}/chat` })
+  t.equal(status, 1, output)
   t.match(output, `Cannot start: cannot reach the database at 127.0.0.1:${port} (DATABASE_URL): `)
   t.notMatch(output, 'pw-not-shown')
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
+
+t.test('a DATA_DIR that cannot be written stops the start with a sentence naming it, without a stack', async (t) => {
+  // root may write anywhere; a path through a file fails for everyone (a read-only folder fails the same way for other users)
+  const file = join(dataDir, 'not-a-folder')
+  writeFileSync(file, '')
+  const { status, output } = failedStart({ DATA_DIR: join(file, 'data') })
+  t.equal(status, 1, output)
+  t.match(output, `Cannot start: cannot use the data folder ${join(file, 'data')} (DATA_DIR): ENOTDIR`)
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
+
+t.test('an embedded Postgres that will not start (here a broken setting; a full disk alike) is reported with what its log says, not just "Examine the log output"', async (t) => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-broken-'))
+  chmodSync(ownDir, 0o755)
+  const clusterDir = clusterDirFor(ownDir)
+  t.teardown(() => {
+    rmSync(ownDir, { recursive: true, force: true })
+    rmSync(clusterDir, { recursive: true, force: true })
+  })
+  await initCluster(clusterDir, 'unused-password')
+  appendFileSync(join(clusterDir, 'postgresql.conf'), "\nmax_connections = 'lots'\n")
+  const { status, output } = failedStart({ DATA_DIR: ownDir })
+  t.equal(status, 1, output)
+  t.match(output, `${join(clusterDir, 'server.log')} says:`)
+  t.match(output, 'invalid value for parameter "max_connections"', 'the reason, from the log')
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })

@@ -140,10 +140,28 @@ export async function initCluster(clusterDir: string, password: string): Promise
   }
 }
 
+const LOG_LINES_SHOWN = 5
+
+/** The last lines a failed start added to the server log: pg_ctl itself says only "Examine the log output". */
+function whatTheLogSays(log: string, from: number): string {
+  try {
+    const lines = readFileSync(log).subarray(from).toString('utf8').trim().split('\n').slice(-LOG_LINES_SHOWN)
+    return lines[0] ? `\n${log} says:\n${lines.map((l) => `  ${l}`).join('\n')}` : ''
+  } catch {
+    return '' // no log: pg_ctl's own message says why
+  }
+}
+
 /** Starts the cluster on `port` (127.0.0.1 and a socket in /tmp) and waits until it takes connections. */
 export async function startCluster(clusterDir: string, port: number): Promise<void> {
   const bin = await binDir()
-  await asPostgres(join(bin, 'pg_ctl'), ['-D', clusterDir, '-l', join(clusterDir, 'server.log'), '-o', `-p ${port}`, '-w', '-t', '60', 'start'])
+  const log = join(clusterDir, 'server.log')
+  const logSize = existsSync(log) ? statSync(log).size : 0
+  try {
+    await asPostgres(join(bin, 'pg_ctl'), ['-D', clusterDir, '-l', log, '-o', `-p ${port}`, '-w', '-t', '60', 'start'])
+  } catch (err) {
+    throw new ClusterError((err as Error).message + whatTheLogSays(log, logSize))
+  }
 }
 
 /** Fast shutdown: sessions are cut, the data is safe; resolves once the server is gone. */

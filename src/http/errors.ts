@@ -72,11 +72,14 @@ export function envelopeFor(err: FastifyError | ChatError | Error, log?: Fastify
     const message = 'A value cannot be stored: text must not contain NUL (U+0000) characters, and numbers and dates must be in range'
     return { status: 400, body: { success: false, error: { code: 'VALIDATION_ERROR', message } } }
   }
-  if (isDatabaseDown(err)) {
+  // a client that went away in the middle of its body is ECONNRESET too, but Fastify gives
+  // errors reading the request a 4xx statusCode; the database's never carry one
+  const clientStatus = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : undefined
+  if (isDatabaseDown(err) && clientStatus === undefined) {
     log?.warn({ err }, 'database unavailable')
     return { status: 503, body: { success: false, error: { code: 'UNAVAILABLE', message: 'The service is temporarily unavailable; try again shortly' } } }
   }
-  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500
+  const status = clientStatus ?? 500
   if (status === 500) {
     log?.error({ err }, 'unhandled error')
     return { status, body: { success: false, error: { code: 'INTERNAL', message: 'Internal server error' } } }

@@ -119,10 +119,22 @@ export const Ok = <T extends TSchema>(data: T) => Type.Object({ success: Type.Li
 
 export const ok = <T>(data: T) => ({ success: true as const, data })
 
+/**
+ * A success that is not JSON (a file, a text, a stream), documented under its own media type;
+ * the route's errors stay in the JSON envelope ('4xx': ErrorBody). Fastify's `produces` would
+ * have put them under that media type too.
+ */
+export const NotJson = <T extends TSchema>(mediaType: string, description: string, schema: T) => ({ description, content: { [mediaType]: { schema } } })
+
+/**
+ * A message's text as sent. The rule (1–4000 characters once trimmed, in code points) is
+ * chat/messages.ts's, which says what is wrong; this bound only stops a huge string early.
+ */
+export const MessageText = Type.String({ maxLength: 20_000, description: `1–${MAX_TEXT_CHARS} characters once trimmed (counted in code points), stored untrimmed; required unless attachments are given` })
+
 export const AttachmentIds = Type.Array(Type.String({ maxLength: 64 }), {
   maxItems: 5, description: 'ids from the upload route (at most 5); `text` may then be empty',
 })
-export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, pattern: '\\S' })
 export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64 })
 /**
  * An id in a path, a query string or a socket frame: a uuid in it reaches the handler

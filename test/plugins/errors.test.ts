@@ -1,7 +1,10 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest } from '../helpers/fixtures.js'
+import { serve } from '../helpers/http.js'
 
 t.test('an unknown route is a 404 in the envelope', async (t) => {
   const app = await buildTestApp(t)
@@ -32,4 +35,22 @@ t.test('logs carry request ids and never secrets, tokens or passwords', async (t
   for (const [name, secret] of Object.entries({ password: staff.password, jwt: staff.token, apiSecret: site.apiSecret, sessionToken: s.token })) {
     t.notOk(log.includes(secret), `no ${name} in the logs`)
   }
+})
+
+t.test('a client that goes away in the middle of its body is not logged as the database being unavailable', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const port = Number(new URL(await serve(app)).port)
+  const site = await makeSite(app)
+  const socket = connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  const received = once(app.server, 'request')
+  socket.write(`POST /api/public/chat/sessions HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${site.apiKey}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"name":`)
+  const [, res] = (await received) as [unknown, NodeJS.EventEmitter]
+  socket.destroy()
+  await once(res, 'close')
+  // the error handler runs as the aborted body is noticed, within milliseconds
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.notOk(lines.some((l) => l.includes('database unavailable')), lines.filter((l) => l.includes('"level":40')).join(''))
 })

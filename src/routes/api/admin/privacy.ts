@@ -6,7 +6,7 @@ import { eraseSessions, visitorSessionIds } from '../../../chat/erasure.js'
 import { ChatError, validationError } from '../../../chat/errors.js'
 import { exportSessionsNdjson } from '../../../chat/export.js'
 import { getSite } from '../../../chat/sites.js'
-import { DateTime, Email, ErrorBody, Id, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { DateTime, Email, ErrorBody, Id, NotJson, Nullable, Ok, ok } from '../../../http/schemas.js'
 import { parseTimeParam, parseTimeRange } from '../../../http/time.js'
 
 const ErasureBody = Type.Object({
@@ -78,9 +78,8 @@ export default (async (app) => {
       summary: "Export a site's sessions as NDJSON (streamed)",
       description: 'application/x-ndjson, one line per session (oldest first): { session, messages, notes }, as GET /api/chat/sessions/:id/export. Streamed in constant memory; recorded in the audit log (sessions.exported).',
       tags, security, querystring: ExportQuery,
-      produces: ['application/x-ndjson'],
       // a stream is sent as it is, never serialised
-      response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'NDJSON, one session a line' }), '4xx': ErrorBody },
+      response: { 200: NotJson('application/x-ndjson', 'NDJSON, one session a line', Type.Unsafe<Readable>({ type: 'string' })), '4xx': ErrorBody },
     },
   }, async (req, reply) => {
     const site = await getSite(app.db, req.query.siteId)

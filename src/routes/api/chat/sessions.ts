@@ -7,7 +7,7 @@ import { closeSession, markSessionRead } from '../../../chat/sessions.js'
 import { listSessions } from '../../../chat/session-search.js'
 import { getAdminSession } from '../../../chat/session-views.js'
 import { visibleSites } from '../../../chat/visibility.js'
-import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, Id, IdParams, Message, Note, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
+import { AdminSession, AttachmentIds, ClientMessageId, ErrorBody, Id, IdParams, Message, MessageText, Note, Nullable, Ok, ok, StringEnum } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
 import { parseTimeRange } from '../../../http/time.js'
 
@@ -27,7 +27,7 @@ const ListQuery = Type.Object({
 })
 
 const ReplyBody = Type.Object({
-  text: Type.Optional(Type.String({ maxLength: 20_000, description: 'required unless attachments are given' })),
+  text: Type.Optional(MessageText),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
   attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })

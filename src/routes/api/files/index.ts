@@ -5,7 +5,7 @@ import { getAttachment } from '../../../chat/attachments.js'
 import { forbidden, notFound } from '../../../chat/errors.js'
 import { FileMissing } from '../../../files/store.js'
 import { INLINE_TYPES, TEXT } from '../../../files/sniff.js'
-import { ErrorBody, Id } from '../../../http/schemas.js'
+import { ErrorBody, Id, NotJson } from '../../../http/schemas.js'
 
 const FileParams = Type.Object({
   id: Id(),
@@ -36,7 +36,7 @@ export default (async (app) => {
       tags: ['public'],
       params: FileParams,
       querystring: FileQuery,
-      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'the file' }), '4xx': ErrorBody },
+      response: { 200: NotJson('*/*', 'the file, with its checked Content-Type', Type.Unsafe<Readable>({ type: 'string', format: 'binary' })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
   }, async (req, reply) => {

@@ -2,11 +2,11 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../../../chat/errors.js'
 import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
-import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, Nullable, Ok, ok, StringEnum } from '../../../../http/schemas.js'
+import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, MessageText, Nullable, Ok, ok, StringEnum } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 
 export const SendBody = Type.Object({
-  text: Type.Optional(Type.String({ maxLength: 20_000, description: 'required unless attachments are given' })),
+  text: Type.Optional(MessageText),
   clientMessageId: Type.Optional(Nullable(ClientMessageId)),
   attachments: Type.Optional(AttachmentIds),
 }, { additionalProperties: false })

@@ -2,12 +2,13 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { startSession, type StartInput } from '../../../../chat/session-start.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
+import { MAX_TEXT_CHARS } from '../../../../chat/messages.js'
 import { ErrorBody, Email, Locale, Message, Name, Nullable, Ok, ok, PageUrl, Phone, PublicSession } from '../../../../http/schemas.js'
 import { header } from '../../../../plugins/auth.js'
 
 export const StartBody = Type.Object({
   userSessionId: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }))),
-  firstMessage: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
+  firstMessage: Type.Optional(Nullable(Type.String({ maxLength: 20_000, description: `message seq 1 (or appended when resuming): 1–${MAX_TEXT_CHARS} characters once trimmed` }))),
   name: Type.Optional(Nullable(Name)),
   phone: Type.Optional(Nullable(Phone)),
   email: Type.Optional(Nullable(Type.Union([Email, Type.Literal('')]))),

@@ -6,7 +6,7 @@ import { listMessages } from '../../../../chat/messages.js'
 import { getSiteSession } from '../../../../chat/sessions.js'
 import { transcriptText } from '../../../../chat/transcript.js'
 import { enqueueTranscript } from '../../../../outbox/enqueue.js'
-import { ErrorBody, IdParams, Ok, ok } from '../../../../http/schemas.js'
+import { ErrorBody, IdParams, NotJson, Ok, ok } from '../../../../http/schemas.js'
 import { clientAddress } from '../../../../plugins/limits.js'
 
 const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]
@@ -66,8 +66,7 @@ export default (async (app) => {
       tags: ['public'],
       security,
       params: IdParams,
-      produces: ['text/plain'],
-      response: { 200: Type.String(), '4xx': ErrorBody },
+      response: { 200: NotJson('text/plain', 'the transcript', Type.String()), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
     preHandler: app.requireSessionCredentials,
