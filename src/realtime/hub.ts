@@ -55,7 +55,8 @@ export class Hub {
     this.rooms = new Rooms(opts.log)
     this.dashboards = new Dashboards(this.peers, opts)
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
-    this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room))
+    this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room),
+      (sessionId, room, status) => this.queueStatus(sessionId, room, status))
   }
 
   get dashboardSocketCount(): number {
@@ -203,6 +204,15 @@ export class Hub {
     this.rooms.queueRead(sessionId, room, () => this.readNew(sessionId, room))
   }
 
+  /** The sweep found a status the session's sockets here were not sent (its event was lost): sent as for the event. */
+  private queueStatus(sessionId: string, room: Room, status: Session['status']): void {
+    this.rooms.enqueue(sessionId, room, async () => {
+      // decided in the room's order: a session event heard meanwhile has sent it already
+      const dashboardEvent = this.sweep.dashboardsOweStatus(sessionId, room.siteId, status) ? 'session.updated' : undefined
+      if (dashboardEvent || [...room.watchers].some((w) => w.status !== undefined && w.status !== status)) await this.refreshSession(sessionId, room, dashboardEvent)
+    })
+  }
+
   private async readNew(sessionId: string, room: Room): Promise<void> {
     const dashboardSeqs = room.dashboardSeqs.splice(0)
     try {
@@ -259,6 +269,7 @@ export class Hub {
       })
       this.dashboards.broadcast(session.siteId, originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
         (session.lastMessage?.attachments.length ?? 0) > 0))
+      this.sweep.announceStatus(sessionId, session.status)
       status = session.status
     } else if (room.watchers.size > 0) {
       status = await getSessionStatus(this.opts.db, sessionId)
