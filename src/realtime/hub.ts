@@ -172,7 +172,7 @@ export class Hub {
   /** Erased: the widget's sockets close for good and the dashboards drop the conversation. */
   private onErased(sessionId: string, siteId: string): void {
     const room = this.rooms.get(sessionId)
-    for (const w of room?.watchers ?? []) w.socket.close(CloseCode.erased, 'session erased')
+    if (room) this.closeErased(room)
     this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
   }
 
@@ -255,9 +255,14 @@ export class Hub {
     try {
       await this.sendSession(sessionId, room, dashboardEvent)
     } catch (err) {
-      // erased meanwhile: its 'erased' event closes the sockets and tells the dashboards
       if (!(err instanceof ChatError && err.status === 404)) throw err
+      // erased: its 'erased' event closes the sockets too, but one that was lost does not (a bus reconnect's re-read comes here)
+      this.closeErased(room)
     }
+  }
+
+  private closeErased(room: Room): void {
+    for (const w of room.watchers) w.socket.close(CloseCode.erased, 'session erased')
   }
 
   private async sendSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
