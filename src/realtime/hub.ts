@@ -56,7 +56,7 @@ export class Hub {
     this.dashboards = new Dashboards(this.peers, opts)
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
     this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room),
-      (sessionId, room, status) => this.queueStatus(sessionId, room, status))
+      (sessionId, room, status, dashboardsOwed) => this.queueStatus(sessionId, room, status, dashboardsOwed))
   }
 
   get dashboardSocketCount(): number {
@@ -205,10 +205,10 @@ export class Hub {
   }
 
   /** The sweep found a status the session's sockets here were not sent (its event was lost): sent as for the event. */
-  private queueStatus(sessionId: string, room: Room, status: Session['status']): void {
+  private queueStatus(sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean): void {
     this.rooms.enqueue(sessionId, room, async () => {
-      // decided in the room's order: a session event heard meanwhile has sent it already
-      const dashboardEvent = this.sweep.dashboardsOweStatus(sessionId, room.siteId, status) ? 'session.updated' : undefined
+      // decided again in the room's order: a session event heard meanwhile has sent it already
+      const dashboardEvent = dashboardsOwed && this.sweep.dashboardsOweStatus(sessionId, room.siteId, status) ? 'session.updated' : undefined
       if (dashboardEvent || [...room.watchers].some((w) => w.status !== undefined && w.status !== status)) await this.refreshSession(sessionId, room, dashboardEvent)
     })
   }

@@ -27,8 +27,8 @@ export class Sweep {
     private readonly dashboards: Dashboards,
     /** has the hub read the room's session after its sockets' lastSeq and the room's dashboardSeqs */
     private readonly queueRead: (sessionId: string, room: Room) => void,
-    /** has the hub send the session's status to the sockets not yet sent `status` */
-    private readonly queueStatus: (sessionId: string, room: Room, status: Session['status']) => void,
+    /** has the hub send the session's status to the widget sockets not sent `status`, and to its dashboards when they may be owed it */
+    private readonly queueStatus: (sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean) => void,
   ) {
     this.timer = setInterval(() => void this.run(), opts.sweepMs).unref()
   }
@@ -67,15 +67,15 @@ export class Sweep {
         const widgetsBehind = watchers.some((w) => w.lastSeq < s.lastSeq)
         const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
         // a socket not sent any status yet has its first status read queued already
-        const statusOwed = watchers.some((w) => w.status !== undefined && w.status !== s.status)
-          || (s.closedRecently && this.dashboardsOweStatus(s.id, s.siteId, s.status))
-        if (!widgetsBehind && dashboardSeqs.length === 0 && !statusOwed) continue
+        const widgetsOwedStatus = watchers.some((w) => w.status !== undefined && w.status !== s.status)
+        const dashboardsOwedStatus = s.closedRecently && this.dashboardsOweStatus(s.id, s.siteId, s.status)
+        if (!widgetsBehind && dashboardSeqs.length === 0 && !widgetsOwedStatus && !dashboardsOwedStatus) continue
         const target = room ?? this.rooms.of(s.id)
         target.siteId = s.siteId
         target.dashboardSeqs.push(...dashboardSeqs)
         if (widgetsBehind || dashboardSeqs.length > 0) this.queueRead(s.id, target)
         // after the read: the status frame follows the messages, as on connect
-        if (statusOwed) this.queueStatus(s.id, target, s.status)
+        if (widgetsOwedStatus || dashboardsOwedStatus) this.queueStatus(s.id, target, s.status, dashboardsOwedStatus)
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
