@@ -93,7 +93,7 @@ export function contactSearchText(t: { name: AnyPgColumn; phone: AnyPgColumn; em
 // entry in any of the indexes below), and the table leaves room on each page for it
 // (fillfactor, migration 0011). The staff list sorts by activity without an index (it counts
 // every matching session anyway); the realtime sweep finds recent activity through
-// chat_messages_created_idx.
+// chat_messages_created_idx, and recent closes through chat_sessions_recently_closed_idx.
 export const chatSessions = pgTable('chat_sessions', {
   id: uuid('id').notNull().defaultRandom(),
   siteId: uuid('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
@@ -147,6 +147,8 @@ export const chatSessions = pgTable('chat_sessions', {
   index('chat_sessions_site_created_idx').on(t.siteId, t.createdAt),
   // the retention job's scan: closed sessions by age
   index('chat_sessions_closed_idx').on(t.siteId, t.closedAt).where(sql`status = 'closed'`),
+  // the realtime sweep's recent closes, over every site (a close writes indexed columns anyway; a send never sets these)
+  index('chat_sessions_recently_closed_idx').on(t.closedAt).where(sql`status = 'closed'`),
   index('chat_sessions_rated_idx').on(t.ratedAt).where(sql`rated_at is not null`),
   // an agent's open load (auto-assignment's cap, the "Mine" list)
   index('chat_sessions_assignee_open_idx').on(t.assignedTo).where(sql`status = 'open'`),

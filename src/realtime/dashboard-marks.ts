@@ -1,4 +1,4 @@
-import type { RecentSession } from '../chat/sessions.js'
+import type { RecentSession, Session } from '../chat/sessions.js'
 import { MAX_PAGE } from '../chat/messages.js'
 
 /** What the sweep found dashboards here owed for one session. */
@@ -18,8 +18,15 @@ export type DashboardDebt =
  */
 type Mark = { floor: number; above: Set<number>; sweep: number }
 
+/**
+ * Per recently changed session, the status its dashboards here were last sent (by a
+ * `session.*` frame): the sweep sends a recent close again only when it is not this.
+ */
+type StatusMark = { status: Session['status']; sweep: number }
+
 export class DashboardMarks {
   private readonly marks = new Map<string, Mark>()
+  private readonly statuses = new Map<string, StatusMark>()
   private sweeps = 0
 
   /** A notification reached this process; true when dashboards have not been told of `seq` yet. */
@@ -34,6 +41,15 @@ export class DashboardMarks {
     return true
   }
 
+  /** Dashboards here were sent the session with this status. */
+  announceStatus(sessionId: string, status: Session['status']): void {
+    this.statuses.set(sessionId, { status, sweep: this.sweeps })
+  }
+
+  statusAnnounced(sessionId: string, status: Session['status']): boolean {
+    return this.statuses.get(sessionId)?.status === status
+  }
+
   /** Called before the sweep's query: marks set from here on survive this sweep's pruning. */
   startSweep(): void {
     this.sweeps++
@@ -42,13 +58,15 @@ export class DashboardMarks {
   /**
    * The sweep's sessions: what dashboards are owed for each, and the marks moved up to the
    * stored lastSeq. A mark for a session that left the window (and was not set meanwhile) is
-   * forgotten, so the map holds recently active sessions only.
+   * forgotten, so the maps hold recently active or closed sessions only.
    */
   settle(sessions: RecentSession[]): Map<RecentSession, DashboardDebt> {
     const owed = new Map<RecentSession, DashboardDebt>()
     const present = new Set<string>()
     for (const s of sessions) {
       present.add(s.id)
+      // only its close is recent: its messages were settled while they were
+      if (!s.active) continue
       const mark = this.marks.get(s.id)
       if (mark !== undefined && mark.floor >= s.lastSeq) continue
       this.marks.set(s.id, { floor: s.lastSeq, above: new Set([...mark?.above ?? []].filter((seq) => seq > s.lastSeq)), sweep: this.sweeps })
@@ -61,12 +79,15 @@ export class DashboardMarks {
       const seqs = Array.from({ length: s.lastSeq - mark.floor }, (_, i) => mark.floor + 1 + i).filter((seq) => !mark.above.has(seq))
       if (seqs.length > 0) owed.set(s, { kind: 'frames', seqs })
     }
-    for (const [id, mark] of this.marks) if (!present.has(id) && mark.sweep < this.sweeps) this.marks.delete(id)
+    for (const marks of [this.marks, this.statuses]) {
+      for (const [id, mark] of marks) if (!present.has(id) && mark.sweep < this.sweeps) marks.delete(id)
+    }
     return owed
   }
 
   /** No dashboards here: nothing is owed to anyone, and a dashboard that opens fetches everything. */
   clear(): void {
     this.marks.clear()
+    this.statuses.clear()
   }
 }

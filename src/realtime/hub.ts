@@ -55,7 +55,8 @@ export class Hub {
     this.rooms = new Rooms(opts.log)
     this.dashboards = new Dashboards(this.peers, opts)
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
-    this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room))
+    this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room),
+      (sessionId, room, status, dashboardsOwed) => this.queueStatus(sessionId, room, status, dashboardsOwed))
   }
 
   get dashboardSocketCount(): number {
@@ -171,7 +172,7 @@ export class Hub {
   /** Erased: the widget's sockets close for good and the dashboards drop the conversation. */
   private onErased(sessionId: string, siteId: string): void {
     const room = this.rooms.get(sessionId)
-    for (const w of room?.watchers ?? []) w.socket.close(CloseCode.erased, 'session erased')
+    if (room) this.closeErased(room)
     this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
   }
 
@@ -201,6 +202,15 @@ export class Hub {
 
   private queueRead(sessionId: string, room: Room): void {
     this.rooms.queueRead(sessionId, room, () => this.readNew(sessionId, room))
+  }
+
+  /** The sweep found a status the session's sockets here were not sent (its event was lost): sent as for the event. */
+  private queueStatus(sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean): void {
+    this.rooms.enqueue(sessionId, room, async () => {
+      // decided again in the room's order: a session event heard meanwhile has sent it already
+      const dashboardEvent = dashboardsOwed && this.sweep.dashboardsOweStatus(sessionId, room.siteId, status) ? 'session.updated' : undefined
+      if (dashboardEvent || [...room.watchers].some((w) => w.status !== undefined && w.status !== status)) await this.refreshSession(sessionId, room, dashboardEvent)
+    })
   }
 
   private async readNew(sessionId: string, room: Room): Promise<void> {
@@ -245,9 +255,14 @@ export class Hub {
     try {
       await this.sendSession(sessionId, room, dashboardEvent)
     } catch (err) {
-      // erased meanwhile: its 'erased' event closes the sockets and tells the dashboards
       if (!(err instanceof ChatError && err.status === 404)) throw err
+      // erased: its 'erased' event closes the sockets too, but one that was lost does not (a bus reconnect's re-read comes here)
+      this.closeErased(room)
     }
+  }
+
+  private closeErased(room: Room): void {
+    for (const w of room.watchers) w.socket.close(CloseCode.erased, 'session erased')
   }
 
   private async sendSession(sessionId: string, room: Room, dashboardEvent?: 'session.created' | 'session.updated'): Promise<void> {
@@ -259,6 +274,7 @@ export class Hub {
       })
       this.dashboards.broadcast(session.siteId, originFrame((origin) => JSON.stringify({ type: dashboardEvent, session: linkSession(this.opts.links, origin, session) }),
         (session.lastMessage?.attachments.length ?? 0) > 0))
+      this.sweep.announceStatus(sessionId, session.status)
       status = session.status
     } else if (room.watchers.size > 0) {
       status = await getSessionStatus(this.opts.db, sessionId)

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { recentlyActiveSessions } from '../chat/sessions.js'
+import { recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import type { Db } from '../db/client.js'
 import { DashboardMarks } from './dashboard-marks.js'
 import type { Dashboards } from './dashboards.js'
@@ -13,7 +13,9 @@ const SWEEP_WINDOW_FACTOR = 5
  * lost with the process that stored it (or with a bus connection). Every sweep looks at the
  * sessions active since a little before the previous one and has the hub read again any
  * watched session whose stored lastSeq is ahead of a socket, and any session whose stored
- * lastSeq is ahead of what its dashboards were told (DashboardMarks).
+ * lastSeq is ahead of what its dashboards were told (DashboardMarks). A session event can be
+ * lost the same way: a session whose status is not the one its widget sockets here were sent,
+ * or closed in the window without its dashboards here being sent the close, is sent again.
  */
 export class Sweep {
   private readonly marks = new DashboardMarks()
@@ -25,6 +27,8 @@ export class Sweep {
     private readonly dashboards: Dashboards,
     /** has the hub read the room's session after its sockets' lastSeq and the room's dashboardSeqs */
     private readonly queueRead: (sessionId: string, room: Room) => void,
+    /** has the hub send the session's status to the widget sockets not sent `status`, and to its dashboards when they may be owed it */
+    private readonly queueStatus: (sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean) => void,
   ) {
     this.timer = setInterval(() => void this.run(), opts.sweepMs).unref()
   }
@@ -32,6 +36,16 @@ export class Sweep {
   /** A notification of `seq` reached this process; true when its dashboards have not been told of it yet. */
   announce(sessionId: string, seq: number): boolean {
     return this.dashboards.size > 0 && this.marks.announce(sessionId, seq)
+  }
+
+  /** Dashboards here were sent the session with this status (a `session.*` frame). */
+  announceStatus(sessionId: string, status: Session['status']): void {
+    if (this.dashboards.size > 0) this.marks.announceStatus(sessionId, status)
+  }
+
+  /** Whether dashboards here that see the session's site still have to be sent this status. */
+  dashboardsOweStatus(sessionId: string, siteId: string | undefined, status: Session['status']): boolean {
+    return this.dashboards.anySees(siteId) && !this.marks.statusAnnounced(sessionId, status)
   }
 
   stop(): void {
@@ -49,13 +63,19 @@ export class Sweep {
         const debt = owed.get(s)
         if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
         const room = this.rooms.get(s.id)
-        const widgetsBehind = room !== undefined && [...room.watchers].some((w) => w.lastSeq < s.lastSeq)
+        const watchers = room === undefined ? [] : [...room.watchers]
+        const widgetsBehind = watchers.some((w) => w.lastSeq < s.lastSeq)
         const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
-        if (!widgetsBehind && dashboardSeqs.length === 0) continue
+        // a socket not sent any status yet has its first status read queued already
+        const widgetsOwedStatus = watchers.some((w) => w.status !== undefined && w.status !== s.status)
+        const dashboardsOwedStatus = s.closedRecently && this.dashboardsOweStatus(s.id, s.siteId, s.status)
+        if (!widgetsBehind && dashboardSeqs.length === 0 && !widgetsOwedStatus && !dashboardsOwedStatus) continue
         const target = room ?? this.rooms.of(s.id)
         target.siteId = s.siteId
         target.dashboardSeqs.push(...dashboardSeqs)
-        this.queueRead(s.id, target)
+        if (widgetsBehind || dashboardSeqs.length > 0) this.queueRead(s.id, target)
+        // after the read: the status frame follows the messages, as on connect
+        if (widgetsOwedStatus || dashboardsOwedStatus) this.queueStatus(s.id, target, s.status, dashboardsOwedStatus)
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')

@@ -46,4 +46,8 @@ t.test("every send's update of its session is a HOT update", async (t) => {
   const [old] = await app.sql<{ id: string }[]>`
     insert into chat_sessions (site_id, user_session_id, created_at) values (${site.id}, ${'old-' + Date.now()}, now() - interval '1 hour') returning id`
   t.notOk((await recentlyActiveSessions(app.db, 60_000)).some((s) => s.id === old?.id), 'a session started an hour ago without messages is not')
+  // its close is recent, through the recent-closes index (migration 0014): found for that alone
+  await app.sql`update chat_sessions set status = 'closed', closed_at = now() where id = ${old?.id ?? ''}`
+  const closed = (await recentlyActiveSessions(app.db, 60_000)).find((s) => s.id === old?.id)
+  t.match(closed, { status: 'closed', active: false, closedRecently: true }, 'closing it makes it recent, for its close only')
 })

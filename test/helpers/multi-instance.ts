@@ -3,12 +3,13 @@
  * (test/realtime/postgres-bus.test.ts, test/realtime/nats-bus.test.ts): instances on one
  * database exchanging events, and what happens when an instance's bus connection drops.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from './app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest, replyRequest, sendRequest } from './fixtures.js'
 import { makeTelegramSite, startBotApi, telegramEnv } from './telegram.js'
-import { dashboardUrl, listen, openSocket, widgetUrl } from './sockets.js'
+import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from './sockets.js'
 import { waitFor } from './wait.js'
 import type { BusEvent } from '../../src/realtime/bus.js'
 
@@ -88,6 +89,36 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     await widget.waitForSeq(4)
     t.same(widget.ofType('message').map((f) => [f.message?.seq, f.message?.sender, f.message?.text]),
       [[1, 'visitor', 'anyone?'], [2, 'bot', bot.followUpText], [3, 'agent', 'from Telegram'], [4, 'agent', 'after']], 'each once, in order')
+  })
+
+  t.test('a close whose event an instance never got reaches its widget and dashboard sockets within the sweep bound, once', async (t) => {
+    const a = await app(t)
+    // B's bus brings it nothing while held: only its sweep (at the default interval) can tell its sockets
+    const { app: b, hold, release } = await (await bus()).heldApp(t, { env: {}, clock: () => new Date() })
+    const sweepMs = b.config.wsSweepMs
+    const staff = await makeStaff(a)
+    const s = await makeSession(a, await makeSite(a), { firstMessage: 'hello' })
+    const baseB = await listen(b)
+    const dashboardOnB = await openDashboard(t, baseB, staff)
+    const widgetOnB = await openSocket(t, widgetUrl(baseB, s))
+    const statuses = () => widgetOnB.ofType('session').map((f) => f.session?.status)
+    const updates = () => dashboardOnB.ofType('session.updated').filter((f) => f.session?.id === s.id).map((f) => f.session?.status)
+    await widgetOnB.waitUntil('the backlog and the status', () => widgetOnB.seqs().length === 1 && statuses().length === 1)
+    // the session's last message is older than the sweep's window: only the close is recent
+    await a.sql`update chat_messages set created_at = created_at - interval '1 hour' where session_id = ${s.id}`
+    await a.sql`update chat_sessions set created_at = created_at - interval '1 hour', last_message_at = last_message_at - interval '1 hour' where id = ${s.id}`
+    await hold()
+    const closedAt = Date.now()
+    t.equal((await a.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(staff) })).statusCode, 200)
+    await widgetOnB.waitUntil('the closed status', () => statuses().includes('closed'))
+    await dashboardOnB.waitUntil('the closed session', () => updates().includes('closed'))
+    const elapsed = Date.now() - closedAt
+    t.ok(elapsed < 2 * sweepMs, `caught up in ${elapsed} ms (sweep every ${sweepMs} ms)`)
+    // later sweeps still see the close in their window, and send nothing again
+    await sleep(2 * sweepMs)
+    t.same(statuses(), ['open', 'closed'], 'the widget socket: its status once, then the close once')
+    t.same(updates(), ['closed'], 'the dashboard: the close once, as for its event')
+    await release()
   })
 
   t.test('an unsubscribed subscriber gets nothing more', async (t) => {

@@ -8,6 +8,8 @@ import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../h
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
 import { databaseRelay } from '../helpers/database-relay.js'
+import { eraseSessions } from '../../src/chat/erasure.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /** An app whose LISTEN connection can be held (notifications wait in Postgres), with no sweep during the test. */
 async function appWithHeldNotifications(t: Parameters<typeof buildTestApp>[0]) {
@@ -200,4 +202,22 @@ t.test("a visitor's message reaches the sockets on the instance that stored it w
   release()
   t.same(other.ofType('message').map((f) => f.message?.text), ['first', 'posted', 'over the socket'])
   t.same(sender.seqs(), [1, 2, 3])
+})
+
+t.test('a widget socket whose erasure event was lost is closed with 4004 by the re-read after the next bus reconnect', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await listen(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'hello' })
+  const socket = await openSocket(t, widgetUrl(base, s))
+  await socket.waitUntil('the backlog and the status', () => socket.seqs().length === 1 && socket.ofType('session').length === 1)
+  let reconnects = 0
+  await app.bus.subscribe({ onEvent: () => {}, onReconnect: () => reconnects++ })
+  // erased by a process that died before its 'erased' event went out
+  t.same(await eraseSessions(app.db, { publish: () => {} }, [s.id]), [{ id: s.id, siteId: s.site.id }])
+  const admin = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${LISTENER_APP_NAME} and datname = current_database()`
+  await waitFor('the listener to be back', () => reconnects >= 1)
+  const closed = await Promise.race([socket.closed, sleep(5_000).then(() => undefined)])
+  t.equal(closed?.code, 4004, 'closed as by the erased event')
 })
