@@ -10,6 +10,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
+import { errWithoutValues } from './http/log-errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
 import { loneSurrogateAt, loneSurrogateError } from './http/lone-surrogates.js'
@@ -92,6 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       redact: ['req.headers.authorization', 'req.headers["x-api-secret"]', 'req.headers["x-session-token"]', 'req.headers.cookie'],
       serializers: {
         req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+        err: errWithoutValues,
       },
     },
     bodyLimit: config.bodyLimitBytes,

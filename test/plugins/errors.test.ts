@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'drizzle-orm'
 import { buildApp } from '../../src/app.js'
 import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest } from '../helpers/fixtures.js'
@@ -32,4 +33,21 @@ t.test('logs carry request ids and never secrets, tokens or passwords', async (t
   for (const [name, secret] of Object.entries({ password: staff.password, jwt: staff.token, apiSecret: site.apiSecret, sessionToken: s.token })) {
     t.notOk(log.includes(secret), `no ${name} in the logs`)
   }
+})
+
+t.test('a database error is logged with its SQL and code, never the values bound to it', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const email = 'private.person@example.com'
+  const text = 'my card number is 4111 1111 1111 1111'
+  // a NOT NULL violation: drizzle's error names the values, Postgres's detail quotes the row
+  const err = await app.db.execute(sql`insert into users (email, name, password_hash, role) values (${email}, ${text}, ${null}, 'agent')`).catch((e: unknown) => e)
+  t.ok(err instanceof Error && String(err.message).includes(email), 'the error itself carries the values')
+  app.log.error({ err }, 'outbox round failed')
+  app.log.error({ err: (err as Error).cause }, 'the driver error alone')
+  const [wrapped, driver] = lines.map((l) => JSON.parse(l) as { err: Record<string, unknown> })
+  t.match(wrapped?.err, { type: 'DrizzleQueryError', code: '23502', message: /^Failed query: insert into users .*\nparams: \(3 values, not logged\): null value in column "password_hash"/s })
+  t.match(driver?.err, { type: 'PostgresError', code: '23502', table_name: 'users', column_name: 'password_hash' })
+  for (const secret of [email, text]) t.notOk(lines.join('').includes(secret), `"${secret}" is not in the log`)
 })
