@@ -27,3 +27,8 @@ export function valueHider(err: unknown): (text: string) => string {
   const swaps = valueTexts(err)
   return (text) => swaps.reduce((t, [withValues, without]) => t.split(withValues).join(without), text)
 }
+
+/** The error's message without bound values: for logs and stored delivery errors. */
+export function messageWithoutValues(err: unknown): string {
+  return err instanceof Error ? valueHider(err)(err.message) : String(err)
+}
