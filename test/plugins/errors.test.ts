@@ -51,3 +51,17 @@ t.test('a database error is logged with its SQL and code, never the values bound
   t.match(driver?.err, { type: 'PostgresError', code: '23502', table_name: 'users', column_name: 'password_hash' })
   for (const secret of [email, text]) t.notOk(lines.join('').includes(secret), `"${secret}" is not in the log`)
 })
+
+t.test('request logs leave out file link signatures and names, and dashboard searches', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const staff = await makeStaff(app)
+  const file = '0b7c1a52-3f4e-4d2a-9c61-2d8e5f7a9b10'
+  await app.inject({ method: 'GET', url: `/api/files/${file}/passport-anna-private.pdf?expires=4102444800&sig=s1gnatur3-s3cret` })
+  await app.inject({ method: 'GET', url: '/api/chat/sessions?status=all&search=anna.private%40example.com', headers: bearer(staff) })
+  const urls = lines.map((l) => (JSON.parse(l) as { req?: { url: string } }).req?.url).filter(Boolean)
+  t.ok(urls.includes(`/api/files/${file}/[name]?expires=4102444800&sig=[redacted]`), 'the file link is logged by its id')
+  t.ok(urls.includes('/api/chat/sessions?status=all&search=[redacted]'), 'the search is logged without its text')
+  for (const secret of ['s1gnatur3', 'anna']) t.notOk(lines.join('').includes(secret), `no "${secret}" in the log`)
+})
