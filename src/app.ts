@@ -10,6 +10,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import filesPlugin from './plugins/files.js'
 import { clientErrorHandler, envelopeFor } from './http/errors.js'
+import { errWithoutValues } from './http/log-errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
 import { loneSurrogateAt, loneSurrogateError } from './http/lone-surrogates.js'
@@ -78,9 +79,13 @@ const silentChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']>
 
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
 
-const SECRET_QUERY_PARAMS = /([?&](?:token|apiKey|api_key)=)[^&]*/gi
+// secrets (session and unsubscribe tokens, a file link's signature) and personal data (a
+// dashboard search for a visitor's email) that URLs carry; the rest of a URL stays in the log
+const PRIVATE_QUERY_PARAMS = /([?&](?:token|apiKey|api_key|sig|search)=)[^&]*/gi
+// a download URL ends in the file's name ("passport-anna.pdf"); its id says which file it is
+const FILE_NAME_IN_PATH = /^(\/api\/files\/[^/?]*\/)[^?]*/
 
-export const redactUrl = (url: string) => url.replace(SECRET_QUERY_PARAMS, '$1[redacted]')
+export const redactUrl = (url: string) => url.replace(PRIVATE_QUERY_PARAMS, '$1[redacted]').replace(FILE_NAME_IN_PATH, '$1[name]')
 
 /** Builds the whole product as a Fastify instance; server.ts only listens. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -92,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       redact: ['req.headers.authorization', 'req.headers["x-api-secret"]', 'req.headers["x-session-token"]', 'req.headers.cookie'],
       serializers: {
         req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+        err: errWithoutValues,
       },
     },
     bodyLimit: config.bodyLimitBytes,

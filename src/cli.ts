@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config.js'
 import { connectDb } from './db/client.js'
+import { messageWithoutValues } from './db/query-errors.js'
 import { PostgresBus } from './realtime/postgres-bus.js'
 import { startEmbeddedPostgres } from './db/embedded.js'
 import { runMigrations } from './db/migrate.js'
@@ -50,7 +51,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     await run(args, env, output.out)
     return 0
   } catch (err) {
-    output.err(err instanceof Error ? err.message : String(err))
+    output.err(messageWithoutValues(err))
     return 1
   }
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { s3Config, type AttachmentsConfig } from './config/attachments.js'
-import { bool, ConfigError, int, oneOf, positiveNumber, str, url, type Env } from './config/env.js'
+import { bool, ConfigError, int, oneOf, positiveNumber, str, url, withoutCredentials, type Env } from './config/env.js'
 import { natsServers } from './config/nats.js'
 import { siteOrigins } from './config/origins.js'
 import { checkSecretLengths } from './config/secrets.js'
@@ -188,7 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
   const siteApiSecret = str(env, 'SITE_API_SECRET')
   if (siteApiSecret !== undefined && siteApiKey === undefined) throw new ConfigError('SITE_API_SECRET needs SITE_API_KEY')
   const smtpUrl = str(env, 'SMTP_URL')
-  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${smtpUrl}"`)
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got "${withoutCredentials(smtpUrl)}"`)
   const emailFrom = str(env, 'EMAIL_FROM')
   if (emailFrom !== undefined && !/^[^\s<>@]+@[^\s<>@]+$|<[^\s<>@]+@[^\s<>@]+>$/.test(emailFrom)) {
     throw new ConfigError(`EMAIL_FROM must be an address such as chat@shop.example, got "${emailFrom}"`)

@@ -1,9 +1,11 @@
+import { inspect } from 'node:util'
 import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { isDatabaseDown } from './db/availability.js'
 import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
+import { errWithoutValues } from './http/log-errors.js'
 
 /** The admin and the site, with the secrets only this start knows (shown once). */
 function credentialLines(report: BootstrapReport): string[] {
@@ -35,8 +37,16 @@ function printWelcome(config: Config, port: number, report: BootstrapReport, emb
   console.log(lines.join('\n') + '\n')
 }
 
+/** An error for the console: its stack (with causes) and fields, without a database statement's values, as the log has it. */
+function printable(err: unknown): unknown {
+  if (!(err instanceof Error)) return err
+  const serialized = errWithoutValues(err)
+  const fields = Object.fromEntries(Object.entries(serialized).filter(([key]) => !['type', 'message', 'stack'].includes(key)))
+  return Object.keys(fields).length > 0 ? `${serialized.stack}\n${inspect(fields)}` : serialized.stack
+}
+
 /** Until the app's logger exists, the console; then the app's log (JSON with the stack under err). */
-let logFatal = (err: unknown, msg: string) => console.error(msg, err)
+let logFatal = (err: unknown, msg: string) => console.error(msg, printable(err))
 
 // A process in an unknown state must not go on serving; but it says why before it goes.
 process.on('uncaughtException', (err) => {
@@ -119,7 +129,7 @@ main().catch(async (err: unknown) => {
   } else if (err instanceof ConfigError || err instanceof EmbeddedDbError || err instanceof SecretKeyMissing) {
     console.error(`Cannot start: ${err.message}`)
   } else {
-    console.error('Cannot start:', err)
+    console.error('Cannot start:', printable(err))
   }
   // made and stored already: a later start would not show them again
   if (started.report?.admin?.password || started.report?.site?.apiSecret) {

@@ -49,3 +49,13 @@ t.test('cli create-user and create-site make a user who can log in and a site wh
   t.equal(duplicate.code, 1)
   t.match(duplicate.stderr, 'exists')
 })
+
+t.test('a command the database refuses says why without the values of its statement', async (t) => {
+  const url = await emptyDatabase()
+  // Postgres text cannot hold U+0000: the insert fails after the password was hashed
+  const failed = await cliInProcess({ DATABASE_URL: url }, 'create-user', '--email', 'private.agent@example.com', '--name', 'Ol\u0000ena', '--password', 'a-long-password')
+  t.equal(failed.code, 1)
+  t.match(failed.stderr, /^Failed query: insert into "users" .*\nparams: \(\d+ values, not logged\)/s)
+  t.notMatch(failed.stderr, 'scrypt$', 'no password hash')
+  t.notMatch(failed.stderr, 'private.agent', 'no email')
+})

@@ -38,3 +38,17 @@ t.test('SITE_ORIGINS takes what the admin API takes, and a host without its sche
     t.throws(() => loadConfig({ SITE_ORIGINS: bad }), /^SITE_ORIGINS must be \* or origins such as https:\/\/shop\.example, comma-separated, got "/, bad)
   }
 })
+
+t.test('a malformed SMTP_URL, REDIS_URL or NATS_URL stops the start without printing its password', async (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ SMTP_URL: 'smtp://mailer:hunter2 pw@mail.example:587' }, /^SMTP_URL must look like .*, got "smtp:\/\/\[credentials\]@mail\.example:587"$/],
+    [{ SMTP_URL: 'smtp+tls://mailer:hunter2pw@mail.example' }, /got "smtp\+tls:\/\/\[credentials\]@mail\.example"$/],
+    [{ REDIS_URL: 'redis://:hunter2pw@cache:99999' }, /^REDIS_URL must be a URL, got "redis:\/\/\[credentials\]@cache:99999"$/],
+    [{ REALTIME_BUS: 'nats', NATS_URL: 'http://bus:hunter2pw@nats:4222' }, /^NATS_URL must be .*, got "http:\/\/\[credentials\]@nats:4222"$/],
+  ]
+  for (const [env, message] of cases) {
+    const err = t.throws(() => loadConfig(env)) as Error
+    t.match(err.message, message, Object.keys(env).join(' '))
+    t.notMatch(err.message, 'hunter2', 'the password is not printed')
+  }
+})

@@ -273,3 +273,24 @@ t.test('an embedded Postgres that will not start (here a broken setting; a full 
   t.match(output, 'invalid value for parameter "max_connections"', 'the reason, from the log')
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
+
+t.test('a start that the database refuses prints the error without the values of its statement', async (t) => {
+  const databaseUrl = await freshDatabase()
+  const db = postgres(databaseUrl, { max: 1, onnotice: () => {} })
+  // no user can be stored: creating the configured admin fails on its insert
+  await db.unsafe('alter table users add constraint users_refused check (false) not valid')
+  await db.end()
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    env: {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test',
+      DATABASE_URL: databaseUrl, ADMIN_EMAIL: 'ops.private@example.com', ADMIN_PASSWORD: 'admin-password-1',
+    },
+  })
+  const output = run.stdout + run.stderr
+  t.equal(run.status, 1, output)
+  t.match(output, /Cannot start: Error: Failed query: insert into "users" .*\nparams: \(\d+ values, not logged\)/, 'the statement, without its values')
+  t.match(output, /code: '23514'/, 'and the Postgres code')
+  t.notMatch(output, 'scrypt$', 'no password hash')
+  t.notMatch(output, 'ops.private', 'no email')
+})

@@ -35,13 +35,16 @@ export function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`)
 }
 
+/** A URL as a message may show it: its user and password (everything before the last @) hidden. */
+export const withoutCredentials = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, '$1[credentials]@')
+
 export function url(env: Env, name: string, fallback?: string): string | undefined {
   const raw = str(env, name) ?? fallback
   if (raw === undefined) return undefined
   try {
     new URL(raw)
   } catch {
-    throw new ConfigError(`${name} must be a URL, got "${raw}"`)
+    throw new ConfigError(`${name} must be a URL, got "${withoutCredentials(raw)}"`)
   }
   return raw.replace(/\/+$/, '')
 }

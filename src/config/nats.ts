@@ -1,4 +1,4 @@
-import { ConfigError, str, type Env } from './env.js'
+import { ConfigError, str, withoutCredentials, type Env } from './env.js'
 
 /** NATS_URL: one URL or several, comma-separated (the servers of one cluster). */
 export function natsServers(env: Env, bus: 'postgres' | 'nats'): string[] {
@@ -11,7 +11,7 @@ export function natsServers(env: Env, bus: 'postgres' | 'nats'): string[] {
     try {
       if (!/^(nats|tls):$/.test(new URL(u).protocol)) throw new Error('not nats:')
     } catch {
-      throw new ConfigError(`NATS_URL must be nats:// or tls:// URLs, comma-separated, got "${u}"`)
+      throw new ConfigError(`NATS_URL must be nats:// or tls:// URLs, comma-separated, got "${withoutCredentials(u)}"`)
     }
     return u
   })

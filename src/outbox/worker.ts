@@ -1,5 +1,6 @@
 import type { OutboxConfig } from '../config.js'
 import { isDatabaseDown } from '../db/availability.js'
+import { messageWithoutValues } from '../db/query-errors.js'
 import type { Db } from '../db/client.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import type { BusEvent } from '../realtime/bus.js'
@@ -80,7 +81,7 @@ export function startOutboxWorker(db: Db, cfg: OutboxConfig, deliverers: Record<
   const leaseMs = cfg.sendTimeoutMs * 4 + 5000
 
   async function settle(row: OutboxRow, err: unknown): Promise<number | undefined> {
-    const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err))
+    const e = err instanceof DeliveryError ? err : new DeliveryError(messageWithoutValues(err))
     // a 429 counts as an attempt too, so a destination that keeps asking to wait cannot keep a row for ever
     if (e.retryAfterMs !== undefined && !e.permanent && row.attempts < cfg.maxAttempts) {
       await scheduleRetry(db, row, e.retryAfterMs + Math.random() * 250, e.message)

@@ -1,5 +1,5 @@
 import { connect, Events, type NatsConnection, type Subscription } from 'nats'
-import { ConfigError } from '../config/env.js'
+import { ConfigError, withoutCredentials } from '../config/env.js'
 import { encodeCarrying, Subscribers, type BusEvent, type BusSubscriber, type RealtimeBus } from './bus.js'
 
 export const EVENTS_SUBJECT = 'livechat.events'
@@ -56,7 +56,7 @@ export class NatsBus implements RealtimeBus {
       })
     } catch (err) {
       // a setting to fix, not a fault: the start stops with this sentence, without a stack
-      throw new ConfigError(`cannot reach NATS at ${opts.servers.join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
+      throw new ConfigError(`cannot reach NATS at ${opts.servers.map(withoutCredentials).join(', ')} (NATS_URL): ${(err as Error).message}`, { cause: err })
     }
     return new NatsBus(nc, opts.log)
   }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { OutboxConfig } from '../config.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { isDatabaseDown } from '../db/availability.js'
+import { messageWithoutValues } from '../db/query-errors.js'
 import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
@@ -107,7 +108,7 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
     // in order; a failure stops the batch, and the next round asks again from the stored offset
     for (const update of updates) await handle(update)
     if (updates.length > 0) loop.wake()
-  }, (err) => deps.log.warn({ botId, err: err instanceof Error ? err.message : String(err) }, 'reading Telegram updates failed'))
+  }, (err) => deps.log.warn({ botId, err: messageWithoutValues(err) }, 'reading Telegram updates failed'))
 
   return {
     wake: loop.wake,
@@ -150,7 +151,7 @@ export function startTelegramIntake(deps: ReaderDeps): Loop {
       readers.delete(token)
       await reader.stop()
     }
-  }, (err) => deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Telegram intake round failed'))
+  }, (err) => deps.log.warn({ err: messageWithoutValues(err) }, 'Telegram intake round failed'))
 
   return {
     wake: () => {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db, Executor } from '../db/client.js'
+import { messageWithoutValues } from '../db/query-errors.js'
 import type { Publisher } from '../realtime/bus.js'
 import { transaction } from '../chat/transaction.js'
 import { discardAttachment, storeAttachment, type AttachedFile } from '../chat/attachments.js'
@@ -221,7 +222,7 @@ export async function processUpdate(deps: UpdateDeps, token: string, update: Tel
     await sendAnswer(deps.api(token), msg, answer)
   } catch (err) {
     // the update is handled and stays handled; only the manager's feedback is lost
-    deps.log.warn({ err: err instanceof Error ? err.message : String(err), updateId: update.update_id }, 'could not answer in Telegram')
+    deps.log.warn({ err: messageWithoutValues(err), updateId: update.update_id }, 'could not answer in Telegram')
   }
 }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import t from 'tap'
+import { sql } from 'drizzle-orm'
 import { buildApp } from '../../src/app.js'
 import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, pollRequest } from '../helpers/fixtures.js'
@@ -53,4 +54,35 @@ t.test('a client that goes away in the middle of its body is not logged as the d
   // the error handler runs as the aborted body is noticed, within milliseconds
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.notOk(lines.some((l) => l.includes('database unavailable')), lines.filter((l) => l.includes('"level":40')).join(''))
+})
+
+t.test('a database error is logged with its SQL and code, never the values bound to it', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const email = 'private.person@example.com'
+  const text = 'my card number is 4111 1111 1111 1111'
+  // a NOT NULL violation: drizzle's error names the values, Postgres's detail quotes the row
+  const err = await app.db.execute(sql`insert into users (email, name, password_hash, role) values (${email}, ${text}, ${null}, 'agent')`).catch((e: unknown) => e)
+  t.ok(err instanceof Error && String(err.message).includes(email), 'the error itself carries the values')
+  app.log.error({ err }, 'outbox round failed')
+  app.log.error({ err: (err as Error).cause }, 'the driver error alone')
+  const [wrapped, driver] = lines.map((l) => JSON.parse(l) as { err: Record<string, unknown> })
+  t.match(wrapped?.err, { type: 'DrizzleQueryError', code: '23502', message: /^Failed query: insert into users .*\nparams: \(3 values, not logged\): null value in column "password_hash"/s })
+  t.match(driver?.err, { type: 'PostgresError', code: '23502', table_name: 'users', column_name: 'password_hash' })
+  for (const secret of [email, text]) t.notOk(lines.join('').includes(secret), `"${secret}" is not in the log`)
+})
+
+t.test('request logs leave out file link signatures and names, and dashboard searches', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const staff = await makeStaff(app)
+  const file = '0b7c1a52-3f4e-4d2a-9c61-2d8e5f7a9b10'
+  await app.inject({ method: 'GET', url: `/api/files/${file}/passport-anna-private.pdf?expires=4102444800&sig=s1gnatur3-s3cret` })
+  await app.inject({ method: 'GET', url: '/api/chat/sessions?status=all&search=anna.private%40example.com', headers: bearer(staff) })
+  const urls = lines.map((l) => (JSON.parse(l) as { req?: { url: string } }).req?.url).filter(Boolean)
+  t.ok(urls.includes(`/api/files/${file}/[name]?expires=4102444800&sig=[redacted]`), 'the file link is logged by its id')
+  t.ok(urls.includes('/api/chat/sessions?status=all&search=[redacted]'), 'the search is logged without its text')
+  for (const secret of ['s1gnatur3', 'anna']) t.notOk(lines.join('').includes(secret), `no "${secret}" in the log`)
 })

@@ -61,6 +61,12 @@ t.test('REALTIME_BUS=nats with a NATS that cannot be reached stops the start wit
   t.type(err, ConfigError, 'a setting to fix, not a crash')
 })
 
+t.test('a NATS_URL with a password that cannot be reached is named without the password', async (t) => {
+  const err: unknown = await buildTestApp(t, { env: { REALTIME_BUS: 'nats', NATS_URL: 'nats://bus:hunter2pw@127.0.0.1:1' } }).then(() => undefined, (e: unknown) => e)
+  t.match(err, { message: /^cannot reach NATS at nats:\/\/\[credentials\]@127\.0\.0\.1:1 \(NATS_URL\)/ })
+  t.notMatch((err as Error).message, 'hunter2pw')
+})
+
 t.test('a new message travels with its event: the other instance sends it to its sockets without reading it back', async (t) => {
   const a = await buildTestApp(t, { env: await natsEnv() })
   const b = await buildTestApp(t, { env: await natsEnv() })

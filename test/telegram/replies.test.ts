@@ -1,5 +1,6 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
 import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { linkTelegramAgent, makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
 import { UPDATE_MAX_ATTEMPTS } from '../../src/telegram/reader.js'
@@ -198,4 +199,18 @@ t.test('webhook mode: the webhook route is rate limited per client address like 
   t.equal(limited.statusCode, 429, 'a flood of guessed secrets is cut off')
   t.equal(limited.json().error.code, 'RATE_LIMITED')
   t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After')
+})
+
+t.test("a reply that the database refuses is logged without its text", async (t) => {
+  const bot = await startBotApi(t)
+  const lines: string[] = []
+  const app = await buildApp({ config: testConfig({ ...telegramEnv(bot), LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
+  t.teardown(() => app.close())
+  const { site, cardId } = await notifiedSession(app, bot)
+  // Postgres text cannot hold U+0000: storing the reply fails on every attempt
+  const text = 'the customer lives at 12 Private Road\u0000'
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text })
+  await waitFor('a failed round logged', () => lines.some((l) => l.includes('reading Telegram updates failed')))
+  await waitFor('the update skipped', () => lines.some((l) => l.includes('kept failing and is skipped')), 20_000)
+  t.notOk(lines.join('').includes('Private Road'), 'the text is not in the log')
 })
