@@ -28,7 +28,7 @@ const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
 /**
  * 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. With
- * `mayBeEmpty` (a message carrying files) it may also be empty or blank.
+ * `mayBeEmpty` (a message carrying files) it may also be empty or blank. No NUL characters.
  */
 export function assertMessageText(text: string, field = 'text', mayBeEmpty = false): void {
   const trimmed = text.trim()
@@ -37,6 +37,8 @@ export function assertMessageText(text: string, field = 'text', mayBeEmpty = fal
   if (trimmed.length > MAX_TEXT_CHARS && Array.from(trimmed).length > MAX_TEXT_CHARS) {
     throw validationError(`${field} must be at most ${MAX_TEXT_CHARS} characters`, [{ field, message: `${field} is too long` }])
   }
+  // Postgres text cannot hold U+0000: refused here, a Telegram reply gets told instead of failing its update on every attempt
+  if (text.includes('\u0000')) throw validationError(`${field} must not contain NUL (U+0000) characters`, [{ field, message: `${field} contains a NUL character` }])
 }
 
 export type NewMessage = {

@@ -84,6 +84,16 @@ t.test('one app at the default settings and one stand-in (each test with its own
     t.notOk(bot.sent.some((m) => m.text.includes('from telegram')), 'not echoed back')
   })
 
+  t.test('a reply with a NUL character is refused with a note, not retried until skipped', async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'line one\u0000line two' })
+    const note = await waitFor('the refusal', () => bot.sentTo(site.chatId).find((m) => m.text.startsWith('Not sent')))
+    t.match(note.text, 'NUL')
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'without it' })
+    await waitFor('the next reply', async () => (await poll(app, s)).some((m) => m.text === 'without it'))
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['without it'], 'only the clean reply reached the visitor')
+  })
+
   t.test('an update that keeps failing is skipped after UPDATE_MAX_ATTEMPTS rounds, so the replies behind it get through', async (t) => {
     const { site, s, cardId } = await notifiedSession(app, bot)
     // the long poll under way when the update comes is the first attempt
@@ -207,8 +217,10 @@ t.test("a reply that the database refuses is logged without its text", async (t)
   const app = await buildApp({ config: testConfig({ ...telegramEnv(bot), LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => { lines.push(line) } } })
   t.teardown(() => app.close())
   const { site, cardId } = await notifiedSession(app, bot)
-  // Postgres text cannot hold U+0000: storing the reply fails on every attempt
-  const text = 'the customer lives at 12 Private Road\u0000'
+  // a constraint the reply breaks: storing it fails on every attempt
+  await app.sql.unsafe("alter table chat_messages add constraint refuses_private_road check (text not like '%Private Road%') not valid")
+  t.teardown(() => app.sql.unsafe('alter table chat_messages drop constraint refuses_private_road'))
+  const text = 'the customer lives at 12 Private Road'
   bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text })
   await waitFor('a failed round logged', () => lines.some((l) => l.includes('reading Telegram updates failed')))
   await waitFor('the update skipped', () => lines.some((l) => l.includes('kept failing and is skipped')), 20_000)
