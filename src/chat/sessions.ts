@@ -103,9 +103,10 @@ export async function closeSession(db: Executor, events: Publisher, id: string, 
 /**
  * A session the realtime sweep looks at: its site, lastSeq, status, when it last had a
  * message (or started), and why it is in the window: `active` (a message or its start) and/or
- * `closedRecently` (only a close may be recent: its messages were swept while they were).
+ * a recent close, `closedAt` (null unless within the window; only a close may be recent: its
+ * messages were swept while they were).
  */
-export type RecentSession = { id: string; siteId: string; lastSeq: number; status: Session['status']; activeAt: Date; active: boolean; closedRecently: boolean }
+export type RecentSession = { id: string; siteId: string; lastSeq: number; status: Session['status']; activeAt: Date; active: boolean; closedAt: Date | null }
 
 /**
  * Sessions with a message, a start or a close in the last `withinMs` (Postgres's clock),
@@ -117,8 +118,9 @@ export async function recentlyActiveSessions(db: Executor, withinMs: number): Pr
   const activeAt = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`.mapWith(chatSessions.createdAt)
   const since = sql`now() - make_interval(secs => ${withinMs / 1000})`
   const active = sql<boolean>`${activeAt} > ${since}`
-  const closedRecently = sql<boolean>`(${chatSessions.status} = 'closed' and ${chatSessions.closedAt} > ${since})`
-  return db.select({ id: chatSessions.id, siteId: chatSessions.siteId, lastSeq: chatSessions.lastSeq, status: chatSessions.status, activeAt, active, closedRecently })
+  const closedRecently = sql`(${chatSessions.status} = 'closed' and ${chatSessions.closedAt} > ${since})`
+  const closedAt = sql<Date | null>`case when ${closedRecently} then ${chatSessions.closedAt} end`.mapWith(chatSessions.closedAt)
+  return db.select({ id: chatSessions.id, siteId: chatSessions.siteId, lastSeq: chatSessions.lastSeq, status: chatSessions.status, activeAt, active, closedAt })
     .from(chatSessions)
     .where(and(
       sql`(${chatSessions.id}, ${chatSessions.siteId}) in (

@@ -56,9 +56,14 @@ export class Dashboards {
     return () => dashboard.user
   }
 
-  /** Whether some dashboard here may see this site's sessions (unknown site: assume so). */
-  anySees(siteId: string | undefined): boolean {
-    for (const d of this.sockets) if (siteId === undefined || inScope(d.scope, siteId)) return true
+  /**
+   * Whether some dashboard here may see this site's sessions (unknown site: assume so); with
+   * `openedBefore`, only one open since before then counts (one opened later fetched what happened).
+   */
+  anySees(siteId: string | undefined, openedBefore?: Date): boolean {
+    for (const d of this.sockets) {
+      if ((openedBefore === undefined || d.openedAt <= openedBefore) && (siteId === undefined || inScope(d.scope, siteId))) return true
+    }
     return false
   }
 

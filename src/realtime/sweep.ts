@@ -43,9 +43,12 @@ export class Sweep {
     if (this.dashboards.size > 0) this.marks.announceStatus(sessionId, status)
   }
 
-  /** Whether dashboards here that see the session's site still have to be sent this status. */
-  dashboardsOweStatus(sessionId: string, siteId: string | undefined, status: Session['status']): boolean {
-    return this.dashboards.anySees(siteId) && !this.marks.statusAnnounced(sessionId, status)
+  /**
+   * Whether dashboards here that see the session's site (with `changedAt`: those open since
+   * before the change) still have to be sent this status.
+   */
+  dashboardsOweStatus(sessionId: string, siteId: string | undefined, status: Session['status'], changedAt?: Date): boolean {
+    return this.dashboards.anySees(siteId, changedAt) && !this.marks.statusAnnounced(sessionId, status)
   }
 
   stop(): void {
@@ -68,7 +71,7 @@ export class Sweep {
         const dashboardSeqs = debt?.kind === 'frames' && this.dashboards.anySees(s.siteId) ? debt.seqs : []
         // a socket not sent any status yet has its first status read queued already
         const widgetsOwedStatus = watchers.some((w) => w.status !== undefined && w.status !== s.status)
-        const dashboardsOwedStatus = s.closedRecently && this.dashboardsOweStatus(s.id, s.siteId, s.status)
+        const dashboardsOwedStatus = s.closedAt !== null && this.dashboardsOweStatus(s.id, s.siteId, s.status, s.closedAt)
         if (!widgetsBehind && dashboardSeqs.length === 0 && !widgetsOwedStatus && !dashboardsOwedStatus) continue
         const target = room ?? this.rooms.of(s.id)
         target.siteId = s.siteId

@@ -3,7 +3,7 @@ import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
-import { makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
@@ -167,6 +167,21 @@ t.test('a message whose notification was never sent still reaches the sockets (t
   await storeUnannounced(app, s.id, 'never announced')
   await socket.waitForSeq(2)
   t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
+})
+
+t.test('a dashboard opened after a close is not sent that close again by the sweep (it fetched the session closed)', async (t) => {
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const base = await listen(app)
+  const admin = await makeStaff(app, 'admin')
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'hello' })
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
+  // a widget socket keeps sweeps running while no dashboard is open, as on a live instance
+  await openSocket(t, widgetUrl(base, s))
+  await sleep(150)
+  const dashboard = await openSocket(t, dashboardUrl(base, admin))
+  // the close stays within the sweep's window (5 × 100 ms) for the first sweeps after the dashboard opened
+  await sleep(400)
+  t.same(dashboard.frames.filter((f) => f.session?.id === s.id), [], 'no session frame for a close that came before it opened')
 })
 
 t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {
