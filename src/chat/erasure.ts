@@ -12,8 +12,9 @@ import { transaction } from './transaction.js'
  * by a delete of their own (the outbox has no key to sessions: its check cost every send, see
  * schema-delivery.ts); what lives elsewhere is removed by the erasure steps (`ErasureStep`). Earlier audit entries
  * about the sessions keep their action and actor but lose their details. Afterwards each
- * session's `erased` event closes its widget sockets and removes it from dashboards, and
- * subscribed webhooks get `session.erased` with the id only.
+ * session's `erased` event closes its widget sockets and removes it from dashboards (an event
+ * that was lost, the realtime sweep makes good from recent_erasures), and subscribed webhooks
+ * get `session.erased` with the id only.
  */
 
 /** What another feature keeps about sessions outside their cascade (files in a bucket, ...). */
@@ -53,6 +54,8 @@ export async function eraseSessions(
       await scrubAuditDetails(tx, lockedIds)
       const siteArray = `{${[...new Set(locked.map((r) => r.site_id))].join(',')}}`
       await tx.execute(sessionsOutboxDeleteSql(siteArray, lockedArray))
+      // the sweep's record of it, for sockets whose erased event is lost
+      await tx.execute(sql`insert into recent_erasures (site_id, session_id) select site_id, id from chat_sessions where id = any(${lockedArray}::uuid[])`)
       await tx.execute(sql`delete from chat_sessions where id = any(${lockedArray}::uuid[])`)
     }
     const done = locked.map((r) => ({ id: r.id, siteId: r.site_id }))
@@ -68,6 +71,25 @@ export async function eraseSessions(
     await step.afterCommit(erased.map((s) => s.id)).catch((err: unknown) => opts.onStepError?.(err))
   }
   return erased
+}
+
+// recent_erasures rows are kept this long: the sweep looks back a few WS_SWEEP_MS only
+const RECENT_ERASURE_KEEP = '1 hour'
+
+/** Sessions erased in the last `withinMs` (Postgres's clock), through recent_erasures' time index. */
+export async function recentErasures(db: Executor, withinMs: number): Promise<ErasedSession[]> {
+  const rows = await db.execute<{ session_id: string; site_id: string }>(sql`
+    select session_id, site_id from recent_erasures where erased_at > now() - make_interval(secs => ${withinMs / 1000})`)
+  return rows.map((r) => ({ id: r.session_id, siteId: r.site_id }))
+}
+
+/** Deletes up to `limit` recent_erasures rows the sweep no longer looks at; how many went. */
+export async function deleteOldErasureRecords(db: Executor, limit: number): Promise<number> {
+  const deleted = await db.execute(sql`
+    delete from recent_erasures where (session_id, site_id) in (
+      select session_id, site_id from recent_erasures where erased_at < now() - ${RECENT_ERASURE_KEEP}::interval limit ${limit})
+    returning 1`)
+  return deleted.length
 }
 
 /** A visitor's sessions on a site: by the widget's userSessionId, by email (any case), or either. */

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Db } from '../db/client.js'
 import type { Publisher } from '../realtime/bus.js'
 import { deleteExpiredAudit } from './audit.js'
-import { eraseSessions, type ErasureStep } from './erasure.js'
+import { deleteOldErasureRecords, eraseSessions, type ErasureStep } from './erasure.js'
 import { deleteDeadResumeLinks } from './resume-links.js'
 import { deleteFinishedOutbox, deleteOrphanedOutbox } from '../outbox/store.js'
 import { deleteOldTelegramLinks } from '../telegram/store.js'
@@ -13,8 +13,8 @@ import { deleteOldTelegramLinks } from '../telegram/store.js'
  * in chunks, each its own short statement (a closed session gets no new messages), so no
  * transaction holds many rows of chat_messages; then the batch's sessions go through the
  * same erasure as an admin's (webhooks, sockets, dashboards). Audit entries past their time,
- * dead resume links, outbox rows finished long ago (or whose session is gone) and old Telegram
- * message links go too, so no table grows without bound.
+ * dead resume links, outbox rows finished long ago (or whose session is gone), old Telegram
+ * message links and the realtime sweep's old erasure records go too, so no table grows without bound.
  */
 
 export type RetentionResult = { sessions: number; messages: number; auditEntries: number; resumeLinks: number; outboxRows: number; telegramLinks: number }
@@ -69,5 +69,6 @@ export async function runRetention(db: Db, events: Publisher, opts: RetentionOpt
     + await pruneAll((chunk) => deleteOrphanedOutbox(db, chunk))
   result.telegramLinks = await pruneAll((chunk) => deleteOldTelegramLinks(db, opts.deliveredMaxDays, chunk))
   result.resumeLinks = await deleteDeadResumeLinks(db)
+  await pruneAll((chunk) => deleteOldErasureRecords(db, chunk))
   return result
 }

@@ -33,4 +33,6 @@ export const TABLE_DISTRIBUTION: Readonly<Record<string, Distribution>> = {
   outbox: 'distributed',
   telegram_messages: 'distributed',
   resume_links: 'distributed',
+  // sessions erased in the last hour, for the realtime sweep
+  recent_erasures: 'distributed',
 }

@@ -1,4 +1,4 @@
-/** Settings every instance shares, and what leaves the building (outbox, Telegram links, resume links) or records who did what (audit log). */
+/** Settings every instance shares, and what leaves the building (outbox, Telegram links, resume links) or records who did what (audit log, recent erasures). */
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { sessionFk, sites, ts, users } from './schema-core.js'
@@ -107,3 +107,16 @@ export const auditLog = pgTable('audit_log', {
   siteId: uuid('site_id').references(() => sites.id, { onDelete: 'set null' }),
   details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
 }, (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target)])
+
+// Sessions erased lately, written in the erasing transaction (an admin's or retention's): the
+// realtime sweep closes the widget sockets of one whose `erased` event was lost, as it cannot
+// find a row that is gone. Kept an hour (the retention job prunes them), far longer than the
+// sweep looks back.
+export const recentErasures = pgTable('recent_erasures', {
+  siteId: uuid('site_id').notNull(),
+  sessionId: uuid('session_id').notNull(),
+  erasedAt: ts('erased_at').notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ name: 'recent_erasures_pkey', columns: [t.sessionId, t.siteId] }),
+  index('recent_erasures_erased_at_idx').on(t.erasedAt),
+])

@@ -24,9 +24,13 @@ type Mark = { floor: number; above: Set<number>; sweep: number }
  */
 type StatusMark = { status: Session['status']; sweep: number }
 
+/** Per recently erased session: its dashboards here were sent `session.erased`. */
+type ErasedMark = { sweep: number }
+
 export class DashboardMarks {
   private readonly marks = new Map<string, Mark>()
   private readonly statuses = new Map<string, StatusMark>()
+  private readonly erased = new Map<string, ErasedMark>()
   private sweeps = 0
 
   /** A notification reached this process; true when dashboards have not been told of `seq` yet. */
@@ -50,6 +54,13 @@ export class DashboardMarks {
     return this.statuses.get(sessionId)?.status === status
   }
 
+  /** Dashboards here are sent the session's erasure; false when they were already. */
+  announceErased(sessionId: string): boolean {
+    const first = !this.erased.has(sessionId)
+    this.erased.set(sessionId, { sweep: this.sweeps })
+    return first
+  }
+
   /** Called before the sweep's query: marks set from here on survive this sweep's pruning. */
   startSweep(): void {
     this.sweeps++
@@ -58,11 +69,11 @@ export class DashboardMarks {
   /**
    * The sweep's sessions: what dashboards are owed for each, and the marks moved up to the
    * stored lastSeq. A mark for a session that left the window (and was not set meanwhile) is
-   * forgotten, so the maps hold recently active or closed sessions only.
+   * forgotten, so the maps hold recently active, closed or erased sessions only.
    */
-  settle(sessions: RecentSession[]): Map<RecentSession, DashboardDebt> {
+  settle(sessions: RecentSession[], erasedIds: string[]): Map<RecentSession, DashboardDebt> {
     const owed = new Map<RecentSession, DashboardDebt>()
-    const present = new Set<string>()
+    const present = new Set<string>(erasedIds)
     for (const s of sessions) {
       present.add(s.id)
       // only its close is recent: its messages were settled while they were
@@ -79,7 +90,7 @@ export class DashboardMarks {
       const seqs = Array.from({ length: s.lastSeq - mark.floor }, (_, i) => mark.floor + 1 + i).filter((seq) => !mark.above.has(seq))
       if (seqs.length > 0) owed.set(s, { kind: 'frames', seqs })
     }
-    for (const marks of [this.marks, this.statuses]) {
+    for (const marks of [this.marks, this.statuses, this.erased]) {
       for (const [id, mark] of marks) if (!present.has(id) && mark.sweep < this.sweeps) marks.delete(id)
     }
     return owed
@@ -89,5 +100,6 @@ export class DashboardMarks {
   clear(): void {
     this.marks.clear()
     this.statuses.clear()
+    this.erased.clear()
   }
 }

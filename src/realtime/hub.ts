@@ -56,7 +56,8 @@ export class Hub {
     this.dashboards = new Dashboards(this.peers, opts)
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
     this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room),
-      (sessionId, room, status, dashboardsOwed) => this.queueStatus(sessionId, room, status, dashboardsOwed))
+      (sessionId, room, status, dashboardsOwed) => this.queueStatus(sessionId, room, status, dashboardsOwed),
+      (sessionId, siteId) => this.onErased(sessionId, siteId))
   }
 
   get dashboardSocketCount(): number {
@@ -169,11 +170,14 @@ export class Hub {
     this.rooms.enqueue(sessionId, target, () => this.refreshSession(sessionId, target, created ? 'session.created' : 'session.updated'))
   }
 
-  /** Erased: the widget's sockets close for good and the dashboards drop the conversation. */
+  /**
+   * Erased: the widget's sockets close for good and the dashboards drop the conversation, once
+   * (the sweep comes here too, for every erasure in its window: its event may have been lost).
+   */
   private onErased(sessionId: string, siteId: string): void {
     const room = this.rooms.get(sessionId)
     if (room) this.closeErased(room)
-    this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
+    if (this.sweep.announceErased(sessionId)) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
   }
 
   /** A note goes to the dashboards that see its site; widgets never hear of it. */

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { recentErasures } from '../chat/erasure.js'
 import { recentlyActiveSessions, type Session } from '../chat/sessions.js'
 import type { Db } from '../db/client.js'
 import { DashboardMarks } from './dashboard-marks.js'
@@ -16,6 +17,9 @@ const SWEEP_WINDOW_FACTOR = 5
  * lastSeq is ahead of what its dashboards were told (DashboardMarks). A session event can be
  * lost the same way: a session whose status is not the one its widget sockets here were sent,
  * or closed in the window without its dashboards here being sent the close, is sent again.
+ * An erasure leaves no session row: the sessions erased in the window (recent_erasures) go
+ * through the hub's handling of their `erased` event again, which closes widget sockets still
+ * open and tells only dashboards not yet told.
  */
 export class Sweep {
   private readonly marks = new DashboardMarks()
@@ -29,6 +33,8 @@ export class Sweep {
     private readonly queueRead: (sessionId: string, room: Room) => void,
     /** has the hub send the session's status to the widget sockets not sent `status`, and to its dashboards when they may be owed it */
     private readonly queueStatus: (sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean) => void,
+    /** has the hub handle the session's erasure as for its `erased` event */
+    private readonly erased: (sessionId: string, siteId: string) => void,
   ) {
     this.timer = setInterval(() => void this.run(), opts.sweepMs).unref()
   }
@@ -51,6 +57,11 @@ export class Sweep {
     return this.dashboards.anySees(siteId, changedAt) && !this.marks.statusAnnounced(sessionId, status)
   }
 
+  /** Dashboards here are sent the session's erasure; false when there are none or they were already. */
+  announceErased(sessionId: string): boolean {
+    return this.dashboards.size > 0 && this.marks.announceErased(sessionId)
+  }
+
   stop(): void {
     clearInterval(this.timer)
   }
@@ -60,8 +71,9 @@ export class Sweep {
     if (this.rooms.size === 0 && this.dashboards.size === 0) return
     try {
       this.marks.startSweep()
-      const sessions = await recentlyActiveSessions(this.opts.db, this.opts.sweepMs * SWEEP_WINDOW_FACTOR)
-      const owed = this.dashboards.size > 0 ? this.marks.settle(sessions) : new Map()
+      const windowMs = this.opts.sweepMs * SWEEP_WINDOW_FACTOR
+      const [sessions, erasures] = await Promise.all([recentlyActiveSessions(this.opts.db, windowMs), recentErasures(this.opts.db, windowMs)])
+      const owed = this.dashboards.size > 0 ? this.marks.settle(sessions, erasures.map((e) => e.id)) : new Map()
       for (const s of sessions) {
         const debt = owed.get(s)
         if (debt?.kind === 'resync') this.dashboards.resyncOpenedBefore(s.siteId, debt.since)
@@ -80,6 +92,7 @@ export class Sweep {
         // after the read: the status frame follows the messages, as on connect
         if (widgetsOwedStatus || dashboardsOwedStatus) this.queueStatus(s.id, target, s.status, dashboardsOwedStatus)
       }
+      for (const e of erasures) this.erased(e.id, e.siteId)
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
     }

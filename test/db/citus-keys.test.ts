@@ -139,7 +139,9 @@ t.test('before the site-keys migration the schema broke the rule; the migration 
 
   // that migration alone: a later one (0010) drops outbox's key to the session, whose cascade the erasure below relies on
   await sql.begin((tx) => applyMigrations(tx, migrations.slice(siteKeysAt, siteKeysAt + 1)))
-  t.same(await citusKeyViolations(sql), [], 'after: the rule holds')
+  // the tables of later migrations are not there yet (the first test checks the whole list)
+  const after = (await citusKeyViolations(sql)).filter((v) => !v.endsWith(': classified but not in the schema'))
+  t.same(after, [], 'after: the rule holds')
   for (const table of ['chat_messages', 'chat_notes', 'chat_attachments', 'telegram_messages', 'resume_links', 'outbox']) {
     const rows = await sql.unsafe<{ site: string; session: string }[]>(
       `select t.site_id::text as site, s.site_id::text as session from ${table} t join chat_sessions s on s.id = t.session_id order by 1`)

@@ -121,6 +121,32 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     await release()
   })
 
+  t.test('an erasure whose event an instance never got closes its widget socket with 4004 within the sweep bound, and reaches its dashboard once', async (t) => {
+    const a = await app(t)
+    // B's bus brings it nothing while held: only its sweep (at the default interval) can tell its sockets
+    const { app: b, hold, release } = await (await bus()).heldApp(t, { env: {}, clock: () => new Date() })
+    const sweepMs = b.config.wsSweepMs
+    const admin = await makeStaff(a, 'admin')
+    const s = await makeSession(a, await makeSite(a), { firstMessage: 'hello' })
+    const baseB = await listen(b)
+    const dashboardOnB = await openDashboard(t, baseB, admin)
+    const widgetOnB = await openSocket(t, widgetUrl(baseB, s))
+    await widgetOnB.waitUntil('the backlog and the status', () => widgetOnB.seqs().length === 1 && widgetOnB.ofType('session').length === 1)
+    await hold()
+    const erasedAt = Date.now()
+    t.equal((await a.inject({ method: 'DELETE', url: `/api/chat/sessions/${s.id}`, headers: bearer(admin) })).statusCode, 204)
+    const closed = await Promise.race([widgetOnB.closed, sleep(4 * sweepMs).then(() => undefined)])
+    const elapsed = Date.now() - erasedAt
+    t.equal(closed?.code, 4004, 'closed as by the erased event')
+    t.ok(elapsed < 2 * sweepMs, `closed in ${elapsed} ms (sweep every ${sweepMs} ms)`)
+    const erasures = () => dashboardOnB.ofType('session.erased').filter((f) => f.session?.id === s.id)
+    await dashboardOnB.waitUntil('the erasure', () => erasures().length > 0)
+    // later sweeps still see the erasure in their window, and send nothing again
+    await sleep(2 * sweepMs)
+    t.equal(erasures().length, 1, 'the dashboard: session.erased once, as for its event')
+    await release()
+  })
+
   t.test('an unsubscribed subscriber gets nothing more', async (t) => {
     const a = await app(t)
     const gone = recorder()

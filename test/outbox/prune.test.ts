@@ -41,6 +41,21 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
   t.match(metrics.body, /retention_last_run\{figure="outbox_rows"\} 2/, 'the last run\'s count is in /metrics')
 })
 
+t.test('a retention erasure leaves a record for the realtime sweep; the job prunes records older than an hour', async (t) => {
+  const app = await buildTestApp(t)
+  await waitFor('a round of the test\'s own', () => app.retention.runOnce())
+  const { sql: raw } = app
+  const site = await makeSite(app)
+  const expired = await makeSession(app, site)
+  await raw`update sites set retention_days = 1 where id = ${site.id}`
+  await raw`update chat_sessions set status = 'closed', closed_at = now() - interval '2 days' where id = ${expired.id}`
+  const stale = await makeSession(app, site)
+  await raw`insert into recent_erasures (site_id, session_id, erased_at) values (${site.id}, ${stale.id}, now() - interval '61 minutes')`
+  t.match(await app.retention.runOnce(), { sessions: 1 })
+  const records = await raw<{ session_id: string; site_id: string }[]>`select session_id, site_id from recent_erasures where site_id = ${site.id}`
+  t.same(records, [{ session_id: expired.id, site_id: site.id }], 'the erased session recorded, the stale record gone')
+})
+
 t.test('the /metrics outbox count, the pruning, erasure and the send\'s webhook lookup have indexes to use', async (t) => {
   const app = await buildTestApp(t)
   const plans = await app.db.transaction(async (tx) => {
