@@ -71,8 +71,10 @@ export class Dashboards {
    * The only way a session's frame reaches dashboards: to those that may see its site.
    * Messages, sessions, notes, and any later kind (typing, read receipts) go through here.
    */
-  broadcast(siteId: string, frame: string | OriginFrame): void {
-    for (const d of this.sockets) if (inScope(d.scope, siteId)) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+  broadcast(siteId: string, frame: string | OriginFrame, openedBefore?: Date): void {
+    for (const d of this.sockets) {
+      if ((openedBefore === undefined || d.openedAt <= openedBefore) && inScope(d.scope, siteId)) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
+    }
   }
 
   /** A resync for the dashboards of this site open since before `at`: one opened later fetched what happened then. */

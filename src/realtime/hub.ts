@@ -57,7 +57,7 @@ export class Hub {
     this.ephemera = new EphemeralRelay(this.rooms, this.peers, this.dashboards)
     this.sweep = new Sweep(opts, this.rooms, this.dashboards, (sessionId, room) => this.queueRead(sessionId, room),
       (sessionId, room, status, dashboardsOwed) => this.queueStatus(sessionId, room, status, dashboardsOwed),
-      (sessionId, siteId) => this.onErased(sessionId, siteId))
+      (sessionId, siteId, erasedAt) => this.onErased(sessionId, siteId, erasedAt))
   }
 
   get dashboardSocketCount(): number {
@@ -172,12 +172,13 @@ export class Hub {
 
   /**
    * Erased: the widget's sockets close for good and the dashboards drop the conversation, once
-   * (the sweep comes here too, for every erasure in its window: its event may have been lost).
+   * (the sweep comes here too, for every erasure in its window: its event may have been lost;
+   * it tells only dashboards open since before `erasedAt`, as one opened later never listed it).
    */
-  private onErased(sessionId: string, siteId: string): void {
+  private onErased(sessionId: string, siteId: string, erasedAt?: Date): void {
     const room = this.rooms.get(sessionId)
     if (room) this.closeErased(room)
-    if (this.sweep.announceErased(sessionId)) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }))
+    if (this.sweep.announceErased(sessionId)) this.dashboards.broadcast(siteId, JSON.stringify({ type: 'session.erased', session: { id: sessionId, siteId } }), erasedAt)
   }
 
   /** A note goes to the dashboards that see its site; widgets never hear of it. */

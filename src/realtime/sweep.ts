@@ -34,7 +34,7 @@ export class Sweep {
     /** has the hub send the session's status to the widget sockets not sent `status`, and to its dashboards when they may be owed it */
     private readonly queueStatus: (sessionId: string, room: Room, status: Session['status'], dashboardsOwed: boolean) => void,
     /** has the hub handle the session's erasure as for its `erased` event */
-    private readonly erased: (sessionId: string, siteId: string) => void,
+    private readonly erased: (sessionId: string, siteId: string, erasedAt: Date) => void,
   ) {
     this.timer = setInterval(() => void this.run(), opts.sweepMs).unref()
   }
@@ -92,7 +92,7 @@ export class Sweep {
         // after the read: the status frame follows the messages, as on connect
         if (widgetsOwedStatus || dashboardsOwedStatus) this.queueStatus(s.id, target, s.status, dashboardsOwedStatus)
       }
-      for (const e of erasures) this.erased(e.id, e.siteId)
+      for (const e of erasures) this.erased(e.id, e.siteId, e.erasedAt)
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
     }

@@ -184,6 +184,22 @@ t.test('a dashboard opened after a close is not sent that close again by the swe
   t.same(dashboard.frames.filter((f) => f.session?.id === s.id), [], 'no session frame for a close that came before it opened')
 })
 
+t.test('a dashboard opened after an erasure is not sent it by the sweep (it never listed the session)', async (t) => {
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const base = await listen(app)
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const [erased, other] = [await makeSession(app, site), await makeSession(app, site)]
+  // a widget socket keeps sweeps running while no dashboard is open, as on a live instance
+  await openSocket(t, widgetUrl(base, other))
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/chat/sessions/${erased.id}`, headers: bearer(admin) })).statusCode, 204)
+  await sleep(150)
+  const dashboard = await openSocket(t, dashboardUrl(base, admin))
+  // the erasure stays within the sweep's window (5 × 100 ms) for the first sweeps after the dashboard opened
+  await sleep(400)
+  t.same(dashboard.ofType('session.erased'), [], 'no session.erased for an erasure that came before it opened')
+})
+
 t.test('a reply reaches the sockets on the instance that stored it without waiting for its notification', async (t) => {
   // no sweep and no notification during the test: only the instance's own hand-over can deliver the reply
   const { app, hold, release } = await appWithHeldNotifications(t)
