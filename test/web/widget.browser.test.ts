@@ -295,3 +295,38 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
   const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
   t.match(res.json().data.session, { id: session.id, name: 'Marta', phone: '+380 67 123 4567' }, 'the same session got the contact details')
 })
+
+t.test('the browser going offline: the widget says it is reconnecting, and once back online sends what was typed meanwhile at once, and everything shows once, in order', async (t) => {
+  const { app, pageOrigin, agent, context, page } = await setup(t)
+  // the back-off's jitter at its longest, so the wait a send is in is known: after 0.5+1+2+4 s of
+  // failed tries it waits 8 s, so at 9 s offline it has more than 6 s to go
+  await context.addInitScript(() => void (Math.random = () => 0.999))
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Before the tunnel')
+  const session = await sessionWith(app, agent, 'Before the tunnel')
+  await app.inject(replyRequest(agent, session.id, 'Hello!'))
+  await page.getByText('Hello!').waitFor()
+
+  await context.setOffline(true)
+  const reconnecting = page.getByRole('status').filter({ hasText: 'Connecting…' })
+  await reconnecting.waitFor({ timeout: 3000 })
+  t.pass('said in a status region within 3 s, not after the socket times out')
+  await expectAccessible(t, page, 'widget offline', { include: '[data-chat-widget]' })
+  await send(page, 'Typed in the tunnel')
+  await app.inject(replyRequest(agent, session.id, 'Are you there?'))
+  await page.waitForTimeout(9000)
+  t.equal(await page.locator('[data-chat-widget] .msg.pending').count(), 1, 'the message waits, marked as sending')
+
+  await context.setOffline(false)
+  const back = Date.now()
+  const stored = await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
+    const texts = (res.json().data.messages as { text: string }[]).map((m) => m.text)
+    return texts.includes('Typed in the tunnel') ? texts : undefined
+  }, 'the message typed offline')
+  t.ok(Date.now() - back < 2500, `sent as soon as the network is back (${Date.now() - back} ms), not after the back-off`)
+  t.same(stored, ['Before the tunnel', 'Hello!', 'Are you there?', 'Typed in the tunnel'], 'stored once')
+  await eventually(async () => ((await page.locator('[data-chat-widget] .msg.pending').count()) === 0 && (await reconnecting.count()) === 0 ? true : undefined), 'the widget to be back')
+  t.same(await page.locator('[data-chat-widget] .log .bubble').allTextContents(), ['Hi! How can we help you today?', ...stored], 'shown once each, in the stored order')
+})
