@@ -235,8 +235,18 @@ t.test('keyboard focus stays put: on its row while the list updates live, and ba
   await dash.getByRole('link', { name: /Petro Focus.*Are you there\?/ }).waitFor()
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'a live update of the list leaves focus on the row it was on')
 
+  // a conversation longer than a phone's screen: its log scrolls, and a keyboard alone can scroll it
+  for (let i = 1; i <= 12; i++) await app.inject(sendRequest(oksana, { text: `Line ${i} of a long story about a parcel` }))
+  await dash.getByRole('link', { name: /Oksana Focus.*Line 12/ }).waitFor()
   await oksanaRow.press('Enter')
   await dash.getByRole('textbox', { name: 'Reply' }).waitFor()
+  const log = dash.getByRole('log', { name: /Oksana Focus/ })
+  await log.getByText('Line 12 of a long story').waitFor()
+  t.ok(await log.evaluate((el) => el.scrollHeight > el.clientHeight), 'the log scrolls')
+  await expectAccessible(t, dash, 'a long conversation on a phone')
+  await log.focus()
+  await dash.keyboard.press('Home')
+  await eventually(async () => (await log.evaluate((el) => el.scrollTop)) === 0 || undefined, 'Home to scroll the log to its start')
   await dash.getByRole('link', { name: 'Back to chats' }).press('Enter')
   await dash.getByRole('list', { name: 'Chats' }).waitFor()
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')

@@ -96,7 +96,8 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     }
     root.classList.add('has-conversation')
     const { session: s } = current
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, logItems(current))
+    // focusable: a long conversation scrolls, and a keyboard alone must be able to scroll it (a phone has no room for it all)
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }), tabindex: 0 }, logItems(current))
     typing.hide()
     const reply = replyForm(s, me, draft, { message: noteMessage, note: (n) => addNotes(s.id, [n]) })
     const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
