@@ -33,6 +33,12 @@ async function send(page: Page, text: string) {
   await messageBox(page).press('Enter')
 }
 
+/** What has the keyboard focus, if it is inside the open chat panel (a control that went away leaves it on the page's body). */
+const focusInPanel = (page: Page) => page.evaluate(() => {
+  const focused = document.querySelector('[data-chat-widget]')?.shadowRoot?.activeElement
+  return focused?.closest('[role="dialog"]') ? focused.getAttribute('aria-label') ?? focused.textContent : null
+})
+
 /** The session whose last message is `text`, as an agent sees it through the admin API. */
 function sessionWith(app: FastifyInstance, agent: Staff, text: string): Promise<AdminSession> {
   return eventually(async () => {
@@ -290,8 +296,9 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
   await expectAccessible(t, page, 'widget contact form')
   await page.getByRole('textbox', { name: 'Name' }).fill('Marta')
   await page.getByRole('textbox', { name: 'Phone' }).fill('+380 67 123 4567')
-  await page.getByRole('button', { name: 'Save contact' }).click()
+  await page.getByRole('textbox', { name: 'Phone' }).press('Enter')
   await page.getByText('Thanks! We will get back to you.').waitFor()
+  t.equal(await focusInPanel(page), 'Thanks! We will get back to you.', 'the focus stays in the panel, on the answer that replaced the form')
   const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
   t.match(res.json().data.session, { id: session.id, name: 'Marta', phone: '+380 67 123 4567' }, 'the same session got the contact details')
 })

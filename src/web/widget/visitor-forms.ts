@@ -1,6 +1,7 @@
 /** The forms under the conversation that ask the visitor how to reach them. */
 import { h } from '../shared/dom.js'
 import type { ChatClient, StartDetails } from '../../../packages/client/src/index.js'
+import { said } from './after-chat.js'
 import type { Strings } from './i18n.js'
 import { KEYS, load, save } from './storage.js'
 
@@ -18,11 +19,13 @@ export function visitorForms(t: Strings, client: ChatClient, log: HTMLElement, s
       onsubmit: (e: Event) => {
         e.preventDefault()
         error.textContent = ''
-        submit.disabled = true
-        send().then((thanks) => form.replaceChildren(h('p', {}, thanks)), () => {
-          submit.disabled = false
-          error.textContent = t.detailsFailed
-        })
+        send().then((thanks) => {
+          const hadFocus = form.contains((form.getRootNode() as ShadowRoot | Document).activeElement)
+          const done = said(thanks)
+          form.replaceChildren(done)
+          // the field or button the keyboard was on is gone: the answer takes the focus, inside the panel
+          if (hadFocus) done.focus()
+        }, () => void (error.textContent = t.detailsFailed))
       },
     }, h('p', {}, ask), fields, submit, error)
     return form
