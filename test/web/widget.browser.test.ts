@@ -337,3 +337,25 @@ t.test('the browser going offline: the widget says it is reconnecting, and once 
   await eventually(async () => ((await page.locator('[data-chat-widget] .msg.pending').count()) === 0 && (await reconnecting.count()) === 0 ? true : undefined), 'the widget to be back')
   t.same(await page.locator('[data-chat-widget] .log .bubble').allTextContents(), ['Hi! How can we help you today?', ...stored], 'shown once each, in the stored order')
 })
+
+t.test('a message the server refused is marked "Not sent" with a retry button; retried by keyboard it is stored and shown once, and the focus stays in the panel', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  let refusing = true
+  await page.route(/\/messages$/, (route) => refusing && route.request().method() === 'POST'
+    ? route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'Refused' } }) })
+    : route.fallback())
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'First try')
+  const retry = page.getByRole('button', { name: 'Not sent. Tap to retry' })
+  await retry.waitFor()
+  await expectAccessible(t, page, 'widget, a message not sent', { include: '[data-chat-widget]' })
+  refusing = false
+  await retry.press('Enter')
+  t.equal(await focusInPanel(page), 'Message', 'the focus goes on to the message box, not to the page behind the panel')
+  const session = await sessionWith(app, agent, 'First try')
+  await page.getByText('First try').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  t.equal(await page.getByText('First try').count(), 1, 'shown once')
+  const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
+  t.same(history.map((m) => m.text), ['First try'], 'stored once')
+})

@@ -202,7 +202,8 @@ export function mount(host: Host): UI {
       if (err.code === 'SESSION_CLOSED') return dropPending(clientMessageId)
       const meta = el.querySelector('.meta')
       el.classList.add('failed')
-      meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); deliver(text, clientMessageId, el, attachments) } }, t.failed))
+      // the retry button goes once pressed: the keyboard goes on in the message box, not on the page behind the panel
+      meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); textarea.focus(); deliver(text, clientMessageId, el, attachments) } }, t.failed))
     })
   }
 
