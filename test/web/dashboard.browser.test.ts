@@ -244,6 +244,10 @@ t.test('keyboard focus stays put: on its row while the list updates live, and ba
   await log.getByText('Line 12 of a long story').waitFor()
   t.ok(await log.evaluate((el) => el.scrollHeight > el.clientHeight), 'the log scrolls')
   await expectAccessible(t, dash, 'a long conversation on a phone')
+  const offScreen = () => dash.evaluate(() => [...document.querySelectorAll('.conv-head :is(a, button, select)')]
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth })
+    .map((el) => el.getAttribute('aria-label') ?? el.textContent))
+  t.same(await offScreen(), [], 'the conversation header fits the phone: no control off the screen, nothing to scroll sideways')
   await log.focus()
   await dash.keyboard.press('Home')
   await eventually(async () => (await log.evaluate((el) => el.scrollTop)) === 0 || undefined, 'Home to scroll the log to its start')
@@ -251,6 +255,12 @@ t.test('keyboard focus stays put: on its row while the list updates live, and ba
   await dash.getByRole('list', { name: 'Chats' }).waitFor()
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')
   await expectAccessible(t, dash, 'inbox on a phone, back from a conversation')
+
+  // an admin's header holds more (the Assigned-to select, Export, Erase): it fits too
+  const admin = await makeStaff(app, 'admin', 'Boss')
+  await signInDashboard(dash, origin, admin.token, `#/inbox/${petro.id}`)
+  await dash.getByRole('button', { name: 'Erase conversation' }).waitFor()
+  t.same(await offScreen(), [], "an admin's conversation header fits the phone too")
 })
 
 t.test('a filter wins over a slower list load started before it: the list shows what the filter asks for', async (t) => {
