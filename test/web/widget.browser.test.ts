@@ -359,3 +359,37 @@ t.test('a message the server refused is marked "Not sent" with a retry button; r
   const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
   t.same(history.map((m) => m.text), ['First try'], 'stored once')
 })
+
+t.test('a message sent while the server cannot be reached survives a reload: shown as sending, sent once the server answers, stored and shown once', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Before the restart')
+  const session = await sessionWith(app, agent, 'Before the restart')
+  // the server restarting: its port refuses connections
+  let down = true
+  await page.route(/\/api\/public\//, (route) => (down ? route.abort('connectionrefused') : route.fallback()))
+  await send(page, 'Typed while it restarts')
+  await page.locator('[data-chat-widget] .msg.pending').filter({ hasText: 'Typed while it restarts' }).waitFor()
+
+  // an impatient visitor reloads (the page and the widget's script come from elsewhere or the cache)
+  await page.reload()
+  await launcher(page).click()
+  const waiting = page.locator('[data-chat-widget] .msg.pending').filter({ hasText: 'Typed while it restarts' })
+  await waiting.waitFor()
+  t.match(await waiting.textContent(), /Sending…/, 'still there after the reload, marked as sending')
+
+  down = false
+  await eventually(async () => ((await waiting.count()) === 0 ? true : undefined), 'the message to be sent')
+  await page.getByText('Typed while it restarts').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
+  t.same(history.map((m) => m.text), ['Before the restart', 'Typed while it restarts'], 'stored once')
+  t.same(await page.locator('[data-chat-widget] .log .bubble').allTextContents(), ['Hi! How can we help you today?', 'Before the restart', 'Typed while it restarts'], 'shown once each, in order')
+
+  // stored already when the page is loaded again: nothing is sent twice
+  await page.reload()
+  await launcher(page).click()
+  await page.getByText('Typed while it restarts').waitFor()
+  t.equal(await page.getByText('Typed while it restarts').count(), 1, 'shown once after another reload')
+  t.equal((await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages.length, 2)
+})
