@@ -235,12 +235,32 @@ t.test('keyboard focus stays put: on its row while the list updates live, and ba
   await dash.getByRole('link', { name: /Petro Focus.*Are you there\?/ }).waitFor()
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'a live update of the list leaves focus on the row it was on')
 
+  // a conversation longer than a phone's screen: its log scrolls, and a keyboard alone can scroll it
+  for (let i = 1; i <= 12; i++) await app.inject(sendRequest(oksana, { text: `Line ${i} of a long story about a parcel` }))
+  await dash.getByRole('link', { name: /Oksana Focus.*Line 12/ }).waitFor()
   await oksanaRow.press('Enter')
   await dash.getByRole('textbox', { name: 'Reply' }).waitFor()
+  const log = dash.getByRole('log', { name: /Oksana Focus/ })
+  await log.getByText('Line 12 of a long story').waitFor()
+  t.ok(await log.evaluate((el) => el.scrollHeight > el.clientHeight), 'the log scrolls')
+  await expectAccessible(t, dash, 'a long conversation on a phone')
+  const offScreen = () => dash.evaluate(() => [...document.querySelectorAll('.conv-head :is(a, button, select)')]
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth })
+    .map((el) => el.getAttribute('aria-label') ?? el.textContent))
+  t.same(await offScreen(), [], 'the conversation header fits the phone: no control off the screen, nothing to scroll sideways')
+  await log.focus()
+  await dash.keyboard.press('Home')
+  await eventually(async () => (await log.evaluate((el) => el.scrollTop)) === 0 || undefined, 'Home to scroll the log to its start')
   await dash.getByRole('link', { name: 'Back to chats' }).press('Enter')
   await dash.getByRole('list', { name: 'Chats' }).waitFor()
   t.equal(await focusedHref(), `#/inbox/${oksana.id}`, 'back in the list, focus is on the chat just left')
   await expectAccessible(t, dash, 'inbox on a phone, back from a conversation')
+
+  // an admin's header holds more (the Assigned-to select, Export, Erase): it fits too
+  const admin = await makeStaff(app, 'admin', 'Boss')
+  await signInDashboard(dash, origin, admin.token, `#/inbox/${petro.id}`)
+  await dash.getByRole('button', { name: 'Erase conversation' }).waitFor()
+  t.same(await offScreen(), [], "an admin's conversation header fits the phone too")
 })
 
 t.test('a filter wins over a slower list load started before it: the list shows what the filter asks for', async (t) => {
@@ -272,3 +292,37 @@ t.test('a filter wins over a slower list load started before it: the list shows 
   t.equal(await dash.getByRole('link', { name: /Unread Uliana/ }).count(), 1)
 })
 
+
+t.test('the browser going offline: the dashboard says so at once, keeps a reply it could not send, and once back online catches up without a reload', async (t) => {
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena')
+  const s = await makeSession(app, site, { name: 'Marta', firstMessage: 'Is my order shipped?' })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await signInDashboard(dash, origin, agent.token, `#/inbox/${s.id}`)
+  const log = dash.getByRole('log', { name: /Marta/ })
+  await log.getByText('Is my order shipped?').waitFor()
+  const banner = dash.getByRole('status').filter({ hasText: 'Live updates are offline' })
+  await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket up')
+
+  await context.setOffline(true)
+  await banner.waitFor({ timeout: 3000 })
+  t.pass('the banner (a status region) within 3 s, not whenever the socket times out')
+  const reply = dash.getByRole('textbox', { name: 'Reply' })
+  await reply.fill('Yes, on Monday')
+  await reply.press('Enter')
+  await dash.getByRole('alert').filter({ hasText: 'The server cannot be reached' }).waitFor()
+  t.equal(await reply.inputValue(), 'Yes, on Monday', 'the reply stays in the box, to send again')
+  await expectAccessible(t, dash, 'dashboard offline, a reply not sent')
+  await app.inject(sendRequest(s, { text: 'Hello? Anyone?' }))
+
+  await context.setOffline(false)
+  await log.getByText('Hello? Anyone?').waitFor({ timeout: 5000 })
+  t.equal(await banner.count(), 0, 'the banner goes once the socket is back')
+  await reply.press('Enter')
+  await log.getByText('Yes, on Monday').waitFor()
+  await app.inject(sendRequest(s, { text: 'Thanks!' }))
+  await log.getByText('Thanks!').waitFor()
+  t.same(await log.locator('.msg .bubble').allTextContents(), ['Is my order shipped?', 'Hello? Anyone?', 'Yes, on Monday', 'Thanks!'], 'each message once, in order, live again')
+})

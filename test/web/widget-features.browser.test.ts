@@ -278,6 +278,37 @@ t.test('when the rating or the transcript is not sent, the widget says so and th
   t.equal(await s.page.getByRole('alert').filter({ hasText: /not (sent|emailed)/ }).count(), 0, 'the errors are gone once it worked')
 })
 
+t.test('when the email or the name and phone are not saved (the network down), the widget says so and the visitor can try again', async (t) => {
+  let failing = true
+  const s = await setup(t, 'en', async (context) => {
+    // contact details travel with POST /sessions; the conversation itself is not touched
+    await context.route(/\/api\/public\/chat\/sessions$/, (route) => failing && /"(email|phone)"/.test(route.request().postData() ?? '') ? route.abort('internetdisconnected') : route.continue())
+  })
+  await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
+  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await s.page.getByRole('textbox', { name: 'Email' }).fill('ivan@example.com')
+  await s.page.getByRole('button', { name: 'Save email' }).click()
+  await s.page.getByRole('alert').filter({ hasText: 'Not saved. Please try again.' }).waitFor()
+  await expectAccessible(t, s.page, 'widget, email not saved', WIDGET)
+  failing = false
+  await s.page.getByRole('button', { name: 'Save email' }).click()
+  await s.page.getByText('Thanks! We will reply by email.').waitFor()
+  t.equal(await s.page.getByRole('alert').filter({ hasText: 'Not saved' }).count(), 0, 'the error is gone once it worked')
+
+  await messageBox(s.page).fill('Call me back')
+  await messageBox(s.page).press('Enter')
+  failing = true
+  await s.page.getByRole('textbox', { name: 'Name' }).fill('Ivan')
+  await s.page.getByRole('textbox', { name: 'Phone' }).fill('+380 67 123 4567')
+  await s.page.getByRole('button', { name: 'Save contact' }).click()
+  await s.page.getByRole('alert').filter({ hasText: 'Not saved. Please try again.' }).waitFor()
+  failing = false
+  await s.page.getByRole('button', { name: 'Save contact' }).click()
+  await s.page.getByText('Thanks! We will get back to you.').waitFor()
+  const sessionId = await eventually(async () => (await s.page.evaluate(() => localStorage.getItem('chatSessionId'))) ?? undefined, 'the session')
+  t.match((await adminSession(s, sessionId)).session, { email: 'ivan@example.com', name: 'Ivan', phone: '+380 67 123 4567' })
+})
+
 t.test('with an agent online the widget says "Online" and asks for no email', async (t) => {
   const s = await setup(t)
   await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))

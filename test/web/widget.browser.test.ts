@@ -33,6 +33,12 @@ async function send(page: Page, text: string) {
   await messageBox(page).press('Enter')
 }
 
+/** What has the keyboard focus, if it is inside the open chat panel (a control that went away leaves it on the page's body). */
+const focusInPanel = (page: Page) => page.evaluate(() => {
+  const focused = document.querySelector('[data-chat-widget]')?.shadowRoot?.activeElement
+  return focused?.closest('[role="dialog"]') ? focused.getAttribute('aria-label') ?? focused.textContent : null
+})
+
 /** The session whose last message is `text`, as an agent sees it through the admin API. */
 function sessionWith(app: FastifyInstance, agent: Staff, text: string): Promise<AdminSession> {
   return eventually(async () => {
@@ -290,8 +296,100 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
   await expectAccessible(t, page, 'widget contact form')
   await page.getByRole('textbox', { name: 'Name' }).fill('Marta')
   await page.getByRole('textbox', { name: 'Phone' }).fill('+380 67 123 4567')
-  await page.getByRole('button', { name: 'Save contact' }).click()
+  await page.getByRole('textbox', { name: 'Phone' }).press('Enter')
   await page.getByText('Thanks! We will get back to you.').waitFor()
+  t.equal(await focusInPanel(page), 'Thanks! We will get back to you.', 'the focus stays in the panel, on the answer that replaced the form')
   const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
   t.match(res.json().data.session, { id: session.id, name: 'Marta', phone: '+380 67 123 4567' }, 'the same session got the contact details')
+})
+
+t.test('the browser going offline: the widget says it is reconnecting, and once back online sends what was typed meanwhile at once, and everything shows once, in order', async (t) => {
+  const { app, pageOrigin, agent, context, page } = await setup(t)
+  // the back-off's jitter at its longest, so the wait a send is in is known: after 0.5+1+2+4 s of
+  // failed tries it waits 8 s, so at 9 s offline it has more than 6 s to go
+  await context.addInitScript(() => void (Math.random = () => 0.999))
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Before the tunnel')
+  const session = await sessionWith(app, agent, 'Before the tunnel')
+  await app.inject(replyRequest(agent, session.id, 'Hello!'))
+  await page.getByText('Hello!').waitFor()
+
+  await context.setOffline(true)
+  const reconnecting = page.getByRole('status').filter({ hasText: 'Connecting…' })
+  await reconnecting.waitFor({ timeout: 3000 })
+  t.pass('said in a status region within 3 s, not after the socket times out')
+  await expectAccessible(t, page, 'widget offline', { include: '[data-chat-widget]' })
+  await send(page, 'Typed in the tunnel')
+  await app.inject(replyRequest(agent, session.id, 'Are you there?'))
+  await page.waitForTimeout(9000)
+  t.equal(await page.locator('[data-chat-widget] .msg.pending').count(), 1, 'the message waits, marked as sending')
+
+  await context.setOffline(false)
+  const back = Date.now()
+  const stored = await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })
+    const texts = (res.json().data.messages as { text: string }[]).map((m) => m.text)
+    return texts.includes('Typed in the tunnel') ? texts : undefined
+  }, 'the message typed offline')
+  t.ok(Date.now() - back < 2500, `sent as soon as the network is back (${Date.now() - back} ms), not after the back-off`)
+  t.same(stored, ['Before the tunnel', 'Hello!', 'Are you there?', 'Typed in the tunnel'], 'stored once')
+  await eventually(async () => ((await page.locator('[data-chat-widget] .msg.pending').count()) === 0 && (await reconnecting.count()) === 0 ? true : undefined), 'the widget to be back')
+  t.same(await page.locator('[data-chat-widget] .log .bubble').allTextContents(), ['Hi! How can we help you today?', ...stored], 'shown once each, in the stored order')
+})
+
+t.test('a message the server refused is marked "Not sent" with a retry button; retried by keyboard it is stored and shown once, and the focus stays in the panel', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  let refusing = true
+  await page.route(/\/messages$/, (route) => refusing && route.request().method() === 'POST'
+    ? route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'Refused' } }) })
+    : route.fallback())
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'First try')
+  const retry = page.getByRole('button', { name: 'Not sent. Tap to retry' })
+  await retry.waitFor()
+  await expectAccessible(t, page, 'widget, a message not sent', { include: '[data-chat-widget]' })
+  refusing = false
+  await retry.press('Enter')
+  t.equal(await focusInPanel(page), 'Message', 'the focus goes on to the message box, not to the page behind the panel')
+  const session = await sessionWith(app, agent, 'First try')
+  await page.getByText('First try').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  t.equal(await page.getByText('First try').count(), 1, 'shown once')
+  const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
+  t.same(history.map((m) => m.text), ['First try'], 'stored once')
+})
+
+t.test('a message sent while the server cannot be reached survives a reload: shown as sending, sent once the server answers, stored and shown once', async (t) => {
+  const { app, pageOrigin, agent, page } = await setup(t)
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, 'Before the restart')
+  const session = await sessionWith(app, agent, 'Before the restart')
+  // the server restarting: its port refuses connections
+  let down = true
+  await page.route(/\/api\/public\//, (route) => (down ? route.abort('connectionrefused') : route.fallback()))
+  await send(page, 'Typed while it restarts')
+  await page.locator('[data-chat-widget] .msg.pending').filter({ hasText: 'Typed while it restarts' }).waitFor()
+
+  // an impatient visitor reloads (the page and the widget's script come from elsewhere or the cache)
+  await page.reload()
+  await launcher(page).click()
+  const waiting = page.locator('[data-chat-widget] .msg.pending').filter({ hasText: 'Typed while it restarts' })
+  await waiting.waitFor()
+  t.match(await waiting.textContent(), /Sending…/, 'still there after the reload, marked as sending')
+
+  down = false
+  await eventually(async () => ((await waiting.count()) === 0 ? true : undefined), 'the message to be sent')
+  await page.getByText('Typed while it restarts').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
+  const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
+  t.same(history.map((m) => m.text), ['Before the restart', 'Typed while it restarts'], 'stored once')
+  t.same(await page.locator('[data-chat-widget] .log .bubble').allTextContents(), ['Hi! How can we help you today?', 'Before the restart', 'Typed while it restarts'], 'shown once each, in order')
+
+  // stored already when the page is loaded again: nothing is sent twice
+  await page.reload()
+  await launcher(page).click()
+  await page.getByText('Typed while it restarts').waitFor()
+  t.equal(await page.getByText('Typed while it restarts').count(), 1, 'shown once after another reload')
+  t.equal((await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages.length, 2)
 })

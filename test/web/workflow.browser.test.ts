@@ -17,6 +17,9 @@ async function dashboardAs(origin: string, staff: Staff): Promise<Page> {
   return page
 }
 
+/** The focused element as "TAG accessible text", to say where the keyboard is. */
+const focused = (page: Page) => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim()}`)
+
 t.test('an agent takes a chat, writes a private note, inserts a canned response with /, labels it, filters by label and by "Mine" — by keyboard, live in a colleague\'s tab', async (t) => {
   const site = await makeSite(app)
   const admin = await makeStaff(app, 'admin', 'Boss')
@@ -56,6 +59,7 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   await dash.getByRole('button', { name: 'Assign to me' }).press('Enter')
   await dash.getByRole('button', { name: 'Unassign' }).waitFor()
   await dash.getByText('Assigned to Olena (you)').waitFor()
+  t.equal(await focused(dash), 'BUTTON Unassign', 'the keyboard stays on the assignment: "Unassign" replaced "Assign to me"')
   t.match((await app.inject({ method: 'GET', url: `/api/chat/sessions/${marta.id}`, headers: bearer(admin) })).json().data.session.assignedTo, { id: agent.id, name: 'Olena' })
 
   // the colleague's tab hears of it live
@@ -143,6 +147,7 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   // unassign
   await dash.getByRole('button', { name: 'Unassign' }).press('Enter')
   await dash.getByRole('button', { name: 'Assign to me' }).waitFor()
+  t.equal(await focused(dash), 'BUTTON Assign to me', 'and back on "Assign to me", not on <body>')
   await eventually(async () => (await dash.getByRole('link', { name: /Marta/ }).count()) === 0 ? true : undefined, '"Mine" no longer shows it')
 
   // an admin hands it over from the colleague's tab
@@ -156,6 +161,12 @@ t.test('an agent takes a chat, writes a private note, inserts a canned response 
   await dash.getByRole('button', { name: 'Add label billing' }).click()
   await dash.getByRole('button', { name: 'Remove label billing' }).waitFor()
   t.same((await app.inject({ method: 'GET', url: `/api/chat/sessions/${taras.id}`, headers: bearer(agent) })).json().data.session.labels, ['billing'])
+
+  // closed by keyboard: the Close button goes with the open chat, the focus to the conversation's heading
+  await dash.getByRole('button', { name: 'Close chat' }).press('Enter')
+  await eventually(async () => ((await dash.getByRole('button', { name: 'Close chat' }).count()) === 0 ? true : undefined), 'the chat closed')
+  t.equal(await focused(dash), 'H2 Taras', 'focus on the heading of the chat just closed, not on <body>')
+  await expectAccessible(t, dash, 'a chat just closed by keyboard')
 })
 
 t.test('admins manage canned responses and site membership; presence shows on the Users page', async (t) => {

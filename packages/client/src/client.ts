@@ -1,4 +1,4 @@
-import { requestJson, retryable, retryDelayMs, sleep } from './http.js'
+import { requestJson, retryable, retryDelayMs, retryWait } from './http.js'
 import { liveUpdates } from './live.js'
 import { KEYS, randomId, storageFor } from './storage.js'
 import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type Rating, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
@@ -177,7 +177,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           continue
         }
         if (!retryable(err) || attempt + 1 >= START_ATTEMPTS || closed) throw err
-        await sleep(retryDelayMs(err, attempt))
+        await retryWait(retryDelayMs(err, attempt))
       }
     }
     storage.setItem(KEYS.sessionId, data.sessionId)
@@ -206,7 +206,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       } catch (err) {
         if (err instanceof ChatApiError && err.status === 409) setStatus('closed')
         if (!retryable(err) || attempt + 1 >= SEND_ATTEMPTS || closed) throw err
-        await sleep(retryDelayMs(err, attempt))
+        await retryWait(retryDelayMs(err, attempt))
       }
     }
   }

@@ -72,21 +72,50 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     }
     socket.onclose = (e) => {
       clearTimeout(giveUp)
-      clearInterval(pingTimer)
-      socket.onopen = socket.onmessage = socket.onclose = null
-      const wasOpen = open
-      ws = undefined
-      open = false
-      if (!running) return
-      if (wasOpen && Date.now() - openedAt > STABLE_MS) failures = 0
-      // the site key was rotated: this socket cannot come back, polling will tell the caller
-      if (e.code === CREDENTIALS_REVOKED) socketAllowed = false
-      else reconnectTimer = setTimeout(connect, e.code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
-      if (!usePolling || !active) hooks.connection('offline')
-      // the first poll comes a poll interval after the drop, and only if the socket is still down:
-      // a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
-      schedulePoll(POLL_MS)
+      closed(socket, e.code)
     }
+  }
+
+  function closed(socket: WebSocket, code: number): void {
+    clearInterval(pingTimer)
+    socket.onopen = socket.onmessage = socket.onclose = null
+    const wasOpen = open
+    ws = undefined
+    open = false
+    if (!running) return
+    if (wasOpen && Date.now() - openedAt > STABLE_MS) failures = 0
+    // the site key was rotated: this socket cannot come back, polling will tell the caller
+    if (code === CREDENTIALS_REVOKED) socketAllowed = false
+    else reconnectTimer = setTimeout(connect, code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
+    if (!usePolling || !active) hooks.connection('offline')
+    // the first poll comes a poll interval after the drop, and only if the socket is still down:
+    // a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
+    schedulePoll(POLL_MS)
+  }
+
+  // the browser knows at once when the network goes or comes back; a socket kept over a network that is
+  // gone says nothing until the ping times out (a minute), and one kept over a changed network may never speak again
+  function networkLost(): void {
+    if (!running) return
+    if (ws) {
+      const socket = ws
+      closed(socket, 1006)
+      socket.close()
+    }
+    hooks.connection('offline')
+  }
+
+  function networkBack(): void {
+    if (!running || !active) return
+    failures = 0
+    connect()
+    schedulePoll(0)
+  }
+  const watchNetwork = (on: boolean) => {
+    if (typeof globalThis.addEventListener !== 'function') return
+    const method = on ? 'addEventListener' : 'removeEventListener'
+    globalThis[method]('offline', networkLost)
+    globalThis[method]('online', networkBack)
   }
 
   const pollWanted = () => running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)
@@ -117,11 +146,13 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
       return open
     },
     start(): void {
+      if (!running) watchNetwork(true)
       running = true
       connect()
       schedulePoll(useSocket && socketAllowed ? POLL_MS : 0)
     },
     stop(): void {
+      if (running) watchNetwork(false)
       running = false
       clearTimeout(reconnectTimer)
       clearTimeout(pollTimer)

@@ -30,11 +30,11 @@ export function assignControls(s: Session, me: User, update: Update): HTMLElemen
   const who = s.assignedTo ? (mine ? t('conv.you', { name: s.assignedTo.name }) : s.assignedTo.name) : t('conv.notAssigned')
   const box = h('div', { class: 'assign' },
     h('span', { class: `assignee${s.assignedTo ? '' : ' none'}` }, s.assignedTo ? t('inbox.assignedTo', { name: who }) : who),
-    mine ? null : h('button', { type: 'button', class: 'ghost', onclick: () => post(s, me.id, update, error) }, t('conv.assignToMe')),
-    mayUnassign ? h('button', { type: 'button', class: 'ghost', onclick: () => post(s, null, update, error) }, t('conv.unassign')) : null,
+    mine ? null : h('button', { type: 'button', class: 'ghost', 'data-focus': 'assign', onclick: () => post(s, me.id, update, error) }, t('conv.assignToMe')),
+    mayUnassign ? h('button', { type: 'button', class: 'ghost', 'data-focus': 'assign', onclick: () => post(s, null, update, error) }, t('conv.unassign')) : null,
     error)
   if (me.role === 'admin') {
-    const select: HTMLSelectElement = h('select', { 'aria-label': t('conv.assignee'), onchange: () => post(s, select.value || null, update, error) },
+    const select: HTMLSelectElement = h('select', { 'aria-label': t('conv.assignee'), 'data-focus': 'assignee', onchange: () => post(s, select.value || null, update, error) },
       h('option', { value: '' }, t('conv.nobody')))
     box.insertBefore(select, error)
     void team().then((users) => {

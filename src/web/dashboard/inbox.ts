@@ -87,7 +87,8 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
   }
 
   function renderConversation(): void {
-    const focused = document.activeElement instanceof HTMLElement && convEl.contains(document.activeElement) ? document.activeElement.dataset.focus : undefined
+    const focusWasHere = document.activeElement instanceof HTMLElement && convEl.contains(document.activeElement)
+    const focused = focusWasHere ? (document.activeElement as HTMLElement).dataset.focus : undefined
     if (!current) {
       convEl.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, t('conv.pick'))))
       root.classList.remove('has-conversation')
@@ -95,17 +96,18 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     }
     root.classList.add('has-conversation')
     const { session: s } = current
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }) }, logItems(current))
+    // focusable: a long conversation scrolls, and a keyboard alone must be able to scroll it (a phone has no room for it all)
+    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }), tabindex: 0 }, logItems(current))
     typing.hide()
     const reply = replyForm(s, me, draft, { message: noteMessage, note: (n) => addNotes(s.id, [n]) })
     const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
     convEl.replaceChildren(
       h('header', { class: 'conv-head' },
         h('a', { href: '#/inbox', class: 'back', 'aria-label': t('conv.back') }, '‹'),
-        h('div', { class: 'who' }, h('h2', {}, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
+        h('div', { class: 'who' }, h('h2', { tabindex: -1, 'data-focus': 'heading' }, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
         assignControls(s, me, updateSession),
         s.status === 'open'
-          ? h('button', { type: 'button', class: 'ghost', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
+          ? h('button', { type: 'button', class: 'ghost', 'data-focus': 'close', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
           : null,
         isAdmin ? sessionActions(s, (message) => (reply.error.textContent = message)) : null),
       h('div', { class: 'conv-body' },
@@ -122,7 +124,9 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
         h('section', { class: 'details-labels', 'aria-label': t('conv.labels') }, h('h3', {}, t('conv.labels')), labelsEditor(s, updateSession)))),
       reply.el)
     log.scrollTop = log.scrollHeight
-    if (focused) convEl.querySelector<HTMLElement>(`[data-focus="${focused}"]`)?.focus()
+    // a redraw (an assignment, a close, a colleague's change) keeps the keyboard where it was; a control
+    // that is gone (Close in a closed chat) hands the focus to the conversation's heading, never to <body>
+    if (focusWasHere) (convEl.querySelector<HTMLElement>(`[data-focus="${focused}"]`) ?? convEl.querySelector<HTMLElement>('[data-focus="heading"]'))?.focus()
     // files dropped anywhere on the conversation go with the reply
     convEl.ondragover = s.status === 'open' ? (e) => e.preventDefault() : null
     convEl.ondrop = s.status === 'open' ? (e) => {

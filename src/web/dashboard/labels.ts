@@ -56,7 +56,7 @@ export function labelsEditor(s: Session, update: (s: Session) => void): HTMLElem
   }
   const focusInput = () => document.getElementById(inputId)?.focus()
   const input: HTMLInputElement = h('input', {
-    id: inputId, type: 'text', maxlength: 32, autocomplete: 'off',
+    id: inputId, type: 'text', maxlength: 32, autocomplete: 'off', 'data-focus': 'labels',
     'aria-label': t('conv.labels'), placeholder: t('conv.labelsPlaceholder'),
     onkeydown: (e: Event) => {
       const k = e as KeyboardEvent

@@ -76,19 +76,31 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
         on.event(event)
       }
     }
-    ws.onclose = (e) => {
-      socket = undefined
-      if (liveSocket === ws) liveSocket = undefined
-      if (stopped) return
-      // 4001: the token stopped working (expired, user disabled); only a new login helps
-      if (e.code === CREDENTIALS_REVOKED) return on.expired()
-      down()
-      // a socket that opens and drops again at once must not reconnect in a tight loop
-      if (Date.now() - openedAt > STABLE_SOCKET_MS) failures = 0
-      openedAt = Number.POSITIVE_INFINITY
-      const delay = e.code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
-      retry = setTimeout(open, delay)
-    }
+    ws.onclose = (e) => closed(ws, e.code)
+  }
+
+  function closed(ws: WebSocket, code: number): void {
+    ws.onmessage = ws.onclose = null
+    socket = undefined
+    if (liveSocket === ws) liveSocket = undefined
+    if (stopped) return
+    // 4001: the token stopped working (expired, user disabled); only a new login helps
+    if (code === CREDENTIALS_REVOKED) return on.expired()
+    down()
+    // a socket that opens and drops again at once must not reconnect in a tight loop
+    if (Date.now() - openedAt > STABLE_SOCKET_MS) failures = 0
+    openedAt = Number.POSITIVE_INFINITY
+    const delay = code === 1012 ? 500 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++) * (0.5 + Math.random() / 2)
+    retry = setTimeout(open, delay)
+  }
+
+  // the browser knows at once when the network is gone: a socket kept over it would look up (no
+  // banner, no refetch) until the connection times out, and may never speak again on a changed network
+  const networkLost = () => {
+    if (!socket) return
+    const ws = socket
+    closed(ws, 1006)
+    ws.close()
   }
 
   const wake = () => {
@@ -99,12 +111,16 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
     }
   }
   document.addEventListener('visibilitychange', wake)
+  window.addEventListener('offline', networkLost)
+  window.addEventListener('online', wake)
   open()
   return () => {
     stopped = true
     clearTimeout(retry)
     clearInterval(fallback)
     document.removeEventListener('visibilitychange', wake)
+    window.removeEventListener('offline', networkLost)
+    window.removeEventListener('online', wake)
     socket?.close()
   }
 }

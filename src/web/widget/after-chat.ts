@@ -6,7 +6,7 @@ import type { Strings } from './i18n.js'
 const STAR = '★'
 
 /** The answer that replaces a control; it takes the focus the control had, so the keyboard stays in the panel. */
-const said = (text: string) => h('p', { role: 'status', tabindex: -1 }, text)
+export const said = (text: string) => h('p', { role: 'status', tabindex: -1 }, text)
 
 export function afterChat(t: Strings, client: ChatClient, hasEmail: () => boolean): HTMLElement {
   let score = 0

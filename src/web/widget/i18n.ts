@@ -43,6 +43,7 @@ const en = {
   transcriptSent: 'We have emailed you the conversation.',
   rateFailed: 'The rating was not sent. Please try again.',
   transcriptFailed: 'The conversation was not emailed. Please try again.',
+  detailsFailed: 'Not saved. Please try again.',
 }
 export type Strings = typeof en
 
@@ -89,6 +90,7 @@ const uk: Strings = {
   transcriptSent: 'Ми надіслали розмову на вашу пошту.',
   rateFailed: 'Оцінку не надіслано. Спробуйте ще раз.',
   transcriptFailed: 'Розмову не надіслано. Спробуйте ще раз.',
+  detailsFailed: 'Не збережено. Спробуйте ще раз.',
 }
 
 const ru: Strings = {
@@ -134,6 +136,7 @@ const ru: Strings = {
   transcriptSent: 'Мы отправили разговор на вашу почту.',
   rateFailed: 'Оценка не отправлена. Попробуйте ещё раз.',
   transcriptFailed: 'Разговор не отправлен. Попробуйте ещё раз.',
+  detailsFailed: 'Не сохранено. Попробуйте ещё раз.',
 }
 
 export const STRINGS: Record<Locale, Strings> = { en, uk, ru }

@@ -9,7 +9,7 @@ import { attachmentList, uploadBubble } from './files.js'
 import { STRINGS } from './i18n.js'
 import { AGENT_ICON, CLIP_ICON, CLOSE_ICON, icon, SEND_ICON } from './icons.js'
 import { acceptDroppedFiles, fitToViewport, trapFocus } from './panel.js'
-import { KEYS, load, save } from './storage.js'
+import { KEYS, load, save, unsent } from './storage.js'
 import { panelCss } from './styles.js'
 import type { Host, Message, UI } from './types.js'
 import { visitorForms } from './visitor-forms.js'
@@ -188,6 +188,7 @@ export function mount(host: Host): UI {
   function dropPending(clientMessageId: string): void {
     pending.get(clientMessageId)?.remove()
     pending.delete(clientMessageId)
+    unsent.remove(clientMessageId)
   }
 
   function pendingBubble(text: string, clientMessageId: string): HTMLElement {
@@ -202,7 +203,8 @@ export function mount(host: Host): UI {
       if (err.code === 'SESSION_CLOSED') return dropPending(clientMessageId)
       const meta = el.querySelector('.meta')
       el.classList.add('failed')
-      meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); deliver(text, clientMessageId, el, attachments) } }, t.failed))
+      // the retry button goes once pressed: the keyboard goes on in the message box, not on the page behind the panel
+      meta?.replaceChildren(h('button', { type: 'button', class: 'retry', onclick: () => { meta.textContent = t.sending; el.classList.remove('failed'); textarea.focus(); deliver(text, clientMessageId, el, attachments) } }, t.failed))
     })
   }
 
@@ -212,6 +214,7 @@ export function mount(host: Host): UI {
     textarea.value = ''
     grow()
     const clientMessageId = randomId('c_')
+    unsent.add(clientMessageId, text)
     deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
   }
 
@@ -262,6 +265,8 @@ export function mount(host: Host): UI {
 
   // a returning visitor's conversation resumes at once, so replies show on the launcher's badge
   if (client.hasStoredSession) void client.start().catch(() => {})
+  // what was sent before a reload and never stored goes again (stored meanwhile, its id makes it a no-op)
+  for (const [clientMessageId, text] of unsent.all()) deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
 
   let returnFocus: Element | null = null
   const ui: UI = {
