@@ -71,6 +71,8 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
     values (${site.id}, 'webhook', ${hook.id}, ${open.id}, 'message.created', ${`{"text": ${JSON.stringify(AWKWARD_TEXT)}, "big": 12345678901234567890, "nested": {"a": [1, 2.5, null, true, "é"]}}`}::jsonb, 'failed', 20, ${'HTTP 500\n<html>'})`
   await sql`insert into telegram_messages (chat_id, message_id, site_id, session_id) values ('-1001234567890', 9007199254740991, ${site.id}, ${open.id})`
   await sql`insert into app_settings (key, value) values ('backup.test', ${AWKWARD_TEXT}) on conflict do nothing`
+  // an erasure moments ago (the realtime sweep's catch-up reads these; the session row is gone)
+  await sql`insert into recent_erasures (site_id, session_id) values (${site.id}, ${'9f1c2d3e-0000-4000-8000-000000000002'})`
   await sql`insert into file_deletions (storage, key, attempts, last_error) values ('s3', ${'9f1c2d3e-0000-4000-8000-000000000001'}, 2, ${'503 SlowDown\n'})`
   await sql`update sites set retention_days = 30 where id = ${site.id}`
   await rateSession(app.db, app.bus, site.id, closed.id, { score: 4, comment: AWKWARD_TEXT })
