@@ -33,7 +33,7 @@ function contentSecurityPolicy(req: FastifyRequest, publicOrigin: string): strin
   return `${CSP_FIXED}; connect-src ${[...sources].join(' ')}`
 }
 
-/** Hardening headers on every response; the CSP and frame rules on HTML pages; HSTS over https. */
+/** Hardening headers on every response; the CSP and frame rules on HTML pages; no-store on API answers; HSTS over https. */
 export default fp(async (app) => {
   const publicOrigin = new URL(app.config.publicUrl).origin
   // callback style: no promise per response
@@ -42,6 +42,9 @@ export default fp(async (app) => {
     reply.header('referrer-policy', 'strict-origin-when-cross-origin')
     // req.protocol follows X-Forwarded-Proto only from the proxies TRUST_PROXY names
     if (req.protocol === 'https') reply.header('strict-transport-security', HSTS)
+    // API answers carry tokens (login, a new or resumed session, a site's secret) and visitors'
+    // messages and emails: no browser or proxy cache keeps them, unless a route says otherwise (files)
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
     const type = String(reply.getHeader('content-type') ?? '')
     if (type.startsWith('text/html')) {
       reply.header('content-security-policy', contentSecurityPolicy(req, publicOrigin))

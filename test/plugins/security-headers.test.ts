@@ -1,6 +1,9 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, sharedTestApp } from '../helpers/app.js'
+import * as files from '../helpers/files.js'
+import { bearer, makeSession, makeSite, makeStaff, pollRequest, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
 import { call, serve } from '../helpers/http.js'
+import { pathOf, visitorUpload } from '../helpers/uploads.js'
 
 t.test('HTML responses carry the CSP and framing headers; every response nosniff', async (t) => {
   const app = await buildTestApp(t)
@@ -38,4 +41,23 @@ t.test('HSTS is sent when the request came over https (through a trusted proxy),
   const untrusted = await buildTestApp(t)
   const spoofed = await call(await serve(untrusted), '/healthz', { headers: { 'x-forwarded-proto': 'https' } })
   t.equal(spoofed.headers['strict-transport-security'], undefined, 'X-Forwarded-Proto counts only from a trusted proxy')
+})
+
+t.test('API answers carrying tokens or personal data are no-store; a file keeps its own caching', async (t) => {
+  const app = await sharedTestApp()
+  const site = await makeSite(app)
+  const staff = await makeStaff(app)
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: staff.email, password: staff.password } })
+  t.equal(login.statusCode, 200)
+  t.equal(login.headers['cache-control'], 'no-store', 'a login answer (the token)')
+  const started = await app.inject(startSessionRequest(site, { email: 'anna@example.com' }))
+  t.equal(started.headers['cache-control'], 'no-store', 'a new session (its token)')
+  const s = await makeSession(app, site)
+  t.equal((await app.inject(pollRequest(s))).headers['cache-control'], 'no-store', 'a poll (the messages)')
+  t.equal((await app.inject({ method: 'GET', url: '/api/chat/sessions', headers: bearer(staff) })).headers['cache-control'], 'no-store', 'the staff list')
+  t.equal((await app.inject(pollRequest({ ...s, token: 'st_wrong' }))).headers['cache-control'], 'no-store', 'an error')
+  const file = await visitorUpload(app, s, files.png(), 'a.png')
+  const sent = await app.inject(sendRequest(s, { attachments: [file.id] }))
+  const download = await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })
+  t.match(download.headers['cache-control'], /^private, max-age=\d+, immutable$/)
 })

@@ -209,6 +209,21 @@ t.test('a file named with as many characters as a name keeps (200) downloads by 
   }
 })
 
+t.test('a name of spaces as long as a part header may be (80 KiB) is cleaned in linear time', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  const timed = async (name: string) => {
+    const started = performance.now()
+    const file = await visitorUpload(app, s, files.text('x'), name)
+    return { file, ms: performance.now() - started }
+  }
+  const plain = await timed('plain.txt')
+  // /\s+$/ tried from each of 60 000 spaces before the letter: seconds of a blocked event loop
+  const spaced = await timed(`a${' '.repeat(60_000)}b.txt`)
+  t.equal(spaced.file.name, `a${' '.repeat(195)}.txt`, 'cut to 200 characters with its extension, like any long name')
+  t.ok(spaced.ms - plain.ms < 200, `took ${Math.round(spaced.ms)} ms, a plain name ${Math.round(plain.ms)} ms`)
+})
+
 t.test('a tampered or expired URL is refused with 403; the signature does not cover the host', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app))
