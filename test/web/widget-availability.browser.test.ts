@@ -43,3 +43,33 @@ t.test('with nobody online the widget says it replies by email and asks for one;
   }, 'the widget sees the agent online')
   t.equal(await page.getByRole('textbox', { name: 'Email' }).count(), 0, 'and asks for no email again once given')
 })
+
+t.test('when the chat UI cannot be loaded a click says so instead of doing nothing, and a later click loads it', async (t) => {
+  const { app, origin } = await listeningApp(t)
+  let html = ''
+  const pageOrigin = await hostSite(t, () => html)
+  const site = await makeSite(app, [pageOrigin])
+  html = embedPage(origin, site.apiKey)
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  // a first visit while the server is down: the launcher came from a cache, its UI chunk does not
+  const uiChunk = /\/widget\/ui\.[^/]+\.js$/
+  let refused = 0
+  await context.route(uiChunk, (route) => {
+    refused++
+    return route.abort('connectionrefused')
+  })
+  const page = await context.newPage()
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  const note = page.getByRole('status').filter({ hasText: 'Chat is unavailable right now. Please try again later.' })
+  await note.waitFor()
+  t.ok(refused > 0, 'the UI chunk was asked for and refused')
+  t.equal(await page.getByRole('dialog').count(), 0)
+  await expectAccessible(t, page, 'widget launcher saying the chat is unavailable')
+
+  await context.unroute(uiChunk)
+  await launcher(page).click()
+  await page.getByRole('dialog').waitFor()
+  t.equal(await note.count(), 0, 'the note is gone once the chat opens')
+})
