@@ -13,8 +13,9 @@ import { transaction } from './transaction.js'
  * schema-delivery.ts); what lives elsewhere is removed by the erasure steps (`ErasureStep`). Earlier audit entries
  * about the sessions keep their action and actor but lose their details. Afterwards each
  * session's `erased` event closes its widget sockets and removes it from dashboards (an event
- * that was lost, the realtime sweep makes good from recent_erasures), and subscribed webhooks
- * get `session.erased` with the id only.
+ * that was lost, the realtime sweep makes good from recent_erasures, which a trigger fills on
+ * every session row deleted: also a site deleted in the database, whose sessions go by cascade
+ * with no event at all; migration 0016), and subscribed webhooks get `session.erased` with the id only.
  */
 
 /** What another feature keeps about sessions outside their cascade (files in a bucket, ...). */
@@ -54,8 +55,7 @@ export async function eraseSessions(
       await scrubAuditDetails(tx, lockedIds)
       const siteArray = `{${[...new Set(locked.map((r) => r.site_id))].join(',')}}`
       await tx.execute(sessionsOutboxDeleteSql(siteArray, lockedArray))
-      // the sweep's record of it, for sockets whose erased event is lost
-      await tx.execute(sql`insert into recent_erasures (site_id, session_id) select site_id, id from chat_sessions where id = any(${lockedArray}::uuid[])`)
+      // a trigger records each deleted row in recent_erasures, for sockets whose erased event is lost
       await tx.execute(sql`delete from chat_sessions where id = any(${lockedArray}::uuid[])`)
     }
     const done = locked.map((r) => ({ id: r.id, siteId: r.site_id }))

@@ -108,7 +108,8 @@ export const auditLog = pgTable('audit_log', {
   details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
 }, (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target)])
 
-// Sessions erased lately, written in the erasing transaction (an admin's or retention's): the
+// Sessions deleted lately, written by a trigger on chat_sessions (migration 0016) in the deleting
+// transaction (an erasure, retention, a site deleted in the database): the
 // realtime sweep closes the widget sockets of one whose `erased` event was lost, as it cannot
 // find a row that is gone. Kept an hour (the retention job prunes them), far longer than the
 // sweep looks back.

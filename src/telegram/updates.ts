@@ -10,6 +10,7 @@ import { appendMessage, assertMessageText, type OfflineEmailPolicy } from '../ch
 import { assignSession } from '../chat/assignment.js'
 import { closeSession, type Session } from '../chat/sessions.js'
 import { findUserByTelegramId, getUser, type User } from '../chat/users.js'
+import { canSee } from '../chat/visibility.js'
 import { botIdOf, TelegramError, type BotApi, type TelegramMessage, type TelegramUpdate } from './client.js'
 import { escapeHtml, formatInfo } from './format.js'
 import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './store.js'
@@ -18,8 +19,9 @@ import { sessionOfTelegramMessage, sessionOfTopic, sitesOfBotChat } from './stor
  * Turns managers' Telegram messages into chat actions. A reply to a notification (or any
  * message in a conversation's forum topic) becomes an agent message; /close, /take and
  * /info act on that conversation. Anything else is ignored, so chatter in the group never
- * reaches a visitor. Only agents linked by their Telegram user id may answer or close,
- * unless the site lets any member of the group do so (telegram.anyMember).
+ * reaches a visitor. Only agents linked by their Telegram user id may answer or close, and
+ * only on the sites they see (as in the dashboard), unless the site lets any unlinked member
+ * of the group do so (telegram.anyMember).
  */
 
 export type UpdateDeps = {
@@ -92,13 +94,25 @@ const notLinked = (msg: TelegramMessage): Answer => ({
   html: `Only agents linked to their Telegram account can answer visitors or close conversations here. An admin can link yours by setting your Telegram user id (<code>${msg.from?.id ?? '?'}</code>) on your user in the dashboard.`,
 })
 
+/**
+ * Why this author may not answer or close the conversation, if they may not: a linked agent
+ * reaches only the sites they see, as in the dashboard; an unlinked member only where the
+ * site's admin lets any member act (they have no team to check).
+ */
+function refusal(msg: TelegramMessage, session: Session, author: Author, notDone: string): Answer | undefined {
+  if (!author.agent) return author.anyMember ? undefined : notLinked(msg)
+  if (canSee(author.agent, session.siteId)) return undefined
+  return { kind: 'text', html: `${notDone}: ${escapeHtml(author.agent.name)} does not work on this conversation's site.` }
+}
+
 async function runCommand(db: Executor, events: Publisher, command: string, msg: TelegramMessage, session: Session, author: Author, publicUrl: string): Promise<Answer> {
   if (command === 'info') {
     const assignee = session.assignedTo ? await getUser(db, session.assignedTo) : undefined
     return { kind: 'text', html: formatInfo({ ...session, assignedToName: assignee?.name, labels: session.labels }, publicUrl) }
   }
   if (command === 'close') {
-    if (!author.agent && !author.anyMember) return notLinked(msg)
+    const refused = refusal(msg, session, author, 'Not closed')
+    if (refused) return refused
     const wasOpen = session.status === 'open'
     await closeSession(db, events, session.id)
     return { kind: 'text', html: wasOpen ? '✅ Conversation closed; the visitor sees it as ended.' : 'This conversation was already closed.' }
@@ -121,7 +135,8 @@ async function runCommand(db: Executor, events: Publisher, command: string, msg:
 }
 
 async function forwardReply(db: Executor, events: Publisher, msg: TelegramMessage, text: string, session: Session, author: Author, offlineEmail?: OfflineEmailPolicy, attachment?: AttachedFile): Promise<Answer> {
-  if (!author.agent && !author.anyMember) return notLinked(msg)
+  const refused = refusal(msg, session, author, 'Not sent')
+  if (refused) return refused
   try {
     assertMessageText(text, 'text', attachment !== undefined)
   } catch (err) {

@@ -252,3 +252,21 @@ t.test('a widget socket whose erasure event was lost is closed with 4004 by the 
   const closed = await Promise.race([socket.closed, sleep(5_000).then(() => undefined)])
   t.equal(closed?.code, 4004, 'closed as by the erased event')
 })
+
+t.test("a site deleted in the database (its sessions go by cascade, no app event): the sweep closes its widget sockets and dashboards drop its sessions", async (t) => {
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const base = await listen(app)
+  const admin = await makeStaff(app, 'admin')
+  const [site, kept] = [await makeSite(app), await makeSite(app)]
+  const sessions = [await makeSession(app, site, { firstMessage: 'one' }), await makeSession(app, site, { firstMessage: 'two' })]
+  const keptSession = await makeSession(app, kept, { firstMessage: 'stays' })
+  const dashboard = await openSocket(t, dashboardUrl(base, admin))
+  const widgets = await Promise.all([...sessions, keptSession].map((s) => openSocket(t, widgetUrl(base, s))))
+  await Promise.all(widgets.map((w) => w.waitForSeq(1)))
+  await app.sql`delete from sites where id = ${site.id}`
+  const closed = await Promise.all(widgets.slice(0, 2).map((w) => Promise.race([w.closed, sleep(5_000).then(() => undefined)])))
+  t.same(closed.map((c) => c?.code), [4004, 4004], "each of the site's widget sockets is closed as for an erasure")
+  await waitFor('the dashboard to drop both sessions', () => dashboard.ofType('session.erased').length >= 2)
+  t.same(dashboard.ofType('session.erased').map((f) => f.session?.id).sort(), sessions.map((s) => s.id).sort())
+  t.equal(await Promise.race([widgets[2]?.closed, sleep(300).then(() => 'open')]), 'open', "another site's socket stays open")
+})

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
-import { bearer, makeSession, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import * as files from '../helpers/files.js'
+import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, sendRequest } from '../helpers/fixtures.js'
 import { linkTelegramAgent, makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, type BotApiStandIn } from '../helpers/telegram.js'
 import { UPDATE_MAX_ATTEMPTS } from '../../src/telegram/reader.js'
 import { waitFor } from '../helpers/wait.js'
@@ -128,6 +129,35 @@ t.test('one app at the default settings and one stand-in (each test with its own
     bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'now anyone may', from: stranger })
     const reply = await waitFor('the reply', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
     t.match(reply, { text: 'now anyone may', senderName: 'Someone InTheGroup' })
+  })
+
+  t.test("a linked agent answers and closes only their sites' conversations from Telegram, as anywhere else", async (t) => {
+    const { site, s, cardId } = await notifiedSession(app, bot)
+    const admin = await makeStaff(app, 'admin')
+    // the site lets any member answer: a linked agent is still held to their team
+    await app.inject({ method: 'PATCH', url: `/api/admin/sites/${site.id}`, headers: bearer(admin), payload: { telegram: { anyMember: true } } })
+    const otherSite = await makeSite(app)
+    const outsider = await makeStaff(app, 'agent', 'Petro <Other>', [otherSite.id])
+    const from = { id: 9_000_002, first_name: 'Petro' }
+    const linked = await app.inject({ method: 'PATCH', url: `/api/admin/users/${outsider.id}`, headers: bearer(admin), payload: { telegramUserId: from.id } })
+    t.equal(linked.statusCode, 200)
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'not my site', from })
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, caption: 'a photo', photo: bot.addFile(files.png(8, 8), 'photos/outsider.jpg'), from })
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: '/close', from })
+    const notes = await waitFor('three refusals', () => {
+      const found = bot.sent.filter((m) => m.chat_id === site.chatId && m.text.includes("Petro &lt;Other&gt; does not work on this conversation's site"))
+      return found.length === 3 && found
+    })
+    t.same(notes.map((m) => m.text.split(':')[0]), ['Not sent', 'Not sent', 'Not closed'])
+    t.same((await poll(app, s)).filter((m) => m.sender === 'agent'), [], 'nothing reached the visitor')
+    t.equal((await app.sql`select status from chat_sessions where id = ${s.id}`)[0]?.status, 'open', 'the conversation stays open')
+    t.same(await app.sql`select id from chat_attachments where session_id = ${s.id}`, [], 'the photo was not kept')
+
+    // on their own site the same agent answers as before
+    await app.inject({ method: 'PATCH', url: `/api/admin/users/${outsider.id}`, headers: bearer(admin), payload: { siteIds: [otherSite.id, site.id] } })
+    bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'now it is my site', from })
+    const reply = await waitFor('the reply', async () => (await poll(app, s)).find((m) => m.sender === 'agent'))
+    t.match(reply, { text: 'now it is my site', senderName: 'Petro <Other>' })
   })
 })
 

@@ -19,6 +19,12 @@ const LAUNCHER_LABEL: Record<Locale, [string, string]> = {
   ru: ['Открыть чат (chat)', 'Закрыть чат (chat)'],
 }
 const UNREAD: Record<Locale, string> = { en: 'unread', uk: 'непрочитаних', ru: 'непрочитанных' }
+// the chat UI chunk could not be fetched (server down, network gone): a click must not look dead
+const UNAVAILABLE: Record<Locale, string> = {
+  en: 'Chat is unavailable right now. Please try again later.',
+  uk: 'Чат зараз недоступний. Спробуйте пізніше.',
+  ru: 'Чат сейчас недоступен. Попробуйте позже.',
+}
 
 const CHAT_ICON = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M12 3C6.5 3 2 6.8 2 11.5c0 2.4 1.2 4.6 3.1 6.1L4.3 21l4-1.9c1.1.3 2.4.5 3.7.5 5.5 0 10-3.8 10-8.5S17.5 3 12 3Z"/></svg>'
 const CLOSE_ICON = '<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/></svg>'
@@ -45,6 +51,9 @@ background:${o.color};color:${inkOn(o.color)};display:grid;place-items:center;bo
 .badge{position:absolute;top:-2px;${o.position === 'left' ? 'left' : 'right'}:-2px;min-width:20px;height:20px;padding:0 6px;box-sizing:border-box;border-radius:10px;
 background:#e11d48;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;border:2px solid #fff}
 .badge[hidden]{display:none}
+.note{position:fixed;bottom:90px;${o.position}:20px;z-index:2147483000;max-width:240px;padding:10px 12px;border-radius:8px;
+background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(0,0,0,.22)}
+.note:empty{display:none}
 @media (max-width:480px){:host(.open) .launch{display:none}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `
@@ -65,7 +74,11 @@ function start(script: HTMLScriptElement): void {
   badge.hidden = true
   badge.setAttribute('aria-hidden', 'true')
   launcher.append(icon, badge)
-  root.append(launcher)
+  // in the page from the start, empty: a live region announces only text added later
+  const note = document.createElement('div')
+  note.className = 'note'
+  note.setAttribute('role', 'status')
+  root.append(launcher, note)
   document.body.append(hostEl)
 
   const [openLabel, closeLabel] = LAUNCHER_LABEL[options.locale]
@@ -101,7 +114,14 @@ function start(script: HTMLScriptElement): void {
       ui = undefined
       throw err
     }))
-  const run = (fn: (u: UI) => void) => void load().then(fn, (err: unknown) => console.warn('chat widget:', err))
+  const run = (fn: (u: UI) => void) => {
+    note.textContent = ''
+    void load().then(fn, (err: unknown) => {
+      console.warn('chat widget:', err)
+      // the next click loads again (load forgets a failed attempt)
+      note.textContent = UNAVAILABLE[options.locale]
+    })
+  }
 
   for (const ev of ['pointerenter', 'focus', 'touchstart']) launcher.addEventListener(ev, () => void load().catch(() => {}), { passive: true, once: true })
   launcher.addEventListener('click', () => run((u) => (isOpen ? u.close() : u.open())))
