@@ -1,5 +1,5 @@
 import { h, linkified } from '../shared/dom.js'
-import { api, type Message, type Note, type Session, type User } from './api.js'
+import { api, ApiError, type Message, type Note, type Session, type User } from './api.js'
 import { assignControls } from './assign.js'
 import { chime, showUnreadChats } from './attention.js'
 import { type Conversation, logItems } from './conversation-log.js'
@@ -264,7 +264,13 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     async refetch(): Promise<void> {
       await loadList()
       if (current) {
-        const fresh = await api<Conversation>(`/api/chat/sessions/${current.session.id}`)
+        const id = current.session.id
+        const fresh = await api<Conversation>(`/api/chat/sessions/${id}`).catch((err: unknown) => {
+          // erased while the socket was away (or before it first connected): its event never came here
+          if (err instanceof ApiError && err.status === 404) return dropSession(id)
+          throw err
+        })
+        if (!fresh) return
         addMessages(fresh.session.id, fresh.messages)
         addNotes(fresh.session.id, fresh.notes)
         updateSession(fresh.session)
