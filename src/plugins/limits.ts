@@ -38,6 +38,8 @@ declare module 'fastify' {
       checkNewSession: Check
       /** legacy Telegram notifications per IP: each one posts to a Telegram chat */
       checkNotify: Check
+      /** a budget of `max` per `timeWindowMs` counted by a key the caller gives (not read from a request) */
+      keyedBudget: (max: number, timeWindowMs: number) => KeyedBudget
     }
     /** password hashing with bounded concurrency (429 past its queue) */
     passwordHashGate: PasswordHashGate
@@ -68,9 +70,12 @@ export function loginEmail(req: FastifyRequest): string {
   return typeof email === 'string' ? normaliseEmail(email) : ''
 }
 
-/** A stand-in request for checks that run outside one (socket frames); the limiter reads only these fields. */
-const standIn = (ip: string, sessionId: string) =>
-  ({ ip, params: { id: sessionId }, routeOptions: { config: {} } }) as unknown as FastifyRequest
+/** A stand-in request for checks that run outside one (socket frames, keyed budgets); the limiter reads only these fields. */
+const standIn = (ip: string, sessionId: string, key = '') =>
+  ({ ip, params: { id: sessionId }, key, routeOptions: { config: {} } }) as unknown as FastifyRequest
+
+/** Spends one from `key`'s budget: undefined while it lasts, else the seconds until it refills. */
+export type KeyedBudget = (key: string) => Promise<{ max: number; retryAfterSeconds: number } | undefined>
 
 /**
  * Rate limits with numbers from the config; 429 in the envelope with Retry-After and
@@ -137,6 +142,13 @@ export default fp(async (app) => {
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
     checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
+    keyedBudget: (max, timeWindowMs) => {
+      const limiter = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (req) => (req as unknown as { key: string }).key })
+      return async (key) => {
+        const r = await limiter(standIn('', '', key))
+        return r.isAllowed || !r.isExceeded ? undefined : { max: r.max, retryAfterSeconds: r.ttlInSeconds }
+      }
+    },
   })
   app.decorate('passwordHashGate', new PasswordHashGate(app.config.passwordHashConcurrency, app.config.passwordHashQueue))
 }, { name: 'limits' })

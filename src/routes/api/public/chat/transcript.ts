@@ -20,17 +20,13 @@ const TRANSCRIPTS_PER_HOUR = 5
 const TRANSCRIPTS_PER_IP_PER_HOUR = 20
 const HOUR_MS = 3_600_000
 
-/** What the transcript limiters count by; they are handed this instead of the request. */
-type Counted = { key: string; routeOptions: { config: object } }
-
 export default (async (app) => {
-  const hourly = (max: number) => app.createRateLimit({ max, timeWindow: HOUR_MS, keyGenerator: (req) => (req as unknown as Counted).key })
-  const perConversation = hourly(TRANSCRIPTS_PER_HOUR)
-  const perClient = hourly(TRANSCRIPTS_PER_IP_PER_HOUR)
+  const perConversation = app.limits.keyedBudget(TRANSCRIPTS_PER_HOUR, HOUR_MS)
+  const perClient = app.limits.keyedBudget(TRANSCRIPTS_PER_IP_PER_HOUR, HOUR_MS)
   const budgets = (req: FastifyRequest, sessionId: string, email: string) => [
-    { limiter: perConversation, key: `transcript:${sessionId}`, per: 'for this conversation' },
-    { limiter: perConversation, key: `transcriptto:${email.toLowerCase()}`, per: 'to one address' },
-    { limiter: perClient, key: `transcriptip:${clientAddress(req)}`, per: 'from one network address' },
+    { budget: perConversation, key: `transcript:${sessionId}`, per: 'for this conversation' },
+    { budget: perConversation, key: `transcriptto:${email.toLowerCase()}`, per: 'to one address' },
+    { budget: perClient, key: `transcriptip:${clientAddress(req)}`, per: 'from one network address' },
   ]
 
   app.post('/sessions/:id/transcript', {
@@ -48,11 +44,11 @@ export default (async (app) => {
     const session = await getSiteSession(app.db, req.site?.id ?? '', req.params.id)
     if (!session.email) throw validationError('The session has no email address: give one first (POST /sessions with email)', [{ field: 'email', message: 'the session has no email' }])
     if (!app.email.enabled) throw new ChatError(503, 'UNAVAILABLE', 'This server does not send email (SMTP_URL is not set)')
-    for (const { limiter, key, per } of budgets(req, session.id, session.email)) {
-      const limit = await limiter({ key, routeOptions: { config: {} } } satisfies Counted as unknown as FastifyRequest)
-      if (!limit.isAllowed && limit.isExceeded) {
-        reply.header('retry-after', limit.ttlInSeconds)
-        throw new ChatError(429, 'RATE_LIMITED', `At most ${limit.max} transcript emails an hour ${per}; retry in ${limit.ttlInSeconds} seconds`, undefined, limit.ttlInSeconds)
+    for (const { budget, key, per } of budgets(req, session.id, session.email)) {
+      const spent = await budget(key)
+      if (spent) {
+        reply.header('retry-after', spent.retryAfterSeconds)
+        throw new ChatError(429, 'RATE_LIMITED', `At most ${spent.max} transcript emails an hour ${per}; retry in ${spent.retryAfterSeconds} seconds`, undefined, spent.retryAfterSeconds)
       }
     }
     await enqueueTranscript(app.db, session)
