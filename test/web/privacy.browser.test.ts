@@ -70,13 +70,19 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
   await expectAccessible(t, dash, 'dashboard audit log in Ukrainian')
 })
 
-t.test('an admin downloads a conversation and erases it from its own screen; the keyboard focus lands on what replaced it', async (t) => {
+/** An admin's dashboard open on a conversation of `name`, ready to erase it. */
+async function adminOnConversation(t: Parameters<typeof listeningApp>[0], name: string, firstMessage: string) {
   const { app, origin } = await listeningApp(t)
   const admin = await makeStaff(app, 'admin', 'Iryna')
   const site = await makeSite(app)
-  const gone = await makeSession(app, site, { name: 'Olha Erased', firstMessage: 'Delete my data' })
+  const gone = await makeSession(app, site, { name, firstMessage })
   const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${gone.id}`)
-  await dash.getByRole('heading', { name: 'Olha Erased' }).waitFor()
+  await dash.getByRole('heading', { name }).waitFor()
+  return { app, origin, admin, site, gone, dash }
+}
+
+t.test('an admin downloads a conversation and erases it from its own screen; the keyboard focus lands on what replaced it', async (t) => {
+  const { app, origin, admin, site, gone, dash } = await adminOnConversation(t, 'Olha Erased', 'Delete my data')
   const download = dash.waitForEvent('download')
   await dash.getByRole('button', { name: 'Export conversation' }).click()
   t.equal((await download).suggestedFilename(), `chat-${gone.id}.json`)
@@ -100,12 +106,7 @@ t.test('an admin downloads a conversation and erases it from its own screen; the
 })
 
 t.test('a conversation erased while the dashboard was offline is replaced by the notice when it is back (its event never came)', async (t) => {
-  const { app, origin } = await listeningApp(t)
-  const admin = await makeStaff(app, 'admin', 'Iryna')
-  const site = await makeSite(app)
-  const gone = await makeSession(app, site, { name: 'Petro Offline', firstMessage: 'Delete me later' })
-  const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${gone.id}`)
-  await dash.getByRole('heading', { name: 'Petro Offline' }).waitFor()
+  const { app, admin, gone, dash } = await adminOnConversation(t, 'Petro Offline', 'Delete me later')
   const banner = dash.getByRole('status').filter({ hasText: 'Live updates are offline' })
   await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket up')
   await dash.context().setOffline(true)
