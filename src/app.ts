@@ -127,7 +127,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(compileValidator)
   // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
   // clients often send the header on body-less POSTs such as /close. A string with a lone
-  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts).
+  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts); Telegram's
+  // webhook takes it (routes/api/telegram/webhook.ts).
   app.removeAllContentTypeParsers()
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {

@@ -223,6 +223,25 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook'])
 })
 
+t.test('webhook mode: a reply with a lone surrogate is answered 200 and refused with a note, as when polling', async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot, { TELEGRAM_WEBHOOK_URL: 'https://chat.example.com', TELEGRAM_WEBHOOK_SECRET: 'hook-secret_1' }) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  let updateId = Date.now()
+  const post = (text: string) => app.inject({
+    method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': 'hook-secret_1' },
+    payload: bot.updateBody(++updateId, { chatId: site.chatId, replyTo: cardId, text }),
+  })
+  // inject's JSON.stringify writes the half as a \ud800 escape
+  const broken = await post('broken \ud800 half')
+  t.equal(broken.statusCode, 200, broken.body)
+  const note = await waitFor('the refusal', () => bot.sentTo(site.chatId).find((m) => m.text.startsWith('Not sent')))
+  t.match(note.text, 'not valid Unicode')
+  t.equal((await post('whole 😀 pair')).statusCode, 200)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['whole 😀 pair'], 'only the well-formed reply reached the visitor')
+  t.equal((await app.inject(sendRequest(s, { text: 'visitor \ud800 half' }))).statusCode, 400, 'other routes still refuse such a body')
+})
+
 t.test('when the reading instance stops, another takes over', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
