@@ -13,7 +13,8 @@ import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import { errWithoutValues } from './http/log-errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
-import { loneSurrogateAt, loneSurrogateError } from './http/lone-surrogates.js'
+import { loneSurrogateError } from './chat/errors.js'
+import { loneSurrogateAt } from './http/lone-surrogates.js'
 import { bodyDeadline } from './http/request-deadline.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -126,7 +127,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(compileValidator)
   // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
   // clients often send the header on body-less POSTs such as /close. A string with a lone
-  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts).
+  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts); Telegram's
+  // webhook takes it (routes/api/telegram/webhook.ts).
   app.removeAllContentTypeParsers()
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {

@@ -76,13 +76,6 @@ export async function eraseSessions(
 // recent_erasures rows are kept this long: the sweep looks back a few WS_SWEEP_MS only
 const RECENT_ERASURE_KEEP = '1 hour'
 
-/** Sessions erased in the last `withinMs` (Postgres's clock), and when, through recent_erasures' time index. */
-export async function recentErasures(db: Executor, withinMs: number): Promise<(ErasedSession & { erasedAt: Date })[]> {
-  const rows = await db.execute<{ session_id: string; site_id: string; erased_at: string }>(sql`
-    select session_id, site_id, erased_at from recent_erasures where erased_at > now() - make_interval(secs => ${withinMs / 1000})`)
-  return rows.map((r) => ({ id: r.session_id, siteId: r.site_id, erasedAt: new Date(r.erased_at) }))
-}
-
 /** Deletes up to `limit` recent_erasures rows the sweep no longer looks at; how many went. */
 export async function deleteOldErasureRecords(db: Executor, limit: number): Promise<number> {
   const deleted = await db.execute(sql`

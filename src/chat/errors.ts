@@ -18,3 +18,6 @@ export const forbidden = (message = 'Not allowed') => new ChatError(403, 'FORBID
 export const notFound = (what = 'Resource') => new ChatError(404, 'NOT_FOUND', `${what} not found`)
 export const sessionClosed = () => new ChatError(409, 'SESSION_CLOSED', 'The session is closed')
 export const conflict = (message: string) => new ChatError(409, 'CONFLICT', message)
+/** A string holding a lone UTF-16 surrogate, which has no UTF-8 form (Postgres would store U+FFFD). */
+export const loneSurrogateError = (field: string) =>
+  validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])

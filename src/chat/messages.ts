@@ -3,7 +3,7 @@ import { isPool, type Executor } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
-import { notFound, sessionClosed, validationError } from './errors.js'
+import { loneSurrogateError, notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { appendVariant } from './message-append.js'
 import { messageColumns, messageFields, messageFromRow, type Message, type MessageRow, type Sender } from './message-row.js'
@@ -26,9 +26,13 @@ export const MAX_SEQ = 2_147_483_647
 export const MAX_AFTER = Number.MAX_SAFE_INTEGER
 const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
+// a UTF-16 surrogate not in a pair: it has no UTF-8 form, Postgres would store U+FFFD
+const LONE_SURROGATE = /\p{Cs}/u
+
 /**
  * 1–4000 characters once trimmed (code points, so an emoji is one); stored untrimmed. With
- * `mayBeEmpty` (a message carrying files) it may also be empty or blank. No NUL characters.
+ * `mayBeEmpty` (a message carrying files) it may also be empty or blank. No NUL characters,
+ * no lone surrogates.
  */
 export function assertMessageText(text: string, field = 'text', mayBeEmpty = false): void {
   const trimmed = text.trim()
@@ -39,6 +43,8 @@ export function assertMessageText(text: string, field = 'text', mayBeEmpty = fal
   }
   // Postgres text cannot hold U+0000: refused here, a Telegram reply gets told instead of failing its update on every attempt
   if (text.includes('\u0000')) throw validationError(`${field} must not contain NUL (U+0000) characters`, [{ field, message: `${field} contains a NUL character` }])
+  // HTTP bodies and frames holding one are refused before here (http/lone-surrogates.ts); a Telegram reply's JSON is not
+  if (LONE_SURROGATE.test(text)) throw loneSurrogateError(field)
 }
 
 export type NewMessage = {

@@ -99,34 +99,3 @@ export async function closeSession(db: Executor, events: Publisher, id: string, 
   if (!existing) throw notFound('Session')
   return existing
 }
-
-/**
- * A session the realtime sweep looks at: its site, lastSeq, status, when it last had a
- * message (or started), and why it is in the window: `active` (a message or its start) and/or
- * a recent close, `closedAt` (null unless within the window; only a close may be recent: its
- * messages were swept while they were).
- */
-export type RecentSession = { id: string; siteId: string; lastSeq: number; status: Session['status']; activeAt: Date; active: boolean; closedAt: Date | null }
-
-/**
- * Sessions with a message, a start or a close in the last `withinMs` (Postgres's clock),
- * found through the messages' and the sessions' creation-time indexes and the recent-closes
- * index: an index on the session's activity would make every send's update of its session a
- * non-HOT one (migration 0011); closed_at is set by a close only (migration 0014).
- */
-export async function recentlyActiveSessions(db: Executor, withinMs: number): Promise<RecentSession[]> {
-  const activeAt = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`.mapWith(chatSessions.createdAt)
-  const since = sql`now() - make_interval(secs => ${withinMs / 1000})`
-  const active = sql<boolean>`${activeAt} > ${since}`
-  const closedRecently = sql`(${chatSessions.status} = 'closed' and ${chatSessions.closedAt} > ${since})`
-  const closedAt = sql<Date | null>`case when ${closedRecently} then ${chatSessions.closedAt} end`.mapWith(chatSessions.closedAt)
-  return db.select({ id: chatSessions.id, siteId: chatSessions.siteId, lastSeq: chatSessions.lastSeq, status: chatSessions.status, activeAt, active, closedAt })
-    .from(chatSessions)
-    .where(and(
-      sql`(${chatSessions.id}, ${chatSessions.siteId}) in (
-        select session_id, site_id from chat_messages where created_at > ${since}
-        union select id, site_id from chat_sessions where created_at > ${since}
-        union select id, site_id from chat_sessions where status = 'closed' and closed_at > ${since})`,
-      sql`(${active} or ${closedRecently})`,
-    ))
-}

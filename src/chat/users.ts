@@ -43,10 +43,14 @@ export function userView(u: User, connected: boolean): UserView {
   }
 }
 
-/** Site ids as stored: unique, in a stable order; each must name a site (400 otherwise). */
+/**
+ * Site ids as stored: unique, in a stable order; each must name a site (400 otherwise). Taken
+ * lower-case, as Postgres writes uuids: the admin routes' schemas (http/schemas.ts `Id`)
+ * lower-case what clients send, and the CLI sets no sites.
+ */
 async function checkedSiteIds(db: Executor, siteIds: string[] | null | undefined): Promise<string[] | null | undefined> {
   if (!siteIds) return siteIds
-  const unique = [...new Set(siteIds.map((id) => id.toLowerCase()))].sort()
+  const unique = [...new Set(siteIds)].sort()
   if (unique.length === 0) return unique
   const found = new Set((await db.select({ id: sites.id }).from(sites).where(inArray(sites.id, unique))).map((r) => r.id))
   const unknown = unique.filter((id) => !found.has(id))

@@ -1,5 +1,3 @@
-import { validationError, type ChatError } from '../chat/errors.js'
-
 /*
  * A lone UTF-16 surrogate has no UTF-8 form: Postgres would store it as U+FFFD, so a name,
  * a note or an id would not come back as sent (and two different ids would be one). Bodies
@@ -31,6 +29,3 @@ export function loneSurrogateAt(text: string, value: unknown): string | undefine
   }
   return undefined
 }
-
-export const loneSurrogateError = (field: string): ChatError =>
-  validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])

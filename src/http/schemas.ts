@@ -17,6 +17,15 @@ export const NullableString = () => Type.Unsafe<string | null>({ type: ['string'
 // Handlers hand over Date objects; the serialiser writes them as ISO 8601 UTC with milliseconds.
 export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
 
+/**
+ * An id in a path, a query string, a body or a socket frame: a uuid in it reaches the handler
+ * lower-case (chat/ids.ts `canonicalUuid`), however the client spelled it. Routes' validators
+ * (http/schema-compilers.ts) and frames' (realtime/frames.ts) honour the mark. Request
+ * schemas only: replies carry ids as Postgres writes them.
+ */
+export const Id = (options: StringOptions = { maxLength: 64 }) => Type.String({ ...options, [CANONICAL_UUID]: true })
+export const IdParams = Type.Object({ id: Id() })
+
 export const Attachment = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
@@ -95,7 +104,7 @@ export const User = Type.Object({
 })
 
 /** Input: the sites a user works on (each must exist), or null for all. */
-export const SiteIds = Nullable(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 1000 }))
+export const SiteIds = Nullable(Type.Array(Id({ format: 'uuid' }), { maxItems: 1000 }))
 
 export const Note = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -132,17 +141,10 @@ export const NotJson = <T extends TSchema>(mediaType: string, description: strin
  */
 export const MessageText = Type.String({ maxLength: 20_000, description: `1–${MAX_TEXT_CHARS} characters once trimmed (counted in code points), stored untrimmed; required unless attachments are given` })
 
-export const AttachmentIds = Type.Array(Type.String({ maxLength: 64 }), {
+export const AttachmentIds = Type.Array(Id(), {
   maxItems: 5, description: 'ids from the upload route (at most 5); `text` may then be empty',
 })
 export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64 })
-/**
- * An id in a path, a query string or a socket frame: a uuid in it reaches the handler
- * lower-case (chat/ids.ts `canonicalUuid`), however the client spelled it. Routes' validators
- * (http/schema-compilers.ts) and frames' (realtime/frames.ts) honour the mark.
- */
-export const Id = (options: StringOptions = { maxLength: 64 }) => Type.String({ ...options, [CANONICAL_UUID]: true })
-export const IdParams = Type.Object({ id: Id() })
 
 // Field formats the seed's forms send; stored as given.
 export const Name = Type.String({ maxLength: 100 })

@@ -26,6 +26,12 @@ export default fp(async (app) => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [app.metrics],
   })
+  const sweeps = new Histogram({
+    name: 'chat_sweep_seconds',
+    help: 'How long each sweep for missed notifications took (one read of recent changes, and the catch-up it queued); it runs every WS_SWEEP_MS while sockets are open',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [app.metrics],
+  })
   const hub = new Hub({
     db: app.db,
     log: app.log,
@@ -37,6 +43,7 @@ export default fp(async (app) => {
     verifyStaffToken: (token) => app.verifyStaffToken(token),
     links: app.files.links,
     observeLagMs: (ms) => lag.observe(Math.max(0, ms) / 1000),
+    observeSweepMs: (ms) => sweeps.observe(ms / 1000),
   })
   app.decorate('hub', hub)
   app.decorate('widgetSocketCaps', new SocketCaps(config.wsMaxPerSession, config.wsMaxPerIp))

@@ -1,4 +1,5 @@
-import type { RecentSession, Session } from '../chat/sessions.js'
+import type { RecentSession } from '../chat/recent-changes.js'
+import type { Session } from '../chat/sessions.js'
 import { MAX_PAGE } from '../chat/messages.js'
 
 /** What the sweep found dashboards here owed for one session. */

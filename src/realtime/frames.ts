@@ -2,12 +2,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
-import { ChatError, validationError } from '../chat/errors.js'
+import { ChatError, loneSurrogateError, validationError } from '../chat/errors.js'
 import { canonicalUuid } from '../chat/ids.js'
 import { envelopeFor } from '../http/errors.js'
 import { MAX_AFTER } from '../chat/messages.js'
 import { CANONICAL_UUID } from '../http/schema-compilers.js'
-import { loneSurrogateAt, loneSurrogateError } from '../http/lone-surrogates.js'
+import { loneSurrogateAt } from '../http/lone-surrogates.js'
 import { AttachmentIds, ClientMessageId, Id, Nullable } from '../http/schemas.js'
 
 /** What a widget may send: the HTTP send route's body with a type, typing, a read mark, or a ping. */
@@ -25,13 +25,15 @@ const ReadFrame = Type.Object({ type: Type.Literal('read'), seq: Type.Integer({ 
 /** What a dashboard may send: typing in a session's reply box, or a ping. */
 const AgentTypingFrame = Type.Object({ type: Type.Literal('typing'), sessionId: Id() }, { additionalProperties: false })
 
-// per frame checker, its fields marked `Id`: a uuid in them is lower-cased once the frame passes
+// per frame checker, its fields marked `Id` (or lists of them): a uuid in them is lower-cased once the frame passes
 const idFieldsOf = new WeakMap<TypeCheck<TSchema>, string[]>()
+
+const isId = (schema: TSchema | undefined) => schema?.[CANONICAL_UUID] === true
 
 function compileFrame<T extends TSchema>(schema: T): TypeCheck<T> {
   const checker = TypeCompiler.Compile(schema)
   const properties: Record<string, TSchema> = schema.properties ?? {}
-  const idFields = Object.keys(properties).filter((field) => properties[field]?.[CANONICAL_UUID] === true)
+  const idFields = Object.keys(properties).filter((field) => isId(properties[field]) || isId(properties[field]?.items))
   if (idFields.length > 0) idFieldsOf.set(checker, idFields)
   return checker
 }
@@ -87,6 +89,7 @@ export function parseClientFrame<S extends FrameSet>(data: RawData, isBinary: bo
   for (const field of idFieldsOf.get(checker) ?? []) {
     const id = frame[field]
     if (typeof id === 'string') frame[field] = canonicalUuid(id)
+    else if (Array.isArray(id)) frame[field] = id.map((item: unknown) => (typeof item === 'string' ? canonicalUuid(item) : item))
   }
   return value as FrameOf<S>
 }

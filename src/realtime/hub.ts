@@ -23,6 +23,8 @@ export type HubOptions = {
   observeLagMs?: (ms: number) => void
   /** how often watched sessions are checked for messages whose notification never came */
   sweepMs: number
+  /** told how long each sweep that read the database took (its read and the catch-up it queued) */
+  observeSweepMs?: (ms: number) => void
   db: Db
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>
   heartbeatMs: number

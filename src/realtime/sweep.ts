@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { recentErasures } from '../chat/erasure.js'
-import { recentlyActiveSessions, type Session } from '../chat/sessions.js'
+import { recentChanges } from '../chat/recent-changes.js'
+import type { Session } from '../chat/sessions.js'
 import type { Db } from '../db/client.js'
 import { DashboardMarks } from './dashboard-marks.js'
 import type { Dashboards } from './dashboards.js'
@@ -26,7 +26,7 @@ export class Sweep {
   private readonly timer: NodeJS.Timeout
 
   constructor(
-    private readonly opts: { db: Db; sweepMs: number; log: Pick<FastifyBaseLogger, 'warn'> },
+    private readonly opts: { db: Db; sweepMs: number; log: Pick<FastifyBaseLogger, 'warn'>; observeSweepMs?: (ms: number) => void },
     private readonly rooms: Rooms,
     private readonly dashboards: Dashboards,
     /** has the hub read the room's session after its sockets' lastSeq and the room's dashboardSeqs */
@@ -69,10 +69,11 @@ export class Sweep {
   private async run(): Promise<void> {
     if (this.dashboards.size === 0) this.marks.clear()
     if (this.rooms.size === 0 && this.dashboards.size === 0) return
+    const startedMs = performance.now()
     try {
       this.marks.startSweep()
       const windowMs = this.opts.sweepMs * SWEEP_WINDOW_FACTOR
-      const [sessions, erasures] = await Promise.all([recentlyActiveSessions(this.opts.db, windowMs), recentErasures(this.opts.db, windowMs)])
+      const { sessions, erasures } = await recentChanges(this.opts.db, windowMs)
       const owed = this.dashboards.size > 0 ? this.marks.settle(sessions, erasures.map((e) => e.id)) : new Map()
       for (const s of sessions) {
         const debt = owed.get(s)
@@ -93,6 +94,7 @@ export class Sweep {
         if (widgetsOwedStatus || dashboardsOwedStatus) this.queueStatus(s.id, target, s.status, dashboardsOwedStatus)
       }
       for (const e of erasures) this.erased(e.id, e.siteId, e.erasedAt)
+      this.opts.observeSweepMs?.(performance.now() - startedMs)
     } catch (err) {
       this.opts.log.warn({ err }, 'sweep for missed notifications failed')
     }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sendMessage } from '../../src/chat/messages.js'
-import { recentlyActiveSessions } from '../../src/chat/sessions.js'
+import { recentChanges } from '../../src/chat/recent-changes.js'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { makeSite } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
@@ -41,13 +41,13 @@ t.test("every send's update of its session is a HOT update", async (t) => {
   t.same(counts, { updated: sent.length, hot: sent.length }, 'one update per send, every one HOT')
 
   // the sweep still finds them: activity through the messages' creation-time index
-  const recent = new Set((await recentlyActiveSessions(app.db, 60_000)).map((s) => s.id))
+  const recent = new Set((await recentChanges(app.db, 60_000)).sessions.map((s) => s.id))
   t.ok(sent.every((s) => recent.has(s.id)), 'every session with a new message is recently active')
   const [old] = await app.sql<{ id: string }[]>`
     insert into chat_sessions (site_id, user_session_id, created_at) values (${site.id}, ${'old-' + Date.now()}, now() - interval '1 hour') returning id`
-  t.notOk((await recentlyActiveSessions(app.db, 60_000)).some((s) => s.id === old?.id), 'a session started an hour ago without messages is not')
+  t.notOk((await recentChanges(app.db, 60_000)).sessions.some((s) => s.id === old?.id), 'a session started an hour ago without messages is not')
   // its close is recent, through the recent-closes index (migration 0014): found for that alone
   await app.sql`update chat_sessions set status = 'closed', closed_at = now() where id = ${old?.id ?? ''}`
-  const closed = (await recentlyActiveSessions(app.db, 60_000)).find((s) => s.id === old?.id)
+  const closed = (await recentChanges(app.db, 60_000)).sessions.find((s) => s.id === old?.id)
   t.match(closed, { status: 'closed', active: false, closedAt: Date }, 'closing it makes it recent, for its close only')
 })

@@ -1,6 +1,9 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, sendRequest, type TestSession } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, sendRequest, sessionHeaders, type TestSession } from '../helpers/fixtures.js'
+import { png } from '../helpers/files.js'
+import { call, serve } from '../helpers/http.js'
+import { visitorUpload } from '../helpers/uploads.js'
 import { listen, openSocket, widgetUrl } from '../helpers/sockets.js'
 
 // Ids are validated once, where a route's params and query string (or a frame) are checked:
@@ -47,4 +50,42 @@ t.test('staff routes take upper-case ids in the path and the query string', asyn
   t.equal(exported.statusCode, 200)
   const audit = (await get('/api/admin/audit?action=session.exported')).json().data.entries
   t.match(audit, [{ target: s.id }], 'the audit log names the session as Postgres writes it')
+})
+
+t.test('ids in request bodies may be upper case: users\' sites, assignees, canned replies\' site, erasures\' site, attachments', async (t) => {
+  const app = await buildTestApp(t)
+  const base = await serve(app)
+  const admin = await makeStaff(app, 'admin')
+  const site = await makeSite(app)
+  const SITE = site.id.toUpperCase()
+  const post = (path: string, body: unknown, staff = admin, method = 'POST') => call(base, path, { method, headers: bearer(staff), body })
+
+  const created = await post('/api/admin/users', { email: 'upper@example.com', name: 'Upper', password: 'a-long-password', role: 'agent', siteIds: [SITE, site.id] })
+  t.equal(created.status, 201, created.text)
+  t.same((created.body.data?.user as { siteIds: string[] }).siteIds, [site.id], 'one site, as Postgres writes it')
+  const userId = (created.body.data?.user as { id: string }).id
+  const patched = await post(`/api/admin/users/${userId}`, { siteIds: [SITE] }, admin, 'PATCH')
+  t.equal(patched.status, 200, patched.text)
+  t.same((patched.body.data?.user as { siteIds: string[] }).siteIds, [site.id])
+
+  // an agent may assign a chat only to themselves: their own id in upper case is themselves
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  const s = await makeSession(app, site)
+  const assigned = await post(`/api/chat/sessions/${s.id}/assign`, { userId: agent.id.toUpperCase() }, agent)
+  t.equal(assigned.status, 200, assigned.text)
+  t.match(assigned.body.data, { session: { assignedTo: { id: agent.id } } })
+
+  const canned = await post('/api/chat/canned', { shortcut: 'hours', text: 'We are open 9-5', siteId: SITE })
+  t.equal(canned.status, 201, canned.text)
+  t.match(canned.body.data, { canned: { siteId: site.id } })
+
+  // the visitor sends its upload's id in upper case
+  const file = await visitorUpload(app, s, png())
+  const sent = await call(base, `/api/public/chat/sessions/${s.id}/messages`, { headers: sessionHeaders(s), body: { text: 'see this', attachments: [file.id.toUpperCase()] } })
+  t.equal(sent.status, 201, sent.text)
+  t.match(sent.body.data, { message: { attachments: [{ id: file.id }] } })
+
+  const erased = await post('/api/admin/erasures', { siteId: SITE, userSessionId: s.userSessionId })
+  t.equal(erased.status, 200, erased.text)
+  t.same(erased.body.data, { erasedSessions: 1 })
 })

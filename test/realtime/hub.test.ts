@@ -2,8 +2,10 @@ import t from 'tap'
 import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
+import type { Histogram } from 'prom-client'
+import type { Test } from 'tap'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
-import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest, type Staff } from '../helpers/fixtures.js'
 import { dashboardUrl, listen, openDashboard, openSocket, widgetUrl } from '../helpers/sockets.js'
 import { LISTENER_APP_NAME } from '../../src/realtime/postgres-bus.js'
 import { waitFor } from '../helpers/wait.js'
@@ -169,34 +171,58 @@ t.test('a message whose notification was never sent still reaches the sockets (t
   t.same(socket.ofType('message').map((f) => f.message?.text), ['announced', 'never announced'])
 })
 
+/** Sweeps done so far (the chat_sweep_seconds histogram's count). */
+async function sweepsDone(app: FastifyInstance): Promise<number> {
+  const metric = await (app.metrics.getSingleMetric('chat_sweep_seconds') as Histogram | undefined)?.get()
+  return metric?.values.find((v) => v.metricName === 'chat_sweep_seconds_count')?.value ?? 0
+}
+
+const SWEEP_TEST_MS = 400
+// the sweep looks back 5 intervals (sweep.ts)
+const SWEEP_TEST_WINDOW_MS = 5 * SWEEP_TEST_MS
+
+/**
+ * Opens a dashboard and waits until two sweeps began after it was registered, then checks that
+ * both began while the event (at or after `eventNotBefore`) was inside their window: the
+ * test cannot pass for want of a sweep that saw it, on however slow a machine.
+ */
+async function dashboardThroughTwoSweeps(t: Test, app: FastifyInstance, base: string, admin: Staff, eventNotBefore: number) {
+  const dashboard = await openSocket(t, dashboardUrl(base, admin))
+  await waitFor('the dashboard registered', () => app.hub.dashboardSocketCount === 1)
+  // the first sweep to finish after this may have begun before the dashboard was added: the two after it did not
+  const done = await sweepsDone(app)
+  await waitFor('two sweeps begun after the dashboard opened', async () => (await sweepsDone(app)) >= done + 3)
+  t.ok(Date.now() - eventNotBefore < SWEEP_TEST_WINDOW_MS, 'both sweeps saw the event inside their window (else this machine is too slow for the test)')
+  return dashboard
+}
+
 t.test('a dashboard opened after a close is not sent that close again by the sweep (it fetched the session closed)', async (t) => {
-  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: String(SWEEP_TEST_MS) } })
   const base = await listen(app)
   const admin = await makeStaff(app, 'admin')
   const s = await makeSession(app, await makeSite(app), { firstMessage: 'hello' })
+  const closing = Date.now()
   await app.inject({ method: 'POST', url: `/api/chat/sessions/${s.id}/close`, headers: bearer(admin) })
   // a widget socket keeps sweeps running while no dashboard is open, as on a live instance
   await openSocket(t, widgetUrl(base, s))
-  await sleep(150)
-  const dashboard = await openSocket(t, dashboardUrl(base, admin))
-  // the close stays within the sweep's window (5 × 100 ms) for the first sweeps after the dashboard opened
-  await sleep(400)
+  // the dashboard opens clearly after the close (its time is Node's, the close's Postgres's)
+  await sleep(50)
+  const dashboard = await dashboardThroughTwoSweeps(t, app, base, admin, closing)
   t.same(dashboard.frames.filter((f) => f.session?.id === s.id), [], 'no session frame for a close that came before it opened')
 })
 
 t.test('a dashboard opened after an erasure is not sent it by the sweep (it never listed the session)', async (t) => {
-  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: '100' } })
+  const app = await buildTestApp(t, { env: { WS_SWEEP_MS: String(SWEEP_TEST_MS) } })
   const base = await listen(app)
   const admin = await makeStaff(app, 'admin')
   const site = await makeSite(app)
   const [erased, other] = [await makeSession(app, site), await makeSession(app, site)]
   // a widget socket keeps sweeps running while no dashboard is open, as on a live instance
   await openSocket(t, widgetUrl(base, other))
+  const erasing = Date.now()
   t.equal((await app.inject({ method: 'DELETE', url: `/api/chat/sessions/${erased.id}`, headers: bearer(admin) })).statusCode, 204)
-  await sleep(150)
-  const dashboard = await openSocket(t, dashboardUrl(base, admin))
-  // the erasure stays within the sweep's window (5 × 100 ms) for the first sweeps after the dashboard opened
-  await sleep(400)
+  await sleep(50)
+  const dashboard = await dashboardThroughTwoSweeps(t, app, base, admin, erasing)
   t.same(dashboard.ofType('session.erased'), [], 'no session.erased for an erasure that came before it opened')
 })
 

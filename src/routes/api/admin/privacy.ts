@@ -10,7 +10,7 @@ import { DateTime, Email, ErrorBody, Id, NotJson, Nullable, Ok, ok } from '../..
 import { parseTimeParam, parseTimeRange } from '../../../http/time.js'
 
 const ErasureBody = Type.Object({
-  siteId: Type.String({ format: 'uuid' }),
+  siteId: Id({ format: 'uuid' }),
   userSessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   email: Type.Optional(Email),
 }, { additionalProperties: false })

@@ -3,11 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { assignSession } from '../../../chat/assignment.js'
 import { getAdminSession } from '../../../chat/session-views.js'
 import { visibleSites } from '../../../chat/visibility.js'
-import { AdminSession, ErrorBody, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
+import { AdminSession, ErrorBody, Id, IdParams, Nullable, Ok, ok } from '../../../http/schemas.js'
 import { staffOf } from '../../../http/staff.js'
 
 const AssignBody = Type.Object({
-  userId: Nullable(Type.String({ format: 'uuid', description: 'the assignee; null unassigns' })),
+  userId: Nullable(Id({ format: 'uuid', description: 'the assignee; null unassigns' })),
 }, { additionalProperties: false })
 
 export default (async (app) => {

@@ -6,7 +6,7 @@ import { staffOf } from '../../../http/staff.js'
 
 const Shortcut = Type.String({ pattern: SHORTCUT_PATTERN, description: '1–32 of a-z, 0-9, _ and - (upper case is refused, not folded)' })
 const CannedText = Type.String({ maxLength: 20_000, description: '1–4000 characters once trimmed; may hold {{visitor.name}} and {{agent.name}}' })
-const SiteRef = Nullable(Type.String({ format: 'uuid', description: 'the site it belongs to; null: shared by every site' }))
+const SiteRef = Nullable(Id({ format: 'uuid', description: 'the site it belongs to; null: shared by every site' }))
 
 const Canned = Type.Object({
   id: Type.String({ format: 'uuid' }),

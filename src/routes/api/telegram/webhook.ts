@@ -11,6 +11,11 @@ const Update = Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additi
 
 /** Telegram pushes updates here when TELEGRAM_WEBHOOK_URL is set (registered only then). */
 export default (async (app) => {
+  // Telegram's JSON is taken even with a lone surrogate in it: the reply holding one is refused
+  // with a note to the manager (chat/messages.ts assertMessageText), as in getUpdates mode; a
+  // 400 would have Telegram redeliver the update, holding up the bot's later ones, and tell nobody
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   app.post(`${TELEGRAM_WEBHOOK_PATH}/:botId`, {
     schema: {
       summary: 'Telegram update (webhook mode)',
