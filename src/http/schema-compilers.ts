@@ -12,8 +12,8 @@ import { canonicalUuid } from '../chat/ids.js'
  * front; a first request pays a few milliseconds instead. Route schemas are module constants,
  * so a process that builds the app again (the tests build it hundreds of times) gets the same
  * schema objects back: both compilers keep what they compiled per schema object, for the whole
- * process. A schema the compilers refuse fails its route's first request (a 500): every route
- * is exercised by the tests.
+ * process. A schema the compilers refuse would fail its route's first request (a 500), not the
+ * start: test/plugins/docs.test.ts validates every route's schemas, and the tests call every route.
  */
 
 /** Marks an id field (http/schemas.ts `Id`): a uuid in it is lower-cased as it is validated. */
