@@ -6,10 +6,14 @@ import { canonicalUuid } from '../chat/ids.js'
 
 /*
  * Compiling the routes' schemas (Ajv validators, fast-json-stringify serializers) is most of
- * what building the app costs. Route schemas are module constants, so a process that builds
- * the app again (the tests build it hundreds of times) gets the same schema objects back:
- * both compilers keep what they compiled per schema object, for the whole process. A server
- * builds the app once, so it compiles exactly what it compiled before, with the same options.
+ * what building the app costs. Both are compiled on a route's first use, not when the app is
+ * built: a process compiles only what it serves (a server the routes its clients call, a test
+ * file a handful of the sixty), and a start does not pay for every route and status code up
+ * front; a first request pays a few milliseconds instead. Route schemas are module constants,
+ * so a process that builds the app again (the tests build it hundreds of times) gets the same
+ * schema objects back: both compilers keep what they compiled per schema object, for the whole
+ * process. A schema the compilers refuse would fail its route's first request (a 500), not the
+ * start: test/plugins/docs.test.ts validates every route's schemas, and the tests call every route.
  */
 
 /** Marks an id field (http/schemas.ts `Id`): a uuid in it is lower-cased as it is validated. */
@@ -45,7 +49,22 @@ let ajvs: { body: Ajv; text: Ajv } | undefined
  * Ajv itself returns the function it compiled before for the same schema object. A schema
  * with an `$id` gets Ajvs of its own: a second build's copy of it would clash with the first.
  */
-export function compileValidator({ schema, httpPart }: { schema: object; httpPart?: string }): ValidateFunction {
+export function compileValidator({ schema, httpPart }: { schema: object; httpPart?: string }): Validate {
+  let compiled: ValidateFunction | undefined
+  const validate: Validate = (data) => {
+    compiled ??= compileNow(schema, httpPart)
+    const valid = compiled(data)
+    // Fastify reads the errors from the function it was given
+    validate.errors = compiled.errors
+    return valid
+  }
+  return validate
+}
+
+/** A validator as Fastify calls it: false, then `errors` say why. */
+type Validate = ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] }
+
+function compileNow(schema: object, httpPart: string | undefined): ValidateFunction {
   const pair = '$id' in schema ? { body: makeAjv(false), text: makeAjv('array') } : (ajvs ??= { body: makeAjv(false), text: makeAjv('array') })
   return (httpPart === 'body' ? pair.body : pair.text).compile(schema)
 }
@@ -63,14 +82,18 @@ const serializers = new WeakMap<object, Serializer>()
  */
 export const buildSerializer: SerializerFactory = (externalSchemas, options) => {
   const compile = fastifyDefaultSerializers(externalSchemas, options)
+  const onFirstUse = (route: Parameters<typeof compile>[0]): Serializer => {
+    let compiled: Serializer | undefined
+    return (data) => (compiled ??= compile(route))(data)
+  }
   const shared = (externalSchemas && Object.keys(externalSchemas).length > 0) || (options && Object.keys(options).length > 0)
-  if (shared) return compile
+  if (shared) return onFirstUse
   return (route) => {
     const schema = route.schema
-    if (typeof schema !== 'object' || schema === null) return compile(route)
+    if (typeof schema !== 'object' || schema === null) return onFirstUse(route)
     let serializer = serializers.get(schema)
     if (!serializer) {
-      serializer = compile(route)
+      serializer = onFirstUse(route)
       serializers.set(schema, serializer)
     }
     return serializer

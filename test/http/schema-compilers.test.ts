@@ -60,3 +60,15 @@ t.test('with shared schemas, each app serializes by its own', async (t) => {
     t.same((await app.inject({ method: 'GET', url: '/t' })).json(), { thing: { [key]: key.toUpperCase() } })
   }
 })
+
+t.test("a route's schemas are compiled on its first request, not when the app is built", async (t) => {
+  const app = Fastify({ schemaController })
+  app.setValidatorCompiler(compileValidator)
+  t.teardown(() => app.close())
+  // a schema Ajv refuses: compiled eagerly, it would fail the build (ready)
+  app.post('/refused', { schema: { body: { type: 'no such type' } } }, async () => 'never')
+  app.get('/fine', { schema: { response: { 200: reply } } }, async () => ({ n: 1, at: '2026-12-01T00:00:00.000Z' }))
+  await t.resolves(app.ready(), 'built without compiling /refused')
+  t.equal((await app.inject({ method: 'GET', url: '/fine' })).statusCode, 200, 'other routes serve')
+  t.equal((await app.inject({ method: 'POST', url: '/refused', payload: {} })).statusCode, 500, 'the refused schema fails its first request')
+})
