@@ -81,6 +81,10 @@ export type BotApiStandIn = {
   close: () => Promise<void>
 }
 
+// Telegram refuses a message longer than this, counted once its HTML is parsed: tags gone, each entity one character
+const TELEGRAM_MAX_CHARS = 4096
+export const visibleChars = (html: string) => Array.from(html.replace(/<[^>]*>/g, '').replace(/&(?:amp|lt|gt|quot);/g, '&')).length
+
 type Part = { name: string; filename?: string; contentType?: string; body: Buffer }
 
 /** The parts of a multipart/form-data body (small test bodies, read whole). */
@@ -212,6 +216,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
       return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${mode.retryAfter}`, parameters: { retry_after: mode.retryAfter } })
     }
     if (method === 'sendMessage') {
+      if (visibleChars(String(params.text)) > TELEGRAM_MAX_CHARS) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' })
       const reply = params.reply_parameters as { message_id?: number } | undefined
       const m: SentMessage = {
         message_id: nextMessageId++,

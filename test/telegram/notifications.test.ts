@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
+import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, visibleChars } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('one app at the default settings and one stand-in that answers (each test with its own site and Telegram chat)', async (t) => {
@@ -54,6 +54,22 @@ t.test('one app at the default settings and one stand-in that answers (each test
     await app.inject(startSessionRequest(site, { userSessionId: 'another-visitor-1', name: 'Bo' }))
     await waitFor('the second card', () => bot.sentTo(site.chatId).length >= 2)
     t.equal(bot.sentTo(site.chatId).filter((m) => m.text.includes('hello there')).length, 1)
+  })
+
+  t.test("the longest fields a visitor may send still make cards within Telegram's 4096 characters: the quoted text is cut, the card arrives", async (t) => {
+    const site = await makeTelegramSite(app)
+    const text = `${'long question '.repeat(285)}END`
+    const pageUrl = `https://shop.example/?${'utm=1&'.repeat(337)}`
+    await makeSession(app, site, { name: 'N'.repeat(100), email: `${'e'.repeat(64)}@${'d'.repeat(180)}.com`, pageUrl, locale: 'en-GB', firstMessage: text })
+    const note = await app.inject({ method: 'POST', url: '/api/public/chat/notify', headers: { 'x-api-key': site.apiKey }, payload: { name: 'N'.repeat(100), pageUrl, message: text } })
+    t.equal(note.statusCode, 202)
+    const [card, request] = await waitFor('the card and the note', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
+    for (const sent of [card, request]) {
+      t.ok(visibleChars(sent?.text ?? '') <= 4096, `${visibleChars(sent?.text ?? '')} characters`)
+      t.match(sent?.text, /💬 long question long question .*…/, 'the text, cut')
+      t.notMatch(sent?.text, 'END')
+      t.match(sent?.text, pageUrl.replace(/&/g, '&amp;'), 'the page address whole')
+    }
   })
 
   t.test('contact details given later are posted', async (t) => {
