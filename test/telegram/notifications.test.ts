@@ -1,5 +1,8 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { bootstrap } from '../../src/bootstrap.js'
+import { siteBotToken } from '../../src/chat/sites.js'
+import { loadConfig } from '../../src/config.js'
+import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
 import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, visibleChars } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
@@ -97,6 +100,18 @@ t.test('a legacy /notify note wakes the worker: it reaches Telegram well before 
   t.equal(res.json().data.queued, true)
   const note = await waitFor('the note', () => bot.sentTo(site.chatId).find((m) => m.text.includes('call me')), 10_000)
   t.match(note.text, /Ann/)
+})
+
+t.test('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID set after the first start (the demo site exists) reach that site on the next start', async (t) => {
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
+  const first = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({}))
+  t.equal(first.site?.demo, true)
+  const next = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({ TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN, TELEGRAM_CHAT_ID: '-1001234' }))
+  t.equal(next.site?.site.id, first.site?.site.id)
+  t.equal(next.site?.site.telegramChatId, '-1001234')
+  t.equal(next.site && siteBotToken(app.secretBox, next.site.site), TEST_BOT_TOKEN)
+  const unset = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({}))
+  t.equal(unset.site?.site.telegramChatId, '-1001234', 'unset variables leave what is configured')
 })
 
 t.test('a site without Telegram queues nothing', async (t) => {
