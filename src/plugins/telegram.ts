@@ -9,7 +9,7 @@ const BOT_TOKENS_CACHE_MS = 1_000
 declare module 'fastify' {
   interface FastifyInstance {
     telegram: {
-      /** handles one update exactly once (see telegram/updates.ts) */
+      /** handles one update Telegram posted to the webhook exactly once (see telegram/updates.ts) */
       processUpdate: (token: string, update: TelegramUpdate) => Promise<void>
       /** what Telegram must send in X-Telegram-Bot-Api-Secret-Token for this bot */
       webhookSecret: (token: string) => string
@@ -43,7 +43,7 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     }
     return (await tokens.byBot).get(botId)
   }
-  app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
+  app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update, 'webhook'), webhookSecret, botToken })
   const intake = startTelegramIntake({ ...deps, box: app.secretBox, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
 }, { name: 'telegram', dependencies: ['db', 'bus', 'email', 'secrets', 'files'] })

@@ -202,7 +202,8 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   const hook = await waitFor('setWebhook', () => bot.webhooks[0])
   t.match(hook, { url: 'https://chat.example.com/api/telegram/webhook/123456', secret_token: 'hook-secret_1' })
   t.notOk(bot.calls.some((c) => c.method === 'getUpdates'), 'no polling in webhook mode')
-  const update = bot.updateBody(Date.now(), { chatId: site.chatId, replyTo: cardId, text: 'via webhook' })
+  const updateId = Date.now()
+  const update = bot.updateBody(updateId, { chatId: site.chatId, replyTo: cardId, text: 'via webhook' })
   const post = (secret: string) => app.inject({
     method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': secret }, payload: update,
   })
@@ -210,6 +211,17 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   t.equal((await post('hook-secret_1')).statusCode, 200)
   t.equal((await post('hook-secret_1')).statusCode, 200)
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook'])
+
+  // Telegram posts updates of different chats side by side, and retries a failed one while later ones go on
+  const [earlier, later] = [updateId + 10, updateId + 11]
+  const deliver = (body: Record<string, unknown>) => app.inject({
+    method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': 'hook-secret_1' }, payload: body,
+  })
+  t.equal((await deliver(bot.updateBody(later, { chatId: '-100999', text: 'chatter in another chat' }))).statusCode, 200)
+  const earlierReply = bot.updateBody(earlier, { chatId: site.chatId, replyTo: cardId, text: 'handled after a later update' })
+  t.equal((await deliver(earlierReply)).statusCode, 200)
+  t.equal((await deliver(earlierReply)).statusCode, 200, 'and its redelivery')
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook', 'handled after a later update'], 'an earlier update handled after a later one is stored, once')
 })
 
 t.test('when the reading instance stops, another takes over', async (t) => {
