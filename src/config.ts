@@ -199,6 +199,9 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const telegramWebhookSecret = str(env, 'TELEGRAM_WEBHOOK_SECRET')
+  // what Telegram's setWebhook takes: a base64 secret's + / = would make every setWebhook fail, and no reply arrive
+  if (telegramWebhookSecret !== undefined && !/^[\w-]{1,256}$/.test(telegramWebhookSecret)) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 of them), as Telegram requires')
   const backupDir = str(env, 'BACKUP_DIR')
   const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
   if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
@@ -222,7 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegramChatId,
     telegramApiUrl: url(env, 'TELEGRAM_API_URL', 'https://api.telegram.org') ?? 'https://api.telegram.org',
     telegramWebhookUrl: url(env, 'TELEGRAM_WEBHOOK_URL'),
-    telegramWebhookSecret: str(env, 'TELEGRAM_WEBHOOK_SECRET'),
+    telegramWebhookSecret,
     publicUrl: url(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
     redisUrl: url(env, 'REDIS_URL'),
     realtimeBus,

@@ -52,3 +52,12 @@ t.test('a malformed SMTP_URL, REDIS_URL or NATS_URL stops the start without prin
     t.notMatch(err.message, 'hunter2', 'the password is not printed')
   }
 })
+
+t.test('a TELEGRAM_WEBHOOK_SECRET Telegram would refuse (a base64 one, with spaces) stops the start without printing it', async (t) => {
+  t.equal(loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'Abc_123-xyz' }).telegramWebhookSecret, 'Abc_123-xyz')
+  for (const bad of ['q8Lr+Wx/9Zk2mN4pT7vB1cD3eF5gH6jK8lM0nP2rS4=', 'two words', 'x'.repeat(257)]) {
+    const err = t.throws(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: bad })) as Error
+    t.match(err.message, /^TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -/)
+    t.notMatch(err.message, bad.slice(0, 8), 'the secret is not printed')
+  }
+})

@@ -267,6 +267,9 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
       return answer(res, 200, { ok: true, result: true })
     }
     if (method === 'setWebhook') {
+      if (params.secret_token !== undefined && !/^[\w-]{1,256}$/.test(String(params.secret_token))) {
+        return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: secret token contains unallowed characters' })
+      }
       api.webhooks.push(params)
       return answer(res, 200, { ok: true, result: true })
     }
