@@ -66,12 +66,14 @@ export async function storedOffset(db: Executor, botId: string): Promise<number>
 }
 
 /**
- * Moves the stored offset past this update unless it already is: true for the one
- * transaction that gets to handle the update, false for a replay (a webhook redelivery,
- * or a getUpdates answer another reader has already handled).
+ * Claims the update for this transaction: polling moves the stored offset past it unless it
+ * already is; a webhook marks its id (and leaves alone what getUpdates handled before a switch).
+ * True for the one transaction that gets to handle the update, false for a replay (a webhook
+ * redelivery, or a getUpdates answer another reader has already handled).
  */
 async function claimUpdate(db: Executor, botId: string, updateId: number, intake: Intake = 'poll'): Promise<boolean> {
   if (intake === 'webhook') {
+    if (await storedOffset(db, botId) > updateId) return false
     const rows = await db.execute(sql`
       insert into app_settings (key, value) values (${webhookUpdateKey(botId, updateId)}, 'handled')
       on conflict (key) do nothing returning key`)
@@ -90,8 +92,13 @@ async function claimUpdate(db: Executor, botId: string, updateId: number, intake
  * Gives up on an update that keeps failing: the offset moves past it in a transaction of its
  * own, so one bad update cannot block a bot's later ones.
  */
+/**
+ * Whether an update was handled already. What getUpdates handled stays handled in webhook
+ * mode too: after a switch, Telegram redelivers the updates it was not yet told of.
+ */
 async function handledBefore(db: Executor, botId: string, updateId: number, intake: Intake): Promise<boolean> {
-  if (intake === 'poll') return (await storedOffset(db, botId)) > updateId
+  if (await storedOffset(db, botId) > updateId) return true
+  if (intake === 'poll') return false
   const rows = await db.execute(sql`select 1 from app_settings where key = ${webhookUpdateKey(botId, updateId)}`)
   return rows.length > 0
 }
