@@ -11,7 +11,7 @@ import {
   conversationLabel, fitsCaption, formatCaption, formatContactDetails, formatMessage, formatNewSession, formatNotify,
   type ContactCard, type MessageCard, type NewSessionCard, type NotifyCard,
 } from './format.js'
-import { rememberTelegramMessage, setTopic } from './store.js'
+import { moveBotChat, rememberTelegramMessage, setTopic } from './store.js'
 
 export type TelegramDeps = {
   db: Db
@@ -115,6 +115,11 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     try {
       await post(api(token), site.telegramChatId, row, site.name, batch)
     } catch (err) {
+      if (err instanceof TelegramError && err.migrateToChatId !== undefined && site.telegramBotId) {
+        // the group became a supergroup: its new id takes over, and the row goes again there at once
+        await moveBotChat(db, site.telegramBotId, site.telegramChatId, String(err.migrateToChatId))
+        throw new DeliveryError(`the chat is now ${err.migrateToChatId} (a supergroup): sent there next`, false, 0)
+      }
       throw asDeliveryError(err)
     }
   }

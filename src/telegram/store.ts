@@ -44,6 +44,15 @@ export async function setTopic(db: Executor, sessionId: string, threadId: number
     .where(and(eq(chatSessions.id, sessionId), isNull(chatSessions.telegramThreadId)))
 }
 
+/**
+ * Points the sites that post to `from` with this bot at `to`: Telegram turned their group into a
+ * supergroup (forum topics turned on, for one), and refuses the old id from then on.
+ */
+export async function moveBotChat(db: Executor, botId: string, from: string, to: string): Promise<void> {
+  await db.update(sites).set({ telegramChatId: to, updatedAt: sql`now()` })
+    .where(and(eq(sites.telegramBotId, botId), eq(sites.telegramChatId, from)))
+}
+
 /** Sites that post to this chat with this bot (the bot is known by its id, the token's public part). */
 export async function sitesOfBotChat(db: Executor, botId: string, chatId: string): Promise<Site[]> {
   return db.select().from(sites).where(and(eq(sites.telegramBotId, botId), eq(sites.telegramChatId, chatId)))

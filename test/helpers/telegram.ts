@@ -69,6 +69,8 @@ export type BotApiStandIn = {
   topics: { chat_id: string; name: string; message_thread_id: number }[]
   webhooks: Record<string, unknown>[]
   forumChats: Set<string>
+  /** groups Telegram turned into supergroups (old id → new id): the old id is refused with migrate_to_chat_id */
+  migratedChats: Map<string, string>
   /** how methods other than getUpdates answer */
   setMode: (mode: Mode) => void
   /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
@@ -145,7 +147,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   const sockets = new Set<Socket>()
   const stored = new Map<string, { bytes: Buffer; path: string }>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
-    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
+    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(), migratedChats: new Map(),
     addFile: (bytes, path) => {
       const fileId = `file-${stored.size + 1}-${randomInt(1e9)}`
       stored.set(fileId, { bytes, path })
@@ -214,6 +216,10 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     if (mode.kind === 'error') return answer(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' })
     if (mode.kind === 'rateLimit') {
       return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${mode.retryAfter}`, parameters: { retry_after: mode.retryAfter } })
+    }
+    const migratedTo = api.migratedChats.get(String(params.chat_id))
+    if (migratedTo !== undefined) {
+      return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: Number(migratedTo) } })
     }
     if (method === 'sendMessage') {
       if (visibleChars(String(params.text)) > TELEGRAM_MAX_CHARS) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' })

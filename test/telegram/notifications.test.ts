@@ -75,6 +75,19 @@ t.test('one app at the default settings and one stand-in that answers (each test
     }
   })
 
+  t.test('a group Telegram turned into a supergroup (forum topics turned on): notes go to its new id, and the site keeps it', async (t) => {
+    const site = await makeTelegramSite(app, '-4001234567')
+    const supergroup = '-1009876543210'
+    bot.migratedChats.set(site.chatId, supergroup)
+    const s = await makeSession(app, site, { firstMessage: 'before the move was known' })
+    const card = await waitFor('the card in the supergroup', () => bot.sentTo(supergroup)[0])
+    t.match(card.text, 'before the move was known')
+    t.equal((await app.sql<{ chat: string }[]>`select telegram_chat_id as chat from sites where id = ${site.id}`)[0]?.chat, supergroup)
+    t.equal((await app.inject(sendRequest(s, { text: 'and after' }))).statusCode, 201)
+    await waitFor('the next note there too', () => bot.sentTo(supergroup).some((m) => m.text.includes('and after')))
+    t.equal((await app.sql<{ n: number }[]>`select count(*)::int as n from outbox where site_id = ${site.id} and status = 'failed'`)[0]?.n, 0, 'nothing given up on')
+  })
+
   t.test('contact details given later are posted', async (t) => {
     const site = await makeTelegramSite(app)
     const s = await makeSession(app, site)
