@@ -38,6 +38,12 @@ export async function sessionOfTopic(db: Executor, siteIds: string[], threadId: 
   return s
 }
 
+/** Forgets the conversation's forum topic (deleted in Telegram), so that its next note opens a new one. */
+export async function forgetTopic(db: Executor, sessionId: string, threadId: number): Promise<void> {
+  await db.update(chatSessions).set({ telegramThreadId: null })
+    .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.telegramThreadId, threadId)))
+}
+
 /** Sets the conversation's forum topic unless it already has one (a concurrent retry may have set it). */
 export async function setTopic(db: Executor, sessionId: string, threadId: number): Promise<void> {
   await db.update(chatSessions).set({ telegramThreadId: threadId })

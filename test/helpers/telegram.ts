@@ -69,6 +69,8 @@ export type BotApiStandIn = {
   topics: { chat_id: string; name: string; message_thread_id: number }[]
   webhooks: Record<string, unknown>[]
   forumChats: Set<string>
+  /** forum topics managers deleted (message_thread_id): posting into one is refused */
+  deletedTopics: Set<number>
   /** groups Telegram turned into supergroups (old id → new id): the old id is refused with migrate_to_chat_id */
   migratedChats: Map<string, string>
   /** how methods other than getUpdates answer */
@@ -147,7 +149,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   const sockets = new Set<Socket>()
   const stored = new Map<string, { bytes: Buffer; path: string }>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
-    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(), migratedChats: new Map(),
+    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(), deletedTopics: new Set(), migratedChats: new Map(),
     addFile: (bytes, path) => {
       const fileId = `file-${stored.size + 1}-${randomInt(1e9)}`
       stored.set(fileId, { bytes, path })
@@ -221,6 +223,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     if (migratedTo !== undefined) {
       return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: Number(migratedTo) } })
     }
+    if (api.deletedTopics.has(Number(params.message_thread_id))) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message thread not found' })
     if (method === 'sendMessage') {
       if (visibleChars(String(params.text)) > TELEGRAM_MAX_CHARS) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' })
       const reply = params.reply_parameters as { message_id?: number } | undefined
