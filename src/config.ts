@@ -160,13 +160,11 @@ export type OutboxConfig = {
 function databaseUrl(env: Env): string | undefined {
   const raw = str(env, 'DATABASE_URL')
   if (raw === undefined) return undefined
-  let protocol = ''
-  try {
-    protocol = new URL(raw).protocol
-  } catch {
-    // reported below
-  }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  const parsed = URL.parse(raw)
+  if (parsed?.protocol !== 'postgres:' && parsed?.protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  // the driver lets the URL's name win over the one each connection is given, and the names matter:
+  // a restore refuses to run under servers, and each bus notifies only while it sees other listeners
+  if (parsed.searchParams.has('application_name')) throw new ConfigError('DATABASE_URL must not set application_name: the server names its own connections (livechat, livechat-listener, livechat-locks)')
   return raw
 }
 

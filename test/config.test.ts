@@ -28,6 +28,11 @@ t.test('a wrong LOG_LEVEL or DATABASE_URL stops the start naming the variable, w
     t.match(err, new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db'), bad)
     t.notMatch(err.message, 'secret', 'the password is not printed')
   }
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://u:p@db/chat?sslmode=require' }).databaseUrl, 'postgres://u:p@db/chat?sslmode=require')
+  // the driver would let it rename every connection, and the server tells its own apart by name
+  const named = t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:secretpw@db/chat?application_name=chat-prod' })) as Error
+  t.match(named.message, /^DATABASE_URL must not set application_name/)
+  t.notMatch(named.message, 'secret', 'the password is not printed')
 })
 
 t.test('SITE_ORIGINS takes what the admin API takes, and a host without its scheme stops the start', async (t) => {
