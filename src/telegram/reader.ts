@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { OutboxConfig } from '../config.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { isDatabaseDown } from '../db/availability.js'
@@ -25,6 +26,16 @@ export const TELEGRAM_WEBHOOK_PATH = '/api/telegram/webhook'
 
 // an update that failed this many times (the database being there) is logged and skipped
 export const UPDATE_MAX_ATTEMPTS = 5
+
+// Telegram refuses the token (revoked, bot deleted): ask again after this, not every TELEGRAM_IDLE_MS
+const REFUSED_TOKEN_PAUSE_MS = 60_000
+
+/** How long to leave getUpdates alone after this failure: a 429's retry_after, a minute for a refused token. */
+function pauseAfter(err: unknown): number {
+  if (!(err instanceof TelegramError)) return 0
+  if (err.retryAfterSeconds !== undefined) return err.retryAfterSeconds * 1000
+  return [401, 403, 404].includes(err.status) ? REFUSED_TOKEN_PAUSE_MS : 0
+}
 
 // advisory lock (namespace, key): the namespace keeps our locks apart from anyone else's
 const LOCK_NAMESPACE = 746_001
@@ -102,8 +113,17 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
     }
   }
 
+  // set when Telegram asked to wait
+  let quietUntil = 0
   const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
-    const updates = await poll(signal)
+    if (quietUntil > Date.now()) await sleep(quietUntil - Date.now(), undefined, { signal }).catch(() => undefined)
+    let updates: TelegramUpdate[] | undefined
+    try {
+      updates = await poll(signal)
+    } catch (err) {
+      quietUntil = Date.now() + pauseAfter(err)
+      throw err
+    }
     if (!updates) return
     // in order; a failure stops the batch, and the next round asks again from the stored offset
     for (const update of updates) await handle(update)

@@ -75,6 +75,8 @@ export type BotApiStandIn = {
   migratedChats: Map<string, string>
   /** how methods other than getUpdates answer */
   setMode: (mode: Mode) => void
+  /** how getUpdates answers: a 429 with retry_after, or 401 for a revoked token; undefined: as Telegram normally does */
+  setUpdatesFailure: (failure: { kind: 'rateLimit'; retryAfter: number } | { kind: 'unauthorized' } | undefined) => void
   /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
   setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
@@ -139,6 +141,7 @@ const readBody = (req: IncomingMessage) => new Promise<Body>((resolve) => {
 
 export async function startBotApi(t: { teardown: (fn: () => unknown) => void }): Promise<BotApiStandIn> {
   let mode: Mode = { kind: 'ok' }
+  let updatesFailure: Parameters<BotApiStandIn['setUpdatesFailure']>[0]
   let beforeAnswer = async (_m: SentMessage) => {}
   let nextMessageId = 1000
   // ids keep growing across the tests of a file, which share a database and its stored offset
@@ -157,6 +160,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     },
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
+    setUpdatesFailure: (f) => (updatesFailure = f),
     setBeforeAnswer: (hook) => (beforeAnswer = hook),
     pushUpdate: (m) => api.pushRawUpdate((id) => api.updateBody(id, m)),
     pushRawUpdate: (body) => {
@@ -194,6 +198,10 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   }
 
   function getUpdates(params: Record<string, unknown>, res: ServerResponse) {
+    if (updatesFailure?.kind === 'rateLimit') {
+      return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${updatesFailure.retryAfter}`, parameters: { retry_after: updatesFailure.retryAfter } })
+    }
+    if (updatesFailure?.kind === 'unauthorized') return answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' })
     const offset = Number(params.offset ?? 0)
     // like Telegram: asking from an offset confirms (drops) every earlier update
     while (updates.length && Number(updates[0]?.update_id) < offset) updates.shift()

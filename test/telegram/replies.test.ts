@@ -180,6 +180,31 @@ t.test('the update offset survives a restart: nothing is replayed and nothing sk
   t.same((await poll(second, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['before restart', 'while down'])
 })
 
+t.test("getUpdates answered 429 waits retry_after before asking again, and a refused (revoked) token is not asked every second", async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const asks = (from: number) => bot.calls.slice(from).filter((c) => c.method === 'getUpdates')
+  bot.setUpdatesFailure({ kind: 'rateLimit', retryAfter: 3 })
+  // chatter no site reads ends the long poll under way: the next ask is answered 429
+  const from = bot.calls.length
+  bot.pushUpdate({ chatId: '-100999', text: 'chatter' })
+  const refused = await waitFor('the 429', () => asks(from)[0])
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the wait' })
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(asks(from).length, 1, `no ask within retry_after (${asks(from).map((c) => c.at - refused.at).join(', ')} ms)`)
+  bot.setUpdatesFailure(undefined)
+  await waitFor('the reply, after the wait', async () => (await poll(app, s)).some((m) => m.text === 'after the wait'))
+  t.ok(asks(from)[1] && (asks(from)[1]?.at ?? 0) - refused.at >= 2900, 'asked again once retry_after had passed')
+
+  bot.setUpdatesFailure({ kind: 'unauthorized' })
+  const later = bot.calls.length
+  bot.pushUpdate({ chatId: '-100999', text: 'more chatter' })
+  await waitFor('the 401', () => asks(later)[0])
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(asks(later).length, 1, 'a revoked token is not asked again every TELEGRAM_IDLE_MS')
+})
+
 t.test('with two instances only one reads updates at a time, and each reply is stored once', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
