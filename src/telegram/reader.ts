@@ -8,7 +8,7 @@ import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
-import { processUpdate, skipUpdate, storedOffset, type UpdateDeps } from './updates.js'
+import { processUpdate, skipUpdate, storedOffset, type Intake, type UpdateDeps } from './updates.js'
 
 export type ReaderDeps = UpdateDeps & {
   /** the lock connection's database (a client of its own, see jobs/locks.ts) */
@@ -40,6 +40,33 @@ function pauseAfter(err: unknown): number {
 // advisory lock (namespace, key): the namespace keeps our locks apart from anyone else's
 const LOCK_NAMESPACE = 746_001
 const lockKey = (botId: string) => Number(BigInt(botId.replace(/\D/g, '') || '0') % 2_147_483_647n)
+
+/**
+ * Handles a bot's updates, each once (processUpdate). One that fails UPDATE_MAX_ATTEMPTS times
+ * while the database is up (a malformed update, a bug) is logged and skipped, so that it cannot
+ * block the bot: getUpdates would hand it out again and again, and Telegram's webhook posts it
+ * again until it is answered 2xx (for a day).
+ */
+export function updateHandler(deps: UpdateDeps & { log: ReaderDeps['log'] }, token: string, intake: Intake): (update: TelegramUpdate) => Promise<void> {
+  const botId = botIdOf(token)
+  // failed attempts of updates that are still being retried
+  const failures = new Map<number, number>()
+  return async (update) => {
+    try {
+      await processUpdate(deps, token, update, intake)
+      failures.delete(update.update_id)
+    } catch (err) {
+      // the database being away is nobody's fault: the update waits for it
+      if (isDatabaseDown(err)) throw err
+      const attempts = (failures.get(update.update_id) ?? 0) + 1
+      failures.set(update.update_id, attempts)
+      if (attempts < UPDATE_MAX_ATTEMPTS) throw err
+      deps.log.error({ botId, updateId: update.update_id, attempts, err }, 'a Telegram update kept failing and is skipped')
+      await skipUpdate(deps.db, botId, update.update_id, intake)
+      failures.delete(update.update_id)
+    }
+  }
+}
 
 /** The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token: the configured one, or one derived from the bot token. */
 export function webhookSecretFor(configured: string | undefined, token: string): string {
@@ -94,24 +121,7 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
     }
   }
 
-  // failed attempts of updates that are still being retried
-  const failures = new Map<number, number>()
-
-  async function handle(update: TelegramUpdate): Promise<void> {
-    try {
-      await processUpdate(deps, token, update)
-      failures.delete(update.update_id)
-    } catch (err) {
-      // the database being away is nobody's fault: the update waits for it
-      if (isDatabaseDown(err)) throw err
-      const attempts = (failures.get(update.update_id) ?? 0) + 1
-      failures.set(update.update_id, attempts)
-      if (attempts < UPDATE_MAX_ATTEMPTS) throw err
-      deps.log.error({ botId, updateId: update.update_id, attempts, err }, 'a Telegram update kept failing and is skipped')
-      await skipUpdate(deps.db, botId, update.update_id)
-      failures.delete(update.update_id)
-    }
-  }
+  const handle = updateHandler(deps, token, 'poll')
 
   // set when Telegram asked to wait
   let quietUntil = 0

@@ -114,8 +114,8 @@ export async function deleteOldWebhookUpdateMarks(db: Executor, batch: number): 
   return rows.length
 }
 
-export async function skipUpdate(db: Executor, botId: string, updateId: number): Promise<void> {
-  await claimUpdate(db, botId, updateId)
+export async function skipUpdate(db: Executor, botId: string, updateId: number, intake: Intake = 'poll'): Promise<void> {
+  await claimUpdate(db, botId, updateId, intake)
 }
 
 const managerName = (from: TelegramMessage['from']) =>

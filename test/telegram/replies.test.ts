@@ -251,6 +251,12 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
     on conflict (key) do update set value = greatest(app_settings.value::bigint, excluded.value::bigint)::text`
   t.equal((await deliver(bot.updateBody(updateId - 1, { chatId: site.chatId, replyTo: cardId, text: 'handled by getUpdates before the switch' }))).statusCode, 200)
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook', 'handled after a later update'], 'an earlier update handled after a later one is stored, once; one getUpdates handled is not')
+
+  // a message without a chat: handling it throws every time; Telegram would post it again for a day
+  const bad = { update_id: updateId + 20, message: { message_id: 1, date: 0, text: 'no chat' } }
+  const statuses: number[] = []
+  for (let i = 0; i < UPDATE_MAX_ATTEMPTS + 1; i++) statuses.push((await deliver(bad)).statusCode)
+  t.same(statuses, [...new Array<number>(UPDATE_MAX_ATTEMPTS - 1).fill(500), 200, 200], `skipped after ${UPDATE_MAX_ATTEMPTS} attempts, then handled`)
 })
 
 t.test('when the reading instance stops, another takes over', async (t) => {
