@@ -5,7 +5,7 @@ import type { Publisher } from './realtime/bus.js'
 import { sites, users } from './db/schema.js'
 import { randomToken } from './chat/secrets.js'
 import type { SecretBox } from './chat/secret-box.js'
-import { createSite, ensureSite, type Site } from './chat/sites.js'
+import { createSite, ensureSite, updateSite, type Site } from './chat/sites.js'
 import { createUser, ensureAdmin } from './chat/users.js'
 
 export const DEMO_ADMIN_EMAIL = 'admin@example.com'
@@ -45,7 +45,9 @@ export async function bootstrap(db: Db, events: Publisher, box: SecretBox, confi
   } else {
     const [existing] = await db.select().from(sites).orderBy(sites.createdAt).limit(1)
     if (existing) {
-      report.site = { site: existing, created: false, demo: false }
+      // Telegram configured after the first start (README's five steps) reaches the site the console names, as it does the SITE_API_KEY one
+      const site = 'telegramBotToken' in telegram ? await updateSite(db, events, box, existing.id, telegram) : existing
+      report.site = { site, created: false, demo: false }
     } else {
       // open to every origin outside production (SITE_ORIGINS' default), to none in production unless set
       const { site, apiSecret } = await createSite(db, box, { name: 'Demo site', origins: config.siteOrigins, ...telegram })

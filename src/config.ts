@@ -160,13 +160,11 @@ export type OutboxConfig = {
 function databaseUrl(env: Env): string | undefined {
   const raw = str(env, 'DATABASE_URL')
   if (raw === undefined) return undefined
-  let protocol = ''
-  try {
-    protocol = new URL(raw).protocol
-  } catch {
-    // reported below
-  }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  const parsed = URL.parse(raw)
+  if (parsed?.protocol !== 'postgres:' && parsed?.protocol !== 'postgresql:') throw new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db')
+  // the driver lets the URL's name win over the one each connection is given, and the names matter:
+  // a restore refuses to run under servers, and each bus notifies only while it sees other listeners
+  if (parsed.searchParams.has('application_name')) throw new ConfigError('DATABASE_URL must not set application_name: the server names its own connections (livechat, livechat-listener, livechat-locks)')
   return raw
 }
 
@@ -199,6 +197,9 @@ export function loadConfig(env: Env = process.env): Config {
   if ((telegramBotToken === undefined) !== (telegramChatId === undefined)) {
     throw new ConfigError('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID go together')
   }
+  const telegramWebhookSecret = str(env, 'TELEGRAM_WEBHOOK_SECRET')
+  // what Telegram's setWebhook takes: a base64 secret's + / = would make every setWebhook fail, and no reply arrive
+  if (telegramWebhookSecret !== undefined && !/^[\w-]{1,256}$/.test(telegramWebhookSecret)) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 of them), as Telegram requires')
   const backupDir = str(env, 'BACKUP_DIR')
   const backupEveryHours = positiveNumber(env, 'BACKUP_EVERY_HOURS')
   if ((backupDir === undefined) !== (backupEveryHours === undefined)) throw new ConfigError('BACKUP_DIR and BACKUP_EVERY_HOURS go together')
@@ -222,7 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegramChatId,
     telegramApiUrl: url(env, 'TELEGRAM_API_URL', 'https://api.telegram.org') ?? 'https://api.telegram.org',
     telegramWebhookUrl: url(env, 'TELEGRAM_WEBHOOK_URL'),
-    telegramWebhookSecret: str(env, 'TELEGRAM_WEBHOOK_SECRET'),
+    telegramWebhookSecret,
     publicUrl: url(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
     redisUrl: url(env, 'REDIS_URL'),
     realtimeBus,

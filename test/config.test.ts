@@ -28,6 +28,11 @@ t.test('a wrong LOG_LEVEL or DATABASE_URL stops the start naming the variable, w
     t.match(err, new ConfigError('DATABASE_URL must be a URL such as postgres://user:password@host:5432/db'), bad)
     t.notMatch(err.message, 'secret', 'the password is not printed')
   }
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://u:p@db/chat?sslmode=require' }).databaseUrl, 'postgres://u:p@db/chat?sslmode=require')
+  // the driver would let it rename every connection, and the server tells its own apart by name
+  const named = t.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:secretpw@db/chat?application_name=chat-prod' })) as Error
+  t.match(named.message, /^DATABASE_URL must not set application_name/)
+  t.notMatch(named.message, 'secret', 'the password is not printed')
 })
 
 t.test('SITE_ORIGINS takes what the admin API takes, and a host without its scheme stops the start', async (t) => {
@@ -50,5 +55,14 @@ t.test('a malformed SMTP_URL, REDIS_URL or NATS_URL stops the start without prin
     const err = t.throws(() => loadConfig(env)) as Error
     t.match(err.message, message, Object.keys(env).join(' '))
     t.notMatch(err.message, 'hunter2', 'the password is not printed')
+  }
+})
+
+t.test('a TELEGRAM_WEBHOOK_SECRET Telegram would refuse (a base64 one, with spaces) stops the start without printing it', async (t) => {
+  t.equal(loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'Abc_123-xyz' }).telegramWebhookSecret, 'Abc_123-xyz')
+  for (const bad of ['q8Lr+Wx/9Zk2mN4pT7vB1cD3eF5gH6jK8lM0nP2rS4=', 'two words', 'x'.repeat(257)]) {
+    const err = t.throws(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: bad })) as Error
+    t.match(err.message, /^TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -/)
+    t.notMatch(err.message, bad.slice(0, 8), 'the secret is not printed')
   }
 })

@@ -96,10 +96,12 @@ export async function backupToFile(sql: postgres.Sql, file: string, opts: { key?
     await rename(partial, file)
     return { ...summary, file, bytes: (await stat(file)).size, encrypted: opts.key !== undefined }
   } catch (err) {
+    // the file's own failure (no space left, an I/O error), not what it did to the snapshot's writes
+    const writeFailure = output.errored ?? undefined
     gzip.destroy()
     await written.catch(() => {})
     await handle.close().catch(() => {})
     await rm(partial, { force: true })
-    throw err
+    throw writeFailure ? new BackupError(`cannot write ${partial}: ${writeFailure.message}`) : err
   }
 }

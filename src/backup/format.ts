@@ -35,9 +35,15 @@ const DOT = 0x2e
 
 export const line = (value: object) => Buffer.from(`${JSON.stringify(value)}\n`)
 
-/** Writes with back-pressure: waits while `out` has more buffered than it wants. */
+/**
+ * Writes with back-pressure: waits while `out` has more buffered than it wants. A stream
+ * that failed (a full disk) is never drained, and its error was already emitted: that
+ * error is thrown instead of waiting for ever.
+ */
 export async function put(out: Writable, chunk: Buffer): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain')
+  if (out.write(chunk)) return
+  if (out.destroyed) throw out.errored ?? new BackupError('the output was closed before the backup was complete')
+  await once(out, 'drain')
 }
 
 /** Counts rows (lines) in a chunk of COPY text. */

@@ -6,6 +6,7 @@ import { deleteOldErasureRecords, eraseSessions, type ErasureStep } from './eras
 import { deleteDeadResumeLinks } from './resume-links.js'
 import { deleteFinishedOutbox, deleteOrphanedOutbox } from '../outbox/store.js'
 import { deleteOldTelegramLinks } from '../telegram/store.js'
+import { deleteOldWebhookUpdateMarks } from '../telegram/updates.js'
 
 /**
  * The retention job's work: sessions closed longer ago than their site's retentionDays are
@@ -14,7 +15,7 @@ import { deleteOldTelegramLinks } from '../telegram/store.js'
  * transaction holds many rows of chat_messages; then the batch's sessions go through the
  * same erasure as an admin's (webhooks, sockets, dashboards). Audit entries past their time,
  * dead resume links, outbox rows finished long ago (or whose session is gone), old Telegram
- * message links and the realtime sweep's old erasure records go too, so no table grows without bound.
+ * message links and webhook update marks, and the realtime sweep's old erasure records go too, so no table grows without bound.
  */
 
 export type RetentionResult = { sessions: number; messages: number; auditEntries: number; resumeLinks: number; outboxRows: number; telegramLinks: number }
@@ -68,6 +69,7 @@ export async function runRetention(db: Db, events: Publisher, opts: RetentionOpt
   result.outboxRows = await pruneAll((chunk) => deleteFinishedOutbox(db, opts.deliveredMaxDays, chunk))
     + await pruneAll((chunk) => deleteOrphanedOutbox(db, chunk))
   result.telegramLinks = await pruneAll((chunk) => deleteOldTelegramLinks(db, opts.deliveredMaxDays, chunk))
+  await pruneAll((chunk) => deleteOldWebhookUpdateMarks(db, chunk))
   result.resumeLinks = await deleteDeadResumeLinks(db)
   await pruneAll((chunk) => deleteOldErasureRecords(db, chunk))
   return result

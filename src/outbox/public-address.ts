@@ -36,10 +36,12 @@ function ipv6Words(address: string): number[] | undefined {
 
 const v4Of = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`
 
-/** The IPv4 address an IPv6 one carries and reaches (mapped, NAT64, 6to4), if any. */
+/** The IPv4 address an IPv6 one carries and reaches (mapped, SIIT-translated, NAT64, 6to4), if any. */
 function embeddedV4(words: number[]): string | undefined {
   const [w0, w1, w2, w3, w4, w5, w6 = 0, w7 = 0] = words
   if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0 && w4 === 0 && w5 === 0xffff) return v4Of(w6, w7)
+  // ::ffff:0:a.b.c.d, what a SIIT translator (RFC 7915) turns into a.b.c.d
+  if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0 && w4 === 0xffff && w5 === 0) return v4Of(w6, w7)
   if (w0 === 0x64 && w1 === 0xff9b && w2 === 0 && w3 === 0 && w4 === 0 && w5 === 0) return v4Of(w6, w7)
   if (w0 === 0x2002) return v4Of(w1 ?? 0, w2 ?? 0)
   return undefined

@@ -1,15 +1,15 @@
 import fp from 'fastify-plugin'
 import { botApi, botIdOf, type TelegramUpdate } from '../telegram/client.js'
 import { configuredBotTokens } from '../telegram/store.js'
-import { startTelegramIntake, webhookSecretFor } from '../telegram/reader.js'
-import { processUpdate, type UpdateDeps } from '../telegram/updates.js'
+import { startTelegramIntake, updateHandler, webhookSecretFor } from '../telegram/reader.js'
+import type { UpdateDeps } from '../telegram/updates.js'
 
 const BOT_TOKENS_CACHE_MS = 1_000
 
 declare module 'fastify' {
   interface FastifyInstance {
     telegram: {
-      /** handles one update exactly once (see telegram/updates.ts) */
+      /** handles one update Telegram posted to the webhook exactly once (see telegram/updates.ts); one that keeps failing is skipped */
       processUpdate: (token: string, update: TelegramUpdate) => Promise<void>
       /** what Telegram must send in X-Telegram-Bot-Api-Secret-Token for this bot */
       webhookSecret: (token: string) => string
@@ -43,7 +43,14 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     }
     return (await tokens.byBot).get(botId)
   }
-  app.decorate('telegram', { processUpdate: (token: string, update: TelegramUpdate) => processUpdate(deps, token, update), webhookSecret, botToken })
+  // one per bot: each counts its updates' failed attempts, so one that keeps failing is skipped
+  const webhookHandlers = new Map<string, (update: TelegramUpdate) => Promise<void>>()
+  const processWebhookUpdate = (token: string, update: TelegramUpdate) => {
+    let handle = webhookHandlers.get(token)
+    if (!handle) webhookHandlers.set(token, (handle = updateHandler({ ...deps, log: app.log }, token, 'webhook')))
+    return handle(update)
+  }
+  app.decorate('telegram', { processUpdate: processWebhookUpdate, webhookSecret, botToken })
   const intake = startTelegramIntake({ ...deps, box: app.secretBox, databaseUrl: opts.databaseUrl, cfg: config.outbox, webhookBaseUrl: config.telegramWebhookUrl, webhookSecret, log: app.log })
   app.addHook('onClose', () => intake.stop())
 }, { name: 'telegram', dependencies: ['db', 'bus', 'email', 'secrets', 'files'] })

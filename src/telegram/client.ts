@@ -7,6 +7,8 @@ export class TelegramError extends Error {
     readonly status: number,
     readonly description: string,
     readonly retryAfterSeconds?: number,
+    /** the group became a supergroup with this id (Telegram's migrate_to_chat_id): the old id is refused from now on */
+    readonly migrateToChatId?: number,
   ) {
     super(`Telegram ${status}: ${description}`)
   }
@@ -48,7 +50,7 @@ export type BotApi = {
   download: (fileId: string) => Promise<{ path: string; bytes: AsyncIterable<Uint8Array> }>
 }
 
-type ApiAnswer = { ok: boolean; result?: unknown; error_code?: number; description?: string; parameters?: { retry_after?: number } }
+type ApiAnswer = { ok: boolean; result?: unknown; error_code?: number; description?: string; parameters?: { retry_after?: number; migrate_to_chat_id?: number } }
 
 // files go up more slowly than a JSON call
 const FILE_TIMEOUT_FACTOR = 6
@@ -100,7 +102,8 @@ export function botApi(baseUrl: string, token: string, defaultTimeoutMs: number,
       throw new TelegramError(res.status || 502, `${method}: answer is not JSON`)
     }
     if (!res.ok || !answer.ok) {
-      throw new TelegramError(answer.error_code ?? res.status, `${method}: ${answer.description ?? 'failed'}`, answer.parameters?.retry_after)
+      const { retry_after: retryAfter, migrate_to_chat_id: migrateTo } = answer.parameters ?? {}
+      throw new TelegramError(answer.error_code ?? res.status, `${method}: ${answer.description ?? 'failed'}`, retryAfter, migrateTo)
     }
     return answer.result as T
   }

@@ -11,7 +11,7 @@ import {
   conversationLabel, fitsCaption, formatCaption, formatContactDetails, formatMessage, formatNewSession, formatNotify,
   type ContactCard, type MessageCard, type NewSessionCard, type NotifyCard,
 } from './format.js'
-import { rememberTelegramMessage, setTopic } from './store.js'
+import { forgetTopic, moveBotChat, rememberTelegramMessage, setTopic } from './store.js'
 
 export type TelegramDeps = {
   db: Db
@@ -28,6 +28,8 @@ const PHOTO_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp'])
 const MAX_PHOTO_BYTES = 10 * 1000 * 1000
 
 const FORUM_CACHE_MS = 5 * 60_000
+// what Telegram answers (400) for a post into a forum topic that was deleted
+const TOPIC_GONE = /message thread not found/i
 
 function asDeliveryError(err: unknown): unknown {
   if (!(err instanceof TelegramError)) return err
@@ -100,12 +102,19 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     else if (row.kind === 'message.created') html = formatMessage(card as MessageCard, publicUrl)
     else if (row.kind === 'contact.updated') html = formatContactDetails(card as ContactCard, publicUrl)
     else throw new DeliveryError(`unknown Telegram notification ${row.kind}`, true)
-    const threadId = await topicFor(bot, chatId, row.sessionId)
-    const attached = row.kind === 'message.created' ? ((card as { attachments?: AttachedFile[] }).attachments ?? []) : []
-    if (attached.length > 0 && await postFiles(bot, chatId, row.siteId, card as MessageCard, attached, threadId, batch)) return
-    const sent = await bot.sendHtml(chatId, html, { threadId })
     const { sessionId } = row
-    batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, { siteId: row.siteId, sessionId }))
+    const threadId = await topicFor(bot, chatId, sessionId)
+    try {
+      const attached = row.kind === 'message.created' ? ((card as { attachments?: AttachedFile[] }).attachments ?? []) : []
+      if (attached.length > 0 && await postFiles(bot, chatId, row.siteId, card as MessageCard, attached, threadId, batch)) return
+      const sent = await bot.sendHtml(chatId, html, { threadId })
+      batch.record(() => rememberTelegramMessage(db, chatId, sent.message_id, { siteId: row.siteId, sessionId }))
+    } catch (err) {
+      if (threadId === null || !(err instanceof TelegramError && TOPIC_GONE.test(err.description))) throw err
+      // a manager deleted the conversation's topic: the row goes again at once, into a new one
+      await forgetTopic(db, sessionId, threadId)
+      throw new DeliveryError('the conversation\'s topic was deleted: a new one is opened', false, 0)
+    }
   }
 
   return async (row, batch) => {
@@ -115,6 +124,11 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
     try {
       await post(api(token), site.telegramChatId, row, site.name, batch)
     } catch (err) {
+      if (err instanceof TelegramError && err.migrateToChatId !== undefined && site.telegramBotId) {
+        // the group became a supergroup: its new id takes over, and the row goes again there at once
+        await moveBotChat(db, site.telegramBotId, site.telegramChatId, String(err.migrateToChatId))
+        throw new DeliveryError(`the chat is now ${err.migrateToChatId} (a supergroup): sent there next`, false, 0)
+      }
       throw asDeliveryError(err)
     }
   }

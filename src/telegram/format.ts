@@ -7,12 +7,28 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
-// Telegram caps a message at 4096 characters; the cards add a few lines around the text.
+// Telegram refuses (400, for good) a message longer than this, counted once its HTML is parsed
+const TELEGRAM_MAX_CHARS = 4096
 const MAX_QUOTED_CHARS = 3500
 
-function clip(text: string): string {
+function clip(text: string, maxChars = MAX_QUOTED_CHARS): string {
   const chars = Array.from(text)
-  return chars.length <= MAX_QUOTED_CHARS ? text : chars.slice(0, MAX_QUOTED_CHARS).join('') + '…'
+  return chars.length <= maxChars ? text : chars.slice(0, maxChars).join('') + '…'
+}
+
+/** What Telegram counts against its limit: the text without tags, each entity one character. */
+const visibleChars = (html: string) => Array.from(html.replace(/<[^>]*>/g, '').replace(/&(?:amp|lt|gt|quot);/g, '&')).length
+
+/**
+ * A card's lines with a visitor's text quoted after `prefix` at line `at`: the text is cut at
+ * MAX_QUOTED_CHARS, and shorter when the other lines (a 2,048-character page address, a long
+ * email) need the room, so that the card stays within Telegram's limit and is not refused.
+ */
+function withQuote(lines: string[], at: number, prefix: string, text: string): string {
+  // the rest of the card, the quote's line break and the ellipsis of a cut text
+  const room = TELEGRAM_MAX_CHARS - visibleChars([...lines, prefix].join('\n')) - 2
+  const quoted = `${prefix}${escapeHtml(clip(text, Math.min(MAX_QUOTED_CHARS, room)))}`
+  return [...lines.slice(0, at), quoted, ...lines.slice(at)].join('\n')
 }
 
 export type ContactFields = {
@@ -51,10 +67,10 @@ export function conversationLabel(sessionId: string, name?: string | null): stri
 export type NewSessionCard = ContactFields & { sessionId: string; siteName: string; firstMessage?: string | null }
 
 export function formatNewSession(card: NewSessionCard, publicUrl: string): string {
-  const lines = [`🆕 <b>New chat</b> on ${escapeHtml(card.siteName)} · #${card.sessionId.slice(0, 8)}`, ...contactLines(card)]
-  if (card.firstMessage) lines.push('', `💬 ${escapeHtml(clip(card.firstMessage))}`)
-  lines.push('', `${openLink(publicUrl, card.sessionId)} · reply to this message to answer`)
-  return lines.join('\n')
+  const lines = [`🆕 <b>New chat</b> on ${escapeHtml(card.siteName)} · #${card.sessionId.slice(0, 8)}`, ...contactLines(card), '']
+  const footer = ['', `${openLink(publicUrl, card.sessionId)} · reply to this message to answer`]
+  if (!card.firstMessage) return [...lines.slice(0, -1), ...footer].join('\n')
+  return withQuote([...lines, ...footer], lines.length, '💬 ', card.firstMessage)
 }
 
 export type MessageCard = { sessionId: string; sender?: string; name?: string | null; text: string }
@@ -64,7 +80,7 @@ export function formatMessage(card: MessageCard, publicUrl: string): string {
   const heading = card.sender === 'agent'
     ? `↪️ <b>${escapeHtml(card.name || 'Agent')}</b> (dashboard) · #${card.sessionId.slice(0, 8)}`
     : `💬 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
-  return [heading, escapeHtml(clip(card.text)), '', openLink(publicUrl, card.sessionId)].join('\n')
+  return withQuote([heading, '', openLink(publicUrl, card.sessionId)], 1, '', card.text)
 }
 
 // Telegram caps captions at 1024 characters
@@ -97,8 +113,7 @@ export type NotifyCard = { siteName: string; name?: string | null; phone?: strin
 
 export function formatNotify(card: NotifyCard): string {
   const lines = [`🔔 <b>Request from ${escapeHtml(card.siteName)}</b>`, ...contactLines(card)]
-  if (card.message) lines.push('', `💬 ${escapeHtml(clip(card.message))}`)
-  return lines.join('\n')
+  return card.message ? withQuote([...lines, ''], lines.length + 1, '💬 ', card.message) : lines.join('\n')
 }
 
 export type SessionInfo = ContactFields & { id: string; status: string; createdAt: Date; assignedToName?: string | null; labels?: readonly string[] }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { OutboxConfig } from '../config.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { isDatabaseDown } from '../db/availability.js'
@@ -7,7 +8,7 @@ import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
-import { processUpdate, skipUpdate, storedOffset, type UpdateDeps } from './updates.js'
+import { processUpdate, skipUpdate, storedOffset, type Intake, type UpdateDeps } from './updates.js'
 
 export type ReaderDeps = UpdateDeps & {
   /** the lock connection's database (a client of its own, see jobs/locks.ts) */
@@ -26,9 +27,46 @@ export const TELEGRAM_WEBHOOK_PATH = '/api/telegram/webhook'
 // an update that failed this many times (the database being there) is logged and skipped
 export const UPDATE_MAX_ATTEMPTS = 5
 
+// Telegram refuses the token (revoked, bot deleted): ask again after this, not every TELEGRAM_IDLE_MS
+const REFUSED_TOKEN_PAUSE_MS = 60_000
+
+/** How long to leave getUpdates alone after this failure: a 429's retry_after, a minute for a refused token. */
+function pauseAfter(err: unknown): number {
+  if (!(err instanceof TelegramError)) return 0
+  if (err.retryAfterSeconds !== undefined) return err.retryAfterSeconds * 1000
+  return [401, 403, 404].includes(err.status) ? REFUSED_TOKEN_PAUSE_MS : 0
+}
+
 // advisory lock (namespace, key): the namespace keeps our locks apart from anyone else's
 const LOCK_NAMESPACE = 746_001
 const lockKey = (botId: string) => Number(BigInt(botId.replace(/\D/g, '') || '0') % 2_147_483_647n)
+
+/**
+ * Handles a bot's updates, each once (processUpdate). One that fails UPDATE_MAX_ATTEMPTS times
+ * while the database is up (a malformed update, a bug) is logged and skipped, so that it cannot
+ * block the bot: getUpdates would hand it out again and again, and Telegram's webhook posts it
+ * again until it is answered 2xx (for a day).
+ */
+export function updateHandler(deps: UpdateDeps & { log: ReaderDeps['log'] }, token: string, intake: Intake): (update: TelegramUpdate) => Promise<void> {
+  const botId = botIdOf(token)
+  // failed attempts of updates that are still being retried
+  const failures = new Map<number, number>()
+  return async (update) => {
+    try {
+      await processUpdate(deps, token, update, intake)
+      failures.delete(update.update_id)
+    } catch (err) {
+      // the database being away is nobody's fault: the update waits for it
+      if (isDatabaseDown(err)) throw err
+      const attempts = (failures.get(update.update_id) ?? 0) + 1
+      failures.set(update.update_id, attempts)
+      if (attempts < UPDATE_MAX_ATTEMPTS) throw err
+      deps.log.error({ botId, updateId: update.update_id, attempts, err }, 'a Telegram update kept failing and is skipped')
+      await skipUpdate(deps.db, botId, update.update_id, intake)
+      failures.delete(update.update_id)
+    }
+  }
+}
 
 /** The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token: the configured one, or one derived from the bot token. */
 export function webhookSecretFor(configured: string | undefined, token: string): string {
@@ -83,27 +121,19 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
     }
   }
 
-  // failed attempts of updates that are still being retried
-  const failures = new Map<number, number>()
+  const handle = updateHandler(deps, token, 'poll')
 
-  async function handle(update: TelegramUpdate): Promise<void> {
-    try {
-      await processUpdate(deps, token, update)
-      failures.delete(update.update_id)
-    } catch (err) {
-      // the database being away is nobody's fault: the update waits for it
-      if (isDatabaseDown(err)) throw err
-      const attempts = (failures.get(update.update_id) ?? 0) + 1
-      failures.set(update.update_id, attempts)
-      if (attempts < UPDATE_MAX_ATTEMPTS) throw err
-      deps.log.error({ botId, updateId: update.update_id, attempts, err }, 'a Telegram update kept failing and is skipped')
-      await skipUpdate(deps.db, botId, update.update_id)
-      failures.delete(update.update_id)
-    }
-  }
-
+  // set when Telegram asked to wait
+  let quietUntil = 0
   const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
-    const updates = await poll(signal)
+    if (quietUntil > Date.now()) await sleep(quietUntil - Date.now(), undefined, { signal }).catch(() => undefined)
+    let updates: TelegramUpdate[] | undefined
+    try {
+      updates = await poll(signal)
+    } catch (err) {
+      quietUntil = Date.now() + pauseAfter(err)
+      throw err
+    }
     if (!updates) return
     // in order; a failure stops the batch, and the next round asks again from the stored offset
     for (const update of updates) await handle(update)

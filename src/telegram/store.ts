@@ -38,10 +38,25 @@ export async function sessionOfTopic(db: Executor, siteIds: string[], threadId: 
   return s
 }
 
+/** Forgets the conversation's forum topic (deleted in Telegram), so that its next note opens a new one. */
+export async function forgetTopic(db: Executor, sessionId: string, threadId: number): Promise<void> {
+  await db.update(chatSessions).set({ telegramThreadId: null })
+    .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.telegramThreadId, threadId)))
+}
+
 /** Sets the conversation's forum topic unless it already has one (a concurrent retry may have set it). */
 export async function setTopic(db: Executor, sessionId: string, threadId: number): Promise<void> {
   await db.update(chatSessions).set({ telegramThreadId: threadId })
     .where(and(eq(chatSessions.id, sessionId), isNull(chatSessions.telegramThreadId)))
+}
+
+/**
+ * Points the sites that post to `from` with this bot at `to`: Telegram turned their group into a
+ * supergroup (forum topics turned on, for one), and refuses the old id from then on.
+ */
+export async function moveBotChat(db: Executor, botId: string, from: string, to: string): Promise<void> {
+  await db.update(sites).set({ telegramChatId: to, updatedAt: sql`now()` })
+    .where(and(eq(sites.telegramBotId, botId), eq(sites.telegramChatId, from)))
 }
 
 /** Sites that post to this chat with this bot (the bot is known by its id, the token's public part). */

@@ -46,6 +46,19 @@ type Answer = { kind: 'ack' } | { kind: 'text'; html: string }
 
 const offsetKey = (botId: string) => `telegram_offset:${botId}`
 
+/**
+ * How a bot's updates arrive. getUpdates hands them out in order, so the stored offset tells
+ * which were handled. Telegram's webhook posts updates of different chats side by side, and
+ * retries a failed one later while the others go on, so a later update can be handled first:
+ * there each update is claimed by its own id, and the offset would drop the earlier one.
+ */
+export type Intake = 'poll' | 'webhook'
+
+const WEBHOOK_UPDATE_PREFIX = 'telegram_update:'
+const webhookUpdateKey = (botId: string, updateId: number) => `${WEBHOOK_UPDATE_PREFIX}${botId}:${updateId}`
+// Telegram gives up redelivering an update after a day
+const WEBHOOK_UPDATE_KEEP_HOURS = 48
+
 /** The next update id to ask getUpdates for (Telegram's `offset`). */
 export async function storedOffset(db: Executor, botId: string): Promise<number> {
   const rows = await db.execute<{ value: string }>(sql`select value from app_settings where key = ${offsetKey(botId)}`)
@@ -53,11 +66,19 @@ export async function storedOffset(db: Executor, botId: string): Promise<number>
 }
 
 /**
- * Moves the stored offset past this update unless it already is: true for the one
- * transaction that gets to handle the update, false for a replay (a webhook redelivery,
- * or a getUpdates answer another reader has already handled).
+ * Claims the update for this transaction: polling moves the stored offset past it unless it
+ * already is; a webhook marks its id (and leaves alone what getUpdates handled before a switch).
+ * True for the one transaction that gets to handle the update, false for a replay (a webhook
+ * redelivery, or a getUpdates answer another reader has already handled).
  */
-async function claimUpdate(db: Executor, botId: string, updateId: number): Promise<boolean> {
+async function claimUpdate(db: Executor, botId: string, updateId: number, intake: Intake = 'poll'): Promise<boolean> {
+  if (intake === 'webhook') {
+    if (await storedOffset(db, botId) > updateId) return false
+    const rows = await db.execute(sql`
+      insert into app_settings (key, value) values (${webhookUpdateKey(botId, updateId)}, 'handled')
+      on conflict (key) do nothing returning key`)
+    return rows.length > 0
+  }
   const next = String(updateId + 1)
   const rows = await db.execute(sql`
     insert into app_settings (key, value) values (${offsetKey(botId)}, ${next})
@@ -71,8 +92,30 @@ async function claimUpdate(db: Executor, botId: string, updateId: number): Promi
  * Gives up on an update that keeps failing: the offset moves past it in a transaction of its
  * own, so one bad update cannot block a bot's later ones.
  */
-export async function skipUpdate(db: Executor, botId: string, updateId: number): Promise<void> {
-  await claimUpdate(db, botId, updateId)
+/**
+ * Whether an update was handled already. What getUpdates handled stays handled in webhook
+ * mode too: after a switch, Telegram redelivers the updates it was not yet told of.
+ */
+async function handledBefore(db: Executor, botId: string, updateId: number, intake: Intake): Promise<boolean> {
+  if (await storedOffset(db, botId) > updateId) return true
+  if (intake === 'poll') return false
+  const rows = await db.execute(sql`select 1 from app_settings where key = ${webhookUpdateKey(botId, updateId)}`)
+  return rows.length > 0
+}
+
+/** Deletes up to `batch` marks of webhook updates older than Telegram redelivers them (the retention job). */
+export async function deleteOldWebhookUpdateMarks(db: Executor, batch: number): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from app_settings where key in (
+      select key from app_settings
+      where key like ${`${WEBHOOK_UPDATE_PREFIX}%`} and updated_at < now() - make_interval(hours => ${WEBHOOK_UPDATE_KEEP_HOURS})
+      limit ${batch})
+    returning 1`)
+  return rows.length
+}
+
+export async function skipUpdate(db: Executor, botId: string, updateId: number, intake: Intake = 'poll'): Promise<void> {
+  await claimUpdate(db, botId, updateId, intake)
 }
 
 const managerName = (from: TelegramMessage['from']) =>
@@ -165,12 +208,12 @@ async function sessionOfReply(db: Executor, botId: string, msg: TelegramMessage)
  * (getFile) and checked like an upload: it is in the store before the update's transaction,
  * which then only links it. Undefined when the message has neither or answers no open conversation.
  */
-async function fetchMedia(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<FetchedMedia | undefined> {
+async function fetchMedia(deps: UpdateDeps, token: string, update: TelegramUpdate, intake: Intake): Promise<FetchedMedia | undefined> {
   const msg = update.message
   const media = msg?.photo?.at(-1) ?? msg?.document
   if (!msg || !media || msg.from?.is_bot) return undefined
   // a replay (webhook redelivery) is not downloaded again
-  if (await storedOffset(deps.db, botIdOf(token)) > update.update_id) return undefined
+  if (await handledBefore(deps.db, botIdOf(token), update.update_id, intake)) return undefined
   const session = await sessionOfReply(deps.db, botIdOf(token), msg)
   if (session?.status !== 'open') return undefined
   if (media.file_size !== undefined && media.file_size > deps.maxFileBytes) return { refused: `the file is larger than ${deps.maxFileBytes} bytes` }
@@ -216,16 +259,16 @@ async function handleMessage(db: Executor, events: Publisher, botId: string, msg
  * update changes, and the manager is answered (a reaction, or a short note) only after
  * that commits, so an acknowledged reply is a stored reply.
  */
-export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate): Promise<void> {
+export async function processUpdate(deps: UpdateDeps, token: string, update: TelegramUpdate, intake: Intake = 'poll'): Promise<void> {
   const botId = botIdOf(token)
   const msg = update.message
   // a download waits for Telegram: never inside a transaction
-  const media = await fetchMedia(deps, token, update)
+  const media = await fetchMedia(deps, token, update, intake)
   const fetched = media && 'attachment' in media ? media.attachment : undefined
   let answer: Answer | undefined
   try {
     answer = await transaction(deps.db, deps.events, async (tx, events) => {
-      if (!(await claimUpdate(tx, botId, update.update_id))) return undefined
+      if (!(await claimUpdate(tx, botId, update.update_id, intake))) return undefined
       return msg && handleMessage(tx, events, botId, msg, deps, media)
     })
   } finally {

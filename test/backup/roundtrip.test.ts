@@ -1,6 +1,10 @@
 import { statSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
 import t from 'tap'
 import postgres from 'postgres'
+import { writeBackup } from '../../src/backup/backup.js'
 import { restoreFromFile } from '../../src/backup/restore.js'
 import { buildTestApp, emptyDatabase, freshDatabase } from '../helpers/app.js'
 import { connect, dumpRows, schemaTables, seededBackup, seedEveryTable } from '../helpers/backup-fixture.js'
@@ -67,4 +71,20 @@ t.test('a migrated database with no rows counts as empty', async (t) => {
   const targetUrl = await freshDatabase()
   await restoreFromFile(connect(t, targetUrl), file)
   t.same(await dumpRows(targetUrl, schemaTables()), await dumpRows(sourceUrl, schemaTables()))
+})
+
+t.test('an output that fails mid-way (a full disk) fails the backup at once and ends its transaction, instead of waiting for ever', { timeout: 20_000 }, async (t) => {
+  const { sourceUrl } = await shared
+  const source = connect(t, sourceUrl)
+  // what a file stream on a full disk does: its first write fails a moment later
+  const fullDisk = new Writable({
+    write: (_chunk, _encoding, done) => void setImmediate(() => done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))),
+  })
+  const gzip = createGzip({ level: 1 })
+  const written = pipeline(gzip, fullDisk)
+  written.catch(() => {})
+  await t.rejects(writeBackup(source, gzip, new Date()), /no space left on device/)
+  await t.rejects(written, /no space left on device/)
+  const [open] = await source<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`
+  t.equal(open?.n, 0, 'no snapshot transaction left open')
 })

@@ -69,8 +69,14 @@ export type BotApiStandIn = {
   topics: { chat_id: string; name: string; message_thread_id: number }[]
   webhooks: Record<string, unknown>[]
   forumChats: Set<string>
+  /** forum topics managers deleted (message_thread_id): posting into one is refused */
+  deletedTopics: Set<number>
+  /** groups Telegram turned into supergroups (old id → new id): the old id is refused with migrate_to_chat_id */
+  migratedChats: Map<string, string>
   /** how methods other than getUpdates answer */
   setMode: (mode: Mode) => void
+  /** how getUpdates answers: a 429 with retry_after, or 401 for a revoked token; undefined: as Telegram normally does */
+  setUpdatesFailure: (failure: { kind: 'rateLimit'; retryAfter: number } | { kind: 'unauthorized' } | undefined) => void
   /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
   setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
@@ -80,6 +86,10 @@ export type BotApiStandIn = {
   updateBody: (updateId: number, m: FakeUpdateMessage) => Record<string, unknown>
   close: () => Promise<void>
 }
+
+// Telegram refuses a message longer than this, counted once its HTML is parsed: tags gone, each entity one character
+const TELEGRAM_MAX_CHARS = 4096
+export const visibleChars = (html: string) => Array.from(html.replace(/<[^>]*>/g, '').replace(/&(?:amp|lt|gt|quot);/g, '&')).length
 
 type Part = { name: string; filename?: string; contentType?: string; body: Buffer }
 
@@ -131,6 +141,7 @@ const readBody = (req: IncomingMessage) => new Promise<Body>((resolve) => {
 
 export async function startBotApi(t: { teardown: (fn: () => unknown) => void }): Promise<BotApiStandIn> {
   let mode: Mode = { kind: 'ok' }
+  let updatesFailure: Parameters<BotApiStandIn['setUpdatesFailure']>[0]
   let beforeAnswer = async (_m: SentMessage) => {}
   let nextMessageId = 1000
   // ids keep growing across the tests of a file, which share a database and its stored offset
@@ -141,7 +152,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   const sockets = new Set<Socket>()
   const stored = new Map<string, { bytes: Buffer; path: string }>()
   const api: Omit<BotApiStandIn, 'url' | 'close'> = {
-    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(),
+    calls: [], sent: [], files: [], reactions: [], topics: [], webhooks: [], forumChats: new Set(), deletedTopics: new Set(), migratedChats: new Map(),
     addFile: (bytes, path) => {
       const fileId = `file-${stored.size + 1}-${randomInt(1e9)}`
       stored.set(fileId, { bytes, path })
@@ -149,6 +160,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     },
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
+    setUpdatesFailure: (f) => (updatesFailure = f),
     setBeforeAnswer: (hook) => (beforeAnswer = hook),
     pushUpdate: (m) => api.pushRawUpdate((id) => api.updateBody(id, m)),
     pushRawUpdate: (body) => {
@@ -186,6 +198,10 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   }
 
   function getUpdates(params: Record<string, unknown>, res: ServerResponse) {
+    if (updatesFailure?.kind === 'rateLimit') {
+      return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${updatesFailure.retryAfter}`, parameters: { retry_after: updatesFailure.retryAfter } })
+    }
+    if (updatesFailure?.kind === 'unauthorized') return answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' })
     const offset = Number(params.offset ?? 0)
     // like Telegram: asking from an offset confirms (drops) every earlier update
     while (updates.length && Number(updates[0]?.update_id) < offset) updates.shift()
@@ -211,7 +227,13 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     if (mode.kind === 'rateLimit') {
       return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${mode.retryAfter}`, parameters: { retry_after: mode.retryAfter } })
     }
+    const migratedTo = api.migratedChats.get(String(params.chat_id))
+    if (migratedTo !== undefined) {
+      return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: Number(migratedTo) } })
+    }
+    if (api.deletedTopics.has(Number(params.message_thread_id))) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message thread not found' })
     if (method === 'sendMessage') {
+      if (visibleChars(String(params.text)) > TELEGRAM_MAX_CHARS) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' })
       const reply = params.reply_parameters as { message_id?: number } | undefined
       const m: SentMessage = {
         message_id: nextMessageId++,
@@ -262,6 +284,9 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
       return answer(res, 200, { ok: true, result: true })
     }
     if (method === 'setWebhook') {
+      if (params.secret_token !== undefined && !/^[\w-]{1,256}$/.test(String(params.secret_token))) {
+        return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: secret token contains unallowed characters' })
+      }
       api.webhooks.push(params)
       return answer(res, 200, { ok: true, result: true })
     }

@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait.js'
  * longer than DELIVERED_RETENTION_DAYS (30) ago and Telegram message links as old; what is
  * on its way or recent stays.
  */
-t.test('the retention job prunes finished outbox rows and Telegram links past their age, nothing else', async (t) => {
+t.test('the retention job prunes finished outbox rows, Telegram links and webhook update marks past their age, nothing else', async (t) => {
   const app = await buildTestApp(t, { env: { METRICS_TOKEN: 'metrics-token-for-this-test-0123456789' } })
   // the round every instance runs at start is over once a round of our own gets the job's lock
   await waitFor('a round of the test\'s own', () => app.retention.runOnce())
@@ -30,6 +30,11 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
     insert into telegram_messages (chat_id, message_id, site_id, session_id, created_at) values ('-100', ${messageId}, ${s.site.id}, ${s.id}, now() - make_interval(days => ${daysAgo}))`
   await link(1, 31)
   await link(2, 29)
+  // webhook-mode update marks: kept while Telegram may redeliver (a day), pruned after two
+  const mark = (updateId: number, hoursAgo: number) => raw`
+    insert into app_settings (key, value, updated_at) values (${`telegram_update:123456:${updateId}`}, 'handled', now() - make_interval(hours => ${hoursAgo}))`
+  await mark(1, 49)
+  await mark(2, 47)
 
   const result = await app.retention.runOnce()
   t.match(result, { outboxRows: 2, telegramLinks: 1 })
@@ -37,6 +42,8 @@ t.test('the retention job prunes finished outbox rows and Telegram links past th
   t.same(kinds.map((r) => r.kind), ['test.done.29', 'test.pending.null'])
   const links = await raw<{ message_id: string }[]>`select message_id::text from telegram_messages where session_id = ${s.id}`
   t.same(links.map((r) => r.message_id), ['2'])
+  const marks = await raw<{ key: string }[]>`select key from app_settings where key like 'telegram_update:%'`
+  t.same(marks.map((r) => r.key), ['telegram_update:123456:2'])
   const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-for-this-test-0123456789' } })
   t.match(metrics.body, /retention_last_run\{figure="outbox_rows"\} 2/, 'the last run\'s count is in /metrics')
 })

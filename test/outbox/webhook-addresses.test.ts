@@ -27,6 +27,7 @@ const INSIDE = [
   'http://10.0.0.1/h', 'http://172.16.5.4/h', 'http://192.168.1.1/h', 'http://100.64.0.1/h', 'http://0.0.0.0/h',
   'http://[::1]/h', 'http://[::ffff:127.0.0.1]/h', 'http://[::ffff:a9fe:a9fe]/h', 'http://[fd00:ec2::254]/h', 'http://[fe80::1]/h',
   'http://[64:ff9b::a9fe:a9fe]/h', 'http://2130706433/h', 'http://0x7f.1/h', 'http://224.0.0.1/h', 'http://[2002:7f00:1::]/h',
+  'http://[::ffff:0:127.0.0.1]/h',
 ]
 
 t.test('webhooks to loopback, private, link-local, unique-local and metadata addresses are refused at creation (400)', async (t) => {
@@ -83,9 +84,9 @@ t.test('WEBHOOK_ALLOW_PRIVATE=true lets local receivers through (for tests and p
 })
 
 t.test('what counts as a public address', async (t) => {
-  for (const a of ['8.8.8.8', '93.184.215.14', '2606:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '64:ff9b::808:808']) t.ok(isPublicAddress(a), a)
+  for (const a of ['8.8.8.8', '93.184.215.14', '2606:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::808:808']) t.ok(isPublicAddress(a), a)
   for (const a of ['127.0.0.1', '10.1.2.3', '172.31.255.255', '192.168.0.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '255.255.255.255',
-    '198.18.0.1', '::', '::1', '::ffff:10.0.0.1', 'fd00::1', 'fe80::1%eth0', 'ff02::1', '2001:db8::1', '2001::1', '64:ff9b:1::1', 'not-an-ip']) t.notOk(isPublicAddress(a), a)
+    '198.18.0.1', '::', '::1', '::ffff:10.0.0.1', '::ffff:0:a9fe:a9fe', 'fd00::1', 'fe80::1%eth0', 'ff02::1', '2001:db8::1', '2001::1', '64:ff9b:1::1', 'not-an-ip']) t.notOk(isPublicAddress(a), a)
 })
 
 t.test('a url the pattern lets through but no URL parser takes (an IPv6 zone id) is a 400, under either policy', async (t) => {

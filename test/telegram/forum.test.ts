@@ -26,6 +26,14 @@ t.test('each conversation gets its own topic, and its notes go there', async (t)
   await waitFor('the message', () => bot.sent.some((m) => m.text.includes('second question')))
   t.same(bot.sent.filter((m) => m.chat_id === chatId).map((m) => m.message_thread_id), [threadId, threadId])
   t.equal(bot.topics.length, 1)
+
+  // a manager deletes the topic while the conversation goes on: its next note opens a new one
+  bot.deletedTopics.add(threadId)
+  await app.inject(sendRequest(s, { text: 'after the topic was deleted' }))
+  const note = await waitFor('the note in a new topic', () => bot.sent.find((m) => m.text.includes('after the topic was deleted')))
+  t.equal(bot.topics.length, 2)
+  t.equal(note.message_thread_id, bot.topics[1]?.message_thread_id)
+  t.equal((await app.sql<{ n: number }[]>`select count(*)::int as n from outbox where session_id = ${s.id} and status = 'failed'`)[0]?.n, 0, 'nothing given up on')
 })
 
 t.test('a plain message in the topic is the reply', async (t) => {

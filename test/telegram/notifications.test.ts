@@ -1,7 +1,10 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { bootstrap } from '../../src/bootstrap.js'
+import { siteBotToken } from '../../src/chat/sites.js'
+import { loadConfig } from '../../src/config.js'
+import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
+import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, visibleChars } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('one app at the default settings and one stand-in that answers (each test with its own site and Telegram chat)', async (t) => {
@@ -56,6 +59,35 @@ t.test('one app at the default settings and one stand-in that answers (each test
     t.equal(bot.sentTo(site.chatId).filter((m) => m.text.includes('hello there')).length, 1)
   })
 
+  t.test("the longest fields a visitor may send still make cards within Telegram's 4096 characters: the quoted text is cut, the card arrives", async (t) => {
+    const site = await makeTelegramSite(app)
+    const text = `${'long question '.repeat(285)}END`
+    const pageUrl = `https://shop.example/?${'utm=1&'.repeat(337)}`
+    await makeSession(app, site, { name: 'N'.repeat(100), email: `${'e'.repeat(64)}@${'d'.repeat(180)}.com`, pageUrl, locale: 'en-GB', firstMessage: text })
+    const note = await app.inject({ method: 'POST', url: '/api/public/chat/notify', headers: { 'x-api-key': site.apiKey }, payload: { name: 'N'.repeat(100), pageUrl, message: text } })
+    t.equal(note.statusCode, 202)
+    const [card, request] = await waitFor('the card and the note', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
+    for (const sent of [card, request]) {
+      t.ok(visibleChars(sent?.text ?? '') <= 4096, `${visibleChars(sent?.text ?? '')} characters`)
+      t.match(sent?.text, /💬 long question long question .*…/, 'the text, cut')
+      t.notMatch(sent?.text, 'END')
+      t.match(sent?.text, pageUrl.replace(/&/g, '&amp;'), 'the page address whole')
+    }
+  })
+
+  t.test('a group Telegram turned into a supergroup (forum topics turned on): notes go to its new id, and the site keeps it', async (t) => {
+    const site = await makeTelegramSite(app, '-4001234567')
+    const supergroup = '-1009876543210'
+    bot.migratedChats.set(site.chatId, supergroup)
+    const s = await makeSession(app, site, { firstMessage: 'before the move was known' })
+    const card = await waitFor('the card in the supergroup', () => bot.sentTo(supergroup)[0])
+    t.match(card.text, 'before the move was known')
+    t.equal((await app.sql<{ chat: string }[]>`select telegram_chat_id as chat from sites where id = ${site.id}`)[0]?.chat, supergroup)
+    t.equal((await app.inject(sendRequest(s, { text: 'and after' }))).statusCode, 201)
+    await waitFor('the next note there too', () => bot.sentTo(supergroup).some((m) => m.text.includes('and after')))
+    t.equal((await app.sql<{ n: number }[]>`select count(*)::int as n from outbox where site_id = ${site.id} and status = 'failed'`)[0]?.n, 0, 'nothing given up on')
+  })
+
   t.test('contact details given later are posted', async (t) => {
     const site = await makeTelegramSite(app)
     const s = await makeSession(app, site)
@@ -81,6 +113,18 @@ t.test('a legacy /notify note wakes the worker: it reaches Telegram well before 
   t.equal(res.json().data.queued, true)
   const note = await waitFor('the note', () => bot.sentTo(site.chatId).find((m) => m.text.includes('call me')), 10_000)
   t.match(note.text, /Ann/)
+})
+
+t.test('TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID set after the first start (the demo site exists) reach that site on the next start', async (t) => {
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
+  const first = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({}))
+  t.equal(first.site?.demo, true)
+  const next = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({ TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN, TELEGRAM_CHAT_ID: '-1001234' }))
+  t.equal(next.site?.site.id, first.site?.site.id)
+  t.equal(next.site?.site.telegramChatId, '-1001234')
+  t.equal(next.site && siteBotToken(app.secretBox, next.site.site), TEST_BOT_TOKEN)
+  const unset = await bootstrap(app.db, app.bus, app.secretBox, loadConfig({}))
+  t.equal(unset.site?.site.telegramChatId, '-1001234', 'unset variables leave what is configured')
 })
 
 t.test('a site without Telegram queues nothing', async (t) => {

@@ -188,6 +188,31 @@ t.test('the update offset survives a restart: nothing is replayed and nothing sk
   t.same((await poll(second, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['before restart', 'while down'])
 })
 
+t.test("getUpdates answered 429 waits retry_after before asking again, and a refused (revoked) token is not asked every second", async (t) => {
+  const bot = await startBotApi(t)
+  const app = await buildTestApp(t, { env: telegramEnv(bot) })
+  const { site, s, cardId } = await notifiedSession(app, bot)
+  const asks = (from: number) => bot.calls.slice(from).filter((c) => c.method === 'getUpdates')
+  bot.setUpdatesFailure({ kind: 'rateLimit', retryAfter: 3 })
+  // chatter no site reads ends the long poll under way: the next ask is answered 429
+  const from = bot.calls.length
+  bot.pushUpdate({ chatId: '-100999', text: 'chatter' })
+  const refused = await waitFor('the 429', () => asks(from)[0])
+  bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the wait' })
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(asks(from).length, 1, `no ask within retry_after (${asks(from).map((c) => c.at - refused.at).join(', ')} ms)`)
+  bot.setUpdatesFailure(undefined)
+  await waitFor('the reply, after the wait', async () => (await poll(app, s)).some((m) => m.text === 'after the wait'))
+  t.ok(asks(from)[1] && (asks(from)[1]?.at ?? 0) - refused.at >= 2900, 'asked again once retry_after had passed')
+
+  bot.setUpdatesFailure({ kind: 'unauthorized' })
+  const later = bot.calls.length
+  bot.pushUpdate({ chatId: '-100999', text: 'more chatter' })
+  await waitFor('the 401', () => asks(later)[0])
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(asks(later).length, 1, 'a revoked token is not asked again every TELEGRAM_IDLE_MS')
+})
+
 t.test('with two instances only one reads updates at a time, and each reply is stored once', async (t) => {
   const bot = await startBotApi(t)
   const env = telegramEnv(bot)
@@ -210,7 +235,8 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   const hook = await waitFor('setWebhook', () => bot.webhooks[0])
   t.match(hook, { url: 'https://chat.example.com/api/telegram/webhook/123456', secret_token: 'hook-secret_1' })
   t.notOk(bot.calls.some((c) => c.method === 'getUpdates'), 'no polling in webhook mode')
-  const update = bot.updateBody(Date.now(), { chatId: site.chatId, replyTo: cardId, text: 'via webhook' })
+  const updateId = Date.now()
+  const update = bot.updateBody(updateId, { chatId: site.chatId, replyTo: cardId, text: 'via webhook' })
   const post = (secret: string) => app.inject({
     method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': secret }, payload: update,
   })
@@ -218,6 +244,27 @@ t.test('webhook mode: setWebhook with a secret, wrong secrets refused, a redeliv
   t.equal((await post('hook-secret_1')).statusCode, 200)
   t.equal((await post('hook-secret_1')).statusCode, 200)
   t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook'])
+
+  // Telegram posts updates of different chats side by side, and retries a failed one while later ones go on
+  const [earlier, later] = [updateId + 10, updateId + 11]
+  const deliver = (body: Record<string, unknown>) => app.inject({
+    method: 'POST', url: '/api/telegram/webhook/123456', headers: { 'x-telegram-bot-api-secret-token': 'hook-secret_1' }, payload: body,
+  })
+  t.equal((await deliver(bot.updateBody(later, { chatId: '-100999', text: 'chatter in another chat' }))).statusCode, 200)
+  const earlierReply = bot.updateBody(earlier, { chatId: site.chatId, replyTo: cardId, text: 'handled after a later update' })
+  t.equal((await deliver(earlierReply)).statusCode, 200)
+  t.equal((await deliver(earlierReply)).statusCode, 200, 'and its redelivery')
+  // what getUpdates handled before a switch to webhook mode, Telegram may post again: it stays handled
+  await app.sql`insert into app_settings (key, value) values ('telegram_offset:123456', ${String(updateId)})
+    on conflict (key) do update set value = greatest(app_settings.value::bigint, excluded.value::bigint)::text`
+  t.equal((await deliver(bot.updateBody(updateId - 1, { chatId: site.chatId, replyTo: cardId, text: 'handled by getUpdates before the switch' }))).statusCode, 200)
+  t.same((await poll(app, s)).filter((m) => m.sender === 'agent').map((m) => m.text), ['via webhook', 'handled after a later update'], 'an earlier update handled after a later one is stored, once; one getUpdates handled is not')
+
+  // a message without a chat: handling it throws every time; Telegram would post it again for a day
+  const bad = { update_id: updateId + 20, message: { message_id: 1, date: 0, text: 'no chat' } }
+  const statuses: number[] = []
+  for (let i = 0; i < UPDATE_MAX_ATTEMPTS + 1; i++) statuses.push((await deliver(bad)).statusCode)
+  t.same(statuses, [...new Array<number>(UPDATE_MAX_ATTEMPTS - 1).fill(500), 200, 200], `skipped after ${UPDATE_MAX_ATTEMPTS} attempts, then handled`)
 })
 
 t.test('webhook mode: a reply with a lone surrogate is answered 200 and refused with a note, as when polling', async (t) => {
