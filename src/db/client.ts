@@ -24,7 +24,8 @@ export function connectDb(url: string, opts: { poolSize?: number; appName?: stri
   const sql = postgres(url, {
     // two at least: migrations hold a lock on one connection while running on another
     max: Math.max(2, opts.poolSize ?? 10),
-    // fail fast when the database is away, so /healthz and requests answer 503 quickly
+    // fail fast when the database is away, so /healthz and requests answer 503 quickly (a server
+    // that accepted the connection gets a second window: the driver patch's stalled-process case)
     connect_timeout: 3,
     backoff: reconnectDelaySeconds,
     idle_timeout: 60,

@@ -182,3 +182,56 @@ t.test('an array-types query that fails with the connection open (statement_time
   const [row] = await sql<{ ok: number }[]>`select 1 as ok`
   t.equal(row?.ok, 1, 'the next query is answered')
 })
+
+/** Blocks this process for `ms`, as the scheduler of a loaded host can. */
+function stall(ms: number): void {
+  const end = Date.now() + ms
+  while (Date.now() < end) { /* the process gets no turn */ }
+}
+
+// The stall starts as the startup message goes out (the timer then runs before the server's
+// answer waiting on the socket is read), or while the server's first answer is read (the
+// timer then runs with the next one a round trip away): a retention round's lock connection
+// at an app's start on a loaded host.
+const stalls: Record<string, (socket: Socket) => void> = {
+  'before the server\'s answer is read': () => setImmediate(() => stall(2500)),
+  'while the server\'s first answer is read': (socket) => socket.once('data', () => stall(2500)),
+}
+for (const [when, stallOn] of Object.entries(stalls)) {
+  t.test(`a connect timeout that fires as the process resumes from a stall ${when}: the query is answered`, async (t) => {
+    const url = new URL(await fileDatabaseUrl())
+    const options = {
+      max: 1,
+      connect_timeout: 2,
+      onnotice: () => {},
+      // the driver's own socket, made here to stall around it (an option of its README that its types lack)
+      socket: () => {
+        const socket = connect(Number(url.port || 5432), url.hostname)
+        stallOn(socket)
+        return socket
+      },
+    }
+    const sql = postgres(url.toString(), options)
+    t.teardown(() => sql.end({ timeout: 1 }))
+    // unpatched: CONNECT_TIMEOUT
+    const [row] = await sql<{ ok: number }[]>`select 1 as ok`
+    t.equal(row?.ok, 1)
+  })
+}
+
+t.test('a server that accepts and never answers still fails the connection with CONNECT_TIMEOUT', async (t) => {
+  const sockets = new Set<Socket>()
+  const silent = createServer((socket) => void sockets.add(socket))
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  const address = silent.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const sql = postgres(`postgres://nobody:secret@127.0.0.1:${port}/none`, { max: 1, connect_timeout: 1, onnotice: () => {} })
+  t.teardown(async () => {
+    await sql.end({ timeout: 1 })
+    for (const s of sockets) s.destroy()
+    silent.close()
+  })
+  const started = Date.now()
+  t.equal(codeOf(await sql`select 1`.then(() => undefined, (e: unknown) => e)), 'CONNECT_TIMEOUT')
+  t.ok(Date.now() - started >= 1900, 'after twice its connect_timeout (the socket connected: one more window)')
+})
