@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { createSite } from '../../src/chat/sites.js'
+import { hashPassword } from '../../src/chat/secrets.js'
 import { createUser, type Role } from '../../src/chat/users.js'
 
 export type TestSite = { id: string; apiKey: string; apiSecret: string }
@@ -14,13 +15,20 @@ export async function makeSite(app: FastifyInstance, origins: string[] = ['https
   return { id: site.id, apiKey: site.apiKey, apiSecret }
 }
 
-/** `siteIds`: the sites the user works on (default: all). */
+const STAFF_PASSWORD = 'correct horse battery'
+let staffPasswordHash: Promise<string> | undefined
+// one scrypt hash of the staff password per test process, stored for every user made here: a
+// real hash, which the login route checks at full cost
+const hashStaffPassword = () => (staffPasswordHash ??= hashPassword(STAFF_PASSWORD))
+
+/**
+ * `siteIds`: the sites the user works on (default: all). The token is what a login would give
+ * (app.issueStaffToken), without the login's password check: the login has tests of its own.
+ */
 export async function makeStaff(app: FastifyInstance, role: Role = 'agent', name = 'Olena', siteIds: string[] | null = null): Promise<Staff> {
   const email = `${uniq(role)}@example.com`
-  const password = 'correct horse battery'
-  const user = await createUser(app.db, { email, name, password, role, siteIds })
-  const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
-  return { id: user.id, token: res.json().data.token, email, password }
+  const user = await createUser(app.db, { email, name, password: STAFF_PASSWORD, role, siteIds }, hashStaffPassword)
+  return { id: user.id, token: app.issueStaffToken(user), email, password: STAFF_PASSWORD }
 }
 
 const publicHeaders = (site: TestSite, extra: Record<string, string> = {}) => ({ 'x-api-key': site.apiKey, ...extra })

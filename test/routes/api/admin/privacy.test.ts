@@ -68,6 +68,7 @@ t.test('the audit log lists logins, user and site changes, rotations and exports
   const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
   const admin = await makeStaff(app, 'admin', 'Root')
   const agent = await makeStaff(app, 'agent', 'Taras')
+  for (const { email, password } of [admin, agent]) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
   const created = await app.inject({ method: 'POST', url: '/api/admin/sites', headers: bearer(admin), payload: { name: 'Shop', origins: [] } })
   const siteId = created.json().data.site.id
   await app.inject({ method: 'PATCH', url: `/api/admin/sites/${siteId}`, headers: bearer(admin), payload: { retentionDays: 30, telegram: { botToken: '123:secret-token', chatId: '-1' } } })
