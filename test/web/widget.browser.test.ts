@@ -183,7 +183,7 @@ t.test('on a phone-width screen the open panel fills the screen at once when mot
 })
 
 t.test('the widget takes live frames from its socket without polling, and resumes with after=<last seq> after a restart (1012)', async (t) => {
-  const { pageOrigin, context, page } = await setup(t)
+  const { app, pageOrigin, agent, context, page } = await setup(t)
   const sockets: WebSocketRoute[] = []
   // a stand-in for the widget socket, so the resume protocol is checked whatever the server offers
   await context.routeWebSocket(/\/ws/, (ws) => void sockets.push(ws))
@@ -216,6 +216,8 @@ t.test('the widget takes live frames from its socket without polling, and resume
   const texts = await page.locator('[data-chat-widget] .bubble').allTextContents()
   t.same(texts.slice(-2), ['third', 'fourth'], 'shown in seq order whatever order they arrive in')
   t.equal(polls, 0, 'no polling while the socket is up')
+  // closed on the server too: the widget's catch-up after a close reads the status back from it
+  await app.inject({ method: 'POST', url: `/api/chat/sessions/${sessionId}/close`, headers: bearer(agent) })
   second.send(JSON.stringify({ type: 'session', session: { id: sessionId, status: 'closed' } }))
   await page.getByRole('button', { name: 'Start a new chat' }).waitFor()
   await expectAccessible(t, page, 'widget, chat closed')
