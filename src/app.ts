@@ -15,7 +15,7 @@ import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
 import { loneSurrogateError } from './chat/errors.js'
 import { loneSurrogateAt } from './http/lone-surrogates.js'
-import { bodyDeadline } from './http/request-deadline.js'
+import { bodyDeadline, LINGER_MS, lingerOverUnreadBody } from './http/request-deadline.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import realtimePlugin from './plugins/realtime.js'
@@ -141,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   })
   app.addHook('onRoute', refuseBodyWhereNoneIsTaken)
   app.addHook('onRequest', bodyDeadline(config.requestTimeoutMs))
+  app.addHook('onSend', lingerOverUnreadBody(LINGER_MS))
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? (() => new Date()))

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { onRequestHookHandler } from 'fastify'
+import type { onRequestHookHandler, onSendHookHandler } from 'fastify'
 import { clientErrorHandler } from './errors.js'
 
 const requestTimedOut = () => Object.assign(new Error('the request body did not arrive in time'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
@@ -31,5 +31,31 @@ export function bodyDeadline(ms: number): onRequestHookHandler {
     raw.once('end', () => clearTimeout(timer))
     raw.once('close', () => clearTimeout(timer))
     done()
+  }
+}
+
+/** How long the rest of a refused body is read and dropped after the answer (nginx's lingering_time). */
+export const LINGER_MS = 30_000
+
+/**
+ * onSend: an answer given before the request's body has all arrived (a refused upload, a JSON
+ * body over BODY_LIMIT_BYTES) keeps the connection while the rest of the body is read and
+ * dropped, for up to LINGER_MS (and never past the request's deadline), as nginx's lingering
+ * close does. Closing at once makes the kernel reset the connection over the unread bytes, and
+ * a client still sending (fetch, a browser) then reports a network error instead of the 413.
+ */
+export function lingerOverUnreadBody(ms: number): onSendHookHandler {
+  return (req, reply, payload, done) => {
+    const raw = req.raw
+    if (raw.complete || !declaresBody(raw.headers)) return done(null, payload)
+    // Node closes a `Connection: close` answer's socket as soon as it is written, over the unread body
+    reply.removeHeader('connection')
+    raw.unpipe()
+    raw.resume()
+    const timer = setTimeout(() => raw.socket?.destroy(), ms)
+    timer.unref()
+    raw.once('end', () => clearTimeout(timer))
+    raw.once('close', () => clearTimeout(timer))
+    done(null, payload)
   }
 }

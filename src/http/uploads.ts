@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { BusboyFileStream } from '@fastify/busboy'
 import { discardAttachment, fileTooLarge, storeAttachment, type AttachedFile, type Uploader, type UploadSession } from '../chat/attachments.js'
 import { ChatError, validationError } from '../chat/errors.js'
@@ -37,40 +37,34 @@ async function* partBytes(file: BusboyFileStream, maxBytes: number): AsyncIterab
 }
 
 /**
- * Streams the request's `file` part into the attachment store for the session. A refused
- * upload closes the connection, so a client still sending a large body is not read to its end.
+ * Streams the request's `file` part into the attachment store for the session. The rest of a
+ * refused upload's body is read and dropped after the answer (http/request-deadline.ts).
  */
 export async function receiveUpload(
   app: FastifyInstance,
   req: FastifyRequest,
-  reply: FastifyReply,
   target: UploadSession & { uploader: Uploader },
 ): Promise<AttachedFile> {
   const maxBytes = app.config.attachments.maxBytes
-  try {
-    const declared = Number(req.headers['content-length'])
-    if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(maxBytes)
-    // one byte over the limit lets storeAttachment see (and refuse) a file that is too large
-    const parts = req.files({ limits: { fileSize: maxBytes + 1, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: 1024 } })
-    const next = async () => {
-      try {
-        return await parts.next()
-      } catch (err) {
-        throw multipartError(err, maxBytes)
-      }
+  const declared = Number(req.headers['content-length'])
+  if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(maxBytes)
+  // one byte over the limit lets storeAttachment see (and refuse) a file that is too large
+  const parts = req.files({ limits: { fileSize: maxBytes + 1, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1, fieldSize: 1024 } })
+  const next = async () => {
+    try {
+      return await parts.next()
+    } catch (err) {
+      throw multipartError(err, maxBytes)
     }
-    const { value: part } = await next()
-    if (!part) throw validationError('A part named "file" is required', [{ field: 'file', message: 'file is required' }])
-    if (part.fieldname !== 'file') throw validationError('The file must be sent in a part named "file"', [{ field: 'file', message: 'file is required' }])
-    const stored = await storeAttachment(app.db, app.files.stores, { ...target, name: part.filename, bytes: partBytes(part.file, maxBytes), maxBytes })
-    // the rest of the body: a second file is refused (files: 1) rather than dropped unseen, and the first goes too
-    await next().catch(async (err: unknown) => {
-      await discardAttachment(app.db, stored.id)
-      throw err
-    })
-    return stored
-  } catch (err) {
-    void reply.header('connection', 'close')
-    throw err
   }
+  const { value: part } = await next()
+  if (!part) throw validationError('A part named "file" is required', [{ field: 'file', message: 'file is required' }])
+  if (part.fieldname !== 'file') throw validationError('The file must be sent in a part named "file"', [{ field: 'file', message: 'file is required' }])
+  const stored = await storeAttachment(app.db, app.files.stores, { ...target, name: part.filename, bytes: partBytes(part.file, maxBytes), maxBytes })
+  // the rest of the body: a second file is refused (files: 1) rather than dropped unseen, and the first goes too
+  await next().catch(async (err: unknown) => {
+    await discardAttachment(app.db, stored.id)
+    throw err
+  })
+  return stored
 }

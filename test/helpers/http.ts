@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { request } from 'node:http'
+import { promisify } from 'node:util'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 
@@ -94,4 +96,21 @@ export async function callUntilAnswered(base: string, method: string, path: stri
     if ((res.status > 0 && res.status < 500) || Date.now() > deadline) return res
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+const STREAMED_POST = `const bytes = new Uint8Array(Number(process.env.SIZE)).fill(120)
+const body = process.env.AS === 'form' ? new FormData() : new Blob(['{"name":"', bytes, '"}'])
+if (process.env.AS === 'form') body.append('file', new Blob([bytes]), 'big.txt')
+const res = await fetch(process.env.URL, { method: 'POST', headers: JSON.parse(process.env.HEADERS), body }).catch((err) => ({ status: String(err.cause?.code ?? err) }))
+console.log(res.status)`
+
+/**
+ * What fetch in another process reports for a streamed POST of `size` bytes of "x" (a file part
+ * of a form, or a JSON string field): the status, or the network error's code. Only a client
+ * outside the server's event loop sees what a connection closed while it still sends does to it.
+ */
+export async function streamedPostStatus(url: string, headers: Record<string, string>, size: number, as: 'form' | 'json'): Promise<string> {
+  const env = { ...process.env, SIZE: String(size), AS: as, URL: url, HEADERS: JSON.stringify(as === 'json' ? { ...headers, 'content-type': 'application/json' } : headers) }
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', STREAMED_POST], { env })
+  return stdout.trim()
 }

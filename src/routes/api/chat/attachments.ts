@@ -26,7 +26,7 @@ export default (async (app) => {
   }, async (req, reply) => {
     const session = req.chatSession
     if (!session) throw new Error('the preHandler did not run')
-    const attachment = await receiveUpload(app, req, reply, { session, uploader: 'staff' })
+    const attachment = await receiveUpload(app, req, { session, uploader: 'staff' })
     return reply.code(201).send(ok({ attachment }))
   })
 }) satisfies FastifyPluginAsyncTypebox

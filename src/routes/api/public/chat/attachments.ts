@@ -24,7 +24,7 @@ export default (async (app) => {
     preHandler: [app.requireSessionCredentials, app.limits.checkUpload],
   }, async (req, reply) => {
     if (!req.site) throw new Error('requireSessionCredentials did not run')
-    const attachment = await receiveUpload(app, req, reply, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })
+    const attachment = await receiveUpload(app, req, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })
     return reply.code(201).send(ok({ attachment }))
   })
 }) satisfies FastifyPluginAsyncTypebox

@@ -3,6 +3,7 @@ import { closeSession } from '../../../../../src/chat/sessions.js'
 import { cleanFileName } from '../../../../../src/chat/attachments.js'
 import { buildTestApp, sharedTestApp } from '../../../../helpers/app.js'
 import * as files from '../../../../helpers/files.js'
+import { serve, streamedPostStatus } from '../../../../helpers/http.js'
 import { makeSession, makeSite, makeStaff, poll, sendRequest, sessionHeaders } from '../../../../helpers/fixtures.js'
 import { pathOf, staffUpload, staffUploadRequest, visitorUpload, visitorUploadRequest } from '../../../../helpers/uploads.js'
 
@@ -53,6 +54,12 @@ t.test('a file over ATTACHMENT_MAX_BYTES is 413 and an empty one 400', async (t)
   t.equal(empty.statusCode, 400)
   const [row] = await app.sql`select count(*)::int as n, coalesce(sum(size), 0)::int as bytes from chat_attachments where session_id = ${s.id}`
   t.same(row, { n: 1, bytes: 100_000 }, 'only the accepted file is kept')
+
+  // fetch (like a browser) reports a network error, not the answer, when the connection is reset under it while it still sends
+  const base = await serve(app)
+  for (const size of [150_000, 20_000_000]) {
+    t.equal(await streamedPostStatus(`${base}/api/public/chat/sessions/${s.id}/attachments`, sessionHeaders(s), size, 'form'), '413', `a client still sending ${size} bytes reads the 413`)
+  }
 })
 
 t.test('uploads need the session token or the site secret, and the session of this site', async (t) => {

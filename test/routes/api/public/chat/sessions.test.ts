@@ -2,7 +2,7 @@ import t from 'tap'
 import { closeSession } from '../../../../../src/chat/sessions.js'
 import { sharedTestApp } from '../../../../helpers/app.js'
 import { makeSession, makeSite, poll, startSessionRequest, type TestSite, uniq } from '../../../../helpers/fixtures.js'
-import { call, serve } from '../../../../helpers/http.js'
+import { call, serve, streamedPostStatus } from '../../../../helpers/http.js'
 
 const URL = '/api/public/chat/sessions'
 
@@ -164,6 +164,7 @@ t.test('a body that is not JSON is 415, malformed JSON 400, an oversized body 41
   const huge = await app.inject({ method: 'POST', url: URL, headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ firstMessage: 'x'.repeat(70_000) }) })
   t.equal(huge.statusCode, 413)
   t.match(huge.json(), { success: false, error: { code: 'PAYLOAD_TOO_LARGE' } })
+  t.equal(await streamedPostStatus(`${await serve(app)}${URL}`, headers, 20_000_000, 'json'), '413', 'a client still sending a huge body reads the 413')
 })
 
 t.test('a missing or unknown X-API-Key is 401', async (t) => {
