@@ -5,15 +5,13 @@ import { expectAccessible } from '../helpers/axe.js'
 import { launchBrowser, listeningApp } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest } from '../helpers/fixtures.js'
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser and one app for the file: each test makes its own staff, sites and browser contexts
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
 
 const CYRILLIC = /[а-яіїєґ]/i
 
 t.test('switching to Українська translates the dashboard, sets <html lang>, survives a reload, and formats stats in Ukrainian', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const site = await makeSite(app)
   const admin = await makeStaff(app, 'admin', 'Olena')
   const answered = await makeSession(app, site, { name: 'Marta', firstMessage: 'Do you have decaf?' })
@@ -66,7 +64,6 @@ t.test('switching to Українська translates the dashboard, sets <html l
 })
 
 t.test('the first visit follows the browser: Russian for a Russian browser, English for a German one', async (t) => {
-  const { origin } = await listeningApp(t)
   for (const [browserLocale, lang, signIn] of [['ru-RU', 'ru', 'Войти'], ['de-DE', 'en', 'Sign in']] as const) {
     const context = await browser.newContext({ locale: browserLocale })
     t.teardown(() => context.close())

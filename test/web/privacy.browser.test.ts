@@ -5,13 +5,12 @@ import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, sessionHeaders } from '../helpers/fixtures.js'
 
-let browser: Browser
-t.before(async () => {
-  browser = await launchBrowser(t)
-})
+// one browser and one app for the file: each test makes its own staff, sites and browser contexts
+const browser: Browser = await launchBrowser(t)
+const { app, origin } = await listeningApp(t)
 
 /** A dashboard signed in with `token`, its live socket real (erasures reach it that way). */
-async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin: string, token: string, hash: string): Promise<Page> {
+async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, token: string, hash: string): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })
   t.teardown(() => context.close())
   const page = await context.newPage()
@@ -20,7 +19,6 @@ async function dashboardAs(t: { teardown: (fn: () => unknown) => void }, origin:
 }
 
 t.test('an admin sees a rating, filters by it, erases a visitor (gone from every open dashboard) and finds it in the audit log; Settings say whether email is on', async (t) => {
-  const { app, origin } = await listeningApp(t)
   const admin = await makeStaff(app, 'admin', 'Iryna')
   const site = await makeSite(app)
   const rated = await makeSession(app, site, { name: 'Ann Rated', firstMessage: 'Where is my parcel?' })
@@ -29,7 +27,7 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
   t.equal(rating.statusCode, 201)
   const leaving = await makeSession(app, site, { name: 'Bohdan Leaving', email: 'bohdan@example.com', firstMessage: 'Please forget me' })
 
-  const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${rated.id}`)
+  const dash = await dashboardAs(t, admin.token, `#/inbox/${rated.id}`)
   const details = dash.getByRole('complementary', { name: 'Contact details' })
   await details.getByRole('img', { name: '4 of 5 stars' }).waitFor()
   await details.getByText('Quick and kind').waitFor()
@@ -40,7 +38,7 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
   t.equal(await list.getByRole('link', { name: /Ann Rated/ }).count(), 1, 'the 4-star chat stays, the unrated one goes')
 
   // a second dashboard has the visitor's conversation open while the first erases them
-  const watching = await dashboardAs(t, origin, admin.token, `#/inbox/${leaving.id}`)
+  const watching = await dashboardAs(t, admin.token, `#/inbox/${leaving.id}`)
   await watching.getByRole('heading', { name: 'Bohdan Leaving' }).waitFor()
   dash.on('dialog', (d) => void d.accept())
   await dash.getByRole('link', { name: 'Privacy' }).click()
@@ -71,18 +69,17 @@ t.test('an admin sees a rating, filters by it, erases a visitor (gone from every
 })
 
 /** An admin's dashboard open on a conversation of `name`, ready to erase it. */
-async function adminOnConversation(t: Parameters<typeof listeningApp>[0], name: string, firstMessage: string) {
-  const { app, origin } = await listeningApp(t)
+async function adminOnConversation(t: { teardown: (fn: () => unknown) => void }, name: string, firstMessage: string) {
   const admin = await makeStaff(app, 'admin', 'Iryna')
   const site = await makeSite(app)
   const gone = await makeSession(app, site, { name, firstMessage })
-  const dash = await dashboardAs(t, origin, admin.token, `#/inbox/${gone.id}`)
+  const dash = await dashboardAs(t, admin.token, `#/inbox/${gone.id}`)
   await dash.getByRole('heading', { name }).waitFor()
-  return { app, origin, admin, site, gone, dash }
+  return { admin, site, gone, dash }
 }
 
 t.test('an admin downloads a conversation and erases it from its own screen; the keyboard focus lands on what replaced it', async (t) => {
-  const { app, origin, admin, site, gone, dash } = await adminOnConversation(t, 'Olha Erased', 'Delete my data')
+  const { admin, site, gone, dash } = await adminOnConversation(t, 'Olha Erased', 'Delete my data')
   const download = dash.waitForEvent('download')
   await dash.getByRole('button', { name: 'Export conversation' }).click()
   t.equal((await download).suggestedFilename(), `chat-${gone.id}.json`)
@@ -106,7 +103,7 @@ t.test('an admin downloads a conversation and erases it from its own screen; the
 })
 
 t.test('a conversation erased while the dashboard was offline is replaced by the notice when it is back (its event never came)', async (t) => {
-  const { app, admin, gone, dash } = await adminOnConversation(t, 'Petro Offline', 'Delete me later')
+  const { admin, gone, dash } = await adminOnConversation(t, 'Petro Offline', 'Delete me later')
   const banner = dash.getByRole('status').filter({ hasText: 'Live updates are offline' })
   await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket up')
   await dash.context().setOffline(true)
