@@ -84,9 +84,9 @@ tap.test('SIGTERM lets an in-flight request finish, then the server exits 0', as
   t.notMatch(server.output(), 'sk_server_test_secret', 'the configured secret is not printed')
 })
 
-tap.test('without DATABASE_URL an embedded Postgres starts, prints demo credentials once, and keeps the data for the next start', async (t) => {
+tap.test('without DATABASE_URL, npm start makes an embedded Postgres, prints demo credentials once, keeps the data for the next start, and exits 0 after SIGTERM to its process group once it stopped that Postgres', async (t) => {
   const env = { DATA_DIR: dataDir }
-  const first = await startServer(t, env)
+  const first = await startServer(t, env, { command: ['npm', 'start', '--silent'], group: true })
   const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
   const password = /Admin password:\s+(\S+)/.exec(first.output())?.[1] ?? ''
   t.match(key, /^pk_/)
@@ -97,10 +97,12 @@ tap.test('without DATABASE_URL an embedded Postgres starts, prints demo credenti
   t.equal(created.status, 201)
   // resuming needs the session's token (the widget keeps it)
   const sessionToken = (await created.json() as { data: { token: string } }).data.token
-  first.kill('SIGTERM')
-  t.equal(await first.exitCode(), 0)
-  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? '', 'postmaster.pid')
-  await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
+  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? ''
+  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
+  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
+  first.killGroup('SIGTERM')
+  t.equal(await first.exitCode(), 0, `npm exits 0: ${first.output().slice(-2000)}`)
+  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
 
   const second = await startServer(tap, env)
   t.notMatch(second.output(), 'Admin password', 'credentials are shown only the first time')
@@ -192,17 +194,6 @@ tap.test('SIGTERM while the server is still starting (the embedded Postgres up, 
   t.notMatch(output, 'Live chat is running', 'the signal came while starting')
   t.match(output, 'Stopped by SIGTERM before the start finished')
   await waitFor('the embedded Postgres to stop', () => !existsSync(pidFile))
-})
-
-tap.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
-  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
-  const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
-  t.equal((await fetch(`${server.api}/healthz`)).status, 200)
-  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? ''
-  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
-  server.killGroup('SIGTERM')
-  t.equal(await server.exitCode(), 0, `npm exits 0: ${server.output().slice(-2000)}`)
-  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
 })
 
 tap.test('an uncaught exception is logged with its stack before the process exits', async (t) => {
