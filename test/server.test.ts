@@ -3,23 +3,33 @@ import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSyn
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import tap, { type Test } from 'tap'
 import postgres from 'postgres'
-import { clusterDirFor, initCluster } from '../src/db/cluster.js'
+import { clusterDirFor } from '../src/db/cluster.js'
 import { freshDatabase } from './helpers/app.js'
-import { ROOT, startServer } from './helpers/server.js'
+import { initialisedDataDir } from './helpers/new-data-dir.js'
+import { ROOT, startServer, type RunningServer } from './helpers/server.js'
 import { waitFor } from './helpers/wait.js'
 
 const SITE_KEY = 'pk_server_test_key'
 
 /**
  * One DATA_DIR for the embedded-Postgres tests: the first start makes the cluster (what a new
- * operator sees), the others find it made (what every later start sees); each test stops
- * every server it starts, and so the cluster, before it ends.
+ * operator sees), the others find it made (what every later start sees). A start costs about
+ * two CPU seconds: a test may leave its last server running for the next one (`handedOver`),
+ * which stops it; the file's end kills one that a failed test left.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-'))
 chmodSync(dataDir, 0o755)
-t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+tap.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+let handedOver: RunningServer | undefined
+
+/** The server the previous test left running on dataDir, or (when it failed before) a new one. */
+async function takeOver(t: Test): Promise<RunningServer> {
+  const server = handedOver ?? await startServer(t, { DATA_DIR: dataDir })
+  handedOver = undefined
+  return server
+}
 
 const serverEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env })
 
@@ -29,7 +39,7 @@ function failedStart(env: Record<string, string>) {
   return { status: run.status, output: run.stdout + run.stderr }
 }
 
-t.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
+tap.test('SIGTERM lets an in-flight request finish, then the server exits 0', async (t) => {
   const databaseUrl = await freshDatabase()
   const server = await startServer(t, {
     DATABASE_URL: databaseUrl, JWT_SECRET: 'server-test-secret-server-test', ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'boss-password',
@@ -74,9 +84,9 @@ t.test('SIGTERM lets an in-flight request finish, then the server exits 0', asyn
   t.notMatch(server.output(), 'sk_server_test_secret', 'the configured secret is not printed')
 })
 
-t.test('without DATABASE_URL an embedded Postgres starts, prints demo credentials once, and keeps the data for the next start', async (t) => {
+tap.test('without DATABASE_URL, npm start makes an embedded Postgres, prints demo credentials once, keeps the data for the next start, and exits 0 after SIGTERM to its process group once it stopped that Postgres', async (t) => {
   const env = { DATA_DIR: dataDir }
-  const first = await startServer(t, env)
+  const first = await startServer(t, env, { command: ['npm', 'start', '--silent'], group: true })
   const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
   const password = /Admin password:\s+(\S+)/.exec(first.output())?.[1] ?? ''
   t.match(key, /^pk_/)
@@ -87,10 +97,14 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
   t.equal(created.status, 201)
   // resuming needs the session's token (the widget keeps it)
   const sessionToken = (await created.json() as { data: { token: string } }).data.token
-  first.kill('SIGTERM')
-  t.equal(await first.exitCode(), 0)
+  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? ''
+  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
+  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
+  first.killGroup('SIGTERM')
+  t.equal(await first.exitCode(), 0, `npm exits 0: ${first.output().slice(-2000)}`)
+  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
 
-  const second = await startServer(t, env)
+  const second = await startServer(tap, env)
   t.notMatch(second.output(), 'Admin password', 'credentials are shown only the first time')
   t.match(second.output(), key, 'the same site')
   const resumed = await fetch(`${second.api}/api/public/chat/sessions`, {
@@ -102,33 +116,12 @@ t.test('without DATABASE_URL an embedded Postgres starts, prints demo credential
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password }),
   })
   t.equal(login.status, 200, 'the demo admin from the first start logs in')
-  second.kill('SIGTERM')
-  t.equal(await second.exitCode(), 0)
+  handedOver = second
 })
 
-t.test('two servers on one DATA_DIR share the embedded Postgres, and the first to stop leaves it to the other', async (t) => {
+tap.test('after kill -9 of the server and its embedded Postgres, the next start recovers, even when the stale postmaster.pid names a live process', async (t) => {
   const env = { DATA_DIR: dataDir }
-  const first = await startServer(t, env)
-  const second = await startServer(t, env)
-  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
-  t.match(second.output(), key, 'one demo site for both')
-  first.kill('SIGTERM')
-  t.equal(await first.exitCode(), 0)
-  const health = await fetch(`${second.api}/healthz`)
-  t.equal(health.status, 200, 'the database outlives the server that started it')
-  const created = await fetch(`${second.api}/api/public/chat/sessions`, {
-    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ firstMessage: 'still here' }),
-  })
-  t.equal(created.status, 201)
-  second.kill('SIGTERM')
-  t.equal(await second.exitCode(), 0)
-  const pidFile = join(dataDir, 'pg', 'postmaster.pid')
-  await waitFor('the last server out to stop the cluster', async () => (existsSync(pidFile) ? undefined : true))
-})
-
-t.test('after kill -9 of the server and its embedded Postgres, the next start recovers, even when the stale postmaster.pid names a live process', async (t) => {
-  const env = { DATA_DIR: dataDir }
-  const first = await startServer(t, env)
+  const first = await takeOver(t)
   const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
   const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(first.output())?.[1] ?? '', 'postmaster.pid')
   const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
@@ -148,16 +141,42 @@ t.test('after kill -9 of the server and its embedded Postgres, the next start re
   const lines = readFileSync(pidFile, 'utf8').split('\n')
   writeFileSync(pidFile, [String(process.pid), ...lines.slice(1)].join('\n'))
 
-  const second = await startServer(t, env)
+  const second = await startServer(tap, env)
   t.match(second.output(), key, 'the same data')
   t.equal((await fetch(`${second.api}/healthz`)).status, 200)
-  second.kill('SIGTERM')
-  t.equal(await second.exitCode(), 0)
+  handedOver = second
 })
 
-t.test('SIGTERM while the server is still starting (the embedded Postgres up, not listening yet) stops that Postgres too, and exits 0', async (t) => {
-  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-early-'))
-  chmodSync(ownDir, 0o755)
+tap.test('two servers on one DATA_DIR share the embedded Postgres, and the first to stop leaves it to the other', async (t) => {
+  const first = await takeOver(t)
+  const second = await startServer(tap, { DATA_DIR: dataDir })
+  const key = /Site API key:\s+(\S+)/.exec(first.output())?.[1] ?? ''
+  t.match(second.output(), key, 'one demo site for both')
+  first.kill('SIGTERM')
+  t.equal(await first.exitCode(), 0)
+  const health = await fetch(`${second.api}/healthz`)
+  t.equal(health.status, 200, 'the database outlives the server that started it')
+  const created = await fetch(`${second.api}/api/public/chat/sessions`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ firstMessage: 'still here' }),
+  })
+  t.equal(created.status, 201)
+  // the next test stops it: the last one out, though it found the cluster running
+  handedOver = second
+})
+
+tap.test('SIGHUP (the terminal that ran npm start closed) drains like SIGTERM: the embedded Postgres is stopped, not orphaned', async (t) => {
+  const server = await takeOver(t)
+  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? '', 'postmaster.pid')
+  t.ok(existsSync(pidFile), 'the embedded Postgres runs')
+  // without the fix, the orphan this test looks for: stop it before the folder goes
+  t.teardown(() => existsSync(pidFile) && process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT'))
+  server.kill('SIGHUP')
+  t.equal(await server.exitCode(), 0, server.output())
+  t.notOk(existsSync(pidFile), 'and was stopped')
+})
+
+tap.test('SIGTERM while the server is still starting (the embedded Postgres up, not listening yet) stops that Postgres too, and exits 0', async (t) => {
+  const ownDir = await initialisedDataDir('livechat-server-test-early-')
   const pidFile = join(clusterDirFor(ownDir), 'postmaster.pid')
   t.teardown(() => {
     // without the fix, the orphan this test looks for: stop it before its folder goes
@@ -177,29 +196,7 @@ t.test('SIGTERM while the server is still starting (the embedded Postgres up, no
   await waitFor('the embedded Postgres to stop', () => !existsSync(pidFile))
 })
 
-t.test('SIGHUP (the terminal that ran npm start closed) drains like SIGTERM: the embedded Postgres is stopped, not orphaned', async (t) => {
-  const server = await startServer(t, { DATA_DIR: dataDir })
-  const pidFile = join(/Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? '', 'postmaster.pid')
-  t.ok(existsSync(pidFile), 'the embedded Postgres runs')
-  // without the fix, the orphan this test looks for: stop it before the folder goes
-  t.teardown(() => existsSync(pidFile) && process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT'))
-  server.kill('SIGHUP')
-  t.equal(await server.exitCode(), 0, server.output())
-  t.notOk(existsSync(pidFile), 'and was stopped')
-})
-
-t.test('npm start exits 0 after SIGTERM to its process group, once the server drained and stopped the embedded Postgres', async (t) => {
-  // what a terminal (Ctrl-C goes to the foreground group) or a process manager does
-  const server = await startServer(t, { DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'], group: true })
-  t.equal((await fetch(`${server.api}/healthz`)).status, 200)
-  const clusterDir = /Database:\s+embedded Postgres in (\S+)/.exec(server.output())?.[1] ?? ''
-  t.ok(existsSync(join(clusterDir, 'postmaster.pid')), `the banner says where the data is (${clusterDir})`)
-  server.killGroup('SIGTERM')
-  t.equal(await server.exitCode(), 0, `npm exits 0: ${server.output().slice(-2000)}`)
-  t.notOk(existsSync(join(clusterDir, 'postmaster.pid')), 'the embedded Postgres was stopped first')
-})
-
-t.test('an uncaught exception is logged with its stack before the process exits', async (t) => {
+tap.test('an uncaught exception is logged with its stack before the process exits', async (t) => {
   // a throw outside any request or promise, when the test asks for it (SIGUSR2)
   const thrower = 'data:text/javascript,process.on("SIGUSR2", () => setImmediate(() => { throw new Error("boom outside any request") }))'
   const server = await startServer(t, { DATABASE_URL: await freshDatabase(), JWT_SECRET: 'server-test-secret-server-test' }, { nodeArgs: ['--import', thrower] })
@@ -212,9 +209,8 @@ t.test('an uncaught exception is logged with its stack before the process exits'
   t.match(logged.err?.stack ?? '', /Error: boom outside any request\n\s+at /, 'with its stack')
 })
 
-t.test('a start that fails after the embedded Postgres started (port taken) stops it again, and still shows the secrets it made', async (t) => {
-  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-failed-'))
-  chmodSync(ownDir, 0o755)
+tap.test('a start that fails after the embedded Postgres started (port taken) stops it again, and still shows the secrets it made', async (t) => {
+  const ownDir = await initialisedDataDir('livechat-server-test-failed-')
   t.teardown(() => {
     // without the fix, the orphan this test looks for: stop it before its folder goes
     const pidFile = join(ownDir, 'pg', 'postmaster.pid')
@@ -235,7 +231,7 @@ t.test('a start that fails after the embedded Postgres started (port taken) stop
   t.match(output, /Site API secret:\s+\S+/, 'and the demo site secret')
 })
 
-t.test('a DATABASE_URL that cannot be reached stops the start with a sentence naming it, without the password or a stack', async (t) => {
+tap.test('a DATABASE_URL that cannot be reached stops the start with a sentence naming it, without the password or a stack', async (t) => {
   const closed = createServer()
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const port = (closed.address() as AddressInfo).port
@@ -247,7 +243,7 @@ t.test('a DATABASE_URL that cannot be reached stops the start with a sentence na
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
 
-t.test('a DATA_DIR that cannot be written stops the start with a sentence naming it, without a stack', async (t) => {
+tap.test('a DATA_DIR that cannot be written stops the start with a sentence naming it, without a stack', async (t) => {
   // root may write anywhere; a path through a file fails for everyone (a read-only folder fails the same way for other users)
   const file = join(dataDir, 'not-a-folder')
   writeFileSync(file, '')
@@ -257,15 +253,13 @@ t.test('a DATA_DIR that cannot be written stops the start with a sentence naming
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
 
-t.test('an embedded Postgres that will not start (here a broken setting; a full disk alike) is reported with what its log says, not just "Examine the log output"', async (t) => {
-  const ownDir = mkdtempSync(join(tmpdir(), 'livechat-server-test-broken-'))
-  chmodSync(ownDir, 0o755)
+tap.test('an embedded Postgres that will not start (here a broken setting; a full disk alike) is reported with what its log says, not just "Examine the log output"', async (t) => {
+  const ownDir = await initialisedDataDir('livechat-server-test-broken-')
   const clusterDir = clusterDirFor(ownDir)
   t.teardown(() => {
     rmSync(ownDir, { recursive: true, force: true })
     rmSync(clusterDir, { recursive: true, force: true })
   })
-  await initCluster(clusterDir, 'unused-password')
   appendFileSync(join(clusterDir, 'postgresql.conf'), "\nmax_connections = 'lots'\n")
   const { status, output } = failedStart({ DATA_DIR: ownDir })
   t.equal(status, 1, output)
@@ -274,21 +268,14 @@ t.test('an embedded Postgres that will not start (here a broken setting; a full 
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
 
-t.test('a start that the database refuses prints the error without the values of its statement', async (t) => {
+tap.test('a start that the database refuses prints the error without the values of its statement', async (t) => {
   const databaseUrl = await freshDatabase()
   const db = postgres(databaseUrl, { max: 1, onnotice: () => {} })
   // no user can be stored: creating the configured admin fails on its insert
   await db.unsafe('alter table users add constraint users_refused check (false) not valid')
   await db.end()
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl, ADMIN_EMAIL: 'ops.private@example.com', ADMIN_PASSWORD: 'admin-password-1',
-    },
-  })
-  const output = run.stdout + run.stderr
-  t.equal(run.status, 1, output)
+  const { status, output } = failedStart({ DATABASE_URL: databaseUrl, ADMIN_EMAIL: 'ops.private@example.com', ADMIN_PASSWORD: 'admin-password-1' })
+  t.equal(status, 1, output)
   t.match(output, /Cannot start: Error: Failed query: insert into "users" .*\nparams: \(\d+ values, not logged\)/, 'the statement, without its values')
   t.match(output, /code: '23514'/, 'and the Postgres code')
   t.notMatch(output, 'scrypt$', 'no password hash')
