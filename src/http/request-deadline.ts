@@ -47,12 +47,14 @@ export const LINGER_MS = 30_000
 export function lingerOverUnreadBody(ms: number): onSendHookHandler {
   return (req, reply, payload, done) => {
     const raw = req.raw
-    if (raw.complete || !declaresBody(raw.headers)) return done(null, payload)
+    // readableEnded too: an injected request (app.inject) never sets `complete`
+    if (raw.complete || raw.readableEnded || !declaresBody(raw.headers)) return done(null, payload)
     // Node closes a `Connection: close` answer's socket as soon as it is written, over the unread body
     reply.removeHeader('connection')
     raw.unpipe()
     raw.resume()
-    const timer = setTimeout(() => raw.socket?.destroy(), ms)
+    // the request (which ends its socket), not the socket itself: an injected request's stand-in has no destroy
+    const timer = setTimeout(() => raw.destroy(), ms)
     timer.unref()
     raw.once('end', () => clearTimeout(timer))
     raw.once('close', () => clearTimeout(timer))

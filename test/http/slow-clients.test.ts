@@ -1,5 +1,7 @@
 import { connect } from 'node:net'
+import Fastify from 'fastify'
 import t from 'tap'
+import { lingerOverUnreadBody } from '../../src/http/request-deadline.js'
 import { buildTestApp } from '../helpers/app.js'
 import { makeSession, makeSite } from '../helpers/fixtures.js'
 import { openSocket, widgetUrl } from '../helpers/sockets.js'
@@ -64,4 +66,16 @@ t.test('a WebSocket is no request body: it outlives REQUEST_TIMEOUT_MS and keeps
   socket.send({ type: 'ping' })
   await socket.waitUntil('the pong', () => socket.ofType('pong').length > 0)
   t.equal(socket.ws.readyState, socket.ws.OPEN, 'still open past the request deadline')
+})
+
+t.test('an injected request (app.inject: no real socket) whose body was read is not lingered over, and its stand-in socket is never destroyed', async (t) => {
+  const app = Fastify()
+  app.addHook('onSend', lingerOverUnreadBody(50))
+  app.post('/echo', async (req) => req.body)
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/echo', payload: { text: 'read in full' } })
+  t.same(res.json(), { text: 'read in full' })
+  // past the linger: a timer left behind would have thrown from the stand-in socket by now
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.pass('no uncaught exception from a linger timer')
 })
