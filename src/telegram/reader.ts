@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { OutboxConfig } from '../config.js'
 import type { SecretBox } from '../chat/secret-box.js'
 import { isDatabaseDown } from '../db/availability.js'
 import { messageWithoutValues } from '../db/query-errors.js'
 import { advisoryLocks, type AdvisoryLocks } from '../jobs/locks.js'
 import { startLoop, type Loop } from '../jobs/loop.js'
+import { callPause, type CallPause } from './call-pause.js'
 import { botIdOf, TelegramError, type TelegramUpdate } from './client.js'
 import { configuredBotTokens } from './store.js'
 import { processUpdate, skipUpdate, storedOffset, type Intake, type UpdateDeps } from './updates.js'
@@ -26,16 +26,6 @@ export const TELEGRAM_WEBHOOK_PATH = '/api/telegram/webhook'
 
 // an update that failed this many times (the database being there) is logged and skipped
 export const UPDATE_MAX_ATTEMPTS = 5
-
-// Telegram refuses the token (revoked, bot deleted): ask again after this, not every TELEGRAM_IDLE_MS
-const REFUSED_TOKEN_PAUSE_MS = 60_000
-
-/** How long to leave getUpdates alone after this failure: a 429's retry_after, a minute for a refused token. */
-function pauseAfter(err: unknown): number {
-  if (!(err instanceof TelegramError)) return 0
-  if (err.retryAfterSeconds !== undefined) return err.retryAfterSeconds * 1000
-  return [401, 403, 404].includes(err.status) ? REFUSED_TOKEN_PAUSE_MS : 0
-}
 
 // advisory lock (namespace, key): the namespace keeps our locks apart from anyone else's
 const LOCK_NAMESPACE = 746_001
@@ -123,17 +113,18 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
 
   const handle = updateHandler(deps, token, 'poll')
 
-  // set when Telegram asked to wait
-  let quietUntil = 0
+  // Telegram asked to wait, refused the token or was down: getUpdates is not asked every round
+  const pause = callPause(deps.cfg.telegramIdleMs)
   const loop = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
-    if (quietUntil > Date.now()) await sleep(quietUntil - Date.now(), undefined, { signal }).catch(() => undefined)
+    await pause.wait(signal)
     let updates: TelegramUpdate[] | undefined
     try {
       updates = await poll(signal)
     } catch (err) {
-      quietUntil = Date.now() + pauseAfter(err)
+      pause.failed(err)
       throw err
     }
+    pause.succeeded()
     if (!updates) return
     // in order; a failure stops the batch, and the next round asks again from the stored offset
     for (const update of updates) await handle(update)
@@ -158,20 +149,34 @@ function startReader(deps: ReaderDeps, locks: AdvisoryLocks, token: string): Loo
 export function startTelegramIntake(deps: ReaderDeps): Loop {
   const readers = new Map<string, Loop>()
   const webhooksSet = new Set<string>()
+  // bots whose setWebhook failed: asked again when their pause is over, one bot not holding up the others
+  const webhookPauses = new Map<string, CallPause>()
   const locks = advisoryLocks(deps.databaseUrl, LOCK_NAMESPACE)
 
   async function ensureWebhook(token: string, signal: AbortSignal): Promise<void> {
-    await deps.api(token, signal).call('setWebhook', {
-      url: `${deps.webhookBaseUrl}${TELEGRAM_WEBHOOK_PATH}/${botIdOf(token)}`,
-      secret_token: deps.webhookSecret(token),
-      allowed_updates: ['message'],
-    })
+    const pause = webhookPauses.get(token) ?? callPause(deps.cfg.telegramIdleMs)
+    if (pause.remainingMs() > 0) return
+    try {
+      await deps.api(token, signal).call('setWebhook', {
+        url: `${deps.webhookBaseUrl}${TELEGRAM_WEBHOOK_PATH}/${botIdOf(token)}`,
+        secret_token: deps.webhookSecret(token),
+        allowed_updates: ['message'],
+      })
+    } catch (err) {
+      if (signal.aborted) return
+      webhookPauses.set(token, pause)
+      const retryInMs = pause.failed(err)
+      deps.log.warn({ botId: botIdOf(token), err: messageWithoutValues(err), retryInMs }, 'setting the Telegram webhook failed')
+      return
+    }
+    webhookPauses.delete(token)
     webhooksSet.add(token)
   }
 
   const discovery = startLoop(deps.cfg.telegramIdleMs, async (signal) => {
     const tokens = new Set(await configuredBotTokens(deps.db, deps.box))
     if (deps.webhookBaseUrl) {
+      for (const token of webhookPauses.keys()) if (!tokens.has(token)) webhookPauses.delete(token)
       for (const token of tokens) if (!webhooksSet.has(token)) await ensureWebhook(token, signal)
       return
     }

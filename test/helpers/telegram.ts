@@ -8,12 +8,15 @@ import { makeSite, type TestSite, uniq } from './fixtures.js'
 
 /**
  * A local stand-in for the Telegram Bot API: records what the app sends and answers like
- * Telegram, or fails on demand (500, 429 with retry_after, or no answer at all). getUpdates
+ * Telegram, or fails on demand (500, 429 with retry_after, any error answer, or no answer at all). getUpdates
  * long-polls as Telegram does: with nothing to hand out it answers when an update is pushed
  * or after `timeout` seconds, so the app runs at its default settings.
  */
 
 export type Mode = { kind: 'ok' } | { kind: 'error' } | { kind: 'rateLimit'; retryAfter: number } | { kind: 'hang' }
+
+/** A Bot API error answer: `retryAfter` (seconds) goes into parameters.retry_after, as on a 429. */
+export type Refusal = { status: number; description: string; retryAfter?: number }
 
 export type Call = { token: string; method: string; params: Record<string, unknown>; at: number }
 
@@ -77,6 +80,8 @@ export type BotApiStandIn = {
   setMode: (mode: Mode) => void
   /** how getUpdates answers: a 429 with retry_after, or 401 for a revoked token; undefined: as Telegram normally does */
   setUpdatesFailure: (failure: { kind: 'rateLimit'; retryAfter: number } | { kind: 'unauthorized' } | undefined) => void
+  /** the next calls of `method` are answered with these errors, one each, in order; later ones as usual */
+  refuseNext: (method: string, ...refusals: Refusal[]) => void
   /** runs after a sendMessage is taken (recorded as sent) and before it is answered: a fault between the two */
   setBeforeAnswer: (hook: (m: SentMessage) => Promise<void>) => void
   /** queue an update for getUpdates; returns its update_id */
@@ -142,6 +147,7 @@ const readBody = (req: IncomingMessage) => new Promise<Body>((resolve) => {
 export async function startBotApi(t: { teardown: (fn: () => unknown) => void }): Promise<BotApiStandIn> {
   let mode: Mode = { kind: 'ok' }
   let updatesFailure: Parameters<BotApiStandIn['setUpdatesFailure']>[0]
+  const refusals = new Map<string, Refusal[]>()
   let beforeAnswer = async (_m: SentMessage) => {}
   let nextMessageId = 1000
   // ids keep growing across the tests of a file, which share a database and its stored offset
@@ -161,6 +167,7 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     sentTo: (chatId) => api.sent.filter((m) => m.chat_id === chatId),
     setMode: (m) => (mode = m),
     setUpdatesFailure: (f) => (updatesFailure = f),
+    refuseNext: (method, ...r) => refusals.set(method, [...(refusals.get(method) ?? []), ...r]),
     setBeforeAnswer: (hook) => (beforeAnswer = hook),
     pushUpdate: (m) => api.pushRawUpdate((id) => api.updateBody(id, m)),
     pushRawUpdate: (body) => {
@@ -197,11 +204,14 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   }
 
+  function refuse(res: ServerResponse, { status, description, retryAfter }: Refusal) {
+    answer(res, status, { ok: false, error_code: status, description, ...(retryAfter === undefined ? {} : { parameters: { retry_after: retryAfter } }) })
+  }
+  const rateLimited = (retryAfter: number): Refusal => ({ status: 429, description: `Too Many Requests: retry after ${retryAfter}`, retryAfter })
+
   function getUpdates(params: Record<string, unknown>, res: ServerResponse) {
-    if (updatesFailure?.kind === 'rateLimit') {
-      return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${updatesFailure.retryAfter}`, parameters: { retry_after: updatesFailure.retryAfter } })
-    }
-    if (updatesFailure?.kind === 'unauthorized') return answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' })
+    if (updatesFailure?.kind === 'rateLimit') return refuse(res, rateLimited(updatesFailure.retryAfter))
+    if (updatesFailure?.kind === 'unauthorized') return refuse(res, { status: 401, description: 'Unauthorized' })
     const offset = Number(params.offset ?? 0)
     // like Telegram: asking from an offset confirms (drops) every earlier update
     while (updates.length && Number(updates[0]?.update_id) < offset) updates.shift()
@@ -221,12 +231,12 @@ export async function startBotApi(t: { teardown: (fn: () => unknown) => void }):
   }
 
   async function handle(method: string, { params, file }: Body, res: ServerResponse) {
+    const refusal = refusals.get(method)?.shift()
+    if (refusal) return refuse(res, refusal)
     if (method === 'getUpdates') return getUpdates(params, res)
     if (mode.kind === 'hang') return undefined
-    if (mode.kind === 'error') return answer(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' })
-    if (mode.kind === 'rateLimit') {
-      return answer(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${mode.retryAfter}`, parameters: { retry_after: mode.retryAfter } })
-    }
+    if (mode.kind === 'error') return refuse(res, { status: 500, description: 'Internal Server Error' })
+    if (mode.kind === 'rateLimit') return refuse(res, rateLimited(mode.retryAfter))
     const migratedTo = api.migratedChats.get(String(params.chat_id))
     if (migratedTo !== undefined) {
       return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: Number(migratedTo) } })
