@@ -4,7 +4,8 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { updateSite } from '../../src/chat/sites.js'
 import { createUser, updateUser } from '../../src/chat/users.js'
-import { makeSite, type TestSite, uniq } from './fixtures.js'
+import { makeSession, makeSite, type TestSite, uniq } from './fixtures.js'
+import { waitFor } from './wait.js'
 
 /**
  * A local stand-in for the Telegram Bot API: records what the app sends and answers like
@@ -359,4 +360,14 @@ export async function makeTelegramSite(app: FastifyInstance, chatId = `-100${ran
   await updateSite(app.db, app.bus, app.secretBox, site.id, { telegramBotToken: TEST_BOT_TOKEN, telegramChatId: chatId })
   await linkTelegramAgent(app, DEFAULT_MANAGER_ID, 'Taras Manager')
   return { ...site, chatId }
+}
+
+/** A session whose new-session card has reached the stand-in; returns the card's Telegram message id. */
+export async function notifiedSession(app: FastifyInstance, bot: BotApiStandIn) {
+  const site = await makeTelegramSite(app)
+  const s = await makeSession(app, site, { name: 'Ann' })
+  const card = await waitFor('the card', () => bot.sent.find((m) => m.chat_id === site.chatId && m.text.includes(s.id.slice(0, 8))))
+  // the worker remembers the card just after Telegram answers; a manager cannot reply sooner
+  await waitFor('the card to be remembered', async () => (await app.sql`select 1 from telegram_messages where message_id = ${card.message_id}`).length > 0)
+  return { site, s, cardId: card.message_id }
 }
