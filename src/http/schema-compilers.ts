@@ -13,7 +13,7 @@ import { canonicalUuid } from '../chat/ids.js'
  * so a process that builds the app again (the tests build it hundreds of times) gets the same
  * schema objects back: both compilers keep what they compiled per schema object, for the whole
  * process. A schema the compilers refuse would fail its route's first request (a 500), not the
- * start: test/plugins/docs.test.ts validates every route's schemas, and the tests call every route.
+ * start: test/plugins/docs.test.ts checks every route's schemas against JSON Schema's meta-schema.
  */
 
 /** Marks an id field (http/schemas.ts `Id`): a uuid in it is lower-cased as it is validated. */
@@ -44,11 +44,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
 
 let ajvs: { body: Ajv; text: Ajv } | undefined
 
-/**
- * Query strings and params arrive as text and are coerced; JSON bodies are taken as typed.
- * Ajv itself returns the function it compiled before for the same schema object. A schema
- * with an `$id` gets Ajvs of its own: a second build's copy of it would clash with the first.
- */
+/** Fastify's validator compiler: the validator compiles on its first call (compileNow). */
 export function compileValidator({ schema, httpPart }: { schema: object; httpPart?: string }): Validate {
   let compiled: ValidateFunction | undefined
   const validate: Validate = (data) => {
@@ -64,6 +60,11 @@ export function compileValidator({ schema, httpPart }: { schema: object; httpPar
 /** A validator as Fastify calls it: false, then `errors` say why. */
 type Validate = ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] }
 
+/**
+ * Query strings and params arrive as text and are coerced; JSON bodies are taken as typed.
+ * Ajv itself returns the function it compiled before for the same schema object. A schema
+ * with an `$id` gets Ajvs of its own: a second build's copy of it would clash with the first.
+ */
 function compileNow(schema: object, httpPart: string | undefined): ValidateFunction {
   const pair = '$id' in schema ? { body: makeAjv(false), text: makeAjv('array') } : (ajvs ??= { body: makeAjv(false), text: makeAjv('array') })
   return (httpPart === 'body' ? pair.body : pair.text).compile(schema)

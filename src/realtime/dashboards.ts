@@ -17,6 +17,13 @@ export type DashboardAuth = { token: string; tokenHash: string; expiresAt: Date 
 /** A dashboard socket: whose (as last re-read), its token, and which sites' events it gets. */
 type Dashboard = Peer & DashboardAuth & { user: User; scope: SiteScope; expiry: NodeJS.Timeout | undefined; openedAt: Date }
 
+/**
+ * Whether a session frame of this site is for this dashboard: it sees the site (an unknown site:
+ * assume so) and, with `openedBefore`, was open by then (one opened later fetched what happened).
+ */
+const reaches = (d: Dashboard, siteId: string | undefined, openedBefore: Date | undefined) =>
+  (openedBefore === undefined || d.openedAt <= openedBefore) && (siteId === undefined || inScope(d.scope, siteId))
+
 export type DashboardOptions = {
   log: Pick<FastifyBaseLogger, 'warn'>
   /** the token's user while the token still holds (not expired, revoked, or its user disabled or changed); rejects otherwise */
@@ -61,9 +68,7 @@ export class Dashboards {
    * `openedBefore`, only one open since before then counts (one opened later fetched what happened).
    */
   anySees(siteId: string | undefined, openedBefore?: Date): boolean {
-    for (const d of this.sockets) {
-      if ((openedBefore === undefined || d.openedAt <= openedBefore) && (siteId === undefined || inScope(d.scope, siteId))) return true
-    }
+    for (const d of this.sockets) if (reaches(d, siteId, openedBefore)) return true
     return false
   }
 
@@ -72,14 +77,12 @@ export class Dashboards {
    * Messages, sessions, notes, and any later kind (typing, read receipts) go through here.
    */
   broadcast(siteId: string, frame: string | OriginFrame, openedBefore?: Date): void {
-    for (const d of this.sockets) {
-      if ((openedBefore === undefined || d.openedAt <= openedBefore) && inScope(d.scope, siteId)) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
-    }
+    for (const d of this.sockets) if (reaches(d, siteId, openedBefore)) this.peers.send(d, typeof frame === 'string' ? frame : frame(d.origin))
   }
 
   /** A resync for the dashboards of this site open since before `at`: one opened later fetched what happened then. */
   resyncOpenedBefore(siteId: string, at: Date): void {
-    for (const d of this.sockets) if (d.openedAt <= at && inScope(d.scope, siteId)) this.peers.send(d, RESYNC_FRAME)
+    this.broadcast(siteId, RESYNC_FRAME, at)
   }
 
   /** Frames about no session in particular (resync). */

@@ -89,10 +89,6 @@ async function claimUpdate(db: Executor, botId: string, updateId: number, intake
 }
 
 /**
- * Gives up on an update that keeps failing: the offset moves past it in a transaction of its
- * own, so one bad update cannot block a bot's later ones.
- */
-/**
  * Whether an update was handled already. What getUpdates handled stays handled in webhook
  * mode too: after a switch, Telegram redelivers the updates it was not yet told of.
  */
@@ -114,6 +110,11 @@ export async function deleteOldWebhookUpdateMarks(db: Executor, batch: number): 
   return rows.length
 }
 
+/**
+ * Gives up on an update that keeps failing: it is claimed (the offset moves past it, or its
+ * webhook mark is written) in a transaction of its own, so one bad update cannot block a bot's
+ * later ones.
+ */
 export async function skipUpdate(db: Executor, botId: string, updateId: number, intake: Intake = 'poll'): Promise<void> {
   await claimUpdate(db, botId, updateId, intake)
 }

@@ -33,6 +33,13 @@ async function send(page: Page, text: string) {
   await messageBox(page).press('Enter')
 }
 
+/** The visitor opens the site's page and the chat, and writes `text`. */
+async function openChatAndSend(page: Page, pageOrigin: string, text: string) {
+  await page.goto(pageOrigin)
+  await launcher(page).click()
+  await send(page, text)
+}
+
 /** What has the keyboard focus, if it is inside the open chat panel (a control that went away leaves it on the page's body). */
 const focusInPanel = (page: Page) => page.evaluate(() => {
   const focused = document.querySelector('[data-chat-widget]')?.shadowRoot?.activeElement
@@ -129,9 +136,7 @@ t.test('with WebSockets refused, replies arrive by polling, and nothing polls wh
 
 t.test('a reply with HTML and script is shown as text and runs nothing', async (t) => {
   const { app, pageOrigin, agent, page } = await setup(t)
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Show me your markup')
+  await openChatAndSend(page, pageOrigin, 'Show me your markup')
   const session = await sessionWith(app, agent, 'Show me your markup')
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> see https://example.com/a?b=1'
   await app.inject(replyRequest(agent, session.id, evil))
@@ -191,9 +196,7 @@ t.test('the widget takes live frames from its socket without polling, and resume
   page.on('request', (r) => {
     if (r.method() === 'GET' && r.url().includes('/messages')) polls++
   })
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Is the socket there?')
+  await openChatAndSend(page, pageOrigin, 'Is the socket there?')
   await page.getByText('Is the socket there?').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
   const first = await eventually(async () => sockets[0], 'the first socket')
   const url = new URL(first.url())
@@ -258,9 +261,7 @@ t.test('a reply that arrives while the chat is closed shows on the launcher badg
   const { pageOrigin, context, page } = await setup(t)
   const sockets: WebSocketRoute[] = []
   await context.routeWebSocket(/\/ws/, (ws) => void sockets.push(ws))
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Call me back please')
+  await openChatAndSend(page, pageOrigin, 'Call me back please')
   await page.getByText('Call me back please').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
   const socket = await eventually(async () => sockets[0], 'the socket')
   await page.keyboard.press('Escape')
@@ -285,9 +286,7 @@ t.test('a send whose response is lost is retried and stored and shown once; the 
     await route.fetch()
     await route.abort('connectionreset')
   })
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Sent over a bad network')
+  await openChatAndSend(page, pageOrigin, 'Sent over a bad network')
   await page.getByText('Sent over a bad network').locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
   const session = await sessionWith(app, agent, 'Sent over a bad network')
   const history = (await app.inject({ method: 'GET', url: `/api/chat/sessions/${session.id}`, headers: bearer(agent) })).json().data.messages as { text: string }[]
@@ -310,9 +309,7 @@ t.test('the browser going offline: the widget says it is reconnecting, and once 
   // the back-off's jitter at its longest, so the wait a send is in is known: after 0.5+1+2+4 s of
   // failed tries it waits 8 s, so at 9 s offline it has more than 6 s to go
   await context.addInitScript(() => void (Math.random = () => 0.999))
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Before the tunnel')
+  await openChatAndSend(page, pageOrigin, 'Before the tunnel')
   const session = await sessionWith(app, agent, 'Before the tunnel')
   await app.inject(replyRequest(agent, session.id, 'Hello!'))
   await page.getByText('Hello!').waitFor()
@@ -346,9 +343,7 @@ t.test('a message the server refused is marked "Not sent" with a retry button; r
   await page.route(/\/messages$/, (route) => refusing && route.request().method() === 'POST'
     ? route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'Refused' } }) })
     : route.fallback())
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'First try')
+  await openChatAndSend(page, pageOrigin, 'First try')
   const retry = page.getByRole('button', { name: 'Not sent. Tap to retry' })
   await retry.waitFor()
   await expectAccessible(t, page, 'widget, a message not sent', { include: '[data-chat-widget]' })
@@ -364,9 +359,7 @@ t.test('a message the server refused is marked "Not sent" with a retry button; r
 
 t.test('a message sent while the server cannot be reached survives a reload: shown as sending, sent once the server answers, stored and shown once', async (t) => {
   const { app, pageOrigin, agent, page } = await setup(t)
-  await page.goto(pageOrigin)
-  await launcher(page).click()
-  await send(page, 'Before the restart')
+  await openChatAndSend(page, pageOrigin, 'Before the restart')
   const session = await sessionWith(app, agent, 'Before the restart')
   // the server restarting: its port refuses connections
   let down = true
