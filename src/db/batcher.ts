@@ -1,0 +1,97 @@
+/**
+ * Natural batching for a hot statement (group commit for writes, one round trip for reads):
+ * a call runs at once while fewer than `maxInFlight` batches are running, alone, through
+ * `runOne`, so at low load nothing waits and nothing changes. Calls that arrive while the
+ * limit is reached queue, and when a batch ends, the queue (up to `maxBatch`) goes as the
+ * next batch through `runMany`, which answers one result per item, in the items' order.
+ *
+ * Items with the same `key` never share a batch (a statement cannot update one row twice);
+ * a later one waits for the next batch, so same-key items also run in arrival order.
+ * `runMany` is one statement, so it stores all or nothing: when it fails, every item of the
+ * batch runs alone through `runOne`, and only the item that fails alone fails its caller
+ * (a unique violation, a closed session, a deadlock with another batch).
+ */
+export type BatcherOptions<In, Out> = {
+  runOne: (item: In) => Promise<Out>
+  runMany: (items: In[]) => Promise<Out[]>
+  maxInFlight: number
+  maxBatch: number
+  key?: (item: In) => string
+}
+
+type Waiting<In, Out> = { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }
+
+export class Batcher<In, Out> {
+  private inFlight = 0
+  private queue: Waiting<In, Out>[] = []
+
+  constructor(private readonly opts: BatcherOptions<In, Out>) {}
+
+  run(item: In): Promise<Out> {
+    if (this.inFlight < this.opts.maxInFlight && this.queue.length === 0) return this.settle(this.opts.runOne(item))
+    return new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject }))
+  }
+
+  /** Calls waiting for a batch (for tests and metrics). */
+  get waiting(): number {
+    return this.queue.length
+  }
+
+  private settle(running: Promise<Out>): Promise<Out> {
+    this.inFlight++
+    return running.finally(() => {
+      this.inFlight--
+      this.next()
+    })
+  }
+
+  private next(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+      const batch = this.take()
+      this.inFlight++
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--
+        this.next()
+      })
+    }
+  }
+
+  /** The next batch: up to maxBatch waiting calls in arrival order, one per key. */
+  private take(): Waiting<In, Out>[] {
+    const key = this.opts.key
+    if (!key) return this.queue.splice(0, this.opts.maxBatch)
+    const batch: Waiting<In, Out>[] = []
+    const rest: Waiting<In, Out>[] = []
+    const keys = new Set<string>()
+    for (const w of this.queue) {
+      const k = key(w.item)
+      if (batch.length < this.opts.maxBatch && !keys.has(k)) {
+        keys.add(k)
+        batch.push(w)
+      } else {
+        // a later item of a key already taken stays behind it: same-key items keep their order
+        keys.add(k)
+        rest.push(w)
+      }
+    }
+    this.queue = rest
+    return batch
+  }
+
+  private async runBatch(batch: Waiting<In, Out>[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Waiting<In, Out>]
+      await this.opts.runOne(only.item).then(only.resolve, only.reject)
+      return
+    }
+    let results: Out[]
+    try {
+      results = await this.opts.runMany(batch.map((w) => w.item))
+    } catch {
+      // all or nothing: nothing of the batch was stored, so each item alone tells whose fault it was
+      await Promise.all(batch.map((w) => this.opts.runOne(w.item).then(w.resolve, w.reject)))
+      return
+    }
+    batch.forEach((w, i) => w.resolve(results[i] as Out))
+  }
+}

@@ -1,0 +1,90 @@
+import t from 'tap'
+import { Batcher } from '../../src/db/batcher.js'
+
+type Item = { key: string; value: number }
+
+/** A batcher whose statements finish when the test says so, recording what ran how. */
+function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: boolean; failOne?: (item: Item) => boolean } = {}) {
+  const ran: Array<{ kind: 'one' | 'many'; items: number[] }> = []
+  const pending: Array<() => void> = []
+  const finish = async () => {
+    // let the statement that just finished hand its callers their results before the next is let go
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+  }
+  const gate = () => new Promise<void>((resolve) => pending.push(resolve))
+  const batcher = new Batcher<Item, string>({
+    maxInFlight: opts.maxInFlight ?? 1,
+    maxBatch: opts.maxBatch ?? 100,
+    key: (item) => item.key,
+    runOne: async (item) => {
+      ran.push({ kind: 'one', items: [item.value] })
+      await gate()
+      if (opts.failOne?.(item)) throw new Error(`item ${item.value} failed`)
+      return `one:${item.value}`
+    },
+    runMany: async (items) => {
+      ran.push({ kind: 'many', items: items.map((i) => i.value) })
+      await gate()
+      if (opts.failMany) throw new Error('batch failed')
+      return items.map((i) => `many:${i.value}`)
+    },
+  })
+  const releaseAll = async () => {
+    while (pending.length > 0) {
+      for (const release of pending.splice(0)) release()
+      await finish()
+    }
+  }
+  return { batcher, ran, releaseAll }
+}
+
+t.test('a call alone runs at once, by itself', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher()
+  const answer = batcher.run({ key: 'a', value: 1 })
+  t.same(ran, [{ kind: 'one', items: [1] }])
+  await releaseAll()
+  t.equal(await answer, 'one:1')
+})
+
+t.test('calls arriving while a statement runs go together as the next batch, each getting its own result', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher()
+  const answers = [1, 2, 3, 4].map((value) => batcher.run({ key: `s${value}`, value }))
+  t.equal(batcher.waiting, 3)
+  await releaseAll()
+  t.same(await Promise.all(answers), ['one:1', 'many:2', 'many:3', 'many:4'])
+  t.same(ran, [{ kind: 'one', items: [1] }, { kind: 'many', items: [2, 3, 4] }])
+})
+
+t.test('calls of the same key never share a batch and keep their order', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher()
+  const items: Item[] = [{ key: 'x', value: 0 }, { key: 'a', value: 1 }, { key: 'a', value: 2 }, { key: 'b', value: 3 }, { key: 'a', value: 4 }]
+  const answers = items.map((item) => batcher.run(item))
+  await releaseAll()
+  await Promise.all(answers)
+  t.same(ran.map((r) => r.items), [[0], [1, 3], [2], [4]])
+})
+
+t.test('a batch takes at most maxBatch calls; the rest wait for the next', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ maxBatch: 2 })
+  const answers = [0, 1, 2, 3, 4].map((value) => batcher.run({ key: `s${value}`, value }))
+  await releaseAll()
+  await Promise.all(answers)
+  t.same(ran.map((r) => r.items), [[0], [1, 2], [3, 4]])
+})
+
+t.test('up to maxInFlight statements run side by side before calls queue', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ maxInFlight: 2 })
+  const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }))
+  t.same(ran.map((r) => r.kind), ['one', 'one'])
+  t.equal(batcher.waiting, 1)
+  await releaseAll()
+  await Promise.all(answers)
+})
+
+t.test('when a batch fails, each of its calls runs alone and only the one that fails alone fails its caller', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ failMany: true, failOne: (item) => item.value === 2 })
+  const answers = [0, 1, 2, 3].map((value) => batcher.run({ key: `s${value}`, value }).catch((err: Error) => err.message))
+  await releaseAll()
+  t.same(await Promise.all(answers), ['one:0', 'one:1', 'item 2 failed', 'one:3'])
+  t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2,3', 'one:1', 'one:2', 'one:3'])
+})
