@@ -6,6 +6,7 @@ import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
 import { loneSurrogateError, notFound, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { appendVariant } from './message-append.js'
+import { appendBatched } from './message-append-batch.js'
 import { messageColumns, messageFields, messageFromRow, type Message, type MessageRow, type Sender } from './message-row.js'
 import type { Publisher } from '../realtime/bus.js'
 import { inScope, scopeCondition, type SiteScope } from './visibility.js'
@@ -95,14 +96,16 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
   const ids = m.attachments ?? []
   const telegram = m.forwardToTelegram ?? m.sender === 'visitor'
   const email = m.sender === 'agent' ? m.offlineEmail : undefined
-  const append = appendVariant(telegram, ids.length > 0, email !== undefined)
-  const rows = await append(db, {
+  const values = {
     sessionId: m.sessionId, // the caller's sites as one text parameter (a prepared statement's inputs are scalars); null: every site
     siteIds: m.scope ? m.scope.join(',') : null, sender: m.sender, senderName: m.senderName ?? null, text: m.text,
     clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null, attachmentIds: `{${ids.join(',')}}`,
     awayMs: email?.visitorAwayMs ?? 0, batchMs: email?.batchMs ?? 0,
-  })
-  const row = rows[0]
+  }
+  // on the pool, concurrent sends without files share one statement (group commit, chat/message-append-batch.ts)
+  const row = isPool(db) && ids.length === 0
+    ? await appendBatched(db, { telegram, email: email !== undefined }, values)
+    : (await appendVariant(telegram, ids.length > 0, email !== undefined)(db, values))[0]
   if (!row) return undefined
   const message = messageFromRow(row)
   // a bus that carries it saves the receivers a re-read (realtime/bus.ts); no outbox row queued: no worker need look

@@ -1,0 +1,107 @@
+import { drizzle } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import t from 'tap'
+import { sendMessage } from '../../src/chat/messages.js'
+import { closeSession } from '../../src/chat/sessions.js'
+import { createSite } from '../../src/chat/sites.js'
+import * as schema from '../../src/db/schema.js'
+import { createWebhook } from '../../src/outbox/webhooks.js'
+import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
+import { makeSession, makeSite, poll, sendRequest, uniq, type TestSite } from '../helpers/fixtures.js'
+
+// Group commit of sends (chat/message-append-batch.ts): concurrent sends on the pool share one statement.
+
+const noEvents = { publish: () => {} }
+// texts a hand-made array literal would get wrong
+const awkward = ['a, b', '{braces}', 'say "hi"', 'back\\slash', 'NULL', ' spaced ', 'line\nbreak', 'кирилиця 🙂']
+
+/** A pool of its own (so its batcher is fresh) that counts its statements (postgres.js calls `debug` once per query). */
+async function countingDb(t: { teardown: (fn: () => unknown) => void }, max: number) {
+  const counter = { queries: 0 }
+  const sql = postgres(await fileDatabaseUrl(), { max, onnotice: () => {}, debug: () => { counter.queries++ } })
+  t.teardown(() => sql.end())
+  // each connection's first query also fetches its array types: open them before counting
+  await Promise.all(Array.from({ length: max }, () => sql`select pg_sleep(0.05)`))
+  counter.queries = 0
+  return { db: drizzle(sql, { schema }), counter }
+}
+
+t.test('concurrent sends over many sessions: each stored once, in order, with its outbox rows, each caller answered with its own', async (t) => {
+  const app = await buildTestApp(t, { env: { OUTBOX_DELIVERY: 'false' } })
+  const { site: row, apiSecret } = await createSite(app.db, app.secretBox, {
+    name: uniq('site-'), origins: ['https://shop.example'], telegramBotToken: '123456:test-token', telegramChatId: '-100123',
+  })
+  await createWebhook(app.db, app.secretBox, { allowPrivate: true }, row.id, 'https://hooks.example/chat', ['message.created'])
+  const site: TestSite = { id: row.id, apiKey: row.apiKey, apiSecret }
+  const sessions = await Promise.all(Array.from({ length: 12 }, () => makeSession(app, site)))
+  const closed = await makeSession(app, site)
+  await closeSession(app.db, app.bus, closed.id)
+  const staffSessions = await Promise.all(Array.from({ length: 3 }, () => makeSession(app, site)))
+  const elsewhere = await makeSession(app, await makeSite(app))
+
+  // session i gets 1 + i % 3 sends; the first three also get one clientMessageId sent twice
+  const sends = sessions.flatMap((s, i) => Array.from({ length: 1 + (i % 3) }, (_, j) => ({ s, text: `${awkward[(i + j) % awkward.length]} #${i}.${j}`, id: uniq('c-') })))
+  const twice = sessions.slice(0, 3).map((s, i) => ({ s, text: `twice ${i}`, id: uniq('d-') }))
+  const all = [...sends, ...twice, ...twice, { s: closed, text: 'too late', id: uniq('z-') }]
+  const visitorAnswers = all.map(({ s, text, id }) => app.inject(sendRequest(s, { text, clientMessageId: id })))
+  const staffSends = [...staffSessions, elsewhere].map((s, i) => sendMessage(app.db, app.bus, { sessionId: s.id, scope: [site.id], sender: 'agent', senderName: 'Olena', text: `reply ${i}` })
+    .then((r) => r.message.text, (err: { status?: number }) => err.status))
+  const answers = await Promise.all(visitorAnswers)
+  t.same(await Promise.all(staffSends), ['reply 0', 'reply 1', 'reply 2', 404], 'the other site\'s session is not found')
+
+  answers.slice(0, sends.length).forEach((res, k) => {
+    t.equal(res.statusCode, 201)
+    t.match(res.json().data.message, { sessionId: sends[k]?.s.id, text: sends[k]?.text, clientMessageId: sends[k]?.id })
+  })
+  const dup = answers.slice(sends.length, sends.length + 2 * twice.length)
+  twice.forEach((d, i) => {
+    const pair = [dup[i], dup[i + twice.length]]
+    t.same(pair.map((r) => r?.statusCode).sort(), [200, 201], 'one stored, one answered with it')
+    t.same(pair.map((r) => r?.json().data.message.text), [d.text, d.text])
+    t.equal(pair[0]?.json().data.message.id, pair[1]?.json().data.message.id)
+  })
+  t.equal(answers.at(-1)?.statusCode, 409, 'the closed session refuses')
+
+  let stored = 0
+  for (const [i, s] of sessions.entries()) {
+    const messages = await poll(app, s)
+    const expected = [...sends.filter((m) => m.s === s), ...twice.filter((m) => m.s === s)].map((m) => m.text)
+    t.same(messages.map((m) => m.text).sort(), expected.sort(), `session ${i}: every message once`)
+    t.same(messages.map((m) => m.seq), expected.map((_, k) => k + 1), 'seqs 1..n without gaps')
+    t.ok(messages.every((m, k) => k === 0 || m.createdAt > (messages[k - 1]?.createdAt ?? '')), 'createdAt strictly increasing')
+    stored += messages.length
+  }
+  const sessionIds = sessions.map((s) => s.id)
+  const counts = await app.db.$client<{ outbox: number; unread: number; lastSeq: number }[]>`
+    select (select count(*)::int from outbox where session_id = any(${sessionIds}::uuid[]) and kind = 'message.created') as outbox,
+      (select sum(unread_count)::int from chat_sessions where id = any(${sessionIds}::uuid[])) as unread,
+      (select sum(last_seq)::int from chat_sessions where id = any(${sessionIds}::uuid[])) as "lastSeq"`
+  t.same(counts[0], { outbox: 2 * stored, unread: stored, lastSeq: stored }, 'a webhook and a Telegram row per message; unread and lastSeq count each once')
+  const replied = await app.db.$client<{ n: number }[]>`
+    select count(*)::int as n from chat_sessions where id = any(${staffSessions.map((s) => s.id)}::uuid[]) and first_response_at is not null and last_seq = 1`
+  t.equal(replied[0]?.n, 3, 'each reply claimed its session and set first_response_at')
+})
+
+t.test('sends arriving while others run share one statement', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const sessions = await Promise.all(Array.from({ length: 10 }, () => makeSession(app, site)))
+  const { db, counter } = await countingDb(t, 4)
+  const sent = await Promise.all(sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: `m${i}`, clientMessageId: `b-${i}` })))
+  t.ok(counter.queries < sessions.length, `${sessions.length} sends in ${counter.queries} statements`)
+  t.same(sent.map((r) => [r.created, r.message.sessionId, r.message.text, r.message.seq]), sessions.map((s, i) => [true, s.id, `m${i}`, 1]))
+})
+
+t.test('a send that fails in a batch fails alone: a duplicate clientMessageId gets the stored message, the others are stored', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const sessions = await Promise.all(Array.from({ length: 6 }, () => makeSession(app, site)))
+  const { db, counter } = await countingDb(t, 4)
+  const first = await sendMessage(db, noEvents, { sessionId: sessions[3]?.id ?? '', sender: 'visitor', text: 'first', clientMessageId: 'dup' })
+  const before = counter.queries
+  const sent = await Promise.all(sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: i === 3 ? 'first' : `m${i}`, clientMessageId: i === 3 ? 'dup' : `f-${i}` })))
+  t.same(sent.map((r) => r.created), [true, true, true, false, true, true])
+  t.equal(sent[3]?.message.id, first.message.id)
+  t.same(sent.map((r) => r.message.seq), [1, 1, 1, 1, 1, 1], 'the failed batch spent no seq')
+  t.ok(counter.queries > before + sessions.length, 'a batch was tried, failed, and its sends ran alone')
+})
