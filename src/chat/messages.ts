@@ -91,6 +91,8 @@ export type OfflineEmailPolicy = {
  * the attachments is not free to send.
  * A duplicate clientMessageId fails the whole statement (unique index), so no seq is spent.
  * The outbox rows (webhooks, Telegram) are inserted by the same statement.
+ * On the pool, sends without files that arrive while others are being stored share one
+ * statement (group commit, chat/message-append-batch.ts); a send alone is still one statement.
  */
 export async function appendMessage(db: Executor, events: Publisher, m: NewMessage): Promise<Message | undefined> {
   const ids = m.attachments ?? []

@@ -36,7 +36,10 @@ t.test('concurrent sends over many sessions: each stored once, in order, with it
   const sessions = await Promise.all(Array.from({ length: 12 }, () => makeSession(app, site)))
   const closed = await makeSession(app, site)
   await closeSession(app.db, app.bus, closed.id)
-  const staffSessions = await Promise.all(Array.from({ length: 3 }, () => makeSession(app, site)))
+  // replies to visitors who left an email and went away two minutes ago: each also queues its offline email
+  const staffSessions = await Promise.all(Array.from({ length: 3 }, () => makeSession(app, site, { email: 'olena@example.com' })))
+  await app.db.$client`update chat_sessions set visitor_seen_at = now() - interval '2 minutes' where id = any(${staffSessions.map((s) => s.id)}::uuid[])`
+  const offlineEmail = { visitorAwayMs: 60_000, batchMs: 60_000 }
   const elsewhere = await makeSession(app, await makeSite(app))
 
   // session i gets 1 + i % 3 sends; the first three also get one clientMessageId sent twice
@@ -44,7 +47,7 @@ t.test('concurrent sends over many sessions: each stored once, in order, with it
   const twice = sessions.slice(0, 3).map((s, i) => ({ s, text: `twice ${i}`, id: uniq('d-') }))
   const all = [...sends, ...twice, ...twice, { s: closed, text: 'too late', id: uniq('z-') }]
   const visitorAnswers = all.map(({ s, text, id }) => app.inject(sendRequest(s, { text, clientMessageId: id })))
-  const staffSends = [...staffSessions, elsewhere].map((s, i) => sendMessage(app.db, app.bus, { sessionId: s.id, scope: [site.id], sender: 'agent', senderName: 'Olena', text: `reply ${i}` })
+  const staffSends = [...staffSessions, elsewhere].map((s, i) => sendMessage(app.db, app.bus, { sessionId: s.id, scope: [site.id], sender: 'agent', senderName: 'Olena', text: `reply ${i}`, offlineEmail })
     .then((r) => r.message.text, (err: { status?: number }) => err.status))
   const answers = await Promise.all(visitorAnswers)
   t.same(await Promise.all(staffSends), ['reply 0', 'reply 1', 'reply 2', 404], 'the other site\'s session is not found')
@@ -77,9 +80,11 @@ t.test('concurrent sends over many sessions: each stored once, in order, with it
       (select sum(unread_count)::int from chat_sessions where id = any(${sessionIds}::uuid[])) as unread,
       (select sum(last_seq)::int from chat_sessions where id = any(${sessionIds}::uuid[])) as "lastSeq"`
   t.same(counts[0], { outbox: 2 * stored, unread: stored, lastSeq: stored }, 'a webhook and a Telegram row per message; unread and lastSeq count each once')
-  const replied = await app.db.$client<{ n: number }[]>`
-    select count(*)::int as n from chat_sessions where id = any(${staffSessions.map((s) => s.id)}::uuid[]) and first_response_at is not null and last_seq = 1`
-  t.equal(replied[0]?.n, 3, 'each reply claimed its session and set first_response_at')
+  const staffIds = staffSessions.map((s) => s.id)
+  const replied = await app.db.$client<{ n: number; emails: number }[]>`
+    select count(*)::int as n, (select count(*)::int from outbox where session_id = any(${staffIds}::uuid[]) and channel = 'email' and kind = 'offline.replies') as emails
+    from chat_sessions where id = any(${staffIds}::uuid[]) and first_response_at is not null and email_batch_until is not null and last_seq = 1`
+  t.same(replied[0], { n: 3, emails: 3 }, 'each reply claimed its session, set first_response_at, opened an email batch and queued its email')
 })
 
 t.test('sends arriving while others run share one statement', async (t) => {
