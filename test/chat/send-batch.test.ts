@@ -110,3 +110,26 @@ t.test('a send that fails in a batch fails alone: a duplicate clientMessageId ge
   t.same(sent.map((r) => r.message.seq), [1, 1, 1, 1, 1, 1], 'the failed batch spent no seq')
   t.ok(counter.queries > before + sessions.length, 'a batch was tried, failed, and its sends ran alone')
 })
+
+t.test('a batch that deadlocks with another writer is retried send by send, and every send is stored', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const sessions = await Promise.all(Array.from({ length: 4 }, () => makeSession(app, site)))
+  const { db } = await countingDb(t, 4)
+  // the batch will hold `first` (it locks in id order) and wait for `second`, which this transaction holds
+  const [first, second] = sessions.slice(2).map((s) => s.id).sort()
+  const writer = await app.db.$client.reserve()
+  t.teardown(() => writer.release())
+  await writer`begin`
+  await writer`select id from chat_sessions where id = ${second ?? ''} for update`
+  // two sends run alone, the next two queue behind them and go as one batch
+  const sent = Promise.all(sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: `m${i}` })))
+  const waiting = async () => (await app.db.$client<{ n: number }[]>`
+    select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%unnest%'`)[0]?.n === 1
+  for (let i = 0; i < 100 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.ok(await waiting(), 'the batch waits for the writer')
+  // now the writer wants `first` too: a cycle, and the batch, waiting longer, is the one Postgres aborts
+  await writer`update chat_sessions set updated_at = now() where id = ${first ?? ''}`
+  await writer`commit`
+  t.same((await sent).map((r) => [r.created, r.message.seq]), sessions.map(() => [true, 1]))
+})
