@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { isStatementRefused } from '../db/availability.js'
 import { Batcher } from '../db/batcher.js'
 import type { Db } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
@@ -75,6 +76,8 @@ function batcherFor(db: Db, v: Variant) {
     maxInFlight: MAX_IN_FLIGHT,
     maxBatch: MAX_BATCH,
     key: (item) => String(item.sessionId),
+    // a batch whose connection dropped may have committed: its sends fail (the client retries by clientMessageId) rather than run twice
+    retryAlone: isStatementRefused,
     runOne: async (item) => (await one(db, item))[0],
     runMany: async (items) => {
       const column = (k: keyof AppendValues) => items.map((item) => item[k])

@@ -12,3 +12,15 @@ export function isDatabaseDown(err: unknown): boolean {
   if ((e.code && DB_DOWN_CODES.has(e.code)) || (e.errno && DB_DOWN_CODES.has(e.errno))) return true
   return e.cause !== undefined && e.cause !== err && isDatabaseDown(e.cause)
 }
+
+/**
+ * The server answered this statement with an error, so it was rolled back: it can run again
+ * without storing anything twice. A dropped connection is not one (the commit may have
+ * happened before the answer was lost), nor is a terminated backend.
+ */
+export function isStatementRefused(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: unknown } | undefined
+  if (!e || typeof e !== 'object') return false
+  if (e.name === 'PostgresError' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return !isDatabaseDown(e)
+  return e.cause !== undefined && e.cause !== err && isStatementRefused(e.cause)
+}

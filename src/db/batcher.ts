@@ -7,9 +7,11 @@
  *
  * Items with the same `key` never share a batch (a statement cannot update one row twice);
  * a later one waits for the next batch, so same-key items also run in arrival order.
- * `runMany` is one statement, so it stores all or nothing: when it fails, every item of the
- * batch runs alone through `runOne`, and only the item that fails alone fails its caller
- * (a unique violation, a closed session, a deadlock with another batch).
+ * `runMany` is one statement, so it stores all or nothing: when it fails with an error
+ * `retryAlone` accepts (by default any), every item of the batch runs alone through `runOne`,
+ * and only the item that fails alone fails its caller (a unique violation, a deadlock with
+ * another batch). Any other error fails every caller of the batch: a write whose outcome is
+ * unknown (the connection dropped, maybe after the commit) must not run a second time.
  */
 export type BatcherOptions<In, Out> = {
   runOne: (item: In) => Promise<Out>
@@ -17,6 +19,7 @@ export type BatcherOptions<In, Out> = {
   maxInFlight: number
   maxBatch: number
   key?: (item: In) => string
+  retryAlone?: (err: unknown) => boolean
 }
 
 type Waiting<In, Out> = { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }
@@ -87,7 +90,11 @@ export class Batcher<In, Out> {
     let results: Out[]
     try {
       results = await this.opts.runMany(batch.map((w) => w.item))
-    } catch {
+    } catch (err) {
+      if (this.opts.retryAlone && !this.opts.retryAlone(err)) {
+        for (const w of batch) w.reject(err)
+        return
+      }
       // all or nothing: nothing of the batch was stored, so each item alone tells whose fault it was
       await Promise.all(batch.map((w) => this.opts.runOne(w.item).then(w.resolve, w.reject)))
       return

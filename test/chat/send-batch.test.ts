@@ -133,3 +133,28 @@ t.test('a batch that deadlocks with another writer is retried send by send, and 
   await writer`commit`
   t.same((await sent).map((r) => [r.created, r.message.seq]), sessions.map(() => [true, 1]))
 })
+
+t.test('a batch whose connection is lost is not run again: its sends fail, as a lone send would, and the client retries', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const sessions = await Promise.all(Array.from({ length: 4 }, () => makeSession(app, site)))
+  const { db } = await countingDb(t, 4)
+  const batched = sessions.slice(2).map((s) => s.id)
+  const writer = await app.db.$client.reserve()
+  t.teardown(() => writer.release())
+  await writer`begin`
+  await writer`select id from chat_sessions where id = ${batched.sort()[1] ?? ''} for update`
+  // two sends run alone, the last two go as one batch, which waits for the writer
+  const sent = sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: `m${i}` }).then(() => 'stored', (err: Error) => err.message))
+  const batch = async () => (await app.db.$client<{ pid: number }[]>`
+    select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%unnest%'`)[0]?.pid
+  for (let i = 0; i < 100 && !(await batch()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  // a terminated backend stands for any lost connection: whether the statement committed is unknown to the sender
+  await app.db.$client`select pg_terminate_backend(${(await batch()) ?? 0})`
+  await writer`commit`
+  const answers = await Promise.all(sent)
+  t.same(answers.slice(0, 2), ['stored', 'stored'])
+  t.ok(answers.slice(2).every((a) => a !== 'stored'), `the batch's sends fail: ${answers.slice(2).join('; ')}`)
+  const seqs = await app.db.$client<{ last_seq: number }[]>`select last_seq from chat_sessions where id = any(${batched}::uuid[])`
+  t.same(seqs.map((r) => r.last_seq), [0, 0], 'and nothing ran them again')
+})

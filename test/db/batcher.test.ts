@@ -4,7 +4,7 @@ import { Batcher } from '../../src/db/batcher.js'
 type Item = { key: string; value: number }
 
 /** A batcher whose statements finish when the test says so, recording what ran how. */
-function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: boolean; failOne?: (item: Item) => boolean } = {}) {
+function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: boolean; failOne?: (item: Item) => boolean; retryAlone?: (err: unknown) => boolean } = {}) {
   const ran: Array<{ kind: 'one' | 'many'; items: number[] }> = []
   const pending: Array<() => void> = []
   const finish = async () => {
@@ -16,6 +16,7 @@ function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failM
     maxInFlight: opts.maxInFlight ?? 1,
     maxBatch: opts.maxBatch ?? 100,
     key: (item) => item.key,
+    ...(opts.retryAlone ? { retryAlone: opts.retryAlone } : {}),
     runOne: async (item) => {
       ran.push({ kind: 'one', items: [item.value] })
       await gate()
@@ -87,4 +88,12 @@ t.test('when a batch fails, each of its calls runs alone and only the one that f
   await releaseAll()
   t.same(await Promise.all(answers), ['one:0', 'one:1', 'item 2 failed', 'one:3'])
   t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2,3', 'one:1', 'one:2', 'one:3'])
+})
+
+t.test('a batch failing with an error retryAlone refuses fails every one of its callers, and nothing runs again', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ failMany: true, retryAlone: () => false })
+  const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }).catch((err: Error) => err.message))
+  await releaseAll()
+  t.same(await Promise.all(answers), ['one:0', 'batch failed', 'batch failed'])
+  t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2'])
 })
