@@ -29,13 +29,20 @@ const pollStatement = preparedStatement<keyof PollInput, PollRow>(
  * Many polls in one statement: the same query as pollStatement once per item of the input
  * arrays, each item's rows tagged with its position (`ord`, from 1), never told apart by
  * session id: two polls of one session with different pages may share a batch.
+ * The session is a lateral lookup by key per poll: as a plain join the planner hashed the
+ * inputs and scanned every session (5,000 sessions, 50 polls: 1.5 ms against 0.6 ms), and
+ * `limit 1` keeps the subquery from being flattened back into that join.
  */
 const manyPollsStatement = preparedStatement<'siteIds' | 'sessionIds' | 'afters' | 'sinces' | 'limits', PollRow & { ord: number }>(
   ['siteIds', 'sessionIds', 'afters', 'sinces', 'limits'], (q) => sql`
     select p.ord::int as ord, s.status, s.last_seq, s.agent_read_seq, ${messageFields('m')}
     from unnest(${q.siteIds}::uuid[], ${q.sessionIds}::uuid[], ${q.afters}::int[], ${q.sinces}::timestamptz[], ${q.limits}::int[])
       with ordinality as p(site_id, session_id, after, since, page, ord)
-    join chat_sessions s on s.id = p.session_id and s.site_id = p.site_id
+    cross join lateral (
+      select status, last_seq, agent_read_seq, id from chat_sessions
+      where id = p.session_id and site_id = p.site_id
+      limit 1
+    ) s
     left join lateral (
       select * from chat_messages
       where session_id = s.id and seq > coalesce(p.after, 0) and created_at > coalesce(p.since, '-infinity')
