@@ -25,7 +25,7 @@ export const MAX_SEQ = 2_147_483_647
  * column, where it would be an error.
  */
 export const MAX_AFTER = Number.MAX_SAFE_INTEGER
-const seqBound = (after: number) => Math.min(after, MAX_SEQ)
+export const seqBound = (after: number) => Math.min(after, MAX_SEQ)
 
 // a UTF-16 surrogate not in a pair: it has no UTF-8 form, Postgres would store U+FFFD
 const LONE_SURROGATE = /\p{Cs}/u
@@ -210,35 +210,4 @@ export async function listMessages(db: Executor, sessionId: string, q: MessageQu
   if (q.since !== undefined) conditions.push(gt(chatMessages.createdAt, q.since))
   const query = db.select(messageColumns).from(chatMessages).where(and(...conditions)).orderBy(asc(chatMessages.seq))
   return (await (q.limit === undefined ? query : query.limit(q.limit))).map(messageFromRow)
-}
-
-export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: number; agentReadSeq: number }
-
-const pollStatement = preparedStatement<'siteId' | 'sessionId' | 'after' | 'since' | 'limit', { status: 'open' | 'closed'; last_seq: number; agent_read_seq: number } & Partial<MessageRow>>(
-  ['siteId', 'sessionId', 'after', 'since', 'limit'], (q) => sql`
-    select s.status, s.last_seq, s.agent_read_seq, ${messageFields('m')}
-    from chat_sessions s
-    left join lateral (
-      select * from chat_messages
-      where session_id = s.id and seq > coalesce(${q.after}::int, 0)
-        and created_at > coalesce(${q.since}::timestamptz, '-infinity')
-      order by seq limit ${q.limit}::int
-    ) m on true
-    where s.id = ${q.sessionId}::uuid and s.site_id = ${q.siteId}::uuid
-    order by m.seq`)
-
-/**
- * The polling route in one prepared statement: the session (of this site only) with its
- * status, lastSeq and agentReadSeq, and the page of messages, read in one snapshot so they agree.
- * Undefined when the session is missing or another site's.
- */
-export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
-  if (!isUuid(sessionId) || !isUuid(siteId)) return undefined
-  const rows = await pollStatement(db, { siteId, sessionId, after: q.after === undefined ? null : seqBound(q.after), since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE })
-  const first = rows[0]
-  if (!first) return undefined
-  // a loop, not flatMap: it allocated an array per row on the hottest route
-  const messages: Message[] = []
-  for (const r of rows) if (r.id !== null && r.id !== undefined) messages.push(messageFromRow(r as MessageRow))
-  return { messages, status: first.status, lastSeq: first.last_seq, agentReadSeq: first.agent_read_seq }
 }

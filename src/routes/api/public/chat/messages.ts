@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../../../chat/errors.js'
-import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, pollMessages, sendMessage } from '../../../../chat/messages.js'
+import { DEFAULT_PAGE, MAX_AFTER, MAX_PAGE, sendMessage } from '../../../../chat/messages.js'
+import { pollMessages } from '../../../../chat/polls.js'
 import { AttachmentIds, ClientMessageId, ErrorBody, IdParams, Message, MessageText, Nullable, Ok, ok, StringEnum } from '../../../../http/schemas.js'
 import { parseTimeParam } from '../../../../http/time.js'
 

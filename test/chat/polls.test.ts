@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { sendMessage } from '../../src/chat/messages.js'
+import { pollBatching, pollMessages, type Poll } from '../../src/chat/polls.js'
+import type { MessageQuery } from '../../src/chat/messages.js'
+import { sharedTestApp } from '../helpers/app.js'
+import { makeSession, makeSite, poll, pollRequest, sessionHeaders, type TestSession } from '../helpers/fixtures.js'
+
+const noEvents = { publish: () => {} }
+
+type Asked = { siteId: string; sessionId: string; q: MessageQuery; what: string }
+
+/**
+ * Concurrent polls share statements (chat/polls.ts); whatever shares a statement with whatever,
+ * each caller must get exactly what it would alone: its own session's page, never another's,
+ * and nothing for a session that is missing or of another site.
+ */
+t.test('concurrent polls answered together each get what a lone poll gets', async (t) => {
+  const app = await sharedTestApp()
+  const [siteA, siteB] = [await makeSite(app), await makeSite(app)]
+  const [a1, a2, a3, b1] = [await makeSession(app, siteA), await makeSession(app, siteA), await makeSession(app, siteA), await makeSession(app, siteB)]
+  const times: Record<string, Date[]> = {}
+  for (const [s, count] of [[a1, 6], [a2, 3], [b1, 4]] as const) {
+    for (let i = 0; i < count; i++) {
+      const { message } = await sendMessage(app.db, noEvents, { sessionId: s.id, sender: i % 2 ? 'agent' : 'visitor', senderName: null, text: `${s.id.slice(0, 4)} #${i}` })
+      ;(times[s.id] ??= []).push(message.createdAt)
+    }
+  }
+  await app.sql`update chat_sessions set status = 'closed', closed_at = now(), agent_read_seq = 0 where id = ${a3.id}`
+  await app.sql`update chat_sessions set agent_read_seq = 2 where id = ${a1.id}`
+
+  const asked: Asked[] = [
+    { siteId: siteA.id, sessionId: a1.id, q: {}, what: 'a1, whole history' },
+    { siteId: siteA.id, sessionId: a1.id, q: { after: 3 }, what: 'a1 after 3' },
+    { siteId: siteA.id, sessionId: a1.id, q: { after: 1, limit: 2 }, what: 'a1 after 1, two' },
+    { siteId: siteA.id, sessionId: a1.id, q: { since: times[a1.id]?.[3] }, what: 'a1 since its 4th' },
+    { siteId: siteA.id, sessionId: a1.id, q: { since: times[a1.id]?.[0], after: 4 }, what: 'a1 since and after' },
+    { siteId: siteA.id, sessionId: a1.id, q: { after: 2 ** 40 }, what: 'a1 after far beyond' },
+    { siteId: siteA.id, sessionId: a2.id, q: { after: 0, limit: 1 }, what: 'a2 first one' },
+    { siteId: siteA.id, sessionId: a2.id, q: {}, what: 'a2 whole' },
+    { siteId: siteA.id, sessionId: a3.id, q: {}, what: 'a3, closed, no messages' },
+    { siteId: siteB.id, sessionId: b1.id, q: { after: 1 }, what: 'b1 by its own site' },
+    { siteId: siteA.id, sessionId: b1.id, q: {}, what: "b1 by another site's key" },
+    { siteId: siteB.id, sessionId: a1.id, q: { after: 0 }, what: "a1 by another site's key" },
+    { siteId: siteA.id, sessionId: randomUUID(), q: {}, what: 'a missing session' },
+  ]
+  const ask = (a: Asked) => pollMessages(app.db, a.siteId, a.sessionId, a.q)
+  // one at a time: each runs alone, as it did before polls shared statements
+  const alone: (Poll | undefined)[] = []
+  for (const a of asked) alone.push(await ask(a))
+  t.same(alone.map((p) => p?.messages.length), [6, 3, 2, 2, 2, 0, 1, 3, 0, 3, undefined, undefined, undefined], 'the lone answers are as seeded')
+  t.same(alone.map((p) => p?.status), ['open', 'open', 'open', 'open', 'open', 'open', 'open', 'open', 'closed', 'open', undefined, undefined, undefined])
+  t.same([alone[0]?.lastSeq, alone[0]?.agentReadSeq, alone[9]?.lastSeq], [6, 2, 4])
+
+  const before = pollBatching(app.db)
+  // all at once, three times over in different orders: most of them share statements, the
+  // same session's polls with different pages among them
+  const order = [...asked.keys(), ...[...asked.keys()].reverse(), ...asked.keys()]
+  const together = await Promise.all(order.map((i) => ask(asked[i] as Asked)))
+  const after = pollBatching(app.db)
+  t.ok(after.statements > before.statements, 'polls shared statements')
+  t.ok(after.polls - before.polls >= order.length - 2, 'all but the polls that ran at once alone were answered together')
+  for (const [n, i] of order.entries()) t.same(together[n], alone[i], asked[i]?.what ?? `poll ${i}`)
+})
+
+t.test('concurrent HTTP polls of two sites: each visitor gets its own session, never another site\'s', async (t) => {
+  const app = await sharedTestApp()
+  const [siteA, siteB] = [await makeSite(app), await makeSite(app)]
+  const sessions = [await makeSession(app, siteA), await makeSession(app, siteA), await makeSession(app, siteB)]
+  for (const [n, s] of sessions.entries()) {
+    for (let i = 0; i <= n; i++) await sendMessage(app.db, noEvents, { sessionId: s.id, sender: 'visitor', senderName: null, text: `${n}:${i}` })
+  }
+  const queries = ['', 'after=1', 'limit=1']
+  const alone = new Map<string, unknown>()
+  for (const s of sessions) for (const q of queries) alone.set(`${s.id}?${q}`, await poll(app, s, q))
+  // another site's key with a valid token of this one: the token is bound to its session, the site check to the key
+  const crossSite = (s: TestSession, other: TestSession) => ({ ...pollRequest(s), headers: { ...sessionHeaders(s), 'x-api-key': other.site.apiKey } })
+  const before = pollBatching(app.db)
+  const answers = await Promise.all([
+    ...sessions.flatMap((s) => queries.map(async (q) => ({ key: `${s.id}?${q}`, res: await app.inject(pollRequest(s, q)) }))),
+    ...[0, 1].map(async (n) => ({ key: 'cross', res: await app.inject(crossSite(sessions[n] as TestSession, sessions[2] as TestSession)) })),
+  ])
+  t.ok(pollBatching(app.db).polls > before.polls, 'some HTTP polls shared a statement')
+  for (const { key, res } of answers) {
+    if (key === 'cross') t.not(res.statusCode, 200, 'another site\'s key reads nothing')
+    else t.same({ status: res.statusCode, messages: res.json().data.messages }, { status: 200, messages: alone.get(key) }, key)
+  }
+})
