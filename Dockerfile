@@ -15,7 +15,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build --if-present \
  && mkdir /out \
- && cp -r package.json package-lock.json src drizzle packages /out/ \
+ && cp -r package.json package-lock.json tsconfig.json src drizzle packages /out/ \
  && if [ -d dist ]; then cp -r dist /out/; fi
 
 # 2. Runtime: production dependencies only (tsx runs the TypeScript sources and is one of them).

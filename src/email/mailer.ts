@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer'
 import { DeliveryError } from '../outbox/worker.js'
 
 export type Mail = {
@@ -23,9 +22,11 @@ export function senderAddress(emailFrom: string): string {
 /**
  * Sends through SMTP_URL with nodemailer (a connection per email: visitors' emails are few,
  * and nothing is left open to go stale). SMTP answers 5xx are permanent (the row is marked
- * failed at once); connection trouble and 4xx are retried by the outbox.
+ * failed at once); connection trouble and 4xx are retried by the outbox. nodemailer (some 40
+ * modules) is loaded here, only where SMTP_URL is set, not by every start.
  */
-export function smtpMailer(smtpUrl: string, timeoutMs: number): Mailer {
+export async function smtpMailer(smtpUrl: string, timeoutMs: number): Promise<Mailer> {
+  const { default: nodemailer } = await import('nodemailer')
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: timeoutMs,

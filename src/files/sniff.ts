@@ -1,5 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type'
-
 /**
  * What a file is, from its bytes alone (never its name or the client's Content-Type), and
  * whether we accept it. Accepted: PNG, JPEG, GIF, WebP, PDF, DOCX, XLSX and UTF-8 plain text.
@@ -63,6 +61,8 @@ export class TextCheck {
  * head is the whole file), or undefined when it is refused.
  */
 export async function acceptedType(head: Uint8Array, whole = true): Promise<string | undefined> {
+  // file-type and its parsers (some 30 modules) load on the first upload, not with the app
+  const { fileTypeFromBuffer } = await import('file-type')
   const detected = await fileTypeFromBuffer(head)
   if (detected) return BINARY_TYPES.has(detected.mime) ? detected.mime : undefined
   const check = new TextCheck()

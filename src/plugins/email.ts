@@ -28,7 +28,7 @@ export default fp(async (app) => {
   // a secret of its own: an unsubscribe link must not open the chat, nor a chat token unsubscribe
   const secret = await getOrCreateSetting(app.db, 'unsubscribe_token_secret', () => randomToken('', 48))
   const unsubscribeToken = (sessionId: string) => sessionToken(secret, sessionId).replace(/^st_/, 'us_')
-  const mailer = smtpUrl ? smtpMailer(smtpUrl, config.outbox.sendTimeoutMs) : undefined
+  const mailer = smtpUrl ? await smtpMailer(smtpUrl, config.outbox.sendTimeoutMs) : undefined
   if (mailer) app.addHook('onClose', async () => mailer.close())
   app.decorate('email', {
     enabled: mailer !== undefined,
