@@ -8,6 +8,7 @@ import * as schema from '../../src/db/schema.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
 import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
 import { makeSession, makeSite, poll, sendRequest, uniq, type TestSite } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Group commit of sends (chat/message-append-batch.ts): concurrent sends on the pool share one statement.
 
@@ -24,6 +25,13 @@ async function countingDb(t: { teardown: (fn: () => unknown) => void }, max: num
   await Promise.all(Array.from({ length: max }, () => sql`select pg_sleep(0.05)`))
   counter.queries = 0
   return { db: drizzle(sql, { schema }), counter }
+}
+
+/** The backend of this test database's batch statement that waits for a row lock (other test files run beside it). */
+async function waitingBatch(app: { db: { $client: postgres.Sql } }): Promise<number | undefined> {
+  const rows = await app.db.$client<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%unnest%'`
+  return rows.length === 1 ? rows[0]?.pid : undefined
 }
 
 t.test('concurrent sends over many sessions: each stored once, in order, with its outbox rows, each caller answered with its own', async (t) => {
@@ -124,10 +132,7 @@ t.test('a batch that deadlocks with another writer is retried send by send, and 
   await writer`select id from chat_sessions where id = ${second ?? ''} for update`
   // two sends run alone, the next two queue behind them and go as one batch
   const sent = Promise.all(sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: `m${i}` })))
-  const waiting = async () => (await app.db.$client<{ n: number }[]>`
-    select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%unnest%'`)[0]?.n === 1
-  for (let i = 0; i < 100 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
-  t.ok(await waiting(), 'the batch waits for the writer')
+  await waitFor('the batch to wait for the writer', () => waitingBatch(app))
   // now the writer wants `first` too: a cycle, and the batch, waiting longer, is the one Postgres aborts
   await writer`update chat_sessions set updated_at = now() where id = ${first ?? ''}`
   await writer`commit`
@@ -146,11 +151,9 @@ t.test('a batch whose connection is lost is not run again: its sends fail, as a 
   await writer`select id from chat_sessions where id = ${batched.sort()[1] ?? ''} for update`
   // two sends run alone, the last two go as one batch, which waits for the writer
   const sent = sessions.map((s, i) => sendMessage(db, noEvents, { sessionId: s.id, sender: 'visitor', text: `m${i}` }).then(() => 'stored', (err: Error) => err.message))
-  const batch = async () => (await app.db.$client<{ pid: number }[]>`
-    select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%unnest%'`)[0]?.pid
-  for (let i = 0; i < 100 && !(await batch()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  const pid = await waitFor('the batch to wait for the writer', () => waitingBatch(app))
   // a terminated backend stands for any lost connection: whether the statement committed is unknown to the sender
-  await app.db.$client`select pg_terminate_backend(${(await batch()) ?? 0})`
+  await app.db.$client`select pg_terminate_backend(${pid})`
   await writer`commit`
   const answers = await Promise.all(sent)
   t.same(answers.slice(0, 2), ['stored', 'stored'])
