@@ -47,8 +47,10 @@ const appendBatchStatement = (forwardToTelegram: boolean, offlineEmail: boolean)
  * statements run, later sends queue and go together as one statement (one executor start, one
  * commit and WAL flush, one round trip for all). A send alone runs the single statement at
  * once, as before. Same-session sends never share a statement (it cannot update one session
- * row twice) and keep their order; when a batch fails (a duplicate clientMessageId, a
- * deadlock with another writer), each of its sends runs alone, so only the culprit fails.
+ * row twice) and are taken in arrival order (two in flight still meet at the session's row
+ * lock, as two concurrent lone sends do); when the server refuses a batch (a duplicate
+ * clientMessageId, a deadlock with another writer), each of its sends runs alone, so only the
+ * culprit fails.
  * Two in flight per statement variant and process: bench:send at c = 32, three alternating
  * runs each (load 8–11 on 2 cores), was 0.49–0.63× the bare route before, 0.66–1.05× with one
  * in flight, 0.80–1.17× with two, 0.51–0.95× with four; at c = 8 all were inside the noise.

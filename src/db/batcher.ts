@@ -6,7 +6,8 @@
  * next batch through `runMany`, which answers one result per item, in the items' order.
  *
  * Items with the same `key` never share a batch (a statement cannot update one row twice);
- * a later one waits for the next batch, so same-key items also run in arrival order.
+ * a later one waits for a later batch, so same-key items are taken in arrival order (with
+ * more than one in flight, two such batches can still run at once, as two lone calls can).
  * `runMany` is one statement, so it stores all or nothing: when it fails with an error
  * `retryAlone` accepts (by default any), every item of the batch runs alone through `runOne`,
  * and only the item that fails alone fails its caller (a unique violation, a deadlock with
@@ -72,7 +73,7 @@ export class Batcher<In, Out> {
         keys.add(k)
         batch.push(w)
       } else {
-        // a later item of a key already taken stays behind it: same-key items keep their order
+        // a later item of a key already taken stays behind it: same-key items are taken in order
         keys.add(k)
         rest.push(w)
       }
