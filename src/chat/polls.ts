@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { Batcher } from '../db/batcher.js'
 import { isPool, type Db, type Executor } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
@@ -12,16 +12,22 @@ export type Poll = { messages: Message[]; status: 'open' | 'closed'; lastSeq: nu
 type PollInput = { siteId: string; sessionId: string; after: number | null; since: string | null; limit: number }
 type PollRow = { status: 'open' | 'closed'; last_seq: number; agent_read_seq: number } & Partial<MessageRow>
 
+/**
+ * A poll's page: its session's messages after `after` (null: from the start) and newer than
+ * `since` (null: any), oldest first, at most `limit`; a session without one still has its row.
+ */
+const pollPage = (sessionId: SQL, after: SQL, since: SQL, limit: SQL) => sql`
+    left join lateral (
+      select * from chat_messages
+      where session_id = ${sessionId} and seq > coalesce(${after}, 0) and created_at > coalesce(${since}, '-infinity')
+      order by seq limit ${limit}
+    ) m on true`
+
 const pollStatement = preparedStatement<keyof PollInput, PollRow>(
   ['siteId', 'sessionId', 'after', 'since', 'limit'], (q) => sql`
     select s.status, s.last_seq, s.agent_read_seq, ${messageFields('m')}
     from chat_sessions s
-    left join lateral (
-      select * from chat_messages
-      where session_id = s.id and seq > coalesce(${q.after}::int, 0)
-        and created_at > coalesce(${q.since}::timestamptz, '-infinity')
-      order by seq limit ${q.limit}::int
-    ) m on true
+    ${pollPage(sql`s.id`, sql`${q.after}::int`, sql`${q.since}::timestamptz`, sql`${q.limit}::int`)}
     where s.id = ${q.sessionId}::uuid and s.site_id = ${q.siteId}::uuid
     order by m.seq`)
 
@@ -43,11 +49,7 @@ const manyPollsStatement = preparedStatement<'siteIds' | 'sessionIds' | 'afters'
       where id = p.session_id and site_id = p.site_id
       limit 1
     ) s
-    left join lateral (
-      select * from chat_messages
-      where session_id = s.id and seq > coalesce(p.after, 0) and created_at > coalesce(p.since, '-infinity')
-      order by seq limit p.page
-    ) m on true
+    ${pollPage(sql`s.id`, sql`p.after`, sql`p.since`, sql`p.page`)}
     order by p.ord, m.seq`)
 
 /** A Postgres array literal of checked values (uuids, numbers, ISO times: nothing to quote); null is NULL. */

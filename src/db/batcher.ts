@@ -32,7 +32,7 @@ export class Batcher<In, Out> {
   constructor(private readonly opts: BatcherOptions<In, Out>) {}
 
   run(item: In): Promise<Out> {
-    if (this.inFlight < this.opts.maxInFlight && this.queue.length === 0) return this.settle(this.opts.runOne(item))
+    if (this.inFlight < this.opts.maxInFlight && this.queue.length === 0) return this.track(this.opts.runOne(item))
     return new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject }))
   }
 
@@ -41,7 +41,8 @@ export class Batcher<In, Out> {
     return this.queue.length
   }
 
-  private settle(running: Promise<Out>): Promise<Out> {
+  /** Counts a running statement (alone or a batch) until it ends, then lets the queue go on. */
+  private track<T>(running: Promise<T>): Promise<T> {
     this.inFlight++
     return running.finally(() => {
       this.inFlight--
@@ -50,14 +51,7 @@ export class Batcher<In, Out> {
   }
 
   private next(): void {
-    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
-      const batch = this.take()
-      this.inFlight++
-      void this.runBatch(batch).finally(() => {
-        this.inFlight--
-        this.next()
-      })
-    }
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) void this.track(this.runBatch(this.take()))
   }
 
   /** The next batch: up to maxBatch waiting calls in arrival order, one per key. */
