@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm'
-import { isStatementRefused } from '../db/availability.js'
 import { Batcher } from '../db/batcher.js'
 import type { Db } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
@@ -50,7 +49,8 @@ const appendBatchStatement = (forwardToTelegram: boolean, offlineEmail: boolean)
  * row twice) and are taken in arrival order (two in flight still meet at the session's row
  * lock, as two concurrent lone sends do); when the server refuses a batch (a duplicate
  * clientMessageId, a deadlock with another writer), each of its sends runs alone, so only the
- * culprit fails.
+ * culprit fails; a batch whose connection dropped may have committed, so its sends fail (the
+ * client retries by clientMessageId) rather than run twice.
  * Two in flight per statement variant and process: bench:send at c = 32, three alternating
  * runs each (load 8–11 on 2 cores), was 0.49–0.63× the bare route before, 0.66–1.05× with one
  * in flight, 0.80–1.17× with two, 0.51–0.95× with four; at c = 8 all were inside the noise.
@@ -78,8 +78,6 @@ function batcherFor(db: Db, v: Variant) {
     maxInFlight: MAX_IN_FLIGHT,
     maxBatch: MAX_BATCH,
     key: (item) => String(item.sessionId),
-    // a batch whose connection dropped may have committed: its sends fail (the client retries by clientMessageId) rather than run twice
-    retryAlone: isStatementRefused,
     runOne: async (item) => (await one(db, item))[0],
     runMany: async (items) => {
       const column = (k: keyof AppendValues) => items.map((item) => item[k])

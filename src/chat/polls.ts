@@ -84,7 +84,9 @@ async function pollMany(db: Db, inputs: PollInput[]): Promise<(Poll | undefined)
  * Concurrent polls on the pool share statements (db/batcher.ts): a poll alone runs at once as
  * one statement; polls arriving while POLLS_IN_FLIGHT statements run go together as the next,
  * saving Postgres a statement start and a protocol exchange per poll and postgres.js a query
- * each. Chosen with bench:poll (README, "Where a widget request's CPU goes").
+ * each. Chosen with bench:poll (README, "Where a widget request's CPU goes"). A shared
+ * statement the server refused reruns its polls alone (only a bad one fails); one whose
+ * connection was lost fails its polls, as it fails a lone poll (503: the widget polls again).
  */
 const POLLS_IN_FLIGHT = 2
 const MAX_POLLS_PER_STATEMENT = 100

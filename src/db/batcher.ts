@@ -1,3 +1,5 @@
+import { isStatementRefused } from './availability.js'
+
 /**
  * Natural batching for a hot statement (group commit for writes, one round trip for reads):
  * a call runs at once while fewer than `maxInFlight` batches are running, alone, through
@@ -8,11 +10,13 @@
  * Items with the same `key` never share a batch (a statement cannot update one row twice);
  * a later one waits for a later batch, so same-key items are taken in arrival order (with
  * more than one in flight, two such batches can still run at once, as two lone calls can).
- * `runMany` is one statement, so it stores all or nothing: when it fails with an error
- * `retryAlone` accepts (by default any), every item of the batch runs alone through `runOne`,
- * and only the item that fails alone fails its caller (a unique violation, a deadlock with
- * another batch). Any other error fails every caller of the batch: a write whose outcome is
- * unknown (the connection dropped, maybe after the commit) must not run a second time.
+ * `runMany` is one statement, so it stores all or nothing: when the server refuses it (a
+ * unique violation, a deadlock with another batch: it was rolled back), every item of the
+ * batch runs alone through `runOne`, and only the item that fails alone fails its caller.
+ * Any other error fails every caller of the batch, as it would have failed each alone: a
+ * write whose outcome is unknown (the connection dropped, maybe after the commit) must not
+ * run a second time, and while the database is down, a batch's reads rerun one by one would
+ * only fail again, each after its own wait.
  */
 export type BatcherOptions<In, Out> = {
   runOne: (item: In) => Promise<Out>
@@ -20,7 +24,6 @@ export type BatcherOptions<In, Out> = {
   maxInFlight: number
   maxBatch: number
   key?: (item: In) => string
-  retryAlone?: (err: unknown) => boolean
 }
 
 type Waiting<In, Out> = { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }
@@ -86,7 +89,7 @@ export class Batcher<In, Out> {
     try {
       results = await this.opts.runMany(batch.map((w) => w.item))
     } catch (err) {
-      if (this.opts.retryAlone && !this.opts.retryAlone(err)) {
+      if (!isStatementRefused(err)) {
         for (const w of batch) w.reject(err)
         return
       }

@@ -3,8 +3,9 @@ import t from 'tap'
 import { sendMessage } from '../../src/chat/messages.js'
 import { pollBatching, pollMessages, type Poll } from '../../src/chat/polls.js'
 import type { MessageQuery } from '../../src/chat/messages.js'
-import { sharedTestApp } from '../helpers/app.js'
+import { buildTestApp, sharedTestApp } from '../helpers/app.js'
 import { makeSession, makeSite, poll, pollRequest, sessionHeaders, type TestSession } from '../helpers/fixtures.js'
+import { waitFor } from '../helpers/wait.js'
 
 const noEvents = { publish: () => {} }
 
@@ -85,4 +86,32 @@ t.test('concurrent HTTP polls of two sites: each visitor gets its own session, n
     if (key === 'cross') t.not(res.statusCode, 200, 'another site\'s key reads nothing')
     else t.same({ status: res.statusCode, messages: res.json().data.messages }, { status: 200, messages: alone.get(key) }, key)
   }
+})
+
+t.test('a shared poll statement whose connection is lost is not rerun poll by poll: its polls fail as a lone poll does (503)', async (t) => {
+  const app = await buildTestApp(t)
+  const site = await makeSite(app)
+  const sessions = await Promise.all(Array.from({ length: 6 }, () => makeSession(app, site)))
+  await poll(app, sessions[0] as TestSession) // the site is cached now: a poll's one statement is its own
+  // the backends of this test's poll statements that wait for the lock: the lone ones' or the shared one's (unnest)
+  const waitingForLock = async (shared: boolean, count: number) => {
+    const rows = await app.db.$client<{ pid: number }[]>`
+      select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and (query like '%unnest%') = ${shared}`
+    return rows.length === count && rows.map((r) => r.pid)
+  }
+  const writer = await app.db.$client.reserve()
+  t.teardown(() => writer.release())
+  await writer`begin`
+  await writer`lock table chat_messages in access exclusive mode`
+  // two polls run alone and wait for the lock; the other four wait for them and go as one statement
+  const answers = sessions.map((s) => app.inject(pollRequest(s)))
+  const lone = await waitFor('the two lone polls to wait for the lock', () => waitingForLock(false, 2))
+  // a terminated backend stands for any lost connection
+  await app.db.$client`select pg_terminate_backend(pid) from unnest(${lone}::int[]) as pid`
+  const shared = await waitFor('the shared statement to wait for the lock', () => waitingForLock(true, 1))
+  await app.db.$client`select pg_terminate_backend(${shared[0] ?? 0})`
+  await writer`commit`
+  const unavailable = { status: 503, code: 'UNAVAILABLE' }
+  t.same((await Promise.all(answers)).map((res) => ({ status: res.statusCode, code: res.json().error?.code })), sessions.map(() => unavailable),
+    'the lone polls and the shared statement\'s polls alike are answered 503, none of them run again')
 })

@@ -4,7 +4,7 @@ import { Batcher } from '../../src/db/batcher.js'
 type Item = { key: string; value: number }
 
 /** A batcher whose statements finish when the test says so, recording what ran how. */
-function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: boolean; failOne?: (item: Item) => boolean; retryAlone?: (err: unknown) => boolean } = {}) {
+function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: Error; failOne?: (item: Item) => boolean } = {}) {
   const ran: Array<{ kind: 'one' | 'many'; items: number[] }> = []
   const pending: Array<() => void> = []
   const finish = async () => {
@@ -16,7 +16,6 @@ function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failM
     maxInFlight: opts.maxInFlight ?? 1,
     maxBatch: opts.maxBatch ?? 100,
     key: (item) => item.key,
-    ...(opts.retryAlone ? { retryAlone: opts.retryAlone } : {}),
     runOne: async (item) => {
       ran.push({ kind: 'one', items: [item.value] })
       await gate()
@@ -26,7 +25,7 @@ function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failM
     runMany: async (items) => {
       ran.push({ kind: 'many', items: items.map((i) => i.value) })
       await gate()
-      if (opts.failMany) throw new Error('batch failed')
+      if (opts.failMany) throw opts.failMany
       return items.map((i) => `many:${i.value}`)
     },
   })
@@ -82,18 +81,27 @@ t.test('up to maxInFlight statements run side by side before calls queue', async
   await Promise.all(answers)
 })
 
-t.test('when a batch fails, each of its calls runs alone and only the one that fails alone fails its caller', async (t) => {
-  const { batcher, ran, releaseAll } = recordingBatcher({ failMany: true, failOne: (item) => item.value === 2 })
+// as postgres.js reports them: the server's answer to the statement, and a connection lost under it
+const refused = Object.assign(new Error('deadlock detected'), { name: 'PostgresError', code: '40P01' })
+const connectionLost = [
+  Object.assign(new Error('terminating connection due to administrator command'), { name: 'PostgresError', code: '57P01' }),
+  Object.assign(new Error('write CONNECTION_CLOSED localhost:5432'), { code: 'CONNECTION_CLOSED' }),
+]
+
+t.test('when the server refuses a batch, each of its calls runs alone and only the one that fails alone fails its caller', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ failMany: refused, failOne: (item) => item.value === 2 })
   const answers = [0, 1, 2, 3].map((value) => batcher.run({ key: `s${value}`, value }).catch((err: Error) => err.message))
   await releaseAll()
   t.same(await Promise.all(answers), ['one:0', 'one:1', 'item 2 failed', 'one:3'])
   t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2,3', 'one:1', 'one:2', 'one:3'])
 })
 
-t.test('a batch failing with an error retryAlone refuses fails every one of its callers, and nothing runs again', async (t) => {
-  const { batcher, ran, releaseAll } = recordingBatcher({ failMany: true, retryAlone: () => false })
-  const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }).catch((err: Error) => err.message))
-  await releaseAll()
-  t.same(await Promise.all(answers), ['one:0', 'batch failed', 'batch failed'])
-  t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2'])
+t.test('a batch that fails otherwise (its connection lost, a bug) fails every one of its callers, and nothing runs again', async (t) => {
+  for (const failMany of [...connectionLost, new Error('batch failed')]) {
+    const { batcher, ran, releaseAll } = recordingBatcher({ failMany })
+    const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }).catch((err: Error) => err.message))
+    await releaseAll()
+    t.same(await Promise.all(answers), ['one:0', failMany.message, failMany.message], failMany.message)
+    t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2'])
+  }
 })
