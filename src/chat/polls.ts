@@ -91,32 +91,21 @@ async function pollMany(db: Db, inputs: PollInput[]): Promise<(Poll | undefined)
 const POLLS_IN_FLIGHT = 2
 const MAX_POLLS_PER_STATEMENT = 100
 
-/** How many statements answered several polls, and how many polls they answered. */
-export type PollBatching = { statements: number; polls: number }
+const batchers = new WeakMap<Db, Batcher<PollInput, Poll | undefined>>()
 
-const batchers = new WeakMap<Db, { batcher: Batcher<PollInput, Poll | undefined>; stats: PollBatching }>()
-
-function pollBatcher(db: Db) {
-  let entry = batchers.get(db)
-  if (!entry) {
-    const stats: PollBatching = { statements: 0, polls: 0 }
-    const batcher = new Batcher<PollInput, Poll | undefined>({
+function pollBatcher(db: Db): Batcher<PollInput, Poll | undefined> {
+  let batcher = batchers.get(db)
+  if (!batcher) {
+    batcher = new Batcher<PollInput, Poll | undefined>({
       maxInFlight: POLLS_IN_FLIGHT,
       maxBatch: MAX_POLLS_PER_STATEMENT,
       runOne: (input) => pollOne(db, input),
-      runMany: (inputs) => {
-        stats.statements++
-        stats.polls += inputs.length
-        return pollMany(db, inputs)
-      },
+      runMany: (inputs) => pollMany(db, inputs),
     })
-    batchers.set(db, (entry = { batcher, stats }))
+    batchers.set(db, batcher)
   }
-  return entry
+  return batcher
 }
-
-/** This pool's shared poll statements so far (tests; a metric if ever needed). */
-export const pollBatching = (db: Db): PollBatching => ({ ...pollBatcher(db).stats })
 
 /**
  * The polling route's read: the session (of this site only) with its status, lastSeq and
@@ -127,5 +116,5 @@ export const pollBatching = (db: Db): PollBatching => ({ ...pollBatcher(db).stat
 export async function pollMessages(db: Executor, siteId: string, sessionId: string, q: MessageQuery): Promise<Poll | undefined> {
   if (!isUuid(sessionId) || !isUuid(siteId)) return undefined
   const input: PollInput = { siteId, sessionId, after: q.after === undefined ? null : seqBound(q.after), since: q.since?.toISOString() ?? null, limit: q.limit ?? DEFAULT_PAGE }
-  return isPool(db) ? pollBatcher(db).batcher.run(input) : pollOne(db, input)
+  return isPool(db) ? pollBatcher(db).run(input) : pollOne(db, input)
 }

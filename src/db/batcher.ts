@@ -39,11 +39,6 @@ export class Batcher<In, Out> {
     return new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject }))
   }
 
-  /** Calls waiting for a batch (for tests and metrics). */
-  get waiting(): number {
-    return this.queue.length
-  }
-
   /** Counts a running statement (alone or a batch) until it ends, then lets the queue go on. */
   private track<T>(running: Promise<T>): Promise<T> {
     this.inFlight++

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import postgres from 'postgres'
 import t from 'tap'
 import { sendMessage } from '../../src/chat/messages.js'
-import { pollBatching, pollMessages, type Poll } from '../../src/chat/polls.js'
+import { pollMessages, type Poll } from '../../src/chat/polls.js'
 import type { MessageQuery } from '../../src/chat/messages.js'
-import { buildTestApp, sharedTestApp } from '../helpers/app.js'
+import { buildTestApp, fileDatabaseUrl, sharedTestApp } from '../helpers/app.js'
+import { countingDb } from '../helpers/counting-db.js'
 import { makeSession, makeSite, poll, pollRequest, sessionHeaders, type TestSession } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -12,10 +14,35 @@ const noEvents = { publish: () => {} }
 type Asked = { siteId: string; sessionId: string; q: MessageQuery; what: string }
 
 /**
- * Concurrent polls share statements (chat/polls.ts); whatever shares a statement with whatever,
- * each caller must get exactly what it would alone: its own session's page, never another's,
- * and nothing for a session that is missing or of another site.
+ * Holds chat_messages locked against reads (a poll statement waits for it) until `unlock` or the
+ * test's end, on a client of its own (`sql`, also for watching and ending the polls' backends),
+ * so a pool full of waiting polls cannot stall the test.
  */
+async function messagesLocked(t: { teardown: (fn: () => unknown) => void }) {
+  const sql = postgres(await fileDatabaseUrl(), { max: 2, onnotice: () => {} })
+  const holder = await sql.reserve()
+  await holder`begin`
+  await holder`lock table chat_messages in access exclusive mode`
+  let held = true
+  const unlock = async () => {
+    if (!held) return
+    held = false
+    await holder`commit`
+    holder.release()
+  }
+  t.teardown(async () => {
+    await unlock()
+    await sql.end()
+  })
+  /** The backends of the poll statements waiting for the lock, the lone ones' or the shared ones' (unnest), once there are `count`. */
+  const waiting = async (shared: boolean, count: number): Promise<number[] | false> => {
+    const rows = await sql<{ pid: number }[]>`
+      select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and (query like '%unnest%') = ${shared}`
+    return rows.length === count && rows.map((r) => r.pid)
+  }
+  return { sql, unlock, waiting }
+}
+
 t.test('concurrent polls answered together each get what a lone poll gets', async (t) => {
   const app = await sharedTestApp()
   const [siteA, siteB] = [await makeSite(app), await makeSite(app)]
@@ -45,7 +72,9 @@ t.test('concurrent polls answered together each get what a lone poll gets', asyn
     { siteId: siteB.id, sessionId: a1.id, q: { after: 0 }, what: "a1 by another site's key" },
     { siteId: siteA.id, sessionId: randomUUID(), q: {}, what: 'a missing session' },
   ]
-  const ask = (a: Asked) => pollMessages(app.db, a.siteId, a.sessionId, a.q)
+  // a pool of its own, whose statements are counted: only this test's polls share its batcher
+  const { db, count } = await countingDb(t, 4)
+  const ask = (a: Asked) => pollMessages(db, a.siteId, a.sessionId, a.q)
   // one at a time: each runs alone, as it did before polls shared statements
   const alone: (Poll | undefined)[] = []
   for (const a of asked) alone.push(await ask(a))
@@ -53,14 +82,11 @@ t.test('concurrent polls answered together each get what a lone poll gets', asyn
   t.same(alone.map((p) => p?.status), ['open', 'open', 'open', 'open', 'open', 'open', 'open', 'open', 'closed', 'open', undefined, undefined, undefined])
   t.same([alone[0]?.lastSeq, alone[0]?.agentReadSeq, alone[9]?.lastSeq], [6, 2, 4])
 
-  const before = pollBatching(app.db)
-  // all at once, three times over in different orders: most of them share statements, the
-  // same session's polls with different pages among them
+  // all at once, three times over in different orders: they share a statement, the same
+  // session's polls with different pages among them
   const order = [...asked.keys(), ...[...asked.keys()].reverse(), ...asked.keys()]
-  const together = await Promise.all(order.map((i) => ask(asked[i] as Asked)))
-  const after = pollBatching(app.db)
-  t.ok(after.statements > before.statements, 'polls shared statements')
-  t.ok(after.polls - before.polls >= order.length - 2, 'all but the polls that ran at once alone were answered together')
+  const { result: together, queries } = await count(() => Promise.all(order.map((i) => ask(asked[i] as Asked))))
+  t.equal(queries, 3, `${order.length} polls: the two that ran at once alone, then all the others in one statement`)
   for (const [n, i] of order.entries()) t.same(together[n], alone[i], asked[i]?.what ?? `poll ${i}`)
 })
 
@@ -76,12 +102,20 @@ t.test('concurrent HTTP polls of two sites: each visitor gets its own session, n
   for (const s of sessions) for (const q of queries) alone.set(`${s.id}?${q}`, await poll(app, s, q))
   // another site's key with a valid token of this one: the token is bound to its session, the site check to the key
   const crossSite = (s: TestSession, other: TestSession) => ({ ...pollRequest(s), headers: { ...sessionHeaders(s), 'x-api-key': other.site.apiKey } })
-  const before = pollBatching(app.db)
-  const answers = await Promise.all([
+  // two polls of the test's own run alone and wait for the lock, so the HTTP polls queue behind
+  // them; cancelled, they let the whole queue go as one statement, which waits for the lock too
+  const lock = await messagesLocked(t)
+  const blockers = [0, 1].map(() => pollMessages(app.db, siteA.id, sessions[0]?.id ?? '', {}).catch(() => 'cancelled'))
+  const lone = await waitFor('the two blocking polls to wait for the lock', () => lock.waiting(false, 2))
+  const answering = Promise.all([
     ...sessions.flatMap((s) => queries.map(async (q) => ({ key: `${s.id}?${q}`, res: await app.inject(pollRequest(s, q)) }))),
     ...[0, 1].map(async (n) => ({ key: 'cross', res: await app.inject(crossSite(sessions[n] as TestSession, sessions[2] as TestSession)) })),
   ])
-  t.ok(pollBatching(app.db).polls > before.polls, 'some HTTP polls shared a statement')
+  await lock.sql`select pg_cancel_backend(pid) from unnest(${lone}::int[]) as pid`
+  t.same(await Promise.all(blockers), ['cancelled', 'cancelled'])
+  await waitFor('the HTTP polls\' shared statement', () => lock.waiting(true, 1))
+  await lock.unlock()
+  const answers = await answering
   for (const { key, res } of answers) {
     if (key === 'cross') t.not(res.statusCode, 200, 'another site\'s key reads nothing')
     else t.same({ status: res.statusCode, messages: res.json().data.messages }, { status: 200, messages: alone.get(key) }, key)
@@ -93,24 +127,15 @@ t.test('a shared poll statement whose connection is lost is not rerun poll by po
   const site = await makeSite(app)
   const sessions = await Promise.all(Array.from({ length: 6 }, () => makeSession(app, site)))
   await poll(app, sessions[0] as TestSession) // the site is cached now: a poll's one statement is its own
-  // the backends of this test's poll statements that wait for the lock: the lone ones' or the shared one's (unnest)
-  const waitingForLock = async (shared: boolean, count: number) => {
-    const rows = await app.db.$client<{ pid: number }[]>`
-      select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and (query like '%unnest%') = ${shared}`
-    return rows.length === count && rows.map((r) => r.pid)
-  }
-  const writer = await app.db.$client.reserve()
-  t.teardown(() => writer.release())
-  await writer`begin`
-  await writer`lock table chat_messages in access exclusive mode`
+  const lock = await messagesLocked(t)
   // two polls run alone and wait for the lock; the other four wait for them and go as one statement
   const answers = sessions.map((s) => app.inject(pollRequest(s)))
-  const lone = await waitFor('the two lone polls to wait for the lock', () => waitingForLock(false, 2))
+  const lone = await waitFor('the two lone polls to wait for the lock', () => lock.waiting(false, 2))
   // a terminated backend stands for any lost connection
-  await app.db.$client`select pg_terminate_backend(pid) from unnest(${lone}::int[]) as pid`
-  const shared = await waitFor('the shared statement to wait for the lock', () => waitingForLock(true, 1))
-  await app.db.$client`select pg_terminate_backend(${shared[0] ?? 0})`
-  await writer`commit`
+  await lock.sql`select pg_terminate_backend(pid) from unnest(${lone}::int[]) as pid`
+  const shared = await waitFor('the shared statement to wait for the lock', () => lock.waiting(true, 1))
+  await lock.sql`select pg_terminate_backend(${shared[0] ?? 0})`
+  await lock.unlock()
   const unavailable = { status: 503, code: 'UNAVAILABLE' }
   t.same((await Promise.all(answers)).map((res) => ({ status: res.statusCode, code: res.json().error?.code })), sessions.map(() => unavailable),
     'the lone polls and the shared statement\'s polls alike are answered 503, none of them run again')

@@ -1,12 +1,11 @@
-import { drizzle } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import t from 'tap'
 import { sendMessage } from '../../src/chat/messages.js'
 import { closeSession } from '../../src/chat/sessions.js'
 import { createSite } from '../../src/chat/sites.js'
-import * as schema from '../../src/db/schema.js'
 import { createWebhook } from '../../src/outbox/webhooks.js'
-import { buildTestApp, fileDatabaseUrl } from '../helpers/app.js'
+import { buildTestApp } from '../helpers/app.js'
+import { countingDb } from '../helpers/counting-db.js'
 import { makeSession, makeSite, poll, sendRequest, uniq, type TestSite } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -15,17 +14,6 @@ import { waitFor } from '../helpers/wait.js'
 const noEvents = { publish: () => {} }
 // texts a hand-made array literal would get wrong
 const awkward = ['a, b', '{braces}', 'say "hi"', 'back\\slash', 'NULL', ' spaced ', 'line\nbreak', 'кирилиця 🙂']
-
-/** A pool of its own (so its batcher is fresh) that counts its statements (postgres.js calls `debug` once per query). */
-async function countingDb(t: { teardown: (fn: () => unknown) => void }, max: number) {
-  const counter = { queries: 0 }
-  const sql = postgres(await fileDatabaseUrl(), { max, onnotice: () => {}, debug: () => { counter.queries++ } })
-  t.teardown(() => sql.end())
-  // each connection's first query also fetches its array types: open them before counting
-  await Promise.all(Array.from({ length: max }, () => sql`select pg_sleep(0.05)`))
-  counter.queries = 0
-  return { db: drizzle(sql, { schema }), counter }
-}
 
 /** The backend of this test database's batch statement that waits for a row lock (other test files run beside it). */
 async function waitingBatch(app: { db: { $client: postgres.Sql } }): Promise<number | undefined> {

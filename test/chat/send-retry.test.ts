@@ -1,30 +1,12 @@
-import { drizzle } from 'drizzle-orm/postgres-js'
-import postgres from 'postgres'
 import t from 'tap'
 import { sendMessage } from '../../src/chat/messages.js'
 import { closeSession } from '../../src/chat/sessions.js'
 import { transaction } from '../../src/chat/transaction.js'
-import * as schema from '../../src/db/schema.js'
-import { fileDatabaseUrl, sharedTestApp } from '../helpers/app.js'
+import { sharedTestApp } from '../helpers/app.js'
+import { countingDb } from '../helpers/counting-db.js'
 import { makeSession, makeSite, poll, sendRequest } from '../helpers/fixtures.js'
 
 const noEvents = { publish: () => {} }
-
-/** A pool that counts the statements it sends (postgres.js calls `debug` once per query). */
-async function countingDb(t: { teardown: (fn: () => unknown) => void }) {
-  const counter = { queries: 0 }
-  const sql = postgres(await fileDatabaseUrl(), { max: 1, onnotice: () => {}, debug: () => { counter.queries++ } })
-  t.teardown(() => sql.end())
-  // the connection's first query also fetches its array types: open it before counting
-  await sql`select 1`
-  const db = drizzle(sql, { schema })
-  const count = async <T>(work: () => Promise<T>) => {
-    const before = counter.queries
-    const result = await work()
-    return { result, queries: counter.queries - before }
-  }
-  return { db, count }
-}
 
 t.test('a first send with a clientMessageId is one statement; a retry finds the stored message', async (t) => {
   const app = await sharedTestApp()
