@@ -37,12 +37,15 @@ const pollStatement = preparedStatement<keyof PollInput, PollRow>(
  * session id: two polls of one session with different pages may share a batch.
  * The session is a lateral lookup by key per poll: as a plain join the planner hashed the
  * inputs and scanned every session (5,000 sessions, 50 polls: 1.5 ms against 0.6 ms), and
- * `limit 1` keeps the subquery from being flattened back into that join.
+ * `limit 1` keeps the subquery from being flattened back into that join. The inputs are JS
+ * arrays, which postgres.js serialises (as for sends); the times go as text[], since drizzle
+ * turns postgres.js's timestamptz[] serializer off (an array bound as timestamptz[] is sent
+ * unserialised, and the query throws).
  */
 const manyPollsStatement = preparedStatement<'siteIds' | 'sessionIds' | 'afters' | 'sinces' | 'limits', PollRow & { ord: number }>(
   ['siteIds', 'sessionIds', 'afters', 'sinces', 'limits'], (q) => sql`
     select p.ord::int as ord, s.status, s.last_seq, s.agent_read_seq, ${messageFields('m')}
-    from unnest(${q.siteIds}::uuid[], ${q.sessionIds}::uuid[], ${q.afters}::int[], ${q.sinces}::timestamptz[], ${q.limits}::int[])
+    from unnest(${q.siteIds}::uuid[], ${q.sessionIds}::uuid[], ${q.afters}::int[], ${q.sinces}::text[]::timestamptz[], ${q.limits}::int[])
       with ordinality as p(site_id, session_id, after, since, page, ord)
     cross join lateral (
       select status, last_seq, agent_read_seq, id from chat_sessions
@@ -51,9 +54,6 @@ const manyPollsStatement = preparedStatement<'siteIds' | 'sessionIds' | 'afters'
     ) s
     ${pollPage(sql`s.id`, sql`p.after`, sql`p.since`, sql`p.page`)}
     order by p.ord, m.seq`)
-
-/** A Postgres array literal of checked values (uuids, numbers, ISO times: nothing to quote); null is NULL. */
-const arrayLiteral = (values: readonly (string | number | null)[]) => `{${values.map((v) => v ?? 'NULL').join(',')}}`
 
 /** Adds one row (the session's, with or without a message) to its poll. */
 function addRow(poll: Poll | undefined, row: PollRow): Poll {
@@ -70,10 +70,9 @@ async function pollOne(db: Executor, input: PollInput): Promise<Poll | undefined
 }
 
 async function pollMany(db: Db, inputs: PollInput[]): Promise<(Poll | undefined)[]> {
+  const column = <K extends keyof PollInput>(k: K) => inputs.map((p) => p[k])
   const rows = await manyPollsStatement(db, {
-    siteIds: arrayLiteral(inputs.map((p) => p.siteId)), sessionIds: arrayLiteral(inputs.map((p) => p.sessionId)),
-    afters: arrayLiteral(inputs.map((p) => p.after)), sinces: arrayLiteral(inputs.map((p) => p.since)),
-    limits: arrayLiteral(inputs.map((p) => p.limit)),
+    siteIds: column('siteId'), sessionIds: column('sessionId'), afters: column('after'), sinces: column('since'), limits: column('limit'),
   })
   const polls = new Array<Poll | undefined>(inputs.length).fill(undefined)
   for (const row of rows) polls[row.ord - 1] = addRow(polls[row.ord - 1], row)
