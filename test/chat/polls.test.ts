@@ -111,9 +111,12 @@ t.test('concurrent HTTP polls of two sites: each visitor gets its own session, n
     ...sessions.flatMap((s) => queries.map(async (q) => ({ key: `${s.id}?${q}`, res: await app.inject(pollRequest(s, q)) }))),
     ...[0, 1].map(async (n) => ({ key: 'cross', res: await app.inject(crossSite(sessions[n] as TestSession, sessions[2] as TestSession)) })),
   ])
+  // the injected requests reach the batcher within a few turns of the event loop: let them all queue
+  await new Promise((resolve) => setTimeout(resolve, 100))
   await lock.sql`select pg_cancel_backend(pid) from unnest(${lone}::int[]) as pid`
   t.same(await Promise.all(blockers), ['cancelled', 'cancelled'])
   await waitFor('the HTTP polls\' shared statement', () => lock.waiting(true, 1))
+  t.same(await lock.waiting(false, 0), [], 'and no HTTP poll runs alone')
   await lock.unlock()
   const answers = await answering
   for (const { key, res } of answers) {
