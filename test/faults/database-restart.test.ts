@@ -4,7 +4,7 @@ import { uniq } from '../helpers/fixtures.js'
 import { callUntilAnswered, fetchJson } from '../helpers/http.js'
 import { assertAllAlive, ownCluster, startInstances, stopAll, waitForTelegramOnce } from '../helpers/instances.js'
 import { openSocket, ResumingSocket } from '../helpers/sockets.js'
-import { startBotApi } from '../helpers/telegram.js'
+import { startBotApi } from '../helpers/telegram-bot-api.js'
 import { waitFor } from '../helpers/wait.js'
 
 /**

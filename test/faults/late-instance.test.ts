@@ -4,7 +4,7 @@ import { fetchJson } from '../helpers/http.js'
 import { assertAllAlive, ownCluster, startInstances, stopAll } from '../helpers/instances.js'
 import { startServer, type RunningServer } from '../helpers/server.js'
 import { openSocket, ResumingSocket } from '../helpers/sockets.js'
-import { startBotApi } from '../helpers/telegram.js'
+import { startBotApi } from '../helpers/telegram-bot-api.js'
 
 /**
  * With the Postgres bus, an instance that found itself alone sends no NOTIFY. A second

@@ -107,11 +107,3 @@ export const elf = () => Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
-
-/** A multipart/form-data body with one file part (for app.inject). */
-export function multipartBody(bytes: Buffer, filename = 'file.bin', field = 'file', contentType = 'application/octet-stream'): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = `----livechat${Math.random().toString(16).slice(2)}`
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`)
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return { payload: Buffer.concat([head, bytes, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }
-}

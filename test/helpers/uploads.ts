@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { bearer, sessionHeaders, type Staff, type TestSession } from './fixtures.js'
-import { multipartBody } from './files.js'
+import { multipartBody } from './multipart.js'
 
 export type WireAttachment = { id: string; name: string; contentType: string; size: number; url?: string }
 

@@ -2,7 +2,8 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSession, makeStaff, poll, pollRequest, sendRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv, type BotApiStandIn } from '../helpers/telegram.js'
+import { startBotApi, type BotApiStandIn } from '../helpers/telegram-bot-api.js'
+import { makeTelegramSite, telegramEnv } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 /** A conversation in a forum supergroup, with its topic created and its card posted there. */

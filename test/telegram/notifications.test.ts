@@ -4,7 +4,8 @@ import { siteBotToken } from '../../src/chat/sites.js'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, freshDatabase } from '../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, sendRequest, startSessionRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv, TEST_BOT_TOKEN, visibleChars } from '../helpers/telegram.js'
+import { startBotApi, visibleChars } from '../helpers/telegram-bot-api.js'
+import { makeTelegramSite, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('one app at the default settings and one stand-in that answers (each test with its own site and Telegram chat)', async (t) => {

@@ -3,7 +3,8 @@ import { buildApp } from '../../src/app.js'
 import { UPDATE_MAX_ATTEMPTS } from '../../src/telegram/reader.js'
 import { buildTestApp, fileDatabaseUrl, testConfig } from '../helpers/app.js'
 import { poll, sendRequest } from '../helpers/fixtures.js'
-import { makeTelegramSite, notifiedSession, startBotApi, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
+import { startBotApi } from '../helpers/telegram-bot-api.js'
+import { makeTelegramSite, notifiedSession, telegramEnv, TEST_BOT_TOKEN } from '../helpers/telegram.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('webhook mode: a failing setWebhook is asked again ever later after 5xx, after its retry_after on 429, a minute after a refusal; each failure logged once, without the token', async (t) => {

@@ -4,6 +4,7 @@ import type { Browser, WebSocketRoute } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../helpers/fixtures.js'
+import { launcher, messageBox, send } from '../helpers/widget.js'
 
 // one browser and one app for the file: each test makes its own staff, sites and browser contexts
 const browser: Browser = await launchBrowser(t)
@@ -35,9 +36,8 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
 
   const visitor = await visitorContext.newPage()
   await visitor.goto(pageOrigin)
-  await visitor.getByRole('button', { name: /chat/i }).first().click()
-  await visitor.getByRole('textbox', { name: 'Message' }).fill('Where is my order #1042?')
-  await visitor.getByRole('textbox', { name: 'Message' }).press('Enter')
+  await launcher(visitor).click()
+  await send(visitor, 'Where is my order #1042?')
 
   const row = dash.getByRole('link', { name: /Where is my order #1042\?/ })
   await row.waitFor({ timeout: 20_000 })
@@ -64,7 +64,7 @@ t.test('a manager logs in, sees a new chat appear, answers it and closes it; the
   await expectAccessible(t, dash, 'dashboard, closed conversation')
   t.equal(await visitor.getByRole('button', { name: 'Save contact' }).count(), 0, 'no contact form on a closed chat')
   await visitor.getByRole('button', { name: 'Start a new chat' }).click()
-  await visitor.getByRole('textbox', { name: 'Message' }).waitFor()
+  await messageBox(visitor).waitFor()
   t.equal(await visitor.getByText('It ships today.').count(), 0, 'a new chat starts empty')
   t.equal(await visitor.evaluate(() => localStorage.getItem('chatSessionId')), null, 'until the first message, no session')
 

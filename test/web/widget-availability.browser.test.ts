@@ -1,16 +1,15 @@
 // requires: chromium
 import t, { type Test } from 'tap'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { embedPage, eventually, hostSite, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import { bearer, makeSite, makeStaff } from '../helpers/fixtures.js'
+import { launcher } from '../helpers/widget.js'
 
 let browser: Browser
 t.before(async () => {
   browser = await launchBrowser(t)
 })
-
-const launcher = (page: Page) => page.getByRole('button', { name: /chat/i }).first()
 
 /** A listening app, a site and a page embedding its widget, and a fresh browser context. */
 async function embedded(t: Test) {

@@ -1,12 +1,13 @@
 // requires: chromium
 import t, { type Test } from 'tap'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
 import { pdf, png } from '../helpers/files.js'
 import { bearer, makeSite, makeStaff, type Staff } from '../helpers/fixtures.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
 import { staffUpload } from '../helpers/uploads.js'
+import { focusInPanel, launcher, messageBox } from '../helpers/widget.js'
 
 /**
  * The widget's second-part features, end to end against the real server: files, typing,
@@ -37,10 +38,8 @@ async function setup(t: Test, locale = 'en', beforeLoad?: (context: BrowserConte
 
 type Setup = Awaited<ReturnType<typeof setup>>
 
-const messageBox = (page: Page) => page.getByRole('textbox', { name: 'Message' })
-
 async function openAndSend(s: Setup, text: string): Promise<string> {
-  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await launcher(s.page).click()
   await messageBox(s.page).fill(text)
   await messageBox(s.page).press('Enter')
   await s.page.getByText(text).locator('xpath=..').getByText(/\d\d:\d\d/).waitFor()
@@ -53,19 +52,13 @@ const reply = (s: Setup, sessionId: string, body: Record<string, unknown>, staff
 const availability = async (s: Setup): Promise<{ online?: boolean }> =>
   (await s.app.inject({ method: 'GET', url: '/api/public/chat/availability', headers: { 'x-api-key': s.site.apiKey } })).json().data ?? {}
 
-/** What has the keyboard focus, if it is inside the open chat panel (a control that went away leaves it on the page's body). */
-const focusInPanel = (page: Page) => page.evaluate(() => {
-  const focused = document.querySelector('[data-chat-widget]')?.shadowRoot?.activeElement
-  return focused?.closest('[role="dialog"]') ? focused.textContent : null
-})
-
 const adminSession = async (s: Setup, sessionId: string) =>
   (await s.app.inject({ method: 'GET', url: `/api/chat/sessions/${sessionId}`, headers: bearer(s.agent) })).json().data
 
 t.test('a visitor pastes an image; the agent gets it and replies with a PDF, which the visitor downloads', async (t) => {
   const s = await setup(t)
   const sessionId = await openAndSend(s, 'Here is a photo of the damage')
-  await s.page.getByRole('textbox', { name: 'Message' }).focus()
+  await messageBox(s.page).focus()
   await s.page.evaluate((bytes) => {
     const root = document.querySelector('[data-chat-widget]')?.shadowRoot
     const box = root?.querySelector('textarea')
@@ -226,7 +219,7 @@ t.test('with nobody online the widget says it replies by email and asks for one;
   const s = await setup(t)
   // the agent's dashboard of an earlier test may still count as online for up to 2 s after it closed
   await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
-  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await launcher(s.page).click()
   await s.page.getByText('We reply by email').waitFor()
   const email = s.page.getByRole('textbox', { name: 'Email' })
   await email.waitFor()
@@ -254,7 +247,7 @@ t.test('when the rating or the transcript is not sent, the widget says so and th
       : route.continue())
   })
   await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
-  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await launcher(s.page).click()
   await s.page.getByRole('textbox', { name: 'Email' }).fill('ivan@example.com')
   await s.page.getByRole('button', { name: 'Save email' }).click()
   await s.page.getByText('Thanks! We will reply by email.').waitFor()
@@ -285,7 +278,7 @@ t.test('when the email or the name and phone are not saved (the network down), t
     await context.route(/\/api\/public\/chat\/sessions$/, (route) => failing && /"(email|phone)"/.test(route.request().postData() ?? '') ? route.abort('internetdisconnected') : route.continue())
   })
   await eventually(async () => (await availability(s)).online === false || undefined, 'nobody online')
-  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await launcher(s.page).click()
   await s.page.getByRole('textbox', { name: 'Email' }).fill('ivan@example.com')
   await s.page.getByRole('button', { name: 'Save email' }).click()
   await s.page.getByRole('alert').filter({ hasText: 'Not saved. Please try again.' }).waitFor()
@@ -313,7 +306,7 @@ t.test('with an agent online the widget says "Online" and asks for no email', as
   const s = await setup(t)
   await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
   await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
-  await s.page.getByRole('button', { name: /chat/i }).first().click()
+  await launcher(s.page).click()
   await s.page.getByText('Online', { exact: true }).waitFor()
   t.equal(await s.page.getByRole('textbox', { name: 'Email' }).count(), 0)
 })
@@ -324,7 +317,7 @@ t.test('every new control exists in Ukrainian and Russian', async (t) => {
     // an agent online: the widget asks for no email first, so its first text box is the message
     await openSocket(t, dashboardUrl(s.origin.replace(/^http/, 'ws'), s.agent))
     await eventually(async () => (await availability(s)).online === true || undefined, 'the agent to count as online')
-    await s.page.getByRole('button', { name: /chat/i }).first().click()
+    await launcher(s.page).click()
     await s.page.getByRole('button', { name: attach }).waitFor()
     await s.page.getByRole('textbox').first().fill(locale === 'uk' ? 'Привіт' : 'Привет')
     await s.page.getByRole('textbox').first().press('Enter')

@@ -5,7 +5,8 @@ import t from 'tap'
 import { buildTestApp } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, poll, replyRequest, sendRequest, sessionHeaders } from '../../../helpers/fixtures.js'
 import { dashboardUrl, listen, openSocket, widgetUrl } from '../../../helpers/sockets.js'
-import { makeTelegramSite, startBotApi, telegramEnv } from '../../../helpers/telegram.js'
+import { startBotApi } from '../../../helpers/telegram-bot-api.js'
+import { makeTelegramSite, telegramEnv } from '../../../helpers/telegram.js'
 import { waitFor } from '../../../helpers/wait.js'
 
 const noteUrl = (id: string) => `/api/chat/sessions/${id}/notes`

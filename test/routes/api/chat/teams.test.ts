@@ -3,7 +3,8 @@ import t from 'tap'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildTestApp, freshDatabase } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest, type Staff } from '../../../helpers/fixtures.js'
-import { multipartBody, png } from '../../../helpers/files.js'
+import { png } from '../../../helpers/files.js'
+import { multipartBody } from '../../../helpers/multipart.js'
 import { dashboardUrl, listen, openSocket } from '../../../helpers/sockets.js'
 
 const uploadOf = (headers: Record<string, string>) => {

@@ -3,6 +3,7 @@ import { closeSession } from '../../../../../src/chat/sessions.js'
 import { cleanFileName } from '../../../../../src/chat/attachments.js'
 import { buildTestApp, sharedTestApp } from '../../../../helpers/app.js'
 import * as files from '../../../../helpers/files.js'
+import { multipartBody } from '../../../../helpers/multipart.js'
 import { serve, streamedPostStatus } from '../../../../helpers/http.js'
 import { makeSession, makeSite, makeStaff, poll, sendRequest, sessionHeaders } from '../../../../helpers/fixtures.js'
 import { pathOf, staffUpload, staffUploadRequest, visitorUpload, visitorUploadRequest } from '../../../../helpers/uploads.js'
@@ -87,14 +88,14 @@ t.test('bad multipart bodies are client errors in the envelope', async (t) => {
   t.equal(json.statusCode, 415, 'JSON instead of multipart')
   const plain = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), 'content-type': 'text/plain' }, payload: 'hello' })
   t.equal(plain.statusCode, 415, 'text/plain')
-  const wrongField = await app.inject({ ...visitorUploadRequest(s, files.png()), ...(() => { const b = files.multipartBody(files.png(), 'a.png', 'upload'); return { payload: b.payload, headers: { ...sessionHeaders(s), ...b.headers } } })() })
+  const wrongField = await app.inject({ ...visitorUploadRequest(s, files.png()), ...(() => { const b = multipartBody(files.png(), 'a.png', 'upload'); return { payload: b.payload, headers: { ...sessionHeaders(s), ...b.headers } } })() })
   t.equal(wrongField.statusCode, 400, 'the part must be named file')
-  const cut = files.multipartBody(files.png(), 'a.png')
+  const cut = multipartBody(files.png(), 'a.png')
   const truncated = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), ...cut.headers }, payload: cut.payload.subarray(0, cut.payload.length - 30) })
   t.equal(truncated.statusCode, 400, 'a body cut off before its closing boundary')
   const noParts = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), 'content-type': 'multipart/form-data; boundary=abc' }, payload: '--abc--\r\n' })
   t.equal(noParts.statusCode, 400, 'no file part')
-  const two = files.multipartBody(files.png(), 'a.png')
+  const two = multipartBody(files.png(), 'a.png')
   const boundary = two.headers['content-type']?.split('boundary=')[1]
   const second = Buffer.concat([two.payload.subarray(0, two.payload.length - `--${boundary}--\r\n`.length),
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.png"\r\nContent-Type: image/png\r\n\r\n`), files.png(), Buffer.from(`\r\n--${boundary}--\r\n`)])

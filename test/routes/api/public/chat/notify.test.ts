@@ -1,7 +1,8 @@
 import t from 'tap'
 import { buildTestApp } from '../../../../helpers/app.js'
 import { makeSite, type TestSite } from '../../../../helpers/fixtures.js'
-import { makeTelegramSite, startBotApi, telegramEnv } from '../../../../helpers/telegram.js'
+import { startBotApi } from '../../../../helpers/telegram-bot-api.js'
+import { makeTelegramSite, telegramEnv } from '../../../../helpers/telegram.js'
 import { waitFor } from '../../../../helpers/wait.js'
 
 const notify = (site: TestSite, payload: unknown) => ({
