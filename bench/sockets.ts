@@ -106,43 +106,36 @@ export type PushTarget = {
    * latencies do not queue behind thousands of sockets' set-up reads.
    */
   ready?: (frame: Frame) => boolean
-  /** seconds of the same traffic before measuring, whose latencies are returned apart; default 0 */
+  /** seconds of the same traffic before measuring, whose latencies are not counted; default 0 */
   warmupS?: number
   /** told each measured latency with its socket's index and when it was posted, in ms since measuring began (to split one run's figures by socket or by time) */
   record?: (i: number, ms: number, postedMs: number) => void
 }
 
 /**
- * One run's POST → frame latencies in ms, each list sorted: the measured ones, the warm-up's,
- * and the longest the load generator's own event loop was held up while measuring (this
- * process posts, reads every socket and times them: a stall of it, from the machine or its GC,
- * is in the latencies of both servers alike).
+ * One run's measured POST → frame latencies in ms, sorted, and the longest the load
+ * generator's own event loop was held up while measuring: this process posts, reads every
+ * socket and times them, so a stall of it (the machine's or its own GC's) is in the latencies.
  */
-export type PushResult = { measured: number[]; warmup: number[]; generatorStallMs: number }
+export type PushResult = { latencies: number[]; generatorStallMs: number }
 
 /**
  * Offers `ratePerS` messages to random sockets for the warm-up and then `durationS` (open
- * loop), and times each one's POST → frame. A frame that never arrives stops the bench.
+ * loop), and times each measured one's POST → frame. A frame that never arrives stops the bench.
  */
 export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<PushResult> {
-  /** post time of each frame on its way, with whether it is measured */
-  const started = new Map<string, { at: number; measured: boolean }>()
-  const measured: number[] = []
-  const warmupLatencies: number[] = []
-  let measuringFrom = Infinity
+  const started = new Map<string, number>()
+  const latencies: number[] = []
+  let measuringFrom = 0
   const notReady = new Set(target.ready ? Array.from({ length: n }, (_, i) => i) : [])
   const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame) => {
     if (target.ready?.(frame)) notReady.delete(i)
     const text = frame.message?.text
-    const post = text === undefined ? undefined : started.get(text)
-    if (post !== undefined && text !== undefined) {
-      const ms = performance.now() - post.at
-      if (post.measured) {
-        measured.push(ms)
-        target.record?.(i, ms, post.at - measuringFrom)
-      } else {
-        warmupLatencies.push(ms)
-      }
+    const t0 = text === undefined ? undefined : started.get(text)
+    if (t0 !== undefined && text !== undefined) {
+      const ms = performance.now() - t0
+      latencies.push(ms)
+      target.record?.(i, ms, t0 - measuringFrom)
       started.delete(text)
     }
   })
@@ -165,7 +158,7 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
       measuringFrom = due
       generatorDelay.enable()
     }
-    started.set(text, { at: performance.now(), measured: k >= warmup })
+    if (k >= warmup) started.set(text, performance.now())
     const first = target.firstMeasured ?? 0
     const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
     posted.catch(() => {}) // reported by the Promise.all below, not as an unhandled rejection
@@ -176,9 +169,8 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
   generatorDelay.disable()
   await background?.stop()
   await closeSockets(sockets)
-  if (started.size) fail(`${started.size} of ${total} frames never arrived within 5 s of the last POST`)
-  const sorted = (xs: number[]) => xs.sort((a, b) => a - b)
-  return { measured: sorted(measured), warmup: sorted(warmupLatencies), generatorStallMs: generatorDelay.max / 1e6 }
+  if (started.size) fail(`${started.size} of ${total - warmup} frames never arrived within 5 s of the last POST`)
+  return { latencies: latencies.sort((a, b) => a - b), generatorStallMs: generatorDelay.max / 1e6 }
 }
 
 /** `perS` POSTs a second spread over `count` senders until stopped (open loop); every one must succeed. */
