@@ -1,4 +1,5 @@
 /** Plumbing for the socket benchmarks: many sessions at once, many client sockets, a bare `ws` baseline. */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { sql } from 'drizzle-orm'
 import WebSocket from 'ws'
 import { benchSecretBox, fail, sleep } from './lib.js'
@@ -107,17 +108,25 @@ export type PushTarget = {
   ready?: (frame: Frame) => boolean
   /** seconds of the same traffic before measuring, whose latencies are not counted; default 0 */
   warmupS?: number
-  /** told each measured latency with its socket's index (to split one run's figures by socket) */
-  record?: (i: number, ms: number) => void
+  /** told each measured latency with its socket's index and when it was posted, in ms since measuring began (to split one run's figures by socket or by time) */
+  record?: (i: number, ms: number, postedMs: number) => void
 }
 
 /**
- * Offers `ratePerS` messages to random sockets for `durationS` (open loop); each one's POST →
- * frame latency in ms, sorted. A frame that never arrives stops the bench.
+ * One run's measured POST → frame latencies in ms, sorted, and the longest the load
+ * generator's own event loop was held up while measuring: this process posts, reads every
+ * socket and times them, so a stall of it (the machine's or its own GC's) is in the latencies.
  */
-export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<number[]> {
+export type PushResult = { latencies: number[]; generatorStallMs: number }
+
+/**
+ * Offers `ratePerS` messages to random sockets for the warm-up and then `durationS` (open
+ * loop), and times each measured one's POST → frame. A frame that never arrives stops the bench.
+ */
+export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<PushResult> {
   const started = new Map<string, number>()
   const latencies: number[] = []
+  let measuringFrom = 0
   const notReady = new Set(target.ready ? Array.from({ length: n }, (_, i) => i) : [])
   const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame) => {
     if (target.ready?.(frame)) notReady.delete(i)
@@ -126,7 +135,7 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
     if (t0 !== undefined && text !== undefined) {
       const ms = performance.now() - t0
       latencies.push(ms)
-      target.record?.(i, ms)
+      target.record?.(i, ms, t0 - measuringFrom)
       started.delete(text)
     }
   })
@@ -138,12 +147,17 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
   const warmup = Math.round(ratePerS * (target.warmupS ?? 0))
   const total = warmup + Math.round(ratePerS * durationS)
   const posts: Promise<void>[] = []
+  const generatorDelay = monitorEventLoopDelay({ resolution: 5 })
   const begin = performance.now()
   for (let k = 0; k < total; k++) {
     const due = begin + (k * 1000) / ratePerS
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
     const text = `push ${k} ${'x'.repeat(60)}`
+    if (k === warmup) {
+      measuringFrom = due
+      generatorDelay.enable()
+    }
     if (k >= warmup) started.set(text, performance.now())
     const first = target.firstMeasured ?? 0
     const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
@@ -152,10 +166,11 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
   }
   await Promise.all(posts)
   for (let i = 0; i < 100 && started.size > 0; i++) await sleep(50)
+  generatorDelay.disable()
   await background?.stop()
   await closeSockets(sockets)
   if (started.size) fail(`${started.size} of ${total - warmup} frames never arrived within 5 s of the last POST`)
-  return latencies.sort((a, b) => a - b)
+  return { latencies: latencies.sort((a, b) => a - b), generatorStallMs: generatorDelay.max / 1e6 }
 }
 
 /** `perS` POSTs a second spread over `count` senders until stopped (open loop); every one must succeed. */

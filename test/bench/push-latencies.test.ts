@@ -1,0 +1,41 @@
+import t from 'tap'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { pushLatencies } from '../../bench/sockets.js'
+
+// a server that sends a POSTed text to socket i as a message frame, `delayMs` later
+async function echoServer(delayMs: (k: number) => number) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise((resolve) => wss.once('listening', resolve))
+  const sockets = new Map<number, WebSocket>()
+  wss.on('connection', (ws, req) => sockets.set(Number(req.url?.slice(1)), ws))
+  let k = 0
+  return {
+    url: (i: number) => `ws://127.0.0.1:${(wss.address() as { port: number }).port}/${i}`,
+    post: async (i: number, text: string) => {
+      const delay = delayMs(k++)
+      setTimeout(() => sockets.get(i)?.send(JSON.stringify({ type: 'message', message: { text, seq: 1, sessionId: String(i) } })), delay)
+    },
+    close: () => new Promise((resolve) => wss.close(resolve)),
+  }
+}
+
+t.test('only measured latencies count, each told with when it was posted since measuring began', async (t) => {
+  // the warm-up's 10 frames are slow, the measured 20 fast: a warm-up frame counted shows
+  const server = await echoServer((k) => (k < 10 ? 60 : 0))
+  t.teardown(server.close)
+  const posted: number[] = []
+  const result = await pushLatencies(4, 50, 0.4, {
+    socketUrl: server.url,
+    post: server.post,
+    warmupS: 0.2,
+    record: (_i, _ms, postedMs) => posted.push(postedMs),
+  })
+  t.equal(result.latencies.length, 20)
+  t.ok(result.latencies.every((ms) => ms < 55), `measured ${result.latencies.map(Math.round).join(',')}`)
+  t.same(result.latencies, [...result.latencies].sort((a, b) => a - b), 'sorted')
+  // posted on schedule from the start of measuring, one every 20 ms (a loaded machine posts late, never early)
+  posted.sort((a, b) => a - b)
+  t.equal(posted.length, 20)
+  t.ok(posted.every((ms, k) => ms >= k * 20 - 1 && ms < 2000), `posted at ${posted.map(Math.round).join(',')}`)
+  t.ok(Number.isFinite(result.generatorStallMs), "the load generator's stall is measured")
+})
