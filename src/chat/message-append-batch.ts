@@ -55,7 +55,7 @@ const appendBatchStatement = (forwardToTelegram: boolean, offlineEmail: boolean)
  * run OVERLAP_AFTER_MS (a batch waiting on a session's row lock, behind a long transaction,
  * holds up the other sends no longer; a statement takes 1–10 ms under load). Two always in
  * flight made batches of 2.3 sends at c = 8 against 3.8 with one; one at a time cut the CPU per
- * send (Node + Postgres + load generator) by 13–19 % at c = 8 and 16 % at c = 32 (README, "Group
+ * send (Node + Postgres + load generator) by 9–20 % at c = 8 and 16 % at c = 32 (README, "Group
  * commit of sends"). A batch holds at most MAX_BATCH sends (the statement's size stays bounded).
  */
 const MAX_IN_FLIGHT = 2
