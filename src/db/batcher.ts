@@ -6,6 +6,9 @@ import { isStatementRefused } from './availability.js'
  * `runOne`, so at low load nothing waits and nothing changes. Calls that arrive while the
  * limit is reached queue, and when a batch ends, the queue (up to `maxBatch`) goes as the
  * next batch through `runMany`, which answers one result per item, in the items' order.
+ * With `overlapAfterMs`, a batch starts beside running ones only once the newest of them has
+ * run that long: one at a time while statements are quick (the biggest batches), and a
+ * statement held up (waiting for a row lock) holds up the calls behind it no longer than that.
  *
  * Items with the same `key` never share a batch (a statement cannot update one row twice);
  * a later one waits for a later batch, so same-key items are taken in arrival order (with
@@ -22,6 +25,8 @@ export type BatcherOptions<In, Out> = {
   runOne: (item: In) => Promise<Out>
   runMany: (items: In[]) => Promise<Out[]>
   maxInFlight: number
+  /** unset: up to maxInFlight at once */
+  overlapAfterMs?: number
   maxBatch: number
   key?: (item: In) => string
 }
@@ -31,25 +36,52 @@ type Waiting<In, Out> = { item: In; resolve: (out: Out) => void; reject: (err: u
 export class Batcher<In, Out> {
   private inFlight = 0
   private queue: Waiting<In, Out>[] = []
+  /** when the newest running statement started (performance.now()) */
+  private newestStart = -Infinity
+  /** set while calls wait for the newest statement to have run overlapAfterMs */
+  private overlapTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly opts: BatcherOptions<In, Out>) {}
 
   run(item: In): Promise<Out> {
-    if (this.inFlight < this.opts.maxInFlight && this.queue.length === 0) return this.track(this.opts.runOne(item))
-    return new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject }))
+    if (this.queue.length === 0 && this.mayStart()) return this.track(this.opts.runOne(item))
+    return new Promise<Out>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject })
+      this.armOverlap()
+    })
   }
 
   /** Counts a running statement (alone or a batch) until it ends, then lets the queue go on. */
   private track<T>(running: Promise<T>): Promise<T> {
     this.inFlight++
+    this.newestStart = performance.now()
     return running.finally(() => {
       this.inFlight--
       this.next()
     })
   }
 
+  private mayStart(): boolean {
+    if (this.inFlight >= this.opts.maxInFlight) return false
+    const overlap = this.opts.overlapAfterMs
+    return this.inFlight === 0 || overlap === undefined || performance.now() - this.newestStart >= overlap
+  }
+
   private next(): void {
-    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) void this.track(this.runBatch(this.take()))
+    while (this.queue.length > 0 && this.mayStart()) void this.track(this.runBatch(this.take()))
+    this.armOverlap()
+  }
+
+  /** Calls wait while a statement runs: once it has run overlapAfterMs, the next batch starts beside it (unless it has ended by then). */
+  private armOverlap(): void {
+    const overlap = this.opts.overlapAfterMs
+    if (overlap === undefined || this.overlapTimer || this.queue.length === 0 || this.inFlight === 0 || this.inFlight >= this.opts.maxInFlight) return
+    this.overlapTimer = setTimeout(() => {
+      this.overlapTimer = undefined
+      this.next()
+    }, Math.max(0, this.newestStart + overlap - performance.now()))
+    // the statement running keeps the process alive; this timer need not
+    this.overlapTimer.unref()
   }
 
   /** The next batch: up to maxBatch waiting calls in arrival order, one per key. */

@@ -4,7 +4,7 @@ import { Batcher } from '../../src/db/batcher.js'
 type Item = { key: string; value: number }
 
 /** A batcher whose statements finish when the test says so, recording what ran how. */
-function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failMany?: Error; failOne?: (item: Item) => boolean } = {}) {
+function recordingBatcher(opts: { maxInFlight?: number; overlapAfterMs?: number; maxBatch?: number; failMany?: Error; failOne?: (item: Item) => boolean } = {}) {
   const ran: Array<{ kind: 'one' | 'many'; items: number[] }> = []
   const pending: Array<() => void> = []
   const finish = async () => {
@@ -14,6 +14,7 @@ function recordingBatcher(opts: { maxInFlight?: number; maxBatch?: number; failM
   const gate = () => new Promise<void>((resolve) => pending.push(resolve))
   const batcher = new Batcher<Item, string>({
     maxInFlight: opts.maxInFlight ?? 1,
+    ...(opts.overlapAfterMs === undefined ? {} : { overlapAfterMs: opts.overlapAfterMs }),
     maxBatch: opts.maxBatch ?? 100,
     key: (item) => item.key,
     runOne: async (item) => {
@@ -79,6 +80,27 @@ t.test('up to maxInFlight statements run side by side before calls queue', async
   await releaseAll()
   t.same(await Promise.all(answers), ['one:0', 'one:1', 'one:2'])
   t.same(ran.map((r) => r.items), [[0], [1], [2]])
+})
+
+t.test('with overlapAfterMs, calls wait for the running statement and go together after it', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ maxInFlight: 2, overlapAfterMs: 10_000 })
+  const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }))
+  t.same(ran.map((r) => r.kind), ['one'], 'a second statement may run, but the running one is young: the other two wait')
+  await releaseAll()
+  t.same(await Promise.all(answers), ['one:0', 'many:1', 'many:2'])
+  t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2'])
+})
+
+t.test('with overlapAfterMs, a statement that runs that long (held up by a row lock) no longer holds up the calls behind it', async (t) => {
+  const { batcher, ran, releaseAll } = recordingBatcher({ maxInFlight: 2, overlapAfterMs: 30 })
+  const answers = [0, 1, 2].map((value) => batcher.run({ key: `s${value}`, value }))
+  t.same(ran.map((r) => r.kind), ['one'], 'the other two wait')
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  t.same(ran.map((r) => `${r.kind}:${r.items.join(',')}`), ['one:0', 'many:1,2'], 'the waiting calls started beside the running one')
+  const late = batcher.run({ key: 's3', value: 3 })
+  t.equal(ran.length, 2, 'maxInFlight still holds: the fourth waits')
+  await releaseAll()
+  t.same(await Promise.all([...answers, late]), ['one:0', 'many:1', 'many:2', 'one:3'])
 })
 
 // as postgres.js reports them: the server's answer to the statement, and a connection lost under it

@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait.js'
  * postinstall). Unpatched, the first two tests end this process with an uncaughtException
  * ("Cannot read properties of null (reading 'write')" from a setImmediate) and the others
  * fail their assertions: upstream issues #1066, #1154, #1192, #1199, #1208, #1215, #1223.
+ * The patch also hands a query to the connection that went idle last (not upstream's first).
  */
 
 // the ESM build is src/index.js; the package exports no other path
@@ -22,6 +23,7 @@ t.test('the patch is applied to both builds of the driver', async (t) => {
     t.match(readFileSync(join(driverDir, build, 'connection.js'), 'utf8'), 'patched (upstream #1066, #1154, #1208', `${build}/connection.js`)
     t.match(readFileSync(join(driverDir, build, 'connection.js'), 'utf8'), 'patched (upstream #1192, #1205, #1223)', `${build}/connection.js (types query)`)
     t.match(readFileSync(join(driverDir, build, 'index.js'), 'utf8'), 'patched (upstream #1199, #1208)', `${build}/index.js`)
+    t.match(readFileSync(join(driverDir, build, 'index.js'), 'utf8'), 'patched: the connection that went idle last', `${build}/index.js (LIFO)`)
   }
 })
 
@@ -234,4 +236,15 @@ t.test('a server that accepts and never answers still fails the connection with 
   const started = Date.now()
   t.equal(codeOf(await sql`select 1`.then(() => undefined, (e: unknown) => e)), 'CONNECT_TIMEOUT')
   t.ok(Date.now() - started >= 1900, 'after twice its connect_timeout (the socket connected: one more window)')
+})
+
+t.test('a query goes to the connection that went idle last, so an idle pool does not rotate over its backends', async (t) => {
+  const sql = postgres(await fileDatabaseUrl(), { max: 3, onnotice: () => {} })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  // three at once open three connections
+  const opened = await Promise.all([0, 1, 2].map(() => sql<{ pid: number }[]>`select pg_backend_pid() as pid, pg_sleep(0.05)`))
+  t.equal(new Set(opened.map(([row]) => row?.pid)).size, 3)
+  const pids = new Set<number | undefined>()
+  for (let i = 0; i < 6; i++) pids.add((await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]?.pid)
+  t.equal(pids.size, 1, 'one after another, the queries share one backend (unpatched, they take turns over all three)')
 })
