@@ -21,7 +21,8 @@ async function echoServer(delayMs: (k: number) => number) {
 
 t.test('only measured latencies count, each told with when it was posted since measuring began', async (t) => {
   // the warm-up's 10 frames are slow, the measured 20 fast: a warm-up frame counted shows
-  const server = await echoServer((k) => (k < 10 ? 60 : 0))
+  // (300 ms against a bound of 250: room for a loaded machine's stalls, as the test files run three at a time)
+  const server = await echoServer((k) => (k < 10 ? 300 : 0))
   t.teardown(server.close)
   const posted: number[] = []
   const result = await pushLatencies(4, 50, 0.4, {
@@ -31,11 +32,13 @@ t.test('only measured latencies count, each told with when it was posted since m
     record: (_i, _ms, postedMs) => posted.push(postedMs),
   })
   t.equal(result.latencies.length, 20)
-  t.ok(result.latencies.every((ms) => ms < 55), `measured ${result.latencies.map(Math.round).join(',')}`)
+  t.ok(result.latencies.every((ms) => ms < 250), `measured ${result.latencies.map(Math.round).join(',')}`)
   t.same(result.latencies, [...result.latencies].sort((a, b) => a - b), 'sorted')
-  // posted on schedule from the start of measuring, one every 20 ms (a loaded machine posts late, never early)
+  // posted on schedule from the start of measuring, one every 20 ms: counted from the start of
+  // the warm-up, the first would read 200. Posts are late on a loaded machine, never early, but
+  // the first measured one may be late itself, so the others may read a little early against it
   posted.sort((a, b) => a - b)
   t.equal(posted.length, 20)
-  t.ok(posted.every((ms, k) => ms >= k * 20 - 1 && ms < 2000), `posted at ${posted.map(Math.round).join(',')}`)
+  t.ok((posted[0] ?? Infinity) < 150 && posted.every((ms, k) => ms >= k * 20 - 15 && ms < 2000), `posted at ${posted.map(Math.round).join(',')}`)
   t.ok(Number.isFinite(result.generatorStallMs), "the load generator's stall is measured")
 })
