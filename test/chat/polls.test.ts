@@ -111,8 +111,10 @@ t.test('concurrent HTTP polls of two sites: each visitor gets its own session, n
     ...sessions.flatMap((s) => queries.map(async (q) => ({ key: `${s.id}?${q}`, res: await app.inject(pollRequest(s, q)) }))),
     ...[0, 1].map(async (n) => ({ key: 'cross', res: await app.inject(crossSite(sessions[n] as TestSession, sessions[2] as TestSession)) })),
   ])
-  // the injected requests reach the batcher within a few turns of the event loop: let them all queue
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  // the injected requests reach the batcher within a few turns of the event loop, with no I/O
+  // (the site is cached): let them all queue, with room for a test process starved of CPU
+  // while the other test files run (that moment cannot be observed from outside the batcher)
+  await new Promise((resolve) => setTimeout(resolve, 500))
   await lock.sql`select pg_cancel_backend(pid) from unnest(${lone}::int[]) as pid`
   t.same(await Promise.all(blockers), ['cancelled', 'cancelled'])
   await waitFor('the HTTP polls\' shared statement', () => lock.waiting(true, 1))
