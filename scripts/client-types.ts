@@ -6,7 +6,7 @@
  *
  *   node --import tsx scripts/client-types.ts           # write the file
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TSchema } from '@sinclair/typebox'
 import { ErrorBody, Message, PublicSession } from '../src/http/schemas.js'
@@ -97,11 +97,6 @@ export function clientWireTypes(): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  // written only when it changed: lint may be reading it meanwhile (scripts/checks.ts)
-  const types = clientWireTypes()
-  if (existsSync(WIRE_FILE) && readFileSync(WIRE_FILE, 'utf8') === types) console.log(`${WIRE_FILE} is up to date`)
-  else {
-    writeFileSync(WIRE_FILE, types)
-    console.log(`wrote ${WIRE_FILE}`)
-  }
+  writeFileSync(WIRE_FILE, clientWireTypes())
+  console.log(`wrote ${WIRE_FILE}`)
 }
