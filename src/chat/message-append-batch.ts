@@ -73,9 +73,8 @@ function batcherFor(db: Db, v: Variant) {
   let batcher = perVariant.get(key)
   if (batcher) return batcher
   const one = appendVariant(v.telegram, false, v.email)
-  let many = batchStatements.get(key)
-  if (!many) batchStatements.set(key, (many = appendBatchStatement(v.telegram, v.email)))
-  const runMany = many
+  const many = batchStatements.get(key) ?? appendBatchStatement(v.telegram, v.email)
+  batchStatements.set(key, many)
   batcher = new Batcher<AppendValues, AppendedRow | undefined>({
     maxInFlight: MAX_IN_FLIGHT,
     overlapAfterMs: OVERLAP_AFTER_MS,
@@ -84,7 +83,7 @@ function batcherFor(db: Db, v: Variant) {
     runOne: async (item) => (await one(db, item))[0],
     runMany: async (items) => {
       const column = (k: keyof AppendValues) => items.map((item) => item[k])
-      const rows = await runMany(db, {
+      const rows = await many(db, {
         sessionIds: column('sessionId'), siteIds: column('siteIds'), senders: column('sender'), senderNames: column('senderName'), texts: column('text'),
         clientMessageIds: column('clientMessageId'), agentIds: column('agentId'), awayMs: column('awayMs'), batchMs: column('batchMs'),
       })

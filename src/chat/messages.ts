@@ -104,7 +104,6 @@ export async function appendMessage(db: Executor, events: Publisher, m: NewMessa
     clientMessageId: m.clientMessageId ?? null, agentId: m.agentId ?? null, attachmentIds: `{${ids.join(',')}}`,
     awayMs: email?.visitorAwayMs ?? 0, batchMs: email?.batchMs ?? 0,
   }
-  // on the pool, concurrent sends without files share one statement (group commit, chat/message-append-batch.ts)
   const row = isPool(db) && ids.length === 0
     ? await appendBatched(db, { telegram, email: email !== undefined }, values)
     : (await appendVariant(telegram, ids.length > 0, email !== undefined)(db, values))[0]
