@@ -111,7 +111,7 @@ async function asPostgres(file: string, args: string[]): Promise<string> {
   }
 }
 
-/** Creates the cluster (password auth, user `postgres`, UTF-8) unless it exists. */
+/** Creates the cluster (password auth, user `postgres`, UTF-8, Unicode case folding) unless it exists. */
 export async function initCluster(clusterDir: string, password: string): Promise<void> {
   if (existsSync(join(clusterDir, 'PG_VERSION'))) return
   const bin = await binDir()
@@ -131,9 +131,11 @@ export async function initCluster(clusterDir: string, password: string): Promise
       chownSync(secrets, user.uid, user.gid)
       chownSync(pwfile, user.uid, user.gid)
     }
+    // Postgres's own C.UTF-8 (no OS locale needed): sorts by code point like C, but lower()
+    // and ilike fold every alphabet, so the staff search finds "Олена" by "олена"; plain C folds ASCII only
     await asPostgres(join(bin, 'initdb'), [
       `--pgdata=${clusterDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`,
-      '--encoding=UTF8', '--locale=C', '--lc-messages=C',
+      '--encoding=UTF8', '--locale=C', '--lc-messages=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8',
     ])
   } finally {
     rmSync(secrets, { recursive: true, force: true })

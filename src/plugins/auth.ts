@@ -115,6 +115,9 @@ export default fp(async (app) => {
     await revokeStaffToken(db, app.bus, token, user.id, expiresAt)
   })
 
+  // Routes run these as preParsing hooks: after the rate limit (onRequest), before the body is
+  // read and validated, so a request without a valid token is 401 (an agent on an admin route
+  // 403) whatever its body or query, and a stranger learns nothing of a route's schema.
   app.decorate('requireStaff', async (req: FastifyRequest) => {
     const token = bearerToken(req)
     if (!token) throw unauthorized('Authorization: Bearer <token> is required')

@@ -62,7 +62,16 @@ export default fp(async (app) => {
   app.addHook('preClose', async () => {
     hub.closeAll(CloseCode.restarting, 'server restarting: reconnect')
   })
-  await app.register(websocket, { options: { maxPayload: config.bodyLimitBytes } })
+  await app.register(websocket, {
+    options: { maxPayload: config.bodyLimitBytes },
+    // until a socket joins the hub (a dashboard before its auth frame) its errors come here;
+    // a frame too large or not UTF-8 is the client's doing (ws has closed with 1009/1007), not the server's
+    errorHandler: (err, socket, req) => {
+      if (isClientProtocolError(err)) req.log.info({ err }, err.message)
+      else req.log.error({ err }, err.message)
+      socket.terminate()
+    },
+  })
   await app.bus.subscribe({
     onEvent: (event) => hub.handle(event),
     onReconnect: () => {
@@ -71,3 +80,9 @@ export default fp(async (app) => {
     },
   })
 }, { name: 'realtime', dependencies: ['db', 'bus', 'auth', 'metrics', 'files', 'presence'] })
+
+/** ws's errors for what a client sent (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, WS_ERR_INVALID_UTF8, ...). */
+function isClientProtocolError(err: Error): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('WS_ERR_')
+}

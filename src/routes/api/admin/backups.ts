@@ -25,7 +25,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ backup: BackupView })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async () => {
     const { dir, everyHours, keep, key } = app.config.backup
     const status = await readBackupStatus(app.db)

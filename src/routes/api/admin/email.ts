@@ -23,7 +23,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ email: EmailView })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async () => {
     const { smtpUrl, from, visitorAwayMs, batchMs, linkTtlMs } = app.config.email
     return ok({

@@ -13,7 +13,7 @@ const ListQuery = Type.Object({
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
 
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
 

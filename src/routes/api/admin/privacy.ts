@@ -41,7 +41,7 @@ const MAX_CONCURRENT_EXPORTS = 2
 
 /** Privacy for admins: erase a visitor, export a site, read the audit log. */
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
   let exporting = 0

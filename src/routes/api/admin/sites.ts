@@ -77,7 +77,7 @@ function siteInput(body: Partial<Static<typeof CreateBody>>): Partial<SiteInput>
 }
 
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
   const siteId = (id: string) => {

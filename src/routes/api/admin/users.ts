@@ -26,7 +26,7 @@ const UserReply = Ok(Type.Object({ user: User }))
 const siteIdsNote = '`siteIds`: the sites the user works on (an agent sees only their sessions), or null for all (the default; admins see every session whatever it says). An unknown site is a 400.'
 
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
   const view = (u: UserRow) => userView(u, app.presence.isConnected(u.id))

@@ -28,7 +28,7 @@ const CreateBody = Type.Object({
 const HookParams = Type.Object({ id: Id(), webhookId: Id() })
 
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireAdmin }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireAdmin }
   const tags = ['admin']
   const security = [{ bearer: [] }]
   const existingSite = async (id: string) => {

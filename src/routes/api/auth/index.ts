@@ -50,7 +50,7 @@ export default (async (app) => {
       response: { 204: Type.Null(), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req, reply) => {
     const token = bearerToken(req)
     if (!req.staff || !token) throw unauthorized()
@@ -61,7 +61,7 @@ export default (async (app) => {
   app.get('/me', {
     schema: { summary: 'The logged-in user', tags: ['auth'], security: [{ bearer: [] }], response: { 200: UserReply, '4xx': ErrorBody } },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     const staff = staffOf(req)
     return ok({ user: userView(staff, app.presence.isConnected(staff.id)) })
@@ -74,7 +74,7 @@ export default (async (app) => {
       tags: ['auth'], security: [{ bearer: [] }], body: MePatch, response: { 200: UserReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     const user = await updateUser(app.db, app.bus, staffOf(req).id, { availability: req.body.availability })
     // this instance's sockets of the user say so at once; other instances re-read on the 'user' event

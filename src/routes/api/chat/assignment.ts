@@ -25,7 +25,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ session: AdminSession })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     const staff = staffOf(req)
     // assignments are in the audit log (who gave which chat to whom), as Telegram's /take

@@ -22,7 +22,8 @@ export default (async (app) => {
     },
     config: { rateLimit: app.limits.admin },
     // the per-session budget is the visitor's too: only staff who see the session may spend it
-    preHandler: [app.requireStaff, async (req) => { req.chatSession = await getVisibleSession(app.db, staffOf(req), req.params.id) }, app.limits.checkUpload],
+    preParsing: app.requireStaff,
+    preHandler: [async (req) => { req.chatSession = await getVisibleSession(app.db, staffOf(req), req.params.id) }, app.limits.checkUpload],
   }, async (req, reply) => {
     const session = req.chatSession
     if (!session) throw new Error('the preHandler did not run')

@@ -36,13 +36,13 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ canned: Type.Array(Canned) })), '4xx': ErrorBody },
     },
     config,
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => ok({ canned: (await listCanned(app.db, staffOf(req), req.query.siteId)).map(cannedView) }))
 
   app.post('/canned', {
     schema: { summary: 'Add a canned response (admins)', description: conflictNote, tags, security, body: CreateBody, response: { 201: CannedReply, '4xx': ErrorBody } },
     config,
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async (req, reply) => {
     const canned = await createCanned(app.db, { shortcut: req.body.shortcut, text: req.body.text, siteId: req.body.siteId ?? null })
     return reply.code(201).send(ok({ canned: cannedView(canned) }))
@@ -51,13 +51,13 @@ export default (async (app) => {
   app.patch('/canned/:id', {
     schema: { summary: 'Change a canned response (admins)', description: conflictNote, tags, security, params: IdParams, body: PatchBody, response: { 200: CannedReply, '4xx': ErrorBody } },
     config,
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async (req) => ok({ canned: cannedView(await updateCanned(app.db, req.params.id, req.body)) }))
 
   app.delete('/canned/:id', {
     schema: { summary: 'Delete a canned response (admins)', tags, security, params: IdParams, response: { 204: Type.Null(), '4xx': ErrorBody } },
     config,
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async (req, reply) => {
     await deleteCanned(app.db, req.params.id)
     return reply.code(204).send(null)

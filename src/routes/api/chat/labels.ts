@@ -24,7 +24,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ session: AdminSession })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     const staff = staffOf(req)
     const session = await setLabels(app.db, app.bus, staff, req.params.id, req.body.labels)
@@ -38,6 +38,6 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ labels: Type.Array(Type.Object({ name: Type.String(), count: Type.Integer() })) })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => ok({ labels: await labelsInUse(app.db, staffOf(req)) }))
 }) satisfies FastifyPluginAsyncTypebox

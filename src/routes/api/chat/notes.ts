@@ -18,7 +18,7 @@ export default (async (app) => {
       response: { 201: Ok(Type.Object({ note: Note })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req, reply) => {
     const note = await addNote(app.db, app.bus, staffOf(req), req.params.id, req.body.text)
     return reply.code(201).send(ok({ note }))

@@ -21,7 +21,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ session: AdminSession, messages: Type.Array(Message), notes: Type.Array(Type.Unknown()) })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     const data = await exportSession(app.db, req.params.id, visibleSites(staffOf(req)))
     await app.audit(req, { action: 'session.exported', target: data.session.id, siteId: data.session.siteId })
@@ -37,7 +37,7 @@ export default (async (app) => {
       response: { 204: Type.Null(), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireAdmin,
+    preParsing: app.requireAdmin,
   }, async (req, reply) => {
     const { id } = req.params
     if (!isUuid(id)) throw notFound('Session')

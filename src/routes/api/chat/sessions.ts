@@ -36,7 +36,7 @@ const SessionReply = Ok(Type.Object({ session: AdminSession }))
 
 /** Sessions as staff see them: only those of the sites they may see (chat/visibility.ts); any other is a 404. */
 export default (async (app) => {
-  const common = { config: { rateLimit: app.limits.admin }, preHandler: app.requireStaff }
+  const common = { config: { rateLimit: app.limits.admin }, preParsing: app.requireStaff }
   const tags = ['chat']
   const security = [{ bearer: [] }]
 

@@ -35,7 +35,7 @@ export default (async (app) => {
       response: { 200: Ok(StatsBody), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.admin },
-    preHandler: app.requireStaff,
+    preParsing: app.requireStaff,
   }, async (req) => {
     return ok(await getStats(app.db, parseTimeRange(req.query), visibleSites(staffOf(req))))
   })

@@ -86,3 +86,29 @@ t.test('a password change revokes earlier tokens', async (t) => {
   const fresh = await app.inject(login({ email: staff.email, password: 'a new password here' }))
   t.equal((await app.inject(me(fresh.json().data.token))).statusCode, 200)
 })
+
+t.test('every staff route answers a missing or forged token 401, and an agent on an admin route 403, before it looks at the body or query', async (t) => {
+  const app = await buildTestApp(t)
+  const agent = await makeStaff(app)
+  const spec = app.swagger() as unknown as { paths: Record<string, Record<string, unknown>> }
+  const id = '00000000-0000-4000-8000-000000000000'
+  const routes = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), url: path.replace(/\{[^}]+\}/g, id) })))
+    .filter((r) => /^\/api\/(chat|admin|auth)\//.test(r.url) && r.url !== '/api/auth/login' && r.url !== '/api/chat/ws')
+  t.ok(routes.length >= 30, `${routes.length} staff routes`)
+  // a body of the wrong shape and of the wrong type: neither may be judged before who asks
+  const bodies: { payload?: string | object; headers?: Record<string, string> }[] = [{ payload: { unknown: true } }, { payload: '{', headers: { 'content-type': 'application/json' } }, { payload: 'text', headers: { 'content-type': 'text/plain' } }]
+  const forged = signHs256({ sub: agent.id, role: 'admin', tv: 0 }, 'not the secret')
+  for (const r of routes) {
+    for (const body of r.method === 'GET' || r.method === 'DELETE' ? [{}] : bodies) {
+      const headers = body.headers ?? {}
+      for (const authorization of [undefined, `Bearer ${forged}`]) {
+        const res = await app.inject({ method: r.method as 'GET', url: r.url, payload: body.payload, headers: { ...headers, ...(authorization ? { authorization } : {}) } })
+        t.equal(res.statusCode, 401, `${r.method} ${r.url} ${JSON.stringify(body.payload ?? '')} ${authorization ? 'forged' : 'no token'}: ${res.body.slice(0, 120)}`)
+      }
+      if (r.url.startsWith('/api/admin/')) {
+        const res = await app.inject({ method: r.method as 'GET', url: r.url, payload: body.payload, headers: { ...headers, ...bearer(agent) } })
+        t.equal(res.statusCode, 403, `${r.method} ${r.url} ${JSON.stringify(body.payload ?? '')} as an agent: ${res.body.slice(0, 120)}`)
+      }
+    }
+  }
+})

@@ -61,6 +61,19 @@ t.test('the list filters by status, search, site, dates and unread, pages, and p
   t.same((await list(app, agent, 'page=500')).sessions, [], 'a page far past the end is empty')
 })
 
+t.test('search ignores case in every alphabet, not only ASCII: Ukrainian names and messages are found by lower or upper case', async (t) => {
+  const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
+  const agent = await makeStaff(app)
+  const site = await makeSite(app)
+  const olena = await makeSession(app, site, { name: 'Олена Коваль', firstMessage: 'Потрібна допомога з доставкою' })
+  const zoe = await makeSession(app, site, { name: 'Zoë Éclair', firstMessage: 'hello' })
+  const ids = async (q: string) => (await list(app, agent, `search=${encodeURIComponent(q)}`)).sessions.map((s) => s.id)
+  t.same(await ids('олена'), [olena.id], 'name, lower case')
+  t.same(await ids('КОВАЛЬ'), [olena.id], 'name, upper case')
+  t.same(await ids('ДОПОМОГА'), [olena.id], 'message text, upper case')
+  t.same(await ids('zoË écl'), [zoe.id], 'Latin letters beyond ASCII')
+})
+
 t.test('invalid list parameters are 400', async (t) => {
   const app = await buildTestApp(t)
   const agent = await makeStaff(app)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { buildTestApp } from '../../../helpers/app.js'
+import { buildApp } from '../../../../src/app.js'
+import { buildTestApp, fileDatabaseUrl, testConfig } from '../../../helpers/app.js'
 import { bearer, makeSession, makeSite, makeStaff, replyRequest, sendRequest } from '../../../helpers/fixtures.js'
 import { floodWithoutReading, dashboardUrl, listen, openDashboard, openSocket, refusedUpgrade } from '../../../helpers/sockets.js'
 
@@ -65,6 +66,21 @@ t.test('disabling a user closes their sockets with 4001', async (t) => {
   adminSocket.send({ type: 'ping' })
   await adminSocket.waitUntil('pong', () => adminSocket.ofType('pong').length === 1)
   t.equal(adminSocket.ws.readyState, adminSocket.ws.OPEN)
+})
+
+t.test('a frame too large or not UTF-8 before the auth frame closes the socket (1009, 1007) and is no error in the log', async (t) => {
+  const logged: { level: number; msg: string }[] = []
+  const app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), databaseUrl: await fileDatabaseUrl(), logStream: { write: (line) => logged.push(JSON.parse(line) as { level: number; msg: string }) } })
+  t.teardown(() => app.close())
+  const base = await listen(app)
+  const tooLarge = await openSocket(t, `${base}/api/chat/ws`)
+  tooLarge.send('x'.repeat(app.config.bodyLimitBytes + 1))
+  t.equal((await tooLarge.closed).code, 1009)
+  const notUtf8 = await openSocket(t, `${base}/api/chat/ws`)
+  notUtf8.ws.send(Buffer.from([0xff, 0xfe]), { binary: false })
+  t.equal((await notUtf8.closed).code, 1007)
+  t.same(logged.filter((l) => l.level >= 50).map((l) => l.msg), [], 'a client breaking the protocol is not a server error')
+  t.ok(logged.some((l) => l.msg.includes('Max payload size exceeded')), 'still logged, below error')
 })
 
 t.test('a dashboard may only ping; other frames get an error frame', async (t) => {
