@@ -11,7 +11,8 @@ function isAddressOrCidr(entry: string): boolean {
   const address = m?.[1] ?? entry
   const family = isIP(address)
   if (family === 0) return false
-  return m === null || Number(m[2]) <= (family === 4 ? 32 : 128)
+  // a /0 would name every address: "trust every hop" under another name
+  return m === null || (Number(m[2]) >= 1 && Number(m[2]) <= (family === 4 ? 32 : 128))
 }
 
 /**
@@ -26,6 +27,6 @@ export function trustProxy(env: Env): TrustProxy {
   if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 10)
   const entries = raw.split(',').map((e) => e.trim()).filter(Boolean)
   const wrong = entries.find((e) => !isAddressOrCidr(e))
-  if (wrong !== undefined) throw new ConfigError(`TRUST_PROXY must be a hop count (1) or proxy addresses/CIDRs, got "${wrong}"`)
+  if (wrong !== undefined) throw new ConfigError(`TRUST_PROXY must be a hop count (1) or proxy addresses/CIDRs (not /0, which is every address), got "${wrong}"`)
   return entries
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest, RouteOptions } from 'fastify'
 import { validationError } from '../chat/errors.js'
+import { unknownFieldError } from './errors.js'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -10,9 +11,8 @@ const isEmpty = (body: unknown) =>
 async function refuseBody(req: FastifyRequest): Promise<void> {
   if (isEmpty(req.body)) return
   const field = typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? Object.keys(req.body)[0] : undefined
-  throw validationError(field === undefined ? 'This route takes no body' : `unknown field "${field}"`, [
-    { field: field ?? 'body', location: 'body', message: field === undefined ? 'no body expected' : `unknown field "${field}"` },
-  ])
+  if (field !== undefined) throw unknownFieldError(field)
+  throw validationError('This route takes no body', [{ field: 'body', location: 'body', message: 'no body expected' }])
 }
 
 /**

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyRequest } from 'fastify'
-import { ChatError } from '../chat/errors.js'
+import { ChatError, validationError } from '../chat/errors.js'
 import { isDatabaseDown } from '../db/availability.js'
 
 export { isDatabaseDown }
@@ -56,6 +56,11 @@ function describeValidation(all: AjvIssue[], context: string | undefined): { mes
     return { field, location: context, message }
   })
   return { message: details.map((d) => d.message).join('; ') || 'Invalid request', details }
+}
+
+/** A body field the route does not take (API.md: rejected with 400, not ignored), said as Ajv's are. */
+export function unknownFieldError(field: string): ChatError {
+  return validationError(`unknown field "${field}"`, [{ field, location: 'body', message: `unknown field "${field}"` }])
 }
 
 export function envelopeFor(err: FastifyError | ChatError | Error, log?: FastifyRequest['log']): { status: number; body: ErrorEnvelope } {

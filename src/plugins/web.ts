@@ -12,10 +12,27 @@ const UI_CHUNK_NAME = /^ui\.[\w-]{1,64}\.js$/
 let assets: Promise<WebAssets> | undefined
 const webAssets = () => (assets ??= buildWebAssets())
 
+/** Whether Accept-Encoding offers gzip (by name or `*`) with a weight above 0. */
+function acceptsGzip(header: string | undefined): boolean {
+  const weights = new Map<string, number>()
+  for (const offer of (header ?? '').split(',')) {
+    const [coding = '', ...params] = offer.split(';').map((p) => p.trim().toLowerCase())
+    const q = params.find((p) => p.startsWith('q='))
+    weights.set(coding, q === undefined ? 1 : Number(q.slice(2)) || 0)
+  }
+  return (weights.get('gzip') ?? weights.get('*') ?? 0) > 0
+}
+
+/** The asset gzipped when the client takes it (the widget's budgets are what goes over the wire), each encoding with its own ETag. */
 function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset, cacheControl: string) {
-  reply.header('content-type', a.type).header('cache-control', cacheControl).header('etag', a.etag)
-  if (req.headers['if-none-match'] === a.etag) return reply.code(304).send()
-  return reply.send(a.body)
+  const gzip = acceptsGzip(req.headers['accept-encoding'])
+  const etag = gzip ? `${a.etag.slice(0, -1)}-gz"` : a.etag
+  const vary = reply.getHeader('vary')
+  reply.header('content-type', a.type).header('cache-control', cacheControl).header('etag', etag)
+    .header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding')
+  if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+  if (gzip) reply.header('content-encoding', 'gzip')
+  return reply.send(gzip ? a.gzip : a.body)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -39,4 +39,16 @@ t.test('compiled on its own it imports nothing and runs in plain Node (no loader
     console.log(JSON.stringify({ seen, connection: typeof WebSocket }))`)
   const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'main.mjs')], { timeout: 60_000 })
   t.same(JSON.parse(stdout), { seen: ['from a back end'], connection: 'undefined' })
+})
+
+t.test('npm install leaves the package importable by its name: the prepare step builds the entry its exports name', async (t) => {
+  // A clean clone has no dist/ (not committed); `npm install` runs the root's prepare script,
+  // and `import '@livechat/client'` (what the package README shows) must then work.
+  rmSync('packages/client/dist', { recursive: true, force: true })
+  await promisify(execFile)('npm', ['run', '-s', 'prepare'], { timeout: 120_000 })
+  const entry = pkg.exports['.']
+  for (const file of [entry.import, entry.types]) t.ok(existsSync(join('packages/client', file)), `${file} is built`)
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e',
+    "const m = await import('@livechat/client'); console.log(typeof m.createChatClient)"], { timeout: 60_000 })
+  t.equal(stdout.trim(), 'function')
 })

@@ -63,7 +63,8 @@ t.test('TRUST_PROXY takes a hop count or proxy addresses, never "every hop"', as
   t.equal(trust('false'), false)
   t.equal(trust('0'), false)
   t.same(trust('10.0.0.5, 10.1.0.0/16,::1'), ['10.0.0.5', '10.1.0.0/16', '::1'])
-  for (const wrong of ['everything', '10.0.0.0/40', '300.1.1.1', `proxy-${uniq()}`]) {
+  // a /0 names every address: every hop trusted under another name
+  for (const wrong of ['everything', '10.0.0.0/40', '300.1.1.1', `proxy-${uniq()}`, '0.0.0.0/0', '10.0.0.5, ::/0']) {
     t.throws(() => trust(wrong), { message: /TRUST_PROXY must be a hop count/ }, wrong)
   }
 })

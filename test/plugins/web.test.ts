@@ -1,5 +1,7 @@
+import { gunzipSync } from 'node:zlib'
 import t from 'tap'
 import { ensureSite } from '../../src/chat/sites.js'
+import { WIDGET_BUDGETS } from '../../src/web/build.js'
 import { buildTestApp } from '../helpers/app.js'
 import { makeSite } from '../helpers/fixtures.js'
 
@@ -15,6 +17,28 @@ t.test('widget.js is short-cached with an ETag, open to every origin, and answer
   const again = await app.inject({ method: 'GET', url: '/widget.js', headers: { 'if-none-match': etag } })
   t.equal(again.statusCode, 304)
   t.equal(again.body, '')
+})
+
+t.test('the widget goes over the wire gzipped within its budgets (4 kB until opened, 16 kB in all) to a client that takes gzip', async (t) => {
+  const app = await buildTestApp(t)
+  const get = (url: string, encoding?: string) => app.inject({ method: 'GET', url, headers: encoding === undefined ? {} : { 'accept-encoding': encoding } })
+  const plain = await get('/widget.js')
+  const loader = await get('/widget.js', 'gzip, deflate, br, zstd')
+  t.equal(loader.headers['content-encoding'], 'gzip')
+  t.match(loader.headers.vary, /Accept-Encoding/i)
+  t.ok(loader.rawPayload.length <= WIDGET_BUDGETS.loaderGzipBytes, `loader: ${loader.rawPayload.length} B sent`)
+  t.same(gunzipSync(loader.rawPayload), plain.rawPayload, 'the same script')
+  const name = /widget\/(ui\.[\w-]+\.js)/.exec(plain.body)?.[1]
+  const chunk = await get(`/widget/${name}`, 'gzip')
+  t.equal(chunk.headers['content-encoding'], 'gzip')
+  t.ok(loader.rawPayload.length + chunk.rawPayload.length <= WIDGET_BUDGETS.totalGzipBytes, `loader + UI: ${loader.rawPayload.length + chunk.rawPayload.length} B sent`)
+  t.not(loader.headers.etag, plain.headers.etag, 'each encoding has its own ETag')
+  t.equal((await app.inject({ method: 'GET', url: '/widget.js', headers: { 'accept-encoding': 'gzip', 'if-none-match': String(loader.headers.etag) } })).statusCode, 304)
+  for (const refused of [undefined, 'identity', 'gzip;q=0', 'br']) {
+    const res = await get('/widget.js', refused)
+    t.equal(res.headers['content-encoding'], undefined, `accept-encoding: ${refused}`)
+    t.same(res.rawPayload, plain.rawPayload)
+  }
 })
 
 t.test('the loader names its hashed UI chunk, which is cached for a year; other names are 404', async (t) => {

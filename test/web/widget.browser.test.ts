@@ -2,8 +2,8 @@
 import t from 'tap'
 import type { WebSocketRoute } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
-import { ARTIFACTS, eventually, launchBrowser, listeningApp } from '../helpers/browser.js'
-import { replyRequest } from '../helpers/fixtures.js'
+import { ARTIFACTS, embedPage, eventually, hostSite, launchBrowser, listeningApp } from '../helpers/browser.js'
+import { makeSite, replyRequest } from '../helpers/fixtures.js'
 import { launcher, messageBox, openChatAndSend, send, sessionWith, widgetSetup } from '../helpers/widget.js'
 
 /** The widget as a visitor uses it: chatting, keyboard, rendering, contrast, phone width, polling and the badge (network faults: widget-network.browser.test.ts). */
@@ -12,6 +12,7 @@ import { launcher, messageBox, openChatAndSend, send, sessionWith, widgetSetup }
 const browser = await launchBrowser(t)
 const { app, origin } = await listeningApp(t)
 const setup = widgetSetup(browser, app, origin)
+type ChatWidgetWindow = { ChatWidget: { open: () => void; close: () => void } }
 
 t.test('a visitor on another site chats with an agent and finds the conversation again after a reload', async (t) => {
   const { app, pageOrigin, agent, page } = await setup(t)
@@ -194,4 +195,21 @@ t.test('a reply that arrives while the chat is closed shows on the launcher badg
   await page.keyboard.press('Escape')
   await page.getByRole('button', { name: 'Open chat', exact: true }).waitFor()
   t.pass('the badge counts unread replies and clears on open')
+})
+
+t.test('the tag\'s data-title and data-color show, and window.ChatWidget.open() and .close() drive the panel', async (t) => {
+  let html = ''
+  const pageOrigin = await hostSite(t, () => html)
+  html = embedPage(origin, (await makeSite(app, [pageOrigin])).apiKey, 'data-title="Northwind help" data-color="#b91c1c"')
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await page.goto(pageOrigin)
+  t.equal(await launcher(page).evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(185, 28, 28)', 'data-color')
+  await page.evaluate(() => (window as unknown as ChatWidgetWindow).ChatWidget.open())
+  await page.getByRole('dialog', { name: 'Northwind help' }).waitFor()
+  t.equal(await launcher(page).getAttribute('aria-expanded'), 'true', 'open() opens the panel, named by data-title')
+  await page.evaluate(() => (window as unknown as ChatWidgetWindow).ChatWidget.close())
+  await page.getByRole('dialog').waitFor({ state: 'hidden' })
+  t.equal(await launcher(page).getAttribute('aria-expanded'), 'false', 'close() closes it')
 })

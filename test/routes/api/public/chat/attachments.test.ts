@@ -106,6 +106,23 @@ t.test('bad multipart bodies are client errors in the envelope', async (t) => {
   for (const res of [json, plain, wrongField, truncated, noParts, twoFiles]) t.equal(res.json().success, false)
 })
 
+t.test('a form field beside the file is an unknown field of the body: 400 naming it, and nothing is kept', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  const url = `/api/public/chat/sessions/${s.id}/attachments`
+  const body = multipartBody(files.png(), 'a.png')
+  const boundary = body.headers['content-type']?.split('boundary=')[1]
+  const field = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="caption"\r\n\r\nhello\r\n`)
+  const closing = `--${boundary}--\r\n`.length
+  const after = Buffer.concat([body.payload.subarray(0, body.payload.length - closing), field, Buffer.from(`--${boundary}--\r\n`)])
+  for (const [what, payload] of [['before the file', Buffer.concat([field, body.payload])], ['after the file', after]] as const) {
+    const res = await app.inject({ method: 'POST', url, headers: { ...sessionHeaders(s), ...body.headers }, payload })
+    t.equal(res.statusCode, 400, what)
+    t.match(res.json(), { success: false, error: { code: 'VALIDATION_ERROR', message: 'unknown field "caption"', details: [{ field: 'caption', location: 'body' }] } }, what)
+  }
+  t.equal((await app.sql`select count(*)::int as n from chat_attachments where session_id = ${s.id}`)[0]?.n, 0, 'nothing kept')
+})
+
 t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async (t) => {
   const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2' } })
   const s = await makeSession(app, await makeSite(app))
