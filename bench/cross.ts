@@ -15,7 +15,8 @@ import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } f
 /** sockets per instance */
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 500)
 const RATE_PER_S = 50
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20)
+// 60 s: 1,500 samples a side, so a p99 rests on 15 of them (20 s gave 5, and the ratio swung 1.00–1.49× between runs)
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60)
 // fresh server processes (JIT, prepared statements) and fresh client connections, not counted
 const WARMUP_S = 3
 // BENCH_BUS=postgres or nats: only that bus (while iterating)
