@@ -210,7 +210,7 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.same(img.rawPayload, files.png())
   t.equal(img.headers['content-type'], 'image/png')
   t.equal(img.headers['x-content-type-options'], 'nosniff')
-  t.match(img.headers['content-disposition'], /^inline; filename="notes.txt"/)
+  t.match(img.headers['content-disposition'], /^inline; filename="notes.txt.png"/, 'saved under an extension of its type')
   const pdfRes = await app.inject({ method: 'GET', url: pathOf(docUrl) })
   t.same(pdfRes.rawPayload, files.pdf())
   t.equal(pdfRes.headers['content-type'], 'application/pdf')
@@ -220,6 +220,31 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.equal(txtRes.body, 'héllo')
   t.match(txtRes.headers['content-disposition'], /^attachment;/)
   t.match(txtRes.headers['content-security-policy'], /sandbox/)
+})
+
+t.test('a download is saved under an extension of its checked type, and a name hides no bidi or invisible characters', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  // plain text passes the content check, but saved as .bat/.hta/.html a double click runs it
+  // (and a PDF saved as .html is parsed as HTML); U+202E shows "invoicetab.txt" for a .bat
+  const cases: [Buffer, string, string, string][] = [
+    [files.text('@echo off'), 'invoice.bat', 'invoice.bat', 'invoice.bat.txt'],
+    [files.text('hi <img src=x onerror=alert(1)>'), 'page.html', 'page.html', 'page.html.txt'],
+    [files.pdf(), 'report.html', 'report.html', 'report.html.pdf'],
+    [files.png(), 'notes.txt', 'notes.txt', 'notes.txt.png'],
+    [files.text('@echo off'), 'invoice\u202etxt.bat', 'invoicetxt.bat', 'invoicetxt.bat.txt'],
+    [files.text('x'), 'a\u200b\u2066b\u2069\ufeff.TXT', 'ab.TXT', 'ab.TXT'],
+    [files.jpeg(), 'photo.JPEG', 'photo.JPEG', 'photo.JPEG'],
+    [files.docx(), 'letter.docx', 'letter.docx', 'letter.docx'],
+  ]
+  for (const [bytes, name, shown, saved] of cases) {
+    const file = await visitorUpload(app, s, bytes, name)
+    t.equal(file.name, shown, `${JSON.stringify(name)} is shown as ${shown}`)
+    const sent = await app.inject(sendRequest(s, { text: 'file', attachments: [file.id] }))
+    const res = await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-disposition'], new RegExp(`; filename="${saved.replace(/\./g, '\\.')}"; filename\\*=UTF-8''${encodeURIComponent(saved).replace(/\./g, '\\.')}$`), `${JSON.stringify(name)} is saved as ${saved}`)
+  }
 })
 
 t.test('a file named with as many characters as a name keeps (200) downloads by its URL', async (t) => {
