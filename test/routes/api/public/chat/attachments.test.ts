@@ -133,6 +133,25 @@ t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async 
   t.ok(third.headers['retry-after'])
 })
 
+t.test('uploads per client IP are limited over all its sessions (RATE_LIMIT_UPLOADS_IP_PER_MINUTE)', async (t) => {
+  // the per-session budget alone let one client start a new session every few uploads: 200
+  // sessions a minute, each taking 20 files of up to 10 MiB, filled the database at will
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2', RATE_LIMIT_UPLOADS_IP_PER_MINUTE: '3' } })
+  const site = await makeSite(app)
+  const [a, b, c] = [await makeSession(app, site), await makeSession(app, site), await makeSession(app, site)]
+  t.equal((await app.inject(visitorUploadRequest(a, files.png()))).statusCode, 201)
+  t.equal((await app.inject(visitorUploadRequest(a, files.png()))).statusCode, 201)
+  t.equal((await app.inject(visitorUploadRequest(b, files.png()))).statusCode, 201)
+  const fourth = await app.inject(visitorUploadRequest(c, files.png()))
+  t.equal(fourth.statusCode, 429, 'a fresh session of the same IP gets no fresh budget')
+  t.equal(fourth.json().error.code, 'RATE_LIMITED')
+  t.ok(fourth.headers['retry-after'])
+  const elsewhere = await app.inject({ ...visitorUploadRequest(c, files.png()), remoteAddress: '203.0.113.9' })
+  t.equal(elsewhere.statusCode, 201, 'another client has its own budget')
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  t.equal((await app.inject(staffUploadRequest(agent, c.id, files.png()))).statusCode, 201, 'staff replies are not counted against visitors\' IPs')
+})
+
 t.test('the per-session upload budget is spent only by those who see the session, whatever the id\'s case', async (t) => {
   const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2' } })
   const s = await makeSession(app, await makeSite(app))
