@@ -242,7 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
       notifyPerMinute: int(env, 'RATE_LIMIT_NOTIFY_PER_MINUTE', 10, 1),
       uploadsPerMinute: int(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 20, 1),
-      uploadsIpPerMinute: int(env, 'RATE_LIMIT_UPLOADS_IP_PER_MINUTE', 60, 1),
+      uploadsIpPerMinute: int(env, 'RATE_LIMIT_UPLOADS_IP_PER_MINUTE', 120, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000),
