@@ -27,6 +27,8 @@ export type RateLimitConfig = {
   notifyPerMinute: number
   /** files one session may get uploaded per minute (visitor and staff together) */
   uploadsPerMinute: number
+  /** files visitors on one IP may upload per minute, over all their sessions */
+  uploadsIpPerMinute: number
 }
 
 export type Config = {
@@ -240,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminPerMinute: int(env, 'RATE_LIMIT_ADMIN_PER_MINUTE', 3000, 1),
       notifyPerMinute: int(env, 'RATE_LIMIT_NOTIFY_PER_MINUTE', 10, 1),
       uploadsPerMinute: int(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 20, 1),
+      uploadsIpPerMinute: int(env, 'RATE_LIMIT_UPLOADS_IP_PER_MINUTE', 120, 1),
     },
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000),

@@ -30,13 +30,16 @@ export const unsupportedFile = () =>
 // path separators, control characters and the characters Windows refuses in names
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
 const UNSAFE_NAME_CHARS = /[\\/\x00-\x1f\x7f<>:"|?*]+/g
+// bidirectional controls (U+202E shows "invoice\u202etxt.bat" as "invoicetab.txt") and invisible
+// characters that hide what a name says; joiners (U+200C, U+200D) stay, emoji and scripts need them
+const HIDING_NAME_CHARS = /[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g
 
 /** The name a client gave, made safe to show and to put in Content-Disposition; a last resort from the type. */
 export function cleanFileName(raw: string | undefined, contentType: string): string {
   const base = (raw ?? '').normalize('NFC').split(/[\\/]/).pop() ?? ''
   // trimEnd, not /\s+$/: a regular expression tries that from every space of a run, and a
   // part header (up to 80 KiB) of spaces before one letter took seconds of the event loop
-  let name = base.replace(UNSAFE_NAME_CHARS, '_').replace(/^[\s.]+/, '').trimEnd()
+  let name = base.replace(HIDING_NAME_CHARS, '').replace(UNSAFE_NAME_CHARS, '_').replace(/^[\s.]+/, '').trimEnd()
   const chars = Array.from(name)
   if (chars.length > MAX_NAME_CHARS) {
     // keep the extension, which is what people read a file's kind from

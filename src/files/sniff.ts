@@ -13,6 +13,31 @@ const BINARY_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
 /** Shown inline (the browser renders them as images, which cannot run script); the rest download. */
 export const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
 
+/**
+ * The extensions a file of each accepted type may be saved under. A name is only shown, but the
+ * name a download is saved under decides what the visitor's or agent's computer does with it:
+ * checked plain text saved as `.bat`, `.hta` or `.html` runs on a double click, and a PDF saved
+ * as `.html` is parsed as HTML.
+ */
+const EXTENSIONS: Record<string, readonly string[]> = {
+  'image/png': ['png'],
+  'image/jpeg': ['jpg', 'jpeg', 'jfif'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'application/pdf': ['pdf'],
+  [DOCX]: ['docx'],
+  [XLSX]: ['xlsx'],
+  [TEXT]: ['txt', 'log'],
+}
+
+/** The name to save a file under: its own when it ends in an extension of its type, else with the type's extension added. */
+export function savedName(name: string, contentType: string): string {
+  const allowed = EXTENSIONS[contentType]
+  if (!allowed) return name
+  const ext = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase()
+  return ext && allowed.includes(ext) ? name : `${name}.${allowed[0]}`
+}
+
 /** How much of the start of a file decides its type: office documents name their parts in the first zip entries. */
 export const HEAD_BYTES = 64 * 1024
 

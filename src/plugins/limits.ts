@@ -34,6 +34,11 @@ declare module 'fastify' {
       checkSocketRead: (sessionId: string, clientAddress: string) => Promise<void>
       /** files one session (req.params.id) may get uploaded; throws RATE_LIMITED */
       checkUpload: Check
+      /**
+       * files visitors on one IP may upload, over all their sessions: a new session (200 a minute
+       * per IP) would otherwise bring a fresh per-session budget, and each file may be 10 MiB
+       */
+      checkVisitorUploadIp: Check
       /** sessions one IP may create; a check of its own, since the plugin runs one route limit per request */
       checkNewSession: Check
       /** legacy Telegram notifications per IP: each one posts to a Telegram chat */
@@ -142,6 +147,7 @@ export default fp(async (app) => {
     checkNewSession: extraCheck(rateLimits.sessionsPerMinute, (req) => `new:${clientAddress(req)}`),
     checkNotify: extraCheck(rateLimits.notifyPerMinute, (req) => `notify:${clientAddress(req)}`),
     checkUpload: extraCheck(rateLimits.uploadsPerMinute, (req) => `upload:${(req.params as { id?: string }).id ?? ''}`),
+    checkVisitorUploadIp: extraCheck(rateLimits.uploadsIpPerMinute, (req) => `uploadip:${clientAddress(req)}`),
     keyedBudget: (max, timeWindowMs) => {
       const limiter = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (req) => (req as unknown as { key: string }).key })
       return async (key) => {

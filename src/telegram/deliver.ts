@@ -7,6 +7,7 @@ import { DeliveryError, type Batch, type Deliver } from '../outbox/worker.js'
 import type { OutboxRow } from '../outbox/store.js'
 import { TelegramError, type BotApi } from './client.js'
 import type { FileStores } from '../files/store.js'
+import { savedName } from '../files/sniff.js'
 import {
   conversationLabel, fitsCaption, formatCaption, formatContactDetails, formatMessage, formatNewSession, formatNotify,
   type ContactCard, type MessageCard, type NewSessionCard, type NotifyCard,
@@ -85,7 +86,7 @@ export function telegramDeliverer({ db, box, publicUrl, api, files }: TelegramDe
       const as = PHOTO_TYPES.has(file.contentType) && file.size <= MAX_PHOTO_BYTES ? 'photo' : 'document'
       const bytes = await store.open(file.id)
       const caption = formatCaption(card, textInCaption && i === 0)
-      remember(await bot.sendFile(chatId, as, { name: file.name, contentType: file.contentType, bytes }, caption, { threadId }))
+      remember(await bot.sendFile(chatId, as, { name: savedName(file.name, file.contentType), contentType: file.contentType, bytes }, caption, { threadId }))
     }
     return true
   }

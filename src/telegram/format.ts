@@ -7,6 +7,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
+// line breaks (CR, LF, U+2028/9), other control characters, and direction overrides and isolates
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+const LINE_BREAKING = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g
+
+/**
+ * A contact detail as one line of a card: a visitor's name or page, stored as sent, could
+ * otherwise add lines of its own ("📞 +1 555 0100", "🙋 assigned to …") that managers cannot
+ * tell from the real ones, or reverse the rest of its line.
+ */
+const oneLine = (s: string) => s.replace(LINE_BREAKING, ' ').trim()
+
 // Telegram refuses (400, for good) a message longer than this, counted once its HTML is parsed
 const TELEGRAM_MAX_CHARS = 4096
 const MAX_QUOTED_CHARS = 3500
@@ -50,7 +61,8 @@ const CONTACT_LABELS: [keyof ContactFields, string][] = [
 function contactLines(c: ContactFields): string[] {
   return CONTACT_LABELS.flatMap(([key, icon]) => {
     const value = c[key]
-    return value ? [`${icon} ${escapeHtml(value)}`] : []
+    const line = value && oneLine(value)
+    return line ? [`${icon} ${escapeHtml(line)}`] : []
   })
 }
 
@@ -61,7 +73,7 @@ const openLink = (publicUrl: string, sessionId: string) =>
 
 /** A short, stable label for a conversation: the visitor's name or "Visitor", and the id's first characters. */
 export function conversationLabel(sessionId: string, name?: string | null): string {
-  return `${name || 'Visitor'} · #${sessionId.slice(0, 8)}`
+  return `${(name && oneLine(name)) || 'Visitor'} · #${sessionId.slice(0, 8)}`
 }
 
 export type NewSessionCard = ContactFields & { sessionId: string; siteName: string; firstMessage?: string | null }

@@ -56,6 +56,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_ADMIN_PER_MINUTE: '100000',
     RATE_LIMIT_NOTIFY_PER_MINUTE: '100000',
     RATE_LIMIT_UPLOADS_PER_MINUTE: '100000',
+    RATE_LIMIT_UPLOADS_IP_PER_MINUTE: '100000',
     ...env,
   })
 }

@@ -45,6 +45,15 @@ t.test('Telegram media both ways', async (t) => {
     await waitFor('the reply', async () => (await agentFiles(s)).some((m) => m.text === 'seen your screenshot'))
   })
 
+  await t.test('a document reaches the managers named with an extension of its checked type', async (t) => {
+    const { site, s } = await notifiedSession()
+    // plain text passes the content check; saved as .bat, a double click would run it
+    const a = await visitorUpload(app, s, files.text('@echo off'), 'invoice.bat')
+    t.equal((await app.inject(sendRequest(s, { text: '', attachments: [a.id] }))).statusCode, 201)
+    const [sent] = await waitFor('the file', () => bot.files.filter((f) => f.chat_id === site.chatId).length === 1 && bot.files.filter((f) => f.chat_id === site.chatId))
+    t.match(sent, { method: 'sendDocument', name: 'invoice.bat.txt', contentType: 'text/plain' })
+  })
+
   await t.test("a manager's photo and document reach the visitor as attachments that download", async (t) => {
     const { site, s, cardId } = await notifiedSession()
     const photo = files.png(16, 16)

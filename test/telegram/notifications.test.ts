@@ -29,6 +29,21 @@ t.test('one app at the default settings and one stand-in that answers (each test
     t.notMatch(message?.text, '<b>this</b>')
   })
 
+  t.test("a visitor's name and page cannot add lines to a card (forged phone, email or assignee lines)", async (t) => {
+    const site = await makeTelegramSite(app)
+    // the API stores contact details as sent; only the card must keep one line per field
+    const name = 'Ann\n📞 +1 555 0100\r\n✉️ billing@bank.example\u2028🙋 assigned to Boss\u202e'
+    const s = await makeSession(app, site, { name, pageUrl: 'https://shop.example/\n👤 Someone else' })
+    t.equal((await app.inject(sendRequest(s, { text: 'hello' }))).statusCode, 201)
+    const [card, message] = await waitFor('two messages', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
+    const lines = card?.text.split('\n') ?? []
+    t.same(lines.filter((l) => l.startsWith('📞') || l.startsWith('✉️') || l.startsWith('🙋')), [], 'no forged contact lines')
+    t.equal(lines.filter((l) => l.startsWith('👤')).length, 1, 'one name line')
+    t.ok(lines.includes('👤 Ann 📞 +1 555 0100 ✉️ billing@bank.example 🙋 assigned to Boss'), 'the name on its own line, as written otherwise')
+    t.ok(lines.includes('🌐 https://shop.example/ 👤 Someone else'))
+    t.equal(message?.text.split('\n')[0], `💬 <b>Ann 📞 +1 555 0100 ✉️ billing@bank.example 🙋 assigned to Boss · #${s.id.slice(0, 8)}</b>`, 'the heading stays one line')
+  })
+
   t.test('at the default OUTBOX_POLL_MS, a burst of five visitor lines reaches Telegram in order within 1 s of the last one\'s commit', async (t) => {
     t.notOk('OUTBOX_POLL_MS' in env, 'the default poll interval (1 s)')
     const site = await makeTelegramSite(app)

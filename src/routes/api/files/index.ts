@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { getAttachment } from '../../../chat/attachments.js'
 import { forbidden, notFound } from '../../../chat/errors.js'
 import { FileMissing } from '../../../files/store.js'
-import { INLINE_TYPES, TEXT } from '../../../files/sniff.js'
+import { INLINE_TYPES, savedName, TEXT } from '../../../files/sniff.js'
 import { ErrorBody, Id, NotJson } from '../../../http/schemas.js'
 
 const FileParams = Type.Object({
@@ -19,8 +19,9 @@ const FileQuery = Type.Object({
 // what a name may show in the plain `filename=` fallback (RFC 6266); the exact name goes in `filename*`
 const NOT_TOKEN_SAFE = /[^\x20-\x7e]|["\\%;]/g
 
-function contentDisposition(contentType: string, name: string): string {
+function contentDisposition(contentType: string, shownName: string): string {
   const kind = INLINE_TYPES.has(contentType) ? 'inline' : 'attachment'
+  const name = savedName(shownName, contentType)
   return `${kind}; filename="${name.replace(NOT_TOKEN_SAFE, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
@@ -32,6 +33,7 @@ export default (async (app) => {
         'The `url` of an attachment in a Message: no headers needed (usable in <img src>), works on every instance until `expires`.',
         'A tampered or expired link is 403, a file that was erased 404. Images are served inline, everything else with',
         '`Content-Disposition: attachment`; always with the checked Content-Type and `X-Content-Type-Options: nosniff`.',
+        'The file name offered for saving ends in an extension of the checked type (`invoice.bat` holding text is saved as `invoice.bat.txt`).',
       ].join(' '),
       tags: ['public'],
       params: FileParams,

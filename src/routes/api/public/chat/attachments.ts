@@ -13,7 +13,7 @@ export default (async (app) => {
   app.post('/sessions/:id/attachments', {
     schema: {
       summary: 'Upload a file to attach to a visitor message',
-      description: `${UPLOAD_DESCRIPTION} The id is good for one visitor message of this session. Limited to RATE_LIMIT_UPLOADS_PER_MINUTE per session.`,
+      description: `${UPLOAD_DESCRIPTION} The id is good for one visitor message of this session. Limited to RATE_LIMIT_UPLOADS_PER_MINUTE per session and RATE_LIMIT_UPLOADS_IP_PER_MINUTE per client IP.`,
       tags: ['public'],
       security,
       consumes: ['multipart/form-data'],
@@ -21,7 +21,7 @@ export default (async (app) => {
       response: { 201: Ok(Type.Object({ attachment: Attachment })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkUpload],
+    preHandler: [app.requireSessionCredentials, app.limits.checkVisitorUploadIp, app.limits.checkUpload],
   }, async (req, reply) => {
     if (!req.site) throw new Error('requireSessionCredentials did not run')
     const attachment = await receiveUpload(app, req, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })

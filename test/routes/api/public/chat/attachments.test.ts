@@ -133,6 +133,25 @@ t.test('uploads per session are limited (RATE_LIMIT_UPLOADS_PER_MINUTE)', async 
   t.ok(third.headers['retry-after'])
 })
 
+t.test('uploads per client IP are limited over all its sessions (RATE_LIMIT_UPLOADS_IP_PER_MINUTE)', async (t) => {
+  // the per-session budget alone let one client start a new session every few uploads: 200
+  // sessions a minute, each taking 20 files of up to 10 MiB, filled the database at will
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2', RATE_LIMIT_UPLOADS_IP_PER_MINUTE: '3' } })
+  const site = await makeSite(app)
+  const [a, b, c] = [await makeSession(app, site), await makeSession(app, site), await makeSession(app, site)]
+  t.equal((await app.inject(visitorUploadRequest(a, files.png()))).statusCode, 201)
+  t.equal((await app.inject(visitorUploadRequest(a, files.png()))).statusCode, 201)
+  t.equal((await app.inject(visitorUploadRequest(b, files.png()))).statusCode, 201)
+  const fourth = await app.inject(visitorUploadRequest(c, files.png()))
+  t.equal(fourth.statusCode, 429, 'a fresh session of the same IP gets no fresh budget')
+  t.equal(fourth.json().error.code, 'RATE_LIMITED')
+  t.ok(fourth.headers['retry-after'])
+  const elsewhere = await app.inject({ ...visitorUploadRequest(c, files.png()), remoteAddress: '203.0.113.9' })
+  t.equal(elsewhere.statusCode, 201, 'another client has its own budget')
+  const agent = await makeStaff(app, 'agent', 'Olena', [site.id])
+  t.equal((await app.inject(staffUploadRequest(agent, c.id, files.png()))).statusCode, 201, 'staff replies are not counted against visitors\' IPs')
+})
+
 t.test('the per-session upload budget is spent only by those who see the session, whatever the id\'s case', async (t) => {
   const app = await buildTestApp(t, { env: { RATE_LIMIT_UPLOADS_PER_MINUTE: '2' } })
   const s = await makeSession(app, await makeSite(app))
@@ -210,7 +229,7 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.same(img.rawPayload, files.png())
   t.equal(img.headers['content-type'], 'image/png')
   t.equal(img.headers['x-content-type-options'], 'nosniff')
-  t.match(img.headers['content-disposition'], /^inline; filename="notes.txt"/)
+  t.match(img.headers['content-disposition'], /^inline; filename="notes.txt.png"/, 'saved under an extension of its type')
   const pdfRes = await app.inject({ method: 'GET', url: pathOf(docUrl) })
   t.same(pdfRes.rawPayload, files.pdf())
   t.equal(pdfRes.headers['content-type'], 'application/pdf')
@@ -220,6 +239,31 @@ t.test('the URL downloads the bytes with the checked type, nosniff and the right
   t.equal(txtRes.body, 'héllo')
   t.match(txtRes.headers['content-disposition'], /^attachment;/)
   t.match(txtRes.headers['content-security-policy'], /sandbox/)
+})
+
+t.test('a download is saved under an extension of its checked type, and a name hides no bidi or invisible characters', async (t) => {
+  const app = await sharedTestApp()
+  const s = await makeSession(app, await makeSite(app))
+  // plain text passes the content check, but saved as .bat/.hta/.html a double click runs it
+  // (and a PDF saved as .html is parsed as HTML); U+202E shows "invoicetab.txt" for a .bat
+  const cases: [Buffer, string, string, string][] = [
+    [files.text('@echo off'), 'invoice.bat', 'invoice.bat', 'invoice.bat.txt'],
+    [files.text('hi <img src=x onerror=alert(1)>'), 'page.html', 'page.html', 'page.html.txt'],
+    [files.pdf(), 'report.html', 'report.html', 'report.html.pdf'],
+    [files.png(), 'notes.txt', 'notes.txt', 'notes.txt.png'],
+    [files.text('@echo off'), 'invoice\u202etxt.bat', 'invoicetxt.bat', 'invoicetxt.bat.txt'],
+    [files.text('x'), 'a\u200b\u2066b\u2069\ufeff.TXT', 'ab.TXT', 'ab.TXT'],
+    [files.jpeg(), 'photo.JPEG', 'photo.JPEG', 'photo.JPEG'],
+    [files.docx(), 'letter.docx', 'letter.docx', 'letter.docx'],
+  ]
+  for (const [bytes, name, shown, saved] of cases) {
+    const file = await visitorUpload(app, s, bytes, name)
+    t.equal(file.name, shown, `${JSON.stringify(name)} is shown as ${shown}`)
+    const sent = await app.inject(sendRequest(s, { text: 'file', attachments: [file.id] }))
+    const res = await app.inject({ method: 'GET', url: pathOf(sent.json().data.message.attachments[0].url) })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-disposition'], new RegExp(`; filename="${saved.replace(/\./g, '\\.')}"; filename\\*=UTF-8''${encodeURIComponent(saved).replace(/\./g, '\\.')}$`), `${JSON.stringify(name)} is saved as ${saved}`)
+  }
 })
 
 t.test('a file named with as many characters as a name keeps (200) downloads by its URL', async (t) => {
