@@ -106,7 +106,7 @@ const rootMessage = (err: unknown): string => err instanceof Error && err.cause 
  * restart would otherwise stay down.
  */
 async function buildAndBootstrap(config: Config, databaseUrl: string): Promise<{ app: Awaited<ReturnType<typeof buildApp>>; report: BootstrapReport }> {
-  for (;;) {
+  for (let failures = 0; ; failures++) {
     try {
       const app = (started.app = await buildApp({ config, databaseUrl }))
       logFatal = (err, msg) => app.log.fatal({ err }, msg)
@@ -115,7 +115,8 @@ async function buildAndBootstrap(config: Config, databaseUrl: string): Promise<{
       return { app, report }
     } catch (err) {
       if (interrupted || !isDatabaseDown(err)) throw err
-      console.error(`database went away during the start; waiting for it (${rootMessage(err)})`)
+      // once: a database away for long would otherwise fill the log twice a second
+      if (failures === 0) console.error(`database went away during the start; waiting for it (${rootMessage(err)})`)
       await started.app?.close().catch(() => {})
       started.app = undefined
       await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS))
