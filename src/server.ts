@@ -3,6 +3,7 @@ import { buildApp } from './app.js'
 import { bootstrap, type BootstrapReport } from './bootstrap.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { isDatabaseDown } from './db/availability.js'
+import { connectDb } from './db/client.js'
 import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
 import { SecretKeyMissing } from './chat/secret-box.js'
 import { errWithoutValues } from './http/log-errors.js'
@@ -79,20 +80,59 @@ function stopIfInterrupted(): void {
   if (interrupted) throw new Error(`stopped by ${interrupted} before the start finished`)
 }
 
+/** How long a start waits before trying again while its database, reached once, is away. */
+const START_RETRY_MS = 500
+
+/** The database answers: one that cannot be reached now is the operator's setting to check, not a fault (host only: the URL holds the password). */
+async function firstContact(config: Config, databaseUrl: string): Promise<void> {
+  const probe = connectDb(databaseUrl, { poolSize: 1 })
+  try {
+    await probe.sql`select 1`
+  } catch (err) {
+    if (!config.databaseUrl || !isDatabaseDown(err)) throw err
+    throw new ConfigError(`cannot reach the database at ${new URL(config.databaseUrl).host} (DATABASE_URL): ${(err as Error).message}`)
+  } finally {
+    await probe.close()
+  }
+}
+
+/** The innermost cause's message: a driver's "connect ECONNREFUSED …", not the statement that met it. */
+const rootMessage = (err: unknown): string => err instanceof Error && err.cause instanceof Error ? rootMessage(err.cause) : String((err as Error | undefined)?.message ?? err)
+
+/**
+ * The app and the configured admin and site. The database was reached, so a database that goes
+ * away now (a restart or a failover half-way through the start) is waited for, as a running
+ * server waits for it, instead of ending the start: an instance restarted during a database
+ * restart would otherwise stay down.
+ */
+async function buildAndBootstrap(config: Config, databaseUrl: string): Promise<{ app: Awaited<ReturnType<typeof buildApp>>; report: BootstrapReport }> {
+  for (let failures = 0; ; failures++) {
+    try {
+      const app = (started.app = await buildApp({ config, databaseUrl }))
+      logFatal = (err, msg) => app.log.fatal({ err }, msg)
+      stopIfInterrupted()
+      const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
+      return { app, report }
+    } catch (err) {
+      if (interrupted || !isDatabaseDown(err)) throw err
+      // once: a database away for long would otherwise fill the log twice a second
+      if (failures === 0) console.error(`database went away during the start; waiting for it (${rootMessage(err)})`)
+      await started.app?.close().catch(() => {})
+      started.app = undefined
+      await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS))
+      stopIfInterrupted()
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig()
   const embedded = (started.embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir))
   stopIfInterrupted()
   const databaseUrl = config.databaseUrl ?? embedded?.url
   if (!databaseUrl) throw new Error('no database')
-  const app = (started.app = await buildApp({ config, databaseUrl }).catch((err: unknown) => {
-    // the operator's database being unreachable is a setting to check, not a fault (host only: the URL holds the password)
-    if (!config.databaseUrl || !isDatabaseDown(err)) throw err
-    throw new ConfigError(`cannot reach the database at ${new URL(config.databaseUrl).host} (DATABASE_URL): ${(err as Error).message}`)
-  }))
-  logFatal = (err, msg) => app.log.fatal({ err }, msg)
-  stopIfInterrupted()
-  const report = (started.report = await bootstrap(app.db, app.bus, app.secretBox, config))
+  await firstContact(config, databaseUrl)
+  const { app, report } = await buildAndBootstrap(config, databaseUrl)
   stopIfInterrupted()
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     const why = LISTEN_ERRORS[err.code ?? '']

@@ -16,8 +16,12 @@ export type DashboardDebt =
  * notification is found by comparing the stored lastSeq with the floor; an announcement the
  * sweep already made is not made again. Not a single high mark: the bus keeps order per
  * publishing instance only, so seq 5 may be heard before seq 4, and 4 is still owed.
+ * That holds for the first word heard of a session too: the seqs below it are taken as
+ * told (their notifications passed before this process listened or had dashboards), but
+ * one whose notification comes after it was written beside it through another instance,
+ * and is owed (`early`: the first word's seq; `late`: those below it told since).
  */
-type Mark = { floor: number; above: Set<number>; sweep: number }
+type Mark = { floor: number; above: Set<number>; sweep: number; early?: number; late?: Set<number> }
 
 /**
  * Per recently changed session, the status its dashboards here were last sent (by a
@@ -28,6 +32,14 @@ type StatusMark = { status: Session['status']; sweep: number }
 /** Per recently erased session: its dashboards here were sent `session.erased`. */
 type ErasedMark = { sweep: number }
 
+/** A seq below a session's first word, heard after it: owed once (a notification sent twice is not sent twice). */
+function lateFirstTime(mark: Mark, seq: number): boolean {
+  mark.late ??= new Set()
+  if (mark.late.has(seq)) return false
+  mark.late.add(seq)
+  return true
+}
+
 export class DashboardMarks {
   private readonly marks = new Map<string, Mark>()
   private readonly statuses = new Map<string, StatusMark>()
@@ -37,9 +49,10 @@ export class DashboardMarks {
   /** A notification reached this process; true when dashboards have not been told of `seq` yet. */
   announce(sessionId: string, seq: number): boolean {
     // the first word of a session: what came before it is not this process's to announce
-    const mark = this.marks.get(sessionId) ?? { floor: Math.max(0, seq - 1), above: new Set<number>(), sweep: this.sweeps }
+    const mark = this.marks.get(sessionId) ?? { floor: Math.max(0, seq - 1), above: new Set<number>(), sweep: this.sweeps, early: seq }
     this.marks.set(sessionId, mark)
     mark.sweep = this.sweeps
+    if (mark.early !== undefined && seq < mark.early) return lateFirstTime(mark, seq)
     if (seq <= mark.floor || mark.above.has(seq)) return false
     mark.above.add(seq)
     while (mark.above.delete(mark.floor + 1)) mark.floor++
@@ -81,7 +94,7 @@ export class DashboardMarks {
       if (!s.active) continue
       const mark = this.marks.get(s.id)
       if (mark !== undefined && mark.floor >= s.lastSeq) continue
-      this.marks.set(s.id, { floor: s.lastSeq, above: new Set([...mark?.above ?? []].filter((seq) => seq > s.lastSeq)), sweep: this.sweeps })
+      this.marks.set(s.id, { ...mark, floor: s.lastSeq, above: new Set([...mark?.above ?? []].filter((seq) => seq > s.lastSeq)), sweep: this.sweeps })
       if (mark === undefined || s.lastSeq - mark.floor > MAX_PAGE) {
         // no mark: nothing about it reached this process while it was active, so a
         // dashboard that was open then missed it all (one opened later fetched it)
