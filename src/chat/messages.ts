@@ -149,6 +149,13 @@ const attachmentsNotFree = () => validationError(
 )
 
 /**
+ * The message a retry of `m` finds already stored. A function of the module's, not a closure
+ * in sendMessage: under tsx every named closure costs a defineProperty per call.
+ */
+const storedBefore = (db: Executor, m: NewMessage) =>
+  m.clientMessageId ? findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : Promise.resolve(undefined)
+
+/**
  * Appends a message; with a clientMessageId, a retry (also a concurrent one) returns the
  * message already stored under it instead of storing a second copy. A first send costs one
  * statement: the retry is found only when the append fails on the unique index or claims
@@ -163,20 +170,19 @@ export async function sendMessage(db: Executor, events: Publisher, m: NewMessage
   assertAttachmentIds(attachments)
   assertMessageText(m.text, 'text', attachments.length > 0)
   if (!isUuid(m.sessionId)) throw notFound('Session')
-  const storedBefore = async () => m.clientMessageId ? await findByClientMessageId(db, m.sessionId, m.clientMessageId, m.scope) : undefined
-  const existing = isPool(db) ? undefined : await storedBefore()
+  const existing = isPool(db) ? undefined : await storedBefore(db, m)
   if (existing) return { message: existing, created: false }
   let message: Message | undefined
   try {
     message = await appendMessage(db, events, m)
   } catch (err) {
-    const retried = m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq') ? await storedBefore() : undefined
+    const retried = m.clientMessageId && isUniqueViolation(err, 'chat_messages_client_id_uq') ? await storedBefore(db, m) : undefined
     if (retried) return { message: retried, created: false }
     throw err
   }
   if (message) return { message, created: true }
   // nothing claimed: a retry (of a send whose session closed since, or that took the files) gets what was stored
-  const stored = await storedBefore()
+  const stored = await storedBefore(db, m)
   if (stored) return { message: stored, created: false }
   // otherwise tell a missing (or other site's) session from a closed one, and those from files that were not free
   const [session] = await db.select({ siteId: chatSessions.siteId, status: chatSessions.status }).from(chatSessions).where(eq(chatSessions.id, m.sessionId))

@@ -9,6 +9,7 @@ const PUBLIC_HEADERS = ['Content-Type', 'X-API-Key', 'X-API-Secret', 'X-Session-
 const EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 const PREFLIGHT_MAX_AGE_S = 600
 const PREFLIGHT_ORIGINS_CACHE_MS = 1_000
+const MAX_CACHED_GRANTS = 1_000
 
 /**
  * CORS only for the public widget API, and only for the origins of the site whose key the
@@ -37,9 +38,21 @@ export default fp(async (app) => {
     maxAge: PREFLIGHT_MAX_AGE_S,
     strictPreflight: false,
   }
-  const deny = { origin: false }
-  const allow = (origin: string) => ({ ...base, origin })
-  type Options = typeof deny | ReturnType<typeof allow>
+  // One options object per answer, given again for the same answer: @fastify/cors normalizes a
+  // delegator's options once per object (patches/@fastify+cors), not on every request.
+  const deny = Object.freeze({ origin: false })
+  type Options = typeof deny | Readonly<typeof base & { origin: string }>
+  const grants = new Map<string, Options>()
+  const allow = (origin: string): Options => {
+    let grant = grants.get(origin)
+    if (grant === undefined) {
+      // a site open to '*' grants any origin a client names: the cache must not grow with them
+      if (grants.size >= MAX_CACHED_GRANTS) grants.clear()
+      grant = Object.freeze({ ...base, origin })
+      grants.set(origin, grant)
+    }
+    return grant
+  }
   const answer = (options: Promise<Options>, done: (err: Error | null, options: Options) => void) => {
     options.then((o) => done(null, o), (err: Error) => done(err, deny))
   }

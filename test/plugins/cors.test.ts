@@ -1,4 +1,6 @@
 import t from 'tap'
+import Fastify from 'fastify'
+import cors from '@fastify/cors'
 import { buildTestApp } from '../helpers/app.js'
 import { bearer, makeSite, makeStaff, startSessionRequest } from '../helpers/fixtures.js'
 
@@ -61,4 +63,27 @@ t.test("changing a site's origins through the admin API takes effect at once", a
   t.equal(fromNew.headers['access-control-allow-origin'], 'https://new.example')
   const fromOld = await app.inject({ ...startSessionRequest(site), headers: { 'x-api-key': site.apiKey, origin: 'https://old.example' } })
   t.equal(fromOld.headers['access-control-allow-origin'], undefined)
+})
+
+t.test('@fastify/cors as patched: a delegator\'s options object is normalized once, and a route\'s own cors config still applies', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  let reads = 0
+  // the same object for every request, as the cors plugin gives; each normalization reads `origin`
+  const options = { exposedHeaders: 'X-Global', get origin() { reads++; return '*' } }
+  await app.register(cors, { delegator: (_req: unknown, done: (err: null, o: typeof options) => void) => done(null, options) })
+  app.get('/plain', async () => 'ok')
+  app.get('/own', { config: { cors: { exposedHeaders: 'X-Route' } } }, async () => 'ok')
+  app.get('/off', { config: { cors: false } }, async () => 'ok')
+  const first = await app.inject({ url: '/plain', headers: { origin: 'https://a.example' } })
+  t.equal(first.headers['access-control-allow-origin'], '*')
+  t.equal(first.headers['access-control-expose-headers'], 'X-Global')
+  const readsAfterFirst = reads
+  for (let i = 0; i < 3; i++) await app.inject({ url: '/plain', headers: { origin: 'https://a.example' } })
+  t.equal(reads, readsAfterFirst, 'no request after the first normalizes the options again (patches/@fastify+cors)')
+  const own = await app.inject({ url: '/own', headers: { origin: 'https://a.example' } })
+  t.equal(own.headers['access-control-expose-headers'], 'X-Route')
+  t.equal(own.headers['access-control-allow-origin'], '*')
+  const off = await app.inject({ url: '/off', headers: { origin: 'https://a.example' } })
+  t.equal(off.headers['access-control-allow-origin'], undefined)
 })
