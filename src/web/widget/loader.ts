@@ -54,7 +54,7 @@ background:#e11d48;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align
 .note{position:fixed;bottom:90px;${o.position}:20px;z-index:2147483000;max-width:240px;padding:10px 12px;border-radius:8px;
 background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(0,0,0,.22)}
 .note:empty{display:none}
-@media (max-width:480px){:host(.open) .launch{display:none}}
+@media (max-width:480px),(max-height:500px){:host(.open) .launch{display:none}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `
 
