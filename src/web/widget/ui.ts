@@ -151,6 +151,8 @@ export function mount(host: Host): UI {
   client.on('lost', () => {
     clearConversation()
     showStatus(false)
+    // the session is gone (erased): what the visitor wrote and was not stored goes to a new one, as after a reload
+    resendUnsent()
   })
   client.on('message', (wire: WireMessage) => {
     const m = wire as Message
@@ -188,6 +190,10 @@ export function mount(host: Host): UI {
     pending.get(clientMessageId)?.remove()
     pending.delete(clientMessageId)
     unsent.remove(clientMessageId)
+  }
+
+  function resendUnsent(): void {
+    for (const [clientMessageId, text] of unsent.all()) deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
   }
 
   function pendingBubble(text: string, clientMessageId: string): HTMLElement {
@@ -265,7 +271,7 @@ export function mount(host: Host): UI {
   // a returning visitor's conversation resumes at once, so replies show on the launcher's badge
   if (client.hasStoredSession) void client.start().catch(() => {})
   // what was sent before a reload and never stored goes again (stored meanwhile, its id makes it a no-op)
-  for (const [clientMessageId, text] of unsent.all()) deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
+  resendUnsent()
 
   let returnFocus: Element | null = null
   const ui: UI = {
