@@ -78,11 +78,20 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
       h('button', { type: 'button', class: 'ghost', disabled: filters.page * PAGE_SIZE >= total, onclick: () => { filters.page++; void loadList() } }, t('inbox.older')))
   }
 
+  /**
+   * Redraws the log from the first entry that changed on: it is a live region, and a screen reader
+   * reads out every node put into it, so a new message must not put the whole conversation back.
+   */
   function redrawLog(): void {
     const log = convEl.querySelector('.log')
     if (!log || !current) return
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40
-    log.replaceChildren(...logItems(current))
+    const items = logItems(current)
+    const shown = [...log.children]
+    let same = 0
+    while (same < items.length && same < shown.length && shown[same]?.isEqualNode(items[same] ?? null)) same++
+    for (const gone of shown.slice(same)) gone.remove()
+    log.append(...items.slice(same))
     if (atBottom) log.scrollTop = log.scrollHeight
   }
 

@@ -3,7 +3,7 @@
  * an open shadow root, and loads the chat UI chunk on the first sign of intent.
  */
 import type { Host, Locale, Message, UI, WidgetOptions } from './types.js'
-import { inkOn } from './color.js'
+import { accentOnWhite, inkOn } from './color.js'
 import { adoptCss } from './css.js'
 
 declare const __UI_CHUNK__: string
@@ -47,14 +47,14 @@ const CSS = (o: WidgetOptions) => `
 .launch{position:fixed;bottom:20px;${o.position}:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;
 background:${o.color};color:${inkOn(o.color)};display:grid;place-items:center;box-shadow:0 6px 24px rgba(0,0,0,.22);transition:transform .2s}
 .launch:hover{transform:scale(1.06)}
-.launch:focus-visible{outline:3px solid ${o.color};outline-offset:3px}
+.launch:focus-visible{outline:3px solid ${accentOnWhite(o.color)};outline-offset:3px}
 .badge{position:absolute;top:-2px;${o.position === 'left' ? 'left' : 'right'}:-2px;min-width:20px;height:20px;padding:0 6px;box-sizing:border-box;border-radius:10px;
 background:#e11d48;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;border:2px solid #fff}
 .badge[hidden]{display:none}
 .note{position:fixed;bottom:90px;${o.position}:20px;z-index:2147483000;max-width:240px;padding:10px 12px;border-radius:8px;
 background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(0,0,0,.22)}
 .note:empty{display:none}
-@media (max-width:480px){:host(.open) .launch{display:none}}
+@media (max-width:480px),(max-height:500px){:host(.open) .launch{display:none}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `
 

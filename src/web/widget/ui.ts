@@ -3,7 +3,6 @@ import { h, linkified, timeOf } from '../shared/dom.js'
 import { createChatClient, type ChatApiError, type Message as WireMessage } from '../../../packages/client/src/index.js'
 import { randomId } from '../../../packages/client/src/storage.js'
 import { afterChat } from './after-chat.js'
-import { inkOn } from './color.js'
 import { adoptCss } from './css.js'
 import { attachmentList, uploadBubble } from './files.js'
 import { STRINGS } from './i18n.js'
@@ -21,7 +20,7 @@ const AVAILABILITY_FRESH_MS = 30_000
 export function mount(host: Host): UI {
   const { options: o, root } = host
   const t = STRINGS[o.locale]
-  adoptCss(root, panelCss(o.color, inkOn(o.color), o.position))
+  adoptCss(root, panelCss(o.color, o.position))
   const client = createChatClient({ baseUrl: o.origin, apiKey: o.apiKey, storage: 'local' })
   client.setActive(false)
 
@@ -152,6 +151,8 @@ export function mount(host: Host): UI {
   client.on('lost', () => {
     clearConversation()
     showStatus(false)
+    // the session is gone (erased): what the visitor wrote and was not stored goes to a new one, as after a reload
+    resendUnsent()
   })
   client.on('message', (wire: WireMessage) => {
     const m = wire as Message
@@ -189,6 +190,10 @@ export function mount(host: Host): UI {
     pending.get(clientMessageId)?.remove()
     pending.delete(clientMessageId)
     unsent.remove(clientMessageId)
+  }
+
+  function resendUnsent(): void {
+    for (const [clientMessageId, text] of unsent.all()) deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
   }
 
   function pendingBubble(text: string, clientMessageId: string): HTMLElement {
@@ -266,7 +271,7 @@ export function mount(host: Host): UI {
   // a returning visitor's conversation resumes at once, so replies show on the launcher's badge
   if (client.hasStoredSession) void client.start().catch(() => {})
   // what was sent before a reload and never stored goes again (stored meanwhile, its id makes it a no-op)
-  for (const [clientMessageId, text] of unsent.all()) deliver(text, clientMessageId, pendingBubble(text, clientMessageId))
+  resendUnsent()
 
   let returnFocus: Element | null = null
   const ui: UI = {
