@@ -1,6 +1,6 @@
 import { h } from '../shared/dom.js'
 import { api, ApiError, type Session, type User } from './api.js'
-import { t } from './i18n.js'
+import { isolated, t, tIsolated } from './i18n.js'
 
 type Update = (s: Session) => void
 
@@ -27,9 +27,9 @@ export function assignControls(s: Session, me: User, update: Update): HTMLElemen
   const error = h('p', { class: 'error', role: 'alert' })
   const mine = s.assignedTo?.id === me.id
   const mayUnassign = s.assignedTo !== null && (mine || me.role === 'admin')
-  const who = s.assignedTo ? (mine ? t('conv.you', { name: s.assignedTo.name }) : s.assignedTo.name) : t('conv.notAssigned')
+  const who = s.assignedTo && (mine ? h('span', {}, tIsolated('conv.you', { name: s.assignedTo.name })) : s.assignedTo.name)
   const box = h('div', { class: 'assign' },
-    h('span', { class: `assignee${s.assignedTo ? '' : ' none'}` }, s.assignedTo ? t('inbox.assignedTo', { name: who }) : who),
+    h('span', { class: `assignee${s.assignedTo ? '' : ' none'}` }, who ? tIsolated('inbox.assignedTo', { name: who }) : t('conv.notAssigned')),
     mine ? null : h('button', { type: 'button', class: 'ghost', 'data-focus': 'assign', onclick: () => post(s, me.id, update, error) }, t('conv.assignToMe')),
     mayUnassign ? h('button', { type: 'button', class: 'ghost', 'data-focus': 'assign', onclick: () => post(s, null, update, error) }, t('conv.unassign')) : null,
     error)
@@ -39,7 +39,7 @@ export function assignControls(s: Session, me: User, update: Update): HTMLElemen
     box.insertBefore(select, error)
     void team().then((users) => {
       const options = users.filter((u) => worksOn(u, s.siteId) || u.id === s.assignedTo?.id)
-      select.append(...options.map((u) => h('option', { value: u.id, selected: u.id === s.assignedTo?.id }, u.id === me.id ? t('conv.you', { name: u.name }) : u.name)))
+      select.append(...options.map((u) => h('option', { value: u.id, selected: u.id === s.assignedTo?.id }, u.id === me.id ? t('conv.you', { name: isolated(u.name) }) : u.name)))
     }, () => {})
   }
   return box

@@ -1,7 +1,7 @@
 import { h } from '../shared/dom.js'
 import { auth, type Attachment } from './api.js'
 import { fileSize } from './format.js'
-import { t } from './i18n.js'
+import { isolated, t } from './i18n.js'
 
 // as the API: at most this many files go with one message
 const MAX_FILES = 5
@@ -40,7 +40,7 @@ export function createAttachments(sessionId: string, onError: (text: string) => 
       entry.xhr?.abort()
       drop(entry)
     } }, '×')
-    entry.el.append(h('span', { class: 'file-name' }, `${name} · ${fileSize(file.size)}`), progress, remove)
+    entry.el.append(h('span', { class: 'file-name' }, h('bdi', {}, name), ` · ${fileSize(file.size)}`), progress, remove)
     const xhr = new XMLHttpRequest()
     entry.xhr = xhr
     xhr.open('POST', `/api/chat/sessions/${sessionId}/attachments`)
@@ -51,7 +51,7 @@ export function createAttachments(sessionId: string, onError: (text: string) => 
     }
     const failed = (reason: string) => {
       drop(entry)
-      onError(t('conv.uploadFailed', { name, reason }))
+      onError(t('conv.uploadFailed', { name: isolated(name), reason }))
     }
     xhr.onload = () => {
       entry.xhr = undefined
@@ -103,5 +103,5 @@ export function attachmentsEl(files: Attachment[]): HTMLElement | null {
   if (!files.length) return null
   return h('ul', { class: 'files' }, files.map((f) => h('li', {}, IMAGE_TYPES.has(f.contentType)
     ? h('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer' }, h('img', { src: f.url, alt: f.name, loading: 'lazy' }))
-    : h('a', { href: f.url, download: f.name }, `${f.name} (${fileSize(f.size)})`))))
+    : h('a', { href: f.url, download: f.name }, h('bdi', {}, f.name), ` (${fileSize(f.size)})`))))
 }

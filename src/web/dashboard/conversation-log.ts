@@ -10,7 +10,7 @@ export type Conversation = { session: Session; messages: Message[]; notes: Note[
 function messageEl(m: Message, seen: boolean): HTMLElement {
   return h('div', { class: `msg ${m.sender === 'visitor' ? 'in' : 'out'} ${m.sender}`, 'data-seq': m.seq },
     h('div', { class: 'bubble' }, m.text ? h('p', {}, linkified(m.text)) : null, attachmentsEl(m.attachments ?? [])),
-    h('div', { class: 'meta' }, [m.sender === 'visitor' ? null : m.senderName ?? t(`sender.${m.sender}`), time(m.createdAt), seen ? t('conv.seen') : null].filter(Boolean).join(' · ')))
+    h('div', { class: 'meta' }, m.sender === 'visitor' ? null : [m.senderName ? h('bdi', {}, m.senderName) : t(`sender.${m.sender}`), ' · '], time(m.createdAt), seen ? ` · ${t('conv.seen')}` : null))
 }
 
 /** Messages and private notes in the order they were written, "Seen" under the last agent message the visitor has read. */

@@ -50,16 +50,33 @@ export function onLocaleChange(fn: () => void): () => void {
   return () => listeners.delete(fn)
 }
 
-const fill = (text: string, vars: Vars) =>
-  text.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    const v = vars[name]
-    return v === undefined ? whole : typeof v === 'number' ? new Intl.NumberFormat(current).format(v) : v
-  })
+const fill = (text: string, vars: Vars) => filled(text, vars, String).join('')
+
+/** `text` with each `{name}` variable replaced by `asPiece(value)`; numbers are written in the current locale first. */
+function filled<P>(text: string, vars: Record<string, string | number | Node>, asPiece: (value: string | Node) => P): (string | P)[] {
+  return text.split(/(\{\w+\})/).map((piece, i) => {
+    const v = i % 2 ? vars[piece.slice(1, -1)] : undefined
+    if (v === undefined) return piece
+    return asPiece(typeof v === 'number' ? new Intl.NumberFormat(current).format(v) : v)
+  }).filter((piece) => piece !== '')
+}
 
 /** The text under `key` in the current language, with `{name}` variables filled in. */
 export function t(key: TextKey, vars: Vars = {}): string {
   return fill(TEXTS[key][LOCALES.indexOf(current)] as string, vars)
 }
+
+/**
+ * `t` as nodes, each variable in its own `<bdi>`: a name, address or file name written right-to-left
+ * (or holding a U+202E override) keeps its direction to itself and cannot reorder the words around it.
+ */
+export function tIsolated(key: TextKey, vars: Record<string, string | number | Node>): Node[] {
+  return filled(TEXTS[key][LOCALES.indexOf(current)] as string, vars, (v) => (typeof v === 'string' ? h('bdi', {}, v) : v))
+    .map((piece) => (typeof piece === 'string' ? document.createTextNode(piece) : piece))
+}
+
+/** Person-provided text for a place that holds text only (an option, a dialog, an error line): isolated by FSI…PDI, as `<bdi>` would. */
+export const isolated = (text: string) => `\u2068${text}\u2069`
 
 /** The form of `key` for `n` in the current language (Intl.PluralRules), with `{n}` and other variables filled in. */
 export function plural(key: PluralKey, n: number, vars: Vars = {}): string {

@@ -1,15 +1,14 @@
-import { h, linkified } from '../shared/dom.js'
+import { h } from '../shared/dom.js'
 import { api, ApiError, type Message, type Note, type Session, type User } from './api.js'
-import { assignControls } from './assign.js'
 import { chime, showUnreadChats } from './attention.js'
 import { type Conversation, logItems } from './conversation-log.js'
-import { dateTime, displayName, languageName } from './format.js'
+import { conversationView } from './conversation-view.js'
+import { displayName } from './format.js'
 import { t } from './i18n.js'
 import { filterBar, filtered, listQuery, noFilters } from './inbox-filters.js'
-import { labelsEditor, labelsInUse } from './labels.js'
+import { labelsInUse } from './labels.js'
 import type { ChatEvent } from './live.js'
-import { ratingDetail, sessionActions } from './privacy.js'
-import { type Draft, replyForm } from './reply.js'
+import type { Draft } from './reply.js'
 import { sessionRow } from './session-row.js'
 import { typingIndicator } from './typing.js'
 
@@ -19,7 +18,6 @@ const AGE_REFRESH_MS = 60_000
 
 /** The session list with its filters, and the open conversation beside it (or instead of it on a phone). */
 export function createInbox(me: User, navigate: (id: string | null) => void) {
-  const isAdmin = me.role === 'admin'
   const filters = noFilters()
   // what is being written in the open conversation survives its redraws (a label added, an assignment)
   const draft: Draft = { text: '', note: false }
@@ -105,34 +103,10 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     }
     root.classList.add('has-conversation')
     const { session: s } = current
-    // focusable: a long conversation scrolls, and a keyboard alone must be able to scroll it (a phone has no room for it all)
-    const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messagesWith', { name: displayName(s) }), tabindex: 0 }, logItems(current))
     typing.hide()
-    const reply = replyForm(s, me, draft, { message: noteMessage, note: (n) => addNotes(s.id, [n]) })
-    const detail = (label: string, value: Node | string | null) => value ? [h('dt', {}, label), h('dd', {}, value)] : []
-    convEl.replaceChildren(
-      h('header', { class: 'conv-head' },
-        h('a', { href: '#/inbox', class: 'back', 'aria-label': t('conv.back') }, '‹'),
-        h('div', { class: 'who' }, h('h2', { tabindex: -1, 'data-focus': 'heading' }, displayName(s)), h('span', { class: `pill ${s.status}` }, t(`status.${s.status}`))),
-        assignControls(s, me, updateSession),
-        s.status === 'open'
-          ? h('button', { type: 'button', class: 'ghost', 'data-focus': 'close', onclick: () => void api<{ session: Session }>(`/api/chat/sessions/${s.id}/close`, { method: 'POST' }).then((r) => updateSession(r.session)) }, t('conv.close'))
-          : null,
-        isAdmin ? sessionActions(s, (message) => (reply.error.textContent = message)) : null),
-      h('div', { class: 'conv-body' },
-        h('div', { class: 'log-pane' }, log, typing.el),
-        h('aside', { class: 'details', 'aria-label': t('conv.details') }, h('dl', {},
-          ...detail(t('field.name'), s.name),
-          ...detail(t('field.phone'), s.phone ? h('a', { href: `tel:${s.phone.replace(/[^0-9+]/g, '')}` }, s.phone) : null),
-          ...detail(t('field.email'), s.email ? h('a', { href: `mailto:${s.email}` }, s.email) : null),
-          ...detail(t('conv.page'), s.pageUrl ? linkified(s.pageUrl) : null),
-          ...detail(t('language'), s.locale ? languageName(s.locale) : null),
-          ...detail(t('conv.started'), dateTime(s.createdAt)),
-          ...detail(t('conv.closedAt'), s.closedAt ? dateTime(s.closedAt) : null),
-          ...detail(t('rating.label'), ratingDetail(s.rating))),
-        h('section', { class: 'details-labels', 'aria-label': t('conv.labels') }, h('h3', {}, t('conv.labels')), labelsEditor(s, updateSession)))),
-      reply.el)
-    log.scrollTop = log.scrollHeight
+    const view = conversationView(current, me, draft, typing.el, updateSession, { message: noteMessage, note: (n) => addNotes(s.id, [n]) })
+    convEl.replaceChildren(...view.nodes)
+    view.log.scrollTop = view.log.scrollHeight
     // a redraw (an assignment, a close, a colleague's change) keeps the keyboard where it was; a control
     // that is gone (Close in a closed chat) hands the focus to the conversation's heading, never to <body>
     if (focusWasHere) (convEl.querySelector<HTMLElement>(`[data-focus="${focused}"]`) ?? convEl.querySelector<HTMLElement>('[data-focus="heading"]'))?.focus()
@@ -140,7 +114,7 @@ export function createInbox(me: User, navigate: (id: string | null) => void) {
     convEl.ondragover = s.status === 'open' ? (e) => e.preventDefault() : null
     convEl.ondrop = s.status === 'open' ? (e) => {
       e.preventDefault()
-      reply.drop([...(e.dataTransfer?.files ?? [])])
+      view.drop([...(e.dataTransfer?.files ?? [])])
     } : null
   }
 

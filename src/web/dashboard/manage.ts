@@ -2,7 +2,7 @@ import { ORIGIN_PATTERN } from '../../chat/origin-pattern.js'
 import { h } from '../shared/dom.js'
 import { api, ApiError, type Site, type User } from './api.js'
 import { dateTime } from './format.js'
-import { plural, t } from './i18n.js'
+import { isolated, plural, t } from './i18n.js'
 
 type Rerender = () => void
 type Role = User['role']
@@ -116,7 +116,7 @@ export async function sitesView(rerender: (notice?: HTMLElement) => void, notice
     h('div', { class: 'actions' }, h('button', {
       type: 'button', class: 'ghost danger',
       onclick: () => {
-        if (!confirm(t('sites.rotateConfirm', { name: s.name }))) return
+        if (!confirm(t('sites.rotateConfirm', { name: isolated(s.name) }))) return
         void api<{ apiSecret: string }>(`/api/admin/sites/${s.id}/rotate`, { method: 'POST' }).then((r) => rerender(secretNotice(r.apiSecret)), showError)
       },
     }, t('sites.rotate')))))

@@ -8,7 +8,7 @@ export function noteEl(n: Note): HTMLElement {
   return h('div', { class: 'msg note', 'data-note': n.id },
     h('div', { class: 'note-tag' }, t('conv.privateNote')),
     h('div', { class: 'bubble' }, linkified(n.text)),
-    h('div', { class: 'meta' }, `${n.author.name} · ${time(n.createdAt)}`))
+    h('div', { class: 'meta' }, h('bdi', {}, n.author.name), ` · ${time(n.createdAt)}`))
 }
 
 export type LogEntry = { kind: 'message'; message: Message } | { kind: 'note'; note: Note }

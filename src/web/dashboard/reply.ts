@@ -9,7 +9,7 @@ import { typingSender } from './typing.js'
 /** The reply box's text and mode, owned by the inbox so they outlive one conversation render. */
 export type Draft = { text: string; note: boolean }
 
-type Sent = { message: (m: Message) => void; note: (n: Note) => void }
+export type Sent = { message: (m: Message) => void; note: (n: Note) => void }
 
 /**
  * The form under a conversation: a reply (with files and canned answers) or a private note.

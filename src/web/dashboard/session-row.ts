@@ -1,7 +1,7 @@
 import { h } from '../shared/dom.js'
 import type { Session } from './api.js'
 import { ago, displayName, number } from './format.js'
-import { plural, t } from './i18n.js'
+import { plural, t, tIsolated } from './i18n.js'
 import { labelChips } from './labels.js'
 
 /** One chat in the inbox list: who, when, the last message (and whether the visitor has seen ours), unread count, labels, owner. */
@@ -9,7 +9,7 @@ export function sessionRow(s: Session, selected: boolean): HTMLElement {
   const last = s.lastMessage
   const preview = !last ? t('inbox.noMessages')
     : last.sender === 'visitor' ? last.text
-    : t(last.sender === 'agent' && s.visitorReadSeq >= last.seq ? 'inbox.youSeen' : 'inbox.you', { text: last.text })
+    : tIsolated(last.sender === 'agent' && s.visitorReadSeq >= last.seq ? 'inbox.youSeen' : 'inbox.you', { text: last.text })
   return h('li', {}, h('a', {
     href: `#/inbox/${s.id}`,
     class: `row${selected ? ' selected' : ''}${s.unreadCount ? ' unread' : ''}`,
@@ -23,5 +23,5 @@ export function sessionRow(s: Session, selected: boolean): HTMLElement {
       s.status === 'closed' ? h('span', { class: 'pill closed' }, t('status.closed')) : null,
       s.unreadCount ? h('span', { class: 'count', 'aria-label': plural('inbox.unread', s.unreadCount) }, number(s.unreadCount)) : null),
     s.labels.length || s.assignedTo ? h('span', { class: 'row-tags' }, labelChips(s.labels),
-      s.assignedTo ? h('span', { class: 'muted' }, t('inbox.assignedTo', { name: s.assignedTo.name })) : null) : null)))
+      s.assignedTo ? h('span', { class: 'muted' }, tIsolated('inbox.assignedTo', { name: s.assignedTo.name })) : null) : null)))
 }

@@ -1,5 +1,5 @@
 import { h } from '../shared/dom.js'
-import { t } from './i18n.js'
+import { tIsolated } from './i18n.js'
 import { sendFrame } from './live.js'
 
 // the server relays at most one typing event per 2 s per sender; an indicator lasts 5 s without a new one
@@ -17,7 +17,7 @@ export function typingIndicator() {
   return {
     el,
     show(name: string): void {
-      el.textContent = t('conv.typing', { name })
+      el.replaceChildren(...tIsolated('conv.typing', { name }))
       clearTimeout(timer)
       timer = setTimeout(hide, SHOWN_FOR_MS)
     },
