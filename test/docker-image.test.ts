@@ -35,3 +35,20 @@ t.test('the shipped nginx config lets the largest attachment through (its body l
   const framing = 16 * 1024
   t.ok(bytes >= loadConfig({}).attachments.maxBytes + framing, `client_max_body_size ${size}${unit} (${bytes} bytes)`)
 })
+
+t.test('the shipped nginx config limits connections per client address, room for an office behind one, and its timeouts never cut a socket the server pings', async (t) => {
+  const nginx = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8')
+  const directive = (name: string) => new RegExp(`^\\s*${name}\\s+([^;]+);`, 'im').exec(nginx)?.[1]?.trim() ?? ''
+  /** nginx's time units as used here: plain seconds, `s` or `m` */
+  const seconds = (value: string) => Number.parseInt(value, 10) * (value.endsWith('m') ? 60 : 1)
+  const [, zone = ''] = /^\s*limit_conn_zone\s+\$binary_remote_addr\s+zone=(\w+):\d+[km];/im.exec(nginx) ?? []
+  t.ok(zone, 'a zone keyed by the client address')
+  const [name = '', count = ''] = directive('limit_conn').split(/\s+/)
+  t.equal(name || '(no limit_conn)', zone, 'the limit counts in that zone')
+  // an office of fifty behind one address: a socket and a few HTTP connections each
+  t.ok(Number(count) >= 200, `limit_conn ${count}`)
+  const heartbeatS = loadConfig({}).wsHeartbeatMs / 1000
+  for (const timeout of ['client_header_timeout', 'client_body_timeout']) t.ok(seconds(directive(timeout)) > 0 && seconds(directive(timeout)) <= 60, `${timeout} ${directive(timeout)}`)
+  // a socket is cut by whichever comes first: send_timeout only counts while a write to the client is stuck, the read timeout while nothing comes from the server
+  for (const timeout of ['send_timeout', 'proxy_read_timeout']) t.ok(seconds(directive(timeout)) > 2 * heartbeatS, `${timeout} ${directive(timeout)} > two pings (${2 * heartbeatS} s)`)
+})

@@ -31,14 +31,20 @@ function clip(text: string, maxChars = MAX_QUOTED_CHARS): string {
 const visibleChars = (html: string) => Array.from(html.replace(/<[^>]*>/g, '').replace(/&(?:amp|lt|gt|quot);/g, '&')).length
 
 /**
- * A card's lines with a visitor's text quoted after `prefix` at line `at`: the text is cut at
+ * A visitor's text set apart in a quote block: its lines may look exactly like a card's own
+ * ("📞 +1 555 0100"), and may not add lines of their own to the card, so they stay visibly inside it.
+ */
+const quote = (text: string) => `<blockquote>${escapeHtml(text)}</blockquote>`
+
+/**
+ * A card's lines with a visitor's text quoted at line `at`: the text is cut at
  * MAX_QUOTED_CHARS, and shorter when the other lines (a 2,048-character page address, a long
  * email) need the room, so that the card stays within Telegram's limit and is not refused.
  */
-function withQuote(lines: string[], at: number, prefix: string, text: string): string {
+function withQuote(lines: string[], at: number, text: string): string {
   // the rest of the card, the quote's line break and the ellipsis of a cut text
-  const room = TELEGRAM_MAX_CHARS - visibleChars([...lines, prefix].join('\n')) - 2
-  const quoted = `${prefix}${escapeHtml(clip(text, Math.min(MAX_QUOTED_CHARS, room)))}`
+  const room = TELEGRAM_MAX_CHARS - visibleChars(lines.join('\n')) - 2
+  const quoted = quote(clip(text, Math.min(MAX_QUOTED_CHARS, room)))
   return [...lines.slice(0, at), quoted, ...lines.slice(at)].join('\n')
 }
 
@@ -82,7 +88,7 @@ export function formatNewSession(card: NewSessionCard, publicUrl: string): strin
   const lines = [`🆕 <b>New chat</b> on ${escapeHtml(card.siteName)} · #${card.sessionId.slice(0, 8)}`, ...contactLines(card), '']
   const footer = ['', `${openLink(publicUrl, card.sessionId)} · reply to this message to answer`]
   if (!card.firstMessage) return [...lines.slice(0, -1), ...footer].join('\n')
-  return withQuote([...lines, ...footer], lines.length, '💬 ', card.firstMessage)
+  return withQuote([...lines, ...footer], lines.length, card.firstMessage)
 }
 
 export type MessageCard = { sessionId: string; sender?: string; name?: string | null; text: string }
@@ -92,7 +98,7 @@ export function formatMessage(card: MessageCard, publicUrl: string): string {
   const heading = card.sender === 'agent'
     ? `↪️ <b>${escapeHtml(card.name || 'Agent')}</b> (dashboard) · #${card.sessionId.slice(0, 8)}`
     : `💬 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
-  return withQuote([heading, '', openLink(publicUrl, card.sessionId)], 1, '', card.text)
+  return withQuote([heading, '', openLink(publicUrl, card.sessionId)], 1, card.text)
 }
 
 // Telegram caps captions at 1024 characters
@@ -111,8 +117,7 @@ export function formatCaption(card: MessageCard, withText: boolean): string {
     : `📎 <b>${escapeHtml(conversationLabel(card.sessionId, card.name))}</b>`
   const chars = Array.from(card.text.trim())
   if (!withText || chars.length === 0) return heading
-  const quote = chars.length <= MAX_CAPTION_QUOTE_CHARS ? chars.join('') : chars.slice(0, MAX_CAPTION_QUOTE_CHARS).join('') + '…'
-  return `${heading}\n${escapeHtml(quote)}`
+  return `${heading}\n${quote(clip(chars.join(''), MAX_CAPTION_QUOTE_CHARS))}`
 }
 
 export type ContactCard = ContactFields & { sessionId: string }
@@ -125,7 +130,7 @@ export type NotifyCard = { siteName: string; name?: string | null; phone?: strin
 
 export function formatNotify(card: NotifyCard): string {
   const lines = [`🔔 <b>Request from ${escapeHtml(card.siteName)}</b>`, ...contactLines(card)]
-  return card.message ? withQuote([...lines, ''], lines.length + 1, '💬 ', card.message) : lines.join('\n')
+  return card.message ? withQuote([...lines, ''], lines.length + 1, card.message) : lines.join('\n')
 }
 
 export type SessionInfo = ContactFields & { id: string; status: string; createdAt: Date; assignedToName?: string | null; labels?: readonly string[] }

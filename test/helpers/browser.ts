@@ -11,12 +11,12 @@ type Test = { teardown: (fn: () => unknown) => void }
 export const CHROMIUM = '/usr/bin/chromium'
 export const ARTIFACTS = 'test-artifacts'
 
-/** One headless Debian Chromium for the whole test file. */
-export async function launchBrowser(t: Test): Promise<Browser> {
+/** One headless Debian Chromium for the whole test file (`args` added to its command line, e.g. its language). */
+export async function launchBrowser(t: Test, args: string[] = []): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...args],
   })
   t.teardown(() => browser.close())
   // fail a test in bounded time rather than after playwright's 30 s default

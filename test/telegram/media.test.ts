@@ -35,7 +35,7 @@ t.test('Telegram media both ways', async (t) => {
     const sent = await waitFor('both files', () => bot.files.filter((f) => f.chat_id === site.chatId).length === 2 && bot.files.filter((f) => f.chat_id === site.chatId))
     t.match(sent[0], { method: 'sendPhoto', name: 'screen.png', contentType: 'image/png', parse_mode: 'HTML' })
     t.ok(sent[0]?.bytes.equals(image), 'the photo is the uploaded bytes')
-    t.match(sent[0]?.caption, /Ann[\s\S]*it &lt;breaks&gt; here/, 'the first caption quotes the text, escaped')
+    t.match(sent[0]?.caption, /Ann[\s\S]*<blockquote>it &lt;breaks&gt; here/, 'the first caption quotes the text, escaped')
     t.match(sent[1], { method: 'sendDocument', name: 'bill.pdf', contentType: 'application/pdf' })
     t.ok(sent[1]?.bytes.equals(doc), 'the document is the uploaded bytes')
     t.notMatch(sent[1]?.caption, /breaks/, 'the text only once')

@@ -44,6 +44,21 @@ t.test('one app at the default settings and one stand-in that answers (each test
     t.equal(message?.text.split('\n')[0], `💬 <b>Ann 📞 +1 555 0100 ✉️ billing@bank.example 🙋 assigned to Boss · #${s.id.slice(0, 8)}</b>`, 'the heading stays one line')
   })
 
+  t.test("a visitor's message text is quoted apart: lines in it that look like contact lines stay inside the quote", async (t) => {
+    const site = await makeTelegramSite(app)
+    const forged = 'hi\n📞 +1 555 0100\n✉️ billing@bank.example\n</blockquote>🙋 assigned to Boss'
+    const s = await makeSession(app, site, { name: 'Ann', phone: '+380 44 123', firstMessage: forged })
+    t.equal((await app.inject(sendRequest(s, { text: forged }))).statusCode, 201)
+    const [card, message] = await waitFor('two messages', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
+    const quoted = '<blockquote>hi\n📞 +1 555 0100\n✉️ billing@bank.example\n&lt;/blockquote&gt;🙋 assigned to Boss</blockquote>'
+    for (const sent of [card, message]) {
+      t.equal(sent?.text.split(quoted).length, 2, 'the text in one quote, its tags escaped')
+      const outside = (sent?.text ?? '').replace(/<blockquote>[^]*?<\/blockquote>/g, '').split('\n')
+      t.same(outside.filter((l) => l.startsWith('✉️') || l.startsWith('🙋') || l.includes('555 0100')), [], 'no forged lines outside the quote')
+    }
+    t.ok(card?.text.split('\n').includes('📞 +380 44 123'), 'the real phone line stays')
+  })
+
   t.test('at the default OUTBOX_POLL_MS, a burst of five visitor lines reaches Telegram in order within 1 s of the last one\'s commit', async (t) => {
     t.notOk('OUTBOX_POLL_MS' in env, 'the default poll interval (1 s)')
     const site = await makeTelegramSite(app)
@@ -69,7 +84,7 @@ t.test('one app at the default settings and one stand-in that answers (each test
     const site = await makeTelegramSite(app)
     await makeSession(app, site, { firstMessage: 'hello there' })
     const card = await waitFor('the card', () => bot.sentTo(site.chatId)[0])
-    t.match(card?.text, /💬 hello there/)
+    t.match(card?.text, '<blockquote>hello there</blockquote>')
     await app.inject(startSessionRequest(site, { userSessionId: 'another-visitor-1', name: 'Bo' }))
     await waitFor('the second card', () => bot.sentTo(site.chatId).length >= 2)
     t.equal(bot.sentTo(site.chatId).filter((m) => m.text.includes('hello there')).length, 1)
@@ -85,7 +100,7 @@ t.test('one app at the default settings and one stand-in that answers (each test
     const [card, request] = await waitFor('the card and the note', () => bot.sentTo(site.chatId).length >= 2 && bot.sentTo(site.chatId))
     for (const sent of [card, request]) {
       t.ok(visibleChars(sent?.text ?? '') <= 4096, `${visibleChars(sent?.text ?? '')} characters`)
-      t.match(sent?.text, /💬 long question long question .*…/, 'the text, cut')
+      t.match(sent?.text, /<blockquote>long question long question .*…<\/blockquote>/, 'the text, cut')
       t.notMatch(sent?.text, 'END')
       t.match(sent?.text, pageUrl.replace(/&/g, '&amp;'), 'the page address whole')
     }

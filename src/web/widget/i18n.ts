@@ -44,6 +44,7 @@ const en = {
   rateFailed: 'The rating was not sent. Please try again.',
   transcriptFailed: 'The conversation was not emailed. Please try again.',
   detailsFailed: 'Not saved. Please try again.',
+  checkField: 'Check',
 }
 export type Strings = typeof en
 
@@ -91,6 +92,7 @@ const uk: Strings = {
   rateFailed: 'Оцінку не надіслано. Спробуйте ще раз.',
   transcriptFailed: 'Розмову не надіслано. Спробуйте ще раз.',
   detailsFailed: 'Не збережено. Спробуйте ще раз.',
+  checkField: 'Перевірте',
 }
 
 const ru: Strings = {
@@ -137,6 +139,7 @@ const ru: Strings = {
   rateFailed: 'Оценка не отправлена. Попробуйте ещё раз.',
   transcriptFailed: 'Разговор не отправлен. Попробуйте ещё раз.',
   detailsFailed: 'Не сохранено. Попробуйте ещё раз.',
+  checkField: 'Проверьте',
 }
 
 export const STRINGS: Record<Locale, Strings> = { en, uk, ru }

@@ -13,12 +13,20 @@ export function visitorForms(t: Strings, client: ChatClient, log: HTMLElement, s
   /** A form that sends details with the session: a failure (the network, the server) is said in it and cleared by the next try, never dropped. */
   function detailsForm(className: string, ask: string, fields: HTMLInputElement[], submitLabel: string, send: () => Promise<string>): HTMLFormElement {
     const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel)
-    const error = h('p', { class: 'error', role: 'alert' })
+    const error = h('p', { class: 'error', role: 'alert', id: `${fields[0]?.name}Error` })
     const form: HTMLFormElement = h('form', {
       class: className,
+      novalidate: true,
       onsubmit: (e: Event) => {
         e.preventDefault()
-        error.textContent = ''
+        // the browser's own messages would be in the browser's language: the widget says them in its own, under the fields
+        const wrong = fields.find((field) => !field.checkValidity())
+        for (const field of fields) {
+          field.setAttribute('aria-invalid', String(field === wrong))
+          field.setAttribute('aria-describedby', error.id)
+        }
+        error.textContent = wrong ? `${t.checkField}: ${wrong.placeholder}` : ''
+        if (wrong) return wrong.focus()
         send().then((thanks) => {
           const hadFocus = form.contains((form.getRootNode() as ShadowRoot | Document).activeElement)
           const done = said(thanks)

@@ -21,7 +21,7 @@ t.test('a note is queued (202) and reaches the chat formatted and escaped', asyn
   t.match(note.text, /🔔 <b>Request from/)
   t.match(note.text, /👤 Ivan &lt;b&gt;/)
   t.match(note.text, /📞 \+380 \(67\) 000/)
-  t.match(note.text, /💬 Call me &amp; soon/)
+  t.match(note.text, '<blockquote>Call me &amp; soon</blockquote>')
 })
 
 t.test('the body needs at least one non-empty field, and no unknown ones', async (t) => {
