@@ -34,7 +34,8 @@ const visibleChars = (html: string) => Array.from(html.replace(/<[^>]*>/g, '').r
  * A visitor's text set apart in a quote block: its lines may look exactly like a card's own
  * ("📞 +1 555 0100"), and may not add lines of their own to the card, so they stay visibly inside it.
  */
-const quote = (text: string) => `<blockquote>${escapeHtml(text)}</blockquote>`
+// no text (a message whose files were erased before delivery): no empty quote block in the card
+const quote = (text: string) => text === '' ? '' : `<blockquote>${escapeHtml(text)}</blockquote>`
 
 /**
  * A card's lines with a visitor's text quoted at line `at`: the text is cut at
