@@ -21,7 +21,8 @@ export default (async (app) => {
       response: { 201: Ok(Type.Object({ attachment: Attachment })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkVisitorUploadIp, app.limits.checkUpload],
+    preParsing: app.requireSessionCredentials,
+    preHandler: [app.limits.checkVisitorUploadIp, app.limits.checkUpload],
   }, async (req, reply) => {
     if (!req.site) throw new Error('requireSessionCredentials did not run')
     const attachment = await receiveUpload(app, req, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })

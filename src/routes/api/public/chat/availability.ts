@@ -17,7 +17,7 @@ export default (async (app) => {
       response: { 200: AvailabilityReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req) => {
     if (!req.site) throw new Error('requireSite did not run')
     return ok(await app.siteAvailability.of(req.site.id))

@@ -21,7 +21,8 @@ export default (async (app) => {
       response: { 201: Ok(Type.Object({ rating: Rating })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkSend],
+    preParsing: app.requireSessionCredentials,
+    preHandler: app.limits.checkSend,
   }, async (req, reply) => {
     const rating = await rateSession(app.db, app.bus, req.site?.id ?? '', req.params.id, req.body)
     return reply.code(201).send(ok({ rating }))

@@ -27,7 +27,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ session: PublicSession })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionCredentials,
+    preParsing: app.requireSessionCredentials,
   }, async (req) => {
     const session = await markVisitorRead(app.db, app.bus, req.site?.id ?? '', req.params.id, req.body.seq)
     return ok({ session: publicSessionView(session) })

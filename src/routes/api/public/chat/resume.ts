@@ -29,7 +29,7 @@ export default (async (app) => {
       },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')
