@@ -1,9 +1,9 @@
 import { requestJson, retryable, retryDelayMs, retryWait } from './http.js'
 import { liveUpdates } from './live.js'
 import { KEYS, randomId, storageFor } from './storage.js'
-import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type Rating, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
+import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
 import { uploadFile } from './upload.js'
-import type { PollData, SendMessageData, StartSessionData } from './wire.js'
+import type { PollData, RatingBody, RatingData, ReadBody, SendMessageData, StartSessionData } from './wire.js'
 
 const SEND_ATTEMPTS = 10
 const START_ATTEMPTS = 5
@@ -258,7 +258,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       markedSeq = seq
       if (live.send({ type: 'read', seq })) return
       try {
-        await call('POST', inSession('/read'), { seq })
+        await call('POST', inSession('/read'), { seq } satisfies ReadBody)
       } catch (err) {
         // not recorded: the next markRead(seq) tries again instead of taking it as done
         if (markedSeq === seq) markedSeq = before
@@ -270,7 +270,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return uploadFile(base + inSession('/attachments'), headers(), file, name ?? (file as File).name ?? 'file', o)
     },
     async rate(score, comment) {
-      const { rating } = await call<{ rating: Rating }>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) })
+      const { rating } = await call<RatingData>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) } satisfies RatingBody)
       return rating
     },
     async transcript() {

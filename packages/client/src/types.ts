@@ -1,18 +1,12 @@
-import type { Message, PublicSession } from './wire.js'
+import type { Attachment, AvailabilityData, Message, PublicSession, Rating } from './wire.js'
 
-export type { Message } from './wire.js'
+export type { Attachment, Message, Rating } from './wire.js'
 
 /** The visitor's session as the server shows it to them. */
 export type Session = PublicSession
 
-/** A file uploaded to the session, ready to be sent with a message. */
-export type Attachment = { id: string; name: string; contentType: string; size: number; url?: string }
-
-/** A rating of a closed chat. */
-export type Rating = { score: number; comment: string | null; createdAt: string }
-
 /** Whether anyone of the site's team is online now. */
-export type Availability = { online: boolean; agentsOnline: number }
+export type Availability = AvailabilityData
 
 /** What `start()` may tell the server about the visitor; every field is optional. */
 export type StartDetails = { name?: string; phone?: string; email?: string; firstMessage?: string; pageUrl?: string; locale?: string }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorBody, Ok, ok } from '../../../../http/schemas.js'
 
-const AvailabilityReply = Ok(Type.Object({
+export const AvailabilityReply = Ok(Type.Object({
   online: Type.Boolean({ description: 'someone who works on this site is online' }),
   agentsOnline: Type.Integer({ minimum: 0 }),
 }))

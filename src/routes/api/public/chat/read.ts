@@ -5,7 +5,7 @@ import { markVisitorRead } from '../../../../chat/sessions.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, IdParams, Ok, ok, PublicSession } from '../../../../http/schemas.js'
 
-const ReadBody = Type.Object({
+export const ReadBody = Type.Object({
   seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'the visitor has seen every message up to this seq (above lastSeq: lastSeq)' }),
 }, { additionalProperties: false })
 
