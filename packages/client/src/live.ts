@@ -113,11 +113,11 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     connect()
     schedulePoll(0)
   }
+  // (Node has no global addEventListener: the optional calls do nothing there)
   const watchNetwork = (on: boolean) => {
-    if (typeof globalThis.addEventListener !== 'function') return
     const method = on ? 'addEventListener' : 'removeEventListener'
-    globalThis[method]('offline', networkLost)
-    globalThis[method]('online', networkBack)
+    globalThis[method]?.('offline', networkLost)
+    globalThis[method]?.('online', networkBack)
   }
 
   const pollWanted = () => running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)
