@@ -16,6 +16,7 @@ import { AvailabilityReply } from '../src/routes/api/public/chat/availability.js
 import { MessageReply, PollQuery, PollReply, SendBody } from '../src/routes/api/public/chat/messages.js'
 import { RatingBody, RatingReply } from '../src/routes/api/public/chat/rating.js'
 import { ReadBody } from '../src/routes/api/public/chat/read.js'
+import { ResumeBody, ResumeReply } from '../src/routes/api/public/chat/resume.js'
 import { StartBody, StartReply } from '../src/routes/api/public/chat/sessions.js'
 import { SocketQuery } from '../src/routes/api/public/chat/socket.js'
 
@@ -57,6 +58,8 @@ const NAMED: [string, TSchema, string][] = [
   ['RatingBody', RatingBody, 'POST /api/public/chat/sessions/:id/rating'],
   ['RatingData', dataOf(RatingReply), 'POST /api/public/chat/sessions/:id/rating: 201'],
   ['AvailabilityData', dataOf(AvailabilityReply), 'GET /api/public/chat/availability'],
+  ['ResumeBody', ResumeBody, 'POST /api/public/chat/resume: the `chat_resume` token of an email\'s link'],
+  ['ResumeData', dataOf(ResumeReply), 'POST /api/public/chat/resume'],
   ['SocketQuery', SocketQuery, 'GET /api/public/chat/sessions/:id/ws (WebSocket upgrade)'],
   ['SocketMessageFrame', MessageFrame, 'Widget socket, client to server: send a message'],
   ['SocketPingFrame', PingFrame, 'Widget socket, client to server: answered by `{ "type": "pong" }`'],
@@ -67,7 +70,8 @@ const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)
 const comment = (text: string | undefined, pad: string) => (text ? `${pad}/** ${text.replace(/\*\//g, '* /')} */\n` : '')
 
 function typeOf(s: Schema, pad: string, self: string): string {
-  const named = NAMED.find(([name, schema]) => name !== self && same(schema, s))
+  // only names written before this one: two equal schemas would otherwise name each other
+  const named = NAMED.slice(0, NAMED.findIndex(([name]) => name === self)).find(([, schema]) => same(schema, s))
   if (named) return named[0]
   if (s.const !== undefined) return JSON.stringify(s.const)
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ')

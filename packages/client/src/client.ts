@@ -3,7 +3,7 @@ import { liveUpdates } from './live.js'
 import { KEYS, randomId, storageFor } from './storage.js'
 import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
 import { uploadFile } from './upload.js'
-import type { PollData, RatingBody, RatingData, ReadBody, SendMessageData, StartSessionData } from './wire.js'
+import type { PollData, RatingBody, RatingData, ReadBody, ResumeBody, ResumeData, SendMessageData, StartSessionData } from './wire.js'
 
 const SEND_ATTEMPTS = 10
 const START_ATTEMPTS = 5
@@ -180,6 +180,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         await retryWait(retryDelayMs(err, attempt))
       }
     }
+    return adopt(data)
+  }
+
+  /** Makes a started, resumed or reopened session the current one, stored and live. */
+  function adopt(data: StartSessionData | ResumeData): Session {
     storage.setItem(KEYS.sessionId, data.sessionId)
     storage.setItem(KEYS.token, data.token)
     storage.setItem(KEYS.userSessionId, data.userSessionId)
@@ -233,6 +238,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       })
       starting = next
       return next
+    },
+    async resume(link) {
+      return adopt(await call<ResumeData>('POST', '/resume', { token: link } satisfies ResumeBody))
     },
     send(text, o = {}) {
       const clientMessageId = o.clientMessageId ?? randomId('c_')

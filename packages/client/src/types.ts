@@ -67,6 +67,12 @@ export type SendOptions = {
 export interface ChatClient {
   /** Resumes the stored session (proving it with the stored token), else creates one. Calling it again updates the details. */
   start(details?: StartDetails): Promise<Session>
+  /**
+   * Opens the conversation of an email's link (`<page>#chat_resume=<token>`, sent to a visitor
+   * who was away when an agent replied), in any browser: the token works once, and the session
+   * it opens replaces the stored one. Rejects with 401 when the link was used or has expired.
+   */
+  resume(link: string): Promise<Session>
   /** Stores a message, retrying with back-off on network errors, 5xx and 429; resolves once it is in `messages`. Sends keep their order. */
   send(text: string, options?: SendOptions): Promise<Message>
   /** What the client holds of the current session, in `seq` order. */
@@ -105,8 +111,16 @@ export interface ChatClient {
 
 /** A failed request: `status` 0 and code `NETWORK` when the server was not reached. */
 export class ChatApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterMs?: number) {
+  // declared and assigned, not parameter properties: those compile to a define-property helper
+  // for the widget's browser targets, bytes its 16 kB budget has no room for
+  declare readonly status: number
+  declare readonly code: string
+  declare readonly retryAfterMs?: number
+  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
     super(message)
     this.name = 'ChatApiError'
+    this.status = status
+    this.code = code
+    this.retryAfterMs = retryAfterMs
   }
 }
