@@ -224,6 +224,8 @@ t.test('an erased session is forgotten at once: its socket\'s close 4004 says lo
   await v.client.send('a new chat')
   t.not(v.client.session?.id, session.id, 'the next send starts a new session')
   t.same(seqs(v.client.messages), [1])
+  await waitFor('the new session\'s socket', () => v.client.connection === 'socket' || undefined)
+  t.equal(sockets, 2, 'which has a socket of its own, not polling for good')
 
   // polling: the next poll (within 2 s) finds it gone
   const p = w.visitor({ transport: 'polling' })

@@ -150,8 +150,10 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     start(): void {
       if (!running) watchNetwork(true)
       running = true
+      // a socket refused for good (4001, 4004) was refused to the session before: this one tries anew
+      socketAllowed = true
       connect()
-      schedulePoll(useSocket && socketAllowed ? POLL_MS : 0)
+      schedulePoll(useSocket ? POLL_MS : 0)
     },
     stop(): void {
       if (running) watchNetwork(false)
