@@ -9,9 +9,14 @@
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TSchema } from '@sinclair/typebox'
-import { ErrorBody, Message, PublicSession } from '../src/http/schemas.js'
+import { Attachment, ErrorBody, Message, PublicSession, Rating } from '../src/http/schemas.js'
 import { MessageFrame, PingFrame } from '../src/realtime/frames.js'
+import { UploadReply } from '../src/routes/api/public/chat/attachments.js'
+import { AvailabilityReply } from '../src/routes/api/public/chat/availability.js'
 import { MessageReply, PollQuery, PollReply, SendBody } from '../src/routes/api/public/chat/messages.js'
+import { RatingBody, RatingReply } from '../src/routes/api/public/chat/rating.js'
+import { ReadBody } from '../src/routes/api/public/chat/read.js'
+import { ResumeBody, ResumeReply } from '../src/routes/api/public/chat/resume.js'
 import { StartBody, StartReply } from '../src/routes/api/public/chat/sessions.js'
 import { SocketQuery } from '../src/routes/api/public/chat/socket.js'
 
@@ -38,7 +43,9 @@ const dataOf = (envelope: TSchema) => (envelope as Schema).properties?.data ?? e
  */
 const NAMED: [string, TSchema, string][] = [
   ['Message', Message, 'A chat message; `seq` is 1, 2, 3, ... per session, without gaps.'],
+  ['Rating', Rating, 'The visitor\'s rating of a closed chat (CSAT).'],
   ['PublicSession', PublicSession, 'What a visitor may see of their own session.'],
+  ['Attachment', Attachment, 'A file uploaded to a session, to be sent with a message (messages carry it with a signed `url`).'],
   ['ApiError', (ErrorBody as Schema).properties?.error ?? ErrorBody, 'The `error` of a failed response\'s envelope.'],
   ['StartSessionBody', StartBody, 'POST /api/public/chat/sessions'],
   ['StartSessionData', dataOf(StartReply), 'POST /api/public/chat/sessions: 201 created, 200 resumed'],
@@ -46,6 +53,13 @@ const NAMED: [string, TSchema, string][] = [
   ['SendMessageData', dataOf(MessageReply), 'POST /api/public/chat/sessions/:id/messages: 201 stored, 200 a retry of a stored one'],
   ['PollQuery', PollQuery, 'GET /api/public/chat/sessions/:id/messages'],
   ['PollData', dataOf(PollReply), 'GET /api/public/chat/sessions/:id/messages'],
+  ['ReadBody', ReadBody, 'POST /api/public/chat/sessions/:id/read'],
+  ['UploadData', dataOf(UploadReply), 'POST /api/public/chat/sessions/:id/attachments (multipart, one part `file`): 201'],
+  ['RatingBody', RatingBody, 'POST /api/public/chat/sessions/:id/rating'],
+  ['RatingData', dataOf(RatingReply), 'POST /api/public/chat/sessions/:id/rating: 201'],
+  ['AvailabilityData', dataOf(AvailabilityReply), 'GET /api/public/chat/availability'],
+  ['ResumeBody', ResumeBody, 'POST /api/public/chat/resume: the `chat_resume` token of an email\'s link'],
+  ['ResumeData', dataOf(ResumeReply), 'POST /api/public/chat/resume'],
   ['SocketQuery', SocketQuery, 'GET /api/public/chat/sessions/:id/ws (WebSocket upgrade)'],
   ['SocketMessageFrame', MessageFrame, 'Widget socket, client to server: send a message'],
   ['SocketPingFrame', PingFrame, 'Widget socket, client to server: answered by `{ "type": "pong" }`'],
@@ -56,7 +70,8 @@ const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)
 const comment = (text: string | undefined, pad: string) => (text ? `${pad}/** ${text.replace(/\*\//g, '* /')} */\n` : '')
 
 function typeOf(s: Schema, pad: string, self: string): string {
-  const named = NAMED.find(([name, schema]) => name !== self && same(schema, s))
+  // only names written before this one: two equal schemas would otherwise name each other
+  const named = NAMED.slice(0, NAMED.findIndex(([name]) => name === self)).find(([, schema]) => same(schema, s))
   if (named) return named[0]
   if (s.const !== undefined) return JSON.stringify(s.const)
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ')

@@ -5,7 +5,7 @@ import jwt from '@fastify/jwt'
 import { LRUCache } from 'lru-cache'
 import { forbidden, unauthorized } from '../chat/errors.js'
 import { randomToken } from '../chat/secrets.js'
-import { isUuid } from '../chat/ids.js'
+import { canonicalUuid, isUuid } from '../chat/ids.js'
 import { revokeStaffToken, staffForToken, staffTokenHash } from '../chat/revocations.js'
 import { sessionTokens } from '../chat/session-tokens.js'
 import { getOrCreateSecretSetting } from '../chat/settings.js'
@@ -207,12 +207,15 @@ export default fp(async (app) => {
 
   // Credentials are checked before the session is looked up, so a wrong one never reveals
   // whether a session exists; a right one for another site's session is a 404 later.
+  // Public routes run this and requireSite as preParsing hooks, like the staff checks: a
+  // request without valid credentials is 401 whatever its body or query.
   app.decorate('requireSessionCredentials', async (req: FastifyRequest) => {
     const apiKey = header(req, 'x-api-key')
     // every poll: the site is almost always in the cache already, and an await costs a poll more than the lookup
     const site = app.resolvedSite(apiKey) ?? await app.siteByApiKey(apiKey)
     assertBrowserMayWrite(req, site)
-    const sessionId = (req.params as { id?: string }).id ?? ''
+    // before validation, which puts an upper-case id in the spelling its token was made for
+    const sessionId = canonicalUuid((req.params as { id?: string }).id ?? '')
     if (!app.siteSecretGiven(req, site)) {
       const token = header(req, 'x-session-token')
       if (token === undefined) throw unauthorized('X-Session-Token or X-API-Secret header is required')

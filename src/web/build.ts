@@ -48,7 +48,8 @@ async function bundle(entry: string, options: BuildOptions = {}): Promise<Buffer
 /** Bundles the widget and the dashboard in memory (about a quarter of a second). */
 export async function buildWebAssets(): Promise<WebAssets> {
   const [uiBody, dashboardJsBody, dashboardCssBody] = await Promise.all([
-    bundle('widget/ui.ts', { format: 'esm' }),
+    // UTF-8, not \u escapes, for the uk and ru texts: 90 B less gzip (a module script is always read as UTF-8)
+    bundle('widget/ui.ts', { format: 'esm', charset: 'utf8' }),
     bundle('dashboard/main.ts', { format: 'iife' }),
     bundle('dashboard/styles.css'),
   ])

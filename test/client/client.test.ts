@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
 import { ChatApiError, type ConnectionState, type Session } from '../../packages/client/src/index.js'
-import { bearer } from '../helpers/fixtures.js'
+import { bearer, makeStaff } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
-import { delivered, oneToN, seqs, world, type World } from './helpers.js'
+import { delivered, NodeWebSocket, oneToN, seqs, world, type World } from './helpers.js'
 
 // one server, fault proxy, site and agent for the tests that do not restart the server: each
 // test starts with no faults and closes its own clients when it ends
@@ -191,4 +191,49 @@ t.test('reset() after a closed session makes no session until start(); that star
   await v.client.send('after')
   t.same(v.seen.map((m) => m.text), ['before', 'after'])
   t.same(seqs(v.client.messages), [1])
+})
+
+t.test('an erased session is forgotten at once: its socket\'s close 4004 says lost with no reconnect; a polling client hears it at its next poll', async (t) => {
+  const w = sharedWorld(t)
+  const admin = await makeStaff(w.server.app, 'admin')
+  const erase = (id: string) => w.server.app.inject({ method: 'DELETE', url: `/api/chat/sessions/${id}`, headers: bearer(admin) })
+
+  let sockets = 0
+  const v = w.visitor({ WebSocket: class extends NodeWebSocket {
+    constructor(url: string | URL) {
+      super(url)
+      sockets++
+    }
+  } })
+  const lost: ChatApiError[] = []
+  v.client.on('lost', (err) => void lost.push(err))
+  const session = await v.client.start()
+  await v.client.send('hello')
+  await waitFor('the socket', () => v.client.connection === 'socket')
+  const erasedAt = Date.now()
+  t.equal((await erase(session.id)).statusCode, 204)
+  await waitFor('lost', () => lost.length > 0 || undefined, 5000)
+  const after = Date.now() - erasedAt
+  t.ok(after < 1500, `told ${after} ms after the erasure, not after a poll`)
+  t.match(lost, [{ status: 404 }])
+  t.equal(v.client.connection, 'offline')
+  t.equal(v.client.session, undefined)
+  t.notOk(v.client.hasStoredSession, 'the session is forgotten')
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(sockets, 1, 'no socket was opened to the erased session again')
+  await v.client.send('a new chat')
+  t.not(v.client.session?.id, session.id, 'the next send starts a new session')
+  t.same(seqs(v.client.messages), [1])
+  await waitFor('the new session\'s socket', () => v.client.connection === 'socket' || undefined)
+  t.equal(sockets, 2, 'which has a socket of its own, not polling for good')
+
+  // polling: the next poll (within 2 s) finds it gone
+  const p = w.visitor({ transport: 'polling' })
+  const pLost: ChatApiError[] = []
+  p.client.on('lost', (err) => void pLost.push(err))
+  const polled = await p.client.start()
+  await erase(polled.id)
+  await waitFor('lost by polling', () => pLost.length > 0 || undefined, 5000)
+  t.match(pLost, [{ status: 404 }])
+  t.notOk(p.client.hasStoredSession)
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { Attachment } from '../../packages/client/src/index.js'
+import { createResumeLink } from '../../src/chat/resume-links.js'
 import { pdf, png } from '../helpers/files.js'
 import { bearer } from '../helpers/fixtures.js'
 import { dashboardUrl, openSocket } from '../helpers/sockets.js'
@@ -104,6 +105,27 @@ t.test('rate() rates a closed session once; transcript() surfaces the server\'s 
   t.match(await v.client.rate(5).catch((e: unknown) => e), { status: 409, code: 'CONFLICT' }, 'a second rating is refused')
   // emailing it is the server's part (tested with its routes); the widget test sees the 202 through the SDK
   t.match(await v.client.transcript().catch((e: unknown) => e), { status: 400 }, 'a session without an email gets no transcript')
+})
+
+t.test('resume(link) opens the conversation of an email\'s link in a client that holds nothing, live, once', async (t) => {
+  const v = w.visitor()
+  const session = await v.client.start()
+  await v.client.send('Where is my order?')
+  await w.reply(session.id, 'It ships today')
+  const link = await createResumeLink(app.db, { siteId: w.site.id, sessionId: session.id }, 60_000)
+
+  const other = w.visitor()
+  t.notOk(other.client.hasStoredSession)
+  t.match(await other.client.resume(link), { id: session.id, status: 'open' })
+  await delivered(other, 2)
+  t.same(other.seen.map((m) => m.text), ['Where is my order?', 'It ships today'], 'the history, once each')
+  t.equal(other.storage.map.get('chatSessionId'), session.id, 'stored under the widget\'s keys')
+  t.ok(other.client.hasStoredSession)
+  await w.reply(session.id, 'Anything else?')
+  await delivered(other, 3)
+  await other.client.send('No, thanks')
+  t.same((await w.history(session.id)).map((m) => m.text).slice(-1), ['No, thanks'], 'it writes in that conversation')
+  t.match(await w.visitor().client.resume(link).catch((e: unknown) => e), { status: 401, code: 'UNAUTHORIZED' }, 'a used link opens nothing')
 })
 
 t.test('availability() says whether an agent of the site is online', async (t) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import t from 'tap'
+import { clientWireTypes } from '../../scripts/client-types.js'
 import { restartableServer } from '../helpers/chat-server.js'
 import { makeSite } from '../helpers/fixtures.js'
 
@@ -17,6 +18,19 @@ t.test('the package is ESM with a version and no runtime or peer dependencies', 
   t.match(pkg.engines.node, '>=20')
   const root = JSON.parse(readFileSync('package.json', 'utf8'))
   t.ok(root.workspaces.includes('packages/*'), 'an npm workspace of the repository')
+})
+
+t.test('what the SDK returns is typed from the server\'s schemas (one source of truth), not by hand', async (t) => {
+  const wire = clientWireTypes()
+  // the answers of start, send, poll, upload, rate and availability, and the bodies the SDK sends
+  for (const name of ['Message', 'PublicSession', 'Rating', 'Attachment', 'StartSessionData', 'SendMessageData', 'PollData', 'UploadData', 'RatingData', 'AvailabilityData', 'RatingBody', 'ReadBody']) {
+    t.match(wire, new RegExp(`^export type ${name} = \\{`, 'm'), `wire.ts has ${name}`)
+  }
+  t.match(wire, /rating: Rating \| null/, 'the session\'s rating is the Rating type')
+  const types = readFileSync('packages/client/src/types.ts', 'utf8')
+  for (const name of ['Message', 'Session', 'Attachment', 'Rating', 'Availability']) {
+    t.notMatch(types, new RegExp(`export type ${name} = \\{`), `${name} is not written out by hand in types.ts`)
+  }
 })
 
 t.test('compiled on its own it imports nothing and runs in plain Node (no loader, no global WebSocket): start, send, poll', async (t) => {

@@ -1,9 +1,9 @@
 import { requestJson, retryable, retryDelayMs, retryWait } from './http.js'
 import { liveUpdates } from './live.js'
 import { KEYS, randomId, storageFor } from './storage.js'
-import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type Rating, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
+import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
 import { uploadFile } from './upload.js'
-import type { PollData, SendMessageData, StartSessionData } from './wire.js'
+import type { PollData, RatingBody, RatingData, ReadBody, ResumeBody, ResumeData, SendMessageData, StartSessionData } from './wire.js'
 
 const SEND_ATTEMPTS = 10
 const START_ATTEMPTS = 5
@@ -180,6 +180,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         await retryWait(retryDelayMs(err, attempt))
       }
     }
+    return adopt(data)
+  }
+
+  /** Makes a started, resumed or reopened session the current one, stored and live. */
+  function adopt(data: StartSessionData | ResumeData): Session {
     storage.setItem(KEYS.sessionId, data.sessionId)
     storage.setItem(KEYS.token, data.token)
     storage.setItem(KEYS.userSessionId, data.userSessionId)
@@ -234,6 +239,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       starting = next
       return next
     },
+    async resume(link) {
+      return adopt(await call<ResumeData>('POST', '/resume', { token: link } satisfies ResumeBody))
+    },
     send(text, o = {}) {
       const clientMessageId = o.clientMessageId ?? randomId('c_')
       // one send at a time, so the visitor's messages are stored in the order they were sent
@@ -258,7 +266,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       markedSeq = seq
       if (live.send({ type: 'read', seq })) return
       try {
-        await call('POST', inSession('/read'), { seq })
+        await call('POST', inSession('/read'), { seq } satisfies ReadBody)
       } catch (err) {
         // not recorded: the next markRead(seq) tries again instead of taking it as done
         if (markedSeq === seq) markedSeq = before
@@ -270,7 +278,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return uploadFile(base + inSession('/attachments'), headers(), file, name ?? (file as File).name ?? 'file', o)
     },
     async rate(score, comment) {
-      const { rating } = await call<{ rating: Rating }>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) })
+      const { rating } = await call<RatingData>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) } satisfies RatingBody)
       return rating
     },
     async transcript() {

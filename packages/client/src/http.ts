@@ -13,15 +13,19 @@ export const retryable = (err: unknown) => err instanceof ChatApiError && (err.s
 /** The wait before retrying `err`: the server's Retry-After when it gave one. */
 export const retryDelayMs = (err: unknown, attempt: number) => Math.max(err instanceof ChatApiError ? err.retryAfterMs ?? 0 : 0, backoffMs(attempt))
 
-/** Waits `ms` before a retry, or less: a browser that is back online retries at once (a message typed offline goes when the network is back). */
+/**
+ * Waits `ms` before a retry, or less: a browser that is back online retries at once (a message
+ * typed offline goes when the network is back). Node has no global addEventListener: there the
+ * optional calls do nothing.
+ */
 export const retryWait = (ms: number) => new Promise<void>((resolve) => {
   const done = () => {
     clearTimeout(timer)
-    if (typeof globalThis.removeEventListener === 'function') globalThis.removeEventListener('online', done)
+    globalThis.removeEventListener?.('online', done)
     resolve()
   }
   const timer = setTimeout(done, ms)
-  if (typeof globalThis.addEventListener === 'function') globalThis.addEventListener('online', done)
+  globalThis.addEventListener?.('online', done)
 })
 
 /** Reads the `{ success, data }` envelope; anything else becomes a ChatApiError. */

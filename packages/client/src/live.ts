@@ -11,6 +11,7 @@ const STABLE_MS = 10_000
 const CONNECT_TIMEOUT_MS = 10_000
 const RESTARTING = 1012
 const CREDENTIALS_REVOKED = 4001
+const SESSION_ERASED = 4004
 
 export type LiveHooks = {
   /** the socket URL (resuming after the last seq held), or undefined while there is no session */
@@ -27,7 +28,7 @@ export type LiveHooks = {
  */
 export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebSocket | undefined, hooks: LiveHooks) {
   const useSocket = mode !== 'polling' && !!WS
-  const usePolling = mode === 'polling' || (mode === 'auto') || !WS
+  const usePolling = mode !== 'socket' || !WS
   let running = false
   let active = true
   let socketAllowed = true
@@ -84,13 +85,14 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     open = false
     if (!running) return
     if (wasOpen && Date.now() - openedAt > STABLE_MS) failures = 0
-    // the site key was rotated: this socket cannot come back, polling will tell the caller
-    if (code === CREDENTIALS_REVOKED) socketAllowed = false
+    // the site key was rotated, or the session erased: this socket cannot come back, and a poll
+    // at once tells the caller (its 401 or 404 makes the client forget the session)
+    if (code === CREDENTIALS_REVOKED || code === SESSION_ERASED) socketAllowed = false
     else reconnectTimer = setTimeout(connect, code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
     if (!usePolling || !active) hooks.connection('offline')
-    // the first poll comes a poll interval after the drop, and only if the socket is still down:
-    // a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
-    schedulePoll(POLL_MS)
+    // otherwise the first poll comes a poll interval after the drop, and only if the socket is still
+    // down: a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
+    schedulePoll(socketAllowed ? POLL_MS : 0)
   }
 
   // the browser knows at once when the network goes or comes back; a socket kept over a network that is
@@ -111,11 +113,11 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     connect()
     schedulePoll(0)
   }
+  // (Node has no global addEventListener: the optional calls do nothing there)
   const watchNetwork = (on: boolean) => {
-    if (typeof globalThis.addEventListener !== 'function') return
     const method = on ? 'addEventListener' : 'removeEventListener'
-    globalThis[method]('offline', networkLost)
-    globalThis[method]('online', networkBack)
+    globalThis[method]?.('offline', networkLost)
+    globalThis[method]?.('online', networkBack)
   }
 
   const pollWanted = () => running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)
@@ -148,8 +150,10 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     start(): void {
       if (!running) watchNetwork(true)
       running = true
+      // a socket refused for good (4001, 4004) was refused to the session before: this one tries anew
+      socketAllowed = true
       connect()
-      schedulePoll(useSocket && socketAllowed ? POLL_MS : 0)
+      schedulePoll(useSocket ? POLL_MS : 0)
     },
     stop(): void {
       if (running) watchNetwork(false)

@@ -1,18 +1,12 @@
-import type { Message, PublicSession } from './wire.js'
+import type { Attachment, AvailabilityData, Message, PublicSession, Rating } from './wire.js'
 
-export type { Message } from './wire.js'
+export type { Attachment, Message, Rating } from './wire.js'
 
 /** The visitor's session as the server shows it to them. */
 export type Session = PublicSession
 
-/** A file uploaded to the session, ready to be sent with a message. */
-export type Attachment = { id: string; name: string; contentType: string; size: number; url?: string }
-
-/** A rating of a closed chat. */
-export type Rating = { score: number; comment: string | null; createdAt: string }
-
 /** Whether anyone of the site's team is online now. */
-export type Availability = { online: boolean; agentsOnline: number }
+export type Availability = AvailabilityData
 
 /** What `start()` may tell the server about the visitor; every field is optional. */
 export type StartDetails = { name?: string; phone?: string; email?: string; firstMessage?: string; pageUrl?: string; locale?: string }
@@ -73,6 +67,12 @@ export type SendOptions = {
 export interface ChatClient {
   /** Resumes the stored session (proving it with the stored token), else creates one. Calling it again updates the details. */
   start(details?: StartDetails): Promise<Session>
+  /**
+   * Opens the conversation of an email's link (`<page>#chat_resume=<token>`, sent to a visitor
+   * who was away when an agent replied), in any browser: the token works once, and the session
+   * it opens replaces the stored one. Rejects with 401 when the link was used or has expired.
+   */
+  resume(link: string): Promise<Session>
   /** Stores a message, retrying with back-off on network errors, 5xx and 429; resolves once it is in `messages`. Sends keep their order. */
   send(text: string, options?: SendOptions): Promise<Message>
   /** What the client holds of the current session, in `seq` order. */
@@ -111,8 +111,16 @@ export interface ChatClient {
 
 /** A failed request: `status` 0 and code `NETWORK` when the server was not reached. */
 export class ChatApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterMs?: number) {
+  // declared and assigned, not parameter properties: those compile to a define-property helper
+  // for the widget's browser targets, bytes its 16 kB budget has no room for
+  declare readonly status: number
+  declare readonly code: string
+  declare readonly retryAfterMs?: number
+  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
     super(message)
     this.name = 'ChatApiError'
+    this.status = status
+    this.code = code
+    this.retryAfterMs = retryAfterMs
   }
 }

@@ -1,5 +1,6 @@
 import { envelope } from './http.js'
 import { ChatApiError, type Attachment, type UploadOptions } from './types.js'
+import type { UploadData } from './wire.js'
 
 const aborted = () => new DOMException('The upload was cancelled', 'AbortError')
 
@@ -12,7 +13,7 @@ function viaXhr(url: string, headers: Record<string, string>, form: FormData, o:
     xhr.upload.onprogress = (e) => o.onProgress?.({ loaded: e.loaded, total: e.total })
     xhr.onload = () => {
       const res = new Response(xhr.responseText, { status: xhr.status, headers: { 'retry-after': xhr.getResponseHeader('retry-after') ?? '' } })
-      envelope<{ attachment: Attachment }>(res).then((d) => resolve(d.attachment), reject)
+      envelope<UploadData>(res).then((d) => resolve(d.attachment), reject)
     }
     xhr.onerror = () => reject(new ChatApiError(0, 'NETWORK', 'upload failed'))
     xhr.onabort = () => reject(aborted())
@@ -47,7 +48,7 @@ async function viaFetch(url: string, headers: Record<string, string>, form: Form
     if (o.signal?.aborted) throw aborted()
     throw new ChatApiError(0, 'NETWORK', err instanceof Error ? err.message : 'upload failed')
   }
-  return (await envelope<{ attachment: Attachment }>(res)).attachment
+  return (await envelope<UploadData>(res)).attachment
 }
 
 export function uploadFile(url: string, headers: Record<string, string>, file: Blob, name: string, o: UploadOptions): Promise<Attachment> {

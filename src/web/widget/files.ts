@@ -1,6 +1,6 @@
 /** Attachments in the conversation: previews for images, links with name and size for the rest, and uploads in progress. */
 import { h } from '../shared/dom.js'
-import type { Attachment, ChatApiError } from '../../../packages/client/src/index.js'
+import type { ChatApiError, Message } from '../../../packages/client/src/index.js'
 import type { Strings } from './i18n.js'
 
 const IMAGE = /^image\/(png|jpeg|gif|webp)$/
@@ -12,7 +12,7 @@ export function sizeOf(bytes: number): string {
 }
 
 /** The files of a message; nothing of a file's name reaches the DOM but as text. */
-export function attachmentList(files: Attachment[] | undefined): HTMLElement | null {
+export function attachmentList(files: Message['attachments'] | undefined): HTMLElement | null {
   if (!files?.length) return null
   return h('div', { class: 'files' }, files.map((f) => IMAGE.test(f.contentType) && f.url
     ? h('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer', class: 'preview' }, h('img', { src: f.url, alt: f.name, loading: 'lazy' }))

@@ -130,9 +130,10 @@ function start(script: HTMLScriptElement): void {
     close: () => run((u) => u.close()),
     onMessage: (fn) => void listeners.push(fn),
   }
-  // a returning visitor gets the UI early, so replies that arrive while the chat is closed show on the badge
+  // a returning visitor gets the UI early, so replies that arrive while the chat is closed show on
+  // the badge; so does a page opened from an email's link (#chat_resume=...), whose chat then opens
   try {
-    if (localStorage.getItem('chatSessionId')) setTimeout(() => void load().catch(() => {}), 1500)
+    if (/chat_resume=/.test(location.hash) || localStorage.getItem('chatSessionId')) setTimeout(() => void load().catch(() => {}), 1500)
   } catch {
     // storage blocked (private mode, sandboxed frame): the chat still works for this page view
   }

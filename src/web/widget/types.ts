@@ -1,7 +1,7 @@
-import type { Attachment, Message as WireMessage } from '../../../packages/client/src/index.js'
+import type { Message as WireMessage } from '../../../packages/client/src/index.js'
 
 /** A message as the widget shows it; `attachments` is always there once the server sends files. */
-export type Message = WireMessage & { attachments?: Attachment[] }
+export type Message = WireMessage & { attachments?: WireMessage['attachments'] }
 
 export type Locale = 'en' | 'uk' | 'ru'
 

@@ -268,10 +268,15 @@ export function mount(host: Host): UI {
     markRead()
   })
 
-  // a returning visitor's conversation resumes at once, so replies show on the launcher's badge
-  if (client.hasStoredSession) void client.start().catch(() => {})
-  // what was sent before a reload and never stored goes again (stored meanwhile, its id makes it a no-op)
-  resendUnsent()
+  // an email's link (#chat_resume=<token>, used once, then taken off the address) reopens its
+  // conversation in any browser; else, or when the link is spent, a returning visitor's resumes
+  // at once, so replies show on the launcher's badge
+  const link = /chat_resume=([\w-]+)/.exec(location.hash)?.[1]
+  if (link) history.replaceState(null, '', location.href.split('#')[0])
+  void (link ? client.resume(link).then(() => ui.open()) : Promise.reject())
+    .catch((): unknown => client.hasStoredSession && client.start())
+    // what was sent before a reload and never stored goes again (stored meanwhile, its id makes it a no-op)
+    .then(resendUnsent, resendUnsent)
 
   let returnFocus: Element | null = null
   const ui: UI = {

@@ -4,6 +4,8 @@ import multipart from '@fastify/multipart'
 import { receiveUpload, UPLOAD_DESCRIPTION } from '../../../../http/uploads.js'
 import { Attachment, ErrorBody, IdParams, Ok, ok } from '../../../../http/schemas.js'
 
+export const UploadReply = Ok(Type.Object({ attachment: Attachment }))
+
 const security: { [name: string]: string[] }[] = [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }]
 
 export default (async (app) => {
@@ -18,10 +20,11 @@ export default (async (app) => {
       security,
       consumes: ['multipart/form-data'],
       params: IdParams,
-      response: { 201: Ok(Type.Object({ attachment: Attachment })), '4xx': ErrorBody },
+      response: { 201: UploadReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkVisitorUploadIp, app.limits.checkUpload],
+    preParsing: app.requireSessionCredentials,
+    preHandler: [app.limits.checkVisitorUploadIp, app.limits.checkUpload],
   }, async (req, reply) => {
     if (!req.site) throw new Error('requireSessionCredentials did not run')
     const attachment = await receiveUpload(app, req, { sessionId: req.params.id, scope: [req.site.id], uploader: 'visitor' })

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorBody, Ok, ok } from '../../../../http/schemas.js'
 
-const AvailabilityReply = Ok(Type.Object({
+export const AvailabilityReply = Ok(Type.Object({
   online: Type.Boolean({ description: 'someone who works on this site is online' }),
   agentsOnline: Type.Integer({ minimum: 0 }),
 }))
@@ -17,7 +17,7 @@ export default (async (app) => {
       response: { 200: AvailabilityReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req) => {
     if (!req.site) throw new Error('requireSite did not run')
     return ok(await app.siteAvailability.of(req.site.id))

@@ -43,7 +43,8 @@ export default (async (app) => {
       response: { 200: MessageReply, 201: MessageReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkSend],
+    preParsing: app.requireSessionCredentials,
+    preHandler: app.limits.checkSend,
   }, async (req, reply) => {
     if (!req.site) throw new Error('requireSessionCredentials did not run')
     const { message, created } = await sendMessage(app.db, app.bus, {
@@ -68,7 +69,7 @@ export default (async (app) => {
       response: { 200: PollReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionCredentials,
+    preParsing: app.requireSessionCredentials,
   }, async (req) => {
     const since = parseTimeParam(req.query.since, 'since')
     const poll = await pollMessages(app.db, req.site?.id ?? '', req.params.id, { since, after: req.query.after, limit: req.query.limit ?? DEFAULT_PAGE })

@@ -28,7 +28,7 @@ export default (async (app) => {
     config: { rateLimit: app.limits.public },
     // each one posts to a Telegram chat: a small budget of its own per IP
     onRequest: app.limits.checkNotify,
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req, reply) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')

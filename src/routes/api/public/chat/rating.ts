@@ -3,11 +3,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { MAX_RATING_COMMENT_CHARS, rateSession } from '../../../../chat/ratings.js'
 import { ErrorBody, IdParams, Nullable, Ok, ok, Rating } from '../../../../http/schemas.js'
 
-const RatingBody = Type.Object({
+export const RatingBody = Type.Object({
   score: Type.Integer({ minimum: 1, maximum: 5 }),
   // code points are counted by the domain (an emoji is one); this bound only stops huge bodies early
   comment: Type.Optional(Nullable(Type.String({ maxLength: MAX_RATING_COMMENT_CHARS * 2 }))),
 }, { additionalProperties: false })
+
+export const RatingReply = Ok(Type.Object({ rating: Rating }))
 
 export default (async (app) => {
   app.post('/sessions/:id/rating', {
@@ -18,10 +20,11 @@ export default (async (app) => {
       security: [{ apiKey: [], sessionToken: [] }, { apiKey: [], apiSecret: [] }],
       params: IdParams,
       body: RatingBody,
-      response: { 201: Ok(Type.Object({ rating: Rating })), '4xx': ErrorBody },
+      response: { 201: RatingReply, '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: [app.requireSessionCredentials, app.limits.checkSend],
+    preParsing: app.requireSessionCredentials,
+    preHandler: app.limits.checkSend,
   }, async (req, reply) => {
     const rating = await rateSession(app.db, app.bus, req.site?.id ?? '', req.params.id, req.body)
     return reply.code(201).send(ok({ rating }))

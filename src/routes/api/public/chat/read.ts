@@ -5,7 +5,7 @@ import { markVisitorRead } from '../../../../chat/sessions.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, IdParams, Ok, ok, PublicSession } from '../../../../http/schemas.js'
 
-const ReadBody = Type.Object({
+export const ReadBody = Type.Object({
   seq: Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'the visitor has seen every message up to this seq (above lastSeq: lastSeq)' }),
 }, { additionalProperties: false })
 
@@ -27,7 +27,7 @@ export default (async (app) => {
       response: { 200: Ok(Type.Object({ session: PublicSession })), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionCredentials,
+    preParsing: app.requireSessionCredentials,
   }, async (req) => {
     const session = await markVisitorRead(app.db, app.bus, req.site?.id ?? '', req.params.id, req.body.seq)
     return ok({ session: publicSessionView(session) })

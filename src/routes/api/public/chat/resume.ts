@@ -7,9 +7,11 @@ import { getSession } from '../../../../chat/sessions.js'
 import { publicSessionView } from '../../../../chat/session-views.js'
 import { ErrorBody, Message, Ok, ok, PublicSession } from '../../../../http/schemas.js'
 
-const ResumeBody = Type.Object({
+export const ResumeBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 128, description: 'the `chat_resume` value of the email link\'s fragment' }),
 }, { additionalProperties: false })
+
+export const ResumeReply = Ok(Type.Object({ session: PublicSession, sessionId: Type.String({ format: 'uuid' }), userSessionId: Type.String(), token: Type.String(), messages: Type.Array(Message) }))
 
 export default (async (app) => {
   app.post('/resume', {
@@ -24,12 +26,12 @@ export default (async (app) => {
       security: [{ apiKey: [] }],
       body: ResumeBody,
       response: {
-        200: Ok(Type.Object({ session: PublicSession, sessionId: Type.String({ format: 'uuid' }), userSessionId: Type.String(), token: Type.String(), messages: Type.Array(Message) })),
+        200: ResumeReply,
         '4xx': ErrorBody,
       },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')

@@ -55,7 +55,7 @@ export default (async (app) => {
     preValidation: async (req) => {
       if (req.body === undefined) req.body = {}
     },
-    preHandler: app.requireSite,
+    preParsing: app.requireSite,
   }, async (req, reply) => {
     const site = req.site
     if (!site) throw new Error('requireSite did not run')

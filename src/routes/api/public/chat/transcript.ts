@@ -39,7 +39,7 @@ export default (async (app) => {
       response: { 202: Ok(Type.Object({ queued: Type.Literal(true) })), '4xx': ErrorBody, 503: ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionCredentials,
+    preParsing: app.requireSessionCredentials,
   }, async (req, reply) => {
     const session = await getSiteSession(app.db, req.site?.id ?? '', req.params.id)
     if (!session.email) throw validationError('The session has no email address: give one first (POST /sessions with email)', [{ field: 'email', message: 'the session has no email' }])
@@ -65,7 +65,7 @@ export default (async (app) => {
       response: { 200: NotJson('text/plain', 'the transcript', Type.String()), '4xx': ErrorBody },
     },
     config: { rateLimit: app.limits.public },
-    preHandler: app.requireSessionCredentials,
+    preParsing: app.requireSessionCredentials,
   }, async (req, reply) => {
     const site = req.site
     if (!site) throw new Error('requireSessionCredentials did not run')

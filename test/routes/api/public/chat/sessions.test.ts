@@ -204,3 +204,27 @@ t.test('two concurrent first requests of one visitor end in one session', async 
   const bare = await Promise.all(Array.from({ length: 4 }, () => app.inject(startSessionRequest(site, { userSessionId: racing }))))
   t.same(bare.map((r) => r.statusCode).sort(), [201, 401, 401, 401])
 })
+
+t.test('every public route answers a missing or unknown key, and a session route a missing or wrong token, 401 before it looks at the body or query', async (t) => {
+  const app = await sharedTestApp()
+  const site = await makeSite(app)
+  const spec = app.swagger() as unknown as { paths: Record<string, Record<string, unknown>> }
+  const id = '00000000-0000-4000-8000-000000000000'
+  // the socket and the email's unsubscribe link have credentials of their own (query parameters)
+  const routes = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), url: path.replace(/\{[^}]+\}/g, id) })))
+    .filter((r) => r.url.startsWith('/api/public/chat/') && !/\/(ws|unsubscribe)$/.test(r.url))
+  t.ok(routes.length >= 11, `${routes.length} public routes`)
+  const bodies: { payload?: string | object; headers?: Record<string, string> }[] = [{ payload: { unknown: true } }, { payload: '{', headers: { 'content-type': 'application/json' } }, { payload: 'text', headers: { 'content-type': 'text/plain' } }]
+  const credentials: [string, Record<string, string>][] = [['no key', {}], ['an unknown key', { 'x-api-key': 'pk_unknown' }]]
+  for (const r of routes) {
+    const sessionRoute = r.url.includes(`/sessions/${id}/`)
+    const creds = sessionRoute ? [...credentials, ['no token', { 'x-api-key': site.apiKey }], ['a wrong token', { 'x-api-key': site.apiKey, 'x-session-token': 'st_wrong' }]] as typeof credentials : credentials
+    const url = r.method === 'GET' ? `${r.url}?after=x&limit=0&since=never` : r.url
+    for (const body of r.method === 'GET' ? [{}] : bodies) {
+      for (const [who, headers] of creds) {
+        const res = await app.inject({ method: r.method as 'GET', url, payload: body.payload, headers: { ...body.headers, ...headers } })
+        t.equal(res.statusCode, 401, `${r.method} ${r.url} ${JSON.stringify(body.payload ?? '')} with ${who}: ${res.body.slice(0, 120)}`)
+      }
+    }
+  }
+})
