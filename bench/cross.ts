@@ -1,10 +1,13 @@
 /**
  * cross: a reply stored on instance A reaching a widget socket on instance B, against the
- * same with the socket on A, for each bus: Postgres NOTIFY and, when nats-server is
- * installed, NATS. Both figures come from one run: half the sessions are watched on A and
- * half on B, and every POST (to A) goes to a random one of them, so both see the same load,
- * the same servers at the same moment, and are timed from the same point (before the POST).
- * Measuring starts once every socket has its backlog and status, after a warm-up.
+ * same reply reaching a socket on A, for each bus: Postgres NOTIFY and, when nats-server is
+ * installed, NATS. Paired: every session is watched by one socket on A and one on B (a
+ * visitor may hold several sockets on one session; each instance sends its own, as for two
+ * tabs), and every POST (to A) is timed on both, from the same point (before the POST). So
+ * each event gives one same-instance and one cross-instance sample at the same moment, and a
+ * stall of the machine, a server or the load generator lands on both sides of the ratio
+ * instead of on a random one of them; the per-event difference (cross − same) is the hop's
+ * own cost. Measuring starts once every socket has its backlog and status, after a warm-up.
  */
 import { sql } from 'drizzle-orm'
 import { commandPath } from '../scripts/system-requirements.js'
@@ -15,7 +18,7 @@ import { agentPost, makeSessions, pushLatencies, staffToken, widgetSocketUrl } f
 /** sockets per instance */
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 500)
 const RATE_PER_S = 50
-// 60 s: 1,500 samples a side, so a p99 rests on 15 of them (20 s gave 5, and the ratio swung 1.00–1.49× between runs)
+// 60 s: 3,000 events, each timed on both sides, so a p99 rests on 30 of them
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60)
 // fresh server processes (JIT, prepared statements) and fresh client connections, not counted
 const WARMUP_S = 3
@@ -27,7 +30,7 @@ await runBench('cross', async () => {
   let nats: NatsServer | undefined
   try {
     const site = await createBenchSite(db)
-    const sessions = await makeSessions(db.handle.db, site.id, 2 * SOCKETS)
+    const sessions = await makeSessions(db.handle.db, site.id, SOCKETS)
     await db.handle.db.execute(sql`analyze`)
     nats = commandPath('nats-server') ? await startNatsServer() : undefined
     const all: { name: string; env: Record<string, string>; target: number }[] = [
@@ -36,36 +39,49 @@ await runBench('cross', async () => {
     ]
     const buses = all.filter((bus) => ONLY_BUS === undefined || bus.env.REALTIME_BUS === ONLY_BUS)
     const rows: Row[] = []
+    const notes: string[] = []
     for (const bus of buses) {
       const a = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS, ...bus.env })
       const b = await startServer('serve-app.ts', { BENCH_DB_URL: db.url, ...HIGH_LIMITS, ...bus.env })
       const jwt = await staffToken(a.port, db.handle.db)
-      // even sessions are watched on A (same instance), odd ones on B (cross)
-      const onB = (i: number) => i % 2 === 1
-      const same: number[] = []
-      const cross: number[] = []
-      await pushLatencies(2 * SOCKETS, RATE_PER_S, DURATION_S, {
-        socketUrl: (i) => widgetSocketUrl(onB(i) ? b.port : a.port, site.apiKey, sessions[i]),
-        post: (i, text) => agentPost(a.port, jwt, sessions[i]?.id, text),
+      // socket 2s watches session s on A (same instance), socket 2s + 1 the same session on B (cross)
+      const onB = (socket: number) => socket % 2 === 1
+      const events = Math.round(RATE_PER_S * DURATION_S)
+      const same = new Array<number>(events).fill(NaN)
+      const cross = new Array<number>(events).fill(NaN)
+      const run = await pushLatencies(2 * SOCKETS, RATE_PER_S, DURATION_S, {
+        socketUrl: (socket) => widgetSocketUrl(onB(socket) ? b.port : a.port, site.apiKey, sessions[socket >> 1]),
+        targets: SOCKETS,
+        post: (session, text) => agentPost(a.port, jwt, sessions[session]?.id, text),
+        framesPerPost: 2,
         warmupS: WARMUP_S,
         // the server sends each socket its session status after its backlog
         ready: (frame) => frame.type === 'session',
-        record: (i, ms) => (onB(i) ? cross : same).push(ms),
+        record: (socket, ms, _postedMs, event) => { (onB(socket) ? cross : same)[event] = ms },
       })
       await a.stop()
       await b.stop()
+      const differences = cross.map((ms, event) => ms - (same[event] ?? NaN)).sort((x, y) => x - y)
       same.sort((x, y) => x - y)
       cross.sort((x, y) => x - y)
       rows.push({ name: `${bus.name}, p50`, value: percentile(cross, 50), baseline: percentile(same, 50), baselineName: 'socket on A', unit: 'ms' })
       rows.push({ name: `${bus.name}, p99`, value: percentile(cross, 99), baseline: percentile(same, 99), baselineName: 'socket on A', unit: 'ms', target: { op: '≤', ratio: bus.target } })
+      rows.push({ name: `${bus.name}, cross − same of each event, p50`, value: percentile(differences, 50), unit: 'ms' })
+      rows.push({ name: `${bus.name}, cross − same of each event, p99`, value: percentile(differences, 99), unit: 'ms' })
+      notes.push(`${bus.name}: longest stall of the load generator's event loop while measuring ${run.generatorStallMs.toFixed(1)} ms (a stall delays both frames of the events it holds up).`)
     }
     return {
-      title: `cross: store on A, socket on B (baseline: socket on A, same run), ${SOCKETS} sockets on each, ${RATE_PER_S} msg/s for ${DURATION_S} s after ${WARMUP_S} s`,
+      title: `cross: store on A, socket on B (baseline: a socket on A watching the same session, same events), ${SOCKETS} sockets on each, ${RATE_PER_S} msg/s for ${DURATION_S} s after ${WARMUP_S} s`,
       rows,
-      note: nats ? '' : 'nats-server not installed: no NATS rows.',
+      note: [
+        'Paired: every session has one socket on A and one on B, and every reply is timed on both, so the two figures come from the same events at the same moments; the "cross − same" rows are the hop\'s own cost, per event.',
+        ...notes,
+        ...(nats ? [] : ['nats-server not installed: no NATS rows.']),
+      ].join('\n\n'),
     }
   } finally {
     await nats?.kill()
     await db.stop()
   }
 })
+

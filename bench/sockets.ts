@@ -37,8 +37,12 @@ export type Frame = { type: string; message?: { text: string; seq: number; sessi
 export const SOURCE_ADDRESSES = Number(process.env.BENCH_SOURCE_ADDRESSES ?? 8)
 const sourceAddress = (i: number) => `127.0.0.${1 + (i % SOURCE_ADDRESSES)}`
 
-/** Opens sockets `parallel` at a time, from several loopback source addresses; `onFrame` gets each parsed frame with the socket's index. */
-export async function openSockets(urls: string[], onFrame: (i: number, frame: Frame) => void, parallel = 200): Promise<WebSocket[]> {
+/**
+ * Opens sockets `parallel` at a time, from several loopback source addresses; `onFrame` gets
+ * each parsed frame with the socket's index and when it arrived (performance.now(), taken
+ * before the frame is parsed).
+ */
+export async function openSockets(urls: string[], onFrame: (i: number, frame: Frame, arrivedMs: number) => void, parallel = 200): Promise<WebSocket[]> {
   const sockets: WebSocket[] = new Array(urls.length)
   let next = 0
   async function worker() {
@@ -47,7 +51,10 @@ export async function openSockets(urls: string[], onFrame: (i: number, frame: Fr
       const url = urls[i] ?? ''
       sockets[i] = await new Promise<WebSocket>((resolve, reject) => {
         const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: sourceAddress(i) })
-        ws.on('message', (data) => onFrame(i, JSON.parse(data.toString()) as Frame))
+        ws.on('message', (data) => {
+          const arrivedMs = performance.now()
+          onFrame(i, JSON.parse(data.toString()) as Frame, arrivedMs)
+        })
         ws.once('open', () => resolve(ws))
         ws.once('error', (err) => reject(new Error(`socket ${i} of ${urls.length} did not open: ${err.message}`)))
         ws.once('unexpected-response', (_req, res) => reject(new Error(`socket ${i} of ${urls.length} was refused: HTTP ${res.statusCode}`)))
@@ -95,10 +102,15 @@ export const agentPost = (port: number, jwt: string, sessionId: string | undefin
 
 export type PushTarget = {
   socketUrl: (i: number) => string
+  /** posts to target `i`, in [firstMeasured, targets): by default socket `i`'s session */
   post: (i: number, text: string) => Promise<void>
+  /** how many targets the posts choose among; default `n`, one per socket */
+  targets?: number
+  /** how many sockets watch each posted session, each owed its frame; default 1 */
+  framesPerPost?: number
   /** other traffic while the latencies are measured (e.g. visitors writing); started after the sockets open */
   background?: () => { stop: () => Promise<void> }
-  /** the measured posts go to sockets [firstMeasured, n); default 0 */
+  /** the measured posts go to targets [firstMeasured, targets); default 0 */
   firstMeasured?: number
   /**
    * The frame that says a socket's set-up is done (e.g. the server's first `session` frame,
@@ -108,8 +120,11 @@ export type PushTarget = {
   ready?: (frame: Frame) => boolean
   /** seconds of the same traffic before measuring, whose latencies are not counted; default 0 */
   warmupS?: number
-  /** told each measured latency with its socket's index and when it was posted, in ms since measuring began (to split one run's figures by socket or by time) */
-  record?: (i: number, ms: number, postedMs: number) => void
+  /**
+   * told each measured latency with its socket's index, when it was posted (ms since measuring
+   * began) and the post's number (to split one run's figures by socket, by time or by post)
+   */
+  record?: (i: number, ms: number, postedMs: number, post: number) => void
 }
 
 /**
@@ -120,23 +135,25 @@ export type PushTarget = {
 export type PushResult = { latencies: number[]; generatorStallMs: number }
 
 /**
- * Offers `ratePerS` messages to random sockets for the warm-up and then `durationS` (open
- * loop), and times each measured one's POST → frame. A frame that never arrives stops the bench.
+ * Offers `ratePerS` messages to random sessions for the warm-up and then `durationS` (open
+ * loop), and times each measured one's POST → frame on every socket that watches its session.
+ * A frame that never arrives stops the bench.
  */
 export async function pushLatencies(n: number, ratePerS: number, durationS: number, target: PushTarget): Promise<PushResult> {
-  const started = new Map<string, number>()
+  /** measured posts by text: when posted, their number, and how many frames are still to come */
+  const started = new Map<string, { t0: number; post: number; owed: number }>()
   const latencies: number[] = []
   let measuringFrom = 0
   const notReady = new Set(target.ready ? Array.from({ length: n }, (_, i) => i) : [])
-  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame) => {
+  const sockets = await openSockets(Array.from({ length: n }, (_, i) => target.socketUrl(i)), (i, frame: Frame, arrivedMs) => {
     if (target.ready?.(frame)) notReady.delete(i)
     const text = frame.message?.text
-    const t0 = text === undefined ? undefined : started.get(text)
-    if (t0 !== undefined && text !== undefined) {
-      const ms = performance.now() - t0
+    const posted = text === undefined ? undefined : started.get(text)
+    if (posted !== undefined && text !== undefined) {
+      const ms = arrivedMs - posted.t0
       latencies.push(ms)
-      target.record?.(i, ms, t0 - measuringFrom)
-      started.delete(text)
+      target.record?.(i, ms, posted.t0 - measuringFrom, posted.post)
+      if (--posted.owed === 0) started.delete(text)
     }
   })
   for (let waited = 0; notReady.size > 0; waited += 50) {
@@ -158,9 +175,9 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
       measuringFrom = due
       generatorDelay.enable()
     }
-    if (k >= warmup) started.set(text, performance.now())
+    if (k >= warmup) started.set(text, { t0: performance.now(), post: k - warmup, owed: target.framesPerPost ?? 1 })
     const first = target.firstMeasured ?? 0
-    const posted = target.post(first + Math.floor(Math.random() * (n - first)), text)
+    const posted = target.post(first + Math.floor(Math.random() * ((target.targets ?? n) - first)), text)
     posted.catch(() => {}) // reported by the Promise.all below, not as an unhandled rejection
     posts.push(posted)
   }
@@ -169,7 +186,10 @@ export async function pushLatencies(n: number, ratePerS: number, durationS: numb
   generatorDelay.disable()
   await background?.stop()
   await closeSockets(sockets)
-  if (started.size) fail(`${started.size} of ${total - warmup} frames never arrived within 5 s of the last POST`)
+  if (started.size) {
+    const missing = [...started.values()].reduce((sum, p) => sum + p.owed, 0)
+    fail(`${missing} of ${(total - warmup) * (target.framesPerPost ?? 1)} frames (of ${started.size} posts) never arrived within 5 s of the last POST`)
+  }
   return { latencies: latencies.sort((a, b) => a - b), generatorStallMs: generatorDelay.max / 1e6 }
 }
 
