@@ -1,10 +1,10 @@
-import { accentOnWhite, inkOn, shadeAwayFrom } from './color.js'
+import { shadeAwayFrom } from './color.js'
 
 /**
  * The panel's look: one accent colour, soft depth, readable type; 16 px inputs so iOS does not zoom.
  * `ink` is the text on the brand colour `c`, `focus` the brand colour where it shows on white.
  */
-export const panelCss = (c: string, side: 'left' | 'right', ink = inkOn(c), focus = accentOnWhite(c)) => `
+export const panelCss = (c: string, side: 'left' | 'right', ink: string, focus: string) => `
 .panel{position:fixed;bottom:92px;${side}:20px;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 120px));display:flex;flex-direction:column;
 background:#fff;color:#111827;border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(15,23,42,.28),0 2px 8px rgba(15,23,42,.08);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;animation:rise .22s ease-out;transform-origin:bottom ${side}}
