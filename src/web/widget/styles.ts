@@ -3,6 +3,7 @@ import { shadeAwayFrom } from './color.js'
 /**
  * The panel's look: one accent colour, soft depth, readable type; 16 px inputs so iOS does not zoom.
  * `ink` is the text on the brand colour `c`, `focus` the brand colour where it shows on white.
+ * Reduced motion needs no rule here: the launcher's sheet, in the same shadow root, stops every animation.
  */
 export const panelCss = (c: string, side: 'left' | 'right', ink: string, focus: string) => `
 .panel{position:fixed;bottom:92px;${side}:20px;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 120px));display:flex;flex-direction:column;
@@ -79,5 +80,4 @@ progress{width:100%;accent-color:${c}}
 .dragging .drop{display:grid;place-items:center;position:absolute;inset:0;background:rgba(255,255,255,.92);border:3px dashed ${c};border-radius:18px;font-weight:600;color:#111827}
 /* a phone, or a window zoomed to 200 % and more: the whole screen */
 @media (max-width:480px),(max-height:500px){.panel{inset:0;width:100%;height:100%;border-radius:0;bottom:auto}}
-@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 `
