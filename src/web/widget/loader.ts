@@ -42,6 +42,7 @@ function readOptions(script: HTMLScriptElement): WidgetOptions {
   }
 }
 
+// [hidden] for the whole shadow root, the panel's too: its elements' own display (grid, flex) must not show them
 const CSS = (o: WidgetOptions, ink: string, focus: string) => `
 :host{all:initial}
 .launch{position:fixed;bottom:20px;${o.position}:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;
@@ -50,7 +51,7 @@ background:${o.color};color:${ink};display:grid;place-items:center;box-shadow:0 
 .launch:focus-visible{outline:3px solid ${focus};outline-offset:3px}
 .badge{position:absolute;top:-2px;${o.position === 'left' ? 'left' : 'right'}:-2px;min-width:20px;height:20px;padding:0 6px;box-sizing:border-box;border-radius:10px;
 background:#e11d48;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;border:2px solid #fff}
-.badge[hidden]{display:none}
+[hidden]{display:none!important}
 .note{position:fixed;bottom:90px;${o.position}:20px;z-index:2147483000;max-width:240px;padding:10px 12px;border-radius:8px;
 background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(0,0,0,.22)}
 .note:empty{display:none}
