@@ -11,6 +11,12 @@ t.test('the widget fits its gzip budgets: 4 kB until opened (the loader), 16 kB 
   t.doesNotThrow(() => checkBudgets(sizes))
 })
 
+t.test('the widget chunk leaves out what only Node needs: the SDK uploads through XMLHttpRequest there, not a counted fetch stream', async (t) => {
+  const ui = (await buildWebAssets()).ui.body.toString()
+  t.ok(ui.includes('XMLHttpRequest'), 'the browser upload path is in')
+  t.notOk(ui.includes('TransformStream'), 'the Node upload path is not')
+})
+
 t.test('a part over its budget fails the build, naming the part', async (t) => {
   const { sizes } = await buildWebAssets()
   t.throws(() => checkBudgets(sizes, { loaderGzipBytes: WIDGET_BUDGETS.loaderGzipBytes, totalGzipBytes: sizes.totalGzipBytes - 1 }),

@@ -55,5 +55,6 @@ export function uploadFile(url: string, headers: Record<string, string>, file: B
   if (o.signal?.aborted) return Promise.reject(aborted())
   const form = new FormData()
   form.append('file', file, name)
-  return typeof XMLHttpRequest === 'function' ? viaXhr(url, headers, form, o) : viaFetch(url, headers, form, o)
+  // as a property of globalThis (undefined in Node), so that a browser-only bundle can define it away
+  return globalThis.XMLHttpRequest ? viaXhr(url, headers, form, o) : viaFetch(url, headers, form, o)
 }

@@ -42,15 +42,16 @@ function readOptions(script: HTMLScriptElement): WidgetOptions {
   }
 }
 
-const CSS = (o: WidgetOptions) => `
+// [hidden] for the whole shadow root, the panel's too: its elements' own display (grid, flex) must not show them
+const CSS = (o: WidgetOptions, ink: string, focus: string) => `
 :host{all:initial}
 .launch{position:fixed;bottom:20px;${o.position}:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;
-background:${o.color};color:${inkOn(o.color)};display:grid;place-items:center;box-shadow:0 6px 24px rgba(0,0,0,.22);transition:transform .2s}
+background:${o.color};color:${ink};display:grid;place-items:center;box-shadow:0 6px 24px rgba(0,0,0,.22);transition:transform .2s}
 .launch:hover{transform:scale(1.06)}
-.launch:focus-visible{outline:3px solid ${accentOnWhite(o.color)};outline-offset:3px}
+.launch:focus-visible{outline:3px solid ${focus};outline-offset:3px}
 .badge{position:absolute;top:-2px;${o.position === 'left' ? 'left' : 'right'}:-2px;min-width:20px;height:20px;padding:0 6px;box-sizing:border-box;border-radius:10px;
 background:#e11d48;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;border:2px solid #fff}
-.badge[hidden]{display:none}
+[hidden]{display:none!important}
 .note{position:fixed;bottom:90px;${o.position}:20px;z-index:2147483000;max-width:240px;padding:10px 12px;border-radius:8px;
 background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(0,0,0,.22)}
 .note:empty{display:none}
@@ -63,7 +64,9 @@ function start(script: HTMLScriptElement): void {
   const hostEl = document.createElement('div')
   hostEl.setAttribute('data-chat-widget', '')
   const root = hostEl.attachShadow({ mode: 'open' })
-  adoptCss(root, CSS(options))
+  const ink = inkOn(options.color)
+  const focus = accentOnWhite(options.color)
+  adoptCss(root, CSS(options, ink, focus))
   const launcher = document.createElement('button')
   launcher.className = 'launch'
   launcher.type = 'button'
@@ -94,7 +97,8 @@ function start(script: HTMLScriptElement): void {
 
   const listeners: ((m: Message) => void)[] = []
   const host: Host = {
-    options, root, launcher, listeners,
+    options, root, launcher, listeners, ink, focus,
+    adoptCss: (css) => adoptCss(root, css),
     setUnread: (n) => {
       unread = n
       badge.hidden = n === 0 || isOpen

@@ -1,3 +1,5 @@
+import { storageFor } from '../../../packages/client/src/storage.js'
+
 /** The widget's own keys beside the SDK's (chatSessionId, chatUserSessionId, chatSessionToken). */
 export const KEYS = {
   lastReadSeq: 'chatLastReadSeq',
@@ -8,24 +10,12 @@ export const KEYS = {
 
 type Key = (typeof KEYS)[keyof typeof KEYS]
 
-// storage can throw (blocked cookies, sandboxed frames): the chat then lasts one page view
-const memory = new Map<string, string>()
+// the SDK's store: localStorage, or memory where storage throws (blocked cookies, sandboxed frames),
+// so the chat then lasts one page view
+const store = storageFor('local')
 
-export function load(key: Key): string | null {
-  try {
-    return localStorage.getItem(key)
-  } catch {
-    return memory.get(key) ?? null
-  }
-}
-
-export function save(key: Key, value: string): void {
-  try {
-    localStorage.setItem(key, value)
-  } catch {
-    memory.set(key, value)
-  }
-}
+export const load = (key: Key): string | null => store.getItem(key)
+export const save = (key: Key, value: string): void => store.setItem(key, value)
 
 /**
  * Messages sent but not yet stored, as [clientMessageId, text]: a page reloaded (or a tab closed) while

@@ -1,21 +1,21 @@
-import { accentOnWhite, inkOn, shadeAwayFrom } from './color.js'
+import { shadeAwayFrom } from './color.js'
 
 /**
  * The panel's look: one accent colour, soft depth, readable type; 16 px inputs so iOS does not zoom.
  * `ink` is the text on the brand colour `c`, `focus` the brand colour where it shows on white.
+ * Reduced motion and [hidden] need no rules here: the launcher's sheet, in the same shadow root, stops every
+ * animation and hides every element with the attribute.
  */
-export const panelCss = (c: string, side: 'left' | 'right', ink = inkOn(c), focus = accentOnWhite(c)) => `
+export const panelCss = (c: string, side: 'left' | 'right', ink: string, focus: string) => `
 .panel{position:fixed;bottom:92px;${side}:20px;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 120px));display:flex;flex-direction:column;
 background:#fff;color:#111827;border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(15,23,42,.28),0 2px 8px rgba(15,23,42,.08);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;animation:rise .22s ease-out;transform-origin:bottom ${side}}
-.panel[hidden]{display:none}
 @keyframes rise{from{transform:translateY(12px) scale(.98)}to{transform:none}}
 header{flex:none;display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;background:linear-gradient(135deg,${c},color-mix(in srgb,${c} 70%,${shadeAwayFrom(ink)}));color:${ink}}
 .avatar{width:40px;height:40px;border-radius:50%;display:grid;place-items:center;font-weight:700;font-size:18px;background:rgba(255,255,255,.22);flex:none}
 .who{flex:1;min-width:0}
 h2{margin:0;font-size:17px;font-weight:650;letter-spacing:-.01em}
 .who p{margin:2px 0 0;font-size:13px;display:flex;align-items:center;gap:6px}
-.dot[hidden]{display:none}
 .dot{width:8px;height:8px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.5)}
 .dot.away{background:#cbd5e1}
 button{font:inherit;cursor:pointer}
@@ -46,7 +46,6 @@ input:focus,textarea:focus{outline:none;border-color:${focus};box-shadow:0 0 0 3
 .primary{border:0;border-radius:12px;padding:10px 14px;background:${c};color:${ink};font-weight:600}
 /* the rating form scrolls within half the panel, so the header and the conversation stay on screen when the panel is short (zoom) */
 .ended{flex:none;max-height:50%;overflow-y:auto;padding:14px 16px;display:grid;gap:10px;text-align:center;border-top:1px solid #eef0f4}
-.ended[hidden],.composer[hidden]{display:none}
 .net{font-size:12px;color:#92400e;background:#fef3c7;text-align:center}
 .net:empty{display:none}
 .composer{flex:none;display:flex;align-items:flex-end;gap:8px;padding:10px 12px 12px;border-top:1px solid #eef0f4;background:#fff}
@@ -79,5 +78,4 @@ progress{width:100%;accent-color:${c}}
 .dragging .drop{display:grid;place-items:center;position:absolute;inset:0;background:rgba(255,255,255,.92);border:3px dashed ${c};border-radius:18px;font-weight:600;color:#111827}
 /* a phone, or a window zoomed to 200 % and more: the whole screen */
 @media (max-width:480px),(max-height:500px){.panel{inset:0;width:100%;height:100%;border-radius:0;bottom:auto}}
-@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 `

@@ -19,6 +19,13 @@ export type WidgetOptions = {
 export type Host = {
   options: WidgetOptions
   root: ShadowRoot
+  /**
+   * The loader's colour and stylesheet helpers, lent to the chunk so it does not carry copies:
+   * `ink` is the text on the brand colour, `focus` the brand colour where it shows on white.
+   */
+  ink: string
+  focus: string
+  adoptCss: (css: string) => void
   launcher: HTMLButtonElement
   setUnread: (count: number) => void
   setOpen: (open: boolean) => void

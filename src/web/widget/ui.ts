@@ -3,7 +3,6 @@ import { h, linkified, timeOf } from '../shared/dom.js'
 import { createChatClient, type ChatApiError, type Message as WireMessage } from '../../../packages/client/src/index.js'
 import { randomId } from '../../../packages/client/src/storage.js'
 import { afterChat } from './after-chat.js'
-import { adoptCss } from './css.js'
 import { attachmentList, uploadBubble } from './files.js'
 import { STRINGS } from './i18n.js'
 import { AGENT_ICON, CLIP_ICON, CLOSE_ICON, icon, SEND_ICON } from './icons.js'
@@ -20,7 +19,7 @@ const AVAILABILITY_FRESH_MS = 30_000
 export function mount(host: Host): UI {
   const { options: o, root } = host
   const t = STRINGS[o.locale]
-  adoptCss(root, panelCss(o.color, o.position))
+  host.adoptCss(panelCss(o.color, o.position, host.ink, host.focus))
   const client = createChatClient({ baseUrl: o.origin, apiKey: o.apiKey, storage: 'local' })
   client.setActive(false)
 
