@@ -10,20 +10,19 @@
  */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
 const LONE_SURROGATE = /\p{Cs}/u
-const NUL = /\u0000/
 
-/** Where in `value` a string or key matches `bad` (`comment`, `attachments.0`), if anywhere. */
-function stringAt(value: unknown, bad: RegExp): string | undefined {
+/** Where in `value` a string or key is `bad` (`comment`, `attachments.0`), if anywhere. */
+function stringAt(value: unknown, bad: (s: string) => boolean): string | undefined {
   // a stack, not recursion: 64 KiB of `[` nests deeper than the call stack goes
   const pending: [unknown, string][] = [[value, '']]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [v, path] = next
     if (typeof v === 'string') {
-      if (bad.test(v)) return path || 'body'
+      if (bad(v)) return path || 'body'
     } else if (typeof v === 'object' && v !== null) {
       for (const [key, inner] of Object.entries(v)) {
         const at = path ? `${path}.${key}` : key
-        if (bad.test(key)) return at
+        if (bad(key)) return at
         pending.push([inner, at])
       }
     }
@@ -35,9 +34,9 @@ function stringAt(value: unknown, bad: RegExp): string | undefined {
 export function loneSurrogateAt(text: string, value: unknown): string | undefined {
   // the substring search first: a third of the regex's cost on a body without escapes
   if (!text.includes('\\u') || !SURROGATE_ESCAPE.test(text)) return undefined
-  return stringAt(value, LONE_SURROGATE)
+  return stringAt(value, (s) => LONE_SURROGATE.test(s))
 }
 
 /** Where the parsed JSON `value` of `text` holds a NUL character, if anywhere. */
 export const nulAt = (text: string, value: unknown): string | undefined =>
-  text.includes('\\u0000') ? stringAt(value, NUL) : undefined
+  text.includes('\\u0000') ? stringAt(value, (s) => s.includes('\u0000')) : undefined
