@@ -13,8 +13,8 @@ import { clientErrorHandler, envelopeFor } from './http/errors.js'
 import { errWithoutValues } from './http/log-errors.js'
 import { compileValidator, schemaController } from './http/schema-compilers.js'
 import { refuseBodyWhereNoneIsTaken } from './http/bodyless.js'
-import { loneSurrogateError } from './chat/errors.js'
-import { loneSurrogateAt } from './http/lone-surrogates.js'
+import { loneSurrogateError, nulError } from './chat/errors.js'
+import { loneSurrogateAt, nulAt } from './http/lone-surrogates.js'
 import { bodyDeadline, LINGER_MS, lingerOverUnreadBody } from './http/request-deadline.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -127,7 +127,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(compileValidator)
   // Only JSON bodies are accepted (others are 415); an empty JSON body is "no body", since
   // clients often send the header on body-less POSTs such as /close. A string with a lone
-  // surrogate anywhere in the body refuses the body (http/lone-surrogates.ts); Telegram's
+  // surrogate or a NUL anywhere in the body refuses the body (http/lone-surrogates.ts); Telegram's
   // webhook takes it (routes/api/telegram/webhook.ts).
   app.removeAllContentTypeParsers()
   const parseJson = app.getDefaultJsonParser('error', 'error')
@@ -135,8 +135,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const text = body.toString()
     if (text.trim() === '') return done(null, undefined)
     return parseJson(req, text, (err, value) => {
-      const at = err ? undefined : loneSurrogateAt(text, value)
-      return at === undefined ? done(err, value) : done(loneSurrogateError(at), undefined)
+      if (err) return done(err, undefined)
+      const surrogateAt = loneSurrogateAt(text, value)
+      if (surrogateAt !== undefined) return done(loneSurrogateError(surrogateAt), undefined)
+      const nulField = nulAt(text, value)
+      return nulField === undefined ? done(null, value) : done(nulError(nulField), undefined)
     })
   })
   app.addHook('onRoute', refuseBodyWhereNoneIsTaken)

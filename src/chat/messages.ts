@@ -3,7 +3,7 @@ import { isPool, type Executor } from '../db/client.js'
 import { preparedStatement } from '../db/prepared.js'
 import { chatMessages, chatSessions } from '../db/schema.js'
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js'
-import { loneSurrogateError, notFound, sessionClosed, validationError } from './errors.js'
+import { loneSurrogateError, notFound, nulError, sessionClosed, validationError } from './errors.js'
 import { isUuid } from './ids.js'
 import { appendVariant } from './message-append.js'
 import { appendBatched } from './message-append-batch.js'
@@ -43,7 +43,7 @@ export function assertMessageText(text: string, field = 'text', mayBeEmpty = fal
     throw validationError(`${field} must be at most ${MAX_TEXT_CHARS} characters`, [{ field, message: `${field} is too long` }])
   }
   // Postgres text cannot hold U+0000: refused here, a Telegram reply gets told instead of failing its update on every attempt
-  if (text.includes('\u0000')) throw validationError(`${field} must not contain NUL (U+0000) characters`, [{ field, message: `${field} contains a NUL character` }])
+  if (text.includes('\u0000')) throw nulError(field)
   // HTTP bodies and frames holding one are refused before here (http/lone-surrogates.ts); a Telegram reply's JSON is not
   if (LONE_SURROGATE.test(text)) throw loneSurrogateError(field)
 }

@@ -25,7 +25,7 @@ export async function rateSession(db: Executor, events: Publisher, siteId: strin
   if (!isUuid(sessionId)) throw notFound('Session')
   const comment = input.comment?.trim() || null
   if (comment !== null && Array.from(comment).length > MAX_RATING_COMMENT_CHARS) {
-    throw validationError(`comment must be at most ${MAX_RATING_COMMENT_CHARS} characters`, [{ field: 'comment', message: 'comment is too long' }])
+    throw validationError(`comment must be at most ${MAX_RATING_COMMENT_CHARS} characters`, [{ field: 'comment', location: 'body', message: 'comment is too long' }])
   }
   const [rated] = await db.update(chatSessions)
     .set({ ratingScore: input.score, ratingComment: comment, ratedAt: sql`date_trunc('milliseconds', now())`, updatedAt: sql`now()` })

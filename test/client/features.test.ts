@@ -54,10 +54,14 @@ t.test('markRead() records what the visitor saw; an agent\'s read arrives as a r
     await w.reply(session.id, 'two')
     await delivered(v, 2)
     await v.client.markRead()
+    t.equal(v.client.session?.visitorReadSeq, 2, `${transport}: session shows the visitor's own read mark`)
     await waitFor('visitorReadSeq', async () => (await adminView(session.id)).session.visitorReadSeq === 2 || undefined)
     await app.inject({ method: 'POST', url: `/api/chat/sessions/${session.id}/read`, headers: bearer(w.agent) })
     await waitFor(`the agent's read (${transport})`, () => reads.includes(2) || undefined, 15_000)
     t.same(reads, [2], `${transport}: the agent has seen up to seq 2, told once`)
+    t.equal(v.client.session?.agentReadSeq, 2, `${transport}: session shows the agent's read mark`)
+    await v.client.markRead(1)
+    t.equal(v.client.session?.visitorReadSeq, 2, `${transport}: the visitor's read mark never moves back`)
   }
 })
 
@@ -101,6 +105,7 @@ t.test('rate() rates a closed session once; transcript() surfaces the server\'s 
   await closeSession(session.id)
   await waitFor('the closed status', () => v.client.session?.status === 'closed' || undefined)
   t.match(await v.client.rate(4, 'Quick and kind'), { score: 4, comment: 'Quick and kind' })
+  t.match(v.client.session?.rating, { score: 4, comment: 'Quick and kind' }, 'session shows the rating at once')
   t.match((await adminView(session.id)).session.rating, { score: 4, comment: 'Quick and kind' }, 'the agent sees it')
   t.match(await v.client.rate(5).catch((e: unknown) => e), { status: 409, code: 'CONFLICT' }, 'a second rating is refused')
   // emailing it is the server's part (tested with its routes); the widget test sees the 202 through the SDK

@@ -63,14 +63,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     // the public Session's lastSeq follows what is held (no event of its own: each message had one),
     // so the next `session` event (a close, say) carries it current, not the one from start()
-    if (session && lastSeq() > session.lastSeq) session = { ...session, lastSeq: lastSeq() }
+    if (session && lastSeq() > session.lastSeq) patch({ lastSeq: lastSeq() })
     clearTimeout(gapTimer)
     if (ahead.size) gapTimer = setTimeout(() => void catchUp().catch(() => {}), GAP_WAIT_MS)
   }
 
+  /** Keeps `session` current between starts with what the client learns; the change's own event (or call) tells it. */
+  const patch = (fields: Partial<Session>) => void (session &&= { ...session, ...fields })
+
   function readUpTo(seq: number | undefined): void {
     if (seq === undefined || seq <= agentReadSeq) return
     agentReadSeq = seq
+    patch({ agentReadSeq: seq })
     emit('read', { reader: 'agent', seq })
   }
 
@@ -262,16 +266,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     async markRead(seq = lastSeq()) {
       if (!session || seq <= markedSeq) return
+      const { id } = session
       const before = markedSeq
       markedSeq = seq
-      if (live.send({ type: 'read', seq })) return
-      try {
-        await call('POST', inSession('/read'), { seq } satisfies ReadBody)
-      } catch (err) {
-        // not recorded: the next markRead(seq) tries again instead of taking it as done
-        if (markedSeq === seq) markedSeq = before
-        throw err
+      if (!live.send({ type: 'read', seq })) {
+        try {
+          await call('POST', inSession('/read'), { seq } satisfies ReadBody)
+        } catch (err) {
+          // not recorded: the next markRead(seq) tries again instead of taking it as done
+          if (markedSeq === seq) markedSeq = before
+          throw err
+        }
       }
+      // as the server records it: never back, and at most the last seq
+      if (session?.id === id) patch({ visitorReadSeq: Math.max(session.visitorReadSeq, Math.min(seq, lastSeq())) })
     },
     async upload(file, name, o: UploadOptions = {}): Promise<Attachment> {
       await ensureSession()
@@ -279,6 +287,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     async rate(score, comment) {
       const { rating } = await call<RatingData>('POST', inSession('/rating'), { score, ...(comment ? { comment } : {}) } satisfies RatingBody)
+      patch({ rating })
       return rating
     },
     async transcript() {

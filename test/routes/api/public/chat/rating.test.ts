@@ -73,6 +73,18 @@ t.test('rating input and access: bad bodies are 400, wrong credentials 401, anot
   t.equal((await rate(app, s, { score: 3, comment: '   ' })).json().data.rating.comment, null, 'a blank comment is none')
 })
 
+t.test('a comment too long or holding a NUL is a 400 naming the field in the body, as schema errors do', async (t) => {
+  const app = await buildTestApp(t)
+  const agent = await makeStaff(app)
+  const s = await makeSession(app, await makeSite(app), { firstMessage: 'hello' })
+  await close(app, agent, s)
+  for (const [comment, said] of [['é'.repeat(1001), /at most 1000/], ['nul\u0000', /NUL/]] as const) {
+    const res = await rate(app, s, { score: 5, comment })
+    t.equal(res.statusCode, 400)
+    t.match(res.json().error, { code: 'VALIDATION_ERROR', message: said, details: [{ field: 'comment', location: 'body' }] }, String(said))
+  }
+})
+
 t.test('a comment with a lone surrogate is a 400, not stored as U+FFFD, and the chat can still be rated', async (t) => {
   const app = await buildTestApp(t)
   const agent = await makeStaff(app)

@@ -138,6 +138,16 @@ t.test('a bad value of a field that may be null is one detail saying what is wro
   }
 })
 
+t.test('a NUL character in a contact field is a 400 naming the field, as a schema error would', async (t) => {
+  const app = await sharedTestApp()
+  const site = await makeSite(app)
+  for (const field of ['name', 'phone', 'firstMessage']) {
+    const res = await app.inject(startSessionRequest(site, { [field]: 'a\u0000b' }))
+    t.equal(res.statusCode, 400, field)
+    t.match(res.json().error, { code: 'VALIDATION_ERROR', message: new RegExp(`^${field} .*NUL`), details: [{ field, location: 'body' }] }, field)
+  }
+})
+
 t.test('4000 emoji are one character each and accepted as firstMessage', async (t) => {
   const app = await sharedTestApp()
   const s = await makeSession(app, await makeSite(app), { firstMessage: '😀'.repeat(4000) })
