@@ -10,10 +10,11 @@
  * from its own location (the project root for `npm start`, git and node_modules; drizzle/; the
  * web sources esbuild bundles at start) is the project's own. Test processes run in the copy
  * (tap's project root), so what they find from the working folder is there too. The copy sits
- * inside the project (under node_modules/.cache), so packages resolve as from the project.
+ * inside the project (under node_modules/.cache), so packages resolve as from the project; the
+ * run removes it at its end.
  * Stack traces point at the .ts copies (inline source maps).
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -21,7 +22,8 @@ import { build } from 'esbuild'
 /** Folders left out of the copy: installed, generated or written by the tests themselves. */
 const NOT_COPIED = new Set(['node_modules', '.git', '.tap', '.data', 'test-artifacts'])
 
-export const testTreeDir = (root: string) => join(root, 'node_modules', '.cache', 'livechat', 'test-tree')
+/** Where runs put their copies: each its own, so runs side by side in one project do not meet. */
+export const testTreesDir = (root: string) => join(root, 'node_modules', '.cache', 'livechat')
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -38,10 +40,10 @@ function withoutTsx(pkgJson: string): string {
   return JSON.stringify(pkg, null, 2)
 }
 
-/** Copies the project to testTreeDir(root) and compiles its .ts files in place there; returns the copy's path. */
+/** Copies the project to a new folder under testTreesDir(root) and compiles its .ts files in place there; returns the copy's path. */
 export async function makeTestTree(root: string): Promise<string> {
-  const out = testTreeDir(root)
-  rmSync(out, { recursive: true, force: true })
+  mkdirSync(testTreesDir(root), { recursive: true })
+  const out = mkdtempSync(join(testTreesDir(root), 'test-tree-'))
   // entry by entry: the copy is inside the project
   for (const entry of readdirSync(root)) {
     if (!NOT_COPIED.has(entry)) cpSync(join(root, entry), join(out, entry), { recursive: true, verbatimSymlinks: true })

@@ -5,7 +5,7 @@
  * the project (scripts/test-tree.ts), and prints a plain "N passed, M failed" line for CI.
  */
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, readdirSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
 import { join, relative, resolve as resolvePath } from 'node:path'
 import postgres from 'postgres'
 import { connectDb } from '../src/db/client.js'
@@ -50,7 +50,10 @@ async function main(): Promise<number> {
   const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
   // the cluster runs in a session of its own (see src/db/cluster.ts): an interrupted run stops it too
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void server.stop().finally(() => process.exit(130)))
+    process.once(signal, () => void server.stop().finally(() => {
+      rmSync(tree, { recursive: true, force: true })
+      process.exit(130)
+    }))
   }
   const adminUrl = server.url
   try {
@@ -82,10 +85,11 @@ async function main(): Promise<number> {
         resolve(c ?? 1)
       })
     })
-    // screenshots of failed browser tests, where they are looked for
-    if (existsSync(join(tree, ARTIFACTS))) cpSync(join(tree, ARTIFACTS), ARTIFACTS, { recursive: true })
     return code
   } finally {
+    // screenshots of failed browser tests, where they are looked for
+    if (existsSync(join(tree, ARTIFACTS))) cpSync(join(tree, ARTIFACTS), ARTIFACTS, { recursive: true })
+    rmSync(tree, { recursive: true, force: true })
     await server.stop()
   }
 }
