@@ -1,20 +1,22 @@
 /**
  * `npm test` after type-check and lint: starts one real Postgres for the whole run (the
  * embedded one, in a temporary folder, unless TEST_DATABASE_URL points at a server),
- * migrates a template database that every test file clones, runs tap, and prints a plain
- * "N passed, M failed" line for CI.
+ * migrates a template database that every test file clones, runs tap on the compiled copy of
+ * the project (scripts/test-tree.ts), and prints a plain "N passed, M failed" line for CI.
  */
 import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
+import { join, relative, resolve as resolvePath } from 'node:path'
 import postgres from 'postgres'
 import { connectDb } from '../src/db/client.js'
 import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { gateTestFiles, skipReason } from './system-requirements.js'
 import { buildTapIfStale } from './tap-build.js'
+import { makeTestTree } from './test-tree.js'
 
 export const TEMPLATE_DB = 'chat_template'
+const ARTIFACTS = 'test-artifacts'
 
 const stripAnsi = (s: string) => s.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')
 
@@ -44,10 +46,14 @@ async function main(): Promise<number> {
   const { files, refused, skippedFiles } = testFiles(args)
   if (refused) return 1
   await buildTapIfStale(process.cwd())
+  const tree = await makeTestTree(process.cwd())
   const server = await existingOrTemporaryPostgres(process.env.TEST_DATABASE_URL, 'livechat-test-')
   // the cluster runs in a session of its own (see src/db/cluster.ts): an interrupted run stops it too
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void server.stop().finally(() => process.exit(130)))
+    process.once(signal, () => void server.stop().finally(() => {
+      rmSync(tree, { recursive: true, force: true })
+      process.exit(130)
+    }))
   }
   const adminUrl = server.url
   try {
@@ -62,7 +68,9 @@ async function main(): Promise<number> {
     await handle.close()
 
     const code = await new Promise<number>((resolve) => {
-      const child = spawn('npx', ['tap', ...args.filter((a) => !isTestFile(a)), ...files], {
+      const compiled = files.map((f) => relative(process.cwd(), resolvePath(f)).replace(/\.ts$/, '.js'))
+      const child = spawn('npx', ['tap', ...args.filter((a) => !isTestFile(a)), ...compiled], {
+        cwd: tree,
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, TEST_DATABASE_URL: adminUrl, TEST_TEMPLATE_DB: TEMPLATE_DB },
       })
@@ -79,6 +87,9 @@ async function main(): Promise<number> {
     })
     return code
   } finally {
+    // screenshots of failed browser tests, where they are looked for
+    if (existsSync(join(tree, ARTIFACTS))) cpSync(join(tree, ARTIFACTS), ARTIFACTS, { recursive: true })
+    rmSync(tree, { recursive: true, force: true })
     await server.stop()
   }
 }
