@@ -11,13 +11,16 @@
  * web sources esbuild bundles at start) is the project's own. Test processes run in the copy
  * (tap's project root), so what they find from the working folder is there too. The copy sits
  * inside the project (under node_modules/.cache), so packages resolve as from the project; the
- * run removes it at its end.
+ * run removes it at its end. Imports named in tsconfig's `paths` (typebox's CommonJS build)
+ * point where tsx points them in production.
  * Stack traces point at the .ts copies (inline source maps).
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import ts from 'typescript'
 
 /** Folders left out of the copy: installed, generated or written by the tests themselves. */
 const NOT_COPIED = new Set(['node_modules', '.git', '.tap', '.data', 'test-artifacts'])
@@ -38,6 +41,18 @@ function withoutTsx(pkgJson: string): string {
   const pkg = JSON.parse(pkgJson) as { tap?: { 'node-arg'?: string[] } }
   if (pkg.tap) pkg.tap['node-arg'] = (pkg.tap['node-arg'] ?? []).filter((a) => a !== '--import=tsx')
   return JSON.stringify(pkg, null, 2)
+}
+
+/**
+ * The tsconfig `paths` of the project as `"specifier"` → `"file URL"` (quoted, as they stand in
+ * an import), so the copy loads what tsx loads in production (typebox's CommonJS build).
+ */
+function pathImports(root: string): [string, string][] {
+  const { config } = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(join(root, 'tsconfig.json'), 'utf8'))
+  const paths = (config as { compilerOptions?: { paths?: Record<string, string[]> } }).compilerOptions?.paths ?? {}
+  const resolve = createRequire(join(root, 'package.json')).resolve
+  return Object.entries(paths).flatMap(([specifier, [target]]) =>
+    target === undefined ? [] : [[JSON.stringify(specifier), JSON.stringify(pathToFileURL(resolve(join(root, target))).href)]])
 }
 
 /** Copies the project to a new folder under testTreesDir(root) and compiles its .ts files in place there; returns the copy's path. */
@@ -64,9 +79,11 @@ export async function makeTestTree(root: string): Promise<string> {
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, useDefineForClassFields: true } },
     logLevel: 'warning',
   })
+  const aliases = pathImports(root)
   for (const file of outputFiles) {
     const source = join(root, relative(out, file.path)).replace(/\.js$/, '.ts')
-    writeFileSync(file.path, file.text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(source).href)))
+    const text = aliases.reduce((t, [specifier, url]) => t.replaceAll(`from ${specifier}`, `from ${url}`), file.text)
+    writeFileSync(file.path, text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(source).href)))
   }
   if (!existsSync(join(out, 'src', 'app.js'))) throw new Error(`the test tree in ${out} was not compiled`)
   return out
