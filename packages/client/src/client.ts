@@ -1,5 +1,6 @@
 import { requestJson, retryable, retryDelayMs, retryWait } from './http.js'
 import { liveUpdates } from './live.js'
+import { messageLog } from './message-log.js'
 import { KEYS, randomId, storageFor } from './storage.js'
 import { ChatApiError, type Attachment, type Availability, type ChatClient, type ChatClientOptions, type ChatEvents, type ConnectionState, type Message, type SendOptions, type Session, type StartDetails, type UploadOptions } from './types.js'
 import { uploadFile } from './upload.js'
@@ -19,11 +20,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const storage = storageFor(options.storage)
   // keyed by event name; `on` and `emit` keep each set's listeners to their event's argument type
   const listeners = new Map<keyof ChatEvents, Set<(value: never) => void>>()
-  const messages: Message[] = []
-  /** messages received ahead of a gap, by seq */
-  const ahead = new Map<number, Message>()
-  /** send() calls waiting for their message to be delivered, by seq */
-  const waiting = new Map<number, (() => void)[]>()
   let session: Session | undefined
   let starting: Promise<Session> | undefined
   let sendQueue: Promise<unknown> = Promise.resolve()
@@ -39,7 +35,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const emit = <E extends keyof ChatEvents>(event: E, value: ChatEvents[E]) => {
     for (const fn of listeners.get(event) ?? []) (fn as (v: ChatEvents[E]) => void)(value)
   }
-  const lastSeq = () => messages[messages.length - 1]?.seq ?? 0
+  const log = messageLog((m) => emit('message', m))
+  const { lastSeq } = log
   const sessionId = () => storage.getItem(KEYS.sessionId)
   const token = () => storage.getItem(KEYS.token)
   const headers = () => {
@@ -51,21 +48,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const call = <T>(method: string, path: string, body?: unknown) => requestJson<T>(base + path, headers(), method, body)
   const inSession = (path: string) => `/sessions/${sessionId()}${path}`
 
-  /** Delivers what is next in seq order, once; holds what is ahead of a gap and fetches the gap if it stays open. */
+  /** Delivers what is next in seq order, once; fetches a gap that stays open. */
   function take(list: readonly Message[]): void {
-    for (const m of list) if (m.sessionId === session?.id && m.seq > lastSeq()) ahead.set(m.seq, m)
-    for (let next = ahead.get(lastSeq() + 1); next; next = ahead.get(lastSeq() + 1)) {
-      ahead.delete(next.seq)
-      messages.push(next)
-      emit('message', next)
-      for (const done of waiting.get(next.seq) ?? []) done()
-      waiting.delete(next.seq)
-    }
+    const gap = log.take(list, session?.id)
     // the public Session's lastSeq follows what is held (no event of its own: each message had one),
     // so the next `session` event (a close, say) carries it current, not the one from start()
     if (session && lastSeq() > session.lastSeq) patch({ lastSeq: lastSeq() })
     clearTimeout(gapTimer)
-    if (ahead.size) gapTimer = setTimeout(() => void catchUp().catch(() => {}), GAP_WAIT_MS)
+    if (gap) gapTimer = setTimeout(() => void catchUp().catch(() => {}), GAP_WAIT_MS)
   }
 
   /** Keeps `session` current between starts with what the client learns; the change's own event (or call) tells it. */
@@ -80,8 +70,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function setSession(next: Session): void {
     if (session?.id !== next.id) {
-      messages.length = 0
-      ahead.clear()
+      log.clear()
       agentReadSeq = markedSeq = 0
     }
     const changed = JSON.stringify(session) !== JSON.stringify(next)
@@ -95,11 +84,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function stopLive(): void {
     live.stop()
     liveFor = undefined
-  }
-
-  function release(): void {
-    for (const list of waiting.values()) for (const done of list) done()
-    waiting.clear()
   }
 
   function setStatus(status: Session['status']): void {
@@ -120,7 +104,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function forget(): void {
     stopLive()
-    release()
+    log.release()
     storage.removeItem(KEYS.sessionId)
     storage.removeItem(KEYS.token)
     session = undefined
@@ -210,7 +194,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       try {
         const { message } = await call<SendMessageData>('POST', inSession('/messages'), { text, clientMessageId, ...(o.attachments ? { attachments: o.attachments } : {}) })
         take([message])
-        if (message.seq > lastSeq() && !closed) await new Promise<void>((done) => waiting.set(message.seq, [...(waiting.get(message.seq) ?? []), done]))
+        if (message.seq > lastSeq() && !closed) await log.delivered(message.seq)
         return message
       } catch (err) {
         if (err instanceof ChatApiError && err.status === 409) setStatus('closed')
@@ -222,7 +206,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const client: ChatClient = {
     get messages() {
-      return messages
+      return log.messages
     },
     get session() {
       return session
@@ -301,14 +285,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       const proof = session?.status === 'closed' ? token() : null
       forget()
       if (proof) storage.setItem(KEYS.token, proof)
-      messages.length = 0
-      ahead.clear()
+      log.clear()
     },
     close() {
       closed = true
       stopLive()
       clearTimeout(gapTimer)
-      release()
+      log.release()
       setConnection('offline')
     },
   }
