@@ -154,13 +154,19 @@ function whatTheLogSays(log: string, from: number): string {
   }
 }
 
-/** Starts the cluster on `port` (127.0.0.1 and a socket in /tmp) and waits until it takes connections. */
+/**
+ * Starts the cluster on `port` (TCP on localhost only) and waits until it takes connections.
+ * No Unix socket: everything connects over TCP, and a socket's lock file in /tmp left by a
+ * Postgres that was killed, as another user, on the same port (say, a normal user's project
+ * on this machine) stopped the start with "could not open lock file: Permission denied".
+ */
 export async function startCluster(clusterDir: string, port: number): Promise<void> {
   const bin = await binDir()
   const log = join(clusterDir, 'server.log')
   const logSize = existsSync(log) ? statSync(log).size : 0
   try {
-    await asPostgres(join(bin, 'pg_ctl'), ['-D', clusterDir, '-l', log, '-o', `-p ${port}`, '-w', '-t', '60', 'start'])
+    // pg_ctl hands -o to a shell: '' is an empty list of socket folders
+    await asPostgres(join(bin, 'pg_ctl'), ['-D', clusterDir, '-l', log, '-o', `-p ${port} -k ''`, '-w', '-t', '60', 'start'])
   } catch (err) {
     throw new ClusterError((err as Error).message + whatTheLogSays(log, logSize))
   }
