@@ -128,11 +128,17 @@ t.test('a batch that deadlocks with another writer is retried send by send, and 
   const app = await buildTestApp(t)
   const site = await makeSite(app)
   const sessions = await Promise.all(Array.from({ length: 4 }, () => makeSession(app, site)))
+  // Postgres aborts whichever waiter checks for a deadlock first once the cycle exists, and each
+  // checks once, deadlock_timeout after it began to wait: at the default 1 s, a loaded machine
+  // that took over a second to form the cycle let the writer check first (a 40P01 here). The
+  // batch waits first; with 5 s on both sides it also checks first.
+  await app.db.$client`do $$ begin execute format('alter database %I set deadlock_timeout = %L', current_database(), '5s'); end $$`
   const { db } = await countingDb(t, 4)
   // the batch will hold `first` (it locks in id order) and wait for `second`, which this transaction holds
   const [first, second] = sessions.slice(2).map((s) => s.id).sort()
   const writer = await app.db.$client.reserve()
   t.teardown(() => writer.release())
+  await writer`set deadlock_timeout = '5s'`
   await writer`begin`
   await writer`select id from chat_sessions where id = ${second ?? ''} for update`
   // one send runs alone, the next three queue behind it and go as one batch
