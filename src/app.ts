@@ -139,7 +139,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const surrogateAt = loneSurrogateAt(text, value)
       if (surrogateAt !== undefined) return done(loneSurrogateError(surrogateAt), undefined)
       const nulField = nulAt(text, value)
-      return nulField === undefined ? done(null, value) : done(nulError(nulField), undefined)
+      return nulField === undefined ? done(null, value) : done(nulError(nulField, 'body'), undefined)
     })
   })
   app.addHook('onRoute', refuseBodyWhereNoneIsTaken)

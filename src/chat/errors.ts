@@ -21,6 +21,6 @@ export const conflict = (message: string) => new ChatError(409, 'CONFLICT', mess
 /** A string holding a lone UTF-16 surrogate, which has no UTF-8 form (Postgres would store U+FFFD). */
 export const loneSurrogateError = (field: string) =>
   validationError(`${field} is not valid Unicode`, [{ field, message: `${field} contains a lone surrogate` }])
-/** Postgres text cannot hold U+0000; the detail says where, as the schema's own errors do. */
-export const nulError = (field: string) =>
-  validationError(`${field} must not contain NUL (U+0000) characters`, [{ field, location: 'body', message: `${field} contains a NUL character` }])
+/** Postgres text cannot hold U+0000; for a request body the detail says so, as the schema's own errors do. */
+export const nulError = (field: string, location?: 'body') =>
+  validationError(`${field} must not contain NUL (U+0000) characters`, [{ field, ...(location ? { location } : {}), message: `${field} contains a NUL character` }])

@@ -2,8 +2,9 @@
  * Strings a JSON body can carry but Postgres text cannot store as sent. A lone UTF-16
  * surrogate has no UTF-8 form: Postgres would store it as U+FFFD, so a name, a note or an id
  * would not come back as sent (and two different ids would be one). A NUL (U+0000) cannot be
- * stored at all. Bodies and socket frames are refused whole when one of their strings holds
- * one, wherever it is, naming that field. Text decoded from UTF-8 never holds a lone surrogate
+ * stored at all. Bodies are refused whole when one of their strings holds either, wherever it
+ * is, naming that field; so are socket frames for a lone surrogate (a NUL in a frame's text
+ * is refused where every message text is checked, chat/messages.ts). Text decoded from UTF-8 never holds a lone surrogate
  * (malformed bytes become U+FFFD), and JSON holds no raw control characters, so only a
  * `\uD800`-`\uDFFF` or `\u0000` escape can bring one in; most JSON has none (JSON.stringify
  * writes emoji as they are), and only JSON that has one is walked.
