@@ -97,7 +97,8 @@ async function firstContact(config: Config, databaseUrl: string): Promise<void> 
 }
 
 /** The innermost cause's message: a driver's "connect ECONNREFUSED …", not the statement that met it. */
-const rootMessage = (err: unknown): string => err instanceof Error && err.cause instanceof Error ? rootMessage(err.cause) : String((err as Error | undefined)?.message ?? err)
+const rootMessage = (err: unknown): string =>
+  err instanceof Error && err.cause instanceof Error && err.cause !== err ? rootMessage(err.cause) : String((err as Error | undefined)?.message ?? err)
 
 /**
  * The app and the configured admin and site. The database was reached, so a database that goes
