@@ -46,9 +46,9 @@ await runBench('cross', async () => {
       const jwt = await staffToken(a.port, db.handle.db)
       // socket 2s watches session s on A (same instance), socket 2s + 1 the same session on B (cross)
       const onB = (socket: number) => socket % 2 === 1
-      const events = Math.round(RATE_PER_S * DURATION_S)
-      const same = new Array<number>(events).fill(NaN)
-      const cross = new Array<number>(events).fill(NaN)
+      // each side's latency by the post's number (a missing frame fails the run in pushLatencies)
+      const sameOf = new Map<number, number>()
+      const crossOf = new Map<number, number>()
       const run = await pushLatencies(2 * SOCKETS, RATE_PER_S, DURATION_S, {
         socketUrl: (socket) => widgetSocketUrl(onB(socket) ? b.port : a.port, site.apiKey, sessions[socket >> 1]),
         targets: SOCKETS,
@@ -57,13 +57,14 @@ await runBench('cross', async () => {
         warmupS: WARMUP_S,
         // the server sends each socket its session status after its backlog
         ready: (frame) => frame.type === 'session',
-        record: (socket, ms, _postedMs, event) => { (onB(socket) ? cross : same)[event] = ms },
+        record: (socket, ms, _postedMs, event) => void (onB(socket) ? crossOf : sameOf).set(event, ms),
       })
       await a.stop()
       await b.stop()
-      const differences = cross.map((ms, event) => ms - (same[event] ?? NaN)).sort((x, y) => x - y)
-      same.sort((x, y) => x - y)
-      cross.sort((x, y) => x - y)
+      const ascending = (values: Iterable<number>) => [...values].sort((x, y) => x - y)
+      const differences = ascending([...crossOf].map(([event, ms]) => ms - (sameOf.get(event) ?? NaN)))
+      const same = ascending(sameOf.values())
+      const cross = ascending(crossOf.values())
       rows.push({ name: `${bus.name}, p50`, value: percentile(cross, 50), baseline: percentile(same, 50), baselineName: 'socket on A', unit: 'ms' })
       rows.push({ name: `${bus.name}, p99`, value: percentile(cross, 99), baseline: percentile(same, 99), baselineName: 'socket on A', unit: 'ms', target: { op: '≤', ratio: bus.target } })
       rows.push({ name: `${bus.name}, cross − same of each event, p50`, value: percentile(differences, 50), unit: 'ms' })
@@ -84,4 +85,3 @@ await runBench('cross', async () => {
     await db.stop()
   }
 })
-
