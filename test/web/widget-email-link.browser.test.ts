@@ -45,8 +45,10 @@ t.test('an email\'s link opens the chat with its conversation in another browser
   const third = await browser.newContext()
   t.teardown(() => third.close())
   const stranger = await third.newPage()
+  // the widget's own try of the link, not a fixed wait: one that ran out first would prove nothing
+  const tried = stranger.waitForResponse((r) => r.url().endsWith('/api/public/chat/resume'), { timeout: 30_000 })
   await stranger.goto(link)
-  await stranger.waitForTimeout(3000)
+  t.equal((await tried).status(), 401, 'the widget tried the spent link and was refused')
   t.equal(await stranger.locator('[data-chat-widget]').getByText('It ships today').count(), 0, 'a used link shows nothing of the conversation')
   t.equal(await stranger.evaluate(() => localStorage.getItem('chatSessionId')), null, 'and stores no session')
 })
