@@ -2,7 +2,7 @@
  * `npm test` after type-check and lint: starts one real Postgres for the whole run (the
  * embedded one, in a temporary folder, unless TEST_DATABASE_URL points at a server),
  * migrates a template database that every test file clones, runs tap on the compiled copy of
- * the project (scripts/test-tree.ts), and prints a plain "N passed, M failed" line for CI.
+ * the project (scripts/test-tree.ts), and ends with the failed tests and a plain "N passed, M failed" line for CI.
  */
 import { spawn } from 'node:child_process'
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
@@ -13,12 +13,11 @@ import { existingOrTemporaryPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { gateTestFiles, skipReason } from './system-requirements.js'
 import { buildTapIfStale } from './tap-build.js'
+import { TapFailures, stripAnsi } from './tap-failures.js'
 import { makeTestTree } from './test-tree.js'
 
 export const TEMPLATE_DB = 'chat_template'
 const ARTIFACTS = 'test-artifacts'
-
-const stripAnsi = (s: string) => s.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')
 
 const isTestFile = (arg: string) => arg.endsWith('.test.ts')
 
@@ -75,11 +74,17 @@ async function main(): Promise<number> {
         env: { ...process.env, TEST_DATABASE_URL: adminUrl, TEST_TEMPLATE_DB: TEMPLATE_DB },
       })
       let tail = ''
-      child.stdout.on('data', (chunk: Buffer) => {
+      const failures = new TapFailures()
+      // decoded as a stream: a chunk may end inside a multi-byte character
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (chunk: string) => {
         process.stdout.write(chunk)
-        tail = (tail + chunk.toString()).slice(-4000)
+        tail = (tail + chunk).slice(-4000)
+        failures.push(chunk)
       })
       child.on('close', (c) => {
+        const failed = failures.summary()
+        if (failed) console.log(failed)
         const m = /# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/.exec(stripAnsi(tail))
         if (m) console.log(`\ntests: ${m[2]} passed, ${m[3] ?? 0} failed${skippedFiles > 0 ? `; ${skippedFiles} file(s) SKIPPED for missing system packages (see above)` : ''}`)
         resolve(c ?? 1)
