@@ -18,6 +18,13 @@ type Run = { w: World; tabs: Visitor[]; sessionId: string; sends: Promise<Messag
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * A chance from 0 to `max` in even steps. Not fc.double: it draws among the doubles' bit
+ * patterns, so nine in ten of its values in [0, 0.5] are below 1e-6, and the frame faults
+ * happened in few runs at all.
+ */
+const chance = (max: number) => fc.integer({ min: 0, max: 100 }).map((n) => (n / 100) * max)
+
 const command = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('visitor' as const), tab: fc.integer({ min: 0, max: 1 }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('agent' as const), count: fc.integer({ min: 1, max: 3 }) }) },
@@ -25,7 +32,7 @@ const command = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('outage' as const), ms: fc.integer({ min: 100, max: 1500 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('refuseSockets' as const), on: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('frames' as const), duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }), reorder: fc.double({ min: 0, max: 0.5, noNaN: true }), loseFrame: fc.double({ min: 0, max: 0.2, noNaN: true }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('frames' as const), duplicate: chance(0.5), reorder: chance(0.5), loseFrame: chance(0.2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseSendResponse' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 800 }) }) },
 )
@@ -73,7 +80,7 @@ async function apply(run: Run, c: Command): Promise<void> {
 t.test('whatever the network does, every message reaches both tabs once, in seq order, and every send is stored once, in order', async (t) => {
   const w = await world(t)
   let runs = 0
-  const profile = fc.record({ duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }), reorder: fc.double({ min: 0, max: 0.5, noNaN: true }), loseFrame: fc.double({ min: 0, max: 0.15, noNaN: true }), refuseSockets: fc.boolean() })
+  const profile = fc.record({ duplicate: chance(0.5), reorder: chance(0.5), loseFrame: chance(0.15), refuseSockets: fc.boolean() })
   await fc.assert(fc.asyncProperty(profile, fc.array(command, { minLength: 4, maxLength: 12 }), fc.integer(), async (faults, commands, faultSeed) => {
     runs++
     w.proxy.heal()
