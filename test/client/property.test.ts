@@ -52,8 +52,12 @@ async function apply(run: Run, c: Command): Promise<void> {
       return
     case 'restart':
       w.proxy.cutAll()
-      await w.server.restart()
+      // what reaches the proxy while the old server drains goes to it; once its port is free,
+      // connections are refused (as at a restart in place) rather than sent to that port, which
+      // another test's server may have taken by then
+      await w.server.restart(() => (w.proxy.faults.down = true))
       w.proxy.target = w.server.origin
+      w.proxy.faults.down = false
       return
     case 'outage':
       w.proxy.faults.down = true

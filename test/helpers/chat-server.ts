@@ -8,8 +8,11 @@ type Test = { teardown: (fn: () => unknown) => void }
 export type ChatServer = {
   readonly app: FastifyInstance
   readonly origin: string
-  /** closes the server (draining, as on SIGTERM) and starts a new one on the same database */
-  restart(): Promise<void>
+  /**
+   * closes the server (draining, as on SIGTERM) and starts a new one on the same database;
+   * `whileDown` runs once the old one's port is free, before the new one listens (on another port)
+   */
+  restart(whileDown?: () => void): Promise<void>
 }
 
 /** The real app listening on loopback, which a test can restart; closed when the test ends. */
@@ -29,8 +32,9 @@ export async function restartableServer(t: Test, env: Record<string, string> = {
     get origin() {
       return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     },
-    async restart() {
+    async restart(whileDown) {
       await app.close()
+      whileDown?.()
       app = await start()
     },
   }
