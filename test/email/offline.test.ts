@@ -149,13 +149,21 @@ t.test('across instances: an open widget socket on one keeps the visitor present
   t.same(await emailRows(a, s), [], 'no email while the socket is open')
   await new Promise((r) => setTimeout(r, 1600))
   t.same(await emailRows(a, s), [], 'the open socket kept the visitor present past the away time')
+  const closing = Date.now()
   socket.close()
   await waitFor('b to notice the close', () => b.hub.widgetSocketCount === 0)
-  // the close is recorded with b's next flush; then the visitor stays away past VISITOR_AWAY_MS
-  const closedAt = Date.now()
-  await waitFor('the close to be recorded', async () => {
-    const [row] = await a.db.execute<{ at: number }>(sql`select (extract(epoch from visitor_seen_at) * 1000)::float8 as at from chat_sessions where id = ${s.id}`)
-    return (row?.at ?? 0) >= closedAt - 50
+  // the close is recorded with b's next flush, and then b writes nothing more for this visitor:
+  // wait for a time from after the close began that stays put over two flushes. (Compared with
+  // a time taken once b had noticed the close, a starved test process could take that after
+  // b's flush, and no write ever matched it.) Then the visitor stays away past VISITOR_AWAY_MS.
+  const seenAt = async () => (await a.db.execute<{ at: number }>(sql`select (extract(epoch from visitor_seen_at) * 1000)::float8 as at from chat_sessions where id = ${s.id}`))[0]?.at ?? 0
+  let previous = 0
+  await waitFor('the close to be recorded, and nothing after it', async () => {
+    await new Promise((r) => setTimeout(r, 500))
+    const at = await seenAt()
+    const settled = at === previous && at >= closing
+    previous = at
+    return settled
   })
   await new Promise((r) => setTimeout(r, 1700))
   await a.inject(replyRequest(agent, s.id, 'Are you still there?'))
