@@ -123,9 +123,11 @@ t.test('a visitor who is present (polling) gets no email', async (t) => {
   const s = await makeSession(app, await makeSite(app), { email: 'olena@example.com', firstMessage: 'hello' })
   await leftMinutesAgo(app, s)
   await poll(app, s)
-  // the poll is written with the instance's next flush of visitors it heard from
+  // the poll is written with the instance's next flush of visitors it heard from, up to a whole
+  // VISITOR_SEEN_FLUSH_MS away (production's 10 s, waitFor's default bound): waited for with room
   await waitFor('the poll to be recorded', async () => (await app.db.execute<{ recent: boolean }>(
-    sql`select visitor_seen_at > now() - interval '30 seconds' as recent from chat_sessions where id = ${s.id}`))[0]?.recent)
+    sql`select visitor_seen_at > now() - interval '30 seconds' as recent from chat_sessions where id = ${s.id}`))[0]?.recent,
+  app.config.email.visitorSeenFlushMs + 5_000)
   await app.inject(replyRequest(await makeStaff(app), s.id, 'Here you go'))
   t.same(await emailRows(app, s), [], 'nothing queued')
   t.equal(inbox.mails.length, 0)
