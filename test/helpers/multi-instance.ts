@@ -187,13 +187,16 @@ export function multiInstanceTests(t: Test, bus: () => Promise<BusUnderTest>): v
     const b = await app(t)
     const site = await makeSite(a)
     const s = await makeSession(a, site)
-    t.equal((await b.inject(pollRequest(s))).statusCode, 200, 'b has the site cached')
     const admin = await makeStaff(a, 'admin')
+    // b's copy is fresh for a second (plugins/auth.ts), after which b looks the key up again by
+    // itself (without the event it refused 0.8 s after the rotation): only the event explains a refusal before that
+    const cachedAt = Date.now()
+    t.equal((await b.inject(pollRequest(s))).statusCode, 200, 'b has the site cached')
     t.equal((await a.inject({ method: 'POST', url: `/api/admin/sites/${site.id}/rotate`, headers: bearer(admin) })).statusCode, 200)
     t.equal((await a.inject(pollRequest(s))).statusCode, 401, 'the rotating instance forgets at once')
-    // the cache lives 5 s; the event must reach b well before that
     await waitFor('b to refuse the old key', async () => (await b.inject(pollRequest(s))).statusCode === 401, 2_000)
-    t.pass('the other instance refuses the old key')
+    const age = Date.now() - cachedAt
+    t.ok(age < 1000, `the other instance refuses the old key while its copy of the site is ${age} ms old, under a second`)
   })
 
   t.test('messages written on A while both instances\' bus connections are cut reach B\'s sockets, once and in order', async (t) => {

@@ -191,7 +191,9 @@ t.test("getUpdates answered 429 waits retry_after before asking again, and a ref
   const refused = await waitFor('the 429', () => asks(from)[0])
   bot.pushUpdate({ chatId: site.chatId, replyTo: cardId, text: 'after the wait' })
   await new Promise((r) => setTimeout(r, 2500))
-  t.equal(asks(from).length, 1, `no ask within retry_after (${asks(from).map((c) => c.at - refused.at).join(', ')} ms)`)
+  // counted by when the stand-in took them: a starved test process can wake from its 2.5 s past the 3 s
+  const early = asks(from).filter((c) => c.at - refused.at < 2900)
+  t.equal(early.length, 1, `no ask within retry_after (${asks(from).map((c) => c.at - refused.at).join(', ')} ms)`)
   bot.setUpdatesFailure(undefined)
   await waitFor('the reply, after the wait', async () => (await poll(app, s)).some((m) => m.text === 'after the wait'))
   t.ok(asks(from)[1] && (asks(from)[1]?.at ?? 0) - refused.at >= 2900, 'asked again once retry_after had passed')
