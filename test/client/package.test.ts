@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import t from 'tap'
@@ -62,7 +63,16 @@ t.test('npm install leaves the package importable by its name: the prepare step 
   await promisify(execFile)('npm', ['run', '-s', 'prepare'], { timeout: 120_000 })
   const entry = pkg.exports['.']
   for (const file of [entry.import, entry.types]) t.ok(existsSync(join('packages/client', file)), `${file} is built`)
+  // imported by its name through a link to this folder's package, as npm links a workspace: the
+  // project's own node_modules link would reach the project's build when this runs in npm test's copy
+  const consumer = mkdtempSync(join(tmpdir(), 'sdk-consumer-'))
+  t.teardown(() => rmSync(consumer, { recursive: true, force: true }))
+  mkdirSync(join(consumer, 'node_modules', '@livechat'), { recursive: true })
+  symlinkSync(resolve('packages/client'), join(consumer, 'node_modules', '@livechat', 'client'))
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e',
-    "const m = await import('@livechat/client'); console.log(typeof m.createChatClient)"], { timeout: 60_000 })
-  t.equal(stdout.trim(), 'function')
+    "const m = await import('@livechat/client'); console.log(typeof m.createChatClient, import.meta.resolve('@livechat/client'))"],
+  { cwd: consumer, timeout: 60_000 })
+  const [kind, resolved = ''] = stdout.trim().split(' ')
+  t.equal(kind, 'function')
+  t.equal(realpathSync(fileURLToPath(resolved)), realpathSync(join('packages/client', entry.import)), 'the entry just built')
 })
