@@ -76,8 +76,11 @@ t.test('refused sockets: the client falls back to polling, and back to the socke
   w.proxy.faults.refuseSockets = true
   const v = w.visitor()
   const session = await v.client.start()
+  const started = Date.now()
   await waitFor('polling', () => v.client.connection === 'polling')
   t.ok(w.proxy.counts.refusedSockets > 0, 'the socket was tried and refused')
+  // each refused retry (back-off 0.25–0.5, 0.5–1, 1–2, 2–4 s) used to push the poll 2 s further: 3.75 s at the earliest
+  t.ok(Date.now() - started < 3500, `first poll ${Date.now() - started} ms after start, one poll interval, not pushed back by the retries`)
   await w.reply(session.id, 'while sockets are refused')
   await delivered(v, 1)
 

@@ -39,6 +39,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
   let lastFrameAt = 0
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined
   let pollTimer: ReturnType<typeof setTimeout> | undefined
+  let pollDueAt = 0
   let pingTimer: ReturnType<typeof setInterval> | undefined
   let polling = false
 
@@ -53,7 +54,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     socket.onopen = () => {
       clearTimeout(giveUp)
       open = true
-      clearTimeout(pollTimer)
+      cancelPoll()
       openedAt = lastFrameAt = Date.now()
       hooks.connection('socket')
       pingTimer = setInterval(() => {
@@ -91,8 +92,9 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     else reconnectTimer = setTimeout(connect, code === RESTARTING ? 250 + Math.random() * 750 : backoffMs(failures++))
     if (!usePolling || !active) hooks.connection('offline')
     // otherwise the first poll comes a poll interval after the drop, and only if the socket is still
-    // down: a restart (1012) reconnects sooner, so thousands of widgets do not poll at once
-    schedulePoll(socketAllowed ? POLL_MS : 0)
+    // down: a restart (1012) reconnects sooner, so thousands of widgets do not poll at once. A poll
+    // already due stays due: each refused retry pushing it back delayed it to 4–6 s.
+    schedulePoll(socketAllowed ? POLL_MS : 0, true)
   }
 
   // the browser knows at once when the network goes or comes back; a socket kept over a network that is
@@ -122,13 +124,20 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
 
   const pollWanted = () => running && usePolling && active && !open && (!useSocket || !socketAllowed || failures > 0 || !ws)
 
-  function schedulePoll(ms: number): void {
+  function cancelPoll(): void {
     clearTimeout(pollTimer)
     pollTimer = undefined
+  }
+
+  function schedulePoll(ms: number, unlessDueSooner = false): void {
+    if (unlessDueSooner && pollTimer !== undefined && pollDueAt <= Date.now() + ms) return
+    cancelPoll()
+    pollDueAt = Date.now() + ms
     if (pollWanted()) pollTimer = setTimeout(pollOnce, ms)
   }
 
   async function pollOnce(): Promise<void> {
+    pollTimer = undefined
     // the socket may have come back since this poll was scheduled
     if (polling || !pollWanted()) return
     polling = true
@@ -159,7 +168,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
       if (running) watchNetwork(false)
       running = false
       clearTimeout(reconnectTimer)
-      clearTimeout(pollTimer)
+      cancelPoll()
       clearInterval(pingTimer)
       ws?.close()
       ws = undefined
@@ -167,7 +176,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     },
     setActive(value: boolean): void {
       active = value
-      if (!value) clearTimeout(pollTimer)
+      if (!value) cancelPoll()
       else if (running) {
         // coming back (a tab shown again, a panel opened): reconnect at once rather than after the back-off
         if (!ws) {
