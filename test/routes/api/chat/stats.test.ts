@@ -7,6 +7,8 @@ t.test('stats count sessions and messages and give first-response average and me
   const app = await buildTestApp(t, { databaseUrl: await freshDatabase() })
   const agent = await makeStaff(app)
   const site = await makeSite(app)
+  const utcDate = () => new Date().toISOString().slice(0, 10)
+  const dayAtStart = utcDate()
   const answeredAfter = [10, 20, 60]
   for (const seconds of answeredAfter) {
     const s = await makeSession(app, site, { firstMessage: 'question' })
@@ -26,7 +28,6 @@ t.test('stats count sessions and messages and give first-response average and me
     totalSessions: 5,
     openSessions: 4,
     closedSessions: 1,
-    sessionsToday: 5,
     totalMessages: 8,
     visitorMessages: 5,
     agentMessages: 3,
@@ -35,7 +36,11 @@ t.test('stats count sessions and messages and give first-response average and me
     medianFirstResponseSeconds: 20,
   })
   t.equal(stats.sessionsPerDay.length, 30, 'the last 30 days by default')
-  t.same(stats.sessionsPerDay.at(-1), { date: new Date().toISOString().slice(0, 10), count: 5 })
+  // (a run across midnight UTC has its sessions on a day that is no longer today)
+  if (utcDate() === dayAtStart) {
+    t.equal(stats.sessionsToday, 5)
+    t.same(stats.sessionsPerDay.at(-1), { date: dayAtStart, count: 5 })
+  } else t.comment('midnight UTC passed during the test: the per-day counts are not checked')
 })
 
 t.test('stats honour from and to, with a day for every date in the range', async (t) => {
