@@ -93,7 +93,7 @@ export function liveUpdates(mode: 'auto' | 'socket' | 'polling', WS: typeof WebS
     if (!usePolling || !active) hooks.connection('offline')
     // otherwise the first poll comes a poll interval after the drop, and only if the socket is still
     // down: a restart (1012) reconnects sooner, so thousands of widgets do not poll at once. A poll
-    // already due stays due: each refused retry pushing it back delayed it to 4–6 s.
+    // already due stays due: each refused retry pushing it back delayed it to 3.75–6 s.
     schedulePoll(socketAllowed ? POLL_MS : 0, true)
   }
 
