@@ -30,8 +30,9 @@ export function sendFrame(frame: Record<string, unknown>): void {
  * The dashboard socket with back-off. While it is down the caller is told so (banner) and
  * asked to refetch over REST every few seconds, so nothing is missed either way.
  */
-export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boolean) => void; refetch: () => void; expired: () => void }): () => void {
+export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boolean) => void; refetch: () => Promise<void>; expired: () => void }): () => void {
   let socket: WebSocket | undefined
+  let up = false
   let failures = 0
   let openedAt = Number.POSITIVE_INFINITY
   let stopped = false
@@ -39,8 +40,24 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
   let fallback: ReturnType<typeof setInterval> | undefined
 
   const down = () => {
+    up = false
     on.state(false)
-    fallback ??= setInterval(on.refetch, FALLBACK_REFETCH_MS)
+    fallback ??= setInterval(catchUp, FALLBACK_REFETCH_MS)
+  }
+
+  // A catch-up that fails is tried again every few seconds until one succeeds: the socket alone
+  // never brings what it missed while away, such as an erasure. (Requests can fail just after the
+  // socket came back: the network back for one before the other, a proxy's 502 during a deploy.)
+  async function catchUp(): Promise<void> {
+    try {
+      await on.refetch()
+      if (up) {
+        clearInterval(fallback)
+        fallback = undefined
+      }
+    } catch {
+      fallback ??= setInterval(catchUp, FALLBACK_REFETCH_MS)
+    }
   }
 
   function open(): void {
@@ -64,14 +81,13 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
         if (subscribed) return
         subscribed = true
         openedAt = Date.now()
-        clearInterval(fallback)
-        fallback = undefined
+        up = true
         on.state(true)
         // whatever happened while we were away
-        on.refetch()
+        void catchUp()
       } else if (event.type === 'resync') {
         // the server may have missed events: the REST API rebuilds the list exactly
-        on.refetch()
+        void catchUp()
       } else {
         on.event(event)
       }

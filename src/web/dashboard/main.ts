@@ -74,7 +74,7 @@ function showApp(me: User): void {
   const stop = startLive({
     event: (e) => (e.type === 'user.updated' ? availability.sync(e.user) : inbox.event(e)),
     state: (up) => (banner.hidden = up),
-    refetch: () => void inbox.refetch().catch(() => {}),
+    refetch: () => inbox.refetch(),
     expired: () => signOut(),
   })
   auth.onExpired = () => signOut()
