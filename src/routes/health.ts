@@ -12,16 +12,35 @@ const Health = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 })
 
+const DEADLINE_TICK_MS = 50
+
+/**
+ * Expires once this process has been running for `ms`. A stall of the process (a GC pause, a
+ * starved CPU) counts as one tick: while stalled it could not write the query or read the answer,
+ * so a wall-clock timer would blame the database for the process's own pause. The verdict waits a
+ * further event-loop turn, so an answer that is already waiting is read first.
+ */
+function awakeDeadline(ms: number): { expired: Promise<false>; cancel: () => void } {
+  let ticker: NodeJS.Timeout | undefined
+  const expired = new Promise<false>((resolve) => {
+    let awake = 0
+    let last = Date.now()
+    ticker = setInterval(() => {
+      const now = Date.now()
+      awake += Math.min(now - last, 2 * DEADLINE_TICK_MS)
+      last = now
+      if (awake >= ms) { clearInterval(ticker); setImmediate(() => resolve(false)) }
+    }, DEADLINE_TICK_MS)
+  })
+  return { expired, cancel: () => clearInterval(ticker) }
+}
+
 export default (async (app) => {
   async function probe(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined
-    // The timer is due first after a stall of this process (a GC pause, a starved CPU): the
-    // answer that arrived meanwhile is read (poll phase) before the verdict (check phase), so
-    // a database that answered in time is not reported down.
-    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => setImmediate(() => resolve(false)), HEALTH_TIMEOUT_MS) })
+    const deadline = awakeDeadline(HEALTH_TIMEOUT_MS)
     const answered = app.db.execute(sql`select 1`).then(() => true, () => false)
-    const up = await Promise.race([answered, timeout])
-    clearTimeout(timer)
+    const up = await Promise.race([answered, deadline.expired])
+    deadline.cancel()
     return up
   }
   let last: { up: Promise<boolean>; at: number } | undefined
