@@ -16,9 +16,9 @@ const DEADLINE_TICK_MS = 50
 
 /**
  * Expires once this process has been running for `ms`. A stall of the process (a GC pause, a
- * starved CPU) counts as one tick: while stalled it could not write the query or read the answer,
- * so a wall-clock timer would blame the database for the process's own pause. The verdict waits a
- * further event-loop turn, so an answer that is already waiting is read first.
+ * starved CPU) counts as two ticks at most: while stalled it could not write the query or read
+ * the answer, so a wall-clock timer would blame the database for the process's own pause. The
+ * verdict waits a further event-loop turn, so an answer that is already waiting is read first.
  */
 function awakeDeadline(ms: number): { expired: Promise<false>; cancel: () => void } {
   let ticker: NodeJS.Timeout | undefined
