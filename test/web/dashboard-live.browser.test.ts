@@ -1,5 +1,6 @@
 // requires: chromium
 import t from 'tap'
+import type { Route } from 'playwright-core'
 import { expectAccessible } from '../helpers/axe.js'
 import { ARTIFACTS, eventually, launchBrowser, listeningApp, signInDashboard } from '../helpers/browser.js'
 import * as files from '../helpers/files.js'
@@ -83,4 +84,37 @@ t.test("an agent sees the visitor's image and typing, replies with a PDF and a p
   await dash.getByRole('link', { name: /You: Look at · Seen/ }).waitFor()
   await dash.screenshot({ path: `${ARTIFACTS}/dashboard-files-seen.png` })
   await expectAccessible(t, dash, 'dashboard conversation with files and Seen')
+})
+
+t.test('a catch-up in flight when the agent signs out, failing after, leaves nothing asking the API', async (t) => {
+  const browser = await launchBrowser(t)
+  const { app, origin } = await listeningApp(t)
+  const site = await makeSite(app)
+  const agent = await makeStaff(app, 'agent', 'Olena')
+  const s = await makeSession(app, site, { name: 'Marta', firstMessage: 'hello' })
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })
+  t.teardown(() => context.close())
+  const dash = await context.newPage()
+  await signInDashboard(dash, origin, agent.token, `#/inbox/${s.id}`)
+  await dash.getByRole('heading', { name: 'Marta' }).waitFor()
+  const banner = dash.getByRole('status').filter({ hasText: 'Live updates are offline' })
+  await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket up')
+
+  // the REST catch-up a resync asks for is held until the agent has signed out, then fails
+  const held: Route[] = []
+  let askedAfterSignOut = 0
+  let signedOut = false
+  await dash.route(/\/api\/chat\/sessions(\/|\?|$)/, (route) => {
+    if (signedOut) askedAfterSignOut++
+    held.push(route)
+  })
+  app.hub.resync()
+  await eventually(async () => held.length > 0 || undefined, 'the catch-up asked')
+  await dash.getByRole('button', { name: 'Sign out' }).click()
+  await dash.getByRole('button', { name: 'Sign in' }).waitFor()
+  signedOut = true
+  for (const route of held.splice(0)) await route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad Gateway' })
+  // a retry timer left running would ask every 5 s
+  await new Promise((r) => setTimeout(r, 6000))
+  t.equal(askedAfterSignOut, 0, 'no request for chats after signing out')
 })

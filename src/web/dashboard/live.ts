@@ -56,7 +56,8 @@ export function startLive(on: { event: (e: ChatEvent) => void; state: (up: boole
         fallback = undefined
       }
     } catch {
-      fallback ??= setInterval(catchUp, FALLBACK_REFETCH_MS)
+      // not once stopped: a catch-up in flight at sign-out (or whose 401 signed out) fails then
+      if (!stopped) fallback ??= setInterval(catchUp, FALLBACK_REFETCH_MS)
     }
   }
 
