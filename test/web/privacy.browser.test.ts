@@ -114,3 +114,29 @@ t.test('a conversation erased while the dashboard was offline is replaced by the
   t.equal(await dash.getByRole('heading', { name: 'Petro Offline' }).count(), 0, 'the erased conversation is no longer shown')
   await expectAccessible(t, dash, 'dashboard, a conversation erased while offline')
 })
+
+t.test('a conversation erased while the dashboard was offline: when the socket is back but its catch-up fails (a proxy\'s 502), the catch-up is tried again and brings the notice', async (t) => {
+  const { admin, gone, dash } = await adminOnConversation(t, 'Pavlo Retried', 'Delete me as well')
+  const banner = dash.getByRole('status').filter({ hasText: 'Live updates are offline' })
+  await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket up')
+  await dash.context().setOffline(true)
+  await banner.waitFor()
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/chat/sessions/${gone.id}`, headers: bearer(admin) })).statusCode, 204)
+  // the REST API answers 502 until a second after the socket is back (page.route leaves sockets
+  // alone), so the catch-up on its return fails; the next one must come by itself
+  let online = false
+  let backAt = Number.POSITIVE_INFINITY
+  let failedAfterOnline = 0
+  await dash.route(/\/api\/chat\/sessions(\/|\?|$)/, async (route) => {
+    if (Date.now() - backAt > 1000) return route.continue()
+    if (online) failedAfterOnline++
+    return route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad Gateway' })
+  })
+  await dash.context().setOffline(false)
+  online = true
+  await eventually(async () => ((await banner.count()) === 0 ? true : undefined), 'the socket back')
+  backAt = Date.now()
+  await dash.getByText('This conversation was erased.').waitFor({ timeout: 10_000 })
+  t.ok(failedAfterOnline > 0, `the catch-up on the socket's return failed (${failedAfterOnline} requests answered 502)`)
+  t.equal(await dash.getByRole('heading', { name: 'Pavlo Retried' }).count(), 0, 'the erased conversation is no longer shown')
+})
